@@ -1,0 +1,1 @@
+"""Models of catalog: see DESIGN.md for what this app owns."""

@@ -1,0 +1,1 @@
+"""Models of customers: see DESIGN.md for what this app owns."""

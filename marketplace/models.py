@@ -1,0 +1,1 @@
+"""Models of marketplace: see DESIGN.md for what this app owns."""

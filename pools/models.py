@@ -1,0 +1,1 @@
+"""Models of pools: see DESIGN.md for what this app owns."""

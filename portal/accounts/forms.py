@@ -1,0 +1,36 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils.translation import gettext_lazy as _
+
+from portal.accounts.tasks import password_reset_email_send
+from portal.core.tasks import enqueue_on_commit
+
+
+class SignInForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Username or email"),
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("The username, email or password is not right. Check them and try again."),
+    }
+
+
+class PasswordResetByEmailForm(PasswordResetForm):
+    """Sends the reset email from a Celery task, after the request commits, in this partner's schema."""
+
+    def save(self, domain_override=None, request=None, use_https=False, **kwargs) -> None:
+        host = domain_override or (request.get_host() if request else "")
+        scheme = "https" if use_https else "http"
+        for user in self.get_users(self.cleaned_data["email"]):
+            enqueue_on_commit(password_reset_email_send, user_id=user.pk, host=host, scheme=scheme)
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = get_user_model()
+        fields = ["first_name", "last_name", "organisation_name", "language"]

@@ -1,0 +1,39 @@
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.sessions.models import Session
+from django.core.mail import EmailMultiAlternatives
+from django.db import connection
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+
+@shared_task(name="portal.accounts.tasks.sessions_clear_expired", ignore_result=True)
+def sessions_clear_expired() -> int:
+    """Delete the expired sessions of the partner this task was sent for (beat, once a day)."""
+    deleted, _ = Session.objects.filter(expire_date__lt=timezone.now()).delete()
+    return deleted
+
+
+@shared_task(name="portal.accounts.tasks.password_reset_email_send", ignore_result=True)
+def password_reset_email_send(*, user_id: int, host: str, scheme: str) -> None:
+    """Email a password reset link. Runs in the partner's schema: the user id only means
+    something there, and the token is made from that user's current password hash."""
+    user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        return
+    context = {
+        "user": user,
+        "domain": host,
+        "protocol": scheme,
+        "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+        "token": default_token_generator.make_token(user),
+        "partner_name": getattr(connection.tenant, "name", ""),
+    }
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = "".join(render_to_string("registration/password_reset_subject.txt", context).splitlines())
+        body = render_to_string("registration/password_reset_email.txt", context)
+    EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()

@@ -1,0 +1,90 @@
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils import translation
+from django_tenants.middleware.main import TenantMainMiddleware
+
+from portal.partners.choices import PartnerStatus
+
+SESSION_SCHEMA_KEY = "_partner_schema"
+
+
+class PartnerMiddleware(TenantMainMiddleware):
+    """Resolves the partner from the host, and refuses partners that are not active."""
+
+    def process_request(self, request: HttpRequest):
+        response = super().process_request(request)
+        if response is not None:
+            return response
+        partner = request.tenant
+        if partner.schema_name != "public" and partner.status != PartnerStatus.ACTIVE:
+            connection.set_schema_to_public()
+            status = 503 if partner.status == PartnerStatus.PROVISIONING else 403
+            return render(request, "core/partner_unavailable.html", {"partner": partner}, status=status)
+        return None
+
+
+class SessionPartnerGuardMiddleware:
+    """Defence in depth: a session is bound to the schema it was created in.
+
+    Sessions already live in each partner's schema, so a cookie taken to another host finds no
+    session there. If one ever did (a restored backup, a copied schema), this refuses it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            bound = request.session.get(SESSION_SCHEMA_KEY)
+            if bound is None:
+                request.session[SESSION_SCHEMA_KEY] = connection.schema_name
+            elif bound != connection.schema_name:
+                logout(request)
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """The signed-in user's language (My profile) wins over the browser's."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        language = getattr(user, "language", None) if user is not None and user.is_authenticated else None
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if language:
+            response.headers.setdefault("Content-Language", language)
+        return response
+
+
+class HtmxMessagesMiddleware:
+    """Django messages on htmx responses, as an out-of-band swap of the page's message area.
+
+    Full pages render messages in the base template; an htmx fragment would otherwise leave them
+    queued until the next full page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        htmx = getattr(request, "htmx", None)
+        if not htmx or htmx.boosted or response.streaming or "HX-Redirect" in response.headers:
+            return response
+        if not response.get("Content-Type", "").startswith("text/html") or 300 <= response.status_code < 400:
+            return response
+        queued = list(messages.get_messages(request))
+        if queued:
+            fragment = render_to_string("core/partials/messages.html", {"messages": queued, "oob": True}, request)
+            response.content += fragment.encode()
+        return response

@@ -1,0 +1,100 @@
+"""The console's left navigation, in one place.
+
+A service provider sees the Services sections, a large account reseller the Licenses sections;
+a partner that is both gets two tabs (seed 003). An app that is built replaces its section's
+`url_name` with its own list view.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class NavigationTab(StrEnum):
+    SERVICES = "services"
+    LICENSES = "licenses"
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    label: str | Promise
+    icon: str
+    url_name: str
+    url_kwargs: tuple[tuple[str, str], ...] = ()
+    tabs: frozenset[NavigationTab] = frozenset({NavigationTab.SERVICES, NavigationTab.LICENSES})
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name, kwargs=dict(self.url_kwargs))
+
+
+def _coming_soon(key: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return "core:section", (("section", key),)
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("home", _("Home"), "house", "core:home"),
+    Section("customers", _("Customers"), "people", *_coming_soon("customers"), tabs=frozenset({NavigationTab.SERVICES})),
+    Section("marketplace", _("Marketplace"), "shop", *_coming_soon("marketplace"), tabs=frozenset({NavigationTab.SERVICES})),
+    Section(
+        "subscriptions", _("Subscriptions"), "card-checklist", *_coming_soon("subscriptions"),
+        tabs=frozenset({NavigationTab.SERVICES}),
+    ),
+    Section("orders", _("Orders"), "cart3", *_coming_soon("orders"), tabs=frozenset({NavigationTab.SERVICES})),
+    Section("catalog", _("Catalog"), "grid-3x3-gap", *_coming_soon("catalog"), tabs=frozenset({NavigationTab.SERVICES})),
+    Section(
+        "resellers", _("Reseller directory"), "diagram-3", *_coming_soon("resellers"),
+        tabs=frozenset({NavigationTab.LICENSES}),
+    ),
+    Section("pools", _("Pools"), "stack", *_coming_soon("pools"), tabs=frozenset({NavigationTab.LICENSES})),
+    Section("reports", _("Reports"), "bar-chart-line", *_coming_soon("reports")),
+    Section("settings", _("Settings"), "gear", *_coming_soon("settings")),
+)
+
+SECTION_BY_KEY = {section.key: section for section in SECTIONS}
+
+
+def partner_tabs(partner) -> list[NavigationTab]:
+    tabs = []
+    if partner.is_service_provider:
+        tabs.append(NavigationTab.SERVICES)
+    if partner.is_large_account_reseller:
+        tabs.append(NavigationTab.LICENSES)
+    return tabs
+
+
+def partner_sections(partner) -> list[Section]:
+    """Every section this partner's kind allows, whatever the tab."""
+    tabs = set(partner_tabs(partner))
+    return [section for section in SECTIONS if section.tabs & tabs]
+
+
+def section_for_path(path: str) -> Section | None:
+    for section in SECTIONS:
+        if section.key == "home":
+            continue
+        if path.startswith(f"/{section.key}/"):
+            return section
+    return SECTION_BY_KEY["home"] if path == "/" else None
+
+
+def navigation_for(*, partner, path: str, requested_tab: str | None) -> dict:
+    tabs = partner_tabs(partner)
+    current = section_for_path(path)
+    if requested_tab in tabs:
+        active_tab = NavigationTab(requested_tab)
+    elif current is not None and len(current.tabs) == 1 and next(iter(current.tabs)) in tabs:
+        active_tab = next(iter(current.tabs))
+    else:
+        active_tab = tabs[0] if tabs else NavigationTab.SERVICES
+    sections = [section for section in SECTIONS if active_tab in section.tabs and section in partner_sections(partner)]
+    return {
+        "tabs": tabs if len(tabs) > 1 else [],
+        "active_tab": active_tab,
+        "sections": sections,
+        "current": current,
+    }

@@ -1,0 +1,15 @@
+from django.core.management.base import BaseCommand
+
+from portal.partners.services import partner_template_ensure, platform_ensure
+
+
+class Command(BaseCommand):
+    help = (
+        "After migrate_schemas: make sure the public host resolves and the partner template schema is "
+        "migrated, so new partners are cloned from a current layout. Safe to run on every deploy."
+    )
+
+    def handle(self, *args, **options):
+        platform_ensure()
+        partner_template_ensure(verbosity=max(options["verbosity"] - 1, 0))
+        self.stdout.write("Public host and partner template are ready.")

@@ -1,0 +1,66 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+from portal.partners.choices import Currency, Language, PartnerStatus, Region
+
+
+class Partner(TenantMixin):
+    """An organisation that signs in to the console: one PostgreSQL schema each.
+
+    Schemas are created by `portal.partners.provisioning`, never implicitly on save, so a
+    failed provisioning can be rolled back as one transaction.
+    """
+
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=50, unique=True)
+    is_service_provider = models.BooleanField(_("service provider"), default=True)
+    is_large_account_reseller = models.BooleanField(_("large account reseller"), default=False)
+    region = models.CharField(_("region"), max_length=8, choices=Region.choices, default=Region.EUROPE)
+    default_language = models.CharField(
+        _("default language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    default_currency = models.CharField(
+        _("default currency"), max_length=3, choices=Currency.choices, default=Currency.EUR
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=PartnerStatus.choices, default=PartnerStatus.PROVISIONING
+    )
+    owner_email = models.EmailField(_("owner email"), blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("partner")
+        verbose_name_plural = _("partners")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_platform(self) -> bool:
+        """The public schema's row: it serves the landing page and the admin, it is no partner."""
+        return self.schema_name == "public"
+
+    @property
+    def kind_label(self) -> str:
+        kinds = []
+        if self.is_service_provider:
+            kinds.append(str(_("Service provider")))
+        if self.is_large_account_reseller:
+            kinds.append(str(_("Large account reseller")))
+        return " + ".join(kinds)
+
+
+class Domain(DomainMixin):
+    """A host name that resolves to a partner (the primary one is <slug>.<PORTAL_DOMAIN>)."""
+
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+
+    def __str__(self) -> str:
+        return self.domain

@@ -1,0 +1,18 @@
+from django.db.models import QuerySet
+
+from portal.partners.choices import PartnerStatus
+from portal.partners.models import Partner
+
+
+def partners_all() -> QuerySet[Partner]:
+    """Every partner, never the platform's own (public schema) row."""
+    return Partner.objects.exclude(schema_name="public").prefetch_related("domains")
+
+
+def partners_active() -> QuerySet[Partner]:
+    """Partners whose schema is ready for work: beat dispatches only to these."""
+    return partners_all().filter(status=PartnerStatus.ACTIVE)
+
+
+def partner_by_slug(*, slug: str) -> Partner | None:
+    return partners_all().filter(slug=slug.strip().lower()).first()

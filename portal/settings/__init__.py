@@ -1,0 +1,1 @@
+"""Settings modules: `base` (every deployment, read from the environment) and `test`."""

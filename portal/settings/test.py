@@ -1,0 +1,23 @@
+"""Test settings: the real PostgreSQL and Redis, tasks run eagerly, fast password hashing."""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from portal.settings.base import *  # noqa: E402,F403
+from portal.settings.base import CACHES  # noqa: E402
+
+PORTAL_DOMAIN = "console.test"
+ALLOWED_HOSTS = [".console.test", "console.test", "localhost", ".localhost", "127.0.0.1"]
+CSRF_TRUSTED_ORIGINS = ["http://*.console.test", "http://*.localhost:*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CACHES = {**CACHES, "default": {**CACHES["default"], "KEY_PREFIX": "console-test"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

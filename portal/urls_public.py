@@ -1,0 +1,15 @@
+"""URLs of the public host (<PORTAL_DOMAIN>): the landing page and the platform admin."""
+
+from django.contrib import admin
+from django.urls import path
+
+from portal.core import views as core_views
+
+admin.site.site_header = "Console platform administration"
+admin.site.site_title = "Console platform"
+
+urlpatterns = [
+    path("", core_views.landing, name="landing"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,1 @@
+"""Models of reports: see DESIGN.md for what this app owns."""

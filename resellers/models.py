@@ -1,0 +1,1 @@
+"""Models of resellers: see DESIGN.md for what this app owns."""

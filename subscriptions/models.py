@@ -1,0 +1,1 @@
+"""Models of subscriptions: see DESIGN.md for what this app owns."""

