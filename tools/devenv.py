@@ -203,10 +203,20 @@ def command_manage(arguments: list[str]) -> int:
     return subprocess.run([PYTHON, str(ROOT / "manage.py"), *arguments], env=environment).returncode
 
 
+def command_bench(arguments: list[str]) -> int:
+    if not arguments:
+        print("Usage: ./dev bench <name>   (a file bench/<name>.py)")
+        return 2
+    environment = service_environment(settings="portal.settings.base")
+    environment.setdefault("DEBUG", "1")
+    script = ROOT / "bench" / f"{arguments[0]}.py"
+    return subprocess.run([PYTHON, str(script), *arguments[1:]], env=environment, cwd=ROOT).returncode
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
-        print("Usage: ./dev up | ./dev test [pytest arguments] | ./dev manage <command>")
+        print("Usage: ./dev up | ./dev test [pytest arguments] | ./dev manage <command> | ./dev bench <name>")
         return 0
     if argv[0] == "up":
         return command_up()
@@ -214,6 +224,8 @@ def main(argv: list[str]) -> int:
         return command_test(argv[1:])
     if argv[0] == "manage":
         return command_manage(argv[1:])
+    if argv[0] == "bench":
+        return command_bench(argv[1:])
     print(f"Unknown command {argv[0]!r}. Use: up, test, manage.")
     return 2
 

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
 
+from portal.partners.clone import clone_schema_lean
 from portal.partners.choices import Currency, Language, PartnerStatus, Region
 from portal.partners.models import Domain, Partner
 
@@ -118,7 +119,9 @@ def _schema_is_current(schema_name: str) -> bool:
 def _create_schema(schema_name: str, method: ProvisioningMethod) -> ProvisioningMethod:
     template = settings.PARTNER_TEMPLATE_SCHEMA
     if method is ProvisioningMethod.CLONE and schema_exists(template):
-        CloneSchema().clone_schema(template, schema_name, "DATA")
+        if not clone_schema_lean(source=template, target=schema_name):
+            # The template holds objects the lean clone does not copy (views, triggers...).
+            CloneSchema().clone_schema(template, schema_name, "DATA")
         if _schema_is_current(schema_name):
             return ProvisioningMethod.CLONE
         # The template is behind the code: migrate the copy forward rather than fail.

@@ -6,14 +6,16 @@ os.environ.setdefault("DEBUG", "1")
 
 from portal.settings.base import *  # noqa: E402,F403
 from portal.settings.base import CACHES  # noqa: E402
+from portal.env import env_bool, env_str  # noqa: E402
 
 PORTAL_DOMAIN = "console.test"
 ALLOWED_HOSTS = [".console.test", "console.test", "localhost", ".localhost", "127.0.0.1"]
 CSRF_TRUSTED_ORIGINS = ["http://*.console.test", "http://*.localhost:*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-CELERY_TASK_ALWAYS_EAGER = True
+# Integration tests run real workers and servers with these settings and eager mode off.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_TASK_EAGER_PROPAGATES = True
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 CACHES = {**CACHES, "default": {**CACHES["default"], "KEY_PREFIX": "console-test"}}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,0 +1,91 @@
+"""Headless Chromium signs in to a partner's console and walks it, as a person would.
+
+Uses Debian's chromium (test tools' own browser downloads fail here). Skipped when no Chromium is
+installed, unless CONSOLE_REQUIRE_BROWSER=1 (CI sets it, so CI cannot skip it silently).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.processes import free_port, port_answers, process_environment, running, wait_for, web_server_command
+from tests.support import PASSWORD
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS", "/tmp/console-screenshots"))
+
+
+@pytest.fixture
+def browser():
+    if CHROMIUM is None:
+        if os.environ.get("CONSOLE_REQUIRE_BROWSER") == "1":
+            pytest.fail("CONSOLE_REQUIRE_BROWSER=1 but no chromium is installed (apt-get install chromium)")
+        pytest.skip("no chromium on this machine (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                # the test partners' hosts are <slug>.console.test: send them all to this machine
+                "--host-resolver-rules=MAP *.console.test 127.0.0.1, MAP console.test 127.0.0.1",
+            ],
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def console_server(django_db_setup, tmp_path):
+    port = free_port()
+    environment = process_environment(PORTAL_PORT=str(port))
+    with running(web_server_command(port), environment, tmp_path / "web.log") as server:
+        assert wait_for(lambda: port_answers(port), timeout=30, process=server), (tmp_path / "web.log").read_text()
+        yield port
+
+
+def test_sign_in_and_navigate_the_console(browser, console_server):
+    base = f"http://alpha.console.test:{console_server}"
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    page.goto(base + "/")
+    assert page.url == base + "/accounts/sign-in/?next=/"
+    page.get_by_label("Username or email").fill("admin@alpha.example")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_text("The username, email or password is not right").is_visible()
+
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    assert page.url == base + "/", page.content()[:3000]
+    assert page.get_by_role("heading", name="Welcome, admin").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
+
+    nav = page.locator(".console-nav")
+    assert nav.get_by_role("link").all_inner_texts() == [
+        "Home", "Customers", "Marketplace", "Subscriptions", "Orders", "Catalog", "Reports", "Settings"
+    ]
+    nav.get_by_role("link", name="Subscriptions").click()
+    page.wait_for_url(base + "/subscriptions/")
+    assert page.get_by_role("heading", name="Coming soon").is_visible()
+    assert page.locator(".console-nav-link.active").inner_text() == "Subscriptions"
+
+    page.get_by_test_id("user-menu").click()
+    page.get_by_role("link", name="My profile").click()
+    page.wait_for_url(base + "/accounts/profile/")
+    assert page.get_by_text("Alpha IT Services").first.is_visible()
+    page.screenshot(path=str(SCREENSHOTS / "profile.png"), full_page=True)
+
+    page.get_by_test_id("user-menu").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.goto(base + "/")
+    assert page.url.startswith(base + "/accounts/sign-in/")
