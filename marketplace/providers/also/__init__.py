@@ -1,0 +1,1 @@
+"""ALSO Cloud Marketplace ("SimpleAPI"): wire client, adapter to the provider protocol, simulator."""

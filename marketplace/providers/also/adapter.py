@@ -1,0 +1,590 @@
+"""ALSO implementation of `MarketplaceProvider`: maps SimpleAPI wire objects to provider records.
+
+ALSO-specific choices, in one place:
+- External ids are ALSO `AccountId`s as strings (companies and subscriptions are both "accounts").
+- An offer is one billing type of one ALSO service, so its id is `"<ServiceName>|<BillingType>"`;
+  that pair is exactly what `CreateSubscription` needs, and it can be read back from a
+  subscription's `Fields`, so records round-trip without a catalog lookup.
+- Prices come from the marketplace price list (`GetMarketplaceServiceCharges`: purchase price =
+  the partner's cost, custom price = sales price, suggested retail price), joined to the billing
+  options of `ListMarketplaceServices` on `MaterialNumber`.
+- Add-ons are ALSO subscriptions whose parent is another subscription.
+- ALSO has no idempotency key. The order line's key travels as `PurchaseOrderNumber` and
+  `find_applied_order_line` looks for it among the customer's subscriptions and their add-ons.
+- Only subscriptions with a `Quantity` field are licences; the Microsoft tenant account ALSO keeps
+  as a subscription is not listed.
+- ALSO dates carry no zone; they are read as UTC.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import httpx
+
+from marketplace.providers.also.client import AlsoClient, WireObject
+from marketplace.providers.base import (
+    AddOnRecord,
+    BillingCycle,
+    Capability,
+    ChargeType,
+    CustomerDraft,
+    CustomerRecord,
+    NotFound,
+    OfferRecord,
+    OrderLineOutcome,
+    OrderResult,
+    ProviderBase,
+    ProviderConnection,
+    ProviderError,
+    Rejected,
+    SubscriptionRecord,
+    SubscriptionStatus,
+    term_from_months,
+)
+from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
+
+logger = logging.getLogger(__name__)
+
+OFFER_SEPARATOR = "|"
+#: Microsoft NCE lets partners decrease or cancel within 168 hours of purchase or renewal.
+NCE_CANCELLATION_WINDOW = timedelta(days=7)
+#: NCE billing types end in the term as an ISO duration ("Prepaid (with 1-year commitment) - P1Y").
+_NCE_BILLING_TYPE = re.compile(r" - P\d+[MY]$")
+
+_COUNTRY_NAMES = {
+    "AT": "Austria",
+    "BE": "Belgium",
+    "CH": "Switzerland",
+    "DE": "Germany",
+    "DK": "Denmark",
+    "EE": "Estonia",
+    "FI": "Finland",
+    "FR": "France",
+    "GB": "United Kingdom",
+    "IT": "Italy",
+    "LT": "Lithuania",
+    "LU": "Luxembourg",
+    "LV": "Latvia",
+    "NL": "Netherlands",
+    "NO": "Norway",
+    "PL": "Poland",
+    "SE": "Sweden",
+    "SI": "Slovenia",
+}
+_COUNTRY_CODES = {name.lower(): code for code, name in _COUNTRY_NAMES.items()}
+_CHARGE_TYPES = {
+    "recurring": ChargeType.RECURRING,
+    "udrc": ChargeType.RECURRING,
+    "usage": ChargeType.USAGE,
+    "setup": ChargeType.ONE_TIME,
+    "onetime": ChargeType.ONE_TIME,
+    "nonrecurring": ChargeType.ONE_TIME,
+}
+
+
+def offer_id_for(*, service_name: str, billing_type: str) -> str:
+    return f"{service_name}{OFFER_SEPARATOR}{billing_type}"
+
+
+def split_offer_id(offer_id: str) -> tuple[str, str]:
+    service_name, separator, billing_type = offer_id.partition(OFFER_SEPARATOR)
+    if not separator or not service_name or not billing_type:
+        raise Rejected("invalid_offer", f"{offer_id!r} is not an ALSO offer id (<ServiceName>|<BillingType>)")
+    return service_name, billing_type
+
+
+class AlsoProvider(ProviderBase):
+    slug: ClassVar[str] = "also"
+    display_name: ClassVar[str] = "ALSO Cloud Marketplace"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {
+            Capability.LIST_CUSTOMERS,
+            Capability.LIST_OFFERS,
+            Capability.LIST_SUBSCRIPTIONS,
+            Capability.CREATE_CUSTOMER,
+            Capability.PLACE_ORDER,
+            Capability.CHANGE_QUANTITY,
+            Capability.TERMINATE,
+            Capability.REVOKE_TERMINATION,
+            Capability.CHANGE_BILLING_CYCLE,
+            Capability.ADD_ADD_ON,
+            Capability.CHANGE_ADD_ON,
+            Capability.REMOVE_ADD_ON,
+        }
+    )
+    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
+        {
+            Capability.PLACE_ORDER: (
+                "ALSO has no idempotency key: the order line's key is sent as the purchase order number, "
+                "and a retry first looks for a subscription carrying it."
+            ),
+            Capability.CHANGE_QUANTITY: (
+                "Increase any time; NCE subscriptions can only be decreased within 7 days (168 hours) "
+                "of purchase or renewal."
+            ),
+            Capability.TERMINATE: (
+                "Inside the 7-day cancellation window an NCE subscription ends at once; after it, "
+                "the termination is scheduled for the end of the term."
+            ),
+            Capability.REVOKE_TERMINATION: "Only a scheduled termination can be revoked, before the end of the term.",
+            Capability.CHANGE_BILLING_CYCLE: (
+                "Takes effect at the next renewal, keeping the same term; ALSO applies it at the contract end date."
+            ),
+            Capability.REMOVE_ADD_ON: (
+                "Follows the termination rule: after 7 days the removal is scheduled for the end of the term."
+            ),
+        }
+    )
+
+    def __init__(
+        self,
+        *,
+        connection: ProviderConnection,
+        transport: httpx.BaseTransport | None = None,
+        sleep: SleepFunction = time.sleep,
+        timeouts: Timeouts | None = None,
+        retry_policy: RetryPolicy | None = None,
+    ) -> None:
+        self.client = AlsoClient(
+            region=connection.region,
+            username=connection.username,
+            password=connection.secret,
+            server_url=connection.server_url,
+            transport=transport,
+            timeouts=timeouts,
+            retry_policy=retry_policy,
+            sleep=sleep,
+        )
+        self._marketplace_id: int | None = None
+        self._reseller_account_id: int | None = None
+
+    def close(self) -> None:
+        """Log out politely; the token would expire anyway, so a failed logout is not an error."""
+        try:
+            self.client.terminate_session_token()
+        except ProviderError:
+            logger.debug("ALSO logout failed", exc_info=True)
+        finally:
+            self.client.close()
+
+    # -- reads ------------------------------------------------------------------------------------------
+
+    def list_customers(self) -> Iterator[CustomerRecord]:
+        for company in self.client.get_companies():
+            yield _customer_record(company)
+
+    def list_offers(self) -> Iterator[OfferRecord]:
+        marketplace_id = self._marketplace()
+        products = {
+            product.get("ProductName"): product
+            for product in self.client.list_marketplace_services(marketplace_id=marketplace_id)
+        }
+        services = self.client.get_marketplace_service_charges(marketplace_id=marketplace_id)
+        sellable = {service.get("ServiceId") for service in services if service.get("Charges")}
+        for service in services:
+            if str(service.get("Status", "Active")).lower() != "active":
+                continue
+            product = products.get(service.get("ServiceId"), {})
+            billing_by_material = {
+                billing.get("MaterialNumber"): billing for billing in product.get("SimpleProductBillingInfo") or []
+            }
+            parents = tuple(
+                str(dependency["ProductName"])
+                for dependency in product.get("DependencyInfo") or []
+                if dependency.get("ProductName") in sellable
+            )
+            for charge in service.get("Charges") or []:
+                billing = billing_by_material.get(charge.get("MaterialNumber"))
+                if billing is None or charge.get("PurchasePrice") is None:
+                    logger.info("ALSO charge %s has no orderable billing option", charge.get("PriceableItemId"))
+                    continue
+                yield OfferRecord(
+                    offer_id=offer_id_for(
+                        service_name=str(service["ServiceId"]), billing_type=str(billing["FieldValue"])
+                    ),
+                    product_id=str(service["ServiceId"]),
+                    name=str(service.get("DisplayName") or product.get("DisplayName") or service["ServiceId"]),
+                    vendor=service.get("VendorDisplayName"),
+                    sku=charge.get("ProductNumber") or billing.get("VendorSku"),
+                    billing_cycle=BillingCycle.from_months(
+                        _integer(billing.get("AdvancePaymentPeriodInMonths") or charge.get("PrepaidPeriodInMonths"))
+                    ),
+                    term=term_from_months(_integer(charge.get("CommitementPeriodInMonths"))),
+                    charge_type=_CHARGE_TYPES.get(str(charge.get("ChargeType", "")).lower(), ChargeType.OTHER),
+                    currency=str(charge.get("Currency") or "EUR"),
+                    cost_price=_money(charge["PurchasePrice"]) or Decimal("0"),
+                    sales_price=_money(charge.get("CustomPrice")),
+                    suggested_retail_price=_money(charge.get("SuggestedRetailPrice")),
+                    add_on_parent_product_ids=parents,
+                )
+
+    def list_subscriptions(self, *, customer_external_id: str | None = None) -> Iterator[SubscriptionRecord]:
+        """ALSO lists subscriptions per company, so a full listing walks the companies one by one."""
+        if customer_external_id is not None:
+            company_ids = [_account_id(customer_external_id)]
+        else:
+            company_ids = [int(company["AccountId"]) for company in self.client.get_companies()]
+        for company_id in company_ids:
+            for wire in self.client.get_subscriptions(parent_account_id=company_id):
+                if _is_licence(wire):
+                    yield self._subscription_record(wire)
+
+    def get_subscription(self, *, subscription_external_id: str) -> SubscriptionRecord:
+        wire = self.client.get_subscription_with_addons(account_id=_account_id(subscription_external_id))
+        if not _is_licence(wire):
+            raise NotFound(f"ALSO account {subscription_external_id} is not a licence subscription")
+        return self._subscription_record(wire)
+
+    # -- customers ------------------------------------------------------------------------------------------
+
+    def create_customer(self, *, customer: CustomerDraft) -> CustomerRecord:
+        company = self.client.create_company(
+            company_account={
+                "ParentAccountId": self._reseller(),
+                "CompanyName": customer.name,
+                "Email": customer.email,
+                "Address": customer.address_line,
+                "City": customer.city,
+                "Zip": customer.postal_code,
+                "Country": _COUNTRY_NAMES.get(customer.country.upper(), customer.country),
+                "Domain": list(customer.domains),
+                "Marketplaces": [self._marketplace()],
+                "VATID": customer.vat_id or "",
+                "CustomerId": customer.customer_number or "",
+                "CreateDefaultAdminUser": False,
+            }
+        )
+        return _customer_record(company)
+
+    # -- orders -----------------------------------------------------------------------------------------
+
+    def place_order_line(
+        self, *, customer_external_id: str, offer_id: str, quantity: int, idempotency_key: str
+    ) -> OrderResult:
+        """Order through ALSO's field protocol. Does not look for an earlier attempt itself: a task
+        that retries calls `find_applied_order_line` first, and only a fresh line pays for nothing."""
+        service_name, billing_type = split_offer_id(offer_id)
+        wire = self._order(
+            parent_account_id=_account_id(customer_external_id),
+            service_name=service_name,
+            billing_type=billing_type,
+            quantity=quantity,
+            marker=idempotency_key,
+        )
+        record = self._subscription_record(wire)
+        outcome = (
+            OrderLineOutcome.PROVISIONING if record.status == SubscriptionStatus.PENDING else OrderLineOutcome.COMPLETED
+        )
+        return OrderResult(subscription=record, idempotency_key=idempotency_key, outcome=outcome)
+
+    def find_applied_order_line(self, *, customer_external_id: str, idempotency_key: str) -> SubscriptionRecord | None:
+        """The subscription whose purchase order number is the key, or that holds an add-on with it."""
+        for wire in self.client.get_subscriptions(parent_account_id=_account_id(customer_external_id)):
+            add_ons = wire.get("Addons") or []
+            if wire.get("PurchaseOrderNumber") == idempotency_key or any(
+                add_on.get("PurchaseOrderNumber") == idempotency_key for add_on in add_ons
+            ):
+                return self._subscription_record(wire)
+        return None
+
+    def _order(
+        self, *, parent_account_id: int, service_name: str, billing_type: str, quantity: int, marker: str
+    ) -> WireObject:
+        definition = self.client.get_fields_for_service(parent_account_id=parent_account_id, product_name=service_name)
+        fields = _order_fields(
+            definition=definition, service_name=service_name, billing_type=billing_type, quantity=quantity
+        )
+        validation = self.client.validate_fields(
+            parent_account_id=parent_account_id, service_name=service_name, fields=fields
+        )
+        if str(validation.get("Result", "")).upper() in ("FAILED", "ERROR"):
+            field_name = validation.get("FieldName") or "fields"
+            raise Rejected(f"invalid_{field_name}", str(validation.get("ErrorDetails") or "ALSO refused the fields"))
+        return self.client.create_subscription(
+            parent_account_id=parent_account_id, service_name=service_name, fields=fields, purchase_order_number=marker
+        )
+
+    # -- lifecycle ----------------------------------------------------------------------------------------
+
+    def change_quantity(self, *, subscription_external_id: str, quantity: int) -> SubscriptionRecord:
+        account_id = _account_id(subscription_external_id)
+        wire = self.client.get_subscription(account_id=account_id)
+        self.client.update_subscription(
+            account_id=account_id, service_name=str(wire["ServiceName"]), fields={"Quantity": quantity}
+        )
+        return self.get_subscription(subscription_external_id=subscription_external_id)
+
+    def terminate(self, *, subscription_external_id: str, reason: str | None = None) -> SubscriptionRecord:
+        self.client.terminate_account(account_id=_account_id(subscription_external_id), termination_reason=reason)
+        return self.get_subscription(subscription_external_id=subscription_external_id)
+
+    def revoke_termination(self, *, subscription_external_id: str) -> SubscriptionRecord:
+        """Set the period-end action back to Renew. Nothing to revoke is not an error, so a retried
+        task that already succeeded does not fail."""
+        account_id = _account_id(subscription_external_id)
+        wire = self.client.get_subscription(account_id=account_id)
+        if wire.get("AccountState") == "Terminated":
+            raise Rejected("already_terminated", f"ALSO subscription {account_id} has already ended")
+        if wire.get("AdvancePeriodEndAction") == "Terminate":
+            self.client.update_subscription(
+                account_id=account_id, service_name=str(wire["ServiceName"]), advance_period_end_action="Renew"
+            )
+        return self.get_subscription(subscription_external_id=subscription_external_id)
+
+    def change_billing_cycle(self, *, subscription_external_id: str, billing_cycle: BillingCycle) -> SubscriptionRecord:
+        current = self.get_subscription(subscription_external_id=subscription_external_id)
+        if current.billing_cycle == billing_cycle:
+            return current
+        candidates = [
+            offer
+            for offer in self.list_offers()
+            if offer.product_id == current.product_id
+            and offer.billing_cycle == billing_cycle
+            and offer.term == current.term
+        ]
+        if not candidates:
+            raise Rejected(
+                "billing_cycle_unavailable",
+                f"{current.name} has no {billing_cycle.value} billing with the term {current.term}",
+            )
+        _, billing_type = split_offer_id(candidates[0].offer_id)
+        self.client.configure_subscription_renew(
+            account_id=_account_id(subscription_external_id), field_values={"BillingType": billing_type}
+        )
+        return self.get_subscription(subscription_external_id=subscription_external_id)
+
+    # -- add-ons ------------------------------------------------------------------------------------------
+
+    def add_add_on(
+        self, *, subscription_external_id: str, offer_id: str, quantity: int, idempotency_key: str
+    ) -> AddOnRecord:
+        service_name, billing_type = split_offer_id(offer_id)
+        wire = self._order(
+            parent_account_id=_account_id(subscription_external_id),
+            service_name=service_name,
+            billing_type=billing_type,
+            quantity=quantity,
+            marker=idempotency_key,
+        )
+        return _add_on_record(wire)
+
+    def change_add_on_quantity(
+        self, *, subscription_external_id: str, add_on_external_id: str, quantity: int
+    ) -> AddOnRecord:
+        wire = self._add_on_wire(
+            subscription_external_id=subscription_external_id, add_on_external_id=add_on_external_id
+        )
+        self.client.update_subscription(
+            account_id=int(wire["AccountId"]), service_name=str(wire["ServiceName"]), fields={"Quantity": quantity}
+        )
+        return _add_on_record(self.client.get_subscription(account_id=int(wire["AccountId"])))
+
+    def remove_add_on(self, *, subscription_external_id: str, add_on_external_id: str) -> None:
+        wire = self._add_on_wire(
+            subscription_external_id=subscription_external_id, add_on_external_id=add_on_external_id
+        )
+        self.client.terminate_account(account_id=int(wire["AccountId"]))
+
+    def _add_on_wire(self, *, subscription_external_id: str, add_on_external_id: str) -> WireObject:
+        wire = self.client.get_subscription(account_id=_account_id(add_on_external_id))
+        if str(wire.get("ParentAccountId")) != subscription_external_id:
+            raise NotFound(f"ALSO subscription {subscription_external_id} has no add-on {add_on_external_id}")
+        return wire
+
+    # -- helpers ------------------------------------------------------------------------------------------
+
+    def _marketplace(self) -> int:
+        if self._marketplace_id is None:
+            marketplaces = self.client.get_marketplaces()
+            if not marketplaces:
+                raise Rejected("no_marketplace", "The ALSO account owns no marketplace (price list)")
+            self._marketplace_id = int(marketplaces[0]["Id"])
+        return self._marketplace_id
+
+    def _reseller(self) -> int:
+        if self._reseller_account_id is None:
+            self._reseller_account_id = int(self.client.get_company()["AccountId"])
+        return self._reseller_account_id
+
+    def _subscription_record(self, wire: WireObject) -> SubscriptionRecord:
+        add_ons = []
+        for add_on in wire.get("Addons") or []:
+            if "Fields" not in add_on:  # the spec's short add-on form: fetch the whole add-on
+                add_on = self.client.get_subscription(account_id=int(add_on["AccountId"]))
+            if _is_licence(add_on):
+                add_ons.append(_add_on_record(add_on))
+        return _subscription_record(wire, add_ons=tuple(add_ons))
+
+
+# ------------------------------------------------------------------------------------------------
+# Wire -> record mapping
+# ------------------------------------------------------------------------------------------------
+
+
+def _customer_record(wire: WireObject) -> CustomerRecord:
+    domains = wire.get("Domain") or []
+    country = wire.get("Country")
+    return CustomerRecord(
+        external_id=str(wire["AccountId"]),
+        name=str(wire.get("CompanyName") or ""),
+        email=wire.get("Email") or None,
+        domains=tuple(str(domain) for domain in (domains if isinstance(domains, list) else [domains])),
+        country=_COUNTRY_CODES.get(str(country).lower(), country) if country else None,
+        city=wire.get("City") or None,
+        vat_id=wire.get("VATID") or None,
+        customer_number=wire.get("CustomerId") or None,
+        active=wire.get("AccountState", "Active") == "Active",
+    )
+
+
+def _subscription_record(wire: WireObject, *, add_ons: tuple[AddOnRecord, ...]) -> SubscriptionRecord:
+    fields = _fields(wire)
+    billing_type = fields.get("BillingType")
+    item = _priceable_item(wire)
+    started_at = _parse_datetime(wire.get("BillingStartDate"))
+    status = _status(wire)
+    nce = isinstance(billing_type, str) and bool(_NCE_BILLING_TYPE.search(billing_type))
+    return SubscriptionRecord(
+        external_id=str(wire["AccountId"]),
+        customer_external_id=str(wire.get("CompanyAccountId") or wire.get("ParentAccountId")),
+        offer_id=_offer_id_of(wire, billing_type),
+        product_id=str(wire.get("ServiceName") or wire.get("ProductName")),
+        name=str(wire.get("ServiceDisplayName") or wire.get("ServiceName")),
+        quantity=_integer(fields.get("Quantity")) or 0,
+        assigned=None,  # ALSO does not report assigned seats
+        status=status,
+        billing_cycle=BillingCycle.from_months(_integer(item.get("PrepaidPeriodInMonths"))),
+        term=term_from_months(_integer(item.get("CommitementPeriodInMonths"))),
+        term_end=_parse_date(wire.get("ContractEndDate")),
+        auto_renew=status != SubscriptionStatus.TERMINATED and wire.get("AdvancePeriodEndAction") != "Terminate",
+        trial=isinstance(billing_type, str) and "trial" in billing_type.lower(),
+        add_ons=add_ons,
+        cancellation_allowed_until=(
+            started_at + NCE_CANCELLATION_WINDOW
+            if nce and started_at and status != SubscriptionStatus.TERMINATED
+            else None
+        ),
+        scheduled_termination_date=_parse_date(wire.get("ScheduledTerminationDate")),
+        started_at=started_at,
+        currency=item.get("Currency"),
+        unit_cost_price=_money(item.get("PurchasePrice")),
+        unit_sales_price=_money(item.get("SalesPrice")),
+        order_reference=wire.get("PurchaseOrderNumber") or None,
+    )
+
+
+def _add_on_record(wire: WireObject) -> AddOnRecord:
+    fields = _fields(wire)
+    return AddOnRecord(
+        external_id=str(wire["AccountId"]),
+        offer_id=_offer_id_of(wire, fields.get("BillingType")),
+        product_id=str(wire.get("ServiceName")),
+        name=str(wire.get("ServiceDisplayName") or wire.get("ServiceName")),
+        quantity=_integer(fields.get("Quantity")) or 0,
+        status=_status(wire),
+        order_reference=wire.get("PurchaseOrderNumber") or None,
+    )
+
+
+def _order_fields(*, definition: WireObject, service_name: str, billing_type: str, quantity: int) -> dict[str, Any]:
+    """Fill ALSO's field definitions: ours where we have them, the default for other mandatory ones."""
+    ours: dict[str, Any] = {"Quantity": quantity, "BillingType": billing_type}
+    fields: dict[str, Any] = {}
+    definitions = {str(item.get("Name")): item for item in definition.get("Fields") or []}
+    if "Quantity" not in definitions:
+        raise Rejected("not_quantity_based", f"ALSO service {service_name} is not ordered by quantity")
+    billing_values = [member.get("Value") for member in (definitions.get("BillingType") or {}).get("EnumMembers") or []]
+    if "BillingType" in definitions and billing_values and billing_type not in billing_values:
+        raise Rejected("invalid_offer", f"ALSO service {service_name} has no billing type {billing_type!r}")
+    for name, item in definitions.items():
+        if name in ours:
+            fields[name] = ours[name]
+        elif item.get("DisplayType") == "Mandatory":
+            default = (item.get("DefaultValue") or {}).get("Value")
+            if default is None:
+                raise Rejected(
+                    "missing_field", f"ALSO service {service_name} needs '{item.get('DisplayName') or name}'"
+                )
+            fields[name] = default
+    return fields
+
+
+def _fields(wire: WireObject) -> dict[str, Any]:
+    return {str(item.get("Name")): item.get("Value") for item in wire.get("Fields") or []}
+
+
+def _is_licence(wire: WireObject) -> bool:
+    return "Quantity" in _fields(wire)
+
+
+def _offer_id_of(wire: WireObject, billing_type: Any) -> str:
+    service_name = str(wire.get("ServiceName") or wire.get("ProductName"))
+    if not billing_type:
+        return service_name
+    return offer_id_for(service_name=service_name, billing_type=str(billing_type))
+
+
+def _priceable_item(wire: WireObject) -> WireObject:
+    items = wire.get("PriceableItems") or []
+    for item in items:
+        if item.get("IsUDRCField") or item.get("FieldName") == "Quantity":
+            return item
+    return items[0] if items else {}
+
+
+def _status(wire: WireObject) -> SubscriptionStatus:
+    if wire.get("AccountState") == "Terminated":
+        return SubscriptionStatus.TERMINATED
+    provisioning = str(wire.get("ProvisioningStatus") or wire.get("Status") or "").replace(" ", "").lower()
+    if provisioning in ("failed", "error"):
+        return SubscriptionStatus.FAILED
+    if provisioning in ("inprogress", "pending", "provisioning", "new"):
+        return SubscriptionStatus.PENDING
+    if provisioning == "suspended":
+        return SubscriptionStatus.SUSPENDED
+    return SubscriptionStatus.ACTIVE
+
+
+def _account_id(external_id: str) -> int:
+    try:
+        return int(external_id)
+    except (TypeError, ValueError):
+        raise NotFound(f"{external_id!r} is not an ALSO account id") from None
+
+
+def _integer(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(Decimal(str(value)))
+    except ArithmeticError:
+        return None
+
+
+def _money(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _parse_datetime(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _parse_date(value: Any) -> date | None:
+    moment = _parse_datetime(value)
+    return moment.date() if moment else None
