@@ -1,1 +1,114 @@
-"""Models of customers: see DESIGN.md for what this app owns."""
+"""Customers of a partner and their Microsoft 365 tenants (partner schema)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from customers.choices import ConsentState, CustomerStatus, Industry
+from portal.partners.choices import Currency, Language
+
+
+class CustomerGroup(models.Model):
+    """A named set of customers; roles cover customer groups to scope what their users see."""
+
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    # The roles that cover this group (`role.customer_groups` from the other side).
+    roles = models.ManyToManyField("accounts.Role", verbose_name=_("roles"), blank=True, related_name="customer_groups")
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("customer group")
+        verbose_name_plural = _("customer groups")
+        constraints = [models.UniqueConstraint(Lower("name"), name="customers_group_name_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Customer(models.Model):
+    """An end-customer organisation. Its eligibility flags decide which offers it may buy."""
+
+    name = models.CharField(_("organisation name"), max_length=200)
+    status = models.CharField(_("status"), max_length=16, choices=CustomerStatus.choices, default=CustomerStatus.ACTIVE)
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    address_line1 = models.CharField(_("address"), max_length=200, blank=True)
+    address_line2 = models.CharField(_("address line 2"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    state = models.CharField(_("state or region"), max_length=100, blank=True)
+    country = CountryField(_("country"), blank=True)
+    vat_number = models.CharField(_("VAT number"), max_length=40, blank=True)
+    industry = models.CharField(_("industry"), max_length=20, choices=Industry.choices, default=Industry.GENERAL)
+    is_academic = models.BooleanField(_("academic"), default=False)
+    is_government = models.BooleanField(_("government"), default=False)
+    is_non_profit = models.BooleanField(_("non-profit"), default=False)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
+    )
+    preferred_currency = models.CharField(
+        _("preferred currency"), max_length=3, choices=Currency.choices, default=Currency.EUR
+    )
+    groups = models.ManyToManyField(
+        CustomerGroup, verbose_name=_("customer groups"), blank=True, related_name="customers"
+    )
+    # Customer tenant admins bound to this customer (`user.customers` from the other side).
+    admin_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("customer tenant admins"), blank=True, related_name="customers"
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        indexes = [models.Index(Lower("name"), name="customers_customer_name_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address_is_complete(self) -> bool:
+        """A marketplace needs street, city, postal code and country to create a tenant (seed 004)."""
+        return bool(self.address_line1 and self.city and self.postal_code and self.country)
+
+
+class CustomerTenant(models.Model):
+    """A customer's Microsoft 365 / Entra ID tenant. One tenant belongs to exactly one customer."""
+
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tenants")
+    tenant_id = models.UUIDField(_("tenant ID"), unique=True)
+    primary_domain = models.CharField(_("primary domain"), max_length=253, unique=True)
+    display_name = models.CharField(_("display name"), max_length=200, blank=True)
+    consent_state = models.CharField(
+        _("consent"), max_length=20, choices=ConsentState.choices, default=ConsentState.NOT_CONSENTED
+    )
+    consented_at = models.DateTimeField(_("consented at"), null=True, blank=True)
+    consented_by = models.CharField(_("consented by"), max_length=254, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["primary_domain"]
+        verbose_name = _("customer tenant")
+        verbose_name_plural = _("customer tenants")
+
+    def __str__(self) -> str:
+        return self.primary_domain
+
+    @property
+    def is_consented(self) -> bool:
+        return self.consent_state == ConsentState.CONSENTED

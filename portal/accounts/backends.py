@@ -6,7 +6,9 @@ from django.http import HttpRequest
 class UsernameOrEmailBackend(ModelBackend):
     """Signs a user in with either the username or the email address (case-insensitive)."""
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs):
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs
+    ):
         if username is None or password is None:
             return None
         user_model = get_user_model()

@@ -5,7 +5,42 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.partners.choices import Language
+
+
+class Role(models.Model):
+    """A set of module permissions plus the customers it covers (all, or some customer groups).
+
+    The built-in Administrators role has every permission on every customer and cannot be changed.
+    """
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    # {module: AccessLevel}; a missing module is no access.
+    permissions = models.JSONField(_("permissions"), default=dict, blank=True)
+    all_customers = models.BooleanField(_("all customers"), default=False)
+    # `role.customer_groups` is declared on CustomerGroup.roles: this app is also in the public
+    # schema (platform operators), which has no customer tables to point at.
+    is_builtin = models.BooleanField(_("built-in"), default=False, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_builtin", "name"]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def level_for(self, module: str) -> int:
+        if self.is_builtin:
+            return AccessLevel.MANAGE
+        return int(self.permissions.get(module, AccessLevel.NONE))
+
+    @classmethod
+    def full_permissions(cls) -> dict[str, int]:
+        return {module: int(AccessLevel.MANAGE) for module in PermissionModule.values}
 
 
 class User(AbstractUser):
@@ -19,6 +54,12 @@ class User(AbstractUser):
     email = models.EmailField(_("email address"))
     organisation_name = models.CharField(_("organisation name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    kind = models.CharField(_("kind"), max_length=20, choices=UserKind.choices, default=UserKind.PARTNER)
+    roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
+    # A customer tenant admin's customers are `user.customers`, declared on Customer.admin_users
+    # (this app is also in the public schema, which has no customer tables).
+    # Per-user screen preferences, such as the columns chosen in "Manage columns": {screen: value}.
+    preferences = models.JSONField(_("preferences"), default=dict, blank=True)
 
     objects = UserManager()
 

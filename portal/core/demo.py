@@ -50,8 +50,14 @@ def demo_seed(*, seeders: list[str] | None = None) -> DemoSeedResult:
     with schema_context(partner.schema_name), transaction.atomic():
         admin, _created = get_user_model().objects.get_or_create(
             username="admin",
-            defaults={"email": DEMO_ADMIN_EMAIL, "is_staff": True, "is_superuser": True, "first_name": "Dana",
-                      "last_name": "Admin", "organisation_name": partner.name},
+            defaults={
+                "email": DEMO_ADMIN_EMAIL,
+                "is_staff": True,
+                "is_superuser": True,
+                "first_name": "Dana",
+                "last_name": "Admin",
+                "organisation_name": partner.name,
+            },
         )
         admin.set_password(DEMO_ADMIN_PASSWORD)
         admin.is_active = True

@@ -38,16 +38,28 @@ def _coming_soon(key: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 SECTIONS: tuple[Section, ...] = (
     Section("home", _("Home"), "house", "core:home"),
-    Section("customers", _("Customers"), "people", *_coming_soon("customers"), tabs=frozenset({NavigationTab.SERVICES})),
-    Section("marketplace", _("Marketplace"), "shop", *_coming_soon("marketplace"), tabs=frozenset({NavigationTab.SERVICES})),
     Section(
-        "subscriptions", _("Subscriptions"), "card-checklist", *_coming_soon("subscriptions"),
+        "customers", _("Customers"), "people", *_coming_soon("customers"), tabs=frozenset({NavigationTab.SERVICES})
+    ),
+    Section(
+        "marketplace", _("Marketplace"), "shop", *_coming_soon("marketplace"), tabs=frozenset({NavigationTab.SERVICES})
+    ),
+    Section(
+        "subscriptions",
+        _("Subscriptions"),
+        "card-checklist",
+        *_coming_soon("subscriptions"),
         tabs=frozenset({NavigationTab.SERVICES}),
     ),
     Section("orders", _("Orders"), "cart3", *_coming_soon("orders"), tabs=frozenset({NavigationTab.SERVICES})),
-    Section("catalog", _("Catalog"), "grid-3x3-gap", *_coming_soon("catalog"), tabs=frozenset({NavigationTab.SERVICES})),
     Section(
-        "resellers", _("Reseller directory"), "diagram-3", *_coming_soon("resellers"),
+        "catalog", _("Catalog"), "grid-3x3-gap", *_coming_soon("catalog"), tabs=frozenset({NavigationTab.SERVICES})
+    ),
+    Section(
+        "resellers",
+        _("Reseller directory"),
+        "diagram-3",
+        *_coming_soon("resellers"),
         tabs=frozenset({NavigationTab.LICENSES}),
     ),
     Section("pools", _("Pools"), "stack", *_coming_soon("pools"), tabs=frozenset({NavigationTab.LICENSES})),

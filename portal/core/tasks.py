@@ -46,4 +46,3 @@ def dispatch_to_partners(task_name: str, spread_seconds: int | None = None, **ta
             )
         sent += 1
     return sent
-

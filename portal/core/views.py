@@ -48,7 +48,9 @@ def landing(request: HttpRequest) -> HttpResponse:
         partner = partner_by_slug(slug=slug)
         if partner is not None:
             return HttpResponseRedirect(partner_url(partner) + "accounts/sign-in/")
-        form.add_error("partner", _("No partner is called '%(name)s'. Check the name with your administrator.") % {"name": value})
+        form.add_error(
+            "partner", _("No partner is called '%(name)s'. Check the name with your administrator.") % {"name": value}
+        )
     return render(request, "core/landing.html", {"form": form})
 
 

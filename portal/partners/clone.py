@@ -48,7 +48,8 @@ BEGIN
     WHERE table_schema = target AND is_identity = 'YES'
   LOOP
     EXECUTE format(
-      'SELECT setval(pg_get_serial_sequence(%%L, %%L), COALESCE((SELECT max(%%I) FROM %%I.%%I), 0) + 1, false)',
+      'SELECT setval(pg_get_serial_sequence(%%L, %%L), '
+      'COALESCE((SELECT max(%%I) FROM %%I.%%I), 0) + 1, false)',
       format('%%I.%%I', target, item.table_name), item.column_name, item.column_name, target, item.table_name
     );
   END LOOP;
@@ -57,7 +58,8 @@ $clone$;
 """
 
 _SHAPE_SQL = """
-SELECT 'relation:' || c.relkind::text, count(*) FROM pg_class c WHERE c.relnamespace = %(schema)s::regnamespace GROUP BY 1
+SELECT 'relation:' || c.relkind::text, count(*) FROM pg_class c
+  WHERE c.relnamespace = %(schema)s::regnamespace GROUP BY 1
 UNION ALL
 SELECT 'constraint:' || con.contype::text, count(*) FROM pg_constraint con
   WHERE con.connamespace = %(schema)s::regnamespace GROUP BY 1

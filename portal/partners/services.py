@@ -26,12 +26,16 @@ from django.utils.translation import gettext as _
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
 
-from portal.partners.clone import clone_schema_lean
+from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME
+from portal.accounts.models import Role
 from portal.partners.choices import Currency, Language, PartnerStatus, Region
+from portal.partners.clone import clone_schema_lean
 from portal.partners.models import Domain, Partner
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,48}[a-z0-9]$")
-HOSTNAME_PATTERN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+HOSTNAME_PATTERN = re.compile(
+    r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
 # Host labels the platform keeps for itself.
 RESERVED_SLUGS = frozenset(
     {"www", "admin", "api", "app", "public", "static", "media", "mail", "auth", "login", "identity", "template"}
@@ -197,13 +201,14 @@ def partner_create(
         if extra_domain:
             Domain.objects.create(domain=extra_domain.strip().lower(), tenant=partner, is_primary=False)
         with schema_context(schema_name):
-            get_user_model().objects.create_superuser(
+            administrator = get_user_model().objects.create_superuser(
                 username=username,
                 email=admin_email,
                 password=password,
                 organisation_name=name,
                 language=default_language,
             )
+            administrator.roles.add(Role.objects.get(name=ADMINISTRATORS_ROLE_NAME, is_builtin=True))
         partner.status = PartnerStatus.ACTIVE
         partner.save(update_fields=["status"])
     connection.set_schema_to_public()
@@ -220,4 +225,3 @@ def platform_ensure() -> Partner:
     )
     Domain.objects.get_or_create(domain=settings.PORTAL_DOMAIN, defaults={"tenant": platform, "is_primary": True})
     return platform
-

@@ -57,6 +57,7 @@ SHARED_APPS = [
     "template_partials",
     "django_filters",
     "django_tables2",
+    "django_countries",
     "portal.core",
 ]
 # Partner schemas: everything a partner owns. Users and sessions live here too, so a session of
@@ -66,6 +67,7 @@ TENANT_APPS = [
     "django.contrib.auth",
     "portal.accounts",
     "django.contrib.sessions",
+    "portal.audit",
     "customers",
     "catalog",
     "subscriptions",
@@ -98,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.core.middleware.SessionPartnerGuardMiddleware",
+    "portal.audit.context.AuditContextMiddleware",
     "portal.core.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

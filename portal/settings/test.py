@@ -4,9 +4,9 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 
+from portal.env import env_bool, env_str  # noqa: E402
 from portal.settings.base import *  # noqa: E402,F403
 from portal.settings.base import CACHES  # noqa: E402
-from portal.env import env_bool, env_str  # noqa: E402
 
 PORTAL_DOMAIN = "console.test"
 ALLOWED_HOSTS = [".console.test", "console.test", "localhost", ".localhost", "127.0.0.1"]

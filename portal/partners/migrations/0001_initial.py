@@ -6,46 +6,92 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Partner',
+            name="Partner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('schema_name', models.CharField(db_index=True, max_length=63, unique=True, validators=[django_tenants.postgresql_backend.base._check_schema_name])),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('slug', models.SlugField(unique=True, verbose_name='slug')),
-                ('is_service_provider', models.BooleanField(default=True, verbose_name='service provider')),
-                ('is_large_account_reseller', models.BooleanField(default=False, verbose_name='large account reseller')),
-                ('region', models.CharField(choices=[('eu', 'Europe'), ('na', 'North America'), ('apac', 'Asia Pacific'), ('jp', 'Japan')], default='eu', max_length=8, verbose_name='region')),
-                ('default_language', models.CharField(choices=[('en', 'English'), ('de', 'German'), ('fr', 'French'), ('ja', 'Japanese')], default='en', max_length=8, verbose_name='default language')),
-                ('default_currency', models.CharField(choices=[('EUR', 'EUR'), ('USD', 'USD'), ('GBP', 'GBP'), ('CHF', 'CHF'), ('JPY', 'JPY')], default='EUR', max_length=3, verbose_name='default currency')),
-                ('status', models.CharField(choices=[('provisioning', 'Provisioning'), ('active', 'Active'), ('suspended', 'Suspended')], default='provisioning', max_length=16, verbose_name='status')),
-                ('owner_email', models.EmailField(blank=True, max_length=254, verbose_name='owner email')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='created')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "schema_name",
+                    models.CharField(
+                        db_index=True,
+                        max_length=63,
+                        unique=True,
+                        validators=[django_tenants.postgresql_backend.base._check_schema_name],
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("slug", models.SlugField(unique=True, verbose_name="slug")),
+                ("is_service_provider", models.BooleanField(default=True, verbose_name="service provider")),
+                (
+                    "is_large_account_reseller",
+                    models.BooleanField(default=False, verbose_name="large account reseller"),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        choices=[("eu", "Europe"), ("na", "North America"), ("apac", "Asia Pacific"), ("jp", "Japan")],
+                        default="eu",
+                        max_length=8,
+                        verbose_name="region",
+                    ),
+                ),
+                (
+                    "default_language",
+                    models.CharField(
+                        choices=[("en", "English"), ("de", "German"), ("fr", "French"), ("ja", "Japanese")],
+                        default="en",
+                        max_length=8,
+                        verbose_name="default language",
+                    ),
+                ),
+                (
+                    "default_currency",
+                    models.CharField(
+                        choices=[("EUR", "EUR"), ("USD", "USD"), ("GBP", "GBP"), ("CHF", "CHF"), ("JPY", "JPY")],
+                        default="EUR",
+                        max_length=3,
+                        verbose_name="default currency",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("provisioning", "Provisioning"), ("active", "Active"), ("suspended", "Suspended")],
+                        default="provisioning",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("owner_email", models.EmailField(blank=True, max_length=254, verbose_name="owner email")),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="created")),
             ],
             options={
-                'verbose_name': 'partner',
-                'verbose_name_plural': 'partners',
-                'ordering': ['name'],
+                "verbose_name": "partner",
+                "verbose_name_plural": "partners",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Domain',
+            name="Domain",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('domain', models.CharField(db_index=True, max_length=253, unique=True)),
-                ('is_primary', models.BooleanField(db_index=True, default=True)),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='domains', to='partners.partner')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("domain", models.CharField(db_index=True, max_length=253, unique=True)),
+                ("is_primary", models.BooleanField(db_index=True, default=True)),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="domains", to="partners.partner"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'domain',
-                'verbose_name_plural': 'domains',
+                "verbose_name": "domain",
+                "verbose_name_plural": "domains",
             },
         ),
     ]

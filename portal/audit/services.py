@@ -1,0 +1,105 @@
+"""The one way to write the audit trail and notifications. Every service in every app calls these."""
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from portal.audit.choices import AuditResult, NotificationLevel
+from portal.audit.context import current_ip_address
+from portal.audit.models import AuditEvent, Notification
+
+SYSTEM_ACTOR = "system"
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return str(value.pk)
+    if isinstance(value, dict):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def model_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The named fields of an instance as JSON-safe values, for `before` / `after`."""
+    snapshot = {}
+    for field in fields:
+        value = getattr(instance, field)
+        if hasattr(value, "all") and callable(value.all):  # many-to-many manager
+            value = sorted(str(item.pk) for item in value.all())
+        snapshot[field] = _json_safe(value)
+    return snapshot
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    target: models.Model | None = None,
+    target_label: str | None = None,
+    customer_id: int | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    result: str = AuditResult.SUCCESS,
+    message: str = "",
+) -> AuditEvent:
+    """Record an audit event. `actor` is a user, None or a string such as "automation".
+
+    Call it inside the service's transaction, so the event commits with the change it describes
+    (and a failure is recorded by a service that catches it, with result=FAILURE).
+    """
+    user = actor if actor is not None and not isinstance(actor, str) else None
+    if user is not None:
+        actor_label = user.email or user.username
+    else:
+        actor_label = actor or SYSTEM_ACTOR
+    changed_before = _json_safe(before or {})
+    changed_after = _json_safe(after or {})
+    if before is not None and after is not None:
+        # keep only what changed, so the trail says what happened, not what stayed
+        keys = {
+            key for key in set(changed_before) | set(changed_after) if changed_before.get(key) != changed_after.get(key)
+        }
+        changed_before = {key: changed_before.get(key) for key in keys if key in changed_before}
+        changed_after = {key: changed_after.get(key) for key in keys if key in changed_after}
+    return AuditEvent.objects.create(
+        actor=user,
+        actor_label=actor_label[:254],
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=(target_label if target_label is not None else (str(target) if target is not None else ""))[:255],
+        customer_id=customer_id,
+        before=changed_before,
+        after=changed_after,
+        result=result,
+        message=message,
+        ip_address=current_ip_address.get(),
+    )
+
+
+def notification_create(
+    *, recipients: Iterable, title: str, body: str = "", url: str = "", level: str = NotificationLevel.INFO
+) -> list[Notification]:
+    users = [user for user in recipients if user is not None and user.is_active]
+    return Notification.objects.bulk_create(
+        [Notification(recipient=user, title=title[:200], body=body, url=url[:500], level=level) for user in users]
+    )
+
+
+def notifications_mark_read(*, user, notification_ids: Iterable[int] | None = None) -> int:
+    with transaction.atomic():
+        unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+        if notification_ids is not None:
+            unread = unread.filter(pk__in=list(notification_ids))
+        return unread.update(read_at=timezone.now())
