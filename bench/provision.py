@@ -90,5 +90,6 @@ def main() -> None:
         print(f"  migrate median {migrate * 1000:8.1f} ms")
         print(f"  clone / migrate {ratio:.3f}  (target <= 0.25: {'met' if ratio <= 0.25 else 'NOT met'})")
 
+
 if __name__ == "__main__":
     main()

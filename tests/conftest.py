@@ -14,7 +14,6 @@ from django_tenants.utils import schema_context
 from portal.partners.models import Partner
 from portal.partners.selectors import partner_by_slug
 from portal.partners.services import partner_create, partner_template_ensure, platform_ensure
-
 from tests.support import PASSWORD, host_of, signed_in_client
 
 

@@ -24,10 +24,11 @@ def database_url() -> str:
     config = connection.settings_dict
     user = quote(config.get("USER") or "postgres")
     password = f":{quote(config['PASSWORD'])}" if config.get("PASSWORD") else ""
-    host = config.get("HOST") or ""
+    # an embedded server listens on a unix socket, which DATABASE_URL may carry as ?host=<dir>
+    host = config.get("HOST") or config.get("OPTIONS", {}).get("host") or ""
     port = f":{config['PORT']}" if config.get("PORT") else ""
     if host.startswith("/"):
-        return f"postgres://{user}{password}@/{config['NAME']}?host={quote(host)}"
+        return f"postgres://{user}{password}@{quote(host, safe='')}{port}/{config['NAME']}"
     return f"postgres://{user}{password}@{host}{port}/{config['NAME']}"
 
 
@@ -78,8 +79,21 @@ def running(command: list[str], environment: dict[str, str], log: Path) -> Itera
 
 def celery_worker_command(queue: str) -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "portal", "worker", "-P", "solo", "-Q", queue, "-l", "INFO",
-        "--without-heartbeat", "--without-gossip", "--without-mingle",
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "portal",
+        "worker",
+        "-P",
+        "solo",
+        "-Q",
+        queue,
+        "-l",
+        "INFO",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
     ]
 
 

@@ -98,9 +98,23 @@ def redis_url() -> str:
         DEV.mkdir(exist_ok=True)
         subprocess.run(
             [
-                __redis_executable__, "--port", str(EMBEDDED_REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--daemonize", "yes", "--dir", str(DEV),
-                "--pidfile", str(DEV / "redis.pid"), "--logfile", str(DEV / "redis.log"),
+                __redis_executable__,
+                "--port",
+                str(EMBEDDED_REDIS_PORT),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--dir",
+                str(DEV),
+                "--pidfile",
+                str(DEV / "redis.pid"),
+                "--logfile",
+                str(DEV / "redis.log"),
             ],
             check=True,
         )

@@ -32,8 +32,13 @@ def browser():
             executable_path=CHROMIUM,
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
                 # the test partners' hosts are <slug>.console.test: send them all to this machine
                 "--host-resolver-rules=MAP *.console.test 127.0.0.1, MAP console.test 127.0.0.1",
             ],
@@ -72,7 +77,14 @@ def test_sign_in_and_navigate_the_console(browser, console_server):
 
     nav = page.locator(".console-nav")
     assert nav.get_by_role("link").all_inner_texts() == [
-        "Home", "Customers", "Marketplace", "Subscriptions", "Orders", "Catalog", "Reports", "Settings"
+        "Home",
+        "Customers",
+        "Marketplace",
+        "Subscriptions",
+        "Orders",
+        "Catalog",
+        "Reports",
+        "Settings",
     ]
     nav.get_by_role("link", name="Subscriptions").click()
     page.wait_for_url(base + "/subscriptions/")

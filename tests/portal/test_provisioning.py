@@ -75,7 +75,9 @@ def test_create_partner_refuses_a_bad_slug_and_creates_nothing(db, slug, message
 
 def test_create_partner_refuses_a_taken_or_invalid_domain(db):
     with pytest.raises(CommandError, match="The domain 'alpha.console.test' already belongs to a partner."):
-        run_create_partner("--name", "Z", "--slug", "zeta", "--admin-email", "a@b.example", "--domain", "alpha.console.test")
+        run_create_partner(
+            "--name", "Z", "--slug", "zeta", "--admin-email", "a@b.example", "--domain", "alpha.console.test"
+        )
     with pytest.raises(CommandError, match="'not a host' is not a valid host name."):
         run_create_partner("--name", "Z", "--slug", "zeta", "--admin-email", "a@b.example", "--domain", "not a host")
     assert not Partner.objects.filter(slug="zeta").exists()

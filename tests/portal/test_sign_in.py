@@ -108,7 +108,9 @@ def test_password_reset_email_links_to_the_partner_host(alpha_client, in_alpha, 
 
     form = alpha_client.get(link.group(1), follow=True)
     assert "Choose a new password" in form.content.decode()
-    done = alpha_client.post(form.redirect_chain[-1][0], {"new_password1": "a-brand-new-pass-42", "new_password2": "a-brand-new-pass-42"})
+    done = alpha_client.post(
+        form.redirect_chain[-1][0], {"new_password1": "a-brand-new-pass-42", "new_password2": "a-brand-new-pass-42"}
+    )
     assert done.status_code == 302
     user.refresh_from_db()
     assert user.check_password("a-brand-new-pass-42")
@@ -140,7 +142,12 @@ def test_profile_shows_the_account_and_saves_changes(alpha_admin_client, partner
     assert "Your profile was saved." in response.content.decode()
     with schema_context(partner_alpha.schema_name):
         admin.refresh_from_db()
-    assert (admin.first_name, admin.last_name, admin.organisation_name, admin.language) == ("Ada", "Lovelace", "Alpha IT", "de")
+    assert (admin.first_name, admin.last_name, admin.organisation_name, admin.language) == (
+        "Ada",
+        "Lovelace",
+        "Alpha IT",
+        "de",
+    )
     assert response["Content-Language"] == "de"
 
 
