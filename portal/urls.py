@@ -7,6 +7,10 @@ from portal.core import views as core_views
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("portal.accounts.urls")),
+    path("microsoft/", include("portal.microsoft.urls")),
+    path("customers/", include("customers.urls")),
+    path("marketplace/", include("marketplace.urls")),
+    path("settings/", include("portal.core.urls_settings")),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),
 ]

@@ -1,7 +1,7 @@
 """URLs of the public host (<PORTAL_DOMAIN>): the landing page and the platform admin."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from portal.core import views as core_views
 
@@ -12,4 +12,5 @@ urlpatterns = [
     path("", core_views.landing, name="landing"),
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("microsoft/", include("portal.microsoft.urls_public")),
 ]

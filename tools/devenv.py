@@ -21,10 +21,11 @@ PYTHON = sys.executable
 DATABASE_NAME = "console"
 WEB_PORT = int(os.environ.get("CONSOLE_PORT", "8000"))
 EMBEDDED_REDIS_PORT = 6390
-# Simulators the run command starts: (name, python module, port). Each serves its own API.
+# Simulators the run command starts: (name, python module, port, extra arguments). Each serves
+# its own API; <NAME>_SIMULATOR_URL tells the console where.
 SIMULATORS = [
-    ("identity", "portal.microsoft.simulator", 8100),
-    ("also", "marketplace.providers.also.simulator", 8201),
+    ("identity", "portal.microsoft.simulator", 8100, ["--public-url", "http://localhost:8100"]),
+    ("also", "marketplace.providers.also.simulator", 8201, []),
 ]
 
 
@@ -165,8 +166,9 @@ def command_up() -> int:
     environment.setdefault("PORTAL_PORT", str(WEB_PORT))
     environment.setdefault("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
     environment.setdefault("EMAIL_FILE_PATH", str(DEV / "mail"))
-    for name, _module, port in SIMULATORS:
+    for name, _module, port, _arguments in SIMULATORS:
         environment.setdefault(f"{name.upper()}_SIMULATOR_URL", f"http://localhost:{port}")
+    environment.setdefault("MICROSOFT_SIMULATOR_URL", environment["IDENTITY_SIMULATOR_URL"])
     say("Migrating the public schema and every partner ...")
     manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
     manage(environment, "prepare_partners", "-v", "0")
@@ -181,10 +183,8 @@ def command_up() -> int:
         f"worker: {PYTHON} -m celery -A portal worker -l INFO --concurrency 2",
         f"beat: {PYTHON} -m celery -A portal beat -l INFO -s {DEV / 'celerybeat-schedule'}",
     ]
-    for name, module, port in SIMULATORS:
-        module_path = ROOT / (module.replace(".", "/") + ".py")
-        if module_path.exists():
-            lines.append(f"{name}: {PYTHON} -m {module} --port {port} --public-url http://localhost:{port}")
+    for name, module, port, arguments in SIMULATORS:
+        lines.append(f"{name}: {PYTHON} -m {module} --port {port} {' '.join(arguments)}".rstrip())
     procfile.write_text("\n".join(lines) + "\n")
     banner = [
         "",

@@ -1,10 +1,12 @@
 """Demo data for the run command. Idempotent: running it again changes nothing but the passwords'
 being reset to the printed ones.
 
-Each app that has demo data adds a seeder to DEMO_SEEDERS: a function taking the demo partner,
-called inside the partner's schema, returning lines to print (credentials, counts).
+Each app that has demo data has a `demo.py` with `seed(partner) -> list[str]`, called inside the
+partner's schema in the order of DEMO_SEEDERS (later apps build on earlier ones' data), returning
+lines to print (credentials, counts).
 """
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,7 +24,16 @@ DEMO_SLUG = "demo"
 DEMO_ADMIN_EMAIL = "admin@demo.example"
 DEMO_ADMIN_PASSWORD = "demo-admin-pass"
 
-DEMO_SEEDERS: list[str] = []
+DEMO_SEEDERS: list[str] = [
+    "portal.accounts.demo",
+    "customers.demo",
+    "marketplace.demo",
+    "catalog.demo",
+    "subscriptions.demo",
+    "resellers.demo",
+    "pools.demo",
+    "reports.demo",
+]
 
 
 @dataclass
@@ -65,8 +76,10 @@ def demo_seed(*, seeders: list[str] | None = None) -> DemoSeedResult:
     result = DemoSeedResult(partner=partner)
     result.lines.append(f"Demo partner: {partner.name} at {partner_url(partner)}")
     result.lines.append(f"  administrator: admin (or {DEMO_ADMIN_EMAIL}) / {DEMO_ADMIN_PASSWORD}")
-    for dotted_path in DEMO_SEEDERS if seeders is None else seeders:
-        seeder: Callable[[Partner], list[str]] = import_string(dotted_path)
+    for module_path in DEMO_SEEDERS if seeders is None else seeders:
+        if importlib.util.find_spec(module_path) is None:
+            continue  # that app has no demo data yet
+        seeder: Callable[[Partner], list[str]] = import_string(f"{module_path}.seed")
         with schema_context(partner.schema_name):
             result.lines.extend(seeder(partner))
     return result

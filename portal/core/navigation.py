@@ -64,7 +64,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section("pools", _("Pools"), "stack", *_coming_soon("pools"), tabs=frozenset({NavigationTab.LICENSES})),
     Section("reports", _("Reports"), "bar-chart-line", *_coming_soon("reports")),
-    Section("settings", _("Settings"), "gear", *_coming_soon("settings")),
+    Section("settings", _("Settings"), "gear", "settings:index"),
 )
 
 SECTION_BY_KEY = {section.key: section for section in SECTIONS}

@@ -180,6 +180,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 PARTNER_DISPATCH_DEFAULT_SPREAD = 300
 
+# --- Microsoft identity (portal.microsoft) --------------------------------------------------------
+# Production: the console's multi-tenant Entra app. Development and demos: the identity simulator
+# (`python -m portal.microsoft.simulator`), reached through MICROSOFT_SIMULATOR_URL.
+MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "console-dev-client")
+MICROSOFT_CLIENT_SECRET = env_str("MICROSOFT_CLIENT_SECRET", "console-dev-secret")
+MICROSOFT_AUTHORITY = env_str("MICROSOFT_AUTHORITY", "https://login.microsoftonline.com")
+MICROSOFT_SIMULATOR_URL = env_str("MICROSOFT_SIMULATOR_URL", "")
+MICROSOFT_ALLOW_SIMULATOR = env_bool("MICROSOFT_ALLOW_SIMULATOR", False)
+
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(BASE_DIR / ".dev" / "mail"))
