@@ -7,37 +7,46 @@ for every marketplace.
 
 from __future__ import annotations
 
+import importlib.util
 import time
+from functools import cache
 
 import httpx
+from django.utils.module_loading import import_string
 
-from marketplace.providers.also.adapter import AlsoProvider
 from marketplace.providers.base import MarketplaceProvider, ProviderBase, ProviderConnection
 from marketplace.providers.http import SleepFunction
 
-PROVIDER_CLASSES: dict[str, type[ProviderBase]] = {
-    AlsoProvider.slug: AlsoProvider,
+#: Every marketplace the design names. Each is a package `marketplace/providers/<slug>/` whose
+#: `adapter` module holds the provider class and whose `simulator` module holds its simulator.
+PROVIDER_PATHS: dict[str, str] = {
+    "also": "marketplace.providers.also.adapter.AlsoProvider",
+    "partner_center": "marketplace.providers.partner_center.adapter.PartnerCenterProvider",
+    "cloudmore": "marketplace.providers.cloudmore.adapter.CloudmoreProvider",
+    "alef": "marketplace.providers.alef.adapter.AlefProvider",
 }
-
-#: Marketplaces the design names but that have no provider package yet.
-PLANNED_SLUGS: tuple[str, ...] = ("partner_center", "cloudmore", "alef")
 
 
 class UnknownMarketplace(LookupError):
     pass
 
 
+def _package_exists(slug: str) -> bool:
+    return importlib.util.find_spec(PROVIDER_PATHS[slug].rsplit(".", 1)[0]) is not None
+
+
 def available_slugs() -> tuple[str, ...]:
-    return tuple(sorted(PROVIDER_CLASSES))
+    """The marketplaces whose provider package is present."""
+    return tuple(sorted(slug for slug in PROVIDER_PATHS if _package_exists(slug)))
 
 
+@cache
 def provider_class(slug: str) -> type[ProviderBase]:
-    try:
-        return PROVIDER_CLASSES[slug]
-    except KeyError:
-        if slug in PLANNED_SLUGS:
-            raise UnknownMarketplace(f"The {slug} marketplace provider is not implemented yet") from None
-        raise UnknownMarketplace(f"No marketplace provider is registered as {slug!r}") from None
+    if slug not in PROVIDER_PATHS:
+        raise UnknownMarketplace(f"No marketplace provider is registered as {slug!r}")
+    if not _package_exists(slug):
+        raise UnknownMarketplace(f"The {slug} marketplace provider is not implemented yet")
+    return import_string(PROVIDER_PATHS[slug])
 
 
 def create_provider(

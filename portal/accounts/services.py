@@ -14,3 +14,13 @@ def user_profile_update(*, actor: User, user: User, changes: dict) -> User:
                 setattr(user, field, changes[field])
         user.save(update_fields=[field for field in PROFILE_FIELDS if field in changes])
     return user
+
+
+def user_preference_set(*, user: User, key: str, value) -> User:
+    """Remember a screen preference (for example the columns chosen in "Manage columns")."""
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.preferences = {**locked.preferences, key: value}
+        locked.save(update_fields=["preferences"])
+    user.preferences = locked.preferences
+    return user

@@ -68,6 +68,7 @@ TENANT_APPS = [
     "portal.accounts",
     "django.contrib.sessions",
     "portal.audit",
+    "portal.authentication",
     "customers",
     "catalog",
     "subscriptions",

@@ -41,7 +41,6 @@ from marketplace.providers.base import (
 )
 from marketplace.providers.http import RetryPolicy
 from marketplace.providers.registry import (
-    PLANNED_SLUGS,
     UnknownMarketplace,
     available_slugs,
     create_provider,
@@ -539,11 +538,8 @@ def test_parse_fault_reads_the_wcf_sample_and_a_soap_envelope() -> None:
 
 
 def test_registry_builds_the_also_provider(simulator: AlsoSimulator) -> None:
-    assert available_slugs() == ("also",)
+    assert "also" in available_slugs()
     assert provider_class("also") is AlsoProvider
-    assert PLANNED_SLUGS == ("partner_center", "cloudmore", "alef")
-    with pytest.raises(UnknownMarketplace, match="cloudmore marketplace provider is not implemented yet"):
-        provider_class("cloudmore")
     with pytest.raises(UnknownMarketplace, match="'nope'"):
         provider_class("nope")
     built = create_provider(

@@ -1,0 +1,1 @@
+"""Sign-in methods a partner allows, and users' linked Microsoft identities (partner schema)."""
