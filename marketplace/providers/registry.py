@@ -7,12 +7,12 @@ for every marketplace.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import time
 from functools import cache
 
 import httpx
-from django.utils.module_loading import import_string
 
 from marketplace.providers.base import MarketplaceProvider, ProviderBase, ProviderConnection
 from marketplace.providers.http import SleepFunction
@@ -32,7 +32,10 @@ class UnknownMarketplace(LookupError):
 
 
 def _package_exists(slug: str) -> bool:
-    return importlib.util.find_spec(PROVIDER_PATHS[slug].rsplit(".", 1)[0]) is not None
+    try:
+        return importlib.util.find_spec(PROVIDER_PATHS[slug].rsplit(".", 1)[0]) is not None
+    except ModuleNotFoundError:  # the provider's package itself is not there
+        return False
 
 
 def available_slugs() -> tuple[str, ...]:
@@ -46,7 +49,8 @@ def provider_class(slug: str) -> type[ProviderBase]:
         raise UnknownMarketplace(f"No marketplace provider is registered as {slug!r}")
     if not _package_exists(slug):
         raise UnknownMarketplace(f"The {slug} marketplace provider is not implemented yet")
-    return import_string(PROVIDER_PATHS[slug])
+    module_path, class_name = PROVIDER_PATHS[slug].rsplit(".", 1)
+    return getattr(importlib.import_module(module_path), class_name)
 
 
 def create_provider(
