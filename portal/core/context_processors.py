@@ -13,5 +13,7 @@ def console(request: HttpRequest) -> dict:
     context["partner"] = partner
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        context["navigation"] = navigation_for(partner=partner, path=request.path, requested_tab=request.GET.get("tab"))
+        context["navigation"] = navigation_for(
+            partner=partner, user=user, path=request.path, requested_tab=request.GET.get("tab")
+        )
     return context

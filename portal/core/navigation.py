@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.choices import PermissionModule
+from portal.accounts.permissions import user_has_permission
+
 
 class NavigationTab(StrEnum):
     SERVICES = "services"
@@ -26,6 +29,8 @@ class Section:
     url_name: str
     url_kwargs: tuple[tuple[str, str], ...] = ()
     tabs: frozenset[NavigationTab] = frozenset({NavigationTab.SERVICES, NavigationTab.LICENSES})
+    # The module a user needs (at least view) to see the section; None: everyone signed in.
+    module: str | None = None
 
     @property
     def url(self) -> str:
@@ -39,10 +44,20 @@ def _coming_soon(key: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 SECTIONS: tuple[Section, ...] = (
     Section("home", _("Home"), "house", "core:home"),
     Section(
-        "customers", _("Customers"), "people", *_coming_soon("customers"), tabs=frozenset({NavigationTab.SERVICES})
+        "customers",
+        _("Customers"),
+        "people",
+        "customers:customer_list",
+        tabs=frozenset({NavigationTab.SERVICES}),
+        module=PermissionModule.CUSTOMERS,
     ),
     Section(
-        "marketplace", _("Marketplace"), "shop", *_coming_soon("marketplace"), tabs=frozenset({NavigationTab.SERVICES})
+        "marketplace",
+        _("Marketplace"),
+        "shop",
+        "marketplace:index",
+        tabs=frozenset({NavigationTab.SERVICES}),
+        module=PermissionModule.MARKETPLACE,
     ),
     Section(
         "subscriptions",
@@ -50,10 +65,23 @@ SECTIONS: tuple[Section, ...] = (
         "card-checklist",
         *_coming_soon("subscriptions"),
         tabs=frozenset({NavigationTab.SERVICES}),
+        module=PermissionModule.SUBSCRIPTIONS,
     ),
-    Section("orders", _("Orders"), "cart3", *_coming_soon("orders"), tabs=frozenset({NavigationTab.SERVICES})),
     Section(
-        "catalog", _("Catalog"), "grid-3x3-gap", *_coming_soon("catalog"), tabs=frozenset({NavigationTab.SERVICES})
+        "orders",
+        _("Orders"),
+        "cart3",
+        *_coming_soon("orders"),
+        tabs=frozenset({NavigationTab.SERVICES}),
+        module=PermissionModule.SUBSCRIPTIONS,
+    ),
+    Section(
+        "catalog",
+        _("Catalog"),
+        "grid-3x3-gap",
+        *_coming_soon("catalog"),
+        tabs=frozenset({NavigationTab.SERVICES}),
+        module=PermissionModule.CATALOG,
     ),
     Section(
         "resellers",
@@ -61,10 +89,18 @@ SECTIONS: tuple[Section, ...] = (
         "diagram-3",
         *_coming_soon("resellers"),
         tabs=frozenset({NavigationTab.LICENSES}),
+        module=PermissionModule.RESELLERS,
     ),
-    Section("pools", _("Pools"), "stack", *_coming_soon("pools"), tabs=frozenset({NavigationTab.LICENSES})),
-    Section("reports", _("Reports"), "bar-chart-line", *_coming_soon("reports")),
-    Section("settings", _("Settings"), "gear", "settings:index"),
+    Section(
+        "pools",
+        _("Pools"),
+        "stack",
+        *_coming_soon("pools"),
+        tabs=frozenset({NavigationTab.LICENSES}),
+        module=PermissionModule.RESELLERS,
+    ),
+    Section("reports", _("Reports"), "bar-chart-line", *_coming_soon("reports"), module=PermissionModule.REPORTS),
+    Section("settings", _("Settings"), "gear", "settings:index", module=PermissionModule.SETTINGS),
 )
 
 SECTION_BY_KEY = {section.key: section for section in SECTIONS}
@@ -79,10 +115,14 @@ def partner_tabs(partner) -> list[NavigationTab]:
     return tabs
 
 
-def partner_sections(partner) -> list[Section]:
-    """Every section this partner's kind allows, whatever the tab."""
+def partner_sections(partner, user=None) -> list[Section]:
+    """Every section this partner's kind allows (and, given a user, their permissions), whatever the tab."""
     tabs = set(partner_tabs(partner))
-    return [section for section in SECTIONS if section.tabs & tabs]
+    return [
+        section
+        for section in SECTIONS
+        if section.tabs & tabs and (user is None or section.module is None or user_has_permission(user, section.module))
+    ]
 
 
 def section_for_path(path: str) -> Section | None:
@@ -94,7 +134,7 @@ def section_for_path(path: str) -> Section | None:
     return SECTION_BY_KEY["home"] if path == "/" else None
 
 
-def navigation_for(*, partner, path: str, requested_tab: str | None) -> dict:
+def navigation_for(*, partner, user, path: str, requested_tab: str | None) -> dict:
     tabs = partner_tabs(partner)
     current = section_for_path(path)
     if requested_tab in tabs:
@@ -103,7 +143,8 @@ def navigation_for(*, partner, path: str, requested_tab: str | None) -> dict:
         active_tab = next(iter(current.tabs))
     else:
         active_tab = tabs[0] if tabs else NavigationTab.SERVICES
-    sections = [section for section in SECTIONS if active_tab in section.tabs and section in partner_sections(partner)]
+    allowed = partner_sections(partner, user)
+    sections = [section for section in SECTIONS if active_tab in section.tabs and section in allowed]
     return {
         "tabs": tabs if len(tabs) > 1 else [],
         "active_tab": active_tab,

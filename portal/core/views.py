@@ -2,6 +2,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -59,7 +60,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     partner = request.tenant
     users = get_user_model().objects.filter(is_active=True).count()
-    sections = [section for section in partner_sections(partner) if section.key != "home"]
+    sections = [section for section in partner_sections(partner, request.user) if section.key != "home"]
     return render(request, "core/home.html", {"active_users": users, "upcoming_sections": sections})
 
 
@@ -70,4 +71,6 @@ def section(request: HttpRequest, section: str) -> HttpResponse:
     found = SECTION_BY_KEY.get(section)
     if found is None or found not in partner_sections(request.tenant):
         raise Http404(_("No such section."))
+    if found not in partner_sections(request.tenant, request.user):
+        raise PermissionDenied
     return render(request, "core/coming_soon.html", {"section": found})

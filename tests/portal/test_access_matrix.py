@@ -1,0 +1,194 @@
+"""Every URL of the partner console, walked as four kinds of visitor.
+
+The URL list comes from the URLconf itself, so a view added later is walked without editing this
+test. A view that forgets its check fails here:
+- anonymous: redirected to sign-in (except the few public pages listed below);
+- another partner's administrator, carrying their own session cookie: the same as anonymous;
+- a customer tenant admin bound to another customer: 404 for objects of this customer, 403 for
+  partner settings, never a 200 on someone else's object;
+- the partner's administrator: the page works.
+
+URLs with arguments take them from OBJECT_ARGUMENTS (by URL name, else by namespace): a new URL
+with an argument this test cannot fill fails with a message saying what to add.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_tenants.utils import schema_context
+
+from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
+from portal.accounts.models import Role
+from tests.factories import UserFactory
+from tests.support import PASSWORD, host_of, signed_in_client
+
+# Pages anyone may open on a partner host.
+PUBLIC_URL_NAMES = {
+    "healthz",
+    "accounts:login",
+    "accounts:logout",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+    "accounts:invitation_accept",
+    "microsoft:sign_in_start",
+    "microsoft:sign_in_complete",
+}
+# Namespaces that are partner settings: a customer tenant admin gets 403 there.
+SETTINGS_NAMESPACES = {"settings", "microsoft"}
+# Arguments that are not object ids.
+PLAIN_ARGUMENTS = {
+    "section": "customers",
+    "uidb64": "MQ",
+    "token": "set-password",
+}
+
+
+@dataclass
+class World:
+    """Objects of partner alpha that belong to a customer the customer tenant admin may not see."""
+
+    objects: dict[str, object]
+
+
+def _walk(resolver: URLResolver, prefix: str = "", namespace: str | None = None):
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            child_namespace = pattern.namespace or namespace
+            if namespace and pattern.namespace:
+                child_namespace = f"{namespace}:{pattern.namespace}"
+            yield from _walk(pattern, prefix + str(pattern.pattern), child_namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield name, prefix + str(pattern.pattern), list(pattern.pattern.converters)
+
+
+def console_urls() -> list[tuple[str, str, list[str]]]:
+    seen = {}
+    for name, route, arguments in _walk(get_resolver("portal.urls")):
+        seen.setdefault((name, tuple(arguments)), (name, route, arguments))
+    return sorted(seen.values())
+
+
+def object_arguments(world: World, name: str, arguments: list[str]) -> dict[str, object]:
+    namespace = name.split(":")[0] if ":" in name else ""
+    values = {}
+    for argument in arguments:
+        if argument in PLAIN_ARGUMENTS:
+            values[argument] = PLAIN_ARGUMENTS[argument]
+            continue
+        for key in (f"{name}.{argument}", f"{namespace}.{argument}", argument):
+            if key in world.objects:
+                values[argument] = world.objects[key]
+                break
+        else:
+            pytest.fail(
+                f"The access matrix cannot fill argument {argument!r} of URL {name!r}: add an object of another "
+                f"customer for '{name}.{argument}' or '{namespace}.{argument}' to the world fixture."
+            )
+    return values
+
+
+@pytest.fixture
+def world(partner_alpha) -> World:
+    from customers.models import Customer, CustomerTenant
+
+    with schema_context(partner_alpha.schema_name):
+        theirs = Customer.objects.create(name="Out Of Scope Ltd", country="DE")
+        ours = Customer.objects.create(name="In Scope GmbH", country="DE")
+        tenant = CustomerTenant.objects.create(
+            customer=theirs,
+            tenant_id="0f0e0d0c-0b0a-4908-8706-050403020100",
+            primary_domain="outofscope.onmicrosoft.com",
+        )
+        role = Role.objects.create(
+            name="Tenant admin",
+            permissions={
+                PermissionModule.CUSTOMERS: AccessLevel.MANAGE,
+                PermissionModule.SUBSCRIPTIONS: AccessLevel.MANAGE,
+            },
+        )
+        customer_admin = UserFactory(
+            username="tenantadmin", email="tenantadmin@inscope.example", kind=UserKind.CUSTOMER_ADMIN
+        )
+        customer_admin.roles.add(role)
+        customer_admin.customers.add(ours)
+    objects: dict[str, object] = {
+        "customers.pk": theirs.pk,
+        "customers.customer_pk": theirs.pk,
+        "customers.customer_id": theirs.pk,
+        "customers.tenant_pk": tenant.pk,
+        "customers.tenant_id": tenant.pk,
+    }
+    return World(objects=objects)
+
+
+def _route_label(name: str, route: str) -> str:
+    return f"{name} ({route})"
+
+
+def test_the_matrix_walks_the_console(world):
+    names = {name for name, _route, _arguments in console_urls()}
+    assert {"core:home", "accounts:profile", "customers:customer_list", "settings:index"} <= names
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(world, partner_alpha):
+    client = Client(HTTP_HOST=host_of(partner_alpha))
+    problems = []
+    for name, route, arguments in console_urls():
+        if name in PUBLIC_URL_NAMES:
+            continue
+        path = reverse(name, kwargs=object_arguments(world, name, arguments))
+        response = client.get(path)
+        if response.status_code != 302 or not response["Location"].startswith("/accounts/sign-in/"):
+            problems.append(f"{_route_label(name, route)}: {response.status_code}")
+    assert problems == []
+
+
+def test_another_partners_session_is_anonymous_here(world, partner_alpha, partner_beta):
+    beta = signed_in_client(partner_beta)
+    intruder = Client(HTTP_HOST=host_of(partner_alpha))
+    intruder.cookies["sessionid"] = beta.cookies["sessionid"].value
+    problems = []
+    for name, route, arguments in console_urls():
+        if name in PUBLIC_URL_NAMES:
+            continue
+        response = intruder.get(reverse(name, kwargs=object_arguments(world, name, arguments)))
+        if response.status_code != 302 or not response["Location"].startswith("/accounts/sign-in/"):
+            problems.append(f"{_route_label(name, route)}: {response.status_code}")
+    assert problems == []
+
+
+def test_a_customer_tenant_admin_sees_nothing_of_other_customers_or_partner_settings(world, partner_alpha):
+    client = signed_in_client(partner_alpha, username="tenantadmin", password=PASSWORD)
+    problems = []
+    for name, route, arguments in console_urls():
+        if name in PUBLIC_URL_NAMES:
+            continue
+        response = client.get(reverse(name, kwargs=object_arguments(world, name, arguments)))
+        namespace = name.split(":")[0] if ":" in name else ""
+        if namespace in SETTINGS_NAMESPACES:
+            expected = {403}
+        elif any(argument not in PLAIN_ARGUMENTS for argument in arguments):
+            expected = {403, 404}  # another customer's object: never shown
+        else:
+            expected = {200, 403, 404, 405}  # a page of their own scope, or a module they lack
+        if response.status_code not in expected:
+            problems.append(f"{_route_label(name, route)}: {response.status_code}, expected one of {sorted(expected)}")
+    assert problems == []
+
+
+def test_the_administrator_can_open_every_page(world, partner_alpha):
+    client = signed_in_client(partner_alpha)
+    problems = []
+    for name, route, arguments in console_urls():
+        if name in {"accounts:logout"} or name in PUBLIC_URL_NAMES:
+            continue
+        response = client.get(reverse(name, kwargs=object_arguments(world, name, arguments)))
+        # 405: an action that only takes POST; 302: an action that redirects (export, flow start)
+        if response.status_code not in {200, 302, 405}:
+            problems.append(f"{_route_label(name, route)}: {response.status_code}")
+    assert problems == []
