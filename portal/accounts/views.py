@@ -9,12 +9,47 @@ from django.views.decorators.http import require_http_methods
 
 from portal.accounts.forms import PasswordResetByEmailForm, ProfileForm, SignInForm
 from portal.accounts.services import user_profile_update
+from portal.audit.choices import AuditResult
+from portal.authentication.choices import SignInMethod
+from portal.authentication.selectors import authentication_settings_get
+from portal.authentication.services import sign_in_record
 
 
 class SignInView(auth_views.LoginView):
+    """Password sign-in, unless the partner turned it off; every attempt is audited (ASVS V7)."""
+
     template_name = "registration/login.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "sign_in_methods": authentication_settings_get()}
+
+    def post(self, request, *args, **kwargs):
+        if not authentication_settings_get().allow_local_sign_in:
+            sign_in_record(
+                method=SignInMethod.PASSWORD,
+                result=AuditResult.FAILURE,
+                identifier=request.POST.get("username", ""),
+                message="Password sign-in is turned off",
+            )
+            messages.error(request, _("Signing in with a password is turned off here. Sign in with Microsoft."))
+            return redirect(request.get_full_path())
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        sign_in_record(method=SignInMethod.PASSWORD, result=AuditResult.SUCCESS, user=form.get_user())
+        return response
+
+    def form_invalid(self, form):
+        sign_in_record(
+            method=SignInMethod.PASSWORD,
+            result=AuditResult.FAILURE,
+            identifier=form.data.get("username", ""),
+            message="Wrong username, email or password, or the account is deactivated",
+        )
+        return super().form_invalid(form)
 
 
 class SignOutView(auth_views.LogoutView):

@@ -1,1 +1,76 @@
 """Sign-in methods a partner allows, and users' linked Microsoft identities (partner schema)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class AuthenticationSettings(models.Model):
+    """How people sign in at this partner's host: one row per partner schema.
+
+    Both methods start on, so a new partner (and the demo partner) can use either. At least one
+    must stay on, or nobody could sign in; services refuse that, the check constraint backs them.
+    """
+
+    # Always 1: the partner is the schema, so there is one row; the constraint keeps it that way.
+    singleton = models.PositiveSmallIntegerField(default=1, unique=True, editable=False)
+    allow_local_sign_in = models.BooleanField(
+        _("sign in with a username and password"),
+        default=True,
+        help_text=_("People sign in with their console username or email and a password."),
+    )
+    allow_microsoft_sign_in = models.BooleanField(
+        _("sign in with Microsoft"),
+        default=True,
+        help_text=_("People sign in with their Microsoft work or school account (Entra ID)."),
+    )
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("authentication settings")
+        verbose_name_plural = _("authentication settings")
+        constraints = [
+            models.CheckConstraint(condition=Q(singleton=1), name="authentication_settings_single_row"),
+            models.CheckConstraint(
+                condition=Q(allow_local_sign_in=True) | Q(allow_microsoft_sign_in=True),
+                name="authentication_settings_one_method_on",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Authentication settings"))
+
+
+class MicrosoftIdentity(models.Model):
+    """A console user's Microsoft account, recognised by tenant id + object id.
+
+    The ``tid`` + ``oid`` pair is what identifies a person in Entra ID for good; email addresses
+    and usernames change. Linked on the first Microsoft sign-in (by email) or from Settings, and
+    from then on the only thing a Microsoft sign-in is matched on. A user has at most one.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="microsoft_identities",
+    )
+    tid = models.CharField(_("Microsoft tenant ID"), max_length=64)
+    oid = models.CharField(_("Microsoft object ID"), max_length=64)
+    # What Microsoft called the account when it was linked or last used, for people to recognise it.
+    username = models.CharField(_("Microsoft account"), max_length=254, blank=True)
+    linked_at = models.DateTimeField(_("linked"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-linked_at"]
+        verbose_name = _("Microsoft identity")
+        verbose_name_plural = _("Microsoft identities")
+        constraints = [
+            models.UniqueConstraint(fields=["tid", "oid"], name="authentication_microsoft_identity_unique"),
+            models.UniqueConstraint(fields=["user"], name="authentication_microsoft_identity_one_per_user"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username or f"{self.oid}@{self.tid}"

@@ -31,6 +31,8 @@ class Section:
     tabs: frozenset[NavigationTab] = frozenset({NavigationTab.SERVICES, NavigationTab.LICENSES})
     # The module a user needs (at least view) to see the section; None: everyone signed in.
     module: str | None = None
+    # Other path prefixes whose pages belong to this section (besides /<key>/).
+    extra_prefixes: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:
@@ -100,7 +102,14 @@ SECTIONS: tuple[Section, ...] = (
         module=PermissionModule.RESELLERS,
     ),
     Section("reports", _("Reports"), "bar-chart-line", *_coming_soon("reports"), module=PermissionModule.REPORTS),
-    Section("settings", _("Settings"), "gear", "settings:index", module=PermissionModule.SETTINGS),
+    Section(
+        "settings",
+        _("Settings"),
+        "gear",
+        "settings:index",
+        module=PermissionModule.SETTINGS,
+        extra_prefixes=("/microsoft/settings/",),
+    ),
 )
 
 SECTION_BY_KEY = {section.key: section for section in SECTIONS}
@@ -129,7 +138,7 @@ def section_for_path(path: str) -> Section | None:
     for section in SECTIONS:
         if section.key == "home":
             continue
-        if path.startswith(f"/{section.key}/"):
+        if path.startswith((f"/{section.key}/", *section.extra_prefixes)):
             return section
     return SECTION_BY_KEY["home"] if path == "/" else None
 

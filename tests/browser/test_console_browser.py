@@ -65,11 +65,11 @@ def test_sign_in_and_navigate_the_console(browser, console_server):
     assert page.url == base + "/accounts/sign-in/?next=/"
     page.get_by_label("Username or email").fill("admin@alpha.example")
     page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     assert page.get_by_text("The username, email or password is not right").is_visible()
 
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.wait_for_load_state()
     assert page.url == base + "/", page.content()[:3000]
     assert page.get_by_role("heading", name="Welcome, admin").is_visible()

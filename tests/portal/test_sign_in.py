@@ -173,3 +173,13 @@ def test_profile_saved_through_htmx_returns_the_form_and_the_message_out_of_band
     assert 'id="messages" class="console-messages" hx-swap-oob="true"' in body
     assert "Your profile was saved." in body
     assert "console-sidebar" not in body
+
+
+def test_settings_pages_outside_settings_path_highlight_the_settings_section():
+    from portal.core.navigation import section_for_path
+
+    assert section_for_path("/microsoft/settings/").key == "settings"
+    assert section_for_path("/settings/users/").key == "settings"
+    assert section_for_path("/customers/12/").key == "customers"
+    assert section_for_path("/").key == "home"
+    assert section_for_path("/accounts/profile/") is None

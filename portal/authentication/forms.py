@@ -1,0 +1,17 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class AuthenticationSettingsForm(forms.Form):
+    """The sign-in methods; the lock-out rules live in the service, which explains a refusal."""
+
+    allow_local_sign_in = forms.BooleanField(
+        label=_("Sign in with a username and password"),
+        required=False,
+        help_text=_("People sign in with their console username or email and a password."),
+    )
+    allow_microsoft_sign_in = forms.BooleanField(
+        label=_("Sign in with Microsoft"),
+        required=False,
+        help_text=_("People sign in with their Microsoft work or school account (Entra ID)."),
+    )

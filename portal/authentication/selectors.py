@@ -1,0 +1,43 @@
+"""Reads of sign-in settings and linked Microsoft identities (the partner is the active schema)."""
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity
+
+User = get_user_model()
+
+
+def authentication_settings_get() -> AuthenticationSettings:
+    """This partner's settings; the row is created with both methods on the first time anyone asks."""
+    settings, _created = AuthenticationSettings.objects.get_or_create(singleton=1)
+    return settings
+
+
+def microsoft_identity_of(*, user: User) -> MicrosoftIdentity | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return MicrosoftIdentity.objects.filter(user=user).first()
+
+
+def microsoft_identity_find(*, tid: str, oid: str) -> MicrosoftIdentity | None:
+    return MicrosoftIdentity.objects.select_related("user").filter(tid=tid, oid=oid).first()
+
+
+def user_for_sign_in_identifier(*, identifier: str) -> User | None:
+    """The user a typed username or email names (case-insensitive), as the sign-in backend reads it."""
+    identifier = (identifier or "").strip()
+    if not identifier:
+        return None
+    lookup = Q(email__iexact=identifier) if "@" in identifier else Q(username__iexact=identifier)
+    return User.objects.filter(lookup).first()
+
+
+def user_for_microsoft_email(*, addresses: list[str]) -> User | None:
+    """The user whose email is one of the addresses Microsoft gave (email, preferred_username)."""
+    wanted = Q()
+    for address in {address.strip() for address in addresses if address and "@" in address}:
+        wanted |= Q(email__iexact=address)
+    if not wanted:
+        return None
+    return User.objects.filter(wanted).order_by("-is_active", "pk").first()

@@ -1,0 +1,201 @@
+"""Writes for sign-in: the partner's sign-in methods, linked Microsoft identities, and the sign-in audit trail.
+
+Who may sign in with Microsoft is decided here, not in views: a Microsoft account is matched on its
+tenant id + object id once linked, and linked only to an existing, active user of this partner whose
+email is the one Microsoft gave. Nobody is created by signing in (no auto-provisioning).
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.audit.choices import AuditResult
+from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record, model_snapshot
+from portal.authentication.choices import SignInMethod
+from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity
+from portal.authentication.selectors import (
+    authentication_settings_get,
+    microsoft_identity_find,
+    microsoft_identity_of,
+    user_for_microsoft_email,
+    user_for_sign_in_identifier,
+)
+from portal.microsoft.identity import SignedInUser
+
+User = get_user_model()
+
+SETTINGS_FIELDS = ("allow_local_sign_in", "allow_microsoft_sign_in")
+# The actor of a failed sign-in nobody could be named for (a forged or cancelled Microsoft answer).
+ANONYMOUS_ACTOR = "anonymous"
+
+
+class SignInRefused(Exception):
+    """A Microsoft account that may not sign in here; ``message`` is what to tell the person."""
+
+    def __init__(self, message: str, *, user: User | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.user = user
+
+
+# -- sign-in methods ---------------------------------------------------------------------------------------------------
+
+
+def authentication_settings_update(
+    *, actor: User, allow_local_sign_in: bool, allow_microsoft_sign_in: bool
+) -> AuthenticationSettings:
+    """Turn sign-in methods on or off, refusing any change that would lock everyone, or the actor, out."""
+    with transaction.atomic():
+        authentication_settings_get()
+        current = AuthenticationSettings.objects.select_for_update().get(singleton=1)
+        if not allow_local_sign_in and not allow_microsoft_sign_in:
+            raise ValidationError(_("Keep at least one sign-in method on, or nobody could sign in."))
+        if not allow_local_sign_in and microsoft_identity_of(user=actor) is None:
+            raise ValidationError(
+                _(
+                    "Link your own Microsoft account before turning off password sign-in, "
+                    "or you could not sign in again."
+                )
+            )
+        before = model_snapshot(current, SETTINGS_FIELDS)
+        current.allow_local_sign_in = allow_local_sign_in
+        current.allow_microsoft_sign_in = allow_microsoft_sign_in
+        after = model_snapshot(current, SETTINGS_FIELDS)
+        if before == after:
+            return current
+        current.save(update_fields=[*SETTINGS_FIELDS, "updated"])
+        audit_record(
+            actor=actor,
+            action="authentication_settings.update",
+            target=current,
+            before=before,
+            after=after,
+        )
+    return current
+
+
+# -- linked Microsoft identities ---------------------------------------------------------------------------------------
+
+
+def _link(*, actor: User | str, user: User, account: SignedInUser, message: str) -> MicrosoftIdentity:
+    identity = MicrosoftIdentity.objects.create(
+        user=user,
+        tid=account.tid,
+        oid=account.oid,
+        username=(account.preferred_username or account.email)[:254],
+        last_used=timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="microsoft_identity.link",
+        target=user,
+        after={"tid": account.tid, "oid": account.oid, "username": identity.username},
+        message=message,
+    )
+    return identity
+
+
+def microsoft_identity_link(*, actor: User, user: User, account: SignedInUser) -> MicrosoftIdentity:
+    """Link a Microsoft account the person has just signed in with to their console user (from Settings)."""
+    with transaction.atomic():
+        existing = microsoft_identity_find(tid=account.tid, oid=account.oid)
+        if existing is not None and existing.user_id == user.pk:
+            return existing
+        if existing is not None:
+            raise ValidationError(_("That Microsoft account is already linked to another user of this console."))
+        if microsoft_identity_of(user=user) is not None:
+            raise ValidationError(_("You already have a linked Microsoft account. Unlink it first."))
+        return _link(actor=actor, user=user, account=account, message="Linked from Settings > Authentication")
+
+
+def microsoft_identity_unlink(*, actor: User, identity: MicrosoftIdentity) -> None:
+    """Forget a linked Microsoft account; refused while it is the only way the person can sign in."""
+    with transaction.atomic():
+        if not authentication_settings_get().allow_local_sign_in:
+            raise ValidationError(
+                _("Password sign-in is off, so you could not sign in again. Turn password sign-in on first.")
+            )
+        user = identity.user
+        snapshot = {"tid": identity.tid, "oid": identity.oid, "username": identity.username}
+        identity.delete()
+        audit_record(actor=actor, action="microsoft_identity.unlink", target=user, before=snapshot)
+
+
+def microsoft_sign_in_user(*, account: SignedInUser) -> User:
+    """The console user a verified Microsoft account signs in as, or :class:`SignInRefused`.
+
+    Matched on tenant id + object id once linked. The first time, the account is linked to the
+    active user whose email is the account's email or username (e.g. an invited user), unless
+    that user already has another Microsoft account linked: an email claim alone must not take
+    over an account that is already bound to someone's Microsoft identity.
+    """
+    with transaction.atomic():
+        if not authentication_settings_get().allow_microsoft_sign_in:
+            raise SignInRefused(_("Sign-in with Microsoft is turned off for this console."))
+        identity = microsoft_identity_find(tid=account.tid, oid=account.oid)
+        if identity is not None:
+            user = identity.user
+            if not user.is_active:
+                raise SignInRefused(_("Your console account is deactivated. Ask an administrator."), user=user)
+            identity.last_used = timezone.now()
+            identity.username = (account.preferred_username or account.email or identity.username)[:254]
+            identity.save(update_fields=["last_used", "username"])
+            return user
+        user = user_for_microsoft_email(addresses=[account.email, account.preferred_username])
+        if user is None:
+            raise SignInRefused(
+                _(
+                    "There is no user for %(account)s in this console. "
+                    "Ask an administrator to invite you with this email address."
+                )
+                % {"account": account.preferred_username or account.email or account.oid}
+            )
+        if not user.is_active:
+            raise SignInRefused(_("Your console account is deactivated. Ask an administrator."), user=user)
+        if microsoft_identity_of(user=user) is not None:
+            raise SignInRefused(
+                _(
+                    "Your console user is linked to a different Microsoft account. "
+                    "Sign in with that one, or ask an administrator."
+                ),
+                user=user,
+            )
+        _link(actor=user, user=user, account=account, message="Linked on first Microsoft sign-in by email")
+        return user
+
+
+# -- the sign-in audit trail -------------------------------------------------------------------------------------------
+
+
+def sign_in_record(
+    *,
+    method: str,
+    result: str,
+    user: User | None = None,
+    identifier: str = "",
+    message: str = "",
+    details: dict | None = None,
+) -> AuditEvent:
+    """Record a sign-in attempt, successful or not (ASVS: log every authentication decision).
+
+    A failed attempt names what was typed or claimed as its actor, and the account it was aimed at (if
+    any) as its target: an attempt is not proof that the account's owner made it.
+    """
+    if user is None and identifier and method == SignInMethod.PASSWORD:
+        user = user_for_sign_in_identifier(identifier=identifier)
+    if result == AuditResult.SUCCESS:
+        actor: User | str = user
+    else:
+        actor = (identifier or ANONYMOUS_ACTOR)[:254]
+    with transaction.atomic():
+        return audit_record(
+            actor=actor,
+            action="user.sign_in",
+            target=user,
+            after={"method": str(method), **(details or {})},
+            result=result,
+            message=message,
+        )

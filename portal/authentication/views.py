@@ -1,0 +1,278 @@
+"""Sign in with Microsoft, linking a Microsoft account, and Settings > Authentication (partner hosts).
+
+A Microsoft flow starts here, goes to Microsoft, comes back through the ONE public callback
+(`portal.microsoft.views_public.callback`), which hands the answer to the completion views below in
+a signed, short-lived `handoff`. The completion views trust the answer only if its `state` is the
+one this browser's session kept when it started the flow.
+"""
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.accounts.choices import AccessLevel, PermissionModule
+from portal.accounts.permissions import permission_required, user_has_permission
+from portal.audit.choices import AuditResult
+from portal.audit.services import model_snapshot
+from portal.authentication.choices import SignInMethod
+from portal.authentication.forms import AuthenticationSettingsForm
+from portal.authentication.selectors import authentication_settings_get, microsoft_identity_of
+from portal.authentication.services import (
+    SETTINGS_FIELDS,
+    SignInRefused,
+    authentication_settings_update,
+    microsoft_identity_link,
+    microsoft_identity_unlink,
+    microsoft_sign_in_user,
+    sign_in_record,
+)
+from portal.microsoft.identity import (
+    AccessDenied,
+    FlowExpired,
+    IdentityError,
+    SignedInUser,
+    StateMismatch,
+    TokenError,
+)
+from portal.microsoft.service import handoff_read, identity_client, public_callback_url, state_create
+
+SIGN_IN_SESSION_KEY = "microsoft_sign_in"
+LINK_SESSION_KEY = "microsoft_link"
+SIGN_IN_BACKEND = "portal.accounts.backends.UsernameOrEmailBackend"
+
+
+class FlowRefused(Exception):
+    """The answer that came back cannot be used; ``message`` says why, ``reason`` goes to the audit trail."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reason = reason
+
+
+def _identity_error_message(error: IdentityError) -> str:
+    if isinstance(error, StateMismatch):
+        return _(
+            "This Microsoft sign-in was not started in this browser (forged or mismatched state). Please start again."
+        )
+    if isinstance(error, FlowExpired):
+        return _("The Microsoft sign-in took too long and has expired. Please start again.")
+    if isinstance(error, AccessDenied):
+        return _("Microsoft sign-in was cancelled, so you are not signed in.")
+    if isinstance(error, TokenError):
+        return _("Microsoft could not confirm who you are. Please try again in a moment.")
+    return _("Microsoft sign-in did not work. Please try again.")
+
+
+def _flow_start(request: HttpRequest, *, session_key: str, return_url_name: str, purpose: str, next_url: str = ""):
+    """Send the browser to Microsoft, keeping what the completion view needs to check the answer."""
+    state = state_create(schema_name=connection.schema_name, return_path=reverse(return_url_name), purpose=purpose)
+    auth_uri, flow = identity_client().sign_in_start(
+        redirect_uri=public_callback_url(), state=state, prompt="select_account"
+    )
+    request.session[session_key] = {"flow": flow, "state": state, "started_at": time.time(), "next": next_url}
+    return HttpResponseRedirect(auth_uri)
+
+
+def _flow_finish(request: HttpRequest, *, session_key: str) -> tuple[SignedInUser, dict[str, Any]]:
+    """The verified Microsoft account of the flow this session started; raises FlowRefused or IdentityError."""
+    pending = request.session.pop(session_key, None) or {}  # one answer per flow: a replay finds nothing
+    try:
+        params = handoff_read(request.GET.get("handoff", ""))
+    except signing.BadSignature as error:
+        raise FlowRefused(
+            _("This Microsoft sign-in link is not valid or has expired. Please start again."), reason="bad handoff"
+        ) from error
+    if not pending.get("state") or not constant_time_compare(str(params.get("state", "")), pending["state"]):
+        raise FlowRefused(
+            _(
+                "This Microsoft sign-in was not started in this browser (forged or mismatched state). "
+                "Please start again."
+            ),
+            reason="forged or mismatched state",
+        )
+    account = identity_client().sign_in_complete(
+        flow=pending.get("flow"), params=params, started_at=float(pending.get("started_at", 0))
+    )
+    return account, pending
+
+
+def _safe_next(request: HttpRequest, next_url: str) -> str:
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _back_to_sign_in(next_url: str = "") -> HttpResponse:
+    url = reverse("accounts:login")
+    if next_url:
+        url += "?" + urlencode({"next": next_url})
+    return HttpResponseRedirect(url)
+
+
+# -- sign in with Microsoft --------------------------------------------------------------------------------------------
+
+
+@require_POST
+def sign_in_start(request: HttpRequest) -> HttpResponse:
+    next_url = request.POST.get("next", "")
+    if not authentication_settings_get().allow_microsoft_sign_in:
+        messages.error(request, _("Sign-in with Microsoft is turned off for this console."))
+        return _back_to_sign_in(next_url)
+    try:
+        return _flow_start(
+            request,
+            session_key=SIGN_IN_SESSION_KEY,
+            return_url_name="microsoft:sign_in_complete",
+            purpose="sign-in",
+            next_url=next_url,
+        )
+    except IdentityError:
+        messages.error(request, _("Microsoft sign-in is not available right now. Please try again later."))
+        return _back_to_sign_in(next_url)
+
+
+@require_GET
+def sign_in_complete(request: HttpRequest) -> HttpResponse:
+    next_url = (request.session.get(SIGN_IN_SESSION_KEY) or {}).get("next", "")
+    try:
+        account, pending = _flow_finish(request, session_key=SIGN_IN_SESSION_KEY)
+    except FlowRefused as refused:
+        sign_in_record(method=SignInMethod.MICROSOFT, result=AuditResult.FAILURE, message=refused.reason)
+        messages.error(request, refused.message)
+        return _back_to_sign_in(next_url)
+    except IdentityError as error:
+        sign_in_record(
+            method=SignInMethod.MICROSOFT,
+            result=AuditResult.FAILURE,
+            message=f"{type(error).__name__}: {error}",
+            details={"error": error.error} if error.error else None,
+        )
+        messages.error(request, _identity_error_message(error))
+        return _back_to_sign_in(next_url)
+    details = {"tid": account.tid, "oid": account.oid}
+    claimed = account.preferred_username or account.email or account.oid
+    try:
+        user = microsoft_sign_in_user(account=account)
+    except SignInRefused as refused:
+        sign_in_record(
+            method=SignInMethod.MICROSOFT,
+            result=AuditResult.FAILURE,
+            user=refused.user,
+            identifier=claimed,
+            message=str(refused.message),
+            details=details,
+        )
+        messages.error(request, refused.message)
+        return _back_to_sign_in(next_url)
+    login(request, user, backend=SIGN_IN_BACKEND)
+    sign_in_record(method=SignInMethod.MICROSOFT, result=AuditResult.SUCCESS, user=user, details=details)
+    return HttpResponseRedirect(_safe_next(request, pending.get("next", "")))
+
+
+# -- Settings > Authentication -----------------------------------------------------------------------------------------
+
+
+@permission_required(PermissionModule.SETTINGS, AccessLevel.VIEW)
+@require_http_methods(["GET", "POST"])
+def authentication_settings(request: HttpRequest) -> HttpResponse:
+    template = "authentication/authentication_settings.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#settings_form"
+    can_manage = user_has_permission(request.user, PermissionModule.SETTINGS, AccessLevel.MANAGE)
+    current = authentication_settings_get()
+    initial = model_snapshot(current, SETTINGS_FIELDS)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        form = AuthenticationSettingsForm(request.POST, initial=initial)
+        if form.is_valid():
+            try:
+                authentication_settings_update(actor=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, _("The sign-in methods were saved."))
+                if not request.htmx:
+                    return redirect("microsoft:authentication_settings")
+                form = AuthenticationSettingsForm(initial=form.cleaned_data)
+    else:
+        form = AuthenticationSettingsForm(initial=initial)
+    client = identity_client()
+    context = {
+        "form": form,
+        "can_manage": can_manage,
+        "sign_in_settings": current,
+        "identity": microsoft_identity_of(user=request.user),
+        "microsoft": {
+            "client_id": client.client_id,
+            "authority": f"{client.authority_base}/organizations",
+            "redirect_uri": public_callback_url(),
+            "simulator_url": settings.MICROSOFT_SIMULATOR_URL,
+        },
+    }
+    return render(request, template, context)
+
+
+@permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)
+@require_POST
+def link_start(request: HttpRequest) -> HttpResponse:
+    try:
+        return _flow_start(
+            request, session_key=LINK_SESSION_KEY, return_url_name="microsoft:link_complete", purpose="link"
+        )
+    except IdentityError:
+        messages.error(request, _("Microsoft sign-in is not available right now. Please try again later."))
+        return redirect("microsoft:authentication_settings")
+
+
+@permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)
+@require_GET
+def link_complete(request: HttpRequest) -> HttpResponse:
+    try:
+        account, _pending = _flow_finish(request, session_key=LINK_SESSION_KEY)
+        microsoft_identity_link(actor=request.user, user=request.user, account=account)
+    except FlowRefused as refused:
+        messages.error(request, refused.message)
+    except IdentityError as error:
+        messages.error(request, _identity_error_message(error))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("Your Microsoft account %(account)s is linked. You can sign in with it.")
+            % {"account": account.preferred_username or account.email},
+        )
+    return redirect("microsoft:authentication_settings")
+
+
+@permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)
+@require_POST
+def unlink(request: HttpRequest) -> HttpResponse:
+    identity = microsoft_identity_of(user=request.user)
+    if identity is None:
+        messages.info(request, _("You have no linked Microsoft account."))
+        return redirect("microsoft:authentication_settings")
+    try:
+        microsoft_identity_unlink(actor=request.user, identity=identity)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Your Microsoft account was unlinked."))
+    return redirect("microsoft:authentication_settings")
