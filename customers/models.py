@@ -92,22 +92,33 @@ class CustomerTenant(models.Model):
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="tenants")
     tenant_id = models.UUIDField(_("tenant ID"), unique=True)
-    primary_domain = models.CharField(_("primary domain"), max_length=253, unique=True)
+    # Blank when the tenant was added by its ID: Microsoft's discovery names no domain for an ID.
+    primary_domain = models.CharField(_("primary domain"), max_length=253, blank=True)
     display_name = models.CharField(_("display name"), max_length=200, blank=True)
     consent_state = models.CharField(
         _("consent"), max_length=20, choices=ConsentState.choices, default=ConsentState.NOT_CONSENTED
     )
     consented_at = models.DateTimeField(_("consented at"), null=True, blank=True)
     consented_by = models.CharField(_("consented by"), max_length=254, blank=True)
+    consent_requested_at = models.DateTimeField(_("consent requested at"), null=True, blank=True)
+    # Microsoft's words when consent was declined or failed, shown next to the state.
+    consent_message = models.TextField(_("consent message"), blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
-        ordering = ["primary_domain"]
+        ordering = ["primary_domain", "tenant_id"]
         verbose_name = _("customer tenant")
         verbose_name_plural = _("customer tenants")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("primary_domain"),
+                condition=~models.Q(primary_domain=""),
+                name="customers_tenant_domain_unique_ci",
+            )
+        ]
 
     def __str__(self) -> str:
-        return self.primary_domain
+        return self.primary_domain or str(self.tenant_id)
 
     @property
     def is_consented(self) -> bool:

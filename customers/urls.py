@@ -1,10 +1,31 @@
 from django.urls import path
 
-from portal.core import views as core_views
+from customers import views
 
 app_name = "customers"
 
-# Placeholder until the customers screens are built: the section's honest "coming soon" page.
 urlpatterns = [
-    path("", core_views.section, {"section": "customers"}, name="customer_list"),
+    path("", views.customer_list, name="customer_list"),
+    path("columns/", views.customer_columns, name="customer_columns"),
+    path("new/", views.customer_create_view, name="customer_create"),
+    path("<int:pk>/", views.customer_detail, name="customer_detail"),
+    path("<int:pk>/edit/", views.customer_update_view, name="customer_update"),
+    path("<int:pk>/delete/", views.customer_delete_view, name="customer_delete"),
+    path("<int:customer_pk>/tenants/add/", views.customer_tenant_add_view, name="customer_tenant_add"),
+    path(
+        "<int:customer_pk>/tenants/<int:tenant_pk>/remove/",
+        views.customer_tenant_remove_view,
+        name="customer_tenant_remove",
+    ),
+    path(
+        "<int:customer_pk>/tenants/<int:tenant_pk>/authenticate/",
+        views.customer_tenant_consent_start_view,
+        name="customer_tenant_consent_start",
+    ),
+    # The return path of admin consent (portal.microsoft.views_public hands Microsoft's answer here).
+    path(
+        "tenants/consent/complete/",
+        views.customer_tenant_consent_complete_view,
+        name="customer_tenant_consent_complete",
+    ),
 ]

@@ -17,3 +17,8 @@ def notifications_for(*, user) -> QuerySet[Notification]:
 
 def notifications_unread_count(*, user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def audit_events_all() -> QuerySet[AuditEvent]:
+    """The whole trail of this partner, for Settings > Audit logs (settings viewers see everything)."""
+    return AuditEvent.objects.select_related("actor")

@@ -68,6 +68,7 @@ FLOW_MAX_AGE = 600.0  # seconds a person may spend on Microsoft's pages before t
 CLOCK_SKEW = 120  # seconds of leeway on ID token times, as msal used to allow
 _AUTHORIZE_PATH = re.compile(r"^(?P<base>.*)/[^/]+/oauth2/v2\.0/authorize$")
 _TENANT_HINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$")
+_DOMAIN = re.compile(r"^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$")
 
 
 class IdentityError(Exception):
@@ -86,6 +87,10 @@ class StateMismatch(IdentityError):
 
 class FlowExpired(IdentityError):
     """The person took longer than the flow may live; start again."""
+
+
+class TenantNotFound(IdentityError):
+    """Microsoft knows no tenant by that id or domain (AADSTS90002)."""
 
 
 class AccessDenied(IdentityError):
@@ -306,6 +311,43 @@ class IdentityClient:
             email=str(claims.get("email", "")),
             claims=claims,
         )
+
+    # -- tenants ---------------------------------------------------------------------------------------------------
+
+    def resolve_tenant(self, *, domain_or_id: str) -> tuple[str, str | None]:
+        """The tenant id behind a tenant id or a verified domain, and the domain (None when given an id).
+
+        Microsoft resolves either in authority URLs; its OpenID discovery document for that authority names the
+        tenant in ``issuer``. Raises ValueError for text that is neither a GUID nor a domain name,
+        :class:`TenantNotFound` when Microsoft answers that no such tenant exists.
+        """
+        value = (domain_or_id or "").strip().lower()
+        guid = _guid(value) if value else None
+        if guid is None and not _DOMAIN.match(value):
+            raise ValueError(f"Not a tenant id or domain: {domain_or_id!r}")
+        try:
+            response = self._http.get(f"{self.authority_base}/{guid or value}/v2.0/.well-known/openid-configuration")
+        except httpx.HTTPError as exc:
+            raise TokenError(f"The identity provider is unreachable or failing: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        body = body if isinstance(body, dict) else {}
+        if response.status_code in (400, 404):
+            raise TenantNotFound(
+                f"No Microsoft tenant {guid or value!r}.",
+                error=str(body.get("error", "")),
+                description=str(body.get("error_description", "")),
+                error_codes=[int(c) for c in body.get("error_codes", []) if str(c).isdigit()],
+            )
+        if response.status_code != 200:
+            raise TokenError(f"Discovery for {guid or value!r} failed with HTTP {response.status_code}.")
+        issuer_path = urlsplit(str(body.get("issuer", ""))).path.strip("/").split("/")
+        tenant_id = _guid(issuer_path[0]) if issuer_path else None
+        if tenant_id is None or (guid is not None and tenant_id != guid):
+            raise TokenError(f"The discovery document for {guid or value!r} names no usable tenant.")
+        return tenant_id, None if guid else value
 
     # -- admin consent and app-only tokens -------------------------------------------------------------------------
 

@@ -1,0 +1,361 @@
+"""Customers screens: list, onboarding, detail with tabs, tenants and admin consent. Views stay thin."""
+
+from django.contrib import messages
+from django.core import signing
+from django.core.exceptions import PermissionDenied
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_tables2 import RequestConfig
+
+from customers.filters import CustomerFilterSet
+from customers.forms import ColumnsForm, CustomerForm, CustomerTenantAddForm, TypedConfirmationForm
+from customers.models import Customer
+from customers.selectors import (
+    customer_audit_events,
+    customer_groups_visible_to,
+    customer_tenants_of,
+    customer_tenants_visible_to,
+    customers_for_list,
+    customers_visible_to,
+)
+from customers.services import (
+    ConsentFailed,
+    ConsentStateMismatch,
+    CustomerActionRefused,
+    customer_active_subscription_count,
+    customer_create,
+    customer_delete,
+    customer_tenant_add,
+    customer_tenant_consent_complete,
+    customer_tenant_consent_start,
+    customer_tenant_remove,
+    customer_update,
+)
+from customers.tables import COLUMNS_PREFERENCE, chosen_columns, customer_table, optional_columns
+from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
+from portal.accounts.permissions import permission_required, user_has_permission, user_sees_all_customers
+from portal.accounts.services import user_preference_set
+from portal.microsoft.service import handoff_read
+
+VIEW = AccessLevel.VIEW
+MANAGE = AccessLevel.MANAGE
+CUSTOMERS = PermissionModule.CUSTOMERS
+PER_PAGE = 25
+AUDIT_EVENTS_SHOWN = 100
+CONSENT_SESSION_KEY = "customers.consent"
+DETAIL_TABS = ("overview", "tenants", "subscriptions", "orders", "audit")
+
+
+def _partial(request: HttpRequest, template: str, name: str) -> str:
+    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
+
+
+def _can_manage(user) -> bool:
+    return user_has_permission(user, CUSTOMERS, MANAGE)
+
+
+def _can_onboard(user) -> bool:
+    """Onboarding and deleting customers is the partner's business, not a customer tenant admin's."""
+    return _can_manage(user) and user.kind == UserKind.PARTNER
+
+
+def _assignable_groups(user):
+    """Groups the form offers (None: the user may not change groups), and whether one is required."""
+    if user.kind == UserKind.CUSTOMER_ADMIN:
+        return None, False
+    return customer_groups_visible_to(user=user), not user_sees_all_customers(user)
+
+
+def _post_only(request: HttpRequest) -> HttpResponse | None:
+    """For actions on an object: scope first (404), then the method (405), so GET never confirms an object."""
+    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
+
+
+# -- list -----------------------------------------------------------------------------------------------------------
+
+
+@permission_required(CUSTOMERS, VIEW)
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    filterset = CustomerFilterSet(
+        request.GET or None, queryset=customers_for_list(user=request.user), user=request.user
+    )
+    columns = chosen_columns(request.user.preferences)
+    table = customer_table(filterset.qs, columns=columns, request=request)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filterset": filterset,
+        "table": table,
+        "columns_form": ColumnsForm(
+            initial={"columns": columns, "query": request.GET.urlencode()}, choices=optional_columns()
+        ),
+        "can_onboard": _can_onboard(request.user),
+        "total": filterset.queryset.count(),
+    }
+    return render(request, _partial(request, "customers/customer_list.html", "results"), context)
+
+
+@permission_required(CUSTOMERS, VIEW)
+@require_POST
+def customer_columns(request: HttpRequest) -> HttpResponse:
+    """Manage columns: remember the user's choice, then show the list as it was."""
+    form = ColumnsForm(request.POST, choices=optional_columns())
+    if form.is_valid():
+        user_preference_set(user=request.user, key=COLUMNS_PREFERENCE, value=form.cleaned_data["columns"])
+        messages.success(request, _("Your columns were saved."))
+        query = form.cleaned_data["query"]
+    else:
+        messages.error(request, _("Those columns are not available."))
+        query = ""
+    url = reverse("customers:customer_list")
+    return HttpResponseRedirect(f"{url}?{query}" if query else url)
+
+
+# -- onboarding, edit, delete ---------------------------------------------------------------------------------------
+
+
+@permission_required(CUSTOMERS, MANAGE)
+@require_http_methods(["GET", "POST"])
+def customer_create_view(request: HttpRequest) -> HttpResponse:
+    if not _can_onboard(request.user):
+        raise PermissionDenied
+    groups, groups_required = _assignable_groups(request.user)
+    form = CustomerForm(request.POST or None, groups=groups, groups_required=groups_required)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                customer = customer_create(
+                    actor=request.user, fields=form.service_fields(), groups=form.service_groups() or ()
+                )
+            except CustomerActionRefused as exc:
+                form.add_error("name", str(exc))
+            else:
+                messages.success(request, _("%(name)s was onboarded.") % {"name": customer.name})
+                return redirect("customers:customer_detail", pk=customer.pk)
+        messages.error(request, _("The customer was not saved. Correct the fields marked below."))
+    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+
+
+@permission_required(CUSTOMERS, MANAGE)
+@require_http_methods(["GET", "POST"])
+def customer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(customers_visible_to(user=request.user), pk=pk)
+    groups, groups_required = _assignable_groups(request.user)
+    if groups is not None and not user_sees_all_customers(request.user):
+        # A scoped user keeps the groups they cannot see; they only choose among their own.
+        hidden_groups = list(customer.groups.exclude(pk__in=groups.values("pk")))
+    else:
+        hidden_groups = []
+    form = CustomerForm(request.POST or None, instance=customer, groups=groups, groups_required=groups_required)
+    if request.method == "POST":
+        if form.is_valid():
+            chosen = form.service_groups()
+            try:
+                customer = customer_update(
+                    actor=request.user,
+                    customer=customer,
+                    fields=form.service_fields(),
+                    groups=None if chosen is None else [*chosen, *hidden_groups],
+                )
+            except CustomerActionRefused as exc:
+                form.add_error("name", str(exc))
+            else:
+                messages.success(request, _("%(name)s was saved.") % {"name": customer.name})
+                return redirect("customers:customer_detail", pk=customer.pk)
+        messages.error(request, _("The changes were not saved. Correct the fields marked below."))
+    return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
+
+
+@permission_required(CUSTOMERS, MANAGE)
+@require_http_methods(["GET", "POST"])
+def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(customers_visible_to(user=request.user), pk=pk)
+    if not _can_onboard(request.user):
+        raise PermissionDenied
+    form = TypedConfirmationForm(request.POST or None, expected=customer.name)
+    active = customer_active_subscription_count(customer=customer)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                customer_delete(actor=request.user, customer=customer)
+            except CustomerActionRefused as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("%(name)s was deleted.") % {"name": customer.name})
+                return redirect("customers:customer_list")
+        else:
+            messages.error(request, _("Nothing was deleted: the confirmation did not match."))
+    context = {"customer": customer, "form": form, "active_subscriptions": active, "tenants": customer.tenants.all()}
+    return render(request, "customers/customer_delete.html", context)
+
+
+# -- detail ---------------------------------------------------------------------------------------------------------
+
+
+def _detail_context(request: HttpRequest, customer: Customer, *, tab: str, tenant_form=None) -> dict:
+    context = {
+        "customer": customer,
+        "tab": tab,
+        "tabs": DETAIL_TABS,
+        "can_manage": _can_manage(request.user),
+        "can_onboard": _can_onboard(request.user),
+    }
+    if tab in ("overview", "tenants"):
+        tenants = list(customer_tenants_of(customer=customer))
+        context["tenants"] = tenants
+        context["consented_count"] = sum(1 for tenant in tenants if tenant.is_consented)
+    if tab == "tenants":
+        context["tenant_form"] = tenant_form or CustomerTenantAddForm()
+    if tab == "audit":
+        context["events"] = customer_audit_events(customer=customer)[:AUDIT_EVENTS_SHOWN]
+    return context
+
+
+@permission_required(CUSTOMERS, VIEW)
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(customers_visible_to(user=request.user), pk=pk)
+    tab = request.GET.get("tab", "overview")
+    if tab not in DETAIL_TABS:
+        tab = "overview"
+    template = "customers/customer_detail.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#audit" if request.htmx.target == "audit-events" else "#tab_content"
+    return render(request, template, _detail_context(request, customer, tab=tab))
+
+
+# -- tenants --------------------------------------------------------------------------------------------------------
+
+
+@permission_required(CUSTOMERS, MANAGE)
+@require_http_methods(["GET", "POST"])
+def customer_tenant_add_view(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    customer = get_object_or_404(customers_visible_to(user=request.user), pk=customer_pk)
+    if not_allowed := _post_only(request):
+        return not_allowed
+    form = CustomerTenantAddForm(request.POST)
+    detail_url = reverse("customers:customer_detail", args=[customer.pk]) + "?tab=tenants"
+    if form.is_valid():
+        try:
+            tenant = customer_tenant_add(
+                actor=request.user,
+                customer=customer,
+                domain_or_id=form.cleaned_data["domain_or_id"],
+                display_name=form.cleaned_data["display_name"],
+            )
+        except CustomerActionRefused as exc:
+            form.add_error("domain_or_id", str(exc))
+        else:
+            messages.success(
+                request,
+                _("Tenant %(tenant)s was added. Ask the customer's admin to consent with Authenticate.")
+                % {"tenant": tenant},
+            )
+            if not request.htmx:
+                return HttpResponseRedirect(detail_url)
+            form = None
+    if form is not None:
+        messages.error(request, _("The tenant was not added."))
+    context = _detail_context(request, customer, tab="tenants", tenant_form=form)
+    return render(request, _partial(request, "customers/customer_detail.html", "tenants"), context)
+
+
+@permission_required(CUSTOMERS, MANAGE)
+@require_http_methods(["GET", "POST"])
+def customer_tenant_remove_view(request: HttpRequest, customer_pk: int, tenant_pk: int) -> HttpResponse:
+    customer = get_object_or_404(customers_visible_to(user=request.user), pk=customer_pk)
+    tenant = get_object_or_404(customer_tenants_of(customer=customer), pk=tenant_pk)
+    form = TypedConfirmationForm(request.POST or None, expected=tenant.primary_domain or str(tenant.tenant_id))
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                customer_tenant_remove(actor=request.user, customer_tenant=tenant)
+            except CustomerActionRefused as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, _("Tenant %(tenant)s was removed.") % {"tenant": tenant})
+                return HttpResponseRedirect(reverse("customers:customer_detail", args=[customer.pk]) + "?tab=tenants")
+        else:
+            messages.error(request, _("Nothing was removed: the confirmation did not match."))
+    return render(
+        request, "customers/customer_tenant_remove.html", {"customer": customer, "tenant": tenant, "form": form}
+    )
+
+
+# -- admin consent --------------------------------------------------------------------------------------------------
+
+
+@permission_required(CUSTOMERS, MANAGE)
+@require_http_methods(["GET", "POST"])
+def customer_tenant_consent_start_view(request: HttpRequest, customer_pk: int, tenant_pk: int) -> HttpResponse:
+    """ "Authenticate": send the customer's admin to Microsoft to grant the console's app in their tenant."""
+    customer = get_object_or_404(customers_visible_to(user=request.user), pk=customer_pk)
+    tenant = get_object_or_404(customer_tenants_of(customer=customer), pk=tenant_pk)
+    if not_allowed := _post_only(request):
+        return not_allowed
+    try:
+        start = customer_tenant_consent_start(
+            actor=request.user,
+            customer_tenant=tenant,
+            schema_name=connection.schema_name,
+            return_path=reverse("customers:customer_tenant_consent_complete"),
+        )
+    except CustomerActionRefused as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("customers:customer_detail", args=[customer.pk]) + "?tab=tenants")
+    request.session[CONSENT_SESSION_KEY] = {
+        "state": start.state,
+        "tenant_pk": tenant.pk,
+        "tenant_id": str(tenant.tenant_id),
+        "started_at": start.started_at,
+    }
+    return HttpResponseRedirect(start.url)
+
+
+@permission_required(CUSTOMERS, MANAGE)
+@require_GET
+def customer_tenant_consent_complete_view(request: HttpRequest) -> HttpResponse:
+    """Where the public Microsoft callback hands the admin consent answer back to this partner."""
+    flow = request.session.get(CONSENT_SESSION_KEY)
+    tenant = None
+    if isinstance(flow, dict):
+        tenant = customer_tenants_visible_to(user=request.user).filter(pk=flow.get("tenant_pk")).first()
+    if tenant is None:
+        message = _(
+            "No consent was started in this browser, or it was already completed. "
+            "Start it again from the customer's tenants."
+        )
+        return render(request, "customers/consent_problem.html", {"message": message})
+    tenants_url = reverse("customers:customer_detail", args=[tenant.customer_id]) + "?tab=tenants"
+    try:
+        params = handoff_read(request.GET.get("handoff", ""))
+    except signing.BadSignature:
+        messages.error(
+            request,
+            _("This consent answer is not valid or has expired. Nothing was saved; start again with Authenticate."),
+        )
+        return HttpResponseRedirect(tenants_url)
+    try:
+        customer_tenant_consent_complete(
+            actor=request.user,
+            customer_tenant=tenant,
+            params=params,
+            expected_state=str(flow.get("state", "")),
+            started_at=float(flow.get("started_at", 0)),
+        )
+    except ConsentStateMismatch as exc:
+        messages.error(request, str(exc))  # the flow this browser started may still complete: keep it
+        return HttpResponseRedirect(tenants_url)
+    except ConsentFailed as exc:
+        request.session.pop(CONSENT_SESSION_KEY, None)
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(tenants_url)
+    request.session.pop(CONSENT_SESSION_KEY, None)
+    messages.success(request, _("Consent granted: the console can now work in tenant %(tenant)s.") % {"tenant": tenant})
+    return HttpResponseRedirect(tenants_url)

@@ -1,0 +1,40 @@
+"""Template helpers for the audit trail and the notifications bell."""
+
+import json
+
+from django import template
+
+from portal.audit.models import AuditEvent
+from portal.audit.selectors import notifications_unread_count
+
+register = template.Library()
+
+
+def _display(value) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+@register.filter
+def audit_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
+    """(field, before, after) for every field an event recorded, for the expandable "Changes" cell."""
+    before = event.before or {}
+    after = event.after or {}
+    keys = sorted(set(before) | set(after))
+    return [
+        (key, _display(before.get(key)) if key in before else "", _display(after.get(key)) if key in after else "")
+        for key in keys
+    ]
+
+
+@register.simple_tag(takes_context=True)
+def notifications_unread(context) -> int:
+    """The signed-in user's unread notifications (one COUNT query), for the bell's badge."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return 0
+    return notifications_unread_count(user=user)
