@@ -11,6 +11,7 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("marketplace/", include("marketplace.urls")),
     path("settings/", include("portal.core.urls_settings")),
+    path("notifications/", include("portal.audit.urls")),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),
 ]

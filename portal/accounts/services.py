@@ -1,9 +1,46 @@
-from django.contrib.auth import get_user_model
-from django.db import transaction
+"""Writes of users, invitations and roles. Each is atomic and audited; emails leave after commit.
+
+Refusals a user can act on (email already registered, last administrator, role still held) are
+`ValidationError`s with a message for the screen; nothing is saved when one is raised.
+"""
+
+import re
+import secrets
+from collections.abc import Iterable
+
+from django.contrib.auth import SESSION_KEY, get_user_model, password_validation
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, AccessLevel, PermissionModule, UserKind
+from portal.accounts.models import Invitation, Role
+from portal.accounts.permissions import forget_permissions, user_is_administrator
+from portal.accounts.selectors import (
+    administrators_active,
+    invitation_problem,
+    invitation_token_hash,
+)
+from portal.accounts.tasks import invitation_email_send
+from portal.audit.services import audit_record, model_snapshot, notification_create
+from portal.core.tasks import enqueue_on_commit
 
 User = get_user_model()
 
 PROFILE_FIELDS = ("first_name", "last_name", "organisation_name", "language")
+USER_AUDIT_FIELDS = ("email", "kind", "is_active", "roles")
+ROLE_AUDIT_FIELDS = ("name", "description", "permissions", "all_customers", "customer_groups")
+
+
+class InvitationInvalid(Exception):
+    """The invitation link cannot be used; `problem` is an InvitationProblem saying why."""
+
+    def __init__(self, problem: str):
+        super().__init__(problem)
+        self.problem = problem
 
 
 def user_profile_update(*, actor: User, user: User, changes: dict) -> User:
@@ -24,3 +61,386 @@ def user_preference_set(*, user: User, key: str, value) -> User:
         locked.save(update_fields=["preferences"])
     user.preferences = locked.preferences
     return user
+
+
+# --- Invitations ----------------------------------------------------------------------------------
+
+
+def _username_from_email(email: str) -> str:
+    local = re.sub(r"[^\w.@+-]", "", email.split("@")[0].lower()) or "user"
+    base = local[:140]
+    candidate, number = base, 2
+    while User.objects.filter(username__iexact=candidate).exists():
+        candidate, number = f"{base}{number}", number + 1
+    return candidate
+
+
+def _customer_id_for_audit(customers: Iterable) -> int | None:
+    """A customer tenant admin's events belong to their customer, when there is exactly one."""
+    ids = [customer.pk for customer in customers]
+    return ids[0] if len(ids) == 1 else None
+
+
+def _invitation_issue(*, actor: User | None, user: User) -> Invitation:
+    """A new link for `user`. Only the token's hash is stored; the token itself travels once, in the
+    email task's message, and then only in the email."""
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        user=user, invited_by=actor if isinstance(actor, User) else None, token_hash=invitation_token_hash(token)
+    )
+    enqueue_on_commit(invitation_email_send, invitation_id=invitation.pk, token=token)
+    return invitation
+
+
+def _check_role_grant(*, actor: User, user_kind: str, roles: Iterable[Role]) -> None:
+    for role in roles:
+        if not role.is_builtin:
+            continue
+        if user_kind == UserKind.CUSTOMER_ADMIN:
+            raise ValidationError(_("A customer tenant admin cannot be an administrator of the partner."))
+        if not user_is_administrator(actor):
+            raise ValidationError(_("Only an administrator can grant the Administrators role."))
+
+
+def user_invite(
+    *,
+    actor: User,
+    email: str,
+    kind: str = UserKind.PARTNER,
+    roles: Iterable[Role] = (),
+    customers: Iterable = (),
+    first_name: str = "",
+    last_name: str = "",
+) -> Invitation:
+    """Create an active user with no password yet and email them a link to choose one.
+
+    A partner user gets roles; a customer tenant admin gets a role and the customers they manage.
+    An email that already has an account is refused: people are invited once, then managed.
+    """
+    email = email.strip().lower()
+    roles = list(roles)
+    customers = list(customers) if kind == UserKind.CUSTOMER_ADMIN else []
+    if kind == UserKind.CUSTOMER_ADMIN and not customers:
+        raise ValidationError({"customers": _("Choose at least one customer this admin manages.")})
+    _check_role_grant(actor=actor, user_kind=kind, roles=roles)
+    taken = ValidationError(
+        {"email": _("%(email)s already has an account here. Find the user in the list instead.") % {"email": email}},
+        code="email_taken",
+    )
+    if User.objects.filter(email__iexact=email).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            user = User(
+                username=_username_from_email(email),
+                email=email,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                kind=kind,
+                is_active=True,
+            )
+            user.set_unusable_password()
+            user.save()
+            user.roles.set(roles)
+            if customers:
+                user.customers.set(customers)
+            invitation = _invitation_issue(actor=actor, user=user)
+            after = model_snapshot(user, USER_AUDIT_FIELDS)
+            if customers:
+                after["customers"] = sorted(str(customer.pk) for customer in customers)
+            audit_record(
+                actor=actor,
+                action="user.invite",
+                target=user,
+                customer_id=_customer_id_for_audit(customers),
+                after=after,
+            )
+    except IntegrityError as error:  # the same email invited twice at the same moment
+        raise taken from error
+    return invitation
+
+
+def invitation_resend(*, actor: User, user: User) -> Invitation:
+    """A fresh link with a fresh expiry; the links sent before stop working."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            raise ValidationError(_("Reactivate the user before sending a new invitation."))
+        if user.last_login is not None:
+            raise ValidationError(_("This user has already signed in; there is no invitation to resend."))
+        user.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        invitation = _invitation_issue(actor=actor, user=user)
+        audit_record(actor=actor, action="user.invitation_resend", target=user)
+    return invitation
+
+
+def invitation_revoke(*, actor: User, user: User) -> bool:
+    """Withdraw a pending invitation. A user who never signed in is removed altogether (so the email
+    can be invited again); one who signed in some other way keeps their account. Returns whether the
+    user was removed."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        pending = user.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+        if not pending.exists():
+            raise ValidationError(_("This user has no pending invitation."))
+        audit_record(actor=actor, action="user.invitation_revoke", target=user, before={"email": user.email})
+        if user.last_login is None:
+            user.delete()
+            return True
+        pending.update(revoked_at=timezone.now())
+    return False
+
+
+def invitation_accept(*, token: str, password: str) -> User:
+    """The invited user chose their password: the link is used up, the inviter is told.
+
+    Raises InvitationInvalid for a link that no longer works, ValidationError for a weak password.
+    """
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("user", "invited_by")
+            .filter(token_hash=invitation_token_hash(token))
+            .first()
+        )
+        problem = invitation_problem(invitation)
+        if problem is not None:
+            raise InvitationInvalid(problem)
+        user = invitation.user
+        password_validation.validate_password(password, user)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        audit_record(actor=user, action="user.invitation_accept", target=user)
+        inviter = invitation.invited_by
+        if inviter is not None:
+            with translation.override(inviter.language or None):
+                title = _("%(email)s accepted your invitation") % {"email": user.email}
+            notification_create(
+                recipients=[inviter], title=title, url=reverse("settings:user_detail", kwargs={"pk": user.pk})
+            )
+    return user
+
+
+# --- Users: roles, customers, activation ----------------------------------------------------------
+
+
+def _lock_administrators() -> None:
+    """Serialise changes that could leave the partner without an administrator."""
+    Role.objects.select_for_update().filter(name=ADMINISTRATORS_ROLE_NAME, is_builtin=True).first()
+
+
+def _is_last_administrator(user: User) -> bool:
+    admins = administrators_active()
+    return admins.filter(pk=user.pk).exists() and not admins.exclude(pk=user.pk).exists()
+
+
+def user_role_add(*, actor: User, user: User, role: Role) -> User:
+    with transaction.atomic():
+        _check_role_grant(actor=actor, user_kind=user.kind, roles=[role])
+        if user.roles.filter(pk=role.pk).exists():
+            return user
+        before = model_snapshot(user, ["roles"])
+        user.roles.add(role)
+        audit_record(
+            actor=actor,
+            action="user.role_add",
+            target=user,
+            before=before,
+            after=model_snapshot(user, ["roles"]),
+            message=role.name,
+        )
+    forget_permissions(user)
+    return user
+
+
+def user_role_remove(*, actor: User, user: User, role: Role) -> User:
+    with transaction.atomic():
+        if role.is_builtin:
+            if not user_is_administrator(actor):
+                raise ValidationError(_("Only an administrator can take away the Administrators role."))
+            _lock_administrators()
+            if not user.is_superuser and _is_last_administrator(user):
+                raise ValidationError(
+                    _("%(user)s is the last active administrator. Make someone else an administrator first.")
+                    % {"user": user}
+                )
+        if not user.roles.filter(pk=role.pk).exists():
+            return user
+        before = model_snapshot(user, ["roles"])
+        user.roles.remove(role)
+        audit_record(
+            actor=actor,
+            action="user.role_remove",
+            target=user,
+            before=before,
+            after=model_snapshot(user, ["roles"]),
+            message=role.name,
+        )
+    forget_permissions(user)
+    return user
+
+
+def user_customers_set(*, actor: User, user: User, customers: Iterable) -> User:
+    """Which customers a customer tenant admin manages."""
+    customers = list(customers)
+    if user.kind != UserKind.CUSTOMER_ADMIN:
+        raise ValidationError(_("Only customer tenant admins are bound to customers."))
+    if not customers:
+        raise ValidationError({"customers": _("Choose at least one customer this admin manages.")})
+    with transaction.atomic():
+        before = {"customers": sorted(str(pk) for pk in user.customers.values_list("pk", flat=True))}
+        user.customers.set(customers)
+        audit_record(
+            actor=actor,
+            action="user.customers_set",
+            target=user,
+            customer_id=_customer_id_for_audit(customers),
+            before=before,
+            after={"customers": sorted(str(customer.pk) for customer in customers)},
+        )
+    return user
+
+
+def _sessions_end(user: User) -> int:
+    """Delete the user's sessions in this partner's schema (sessions are signed, not indexed by user)."""
+    ended = 0
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk):
+            session.delete()
+            ended += 1
+    return ended
+
+
+def user_deactivate(*, actor: User, user: User) -> User:
+    """The user can no longer sign in, and is signed out everywhere now. Their history stays."""
+    if user.pk == actor.pk:
+        raise ValidationError(_("You cannot deactivate yourself."))
+    with transaction.atomic():
+        _lock_administrators()
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            return user
+        if _is_last_administrator(user):
+            raise ValidationError(
+                _("%(user)s is the last active administrator and cannot be deactivated.") % {"user": user}
+            )
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        ended = _sessions_end(user)
+        audit_record(
+            actor=actor,
+            action="user.deactivate",
+            target=user,
+            before={"is_active": True},
+            after={"is_active": False},
+            message=_("%(count)d session(s) ended") % {"count": ended},
+        )
+    return user
+
+
+def user_reactivate(*, actor: User, user: User) -> User:
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active:
+            return user
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        audit_record(
+            actor=actor, action="user.reactivate", target=user, before={"is_active": False}, after={"is_active": True}
+        )
+    return user
+
+
+# --- Roles ----------------------------------------------------------------------------------------
+
+
+def _permissions_clean(permissions: dict) -> dict[str, int]:
+    """Every module with a valid level; anything unknown is dropped, anything missing is no access."""
+    cleaned = {}
+    for module in PermissionModule.values:
+        level = int(permissions.get(module, AccessLevel.NONE) or 0)
+        cleaned[module] = level if level in AccessLevel.values else int(AccessLevel.NONE)
+    return cleaned
+
+
+def _role_name_check(name: str, *, exclude_pk: int | None = None) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the role a name.")})
+    clash = Role.objects.filter(name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": _("A role called %(name)s already exists.") % {"name": name}})
+    return name
+
+
+def role_create(
+    *,
+    actor: User,
+    name: str,
+    description: str = "",
+    permissions: dict,
+    all_customers: bool,
+    customer_groups: Iterable = (),
+) -> Role:
+    """A custom role: a level per module, and the customers it covers (all, or some groups)."""
+    with transaction.atomic():
+        role = Role.objects.create(
+            name=_role_name_check(name),
+            description=description.strip(),
+            permissions=_permissions_clean(permissions),
+            all_customers=all_customers,
+        )
+        role.customer_groups.set([] if all_customers else list(customer_groups))
+        audit_record(actor=actor, action="role.create", target=role, after=model_snapshot(role, ROLE_AUDIT_FIELDS))
+    return role
+
+
+def role_update(
+    *,
+    actor: User,
+    role: Role,
+    name: str,
+    description: str = "",
+    permissions: dict,
+    all_customers: bool,
+    customer_groups: Iterable = (),
+) -> Role:
+    if role.is_builtin:
+        raise ValidationError(_("The built-in %(name)s role cannot be changed.") % {"name": role.name})
+    with transaction.atomic():
+        role = Role.objects.select_for_update().get(pk=role.pk)
+        before = model_snapshot(role, ROLE_AUDIT_FIELDS)
+        role.name = _role_name_check(name, exclude_pk=role.pk)
+        role.description = description.strip()
+        role.permissions = _permissions_clean(permissions)
+        role.all_customers = all_customers
+        role.save(update_fields=["name", "description", "permissions", "all_customers"])
+        role.customer_groups.set([] if all_customers else list(customer_groups))
+        audit_record(
+            actor=actor,
+            action="role.update",
+            target=role,
+            before=before,
+            after=model_snapshot(role, ROLE_AUDIT_FIELDS),
+        )
+    return role
+
+
+def role_delete(*, actor: User, role: Role) -> None:
+    """Only an unused custom role can go: taking permissions from people is done user by user."""
+    if role.is_builtin:
+        raise ValidationError(_("The built-in %(name)s role cannot be deleted.") % {"name": role.name})
+    with transaction.atomic():
+        role = Role.objects.select_for_update().get(pk=role.pk)
+        holders = role.users.count()
+        if holders:
+            raise ValidationError(
+                _("%(count)d user(s) hold the role %(name)s. Remove it from them first.")
+                % {"count": holders, "name": role.name}
+            )
+        audit_record(actor=actor, action="role.delete", target=role, before=model_snapshot(role, ROLE_AUDIT_FIELDS))
+        role.delete()

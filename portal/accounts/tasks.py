@@ -6,6 +6,7 @@ from django.contrib.sessions.models import Session
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -36,4 +37,37 @@ def password_reset_email_send(*, user_id: int, host: str, scheme: str) -> None:
     with translation.override(user.language or settings.LANGUAGE_CODE):
         subject = "".join(render_to_string("registration/password_reset_subject.txt", context).splitlines())
         body = render_to_string("registration/password_reset_email.txt", context)
+    EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
+
+
+@shared_task(name="portal.accounts.tasks.invitation_email_send", ignore_result=True)
+def invitation_email_send(*, invitation_id: int, token: str) -> None:
+    """Email the invitation link. The token is only in this message and the email: the database
+    keeps its hash. An invitation revoked or used meanwhile sends nothing."""
+    from portal.accounts.models import Invitation
+    from portal.partners.models import Partner
+    from portal.partners.services import partner_url
+
+    invitation = (
+        Invitation.objects.select_related("user", "invited_by")
+        .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if invitation is None:
+        return
+    user = invitation.user
+    partner = Partner.objects.filter(schema_name=connection.schema_name).first()
+    base_url = partner_url(partner).rstrip("/") if partner is not None else ""
+    inviter = invitation.invited_by
+    context = {
+        "user": user,
+        "inviter_name": (inviter.get_full_name() or inviter.email or inviter.username) if inviter else "",
+        "partner_name": getattr(partner, "name", ""),
+        "accept_url": base_url + reverse("accounts:invitation_accept", kwargs={"token": token}),
+        "sign_in_url": base_url + reverse("accounts:login"),
+        "expires_at": invitation.expires_at,
+    }
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = "".join(render_to_string("accounts/invitation_subject.txt", context).splitlines())
+        body = render_to_string("accounts/invitation_email.txt", context)
     EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()

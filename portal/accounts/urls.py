@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal.accounts import views
+from portal.accounts import views, views_invitations
 
 app_name = "accounts"
 
@@ -21,4 +21,5 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("profile/", views.profile, name="profile"),
+    path("invitation/<str:token>/", views_invitations.invitation_accept_view, name="invitation_accept"),
 ]

@@ -25,8 +25,8 @@ DEMO_ADMIN_EMAIL = "admin@demo.example"
 DEMO_ADMIN_PASSWORD = "demo-admin-pass"
 
 DEMO_SEEDERS: list[str] = [
-    "portal.accounts.demo",
     "customers.demo",
+    "portal.accounts.demo",  # after customers: binds the tenant admin and the "Key accounts" group
     "marketplace.demo",
     "catalog.demo",
     "subscriptions.demo",

@@ -1,10 +1,39 @@
+"""Settings (namespace `settings`): users, roles, customer groups, audit logs.
+
+Authentication settings live in the microsoft app (`microsoft:authentication_settings`).
+"""
+
 from django.urls import path
 
-from portal.core import views as core_views
+from portal.accounts import views_customer_groups, views_roles, views_settings, views_users
+from portal.audit import views as audit_views
 
 app_name = "settings"
 
-# Placeholder until the Settings screens are built.
 urlpatterns = [
-    path("", core_views.section, {"section": "settings"}, name="index"),
+    path("", views_settings.index, name="index"),
+    path("users/", views_users.user_list, name="user_list"),
+    path("users/invite/", views_users.user_invite_view, name="user_invite"),
+    path("users/<int:pk>/", views_users.user_detail, name="user_detail"),
+    path("users/<int:pk>/roles/add/", views_users.user_role_add_view, name="user_role_add"),
+    path("users/<int:pk>/roles/<int:role_pk>/remove/", views_users.user_role_remove_view, name="user_role_remove"),
+    path("users/<int:pk>/customers/", views_users.user_customers_view, name="user_customers"),
+    path("users/<int:pk>/deactivate/", views_users.user_deactivate_view, name="user_deactivate"),
+    path("users/<int:pk>/reactivate/", views_users.user_reactivate_view, name="user_reactivate"),
+    path("users/<int:pk>/invitation/resend/", views_users.invitation_resend_view, name="invitation_resend"),
+    path("users/<int:pk>/invitation/revoke/", views_users.invitation_revoke_view, name="invitation_revoke"),
+    path("roles/", views_roles.role_list, name="role_list"),
+    path("roles/new/", views_roles.role_create_view, name="role_create"),
+    path("roles/<int:pk>/", views_roles.role_edit, name="role_edit"),
+    path("roles/<int:pk>/delete/", views_roles.role_delete_view, name="role_delete"),
+    path("customer-groups/", views_customer_groups.customer_group_list, name="customer_group_list"),
+    path("customer-groups/new/", views_customer_groups.customer_group_create_view, name="customer_group_create"),
+    path("customer-groups/<int:pk>/", views_customer_groups.customer_group_edit, name="customer_group_edit"),
+    path(
+        "customer-groups/<int:pk>/delete/",
+        views_customer_groups.customer_group_delete_view,
+        name="customer_group_delete",
+    ),
+    path("audit-logs/", audit_views.audit_log, name="audit_log"),
+    path("audit-logs/export.csv", audit_views.audit_log_export, name="audit_log_export"),
 ]

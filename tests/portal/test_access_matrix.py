@@ -122,8 +122,33 @@ def world(partner_alpha) -> World:
         "customers.customer_id": theirs.pk,
         "customers.tenant_pk": tenant.pk,
         "customers.tenant_id": tenant.pk,
+        **_settings_objects(partner_alpha, customer_admin=customer_admin, role=role, customer=theirs),
     }
     return World(objects=objects)
+
+
+def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, object]:
+    """Settings: a user (a customer tenant admin, so their customers page exists), their role, a
+    customer group, and a notification of the administrator (anyone else's is a 404 for them)."""
+    from django.contrib.auth import get_user_model
+
+    from customers.models import CustomerGroup
+    from portal.audit.services import notification_create
+
+    with schema_context(partner.schema_name):
+        group = CustomerGroup.objects.create(name="Out of scope group")
+        group.customers.add(customer)
+        administrator = get_user_model().objects.get(username="admin")
+        [notification] = notification_create(recipients=[administrator], title="For the administrator", url="/")
+    return {
+        "settings.pk": customer_admin.pk,
+        "settings.role_pk": role.pk,
+        "settings:role_edit.pk": role.pk,
+        "settings:role_delete.pk": role.pk,
+        "settings:customer_group_edit.pk": group.pk,
+        "settings:customer_group_delete.pk": group.pk,
+        "audit.pk": notification.pk,
+    }
 
 
 def _route_label(name: str, route: str) -> str:
