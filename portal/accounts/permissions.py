@@ -79,10 +79,11 @@ def user_sees_all_customers(user) -> bool:
 
 
 def user_is_administrator(user) -> bool:
-    return bool(
-        user.is_authenticated
-        and (user.is_superuser or user.roles.filter(name=ADMINISTRATORS_ROLE_NAME, is_builtin=True).exists())
-    )
+    """A partner user with the built-in Administrators role (or a superuser). Never a customer
+    tenant admin, whatever role they were given: their ceiling applies everywhere."""
+    if not user.is_authenticated or user.kind != UserKind.PARTNER:
+        return False
+    return user.is_superuser or user.roles.filter(name=ADMINISTRATORS_ROLE_NAME, is_builtin=True).exists()
 
 
 def user_sees_cost_prices(user) -> bool:
