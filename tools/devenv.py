@@ -26,6 +26,7 @@ EMBEDDED_REDIS_PORT = 6390
 SIMULATORS = [
     ("identity", "portal.microsoft.simulator", 8100, ["--public-url", "http://localhost:8100"]),
     ("also", "marketplace.providers.also.simulator", 8201, []),
+    ("partner_center", "marketplace.providers.partner_center.simulator", 8202, []),
 ]
 
 

@@ -52,6 +52,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from xml.sax.saxutils import escape
 
 from marketplace.providers.also.client import ALSO_REGION_HOSTS, API_PATH
+from marketplace.providers.base import ProviderConnection
 
 DEMO_USERNAME = "demo@also.example"
 DEMO_PASSWORD = "demo-password"
@@ -389,6 +390,10 @@ class AlsoSimulator:
     def advance_clock(self, *, seconds: float) -> None:
         with self._lock:
             self._clock_offset += timedelta(seconds=seconds)
+
+    def clock_advance(self, seconds: float) -> None:
+        """The simulator convention every marketplace shares: move simulated time forward."""
+        self.advance_clock(seconds=seconds)
 
     def expire_sessions(self) -> None:
         with self._lock:
@@ -1305,6 +1310,15 @@ class AlsoSimulator:
             if self.subscriptions[account_id].service_name == TENANT_SERVICE:
                 return account_id
         return None
+
+
+#: The demo reseller user's credentials and region (the convention every marketplace simulator follows).
+DEMO_CONNECTION = ProviderConnection(region="de", username=DEMO_USERNAME, secret=DEMO_PASSWORD)
+
+
+def create_simulator() -> AlsoSimulator:
+    """A simulator seeded with the demo data."""
+    return AlsoSimulator()
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Microsoft Partner Center (CSP direct): REST v1 client, provider adapter and simulator."""
