@@ -27,6 +27,8 @@ SIMULATORS = [
     ("identity", "portal.microsoft.simulator", 8100, ["--public-url", "http://localhost:8100"]),
     ("also", "marketplace.providers.also.simulator", 8201, []),
     ("partner_center", "marketplace.providers.partner_center.simulator", 8202, []),
+    ("cloudmore", "marketplace.providers.cloudmore.simulator", 8203, []),
+    ("alef", "marketplace.providers.alef.simulator", 8204, []),
 ]
 
 

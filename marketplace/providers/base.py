@@ -41,6 +41,7 @@ class Capability(enum.StrEnum):
     ADD_ADD_ON = "add_add_on"
     CHANGE_ADD_ON = "change_add_on"
     REMOVE_ADD_ON = "remove_add_on"
+    CREATE_TENANT = "create_tenant"
 
 
 class BillingCycle(enum.StrEnum):

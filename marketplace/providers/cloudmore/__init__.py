@@ -1,0 +1,1 @@
+"""Cloudmore: a cloud service broker platform reselling Microsoft CSP (NCE) among other services."""
