@@ -12,6 +12,8 @@ urlpatterns = [
     path("marketplace/", include("marketplace.urls")),
     path("settings/", include("portal.core.urls_settings")),
     path("notifications/", include("portal.audit.urls")),
+    path("resellers/", include("resellers.urls")),
+    path("pools/", include("pools.urls")),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),
 ]

@@ -74,6 +74,7 @@ TENANT_APPS = [
     "subscriptions",
     "marketplace",
     "reports",
+    "pool_assignments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -180,6 +181,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 PARTNER_DISPATCH_DEFAULT_SPREAD = 300
+# Pools (public schema): expire what is due and warn 30 days ahead; record the daily snapshots.
+CELERY_BEAT_SCHEDULE["pools-expire"] = {"task": "pools.tasks.pools_expire", "schedule": 60 * 60}
+CELERY_BEAT_SCHEDULE["pools-snapshots"] = {"task": "pools.tasks.pool_snapshots_record", "schedule": 60 * 60 * 6}
 
 # --- Microsoft identity (portal.microsoft) --------------------------------------------------------
 # Production: the console's multi-tenant Entra app. Development and demos: the identity simulator

@@ -50,7 +50,7 @@ def test_sections_outside_the_partner_kind_are_not_found(alpha_admin_client, bet
     assert alpha_admin_client.get("/pools/").status_code == 404
     page = beta_admin_client.get("/pools/")
     assert page.status_code == 200
-    assert "Coming soon" in page.content.decode()
+    assert "Reseller dashboard" in page.content.decode()
 
 
 def test_sign_out_ends_the_session(alpha_admin_client):

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from pools import views
+
+app_name = "pools"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("columns/", views.columns, name="columns"),
+    path("add/", views.allocation_add, name="allocation_add"),
+    path("allocations/<int:pk>/edit/", views.allocation_edit, name="allocation_edit"),
+    path("allocations/<int:pk>/return/", views.allocation_return_view, name="allocation_return"),
+]
