@@ -1,1 +1,251 @@
-"""Models of marketplace: see DESIGN.md for what this app owns."""
+"""Models of marketplace: see DESIGN.md for what this app owns.
+
+A marketplace account (seed 000's "reseller") is the partner's login at a marketplace; its prices
+are the partner's cost prices. Customer tenants join a marketplace's module as `TenantConnection`
+rows and are connected by mapping them to one of the account's marketplace customers. The sync
+mirrors customers, offers (catalog) and subscriptions (subscriptions) and records a `SyncRun`.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from marketplace.choices import AccountStatus, MarketplaceSlug, SyncPhase, SyncStatus, SyncTrigger
+
+DEFAULT_SYNC_INTERVAL_MINUTES = 15
+
+
+class MarketplaceAccount(models.Model):
+    """The partner's account at a marketplace. The secret is stored encrypted (marketplace.secrets)
+    and is only ever decrypted to build a provider connection, never to show it."""
+
+    marketplace = models.CharField(_("marketplace"), max_length=32, choices=MarketplaceSlug.choices)
+    display_name = models.CharField(_("display name"), max_length=100)
+    region = models.CharField(_("region"), max_length=16)
+    username = models.CharField(_("username"), max_length=254)
+    secret_ciphertext = models.TextField(_("encrypted secret"), editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=AccountStatus.choices, default=AccountStatus.NEW)
+    status_message = models.TextField(_("status message"), blank=True)
+    sync_interval_minutes = models.PositiveIntegerField(
+        _("sync interval (minutes)"),
+        default=DEFAULT_SYNC_INTERVAL_MINUTES,
+        validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["display_name", "id"]
+        verbose_name = _("marketplace account")
+        verbose_name_plural = _("marketplace accounts")
+        constraints = [
+            models.UniqueConstraint(
+                "marketplace", "region", Lower("username"), name="marketplace_account_unique_login"
+            ),
+            models.UniqueConstraint("marketplace", Lower("display_name"), name="marketplace_account_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class MarketplaceCustomer(models.Model):
+    """A customer record at the marketplace, as the account's last sync listed it: what a
+    customer tenant can be mapped to on the "Connect" screen."""
+
+    account = models.ForeignKey(
+        MarketplaceAccount, verbose_name=_("marketplace account"), on_delete=models.CASCADE, related_name="customers"
+    )
+    external_id = models.CharField(_("customer ID"), max_length=255)
+    name = models.CharField(_("name"), max_length=255)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    domains = models.JSONField(_("domains"), default=list, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    vat_id = models.CharField(_("VAT ID"), max_length=64, blank=True)
+    customer_number = models.CharField(_("customer number"), max_length=64, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    # Hash of the marketplace values the sync last wrote: the sync compares it instead of every column.
+    # Anything else that writes a synced field must clear it, so the next sync rewrites the row.
+    sync_fingerprint = models.CharField(_("sync fingerprint"), max_length=32, blank=True, editable=False)
+    created = models.DateTimeField(_("first seen"), auto_now_add=True)
+    updated = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("marketplace customer")
+        verbose_name_plural = _("marketplace customers")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="marketplace_customer_unique_per_account")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.external_id})"
+
+
+class TenantConnection(models.Model):
+    """A customer tenant added to a marketplace's module, and (once connected) the marketplace
+    customer it maps to through one account. A tenant has at most one row per marketplace, and a
+    marketplace customer maps to at most one tenant."""
+
+    marketplace = models.CharField(_("marketplace"), max_length=32, choices=MarketplaceSlug.choices)
+    customer_tenant = models.ForeignKey(
+        "customers.CustomerTenant",
+        verbose_name=_("customer tenant"),
+        on_delete=models.CASCADE,
+        related_name="marketplace_connections",
+    )
+    account = models.ForeignKey(
+        MarketplaceAccount,
+        verbose_name=_("marketplace account"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tenant_connections",
+    )
+    external_customer_id = models.CharField(_("marketplace customer ID"), max_length=255, blank=True)
+    external_customer_name = models.CharField(_("marketplace customer"), max_length=255, blank=True)
+    connected_at = models.DateTimeField(_("connected"), null=True, blank=True)
+    created = models.DateTimeField(_("added"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["customer_tenant__primary_domain", "id"]
+        verbose_name = _("tenant connection")
+        verbose_name_plural = _("tenant connections")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_tenant", "marketplace"], name="marketplace_connection_one_per_marketplace"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "external_customer_id"],
+                condition=Q(account__isnull=False),
+                name="marketplace_connection_one_tenant_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=(Q(account__isnull=True) & Q(external_customer_id=""))
+                | (Q(account__isnull=False) & ~Q(external_customer_id="")),
+                name="marketplace_connection_account_and_customer_together",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_tenant} @ {self.get_marketplace_display()}"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.account_id is not None
+
+
+class SyncRun(models.Model):
+    """One sync of one account: what it found and changed, how long it took, what went wrong.
+
+    `counts` is {kind: {created, updated, unchanged, removed}} for kind in customers, offers,
+    subscriptions; `progress` is {done, total} of the current phase, for the live view.
+    """
+
+    account = models.ForeignKey(
+        MarketplaceAccount, verbose_name=_("marketplace account"), on_delete=models.CASCADE, related_name="sync_runs"
+    )
+    trigger = models.CharField(_("trigger"), max_length=16, choices=SyncTrigger.choices)
+    status = models.CharField(_("status"), max_length=16, choices=SyncStatus.choices, default=SyncStatus.QUEUED)
+    phase = models.CharField(_("phase"), max_length=16, choices=SyncPhase.choices, default=SyncPhase.WAITING)
+    progress = models.JSONField(_("progress"), default=dict, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("queued"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    duration = models.DurationField(_("duration"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        indexes = [models.Index(fields=["account", "-created"], name="marketplace_syncrun_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.created:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.RETRYING)
+
+    def total(self, outcome: str) -> int:
+        return sum(int(kind.get(outcome, 0)) for kind in (self.counts or {}).values())
+
+    @property
+    def rows_written(self) -> int:
+        return self.total("created") + self.total("updated") + self.total("removed")
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """{created, updated, unchanged, removed} over every kind, for the runs table."""
+        return {outcome: self.total(outcome) for outcome in ("created", "updated", "unchanged", "removed")}
+
+
+class PriceCustomization(models.Model):
+    """The partner's own price for a plan of an account, in a currency; cost reports use it
+    instead of the reseller (cost) price."""
+
+    account = models.ForeignKey(
+        MarketplaceAccount,
+        verbose_name=_("marketplace account"),
+        on_delete=models.CASCADE,
+        related_name="price_customizations",
+    )
+    offer = models.ForeignKey(
+        "catalog.Offer", verbose_name=_("plan"), on_delete=models.CASCADE, related_name="price_customizations"
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    # None until the user enters one ("Add license and configure price" adds the record first).
+    price = models.DecimalField(_("price"), max_digits=14, decimal_places=4, null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["offer__name", "offer__billing_cycle", "currency", "id"]
+        verbose_name = _("price customization")
+        verbose_name_plural = _("price customizations")
+        constraints = [
+            models.UniqueConstraint(fields=["offer", "currency"], name="marketplace_price_unique_per_currency")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.offer}: {self.price} {self.currency}"

@@ -1,10 +1,29 @@
 from django.urls import path
 
-from portal.core import views as core_views
+from marketplace import views
 
 app_name = "marketplace"
 
-# Placeholder until the marketplace screens are built: the section's honest "coming soon" page.
+_account = "<slug:marketplace>/accounts/<int:account_pk>/"
+_tenant = "<slug:marketplace>/tenants/<int:connection_pk>/"
+
 urlpatterns = [
-    path("", core_views.section, {"section": "marketplace"}, name="index"),
+    path("", views.index, name="index"),
+    path("<slug:marketplace>/", views.marketplace_detail, name="marketplace_detail"),
+    path("<slug:marketplace>/accounts/", views.account_list, name="account_list"),
+    path("<slug:marketplace>/accounts/add/", views.account_create, name="account_create"),
+    path(_account, views.account_detail, name="account_detail"),
+    path(_account + "fields/<slug:field>/", views.account_field, name="account_field"),
+    path(_account + "fields/<slug:field>/edit/", views.account_field_edit, name="account_field_edit"),
+    path(_account + "delete/", views.account_delete, name="account_delete"),
+    path(_account + "sync/", views.account_sync, name="account_sync"),
+    path(_account + "sync/status/", views.account_sync_status, name="account_sync_status"),
+    path(_account + "prices/", views.account_prices, name="account_prices"),
+    path(_account + "prices/uniform/", views.account_prices_uniform, name="account_prices_uniform"),
+    path(_account + "prices/add/", views.account_prices_add, name="account_prices_add"),
+    path(_account + "prices/delete/", views.account_prices_delete, name="account_prices_delete"),
+    path("<slug:marketplace>/tenants/add/", views.tenant_add, name="tenant_add"),
+    path(_tenant + "connect/", views.tenant_connect, name="tenant_connect"),
+    path(_tenant + "disconnect/", views.tenant_disconnect, name="tenant_disconnect"),
+    path(_tenant + "remove/", views.tenant_remove, name="tenant_remove"),
 ]

@@ -1,0 +1,235 @@
+"""Sync benchmark: an ALSO simulator with 2,000 companies and 20,000 subscriptions, all connected.
+
+    ./dev bench sync
+
+Measured in-process (the simulator behind httpx.WSGITransport, so the network is not measured):
+(a) the floor: the provider alone fetching what a sync fetches (customers, plans and prices, the
+    subscriptions of every connected tenant), measured before each sync;
+(b) a first full sync into empty tables;
+(c) a second sync with nothing changed, and the rows it wrote (INSERT / UPDATE / DELETE / COPY, except
+    its own sync run row).
+Targets (issue 4): b/a <= 1.5, c/a <= 1.2, (c) writes 0 rows.
+
+Creates its own partner `bench-sync` and drops it (and its schema) at the end.
+"""
+
+import logging
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
+os.environ.setdefault("DEBUG", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+import httpx  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+from django_tenants.utils import schema_context  # noqa: E402
+
+from catalog.models import Offer  # noqa: E402
+from customers.choices import ConsentState  # noqa: E402
+from customers.models import Customer, CustomerTenant  # noqa: E402
+from marketplace import sync as sync_engine  # noqa: E402
+from marketplace.connections import override_provider_transport, provider_for_account  # noqa: E402
+from marketplace.models import MarketplaceAccount, MarketplaceCustomer, SyncRun, TenantConnection  # noqa: E402
+from marketplace.providers.also.simulator import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator  # noqa: E402
+from marketplace.secrets import secret_encrypt  # noqa: E402
+from marketplace.sync import sync_run_execute  # noqa: E402
+from portal.partners.models import Partner  # noqa: E402
+from portal.partners.services import partner_create, partner_template_ensure, platform_ensure  # noqa: E402
+from subscriptions.models import Subscription  # noqa: E402
+
+SLUG = "bench-sync"
+COMPANIES = int(os.environ.get("BENCH_COMPANIES", "2000"))
+SUBSCRIPTIONS_PER_COMPANY = int(os.environ.get("BENCH_SUBSCRIPTIONS_PER_COMPANY", "10"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+
+# Query logging (DEBUG) and a log line per HTTP call would be measured too; neither is the sync.
+settings.DEBUG = False
+logging.getLogger("httpx").setLevel(logging.WARNING)
+logging.getLogger("marketplace.providers.http").setLevel(logging.WARNING)
+
+
+def remove_bench_partner() -> None:
+    for partner in Partner.objects.filter(slug=SLUG):
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{partner.schema_name}" CASCADE')
+        partner.delete()
+
+
+def connect_companies(simulator: AlsoSimulator) -> MarketplaceAccount:
+    """The account of the simulator's bulk reseller, and one consented tenant per bulk company."""
+    account = MarketplaceAccount.objects.create(
+        marketplace="also",
+        display_name="ALSO bench",
+        region="de",
+        username=DEMO_USERNAME,
+        secret_ciphertext=secret_encrypt(DEMO_PASSWORD),
+    )
+    companies = [company for company in simulator.companies.values() if company.name.startswith("Bulk Customer")]
+    customers = Customer.objects.bulk_create([Customer(name=company.name, country="DE") for company in companies])
+    tenants = CustomerTenant.objects.bulk_create(
+        [
+            CustomerTenant(
+                customer=customer,
+                tenant_id=uuid.uuid4(),
+                primary_domain=f"{company.domains[0].split('.')[0]}.onmicrosoft.com",
+                consent_state=ConsentState.CONSENTED,
+            )
+            for customer, company in zip(customers, companies, strict=True)
+        ]
+    )
+    TenantConnection.objects.bulk_create(
+        [
+            TenantConnection(
+                marketplace="also",
+                customer_tenant=tenant,
+                account=account,
+                external_customer_id=str(company.account_id),
+                external_customer_name=company.name,
+            )
+            for tenant, company in zip(tenants, companies, strict=True)
+        ]
+    )
+    return account
+
+
+def fetch_floor(account: MarketplaceAccount) -> tuple[float, int]:
+    """(a): the provider alone, fetching exactly what the sync fetches."""
+    external_ids = list(
+        TenantConnection.objects.filter(account=account).order_by("pk").values_list("external_customer_id", flat=True)
+    )
+    started = time.perf_counter()
+    provider = provider_for_account(account)
+    try:
+        records = len(list(provider.list_customers())) + len(list(provider.list_offers()))
+        for external_id in external_ids:
+            records += len(list(provider.list_subscriptions(customer_external_id=external_id)))
+    finally:
+        provider.close()
+    return time.perf_counter() - started, records
+
+
+class WriteCounter:
+    """Counts rows written by INSERT / UPDATE / DELETE statements and COPY, except on the sync run table."""
+
+    active: "WriteCounter | None" = None
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.statements = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        verb = sql.lstrip().split(" ", 1)[0].upper()
+        if verb in {"INSERT", "UPDATE", "DELETE"} and "marketplace_syncrun" not in sql:
+            self.statements += 1
+            self.rows += max(context["cursor"].rowcount, 0)
+        return result
+
+
+_copy_rows = sync_engine.copy_rows
+
+
+def counted_copy_rows(**kwargs) -> int:
+    copied = _copy_rows(**kwargs)
+    if WriteCounter.active is not None and not kwargs["table"].startswith("sync_"):  # not the temporary table
+        WriteCounter.active.statements += 1
+        WriteCounter.active.rows += copied
+    return copied
+
+
+sync_engine.copy_rows = counted_copy_rows
+
+
+def timed_sync(account: MarketplaceAccount) -> tuple[float, SyncRun, WriteCounter]:
+    run = SyncRun.objects.create(account=account, trigger="manual")
+    counter = WriteCounter.active = WriteCounter()
+    started = time.perf_counter()
+    with connection.execute_wrapper(counter):
+        run = sync_run_execute(run_id=run.pk)
+    elapsed = time.perf_counter() - started
+    WriteCounter.active = None
+    if run.status != "succeeded":
+        raise SystemExit(f"sync failed: {run.error_message}")
+    return elapsed, run, counter
+
+
+def empty_mirror(account: MarketplaceAccount) -> None:
+    Subscription.objects.filter(account=account).delete()
+    Offer.objects.filter(account=account).delete()
+    MarketplaceCustomer.objects.filter(account=account).delete()
+
+
+def settle() -> None:
+    """Do now the vacuum and analyze autovacuum would start after 20,000 inserts or deletes, so it
+    does not land inside the next timing (between real syncs it has minutes to run)."""
+    with connection.cursor() as cursor:
+        for model in (Subscription, Offer, MarketplaceCustomer):
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "NOT met"
+
+
+def main() -> None:
+    platform_ensure()
+    partner_template_ensure()
+    remove_bench_partner()
+    print(f"simulator: {COMPANIES} companies x {SUBSCRIPTIONS_PER_COMPANY} subscriptions, {ROUNDS} rounds", flush=True)
+    simulator = AlsoSimulator()
+    simulator.seed_bulk(companies=COMPANIES, subscriptions_per_company=SUBSCRIPTIONS_PER_COMPANY)
+    floor: list[float] = []
+    first: list[float] = []
+    second: list[float] = []
+    second_rows: list[int] = []
+    try:
+        partner = partner_create(name="Bench sync", slug=SLUG, admin_email=f"admin@{SLUG}.example").partner
+        with (
+            schema_context(partner.schema_name),
+            override_provider_transport("also", httpx.WSGITransport(app=simulator), sleep=lambda seconds: None),
+        ):
+            account = connect_companies(simulator)
+            for round_number in range(1, ROUNDS + 1):
+                # (a) is measured before (b) and again before (c), so each sync has a floor taken
+                # under the same conditions.
+                empty_mirror(account)
+                settle()
+                elapsed, records = fetch_floor(account)
+                floor.append(elapsed)
+                first_elapsed, first_run, first_writes = timed_sync(account)
+                first.append(first_elapsed)
+                settle()
+                again, _records = fetch_floor(account)
+                floor.append(again)
+                second_elapsed, second_run, second_writes = timed_sync(account)
+                second.append(second_elapsed)
+                second_rows.append(second_writes.rows)
+                print(
+                    f"round {round_number}: (a) {elapsed:5.2f} s and {again:5.2f} s, {records} records | "
+                    f"(b) {first_elapsed:5.2f} s, {first_writes.rows} rows written | "
+                    f"(c) {second_elapsed:5.2f} s, {second_writes.rows} rows written, "
+                    f"{second_run.total('unchanged')} unchanged",
+                    flush=True,
+                )
+    finally:
+        remove_bench_partner()
+    a, b, c = statistics.median(floor), statistics.median(first), statistics.median(second)
+    rows = max(second_rows)
+    print(f"(a) floor, client alone     median {a:6.2f} s")
+    print(f"(b) first full sync         median {b:6.2f} s   b/a {b / a:.2f}  (target <= 1.5: {verdict(b / a <= 1.5)})")
+    print(f"(c) second sync, no changes median {c:6.2f} s   c/a {c / a:.2f}  (target <= 1.2: {verdict(c / a <= 1.2)})")
+    print(f"rows written by (c): {rows}  (target 0: {verdict(rows == 0)})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class MarketplaceSlug(models.TextChoices):
+    """The marketplaces the design names; a tile appears once its provider package exists."""
+
+    ALSO = "also", "ALSO"
+    PARTNER_CENTER = "partner_center", "Microsoft Partner Center"
+    CLOUDMORE = "cloudmore", "Cloudmore"
+    ALEF = "alef", "ALEF"
+
+
+class AccountStatus(models.TextChoices):
+    NEW = "new", _("Waiting for the first sync")
+    ACTIVE = "active", _("Active")
+    FAILING = "failing", _("Failing")
+
+
+class SyncStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    RETRYING = "retrying", _("Waiting to retry")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
+
+
+class SyncTrigger(models.TextChoices):
+    SCHEDULE = "schedule", _("Schedule")
+    MANUAL = "manual", _("Sync now")
+    CONNECTION = "connection", _("Tenant connected")
+    ACCOUNT = "account", _("Account added or changed")
+
+
+class SyncPhase(models.TextChoices):
+    WAITING = "waiting", _("Waiting for a worker")
+    CUSTOMERS = "customers", _("Customers")
+    OFFERS = "offers", _("Plans and prices")
+    SUBSCRIPTIONS = "subscriptions", _("Subscriptions")
+    DONE = "done", _("Done")
+
+
+#: The kinds of rows a sync mirrors, in the order it syncs them (the keys of `SyncRun.counts`).
+SYNC_KINDS: tuple[str, ...] = ("customers", "offers", "subscriptions")
+SYNC_OUTCOMES: tuple[str, ...] = ("created", "updated", "unchanged", "removed")

@@ -1,0 +1,74 @@
+"""Building providers for marketplace accounts: the one place the console reaches a marketplace.
+
+`provider_transport_override` lets tests, the demo seeder and the benchmark point a marketplace at
+an in-process simulator (`httpx.WSGITransport(app=simulator)`), with a fake sleep so retries cost
+no time. Otherwise the provider talks HTTP to the simulator named by `<SLUG>_SIMULATOR_URL`
+(development) or to the marketplace itself (production).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+from marketplace.models import MarketplaceAccount
+from marketplace.providers.base import MarketplaceProvider, ProviderConnection
+from marketplace.providers.http import SleepFunction
+from marketplace.providers.registry import create_provider
+from marketplace.secrets import secret_decrypt
+
+
+@dataclass(frozen=True)
+class TransportOverride:
+    transport: httpx.BaseTransport
+    sleep: SleepFunction = time.sleep
+
+
+#: marketplace slug -> transport (and sleep) every provider for that marketplace uses.
+provider_transport_override: dict[str, TransportOverride] = {}
+
+
+@contextmanager
+def override_provider_transport(
+    slug: str, transport: httpx.BaseTransport, *, sleep: SleepFunction = time.sleep
+) -> Iterator[None]:
+    previous = provider_transport_override.get(slug)
+    provider_transport_override[slug] = TransportOverride(transport=transport, sleep=sleep)
+    try:
+        yield
+    finally:
+        if previous is None:
+            provider_transport_override.pop(slug, None)
+        else:
+            provider_transport_override[slug] = previous
+
+
+def server_url_for(slug: str) -> str | None:
+    """The simulator to use instead of the marketplace, from `<SLUG>_SIMULATOR_URL`, if set."""
+    return getattr(settings, f"{slug.upper()}_SIMULATOR_URL", "") or None
+
+
+def provider_for_credentials(*, marketplace: str, region: str, username: str, secret: str) -> MarketplaceProvider:
+    override = provider_transport_override.get(marketplace)
+    connection = ProviderConnection(
+        region=region, username=username, secret=secret, server_url=server_url_for(marketplace)
+    )
+    if override is not None:
+        return create_provider(
+            slug=marketplace, connection=connection, transport=override.transport, sleep=override.sleep
+        )
+    return create_provider(slug=marketplace, connection=connection)
+
+
+def provider_for_account(account: MarketplaceAccount) -> MarketplaceProvider:
+    return provider_for_credentials(
+        marketplace=account.marketplace,
+        region=account.region,
+        username=account.username,
+        secret=secret_decrypt(account.secret_ciphertext),
+    )

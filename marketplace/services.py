@@ -1,0 +1,703 @@
+"""Writes of the marketplace module: accounts, tenant connections, price customizations, sync requests.
+
+Every write is atomic and audited. Calls to the marketplace (trying credentials) happen before the
+transaction that records their outcome, so a slow marketplace never holds a database transaction.
+The sync engine itself lives in `marketplace.sync`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.models import Offer
+from customers.models import CustomerTenant
+from marketplace.choices import AccountStatus, SyncPhase, SyncStatus, SyncTrigger
+from marketplace.connections import provider_for_credentials
+from marketplace.marketplaces import MARKETPLACES, region_label
+from marketplace.models import (
+    MarketplaceAccount,
+    MarketplaceCustomer,
+    PriceCustomization,
+    SyncRun,
+    TenantConnection,
+)
+from marketplace.providers.base import AuthenticationFailed, ProviderError, Throttled, Unavailable
+from marketplace.secrets import SecretUnreadable, secret_decrypt, secret_encrypt, secret_is_current, secret_rotate
+from portal.audit.services import audit_record, model_snapshot
+from subscriptions.models import Subscription
+
+ACCOUNT_FIELDS = ("marketplace", "display_name", "region", "username", "status", "sync_interval_minutes")
+CONNECTION_FIELDS = ("marketplace", "customer_tenant", "account", "external_customer_id", "external_customer_name")
+#: A queued or running sync older than this lost its worker: it no longer blocks a new one.
+SYNC_ABANDONED_AFTER = timedelta(hours=2)
+#: Digits after the decimal point of currencies that do not use two (ISO 4217 minor units).
+CURRENCY_DECIMALS: dict[str, int] = {
+    "BHD": 3,
+    "CLP": 0,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "OMR": 3,
+    "TND": 3,
+    "UGX": 0,
+    "VND": 0,
+}
+CONFIRMATION_WORD = "yes"
+
+
+class MarketplaceActionRefused(Exception):
+    """A business rule or the marketplace refuses the action; the message says why, in the user's words."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# -- money -----------------------------------------------------------------------------------------------------------
+
+
+def currency_decimals(currency: str) -> int:
+    return CURRENCY_DECIMALS.get(currency.upper(), 2)
+
+
+def money_round(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor unit (2 decimals; JPY none), half up as invoices do."""
+    return amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), rounding=ROUND_HALF_UP)
+
+
+def uniform_price(*, reseller_price: Decimal, percentage: Decimal, currency: str) -> Decimal:
+    """The reseller price raised by `percentage` percent, rounded to the currency."""
+    return money_round(reseller_price * (Decimal(100) + percentage) / Decimal(100), currency)
+
+
+# -- marketplace accounts --------------------------------------------------------------------------------------------
+
+
+def _marketplace_words(marketplace: str) -> str:
+    info = MARKETPLACES.get(marketplace)
+    return info.name if info else marketplace
+
+
+def marketplace_credentials_verify(*, marketplace: str, region: str, username: str, secret: str) -> None:
+    """Sign in at the marketplace with these credentials (and read the customer list, which needs
+    the account's roles). Refused with the marketplace's own reason; nothing is stored here."""
+    name = _marketplace_words(marketplace)
+    try:
+        provider = provider_for_credentials(marketplace=marketplace, region=region, username=username, secret=secret)
+    except ValueError as error:  # a region the provider does not know
+        raise MarketplaceActionRefused(str(error), field="region") from error
+    try:
+        next(iter(provider.list_customers()), None)
+    except AuthenticationFailed as error:
+        raise MarketplaceActionRefused(
+            _("%(marketplace)s refused the sign-in: %(reason)s") % {"marketplace": name, "reason": error.message}
+        ) from error
+    except (Throttled, Unavailable) as error:
+        raise MarketplaceActionRefused(
+            _("%(marketplace)s did not answer, so the credentials could not be checked: %(reason)s Try again shortly.")
+            % {"marketplace": name, "reason": error.message}
+        ) from error
+    except ProviderError as error:
+        raise MarketplaceActionRefused(
+            _("%(marketplace)s refused the account: %(reason)s") % {"marketplace": name, "reason": error.message}
+        ) from error
+    finally:
+        provider.close()
+
+
+def _account_conflict(
+    *, marketplace: str, display_name: str, region: str, username: str, exclude_pk: int | None = None
+) -> MarketplaceActionRefused | None:
+    accounts = MarketplaceAccount.objects.filter(marketplace=marketplace)
+    if exclude_pk is not None:
+        accounts = accounts.exclude(pk=exclude_pk)
+    if accounts.annotate(lowered=Lower("display_name")).filter(lowered=display_name.strip().lower()).exists():
+        return MarketplaceActionRefused(
+            _("Another account is already called “%(name)s”.") % {"name": display_name.strip()}, field="display_name"
+        )
+    if accounts.annotate(lowered=Lower("username")).filter(region=region, lowered=username.strip().lower()).exists():
+        return MarketplaceActionRefused(
+            _("The user %(username)s in %(region)s is already added as another account.")
+            % {"username": username.strip(), "region": region_label(marketplace, region)},
+            field="username",
+        )
+    return None
+
+
+def marketplace_account_create(
+    *,
+    actor,
+    marketplace: str,
+    display_name: str,
+    region: str,
+    username: str,
+    secret: str,
+    sync_interval_minutes: int | None = None,
+) -> MarketplaceAccount:
+    """Add the partner's account at a marketplace once the marketplace accepted its credentials,
+    and queue its first sync."""
+    conflict = _account_conflict(marketplace=marketplace, display_name=display_name, region=region, username=username)
+    if conflict is not None:
+        raise conflict
+    marketplace_credentials_verify(marketplace=marketplace, region=region, username=username.strip(), secret=secret)
+    with transaction.atomic():
+        account = MarketplaceAccount(
+            marketplace=marketplace,
+            display_name=display_name.strip(),
+            region=region,
+            username=username.strip(),
+            secret_ciphertext=secret_encrypt(secret),
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        if sync_interval_minutes is not None:
+            account.sync_interval_minutes = sync_interval_minutes
+        try:
+            with transaction.atomic():
+                account.save()
+        except IntegrityError as error:  # added by someone else a moment ago
+            raise MarketplaceActionRefused(_("This account was added a moment ago by someone else.")) from error
+        audit_record(
+            actor=actor,
+            action="marketplace.account.create",
+            target=account,
+            after=model_snapshot(account, ACCOUNT_FIELDS),
+        )
+        sync_run_request(actor=None, account=account, trigger=SyncTrigger.ACCOUNT)
+    return account
+
+
+ACCOUNT_EDITABLE_FIELDS = ("display_name", "region", "username", "secret", "sync_interval_minutes")
+_CREDENTIAL_FIELDS = frozenset({"region", "username", "secret"})
+
+
+def marketplace_account_update(*, actor, account: MarketplaceAccount, changes: Mapping[str, Any]) -> MarketplaceAccount:
+    """Change fields of an account. New credentials (region, username or secret) are tried at the
+    marketplace first; when they work the account is active again and a sync is queued."""
+    unknown = set(changes) - set(ACCOUNT_EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
+    values = {
+        key: (value.strip() if isinstance(value, str) and key != "secret" else value) for key, value in changes.items()
+    }
+    credentials_changed = any(
+        key in _CREDENTIAL_FIELDS and (key == "secret" or values[key] != getattr(account, key)) for key in values
+    )
+    conflict = _account_conflict(
+        marketplace=account.marketplace,
+        display_name=values.get("display_name", account.display_name),
+        region=values.get("region", account.region),
+        username=values.get("username", account.username),
+        exclude_pk=account.pk,
+    )
+    if conflict is not None:
+        raise conflict
+    if credentials_changed:
+        try:
+            secret = values["secret"] if "secret" in values else secret_decrypt(account.secret_ciphertext)
+        except SecretUnreadable as error:
+            raise MarketplaceActionRefused(
+                _("The stored password can no longer be decrypted. Enter the password first.")
+            ) from error
+        marketplace_credentials_verify(
+            marketplace=account.marketplace,
+            region=values.get("region", account.region),
+            username=values.get("username", account.username),
+            secret=secret,
+        )
+    with transaction.atomic():
+        account = MarketplaceAccount.objects.select_for_update().get(pk=account.pk)
+        before = model_snapshot(account, ACCOUNT_FIELDS)
+        for key, value in values.items():
+            if key == "secret":
+                account.secret_ciphertext = secret_encrypt(value)
+            else:
+                setattr(account, key, value)
+        if credentials_changed and account.status == AccountStatus.FAILING:
+            account.status = AccountStatus.ACTIVE
+            account.status_message = ""
+        account.save()
+        after = model_snapshot(account, ACCOUNT_FIELDS)
+        if "secret" in values:
+            before["secret"], after["secret"] = "(previous)", "(changed)"
+        audit_record(actor=actor, action="marketplace.account.update", target=account, before=before, after=after)
+        if credentials_changed:
+            sync_run_request(actor=None, account=account, trigger=SyncTrigger.ACCOUNT)
+    return account
+
+
+def marketplace_account_delete(*, actor, account: MarketplaceAccount) -> None:
+    """Delete an account with what its syncs mirrored. Refused while tenants are connected through it."""
+    with transaction.atomic():
+        account = MarketplaceAccount.objects.select_for_update().get(pk=account.pk)
+        connected = account.tenant_connections.count()
+        if connected:
+            raise MarketplaceActionRefused(
+                _(
+                    "“%(name)s” still connects %(count)d tenant(s) to %(marketplace)s. "
+                    "Disconnect them before deleting the account."
+                )
+                % {
+                    "name": account.display_name,
+                    "count": connected,
+                    "marketplace": _marketplace_words(account.marketplace),
+                }
+            )
+        audit_record(
+            actor=actor,
+            action="marketplace.account.delete",
+            target=account,
+            before=model_snapshot(account, ACCOUNT_FIELDS),
+        )
+        account.delete()
+
+
+@dataclass(frozen=True)
+class SecretRotation:
+    rotated: int
+    current: int
+    #: accounts whose secret no configured key decrypts: their password must be entered again
+    unreadable: list[str]
+
+
+def marketplace_secrets_rotate(*, dry_run: bool = False) -> SecretRotation:
+    """Re-encrypt every account secret of the active partner with the newest key (`rotated` counts
+    what would be re-encrypted on a dry run)."""
+    rotated = current = 0
+    unreadable = []
+    with transaction.atomic():
+        for account in MarketplaceAccount.objects.select_for_update().order_by("pk"):
+            if secret_is_current(account.secret_ciphertext):
+                current += 1
+                continue
+            try:
+                ciphertext = secret_rotate(account.secret_ciphertext)
+            except SecretUnreadable:
+                unreadable.append(account.display_name)
+                continue
+            rotated += 1
+            if not dry_run:
+                account.secret_ciphertext = ciphertext
+                account.save(update_fields=["secret_ciphertext", "updated"])
+        if rotated and not dry_run:
+            audit_record(
+                actor="system",
+                action="marketplace.account.rotate_secrets",
+                target_label=_("Marketplace account secrets"),
+                message=_("%(count)d secret(s) re-encrypted with the newest key.") % {"count": rotated},
+            )
+    return SecretRotation(rotated=rotated, current=current, unreadable=unreadable)
+
+
+# -- tenants in a marketplace's module --------------------------------------------------------------------------------
+
+
+def _connection_audit(connection: TenantConnection) -> dict[str, Any]:
+    return model_snapshot(connection, CONNECTION_FIELDS)
+
+
+def tenant_connection_add(*, actor, marketplace: str, customer_tenant: CustomerTenant) -> TenantConnection:
+    """Add a customer tenant to a marketplace's module. The console's app must be consented in it."""
+    if not customer_tenant.is_consented:
+        raise MarketplaceActionRefused(
+            _("Tenant %(tenant)s has not consented to the console's app yet. Complete the consent first.")
+            % {"tenant": customer_tenant},
+            field="customer_tenant",
+        )
+    with transaction.atomic():
+        if TenantConnection.objects.filter(marketplace=marketplace, customer_tenant=customer_tenant).exists():
+            raise MarketplaceActionRefused(
+                _("Tenant %(tenant)s is already in the %(marketplace)s module.")
+                % {"tenant": customer_tenant, "marketplace": _marketplace_words(marketplace)},
+                field="customer_tenant",
+            )
+        connection = TenantConnection(
+            marketplace=marketplace,
+            customer_tenant=customer_tenant,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        try:
+            with transaction.atomic():
+                connection.save()
+        except IntegrityError as error:
+            raise MarketplaceActionRefused(_("This tenant was added a moment ago by someone else.")) from error
+        audit_record(
+            actor=actor,
+            action="marketplace.tenant.add",
+            target=connection,
+            customer_id=customer_tenant.customer_id,
+            after=_connection_audit(connection),
+        )
+    return connection
+
+
+def _forget_subscriptions(connection: TenantConnection) -> int:
+    """The mirrored subscriptions of a tenant at the account it is leaving: no longer managed here."""
+    if connection.account_id is None:
+        return 0
+    deleted, _per_model = Subscription.objects.filter(
+        account_id=connection.account_id, customer_tenant_id=connection.customer_tenant_id
+    ).delete()
+    return deleted
+
+
+def tenant_connection_connect(
+    *, actor, connection: TenantConnection, account: MarketplaceAccount, marketplace_customer: MarketplaceCustomer
+) -> TenantConnection:
+    """Map a tenant to a customer at the marketplace through one account (also "Edit connection"),
+    then sync the account so the tenant's subscriptions arrive."""
+    if account.marketplace != connection.marketplace:
+        raise MarketplaceActionRefused(_("That account belongs to another marketplace."), field="account")
+    if marketplace_customer.account_id != account.pk:
+        raise MarketplaceActionRefused(
+            _("That customer is not one of %(account)s's customers.") % {"account": account}, field="customer"
+        )
+    with transaction.atomic():
+        connection = (
+            TenantConnection.objects.select_for_update().select_related("customer_tenant").get(pk=connection.pk)
+        )
+        if not connection.customer_tenant.is_consented:
+            raise MarketplaceActionRefused(
+                _("Tenant %(tenant)s has not consented to the console's app. Complete the consent first.")
+                % {"tenant": connection.customer_tenant}
+            )
+        taken = (
+            TenantConnection.objects.filter(account=account, external_customer_id=marketplace_customer.external_id)
+            .exclude(pk=connection.pk)
+            .select_related("customer_tenant")
+            .first()
+        )
+        if taken is not None:
+            raise MarketplaceActionRefused(
+                _("%(customer)s is already connected to tenant %(tenant)s.")
+                % {"customer": marketplace_customer.name, "tenant": taken.customer_tenant},
+                field="customer",
+            )
+        before = _connection_audit(connection)
+        was_connected = connection.is_connected
+        unchanged = connection.account_id == account.pk and connection.external_customer_id == (
+            marketplace_customer.external_id
+        )
+        if unchanged:
+            return connection
+        _forget_subscriptions(connection)
+        connection.account = account
+        connection.external_customer_id = marketplace_customer.external_id
+        connection.external_customer_name = marketplace_customer.name
+        connection.connected_at = timezone.now()
+        connection.save()
+        audit_record(
+            actor=actor,
+            action="marketplace.tenant.connection_edit" if was_connected else "marketplace.tenant.connect",
+            target=connection,
+            customer_id=connection.customer_tenant.customer_id,
+            before=before,
+            after=_connection_audit(connection),
+        )
+        sync_run_request(actor=None, account=account, trigger=SyncTrigger.CONNECTION)
+    return connection
+
+
+def tenant_connection_disconnect(*, actor, connection: TenantConnection) -> TenantConnection:
+    """Disconnect a tenant from the marketplace: it stays in the module, unmapped, and the console
+    forgets its subscriptions there (the marketplace keeps them)."""
+    with transaction.atomic():
+        connection = (
+            TenantConnection.objects.select_for_update().select_related("customer_tenant").get(pk=connection.pk)
+        )
+        if not connection.is_connected:
+            raise MarketplaceActionRefused(
+                _("Tenant %(tenant)s is not connected.") % {"tenant": connection.customer_tenant}
+            )
+        before = _connection_audit(connection)
+        forgotten = _forget_subscriptions(connection)
+        connection.account = None
+        connection.external_customer_id = ""
+        connection.external_customer_name = ""
+        connection.connected_at = None
+        connection.save()
+        audit_record(
+            actor=actor,
+            action="marketplace.tenant.disconnect",
+            target=connection,
+            customer_id=connection.customer_tenant.customer_id,
+            before=before,
+            after=_connection_audit(connection),
+            message=_("%(count)d mirrored subscription(s) forgotten.") % {"count": forgotten},
+        )
+    return connection
+
+
+def tenant_connection_remove(*, actor, connection: TenantConnection, confirmation: str) -> None:
+    """Take a tenant out of the marketplace's module ("Disconnect tenant"); the user types Yes."""
+    if confirmation.strip().lower() != CONFIRMATION_WORD:
+        raise MarketplaceActionRefused(_("Type Yes to confirm."), field="confirmation")
+    with transaction.atomic():
+        connection = (
+            TenantConnection.objects.select_for_update().select_related("customer_tenant").get(pk=connection.pk)
+        )
+        forgotten = _forget_subscriptions(connection)
+        audit_record(
+            actor=actor,
+            action="marketplace.tenant.remove",
+            target=connection,
+            customer_id=connection.customer_tenant.customer_id,
+            before=_connection_audit(connection),
+            message=_("%(count)d mirrored subscription(s) forgotten.") % {"count": forgotten},
+        )
+        connection.delete()
+
+
+# -- price customization ------------------------------------------------------------------------------------------
+
+
+def _parse_price(raw: str | Decimal | None, currency: str) -> Decimal | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    try:
+        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip().replace(",", "."))
+    except InvalidOperation:
+        raise MarketplaceActionRefused(_("“%(value)s” is not a price.") % {"value": raw}) from None
+    if not value.is_finite() or value < 0:
+        raise MarketplaceActionRefused(_("A price cannot be negative.") if value < 0 else _("That is not a price."))
+    if value >= Decimal("1e10"):
+        raise MarketplaceActionRefused(_("That price is too large."))
+    return money_round(value, currency)
+
+
+def _account_offer(account: MarketplaceAccount, offer_id: int) -> Offer:
+    offer = Offer.objects.filter(account=account, pk=offer_id).first()
+    if offer is None:
+        raise MarketplaceActionRefused(_("That plan is not one of this account's plans."))
+    return offer
+
+
+def _price_snapshot(customization: PriceCustomization) -> dict[str, Any]:
+    return {
+        "offer": customization.offer.external_id,
+        "currency": customization.currency,
+        "price": customization.price,
+    }
+
+
+def price_customizations_save(
+    *, actor, account: MarketplaceAccount, prices: Mapping[tuple[int, str], str | Decimal | None]
+) -> int:
+    """Save the Price column: {(offer id, currency): price or blank}. A blank price on a plan without a
+    record leaves it alone; on a record it clears the price. Returns how many records changed."""
+    parsed: dict[tuple[int, str], Decimal | None] = {}
+    errors = []
+    for (offer_id, currency), raw in prices.items():
+        try:
+            parsed[(offer_id, currency.upper())] = _parse_price(raw, currency)
+        except MarketplaceActionRefused as error:
+            errors.append(error.message)
+    if errors:
+        raise MarketplaceActionRefused(" ".join(dict.fromkeys(errors)))
+    changed = 0
+    with transaction.atomic():
+        existing = {
+            (row.offer_id, row.currency): row
+            for row in PriceCustomization.objects.select_for_update()
+            .select_related("offer")
+            .filter(account=account, offer_id__in=[key[0] for key in parsed])
+        }
+        offers = {offer.pk: offer for offer in Offer.objects.filter(account=account, pk__in=[key[0] for key in parsed])}
+        for (offer_id, currency), price in parsed.items():
+            offer = offers.get(offer_id)
+            if offer is None:
+                continue
+            record = existing.get((offer_id, currency))
+            if record is None:
+                if price is None:
+                    continue
+                record = PriceCustomization(account=account, offer=offer, currency=currency, price=price)
+                record.updated_by = actor if getattr(actor, "pk", None) else None
+                record.save()
+                audit_record(
+                    actor=actor, action="marketplace.price.create", target=record, after=_price_snapshot(record)
+                )
+                changed += 1
+            elif record.price != price:
+                before = _price_snapshot(record)
+                record.price = price
+                record.updated_by = actor if getattr(actor, "pk", None) else None
+                record.save()
+                audit_record(
+                    actor=actor,
+                    action="marketplace.price.update",
+                    target=record,
+                    before=before,
+                    after=_price_snapshot(record),
+                )
+                changed += 1
+    return changed
+
+
+def price_customizations_set_uniform(
+    *, actor, account: MarketplaceAccount, rows: Iterable[tuple[int, str]], percentage: Decimal
+) -> list[PriceCustomization]:
+    """ "Set a uniform price": for each selected (plan, currency), the reseller price plus `percentage`
+    percent, rounded to the currency. Only rows in the plan's own currency have a reseller price."""
+    if percentage <= Decimal(-100) or percentage > Decimal(10000):
+        raise MarketplaceActionRefused(_("Enter a percentage above -100 and up to 10000."), field="percentage")
+    rows = list(dict.fromkeys((offer_id, currency.upper()) for offer_id, currency in rows))
+    if not rows:
+        raise MarketplaceActionRefused(_("Select the plans to price first."))
+    saved: list[PriceCustomization] = []
+    with transaction.atomic():
+        offers = {offer.pk: offer for offer in Offer.objects.filter(account=account, pk__in=[row[0] for row in rows])}
+        for offer_id, currency in rows:
+            offer = offers.get(offer_id)
+            if offer is None:
+                raise MarketplaceActionRefused(_("That plan is not one of this account's plans."))
+            if currency != offer.currency:
+                raise MarketplaceActionRefused(
+                    _("%(plan)s has no reseller price in %(currency)s; set its price by hand.")
+                    % {"plan": offer, "currency": currency}
+                )
+            price = uniform_price(reseller_price=offer.cost_price, percentage=percentage, currency=currency)
+            record, created = PriceCustomization.objects.select_for_update().get_or_create(
+                offer=offer, currency=currency, defaults={"account": account, "price": price}
+            )
+            before = None if created else _price_snapshot(record)
+            record.price = price
+            record.updated_by = actor if getattr(actor, "pk", None) else None
+            record.save()
+            audit_record(
+                actor=actor,
+                action="marketplace.price.create" if created else "marketplace.price.update",
+                target=record,
+                before=before,
+                after=_price_snapshot(record),
+                message=_("Uniform price: reseller price + %(percentage)s %%") % {"percentage": percentage},
+            )
+            saved.append(record)
+    return saved
+
+
+def price_customization_add(
+    *, actor, account: MarketplaceAccount, offer_id: int, currency: str, price: str | Decimal | None = None
+) -> PriceCustomization:
+    """ "Add license and configure price": a record for a plan the marketplace lists, in a currency."""
+    currency = currency.upper()
+    parsed = _parse_price(price, currency)
+    with transaction.atomic():
+        offer = _account_offer(account, offer_id)
+        if not offer.is_available:
+            raise MarketplaceActionRefused(_("%(plan)s is no longer offered by the marketplace.") % {"plan": offer})
+        if PriceCustomization.objects.filter(offer=offer, currency=currency).exists():
+            raise MarketplaceActionRefused(
+                _("%(plan)s already has a price record in %(currency)s.") % {"plan": offer, "currency": currency}
+            )
+        record = PriceCustomization.objects.create(
+            account=account,
+            offer=offer,
+            currency=currency,
+            price=parsed,
+            updated_by=actor if getattr(actor, "pk", None) else None,
+        )
+        audit_record(actor=actor, action="marketplace.price.create", target=record, after=_price_snapshot(record))
+    return record
+
+
+def price_customizations_delete(*, actor, account: MarketplaceAccount, rows: Iterable[tuple[int, str]]) -> int:
+    """Delete the selected price records (a plan without a record keeps showing its reseller price)."""
+    keys = {(offer_id, currency.upper()) for offer_id, currency in rows}
+    if not keys:
+        raise MarketplaceActionRefused(_("Select the records to delete first."))
+    condition = Q(pk__in=[])
+    for offer_id, currency in keys:
+        condition |= Q(offer_id=offer_id, currency=currency)
+    deleted = 0
+    with transaction.atomic():
+        for record in (
+            PriceCustomization.objects.select_for_update().select_related("offer").filter(condition, account=account)
+        ):
+            audit_record(actor=actor, action="marketplace.price.delete", target=record, before=_price_snapshot(record))
+            record.delete()
+            deleted += 1
+    return deleted
+
+
+# -- sync requests ----------------------------------------------------------------------------------------------------
+
+
+def _enqueue_sync(run: SyncRun) -> None:
+    from marketplace.tasks import sync_account_run  # the task module imports the services
+    from portal.core.tasks import enqueue_on_commit
+
+    enqueue_on_commit(sync_account_run, run_id=run.pk)
+
+
+def sync_run_active(*, account: MarketplaceAccount, now: datetime | None = None) -> SyncRun | None:
+    """The account's queued or running sync, unless it was abandoned by a worker that died."""
+    since = (now or timezone.now()) - SYNC_ABANDONED_AFTER
+    return (
+        SyncRun.objects.filter(
+            account=account,
+            status__in=(SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.RETRYING),
+            created__gte=since,
+        )
+        .order_by("-created")
+        .first()
+    )
+
+
+def sync_run_request(*, actor, account: MarketplaceAccount, trigger: str) -> SyncRun:
+    """Queue a sync of the account, or return the one already queued or running ("Sync now" twice
+    is one sync). The task is sent when the transaction commits."""
+    with transaction.atomic():
+        active = sync_run_active(account=account)
+        if active is not None:
+            return active
+        run = SyncRun.objects.create(
+            account=account,
+            trigger=trigger,
+            requested_by=actor if getattr(actor, "pk", None) else None,
+        )
+        if actor is not None:
+            audit_record(actor=actor, action="marketplace.account.sync_request", target=account)
+        _enqueue_sync(run)
+    return run
+
+
+def sync_runs_schedule_due(*, now: datetime | None = None) -> list[SyncRun]:
+    """Queue a sync for every account of the active partner whose interval has elapsed since its
+    last sync was queued. Abandoned runs are closed as failed so they stop blocking."""
+    now = now or timezone.now()
+    abandoned = SyncRun.objects.filter(
+        status__in=(SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.RETRYING),
+        created__lt=now - SYNC_ABANDONED_AFTER,
+    )
+    if abandoned.exists():
+        abandoned.update(
+            status=SyncStatus.FAILED,
+            phase=SyncPhase.DONE,
+            finished_at=now,
+            error_message=_("The worker running this sync stopped before it finished."),
+        )
+    queued = []
+    accounts = MarketplaceAccount.objects.annotate(last_queued=Max("sync_runs__created"))
+    for account in accounts:
+        due = account.last_queued is None or account.last_queued <= now - timedelta(
+            minutes=account.sync_interval_minutes
+        )
+        if due and sync_run_active(account=account, now=now) is None:
+            queued.append(sync_run_request(actor=None, account=account, trigger=SyncTrigger.SCHEDULE))
+    return queued
