@@ -1,0 +1,123 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from catalog.choices import Eligibility
+from catalog.models import MARKUP_VALIDATORS, Category, CustomerSegment, ProductGroup
+
+
+class DefaultMarkupForm(forms.Form):
+    default_markup_percent = forms.DecimalField(
+        label=_("Default markup (%)"),
+        max_digits=7,
+        decimal_places=2,
+        validators=MARKUP_VALIDATORS,
+        help_text=_("Customer prices are the cost price plus this markup, unless a custom price is set."),
+    )
+
+
+class CategoryForm(forms.ModelForm):
+    class Meta:
+        model = Category
+        fields = ["name", "description", "position"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class ProductGroupForm(forms.ModelForm):
+    class Meta:
+        model = ProductGroup
+        fields = ["name", "category", "description", "is_visible", "position"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+        help_texts = {"is_visible": _("Hidden: none of the group's offers is shown to customers or visitors.")}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].empty_label = _("— no category (Other) —")
+
+
+class OfferCustomizeForm(forms.Form):
+    is_visible = forms.BooleanField(
+        label=_("Customers may see and buy this offer"),
+        required=False,
+        help_text=_("Hidden offers stay in your catalog; customers, visitors and the store do not see them."),
+    )
+    eligibility = forms.ChoiceField(label=_("Who may buy it"), choices=Eligibility.choices, required=False)
+    product_group = forms.ModelChoiceField(label=_("Product group"), queryset=ProductGroup.objects.all())
+
+
+class OfferVisibilityForm(forms.Form):
+    offers = forms.TypedMultipleChoiceField(coerce=int, choices=(), error_messages={"required": _("Select offers.")})
+    is_visible = forms.TypedChoiceField(coerce=lambda value: value == "1", choices=(("1", _("Show")), ("0", _("Hide"))))
+    next = forms.CharField(required=False)
+
+    def __init__(self, *args, offer_ids=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["offers"].choices = [(pk, pk) for pk in offer_ids]
+
+
+class SegmentForm(forms.ModelForm):
+    class Meta:
+        model = CustomerSegment
+        fields = ["name", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class SegmentMemberForm(forms.Form):
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=None)
+
+    def __init__(self, *args, customers, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+
+
+class PriceRuleForm(forms.Form):
+    """A markup on the cost price or a fixed unit price, in the offer's currency."""
+
+    KIND_CHOICES = (("markup", _("Markup on the cost price (%)")), ("price", _("Fixed unit price")))
+
+    offer = forms.ModelChoiceField(label=_("Offer"), queryset=None)
+    kind = forms.ChoiceField(label=_("Price"), choices=KIND_CHOICES, widget=forms.RadioSelect, initial="markup")
+    value = forms.DecimalField(
+        label=_("Markup (%) or price"),
+        max_digits=14,
+        decimal_places=4,
+        help_text=_("A markup may be negative (above -100%). A price is in the offer's currency."),
+    )
+
+    def __init__(self, *args, offers, customers=None, fixed_offer=False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["offer"].queryset = offers
+        if fixed_offer:
+            self.fields["offer"].disabled = True
+        if customers is not None:
+            self.fields["customer"] = forms.ModelChoiceField(label=_("Customer"), queryset=customers)
+            self.order_fields(["customer"])
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, value = cleaned.get("kind"), cleaned.get("value")
+        if value is None:
+            return cleaned
+        if kind == "markup":
+            if value <= Decimal(-100):
+                self.add_error("value", _("A markup must be above -100%."))
+            elif value > Decimal(1000):
+                self.add_error("value", _("A markup cannot be above 1000%."))
+            elif value != value.quantize(Decimal("0.01")):
+                self.add_error("value", _("A markup has at most two decimals."))
+        elif value < 0:
+            self.add_error("value", _("A price cannot be negative."))
+        return cleaned
+
+    def rule(self) -> dict[str, Decimal | None]:
+        value = self.cleaned_data["value"]
+        if self.cleaned_data["kind"] == "markup":
+            return {"markup_percent": value, "price": None}
+        return {"markup_percent": None, "price": value}
+
+    @staticmethod
+    def initial_for(rule) -> dict:
+        if rule.price is not None:
+            return {"offer": rule.offer_id, "kind": "price", "value": rule.price.normalize()}
+        return {"offer": rule.offer_id, "kind": "markup", "value": rule.markup_percent.normalize()}

@@ -1,0 +1,346 @@
+"""What a customer pays for an offer, and how that price came about.
+
+The chain, each step in the offer's currency and rounded to it (half up, as invoices are):
+
+1. the cost price: what the partner pays at the marketplace account (`Offer.cost_price`);
+2. the partner price: the account's price customization for the offer in its currency
+   (`marketplace.PriceCustomization`), else the cost price plus the partner's default markup
+   (`CatalogSettings`, 5% unless the partner changes it);
+3. the segment price, when the customer is in a segment that prices this offer;
+4. the customer price, when the partner set one for this customer and offer;
+5. an order-level price option: a markup on the cost price or a target customer price (ALEF 2.2).
+
+A later step replaces the price of the steps before it. Markups always apply to the cost price
+("positive or negative markup on top of the vendor price"), so a 10% segment markup means cost x 1.10,
+whatever the default markup is. Nothing here writes; every read is a constant number of queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from django.utils.translation import gettext as _
+
+from catalog.models import (
+    DEFAULT_MARKUP_PERCENT,
+    CatalogSettings,
+    CustomerPrice,
+    Offer,
+    SegmentMembership,
+    SegmentPrice,
+)
+
+if TYPE_CHECKING:
+    from customers.models import Customer
+    from marketplace.models import MarketplaceAccount
+
+#: Digits after the decimal point of currencies that do not use two (ISO 4217 minor units).
+CURRENCY_DECIMALS: dict[str, int] = {
+    "BHD": 3,
+    "CLP": 0,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "OMR": 3,
+    "TND": 3,
+    "UGX": 0,
+    "VND": 0,
+}
+HUNDRED = Decimal(100)
+
+
+def currency_decimals(currency: str) -> int:
+    return CURRENCY_DECIMALS.get((currency or "").upper(), 2)
+
+
+def money_round(amount: Decimal, currency: str) -> Decimal:
+    """Round to the currency's minor unit (2 decimals; JPY none), half up."""
+    if not isinstance(amount, Decimal):
+        raise TypeError("money is Decimal, never float")
+    return amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), rounding=ROUND_HALF_UP)
+
+
+def money_text(amount: Decimal, currency: str) -> str:
+    """The amount with its currency's decimals, no grouping: "14.16", "1500" (JPY)."""
+    return f"{money_round(amount, currency):f}"
+
+
+def _percent_text(percent: Decimal) -> str:
+    text = f"{percent.normalize():f}"
+    return text if text != "-0" else "0"
+
+
+def markup_apply(base: Decimal, percent: Decimal, currency: str) -> tuple[Decimal, str]:
+    """`base` raised by `percent` percent (negative lowers it), rounded; and the sum that says how."""
+    factor = (HUNDRED + percent) / HUNDRED
+    amount = money_round(base * factor, currency)
+    return amount, f"{money_text(base, currency)} × {factor.normalize():f} = {money_text(amount, currency)}"
+
+
+@dataclass(frozen=True)
+class PriceStep:
+    label: str  # translated, e.g. "Cost price at ALSO (Demo reseller)", "Default markup 5%"
+    amount: Decimal  # the unit price after this step
+    detail: str = ""  # how: "12.00 × 1.05 = 12.60"
+
+
+@dataclass(frozen=True)
+class PriceOption:
+    """An order-level price option (ALEF 2.2): a markup on the cost price or a target price, or neither."""
+
+    markup_percent: Decimal | None = None
+    target_price: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        if self.markup_percent is not None and self.target_price is not None:
+            raise ValueError("A price option is a markup or a target price, not both.")
+        if self.markup_percent is not None and self.markup_percent <= -HUNDRED:
+            raise ValueError("A markup must be above -100%.")
+        if self.target_price is not None and self.target_price < 0:
+            raise ValueError("A target price cannot be negative.")
+
+    @property
+    def is_empty(self) -> bool:
+        return self.markup_percent is None and self.target_price is None
+
+
+@dataclass(frozen=True)
+class ResolvedPrice:
+    amount: Decimal  # unit price the customer pays, rounded to the currency
+    currency: str
+    cost: Decimal  # unit cost price (the partner's price at the marketplace)
+    suggested_retail: Decimal | None
+    steps: tuple[PriceStep, ...]
+
+    @property
+    def margin(self) -> Decimal:
+        return self.amount - self.cost
+
+    @property
+    def partner_price(self) -> Decimal:
+        """The price before anything customer- or order-specific: step 2 of the chain."""
+        return self.steps[1].amount if len(self.steps) > 1 else self.amount
+
+    @property
+    def derivation(self) -> str:
+        """The steps as lines of text, for a tooltip or an email."""
+        lines = []
+        for step in self.steps:
+            line = f"{step.label}: {money_text(step.amount, self.currency)} {self.currency}"
+            if step.detail:
+                line += f" ({step.detail})"
+            lines.append(line)
+        return "\n".join(lines)
+
+
+@dataclass
+class _Context:
+    """Everything the chain needs for a set of offers and one customer, read in a fixed number of queries."""
+
+    default_markup: Decimal
+    accounts: dict[int, MarketplaceAccount]
+    custom_prices: dict[int, Decimal]
+    segment_name: str
+    segment_prices: dict[int, SegmentPrice]
+    customer_name: str
+    customer_prices: dict[int, CustomerPrice]
+
+
+def default_markup_percent() -> Decimal:
+    settings = CatalogSettings.objects.order_by("pk").first()
+    return settings.default_markup_percent if settings else DEFAULT_MARKUP_PERCENT
+
+
+def _context(offers: list[Offer], customer: Customer | None) -> _Context:
+    from marketplace.models import MarketplaceAccount, PriceCustomization
+
+    ids = [offer.pk for offer in offers]
+    accounts: dict[int, MarketplaceAccount] = {}
+    missing: set[int] = set()
+    for offer in offers:
+        if Offer.account.is_cached(offer):
+            accounts[offer.account_id] = offer.account
+        else:
+            missing.add(offer.account_id)
+    missing -= accounts.keys()
+    if missing:
+        accounts.update(MarketplaceAccount.objects.in_bulk(missing))
+    currencies = {offer.pk: offer.currency for offer in offers}
+    custom_prices = {
+        offer_id: price
+        for offer_id, currency, price in PriceCustomization.objects.filter(
+            offer_id__in=ids, price__isnull=False
+        ).values_list("offer_id", "currency", "price")
+        if currencies.get(offer_id) == currency
+    }
+    segment_name, segment_prices, customer_name, customer_prices = "", {}, "", {}
+    if customer is not None:
+        customer_name = customer.name
+        membership = SegmentMembership.objects.select_related("segment").filter(customer=customer).first()
+        if membership is not None:
+            segment_name = membership.segment.name
+            segment_prices = {
+                row.offer_id: row
+                for row in SegmentPrice.objects.filter(segment_id=membership.segment_id, offer_id__in=ids)
+            }
+        customer_prices = {
+            row.offer_id: row for row in CustomerPrice.objects.filter(customer=customer, offer_id__in=ids)
+        }
+    return _Context(
+        default_markup=default_markup_percent(),
+        accounts=accounts,
+        custom_prices=custom_prices,
+        segment_name=segment_name,
+        segment_prices=segment_prices,
+        customer_name=customer_name,
+        customer_prices=customer_prices,
+    )
+
+
+def _rule_step(label: str, rule: SegmentPrice | CustomerPrice, cost: Decimal, currency: str) -> PriceStep:
+    if rule.price is not None:
+        return PriceStep(label=label, amount=money_round(rule.price, currency), detail=_("fixed price"))
+    amount, detail = markup_apply(cost, rule.markup_percent, currency)
+    return PriceStep(
+        label=f"{label}, " + _("markup %(percent)s%%") % {"percent": _percent_text(rule.markup_percent)},
+        amount=amount,
+        detail=detail,
+    )
+
+
+def _resolve(offer: Offer, context: _Context) -> ResolvedPrice:
+    currency = offer.currency
+    cost = money_round(offer.cost_price, currency)
+    account = context.accounts.get(offer.account_id)
+    steps = [
+        PriceStep(
+            label=_("Cost price at %(marketplace)s (%(account)s)")
+            % {"marketplace": account.get_marketplace_display(), "account": account.display_name}
+            if account
+            else _("Cost price"),
+            amount=cost,
+        )
+    ]
+    custom = context.custom_prices.get(offer.pk)
+    if custom is not None:
+        steps.append(
+            PriceStep(
+                label=_("Custom price of the marketplace account"),
+                amount=money_round(custom, currency),
+                detail=_("price customization"),
+            )
+        )
+    else:
+        amount, detail = markup_apply(cost, context.default_markup, currency)
+        steps.append(
+            PriceStep(
+                label=_("Default markup %(percent)s%%") % {"percent": _percent_text(context.default_markup)},
+                amount=amount,
+                detail=detail,
+            )
+        )
+    segment_rule = context.segment_prices.get(offer.pk)
+    if segment_rule is not None:
+        steps.append(
+            _rule_step(
+                _("Segment price (%(segment)s)") % {"segment": context.segment_name}, segment_rule, cost, currency
+            )
+        )
+    customer_rule = context.customer_prices.get(offer.pk)
+    if customer_rule is not None:
+        steps.append(
+            _rule_step(
+                _("Customer price (%(customer)s)") % {"customer": context.customer_name}, customer_rule, cost, currency
+            )
+        )
+    suggested = offer.suggested_retail_price
+    return ResolvedPrice(
+        amount=steps[-1].amount,
+        currency=currency,
+        cost=cost,
+        suggested_retail=money_round(suggested, currency) if suggested is not None else None,
+        steps=tuple(steps),
+    )
+
+
+def price_option_apply(resolved: ResolvedPrice, option: PriceOption | None) -> ResolvedPrice:
+    """The resolved price with an order-level price option as its last step (none: unchanged)."""
+    if option is None or option.is_empty:
+        return resolved
+    currency = resolved.currency
+    if option.target_price is not None:
+        amount = money_round(option.target_price, currency)
+        step = PriceStep(label=_("Price option: target customer price"), amount=amount, detail=_("set on this order"))
+    else:
+        amount, detail = markup_apply(resolved.cost, option.markup_percent, currency)
+        step = PriceStep(
+            label=_("Price option: markup %(percent)s%%") % {"percent": _percent_text(option.markup_percent)},
+            amount=amount,
+            detail=detail,
+        )
+    return ResolvedPrice(
+        amount=amount,
+        currency=currency,
+        cost=resolved.cost,
+        suggested_retail=resolved.suggested_retail,
+        steps=(*resolved.steps, step),
+    )
+
+
+def prices_resolve(*, offers: Iterable[Offer], customer: Customer | None = None) -> dict[int, ResolvedPrice]:
+    """{offer pk: price} for many offers and one customer (or none: the partner price), in at most
+    six queries whatever the number of offers."""
+    offers = list(offers)
+    if not offers:
+        return {}
+    context = _context(offers, customer)
+    return {offer.pk: _resolve(offer, context) for offer in offers}
+
+
+def price_resolve(
+    *, offer: Offer, customer: Customer | None = None, option: PriceOption | None = None
+) -> ResolvedPrice:
+    """What `customer` pays for one unit of `offer` (with an order's price option), and why."""
+    return price_option_apply(prices_resolve(offers=[offer], customer=customer)[offer.pk], option)
+
+
+def customer_price_rows_resolve(*, rows: Iterable[CustomerPrice]) -> dict[int, ResolvedPrice]:
+    """{customer price pk: what that customer pays for that offer} for a page of customer prices of many
+    customers, in at most six queries."""
+    rows = list(rows)
+    if not rows:
+        return {}
+    offers = {row.offer_id: row.offer for row in rows}
+    base = _context(list(offers.values()), None)
+    memberships = {
+        membership.customer_id: membership
+        for membership in SegmentMembership.objects.select_related("segment").filter(
+            customer_id__in={row.customer_id for row in rows}
+        )
+    }
+    segment_prices = {
+        (price.segment_id, price.offer_id): price
+        for price in SegmentPrice.objects.filter(
+            segment_id__in={membership.segment_id for membership in memberships.values()}, offer_id__in=offers.keys()
+        )
+    }
+    resolved = {}
+    for row in rows:
+        membership = memberships.get(row.customer_id)
+        segment_price = segment_prices.get((membership.segment_id, row.offer_id)) if membership else None
+        context = _Context(
+            default_markup=base.default_markup,
+            accounts=base.accounts,
+            custom_prices=base.custom_prices,
+            segment_name=membership.segment.name if membership else "",
+            segment_prices={row.offer_id: segment_price} if segment_price else {},
+            customer_name=row.customer.name,
+            customer_prices={row.offer_id: row},
+        )
+        resolved[row.pk] = _resolve(offers[row.offer_id], context)
+    return resolved

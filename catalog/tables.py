@@ -1,0 +1,238 @@
+"""Tables of the catalog screens. Prices come from catalog.pricing for the shown page only (`prices`)."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from catalog.models import CustomerPrice, CustomerSegment, Offer
+from catalog.pricing import ResolvedPrice, money_text
+
+
+def price_html(resolved: ResolvedPrice | None, *, derivation: bool):
+    """An amount, with how it came about as its hover text for those who may see cost prices (the
+    derivation starts from the cost price)."""
+    if resolved is None:
+        return "—"
+    if not derivation:
+        return format_html(
+            '<span class="text-nowrap" data-price>{} {}</span>',
+            money_text(resolved.amount, resolved.currency),
+            resolved.currency,
+        )
+    return format_html(
+        '<span class="text-nowrap price-derivation" title="{}" data-price tabindex="0">{} {}'
+        ' <i class="bi bi-info-circle text-body-secondary small" aria-hidden="true"></i></span>',
+        resolved.derivation,
+        money_text(resolved.amount, resolved.currency),
+        resolved.currency,
+    )
+
+
+def offer_name_html(offer: Offer, url: str):
+    badges = ""
+    if offer.eligibility:
+        badges = format_html(' <span class="badge text-bg-light border">{}</span>', offer.get_eligibility_display())
+    if offer.is_add_on:
+        badges = format_html('{} <span class="badge text-bg-info">{}</span>', badges, _("Add-on"))
+    return format_html(
+        '<a href="{}" class="fw-semibold text-decoration-none">{}</a>{}<div class="small text-body-secondary">{}</div>',
+        url,
+        offer.name,
+        badges,
+        " · ".join(part for part in (offer.vendor, offer.sku) if part),
+    )
+
+
+class OfferTable(tables.Table):
+    select = tables.Column(verbose_name="", accessor="pk", orderable=False, attrs={"td": {"class": "text-center"}})
+    name = tables.Column(verbose_name=_("Offer"), order_by=("name", "billing_cycle", "id"))
+    group = tables.Column(
+        verbose_name=_("Product group"), accessor="product_group__name", order_by=("product_group__name", "name")
+    )
+    billing_cycle = tables.Column(verbose_name=_("Billing"))
+    charge_type = tables.Column(verbose_name=_("Charge type"))
+    account = tables.Column(verbose_name=_("Marketplace account"), accessor="account__display_name")
+    cost_price = tables.Column(
+        verbose_name=_("Cost price"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+    )
+    price = tables.Column(
+        verbose_name=_("Partner price"),
+        accessor="pk",
+        orderable=False,
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+    )
+    suggested_retail_price = tables.Column(
+        verbose_name=_("Suggested retail price"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+    )
+    visibility = tables.Column(verbose_name=_("Customers"), accessor="is_visible", order_by=("is_visible", "name"))
+
+    class Meta:
+        model = Offer
+        fields = ()
+        sequence = (
+            "select",
+            "name",
+            "group",
+            "billing_cycle",
+            "charge_type",
+            "account",
+            "cost_price",
+            "price",
+            "suggested_retail_price",
+            "visibility",
+        )
+        order_by = ("name",)
+        empty_text = ""
+        attrs = {"class": "table table-hover align-middle mb-0"}
+
+    def __init__(self, *args, prices=None, derivation: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.prices: dict[int, ResolvedPrice] = prices or {}
+        self.derivation = derivation
+
+    def render_select(self, value: int):
+        return format_html(
+            '<input class="form-check-input" type="checkbox" name="offers" value="{}" form="visibility-form" '
+            'aria-label="{}">',
+            value,
+            _("Select"),
+        )
+
+    def render_name(self, record: Offer):
+        return offer_name_html(record, reverse("catalog:offer_detail", args=[record.pk]))
+
+    def render_group(self, record: Offer):
+        if record.product_group is None:
+            return format_html('<span class="text-body-secondary">{}</span>', _("Not sorted yet"))
+        category = record.product_group.category
+        return format_html(
+            '{}<div class="small text-body-secondary">{}</div>',
+            record.product_group.name,
+            category.name if category else _("Other"),
+        )
+
+    def render_billing_cycle(self, record: Offer):
+        return format_html(
+            '{}<div class="small text-body-secondary">{}</div>', record.get_billing_cycle_display(), record.term or ""
+        )
+
+    def render_charge_type(self, record: Offer):
+        return record.get_charge_type_display()
+
+    def render_cost_price(self, record: Offer):
+        return format_html(
+            '<span class="text-nowrap">{} {}</span>', money_text(record.cost_price, record.currency), record.currency
+        )
+
+    def render_price(self, record: Offer):
+        return price_html(self.prices.get(record.pk), derivation=self.derivation)
+
+    def render_suggested_retail_price(self, record: Offer):
+        return format_html(
+            '<span class="text-nowrap">{} {}</span>',
+            money_text(record.suggested_retail_price, record.currency),
+            record.currency,
+        )
+
+    def render_visibility(self, record: Offer):
+        if not record.is_available:
+            return format_html('<span class="badge text-bg-secondary">{}</span>', _("Not at the marketplace"))
+        if not record.is_visible or (record.product_group and not record.product_group.is_visible):
+            return format_html('<span class="badge text-bg-warning">{}</span>', _("Hidden"))
+        return format_html('<span class="badge text-bg-success">{}</span>', _("Shown"))
+
+
+def offer_table(data, *, is_partner: bool, can_manage: bool, sees_cost: bool, show_price: bool, **kwargs) -> OfferTable:
+    """The catalog list for this user: a customer tenant admin sees neither cost, nor the partner's
+    marketplace accounts, nor what is hidden (they never get hidden offers)."""
+    exclude = []
+    if not can_manage:
+        exclude.append("select")
+    if not sees_cost:
+        exclude.append("cost_price")
+    if not show_price:
+        exclude.append("price")
+    if not is_partner:
+        exclude.extend(["account", "visibility"])
+    return OfferTable(data, exclude=exclude, **kwargs)
+
+
+class CustomerPriceTable(tables.Table):
+    customer = tables.Column(verbose_name=_("Customer"), accessor="customer__name", order_by=("customer__name", "id"))
+    offer = tables.Column(verbose_name=_("Offer"), accessor="offer__name", order_by=("offer__name", "id"))
+    rule = tables.Column(verbose_name=_("Rule"), accessor="pk", orderable=False)
+    price = tables.Column(
+        verbose_name=_("Customer price"),
+        accessor="pk",
+        orderable=False,
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+    )
+    updated = tables.DateColumn(verbose_name=_("Changed"), format="Y-m-d")
+    actions = tables.Column(verbose_name="", accessor="pk", orderable=False, attrs={"td": {"class": "text-end"}})
+
+    class Meta:
+        model = CustomerPrice
+        fields = ()
+        sequence = ("customer", "offer", "rule", "price", "updated", "actions")
+        order_by = ("customer",)
+        empty_text = ""
+        attrs = {"class": "table table-hover align-middle mb-0"}
+
+    def __init__(self, *args, prices=None, can_manage=False, derivation: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.prices: dict[int, ResolvedPrice] = prices or {}
+        self.can_manage = can_manage
+        self.derivation = derivation
+
+    def render_customer(self, record: CustomerPrice):
+        return format_html(
+            '<a href="{}" class="text-decoration-none">{}</a>',
+            reverse("customers:customer_detail", args=[record.customer_id]),
+            record.customer.name,
+        )
+
+    def render_offer(self, record: CustomerPrice):
+        return offer_name_html(record.offer, reverse("catalog:offer_detail", args=[record.offer_id]))
+
+    def render_rule(self, record: CustomerPrice):
+        if record.price is not None:
+            return _("Fixed price")
+        return _("Markup %(percent)s%%") % {"percent": f"{record.markup_percent.normalize():f}"}
+
+    def render_price(self, record: CustomerPrice):
+        return price_html(self.prices.get(record.pk), derivation=self.derivation)
+
+    def render_actions(self, record: CustomerPrice):
+        if not self.can_manage:
+            return ""
+        return format_html(
+            '<a class="btn btn-sm btn-outline-secondary" href="{}">{}</a> '
+            '<a class="btn btn-sm btn-outline-danger" href="{}">{}</a>',
+            reverse("catalog:customer_price_edit", args=[record.pk]),
+            _("Edit"),
+            reverse("catalog:customer_price_delete", args=[record.pk]),
+            _("Delete"),
+        )
+
+
+class SegmentTable(tables.Table):
+    name = tables.Column(verbose_name=_("Segment"), order_by=("name", "id"))
+    description = tables.Column(verbose_name=_("Description"), orderable=False)
+    customer_count = tables.Column(verbose_name=_("Customers"))
+    price_count = tables.Column(verbose_name=_("Offers with a segment price"))
+
+    class Meta:
+        model = CustomerSegment
+        fields = ()
+        sequence = ("name", "description", "customer_count", "price_count")
+        order_by = ("name",)
+        empty_text = ""
+        attrs = {"class": "table table-hover align-middle mb-0"}
+
+    def render_name(self, record: CustomerSegment, value: str):
+        return format_html(
+            '<a href="{}" class="fw-semibold text-decoration-none">{}</a>',
+            reverse("catalog:segment_detail", args=[record.pk]),
+            value,
+        )
