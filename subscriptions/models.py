@@ -1,1 +1,675 @@
 """Models of subscriptions: see DESIGN.md for what this app owns."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from catalog.choices import BillingCycle
+from subscriptions.choices import (
+    ORDER_IN_FLIGHT,
+    OrderLineKind,
+    OrderLineOutcome,
+    OrderLineStatus,
+    OrderStatus,
+    QuoteStatus,
+    SubscriptionStatus,
+)
+from subscriptions.choices_lifecycle import (
+    ApprovalDecision,
+    RequestKind,
+    RequestSource,
+    RequestStatus,
+    ScheduledChangeStatus,
+)
+
+
+class Subscription(models.Model):
+    """A customer tenant's subscription as its marketplace reports it, mirrored by the sync.
+
+    The sync owns every field below: a change made here would be overwritten by the next sync,
+    so lifecycle actions go to the marketplace first. `add_ons` keeps the add-on subscriptions
+    as the marketplace lists them: [{external_id, offer_id, product_id, name, quantity, status}].
+    """
+
+    # The sync writes this table 20,000 rows at a time (bench/sync.py), so it carries only the
+    # indexes queries need: (customer_tenant, status) and the unique (account, external_id) lead
+    # with two of the foreign keys.
+    customer_tenant = models.ForeignKey(
+        "customers.CustomerTenant",
+        verbose_name=_("customer tenant"),
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        db_index=False,
+    )
+    account = models.ForeignKey(
+        "marketplace.MarketplaceAccount",
+        verbose_name=_("marketplace account"),
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        db_index=False,
+    )
+    external_id = models.CharField(_("subscription ID"), max_length=255)
+    offer = models.ForeignKey(
+        "catalog.Offer",
+        verbose_name=_("offer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subscriptions",
+        db_index=False,
+        # A convenience link the sync sets from the account's offers it has just written; the ORM
+        # still applies SET_NULL. Checking it in the database cost 30% of the sync's inserts.
+        db_constraint=False,
+    )
+    offer_external_id = models.CharField(_("offer ID"), max_length=255)
+    product_id = models.CharField(_("product ID"), max_length=255)
+    name = models.CharField(_("name"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    assigned = models.PositiveIntegerField(_("assigned"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=SubscriptionStatus.choices)
+    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BillingCycle.choices)
+    term = models.CharField(_("term"), max_length=16, blank=True)
+    term_end = models.DateField(_("term end"), null=True, blank=True)
+    auto_renew = models.BooleanField(_("auto-renew"), default=True)
+    trial = models.BooleanField(_("trial"), default=False)
+    cancellation_allowed_until = models.DateTimeField(_("cancellation allowed until"), null=True, blank=True)
+    scheduled_termination_date = models.DateField(_("scheduled termination"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    unit_cost_price = models.DecimalField(_("unit cost price"), max_digits=14, decimal_places=4, null=True, blank=True)
+    unit_sales_price = models.DecimalField(
+        _("unit sales price"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    order_reference = models.CharField(_("order reference"), max_length=255, blank=True)
+    add_ons = models.JSONField(_("add-ons"), default=list, blank=True)
+    # Hash of the marketplace values the sync last wrote: the sync compares it instead of every column.
+    # Anything else that writes a synced field must clear it, so the next sync rewrites the row.
+    sync_fingerprint = models.CharField(_("sync fingerprint"), max_length=32, blank=True, editable=False)
+    created = models.DateTimeField(_("first seen"), auto_now_add=True)
+    updated = models.DateTimeField(_("last changed"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="subscriptions_unique_per_account"),
+        ]
+        indexes = [models.Index(fields=["customer_tenant", "status"], name="subscriptions_tenant_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name} × {self.quantity}"
+
+
+# -- Orders (issue 6): the order machinery every marketplace write goes through ----------------------------------------
+
+
+class Order(models.Model):
+    """A set of order lines for one customer tenant at one marketplace account (DESIGN.md "Order").
+
+    A Draft is a cart (one per user, tenant and account) or the lines of a quote. Submitting it (terms
+    accepted) makes it Submitted and queues the placing task, which moves it to Provisioning and then
+    Completed or Failed. Lifecycle actions on subscriptions (issue 7) are orders too, one line per change.
+    `client_token` is the token of the form that submitted or created it, so a double click on Submit
+    finds this order instead of placing a second one.
+    """
+
+    number = models.CharField(_("order number"), max_length=32, unique=True, null=True, blank=True)
+    customer_tenant = models.ForeignKey(
+        "customers.CustomerTenant", verbose_name=_("customer tenant"), on_delete=models.CASCADE, related_name="orders"
+    )
+    account = models.ForeignKey(
+        "marketplace.MarketplaceAccount",
+        verbose_name=_("marketplace account"),
+        on_delete=models.CASCADE,
+        related_name="orders",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=OrderStatus.choices, default=OrderStatus.DRAFT)
+    friendly_name = models.CharField(_("friendly name"), max_length=120, blank=True)
+    po_number = models.CharField(_("PO number"), max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    terms_accepted_at = models.DateTimeField(_("terms accepted"), null=True, blank=True)
+    terms_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("terms accepted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True)
+    client_token = models.UUIDField(_("client token"), null=True, blank=True, unique=True, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        indexes = [
+            models.Index(fields=["customer_tenant", "status"], name="subscriptions_order_tenant"),
+            models.Index(fields=["-created", "-id"], name="subscriptions_order_recent"),
+            models.Index(fields=["created_by", "status"], name="subscriptions_order_creator"),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Order %(number)s") % {"number": self.number or self.pk})
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == OrderStatus.DRAFT
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.status in ORDER_IN_FLIGHT
+
+
+class OrderLine(models.Model):
+    """One change asked of the marketplace, with the price the customer was shown and what came of it.
+
+    The price is a snapshot taken when the line was added (`unit_cost` is the cost price then): submit
+    compares it with the offer's cost now, and the user confirms again when it changed. The
+    `idempotency_key` is derived from the line (schema, pk, generation); the placing task commits the
+    line as `sent` before it calls the marketplace, so a retry of a `sent` line asks the marketplace
+    whether the key was already applied instead of buying again. A retry after a refusal starts a new
+    generation (a new key): the refused request was never applied.
+    """
+
+    order = models.ForeignKey(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    kind = models.CharField(_("kind"), max_length=24, choices=OrderLineKind.choices)
+    offer = models.ForeignKey(
+        "catalog.Offer",
+        verbose_name=_("offer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order_lines",
+    )
+    offer_name = models.CharField(_("product"), max_length=255)
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("subscription"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="order_lines",
+    )
+    subscription_external_id = models.CharField(_("subscription ID"), max_length=255, blank=True)
+    parent_line = models.ForeignKey(
+        "self",
+        verbose_name=_("add-on of line"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="add_on_lines",
+    )
+    add_on_external_id = models.CharField(_("add-on ID"), max_length=255, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
+    previous_quantity = models.PositiveIntegerField(_("previous quantity"), null=True, blank=True)
+    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BillingCycle.choices, blank=True)
+    auto_renew = models.BooleanField(_("auto-renew"), null=True, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    unit_price = models.DecimalField(_("customer price"), max_digits=14, decimal_places=4, null=True, blank=True)
+    unit_cost = models.DecimalField(_("cost price"), max_digits=14, decimal_places=4, null=True, blank=True)
+    suggested_retail = models.DecimalField(
+        _("suggested retail price"), max_digits=14, decimal_places=4, null=True, blank=True
+    )
+    price_steps = models.JSONField(_("price derivation"), default=list, blank=True)
+    price_option = models.JSONField(_("price option"), default=dict, blank=True)
+    priced_at = models.DateTimeField(_("priced"), null=True, blank=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=100, unique=True, null=True, blank=True)
+    key_generation = models.PositiveSmallIntegerField(_("key generation"), default=1)
+    status = models.CharField(
+        _("status"), max_length=16, choices=OrderLineStatus.choices, default=OrderLineStatus.PENDING
+    )
+    outcome = models.CharField(_("outcome"), max_length=16, choices=OrderLineOutcome.choices, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    marketplace_reference = models.CharField(_("marketplace reference"), max_length=255, blank=True)
+    error_code = models.CharField(_("error code"), max_length=100, blank=True)
+    error_message = models.TextField(_("error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["order_id", "position", "id"]
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        indexes = [models.Index(fields=["order", "position"], name="subscriptions_line_order")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.offer_name}"
+
+    @property
+    def total_price(self):
+        if self.unit_price is None or self.quantity is None:
+            return None
+        return self.unit_price * self.quantity
+
+    @property
+    def total_cost(self):
+        if self.unit_cost is None or self.quantity is None:
+            return None
+        return self.unit_cost * self.quantity
+
+    @property
+    def total_margin(self):
+        if self.total_price is None or self.total_cost is None:
+            return None
+        return self.total_price - self.total_cost
+
+    @property
+    def requested_change(self) -> str:
+        """The change in a few words, as the orders list shows it ("+5 licences", "10 → 8")."""
+        kind = self.kind
+        if kind in (OrderLineKind.NEW_SUBSCRIPTION, OrderLineKind.ADD_ON_ADD):
+            return str(_("+%(quantity)s licences") % {"quantity": self.quantity})
+        if kind in (OrderLineKind.CHANGE_QUANTITY, OrderLineKind.ADD_ON_CHANGE):
+            if self.previous_quantity is None:
+                return str(_("to %(quantity)s licences") % {"quantity": self.quantity})
+            return f"{self.previous_quantity} → {self.quantity}"
+        if kind == OrderLineKind.CHANGE_BILLING_CYCLE:
+            return str(_("Billing: %(cycle)s") % {"cycle": self.get_billing_cycle_display()})
+        if kind == OrderLineKind.SET_AUTO_RENEW:
+            return str(_("Auto-renew on") if self.auto_renew else _("Auto-renew off"))
+        return str(self.get_kind_display())
+
+
+class Quote(models.Model):
+    """A saved cart offered to the customer at the prices shown, until `valid_until`.
+
+    Its lines are those of a Draft order that is no user's cart; accepting the quote submits that
+    order (terms and the price check as for any order), so accept converts it into an order.
+    """
+
+    number = models.CharField(_("quote number"), max_length=32, unique=True, null=True, blank=True)
+    order = models.OneToOneField(Order, verbose_name=_("order"), on_delete=models.CASCADE, related_name="quote")
+    status = models.CharField(_("status"), max_length=16, choices=QuoteStatus.choices, default=QuoteStatus.OPEN)
+    valid_until = models.DateField(_("valid until"))
+    note = models.TextField(_("message to the customer"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+
+    def __str__(self) -> str:
+        return str(_("Quote %(number)s") % {"number": self.number or self.pk})
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.status == QuoteStatus.OPEN and self.valid_until < timezone.localdate()
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == QuoteStatus.OPEN and not self.is_expired
+
+    @property
+    def display_status(self) -> str:
+        return str(_("Expired")) if self.is_expired else str(self.get_status_display())
+
+
+# -- Lifecycle (issue 7): scheduled changes, licence change requests, licence settings, users ------------------------
+
+
+class ScheduledChange(models.Model):
+    """A decrease the marketplace does not allow now, kept to be applied at the subscription's renewal.
+
+    Marketplaces with a commitment window (Microsoft NCE) refuse decreases outside it; the console keeps
+    the instruction and beat applies it once the renewal has opened the next window, after checking
+    again that enough seats are unassigned then (peers.md §3, item 2). Only one is scheduled per
+    subscription at a time: a new one replaces it.
+    """
+
+    subscription = models.ForeignKey(
+        Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="scheduled_changes"
+    )
+    quantity = models.PositiveIntegerField(_("new quantity"))
+    quantity_when_scheduled = models.PositiveIntegerField(_("quantity when scheduled"))
+    effective_on = models.DateField(_("renewal date"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=ScheduledChangeStatus.choices, default=ScheduledChangeStatus.SCHEDULED
+    )
+    result_message = models.TextField(_("result"), blank=True)
+    order = models.ForeignKey(
+        Order, verbose_name=_("order"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    request = models.ForeignKey(
+        "subscriptions.LicenseChangeRequest",
+        verbose_name=_("licence change request"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scheduled_changes",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("scheduled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("scheduled"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["effective_on", "id"]
+        verbose_name = _("scheduled change")
+        verbose_name_plural = _("scheduled changes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription"],
+                condition=Q(status=ScheduledChangeStatus.SCHEDULED),
+                name="subscriptions_one_scheduled_change",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "effective_on"], name="subscriptions_schedchange_due")]
+
+    def __str__(self) -> str:
+        return f"{self.subscription.name}: {self.quantity_when_scheduled} → {self.quantity} on {self.effective_on}"
+
+
+class TenantLicenseSettings(models.Model):
+    """Tenant settings > Licenses (seed 000): approvals and automation of one customer tenant.
+
+    Thresholds are for one request: a change of more seats, or of a larger monthly amount, than the
+    threshold needs a second approver (peers.md §3, item 5). No row means the defaults below.
+    """
+
+    customer_tenant = models.OneToOneField(
+        "customers.CustomerTenant",
+        verbose_name=_("customer tenant"),
+        on_delete=models.CASCADE,
+        related_name="license_settings",
+    )
+    approval_required = models.BooleanField(
+        _("approval required"),
+        default=True,
+        help_text=_("Requests of the customer's tenant admins wait for a partner user's approval."),
+    )
+    second_approval_seats = models.PositiveIntegerField(
+        _("second approver above (seats)"),
+        null=True,
+        blank=True,
+        help_text=_("A change of more seats than this needs a second approver. Empty: never."),
+    )
+    second_approval_amount = models.DecimalField(
+        _("second approver above (monthly amount)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("A change worth more than this per month needs a second approver. Empty: never."),
+    )
+    auto_purchase_enabled = models.BooleanField(_("auto-purchase"), default=False)
+    auto_purchase_step = models.PositiveIntegerField(
+        _("seats to buy"), default=1, help_text=_("When every purchased seat is assigned, buy this many more.")
+    )
+    auto_purchase_cap = models.PositiveIntegerField(
+        _("up to (seats)"),
+        null=True,
+        blank=True,
+        help_text=_("Auto-purchase never takes a subscription above this quantity. Empty: no cap."),
+    )
+    auto_decrease_enabled = models.BooleanField(_("auto-decrease"), default=False)
+    auto_decrease_buffer = models.PositiveIntegerField(
+        _("buffer (seats)"), default=0, help_text=_("Auto-decrease keeps this many unassigned seats.")
+    )
+    auto_decrease_lead_days = models.PositiveIntegerField(
+        _("days before the window closes"),
+        default=2,
+        help_text=_("Auto-decrease acts when the cancellation window closes within this many days."),
+    )
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("tenant licence settings")
+        verbose_name_plural = _("tenant licence settings")
+
+    def __str__(self) -> str:
+        return str(_("Licence settings of %(tenant)s") % {"tenant": self.customer_tenant})
+
+
+class SubscriptionOptions(models.Model):
+    """The partner's own settings of one subscription, which no marketplace keeps: its friendly name
+    (seed 004) and how the licence automation treats it (peers.md §3, item 3: exclusions, buffer)."""
+
+    subscription = models.OneToOneField(
+        Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="options"
+    )
+    friendly_name = models.CharField(_("friendly name"), max_length=120, blank=True)
+    auto_purchase_excluded = models.BooleanField(_("excluded from auto-purchase"), default=False)
+    auto_decrease_excluded = models.BooleanField(_("excluded from auto-decrease"), default=False)
+    auto_decrease_buffer = models.PositiveIntegerField(
+        _("buffer (seats)"), null=True, blank=True, help_text=_("Empty: the tenant's buffer.")
+    )
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("subscription options")
+        verbose_name_plural = _("subscription options")
+
+    def __str__(self) -> str:
+        return self.friendly_name or str(self.subscription)
+
+
+class LicenseChangeRequest(models.Model):
+    """A request to change a subscription's licences, or to buy a new service, that the partner approves.
+
+    Customer tenant admins and the automation create them; approved requests become orders through the
+    order machinery. `amount` is the monthly change in the customer's price (cost when no price is
+    known), which the second-approver threshold compares.
+    """
+
+    customer_tenant = models.ForeignKey(
+        "customers.CustomerTenant",
+        verbose_name=_("customer tenant"),
+        on_delete=models.CASCADE,
+        related_name="license_change_requests",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=RequestKind.choices)
+    source = models.CharField(_("source"), max_length=16, choices=RequestSource.choices, default=RequestSource.USER)
+    status = models.CharField(
+        _("status"), max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING, db_index=True
+    )
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("subscription"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="license_change_requests",
+    )
+    offer = models.ForeignKey(
+        "catalog.Offer",
+        verbose_name=_("service"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="license_change_requests",
+    )
+    product_name = models.CharField(_("product"), max_length=255)
+    current_quantity = models.PositiveIntegerField(_("current quantity"), null=True, blank=True)
+    requested_quantity = models.PositiveIntegerField(_("requested quantity"))
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    amount = models.DecimalField(_("monthly change"), max_digits=14, decimal_places=2, null=True, blank=True)
+    approvals_required = models.PositiveSmallIntegerField(_("approvals required"), default=1)
+    # The cancellation window the subscription was in when asked: auto-decrease files one request per window.
+    window_closes_at = models.DateTimeField(_("window closes"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="license_change_requests",
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_comment = models.TextField(_("comment"), blank=True)
+    order = models.ForeignKey(
+        Order,
+        verbose_name=_("order"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="license_change_requests",
+    )
+    result_message = models.TextField(_("result"), blank=True)
+    created = models.DateTimeField(_("requested"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("licence change request")
+        verbose_name_plural = _("licence change requests")
+        indexes = [models.Index(fields=["customer_tenant", "status"], name="subscriptions_request_tenant")]
+
+    def __str__(self) -> str:
+        if self.current_quantity is None:
+            return f"{self.product_name} × {self.requested_quantity}"
+        return f"{self.product_name}: {self.current_quantity} → {self.requested_quantity}"
+
+    @property
+    def seat_change(self) -> int:
+        return self.requested_quantity - (self.current_quantity or 0)
+
+
+class LicenseChangeApproval(models.Model):
+    """One approver's decision on a request; a request above the thresholds needs two approvals."""
+
+    request = models.ForeignKey(
+        LicenseChangeRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="approvals"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("approver"), on_delete=models.PROTECT, related_name="+"
+    )
+    decision = models.CharField(_("decision"), max_length=8, choices=ApprovalDecision.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    created = models.DateTimeField(_("decided"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "id"]
+        verbose_name = _("approval")
+        verbose_name_plural = _("approvals")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "approver"], name="subscriptions_one_approval_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver} {self.decision} {self.request}"
+
+
+class TenantUser(models.Model):
+    """A Microsoft 365 user of a customer tenant, mirrored from a marketplace that manages users
+    (seed 004: synced both ways with Cloudmore)."""
+
+    customer_tenant = models.ForeignKey(
+        "customers.CustomerTenant",
+        verbose_name=_("customer tenant"),
+        on_delete=models.CASCADE,
+        related_name="users",
+    )
+    account = models.ForeignKey(
+        "marketplace.MarketplaceAccount",
+        verbose_name=_("marketplace account"),
+        on_delete=models.CASCADE,
+        related_name="tenant_users",
+    )
+    external_id = models.CharField(_("user ID"), max_length=255)
+    user_name = models.CharField(_("user name"), max_length=254)
+    display_name = models.CharField(_("display name"), max_length=255, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    is_admin = models.BooleanField(_("administrator"), default=False)
+    synced_at = models.DateTimeField(_("synced"), null=True, blank=True)
+    created = models.DateTimeField(_("first seen"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["display_name", "user_name", "id"]
+        verbose_name = _("tenant user")
+        verbose_name_plural = _("tenant users")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="subscriptions_tenant_user_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.user_name
+
+
+class LicenseAssignment(models.Model):
+    """A subscription's licence given to a tenant user, as the marketplace reports it."""
+
+    user = models.ForeignKey(TenantUser, verbose_name=_("user"), on_delete=models.CASCADE, related_name="assignments")
+    subscription = models.ForeignKey(
+        Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="license_assignments"
+    )
+    created = models.DateTimeField(_("assigned"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["subscription__name", "id"]
+        verbose_name = _("licence assignment")
+        verbose_name_plural = _("licence assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "subscription"], name="subscriptions_one_assignment_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.subscription.name}"

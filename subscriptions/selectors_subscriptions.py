@@ -1,0 +1,353 @@
+"""Reads of subscriptions for the lifecycle screens, always scoped to the customers the user may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from customers.selectors import customer_tenants_visible_to
+from marketplace.providers.base import Capability
+from portal.audit.models import AuditEvent
+from portal.audit.selectors import audit_events_for_object
+from subscriptions import commitment
+from subscriptions.choices import SubscriptionStatus
+from subscriptions.choices_lifecycle import ScheduledChangeStatus
+from subscriptions.commitment import _CYCLE_MONTHS, marketplace_capabilities, marketplace_name, marketplace_rule
+from subscriptions.models import ScheduledChange, Subscription
+
+LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED, SubscriptionStatus.PENDING)
+
+
+def subscriptions_visible_to(*, user) -> QuerySet[Subscription]:
+    """Every subscription of the customer tenants the user may see; anything else is a 404 for them."""
+    return Subscription.objects.filter(customer_tenant__in=customer_tenants_visible_to(user=user))
+
+
+def _scheduled_prefetch() -> Prefetch:
+    return Prefetch(
+        "scheduled_changes",
+        queryset=ScheduledChange.objects.filter(status=ScheduledChangeStatus.SCHEDULED),
+        to_attr="pending_scheduled_changes",
+    )
+
+
+def subscriptions_for_list(*, user) -> QuerySet[Subscription]:
+    """The Subscriptions screen: related rows loaded at once, in the grouping order (product, domain, name)."""
+    return (
+        subscriptions_visible_to(user=user)
+        .select_related("customer_tenant__customer", "account", "offer__product_group", "options")
+        .prefetch_related(_scheduled_prefetch())
+        .order_by("offer__product_group__name", "name", "customer_tenant__primary_domain", "id")
+    )
+
+
+def subscription_get(*, user, pk: int) -> Subscription:
+    """One subscription in the user's scope (`Subscription.DoesNotExist` otherwise: the view's 404)."""
+    return (
+        subscriptions_visible_to(user=user)
+        .select_related("customer_tenant__customer", "account", "offer__product_group", "options")
+        .prefetch_related(_scheduled_prefetch())
+        .get(pk=pk)
+    )
+
+
+def subscription_audit_events(*, subscription: Subscription) -> QuerySet[AuditEvent]:
+    """The subscription's own trail, and that of its scheduled changes."""
+    scheduled = [str(pk) for pk in subscription.scheduled_changes.values_list("pk", flat=True)]
+    events = audit_events_for_object(target=subscription)
+    if scheduled:
+        events = events | AuditEvent.objects.filter(
+            target_type=ScheduledChange._meta.label_lower, target_id__in=scheduled
+        ).select_related("actor")
+    return events.order_by("-created", "-id")
+
+
+def subscription_product_label(subscription: Subscription) -> str:
+    """The group a subscription is listed under (ALEF groups by product family, then domain)."""
+    offer = subscription.offer
+    if offer is not None and getattr(offer, "product_group", None) is not None:
+        return offer.product_group.name
+    if offer is not None and offer.vendor:
+        return offer.vendor
+    return subscription.name
+
+
+# -- money per row ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SubscriptionMoney:
+    """The ALEF columns: unit cost, monthly and yearly cost, monthly and yearly customer price.
+    Monthly and yearly amounts are the subscription's whole quantity, normalised per month and year."""
+
+    currency: str
+    unit_cost: Decimal | None
+    monthly_cost: Decimal | None
+    yearly_cost: Decimal | None
+    unit_price: Decimal | None
+    monthly_price: Decimal | None
+    yearly_price: Decimal | None
+
+
+def _per_month(unit: Decimal | None, subscription: Subscription) -> Decimal | None:
+    months = _CYCLE_MONTHS.get(subscription.billing_cycle)
+    if unit is None or months is None or subscription.trial:
+        return None
+    return (unit * subscription.quantity / months).quantize(Decimal("0.01"))
+
+
+def customer_unit_prices(subscriptions: Iterable[Subscription]) -> dict[int, Decimal]:
+    """{subscription pk: the customer's unit price per billing period} from the catalog's pricing chain, else
+    the marketplace's sales price. One resolution for every customer without a price of their own (their price
+    is the partner's), one per customer with a segment or customer price: the queries grow with those only."""
+    subscriptions = [row for row in subscriptions]
+    prices: dict[int, Decimal] = {}
+    priced = [row for row in subscriptions if row.offer_id is not None and row.offer is not None]
+    if priced:
+        from catalog.models import CustomerPrice, SegmentMembership
+        from catalog.pricing import prices_resolve
+
+        customer_ids = {row.customer_tenant.customer_id for row in priced}
+        offer_ids = {row.offer_id for row in priced}
+        special = set(
+            SegmentMembership.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
+        ) | set(
+            CustomerPrice.objects.filter(customer_id__in=customer_ids, offer_id__in=offer_ids).values_list(
+                "customer_id", flat=True
+            )
+        )
+        general = [row for row in priced if row.customer_tenant.customer_id not in special]
+        if general:
+            resolved = prices_resolve(offers={row.offer_id: row.offer for row in general}.values())
+            for row in general:
+                if row.offer_id in resolved:
+                    prices[row.pk] = resolved[row.offer_id].amount
+        by_customer: dict[int, list[Subscription]] = {}
+        for row in priced:
+            if row.customer_tenant.customer_id in special:
+                by_customer.setdefault(row.customer_tenant.customer_id, []).append(row)
+        for rows in by_customer.values():
+            resolved = prices_resolve(
+                offers={row.offer_id: row.offer for row in rows}.values(), customer=rows[0].customer_tenant.customer
+            )
+            for row in rows:
+                if row.offer_id in resolved:
+                    prices[row.pk] = resolved[row.offer_id].amount
+    for subscription in subscriptions:
+        if subscription.pk not in prices and subscription.unit_sales_price is not None:
+            prices[subscription.pk] = subscription.unit_sales_price
+    return prices
+
+
+def subscription_money(subscription: Subscription, unit_price: Decimal | None) -> SubscriptionMoney:
+    monthly_cost = _per_month(subscription.unit_cost_price, subscription)
+    monthly_price = _per_month(unit_price, subscription)
+    return SubscriptionMoney(
+        currency=subscription.currency,
+        unit_cost=subscription.unit_cost_price,
+        monthly_cost=monthly_cost,
+        yearly_cost=monthly_cost * 12 if monthly_cost is not None else None,
+        unit_price=unit_price,
+        monthly_price=monthly_price,
+        yearly_price=monthly_price * 12 if monthly_price is not None else None,
+    )
+
+
+# -- grouping --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DomainGroup:
+    domain: str
+    rows: list[Any] = field(default_factory=list)
+
+    @property
+    def purchased(self) -> int:
+        return sum(row.subscription.quantity for row in self.rows)
+
+    @property
+    def assigned(self) -> int | None:
+        """None when the marketplace reports no assigned seats for any of the rows."""
+        reported = [row.subscription.assigned for row in self.rows if row.subscription.assigned is not None]
+        return sum(reported) if reported else None
+
+
+@dataclass
+class ProductGroupRows:
+    product: str
+    domains: list[DomainGroup] = field(default_factory=list)
+
+    @property
+    def purchased(self) -> int:
+        return sum(group.purchased for group in self.domains)
+
+    @property
+    def assigned(self) -> int | None:
+        reported = [group.assigned for group in self.domains if group.assigned is not None]
+        return sum(reported) if reported else None
+
+
+@dataclass
+class SubscriptionRow:
+    subscription: Subscription
+    money: SubscriptionMoney
+    can_change_quantity: bool
+
+    @property
+    def friendly_name(self) -> str:
+        return subscription_friendly_name(self.subscription)
+
+    @property
+    def scheduled(self) -> list[ScheduledChange]:
+        return getattr(self.subscription, "pending_scheduled_changes", [])
+
+    @property
+    def version(self) -> str:
+        return subscription_version(self.subscription)
+
+
+def _has_options(subscription: Subscription) -> bool:
+    try:
+        return subscription.options is not None
+    except Subscription.options.RelatedObjectDoesNotExist:
+        return False
+
+
+def subscription_friendly_name(subscription: Subscription) -> str:
+    return subscription.options.friendly_name if _has_options(subscription) else ""
+
+
+def subscription_version(subscription: Subscription) -> str:
+    """The optimistic-concurrency token of a subscription: when anything (the sync, an order) last changed it."""
+    return subscription.updated.isoformat() if subscription.updated else ""
+
+
+def subscription_quantity_editable(subscription: Subscription) -> bool:
+    """Whether the list offers the quantity for in-place editing (the rules are checked again on Apply)."""
+    return (
+        Capability.CHANGE_QUANTITY in marketplace_capabilities(subscription.account.marketplace)
+        and subscription.status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
+        and not subscription.trial
+    )
+
+
+def subscription_rows_grouped(subscriptions: Iterable[Subscription]) -> list[ProductGroupRows]:
+    """Rows of one page grouped by product, then domain, keeping the page's order."""
+    subscriptions = list(subscriptions)
+    prices = customer_unit_prices(subscriptions)
+    groups: dict[str, ProductGroupRows] = {}
+    for subscription in subscriptions:
+        group = groups.setdefault(
+            subscription_product_label(subscription), ProductGroupRows(product=subscription_product_label(subscription))
+        )
+        domain = str(subscription.customer_tenant)
+        domain_group = next((candidate for candidate in group.domains if candidate.domain == domain), None)
+        if domain_group is None:
+            domain_group = DomainGroup(domain=domain)
+            group.domains.append(domain_group)
+        domain_group.rows.append(
+            SubscriptionRow(
+                subscription=subscription,
+                money=subscription_money(subscription, prices.get(subscription.pk)),
+                can_change_quantity=subscription_quantity_editable(subscription),
+            )
+        )
+    return list(groups.values())
+
+
+# -- actions offered ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActionOffer:
+    """A Manage subscription action: offered or not, and why not (capability matrix, status)."""
+
+    key: str
+    label: str
+    capability: Capability | None
+    available: bool
+    reason: str = ""
+    rule: str = ""
+
+
+# -- calendar --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CalendarEntry:
+    subscription: Subscription
+    window_closes_at: datetime | None
+    renewal_on: date | None
+    next_event_at: date
+    scheduled: list[ScheduledChange]
+
+    @property
+    def window_is_open(self) -> bool:
+        return self.window_closes_at is not None and self.window_closes_at >= commitment.clock()
+
+
+def commitment_calendar(
+    *, user, customer_id: int | None = None, marketplace: str | None = None, now: datetime | None = None
+) -> list[CalendarEntry]:
+    """Every live subscription's next window closing and renewal, soonest first, with its scheduled changes."""
+    now = now or commitment.clock()
+    queryset = (
+        subscriptions_visible_to(user=user)
+        .filter(status__in=(SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED))
+        .select_related("customer_tenant__customer", "account", "options")
+        .prefetch_related(_scheduled_prefetch())
+    )
+    if customer_id:
+        queryset = queryset.filter(customer_tenant__customer_id=customer_id)
+    if marketplace:
+        queryset = queryset.filter(account__marketplace=marketplace)
+    entries = []
+    for subscription in queryset:
+        closes = subscription.cancellation_allowed_until
+        upcoming_close = closes if closes is not None and closes >= now else None
+        renewal = subscription.term_end
+        candidates = [moment for moment in (upcoming_close.date() if upcoming_close else None, renewal) if moment]
+        if not candidates:
+            continue
+        entries.append(
+            CalendarEntry(
+                subscription=subscription,
+                window_closes_at=upcoming_close,
+                renewal_on=renewal,
+                next_event_at=min(candidates),
+                scheduled=list(getattr(subscription, "pending_scheduled_changes", [])),
+            )
+        )
+    entries.sort(key=lambda entry: (entry.next_event_at, entry.subscription.name, entry.subscription.pk))
+    return entries
+
+
+def scheduled_changes_visible_to(*, user) -> QuerySet[ScheduledChange]:
+    return ScheduledChange.objects.filter(subscription__in=subscriptions_visible_to(user=user)).select_related(
+        "subscription__customer_tenant__customer", "subscription__account", "created_by"
+    )
+
+
+__all__ = [
+    "ActionOffer",
+    "CalendarEntry",
+    "LIVE_STATUSES",
+    "commitment_calendar",
+    "customer_unit_prices",
+    "marketplace_name",
+    "marketplace_rule",
+    "scheduled_changes_visible_to",
+    "subscription_audit_events",
+    "subscription_friendly_name",
+    "subscription_get",
+    "subscription_money",
+    "subscription_rows_grouped",
+    "subscription_version",
+    "subscriptions_for_list",
+    "subscriptions_visible_to",
+]

@@ -1,0 +1,35 @@
+from decimal import Decimal
+
+from django import template
+
+from catalog.pricing import money_text
+
+register = template.Library()
+
+
+@register.filter
+def order_money(value, currency: str) -> str:
+    """An amount with its currency's decimals (2; JPY none); blank for None."""
+    if value is None or value == "":
+        return ""
+    return money_text(Decimal(value), currency or "")
+
+
+@register.filter
+def price_derivation(line) -> str:
+    """How a line's unit price came about, one step per line (for a tooltip)."""
+    steps = getattr(line, "price_steps", None) or []
+    currency = getattr(line, "currency", "") or ""
+    rows = []
+    for step in steps:
+        row = f"{step.get('label', '')}: {order_money(step.get('amount'), currency)} {currency}"
+        if step.get("detail"):
+            row += f" ({step['detail']})"
+        rows.append(row)
+    return "\n".join(rows)
+
+
+@register.filter
+def steps_text(resolved) -> str:
+    """How a resolved price (catalog.pricing.ResolvedPrice) came about, for a tooltip."""
+    return getattr(resolved, "derivation", "") if resolved is not None else ""

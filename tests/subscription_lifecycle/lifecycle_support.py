@@ -1,0 +1,141 @@
+"""Factories and helpers of the lifecycle tests: they write to the active schema (alpha's)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+
+from customers.choices import ConsentState
+from customers.models import Customer, CustomerGroup, CustomerTenant
+from marketplace.models import MarketplaceAccount, SyncRun, TenantConnection
+from marketplace.secrets import secret_encrypt
+from marketplace.sync import sync_run_execute
+from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
+from portal.accounts.models import Role
+from subscriptions.models import Subscription
+from tests.factories import UserFactory
+
+SUBSCRIPTIONS_MANAGE = {PermissionModule.SUBSCRIPTIONS: AccessLevel.MANAGE, PermissionModule.CATALOG: AccessLevel.VIEW}
+SUBSCRIPTIONS_VIEW = {PermissionModule.SUBSCRIPTIONS: AccessLevel.VIEW}
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Lifecycle Customer {n:03d}")
+    country = "RO"
+
+
+class CustomerTenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerTenant
+
+    customer = factory.SubFactory(CustomerFactory)
+    tenant_id = factory.LazyFunction(uuid.uuid4)
+    primary_domain = factory.Sequence(lambda n: f"lifecycle{n}.onmicrosoft.com")
+    consent_state = ConsentState.CONSENTED
+
+
+def account_create(*, marketplace: str, username: str, secret: str, region: str, name: str) -> MarketplaceAccount:
+    return MarketplaceAccount.objects.create(
+        marketplace=marketplace,
+        display_name=name,
+        region=region,
+        username=username,
+        secret_ciphertext=secret_encrypt(secret),
+    )
+
+
+def connect(account: MarketplaceAccount, tenant: CustomerTenant, external_id: str) -> TenantConnection:
+    return TenantConnection.objects.create(
+        marketplace=account.marketplace,
+        customer_tenant=tenant,
+        account=account,
+        external_customer_id=external_id,
+        external_customer_name=external_id,
+        connected_at=timezone.now(),
+    )
+
+
+def run_sync(account: MarketplaceAccount) -> SyncRun:
+    run = SyncRun.objects.create(account=account, trigger="manual")
+    result = sync_run_execute(run_id=run.pk)
+    assert result.status == "succeeded", (result.status, result.error_message)
+    return result
+
+
+def user_with(username: str, levels: dict, *, kind: str = UserKind.PARTNER, customers=(), all_customers=True, **fields):
+    role = Role.objects.create(
+        name=f"{username} role",
+        permissions={module: int(level) for module, level in levels.items()},
+        all_customers=all_customers and kind == UserKind.PARTNER,
+    )
+    user = UserFactory(username=username, kind=kind, **fields)
+    user.roles.add(role)
+    if customers:
+        user.customers.add(*customers)
+    return user
+
+
+def scoped_user(username: str, levels: dict, *, customers) -> object:
+    """A partner user whose role covers only a customer group holding `customers`."""
+    group = CustomerGroup.objects.create(name=f"{username} group")
+    group.customers.add(*customers)
+    user = user_with(username, levels, all_customers=False)
+    group.roles.add(*user.roles.all())
+    return user
+
+
+def subscription_row(tenant: CustomerTenant, account: MarketplaceAccount, **fields) -> Subscription:
+    """A subscription written directly (as the sync would), for rules that need no marketplace."""
+    now = timezone.now()
+    values = {
+        "external_id": str(uuid.uuid4()),
+        "offer_external_id": "CFQ7TTC0LFLX:0001:P1Y:monthly",
+        "product_id": "CFQ7TTC0LFLX:0001",
+        "name": "Microsoft 365 E3",
+        "quantity": 10,
+        "assigned": 4,
+        "status": "active",
+        "billing_cycle": "monthly",
+        "term": "P1Y",
+        "term_end": (now + timedelta(days=200)).date(),
+        "auto_renew": True,
+        "trial": False,
+        "cancellation_allowed_until": now - timedelta(days=158),
+        "started_at": now - timedelta(days=165),
+        "currency": "EUR",
+        "unit_cost_price": Decimal("30.00"),
+        "unit_sales_price": Decimal("33.00"),
+    }
+    values.update(fields)
+    return Subscription.objects.create(customer_tenant=tenant, account=account, **values)
+
+
+@dataclass
+class World:
+    simulator: object
+    account: MarketplaceAccount
+    tenant: CustomerTenant
+    customer_external_id: str
+
+    def subscription(self, name: str) -> Subscription:
+        return Subscription.objects.get(customer_tenant=self.tenant, name=name)
+
+    def sim_subscription(self, subscription: Subscription):
+        return self.simulator.subscriptions[subscription.external_id.split(":")[-1]]
+
+
+def host_client(partner, user):
+    """A signed-in client for `user` at the partner's host (the password of tests.support)."""
+    from tests.support import PASSWORD, signed_in_client
+
+    user.set_password(PASSWORD)
+    user.save(update_fields=["password"])
+    return signed_in_client(partner, username=user.username, password=PASSWORD)
