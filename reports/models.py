@@ -1,1 +1,252 @@
-"""Models of reports: see DESIGN.md for what this app owns."""
+"""Models of reports: see DESIGN.md for what this app owns.
+
+History first: the sync mirrors what a marketplace says *now* and deletes what it no longer lists,
+so every report about the past reads rows written here. `TrackedSubscription` is what the reports
+remember of a subscription (it outlives the sync's row), `UsageSnapshot` is one day of it. The
+billing report, the usage report and reconciliation all read these two.
+"""
+
+from django.conf import settings
+from django.contrib.postgres.indexes import BrinIndex
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from catalog.choices import BillingCycle
+from reports.choices import CustomDimension, CustomMeasure, InvoiceImportStatus
+from subscriptions.choices import SubscriptionStatus
+
+#: `BillingDay.cycle_end_day` value for "the last day of the month" (calendar-month cycles).
+MONTH_END = 31
+
+
+class TrackedSubscription(models.Model):
+    """A subscription as the reports remember it: who it belongs to and what it buys.
+
+    Written by the daily snapshot (`reports.services.usage_snapshots_take`) from the synced
+    `subscriptions.Subscription` (and its add-ons); when the sync removes that row, `subscription`
+    becomes empty and the history stays, so a past billing cycle still bills what was held then.
+    `last_seen` older than the latest snapshot means the marketplace no longer lists it.
+    """
+
+    subscription = models.OneToOneField(
+        "subscriptions.Subscription",
+        verbose_name=_("subscription"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tracked",
+    )
+    # An add-on (kept by the sync inside its subscription's `add_ons`) is tracked on its own, so it
+    # is billed and reconciled like any subscription; `parent` is the subscription it belongs to.
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("add-on of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="add_ons",
+    )
+    account = models.ForeignKey(
+        "marketplace.MarketplaceAccount",
+        verbose_name=_("marketplace account"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    external_id = models.CharField(_("subscription ID"), max_length=255)
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    customer_tenant = models.ForeignKey(
+        "customers.CustomerTenant",
+        verbose_name=_("customer tenant"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    offer = models.ForeignKey(
+        "catalog.Offer", verbose_name=_("offer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    offer_external_id = models.CharField(_("offer ID"), max_length=255)
+    product_id = models.CharField(_("product ID"), max_length=255)
+    name = models.CharField(_("name"), max_length=255)
+    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BillingCycle.choices)
+    term = models.CharField(_("term"), max_length=16, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    started_on = models.DateField(_("started"), null=True, blank=True)
+    trial = models.BooleanField(_("trial"), default=False)
+    first_seen = models.DateField(_("first seen"))
+    last_seen = models.DateField(_("last seen"))
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("tracked subscription")
+        verbose_name_plural = _("tracked subscriptions")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "external_id"], name="reports_tracked_unique_per_account"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UsageSnapshot(models.Model):
+    """One day of one subscription: quantity, assigned seats and status at the day's last snapshot.
+
+    Narrow on purpose (a year of a large partner is millions of rows): identity lives on
+    `TrackedSubscription`. The composite key is also the index every history read uses.
+    """
+
+    pk = models.CompositePrimaryKey("subscription_id", "day")
+    subscription = models.ForeignKey(
+        TrackedSubscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="snapshots"
+    )
+    day = models.DateField(_("day"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+    assigned = models.PositiveIntegerField(_("assigned"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=SubscriptionStatus.choices)
+
+    class Meta:
+        ordering = ["subscription_id", "day"]
+        verbose_name = _("usage snapshot")
+        verbose_name_plural = _("usage snapshots")
+        # Rows arrive day by day, so a block range index answers "every subscription on day X" for
+        # a few kilobytes, where a B-tree would cost as much as the table's key.
+        indexes = [BrinIndex(fields=["day"], name="reports_snapshot_day_brin")]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} {self.day}: {self.quantity}"
+
+
+class BillingDay(models.Model):
+    """The day the partner's marketplace billing cycle ends: one row for the partner (no account)
+    and optional rows for accounts billed on another day. A cycle that ends on the 15th gives a
+    report dated the 16th covering the 16th of the previous month to the 15th (seed 004)."""
+
+    account = models.OneToOneField(
+        "marketplace.MarketplaceAccount",
+        verbose_name=_("marketplace account"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    cycle_end_day = models.PositiveSmallIntegerField(
+        _("billing cycle ends on day"),
+        validators=[MinValueValidator(1), MaxValueValidator(MONTH_END)],
+        help_text=_("1 to 28, or 29 to 31 for the month's last day when it is shorter"),
+    )
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("billing day")
+        verbose_name_plural = _("billing days")
+        constraints = [
+            # One partner-wide row (account empty) and one per account.
+            models.UniqueConstraint(fields=["account"], nulls_distinct=False, name="reports_billing_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account or '-'}: {self.cycle_end_day}"
+
+
+class InvoiceImport(models.Model):
+    """One fetch of a marketplace account's invoice lines for a billing cycle: reconciliation
+    tells "not fetched" from "fetched, nothing invoiced" by this row."""
+
+    account = models.ForeignKey(
+        "marketplace.MarketplaceAccount",
+        verbose_name=_("marketplace account"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    status = models.CharField(_("status"), max_length=16, choices=InvoiceImportStatus.choices)
+    line_count = models.PositiveIntegerField(_("lines"), default=0)
+    error_message = models.TextField(_("error"), blank=True)
+    fetched_at = models.DateTimeField(_("fetched"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-period_start", "account_id"]
+        verbose_name = _("invoice import")
+        verbose_name_plural = _("invoice imports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "period_start", "period_end"], name="reports_invoice_import_unique_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account} {self.period_start}..{self.period_end}: {self.status}"
+
+
+class InvoiceLine(models.Model):
+    """A line of the marketplace's invoice to the partner (what the partner pays), as fetched."""
+
+    invoice_import = models.ForeignKey(
+        InvoiceImport, verbose_name=_("invoice import"), on_delete=models.CASCADE, related_name="lines"
+    )
+    invoice_id = models.CharField(_("invoice"), max_length=100)
+    customer_external_id = models.CharField(_("marketplace customer ID"), max_length=255)
+    customer_name = models.CharField(_("marketplace customer"), max_length=255, blank=True)
+    subscription_external_id = models.CharField(_("subscription ID"), max_length=255, blank=True)
+    offer_external_id = models.CharField(_("offer ID"), max_length=255, blank=True)
+    product_id = models.CharField(_("product ID"), max_length=255, blank=True)
+    name = models.CharField(_("name"), max_length=255)
+    charge_type = models.CharField(_("charge"), max_length=32)
+    charge_start = models.DateField(_("charged from"))
+    charge_end = models.DateField(_("charged until"))
+    quantity = models.IntegerField(_("quantity"))
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=4)
+    currency = models.CharField(_("currency"), max_length=3)
+
+    class Meta:
+        ordering = ["invoice_import_id", "customer_external_id", "subscription_external_id", "id"]
+        verbose_name = _("invoice line")
+        verbose_name_plural = _("invoice lines")
+
+    def __str__(self) -> str:
+        return f"{self.invoice_id}: {self.name} × {self.quantity}"
+
+
+class SavedReport(models.Model):
+    """A custom report a user saved: a dimension and a measure, shown as a pie chart and a table."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="saved_reports"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    dimension = models.CharField(_("group by"), max_length=32, choices=CustomDimension.choices)
+    measure = models.CharField(_("measure"), max_length=32, choices=CustomMeasure.choices)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("saved report")
+        verbose_name_plural = _("saved reports")
+        constraints = [
+            models.UniqueConstraint("owner", Lower("name"), name="reports_saved_report_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -42,6 +42,7 @@ class Capability(enum.StrEnum):
     CHANGE_ADD_ON = "change_add_on"
     REMOVE_ADD_ON = "remove_add_on"
     CREATE_TENANT = "create_tenant"
+    LIST_INVOICE_LINES = "list_invoice_lines"
 
 
 class BillingCycle(enum.StrEnum):
@@ -74,6 +75,17 @@ class SubscriptionStatus(enum.StrEnum):
     SUSPENDED = "suspended"
     TERMINATED = "terminated"
     FAILED = "failed"
+
+
+class InvoiceChargeType(enum.StrEnum):
+    """What an invoice line charges for (Microsoft's charge types, as marketplaces pass them on)."""
+
+    CYCLE_FEE = "cycle_fee"
+    PRO_RATA = "pro_rata"
+    REFUND = "refund"
+    ONE_TIME = "one_time"
+    USAGE = "usage"
+    OTHER = "other"
 
 
 class OrderLineOutcome(enum.StrEnum):
@@ -209,6 +221,28 @@ class SubscriptionRecord:
     unit_cost_price: Decimal | None = None
     unit_sales_price: Decimal | None = None
     order_reference: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InvoiceLineRecord:
+    """A line of the marketplace's invoice to the partner: what the partner pays for a subscription
+    over a charge period (both ends inclusive). A refund has a negative quantity and amount;
+    `unit_price` is the partner's (cost) price per unit and billing period."""
+
+    invoice_id: str
+    customer_external_id: str
+    customer_name: str | None
+    subscription_external_id: str | None
+    offer_id: str | None
+    product_id: str | None
+    name: str
+    charge_type: InvoiceChargeType
+    charge_start: date
+    charge_end: date
+    quantity: int
+    unit_price: Decimal
+    amount: Decimal
+    currency: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -354,6 +388,8 @@ class MarketplaceProvider(Protocol):
 
     def remove_add_on(self, *, subscription_external_id: str, add_on_external_id: str) -> None: ...
 
+    def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]: ...
+
     def close(self) -> None: ...
 
 
@@ -439,6 +475,10 @@ class ProviderBase:
 
     def remove_add_on(self, *, subscription_external_id: str, add_on_external_id: str) -> None:
         return self._unsupported(Capability.REMOVE_ADD_ON)
+
+    def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
+        """Invoice lines whose charge starts inside the period (an optional capability)."""
+        return self._unsupported(Capability.LIST_INVOICE_LINES)
 
     def close(self) -> None:
         return None

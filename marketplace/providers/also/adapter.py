@@ -37,6 +37,8 @@ from marketplace.providers.base import (
     ChargeType,
     CustomerDraft,
     CustomerRecord,
+    InvoiceChargeType,
+    InvoiceLineRecord,
     NotFound,
     OfferRecord,
     OrderLineOutcome,
@@ -118,6 +120,7 @@ class AlsoProvider(ProviderBase):
             Capability.ADD_ADD_ON,
             Capability.CHANGE_ADD_ON,
             Capability.REMOVE_ADD_ON,
+            Capability.LIST_INVOICE_LINES,
         }
     )
     capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
@@ -140,6 +143,10 @@ class AlsoProvider(ProviderBase):
             ),
             Capability.REMOVE_ADD_ON: (
                 "Follows the termination rule: after 7 days the removal is scheduled for the end of the term."
+            ),
+            Capability.LIST_INVOICE_LINES: (
+                "ALSO invoices per calendar month (GetLatestInvoicesForPeriod); a period reads every month it "
+                "touches and keeps the charges that start inside it."
             ),
         }
     )
@@ -236,6 +243,24 @@ class AlsoProvider(ProviderBase):
             for wire in self.client.get_subscriptions(parent_account_id=company_id):
                 if _is_licence(wire):
                     yield self._subscription_record(wire)
+
+    def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
+        """The service charges of the monthly invoices the period touches, kept when their charge
+        interval starts inside the period. An offer id is rebuilt from the charge's service and the
+        billing type its material number stands for in the marketplace's price list."""
+        billing_types = {
+            billing.get("MaterialNumber"): str(billing.get("FieldValue"))
+            for product in self.client.list_marketplace_services(marketplace_id=self._marketplace())
+            for billing in product.get("SimpleProductBillingInfo") or []
+        }
+        year, month = period_start.year, period_start.month
+        while (year, month) <= (period_end.year, period_end.month):
+            for invoice in self.client.get_latest_invoices_for_period(year=year, month=month):
+                for charge in invoice.get("Charges") or []:
+                    record = _invoice_line_record(invoice, charge, billing_types)
+                    if record is not None and period_start <= record.charge_start <= period_end:
+                        yield record
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
     def get_subscription(self, *, subscription_external_id: str) -> SubscriptionRecord:
         wire = self.client.get_subscription_with_addons(account_id=_account_id(subscription_external_id))
@@ -558,6 +583,62 @@ def _account_id(external_id: str) -> int:
         return int(external_id)
     except (TypeError, ValueError):
         raise NotFound(f"{external_id!r} is not an ALSO account id") from None
+
+
+def _charge_interval(text: Any) -> tuple[date, date] | None:
+    """ALSO's "01.01.2021 - 01.02.2021" (the end is the first day not charged) as inclusive dates."""
+    parts = [part.strip() for part in str(text or "").split(" - ")]
+    if len(parts) != 2:
+        return None
+    try:
+        start, end = (datetime.strptime(part, "%d.%m.%Y").date() for part in parts)
+    except ValueError:
+        return None
+    return start, max(start, end - timedelta(days=1))
+
+
+def _invoice_line_record(
+    invoice: WireObject, charge: WireObject, billing_types: Mapping[Any, str]
+) -> InvoiceLineRecord | None:
+    interval = _charge_interval(charge.get("ActualChargeInterval"))
+    if interval is None:
+        return None
+    quantity = _integer(charge.get("UDRCValue")) or 0
+    unit_price = _money(charge.get("CostsOfUnit")) or Decimal("0")
+    amount = _money(charge.get("Costs")) or Decimal("0")
+    item_type = str(charge.get("PriceableItemType") or "").lower()
+    if item_type == "usage":
+        charge_type = InvoiceChargeType.USAGE
+    elif item_type in ("setup", "onetime", "nonrecurring"):
+        charge_type = InvoiceChargeType.ONE_TIME
+    elif amount < 0:
+        charge_type = InvoiceChargeType.REFUND
+    elif amount == (unit_price * quantity).quantize(Decimal("0.01")):
+        charge_type = InvoiceChargeType.CYCLE_FEE
+    else:
+        charge_type = InvoiceChargeType.PRO_RATA
+    billing_type = billing_types.get(charge.get("MaterialNumber"))
+    service = charge.get("ServiceId")
+    return InvoiceLineRecord(
+        invoice_id=str(
+            charge.get("SAPInvoiceNumber") or f"{invoice.get('BillingInterval')}/{invoice.get('CompanyAccountId')}"
+        ),
+        customer_external_id=str(invoice.get("CompanyAccountId")),
+        customer_name=invoice.get("CompanyName") or charge.get("EndCustomerName"),
+        subscription_external_id=str(charge["AccountId"]) if charge.get("AccountId") is not None else None,
+        offer_id=offer_id_for(service_name=str(service), billing_type=billing_type)
+        if service and billing_type
+        else None,
+        product_id=str(service) if service else None,
+        name=str(charge.get("ServiceName") or service or ""),
+        charge_type=charge_type,
+        charge_start=interval[0],
+        charge_end=interval[1],
+        quantity=-abs(quantity) if charge_type == InvoiceChargeType.REFUND else quantity,
+        unit_price=unit_price,
+        amount=amount,
+        currency=str(charge.get("Currency") or "EUR"),
+    )
 
 
 def _integer(value: Any) -> int | None:

@@ -381,6 +381,10 @@ class AlsoClient(MarketplaceHttpClient):
             body["terminationReason"] = termination_reason
         self._call("TerminateAccount", body, idempotent=False)
 
+    def get_latest_invoices_for_period(self, *, year: int, month: int) -> list[WireObject]:
+        """The invoices of the reseller's companies for a calendar month (one per company, with `Charges`)."""
+        return _as_list(self._call("GetLatestInvoicesForPeriod", {"year": year, "month": month}, idempotent=True))
+
 
 def _decode(response: httpx.Response) -> Any:
     if not response.content.strip():

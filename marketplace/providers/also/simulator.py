@@ -421,8 +421,8 @@ class AlsoSimulator:
             operation=operation,
             remaining=count,
             status=status or (500 if kind == "fault" else 503),
-            retry_after=retry_after,
-            seconds=seconds,
+            retry_after=float(retry_after),  # the control endpoint decodes JSON numbers as Decimal
+            seconds=float(seconds),
             code=code,
             apply_first=apply_first,
         )
@@ -879,6 +879,7 @@ class AlsoSimulator:
             "UpdateSubscription": self._update_subscription,
             "ConfigureSubscriptionRenew": self._configure_subscription_renew,
             "TerminateAccount": self._terminate_account,
+            "GetLatestInvoicesForPeriod": self._get_latest_invoices_for_period,
         }
 
     def _terminate_session_token(self, session: _Session, body: Mapping[str, Any]) -> Any:
@@ -1301,6 +1302,97 @@ class AlsoSimulator:
         for add_on_id in self._subscriptions_by_parent.get(account_id, []):
             self.subscriptions[add_on_id].state = "Terminated"
         return _NO_CONTENT
+
+    def _get_latest_invoices_for_period(self, session: _Session, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The reseller's invoices for a calendar month, one per company, charged from each licence's own
+        state (inference: the simulator keeps no history, so the current quantity is invoiced): a monthly
+        billing type for the month, pro rata from its billing start when it started that month; a
+        prepaid one in full in the month its term starts. A month that has not begun has no invoice."""
+        year, month = _int_key(body, "year"), _int_key(body, "month")
+        if not year or not month or not 1 <= month <= 12:
+            raise _Fault("Year and month are required; month is 1 to 12.")
+        start = datetime(year, month, 1, tzinfo=UTC)
+        if start > self.now():
+            return []
+        end = _add_months(start, 1)
+        by_company: dict[int, list[_Subscription]] = {}
+        for subscription in self.subscriptions.values():
+            by_company.setdefault(subscription.company_account_id, []).append(subscription)
+        invoices = []
+        for company_id in self._companies_by_parent.get(session.reseller_account_id, []):
+            company = self.companies[company_id]
+            charges = []
+            for subscription in sorted(by_company.get(company_id, []), key=lambda item: item.account_id):
+                self._refresh(subscription)
+                charge = self._invoice_charge(subscription, company, start, end)
+                if charge is not None:
+                    charge["SAPInvoiceLineNumber"] = Decimal(len(charges) + 1)
+                    charges.append(charge)
+            if charges:
+                for charge in charges:
+                    charge["SAPInvoiceNumber"] = f"9{year:04d}{month:02d}{company.account_id}"
+                invoices.append(
+                    {
+                        "CompanyName": company.name,
+                        "CompanyAccountId": company.account_id,
+                        "CompanyVatId": company.vat_id,
+                        "BillingInterval": f"{month:02d}/{year:04d}",
+                        "Charges": charges,
+                    }
+                )
+        return invoices
+
+    def _invoice_charge(
+        self, subscription: _Subscription, company: _Company, start: datetime, end: datetime
+    ) -> dict[str, Any] | None:
+        service = self.catalog[subscription.service_name]
+        option = service.option(subscription.fields.get("BillingType"))
+        if option is None or "Quantity" not in subscription.fields or subscription.state != "Active":
+            return None
+        if subscription.billing_start >= end:
+            return None
+        quantity = int(subscription.fields.get("Quantity") or 0)
+        if option.advance_months <= 1:
+            charged_from = max(start, subscription.billing_start.replace(hour=0, minute=0, second=0, microsecond=0))
+            charged_until = end
+            fraction = Decimal((charged_until - charged_from).days) / Decimal((end - start).days)
+        else:
+            term_start = subscription.billing_start
+            months = (start.year - term_start.year) * 12 + start.month - term_start.month
+            if months < 0 or months % option.advance_months:
+                return None
+            charged_from = _add_months(term_start, months).replace(hour=0, minute=0, second=0, microsecond=0)
+            charged_until = _add_months(charged_from, option.advance_months)
+            fraction = Decimal(1)
+        cent = Decimal("0.01")
+        costs = (option.purchase_price * quantity * fraction).quantize(cent)
+        sales = (option.sales_price * quantity * fraction).quantize(cent)
+        return {
+            "AccountId": subscription.account_id,
+            "ServiceId": service.name,
+            "ServiceName": service.display_name,
+            "VendorName": "Microsoft",
+            "PriceableItemId": option.priceable_item_id,
+            "PriceableItemType": "UDRC",
+            "PriceableItemDescription": (
+                f"{service.display_name} with Billing Type {option.value} per unit of Quantity"
+            ),
+            "MaterialNumber": option.material_number,
+            "ProductNumber": service.sku,
+            "BillableParameter": f"Billing Type={option.value} Quantity={quantity}",
+            "ContractId": subscription.contract_id,
+            "PurchaseOrderNumber": subscription.purchase_order_number,
+            "VendorReference": subscription.vendor_reference,
+            "BillingStartDate": _format_date(subscription.billing_start),
+            "ActualChargeInterval": f"{charged_from:%d.%m.%Y} - {charged_until:%d.%m.%Y}",
+            "UDRCValue": Decimal(quantity),
+            "CostsOfUnit": option.purchase_price,
+            "Costs": costs,
+            "SalesPriceOfUnit": option.sales_price,
+            "SalesPrice": sales,
+            "Currency": "EUR",
+            "EndCustomerName": company.name,
+        }
 
     def _inside_cancellation_window(self, subscription: _Subscription) -> bool:
         return self.now() < subscription.billing_start + CANCELLATION_WINDOW

@@ -198,19 +198,44 @@ class CloudmoreTenantCreation:
         last_name: str,
         email: str,
         is_admin: bool = False,
+        password: str | None = None,
     ) -> TenantUserRecord:
-        """A Microsoft 365 user with a generated password Cloudmore emails to `email`."""
+        """A Microsoft 365 user: with a generated password Cloudmore emails to `email`, or with `password`
+        (which must meet Cloudmore's rules: Rejected "InvalidPassword" otherwise)."""
         self.require(Capability.CREATE_TENANT)
-        wire = self.client.create_csp_user(
+        user: dict[str, Any] = {
+            "userName": user_name,
+            "firstName": first_name,
+            "lastName": last_name,
+            "email": email,
+            "isAdmin": is_admin,
+            "generatePassword": password is None,
+        }
+        if password is not None:
+            user["password"] = password
+        wire = self.client.create_csp_user(organization_id=customer_external_id, user=user)
+        return _user_record(wire)
+
+    def assign_license(
+        self, *, customer_external_id: str, user_external_id: str, subscription_external_id: str
+    ) -> TenantUserRecord:
+        """Subscribe a user to a subscription (seed 004): one of its seats is consumed at once."""
+        self.require(Capability.CREATE_TENANT)
+        wire = self.client.assign_csp_user_subscription(
             organization_id=customer_external_id,
-            user={
-                "userName": user_name,
-                "firstName": first_name,
-                "lastName": last_name,
-                "email": email,
-                "isAdmin": is_admin,
-                "generatePassword": True,
-            },
+            user_id=user_external_id,
+            subscription_id=subscription_external_id.split(ID_SEPARATOR)[-1],
+        )
+        return _user_record(wire)
+
+    def unassign_license(
+        self, *, customer_external_id: str, user_external_id: str, subscription_external_id: str
+    ) -> TenantUserRecord:
+        self.require(Capability.CREATE_TENANT)
+        wire = self.client.unassign_csp_user_subscription(
+            organization_id=customer_external_id,
+            user_id=user_external_id,
+            subscription_id=subscription_external_id.split(ID_SEPARATOR)[-1],
         )
         return _user_record(wire)
 
@@ -652,6 +677,7 @@ def _user_record(wire: WireObject) -> TenantUserRecord:
         display_name=str(wire.get("displayName") or ""),
         email=wire.get("email") or None,
         is_admin=bool(wire.get("isAdmin")),
+        subscription_ids=tuple(str(item) for item in wire.get("subscriptions") or ()),
     )
 
 

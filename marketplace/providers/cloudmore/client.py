@@ -370,6 +370,25 @@ class CloudmoreClient(MarketplaceHttpClient):
         )
         return _as_object(_decode(response))
 
+    def assign_csp_user_subscription(self, *, organization_id: str, user_id: str, subscription_id: str) -> WireObject:
+        response = self._call(
+            "POST",
+            self._organization_path(organization_id, f"/services/csp/users/{user_id}/subscriptions"),
+            operation="assign_csp_user_subscription",
+            idempotent=True,  # assigning twice leaves one assignment
+            body={"subscriptionId": subscription_id},
+        )
+        return _as_object(_decode(response))
+
+    def unassign_csp_user_subscription(self, *, organization_id: str, user_id: str, subscription_id: str) -> WireObject:
+        response = self._call(
+            "DELETE",
+            self._organization_path(organization_id, f"/services/csp/users/{user_id}/subscriptions/{subscription_id}"),
+            operation="unassign_csp_user_subscription",
+            idempotent=True,
+        )
+        return _as_object(_decode(response))
+
     # -- NCE subscriptions ----------------------------------------------------------------------------
 
     def list_reseller_nce_subscriptions(self) -> Iterator[WireObject]:

@@ -67,6 +67,8 @@ class TenantUserRecord:
     display_name: str
     email: str | None
     is_admin: bool
+    #: ids of the subscriptions (without the organization prefix) the user is subscribed to
+    subscription_ids: tuple[str, ...] = ()
 
 
 class BillingChargeType(enum.StrEnum):

@@ -278,6 +278,7 @@ class _TenantUser:
     email: str | None
     is_admin: bool
     created: datetime
+    subscription_ids: list[str] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -796,6 +797,18 @@ class CloudmoreSimulator:
             ("POST", _ORGANIZATION + r"/services/csp$", "add_csp", self._add_csp),
             ("GET", _ORGANIZATION + r"/services/csp/users$", "list_csp_users", self._list_csp_users),
             ("POST", _ORGANIZATION + r"/services/csp/users$", "create_csp_user", self._create_csp_user),
+            (
+                "POST",
+                _ORGANIZATION + r"/services/csp/users/(?P<user_id>[^/]+)/subscriptions$",
+                "assign_csp_user_subscription",
+                self._assign_user_subscription,
+            ),
+            (
+                "DELETE",
+                _ORGANIZATION + r"/services/csp/users/(?P<user_id>[^/]+)/subscriptions/(?P<subscription_id>[^/]+)$",
+                "unassign_csp_user_subscription",
+                self._unassign_user_subscription,
+            ),
             ("GET", _NCE + r"$", "list_subscriptions", self._list_subscriptions),
             ("POST", _NCE + r"$", "create_subscription", self._create_subscription),
             ("GET", _NCE + r"/(?P<subscription_id>[^/]+)$", "get_subscription", self._get_subscription),
@@ -1198,7 +1211,15 @@ class CloudmoreSimulator:
         }
 
     def _new_tenant_user(
-        self, *, organization_id: str, user_name: str, first_name: str, last_name: str, email: str, is_admin: bool
+        self,
+        *,
+        organization_id: str,
+        user_name: str,
+        first_name: str,
+        last_name: str,
+        email: str,
+        is_admin: bool,
+        password: str | None = None,
     ) -> _TenantUser:
         user = _TenantUser(
             id=str(uuid.uuid4()),
@@ -1211,6 +1232,8 @@ class CloudmoreSimulator:
             created=self.now(),
         )
         self.tenant_users[organization_id].append(user)
+        if password is not None:  # chosen by whoever created the user: nothing to email
+            return user
         password = _generated_password()
         self.sent_emails.append(
             {
@@ -1251,6 +1274,14 @@ class CloudmoreSimulator:
             user_name = f"{user_name}@{service.domain}"
         if any(u.user_name.lower() == user_name.lower() for u in self.tenant_users[organization_id]):
             raise _Problem(409, f"The user {user_name} already exists.", error_code="AlreadyExists")
+        generate = _key(body, "generatePassword")
+        password = None if generate is None or bool(generate) else str(_key(body, "password") or "")
+        if password is not None:
+            problem = password_problem(
+                password, user_name=user_name, full_name=f"{_key(body, 'firstName')} {_key(body, 'lastName')}"
+            )
+            if problem:
+                raise _Problem(400, problem, errors={"password": [problem]}, error_code="InvalidPassword")
         user = self._new_tenant_user(
             organization_id=organization_id,
             user_name=user_name,
@@ -1258,8 +1289,51 @@ class CloudmoreSimulator:
             last_name=str(_key(body, "lastName")),
             email=str(_key(body, "email")),
             is_admin=bool(_key(body, "isAdmin")),
+            password=password,
         )
         return _Answer(201, _user_wire(user))
+
+    def _tenant_user(self, organization_id: str, user_id: str) -> _TenantUser:
+        for user in self.tenant_users.get(organization_id, []):
+            if user.id == user_id:
+                return user
+        raise _Problem(404, f"The user {user_id} was not found.", error_code="NotFound")
+
+    def _assign_user_subscription(
+        self, request: _Request, *, reseller_id: str, organization_id: str, user_id: str
+    ) -> _Answer:
+        """Subscribe a user to a subscription (seed 004): one seat of it is consumed."""
+        self._organization(reseller_id, organization_id)
+        user = self._tenant_user(organization_id, user_id)
+        subscription_id = str(_key(request.json(), "subscriptionId") or "")
+        subscription = self.subscriptions.get(subscription_id)
+        if subscription is None or subscription.organization_id != organization_id:
+            raise _Problem(404, f"The subscription {subscription_id} was not found.", error_code="NotFound")
+        if subscription_id in user.subscription_ids:
+            return _Answer(200, _user_wire(user))
+        if subscription.status != "Active":
+            raise _Problem(400, "Only an active subscription can be assigned.", error_code="SubscriptionNotActive")
+        if subscription.consumed >= subscription.quantity:
+            raise _Problem(
+                400,
+                f"No licences available: all {subscription.quantity} of the subscription are consumed.",
+                error_code="NoLicensesAvailable",
+            )
+        user.subscription_ids.append(subscription_id)
+        subscription.consumed += 1
+        return _Answer(200, _user_wire(user))
+
+    def _unassign_user_subscription(
+        self, request: _Request, *, reseller_id: str, organization_id: str, user_id: str, subscription_id: str
+    ) -> _Answer:
+        self._organization(reseller_id, organization_id)
+        user = self._tenant_user(organization_id, user_id)
+        if subscription_id in user.subscription_ids:
+            user.subscription_ids.remove(subscription_id)
+            subscription = self.subscriptions.get(subscription_id)
+            if subscription is not None:
+                subscription.consumed = max(subscription.consumed - 1, 0)
+        return _Answer(200, _user_wire(user))
 
     # -- NCE subscriptions ----------------------------------------------------------------------------
 
@@ -1699,7 +1773,26 @@ def _user_wire(user: _TenantUser) -> dict[str, Any]:
         "email": user.email,
         "isAdmin": user.is_admin,
         "createdDate": _format(user.created),
+        "subscriptions": list(user.subscription_ids),
     }
+
+
+def password_problem(password: str, *, user_name: str, full_name: str) -> str:
+    """Cloudmore's password rules (seed 004): "" when the password is acceptable."""
+    if len(password) < 8:
+        return "Minimum password length is eight (8) characters."
+    if not (
+        re.search(r"[A-Z]", password)
+        and re.search(r"[a-z]", password)
+        and re.search(r"\d", password)
+        and re.search(r"[^\w]", password)
+    ):
+        return "Password must contain uppercase and lowercase characters, numbers and non-word characters."
+    lowered = password.lower()
+    parts = [user_name.split("@")[0], *full_name.split()]
+    if any(len(part) >= 3 and part.lower() in lowered for part in parts):
+        return "Password cannot contain parts of the user's user name or parts of the user's full name."
+    return ""
 
 
 def _generated_password() -> str:

@@ -50,6 +50,8 @@ from marketplace.providers.base import (
     ChargeType,
     CustomerDraft,
     CustomerRecord,
+    InvoiceChargeType,
+    InvoiceLineRecord,
     NotFound,
     OfferRecord,
     OrderLineOutcome,
@@ -186,6 +188,7 @@ class PartnerCenterProvider(ProviderBase):
             Capability.ADD_ADD_ON,
             Capability.CHANGE_ADD_ON,
             Capability.REMOVE_ADD_ON,
+            Capability.LIST_INVOICE_LINES,
         }
     )
     capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
@@ -228,6 +231,10 @@ class PartnerCenterProvider(ProviderBase):
             Capability.REMOVE_ADD_ON: (
                 "Within 7 days (168 hours) of purchase or renewal the add-on is cancelled at once; after that "
                 "it stops renewing and ends with its term."
+            ),
+            Capability.LIST_INVOICE_LINES: (
+                "Reads the NCE billing line items (onetime provider) of every invoice whose billing period "
+                "touches the period, and keeps the charges that start inside it."
             ),
         }
     )
@@ -273,6 +280,17 @@ class PartnerCenterProvider(ProviderBase):
             record = _customer_record(wire)
             self._remember_market(record)
             yield record
+
+    def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
+        for invoice in self.client.list_invoices():
+            billed_from = _parse_date(invoice.get("billingPeriodStartDate"))
+            billed_until = _parse_date(invoice.get("billingPeriodEndDate"))
+            if billed_from is None or billed_until is None or billed_until < period_start or billed_from > period_end:
+                continue
+            for wire in self.client.iter_invoice_line_items(invoice_id=str(invoice["id"])):
+                record = _invoice_line_record(wire)
+                if record is not None and period_start <= record.charge_start <= period_end:
+                    yield record
 
     def list_offers(self) -> Iterator[OfferRecord]:
         prices = self._price_index(required=True)
@@ -836,6 +854,77 @@ def _catalog_item(wire: WireObject) -> tuple[str, str]:
     if len(parts) >= 2:
         return parts[0], parts[1]
     return parts[0], ""
+
+
+_TERM_LENGTH = re.compile(r"(\d+)\s*(month|year)", re.IGNORECASE)
+_REFUND_CHARGES = frozenset({"removequantity", "cancelimmediate", "cancel", "refund", "customercredit"})
+_FULL_CHARGES = frozenset({"cyclecharge", "renew", "cyclefee"})
+
+
+def _term_duration(text: Any) -> str:
+    """ "1 Year - Monthly Payment" -> "P1Y" (the notation the offer ids use)."""
+    match = _TERM_LENGTH.search(str(text or ""))
+    if match is None:
+        return ""
+    return f"P{match.group(1)}{'Y' if match.group(2).lower() == 'year' else 'M'}"
+
+
+def _invoice_line_record(wire: WireObject) -> InvoiceLineRecord | None:
+    charge_start, charge_end = _parse_date(wire.get("chargeStartDate")), _parse_date(wire.get("chargeEndDate"))
+    if charge_start is None:
+        return None
+    charge = str(wire.get("chargeType") or "").replace(" ", "").lower()
+    quantity = int(Decimal(str(wire.get("quantity") or 0)))
+    amount = _decimal(wire.get("subtotal"))
+    if charge in _REFUND_CHARGES or amount < 0:
+        charge_type, quantity, amount = InvoiceChargeType.REFUND, -abs(quantity), -abs(amount)
+    elif charge in _FULL_CHARGES:
+        charge_type = InvoiceChargeType.CYCLE_FEE
+    elif charge == "new" and amount == (_decimal(wire.get("unitPrice")) * quantity).quantize(Decimal("0.01")):
+        charge_type = InvoiceChargeType.CYCLE_FEE
+    elif charge in ("new", "addquantity", "purchase"):
+        charge_type = InvoiceChargeType.PRO_RATA
+    else:
+        charge_type = InvoiceChargeType.OTHER
+    product_id, sku_id = str(wire.get("productId") or ""), str(wire.get("skuId") or "")
+    customer_id, subscription_id = str(wire.get("customerId") or ""), str(wire.get("subscriptionId") or "")
+    billing = str(wire.get("billingFrequency") or "").lower()
+    return InvoiceLineRecord(
+        invoice_id=str(wire.get("invoiceNumber") or ""),
+        customer_external_id=customer_id,
+        customer_name=wire.get("customerName"),
+        subscription_external_id=(
+            subscription_external_id(customer_id=customer_id, subscription_id=subscription_id)
+            if customer_id and subscription_id
+            else None
+        ),
+        offer_id=(
+            offer_id_for(
+                product_id=product_id,
+                sku_id=sku_id,
+                term_duration=_term_duration(wire.get("termAndBillingCycle")),
+                billing_cycle=billing,
+            )
+            if product_id and sku_id
+            else None
+        ),
+        product_id=product_id or None,
+        name=str(wire.get("skuName") or wire.get("productName") or product_id),
+        charge_type=charge_type,
+        charge_start=charge_start,
+        charge_end=charge_end or charge_start,
+        quantity=quantity,
+        unit_price=_decimal(wire.get("unitPrice")),
+        amount=amount,
+        currency=str(wire.get("currency") or wire.get("pricingCurrency") or "EUR").upper(),
+    )
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except InvalidOperation:
+        return Decimal(0)
 
 
 def _offer_id_of(wire: WireObject) -> str:

@@ -396,6 +396,19 @@ class PartnerCenterClient(MarketplaceHttpClient):
         path = f"customers/{_segment(customer_id)}/orders/{_segment(order_id)}"
         return _as_object(self._json("GET", path, operation="GetOrder"))
 
+    # -- invoices ---------------------------------------------------------------------------------
+
+    def list_invoices(self) -> list[WireObject]:
+        return list(self._collection("invoices", operation="GetInvoices"))
+
+    def iter_invoice_line_items(self, *, invoice_id: str, page_size: int = 2000) -> Iterator[WireObject]:
+        """The invoice's NCE billing line items ("onetime" provider), page by page."""
+        path = (
+            f"invoices/{_segment(invoice_id)}/lineitems?provider=onetime&invoicelineitemtype=billinglineitems"
+            f"&size={page_size}"
+        )
+        return self._collection(path, operation="GetInvoiceLineItems")
+
     # -- subscriptions ----------------------------------------------------------------------------
 
     def list_subscriptions(self, *, customer_id: str, order_id: str | None = None) -> list[WireObject]:

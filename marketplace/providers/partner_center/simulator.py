@@ -1002,6 +1002,8 @@ class PartnerCenterSimulator:
             ("PATCH", _route(subscription), "UpdateSubscription", self._patch_subscription),
             ("GET", _route(subscription + "/addons"), "GetSubscriptionAddOns", self._list_add_ons),
             ("GET", _route(subscription + "/operations/{operation}"), "GetSubscriptionOperation", self._get_operation),
+            ("GET", _route("invoices"), "GetInvoices", self._list_invoices),
+            ("GET", _route("invoices/{invoice}/lineitems"), "GetInvoiceLineItems", self._list_invoice_line_items),
         ]
 
     # -- the API pipeline ---------------------------------------------------------------------------
@@ -2160,6 +2162,189 @@ class PartnerCenterSimulator:
         if subscription.next_term:
             wire["scheduledNextTermInstructions"] = copy.deepcopy(subscription.next_term)
         return wire
+
+    # -- invoices ------------------------------------------------------------------------------------
+    #
+    # One invoice per calendar month, from the month of the first subscription to the current one, its
+    # billing line items ("onetime" provider, NCE) charged from each subscription's own state. The
+    # simulator keeps no quantity history, so every month invoices the current quantity (inference):
+    # monthly billing is a cycle charge for the month (pro rata, charge type "new", in the month the
+    # subscription was created); annual billing is charged in full in the month its term year starts.
+
+    def _invoice_months(self) -> list[tuple[int, int]]:
+        starts = [subscription.created_at for subscription in self.subscriptions.values()]
+        if not starts:
+            return []
+        first, now = min(starts), self.now()
+        months, year, month = [], first.year, first.month
+        while (year, month) <= (now.year, now.month):
+            months.append((year, month))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return months
+
+    def _invoice_id(self, year: int, month: int) -> str:
+        return f"G{year:04d}{month:02d}0001"
+
+    def _invoice_wire(self, year: int, month: int) -> dict[str, Any]:
+        start = datetime(year, month, 1, tzinfo=UTC)
+        end = _add_months(start, 1) - timedelta(seconds=1)
+        invoice_id = self._invoice_id(year, month)
+        lines = self._invoice_line_items(year, month)
+        total = sum((Decimal(str(line["subtotal"])) for line in lines), Decimal(0))
+        return {
+            "id": invoice_id,
+            "invoiceDate": _iso(_add_months(start, 1) + timedelta(days=7)),
+            "billingPeriodStartDate": _iso(start),
+            "billingPeriodEndDate": _iso(end),
+            "totalCharges": total,
+            "paidAmount": Decimal(0),
+            "currencyCode": "EUR",
+            "currencySymbol": "€",
+            "documentType": "Invoice",
+            "invoiceType": "OneTime",
+            "invoiceDetails": [
+                {
+                    "invoiceLineItemType": "billing_line_items",
+                    "billingProvider": "one_time",
+                    "links": {
+                        "self": _link(
+                            f"/v1/invoices/{invoice_id}/lineitems?provider=onetime&invoicelineitemtype=billinglineitems"
+                        )
+                    },
+                    "attributes": {"objectType": "InvoiceDetail"},
+                }
+            ],
+            "links": {"self": _link(f"/v1/invoices/{invoice_id}")},
+            "attributes": {"objectType": "Invoice"},
+        }
+
+    def _list_invoices(self, principal: _Principal, request: _Request) -> dict[str, Any]:
+        items = [self._invoice_wire(year, month) for year, month in reversed(self._invoice_months())]
+        return _collection(items, "/v1/invoices")
+
+    def _invoice_line_items(self, year: int, month: int) -> list[dict[str, Any]]:
+        start = datetime(year, month, 1, tzinfo=UTC)
+        end = _add_months(start, 1)
+        invoice_id = self._invoice_id(year, month)
+        lines = []
+        for customer in self.customers.values():
+            for subscription_id in customer.subscription_ids:
+                subscription = self.subscriptions.get(subscription_id)
+                if subscription is None:
+                    continue
+                line = self._invoice_line(subscription, customer, invoice_id, start, end)
+                if line is not None:
+                    lines.append(line)
+        return lines
+
+    def _invoice_line(
+        self, subscription: _Subscription, customer: _Customer, invoice_id: str, start: datetime, end: datetime
+    ) -> dict[str, Any] | None:
+        self._refresh(subscription)
+        if subscription.is_trial or subscription.status not in ("active", "suspended"):
+            return None
+        if subscription.created_at >= end:
+            return None
+        sku = self.catalog[subscription.sku_key]
+        term = sku.term(subscription.term_duration, subscription.billing_cycle)
+        priced = sku.price(term, customer.market.currency) if term is not None else None
+        if priced is None:
+            return None
+        unit_price = priced[0]
+        created = subscription.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+        if subscription.billing_cycle == "annual":
+            months = (start.year - created.year) * 12 + start.month - created.month
+            if months < 0 or months % 12:
+                return None
+            charge_start = _add_months(created, months)
+            charge_end = _add_months(charge_start, 12)
+            fraction = Decimal(1)
+            charge_type = "new" if months == 0 else "cycleCharge"
+        else:
+            charge_start, charge_end = max(start, created), end
+            fraction = Decimal((charge_end - charge_start).days) / Decimal((end - start).days)
+            charge_type = "new" if created >= start else "cycleCharge"
+        subtotal = (unit_price * subscription.quantity * fraction).quantize(_CENT)
+        length = {"P1M": "1 Month", "P1Y": "1 Year", "P3Y": "3 Years"}.get(subscription.term_duration, "1 Month")
+        frequency = {"monthly": "Monthly", "annual": "Annual", "triennial": "Triennial"}.get(
+            subscription.billing_cycle, "OneTime"
+        )
+        return {
+            "partnerId": PARTNER_TENANT_ID,
+            "customerId": customer.id,
+            "customerName": customer.company_name,
+            "customerDomainName": customer.domain,
+            "customerCountry": customer.country,
+            "invoiceNumber": invoice_id,
+            "orderId": subscription.order_id,
+            "orderDate": _iso(subscription.created_at),
+            "productId": sku.product_id,
+            "skuId": sku.sku_id,
+            "availabilityId": subscription.availability_id,
+            "productName": sku.product_title,
+            "skuName": sku.title,
+            "chargeType": charge_type,
+            "unitPrice": unit_price,
+            "effectiveUnitPrice": unit_price,
+            "unitType": "Licenses",
+            "quantity": subscription.quantity,
+            "billableQuantity": subscription.quantity,
+            "subtotal": subtotal,
+            "taxTotal": Decimal(0),
+            "totalForCustomer": subtotal,
+            "currency": customer.market.currency,
+            "pricingCurrency": customer.market.currency,
+            "publisherName": "Microsoft",
+            "subscriptionId": subscription.id,
+            "subscriptionDescription": subscription.friendly_name,
+            "chargeStartDate": _iso(charge_start),
+            "chargeEndDate": _iso(charge_end - timedelta(seconds=1)),
+            "termAndBillingCycle": f"{length} - {frequency} Payment",
+            "billingFrequency": frequency,
+            "invoiceLineItemType": "billingLineItems",
+            "billingProvider": "oneTime",
+            "attributes": {"objectType": "OneTimeInvoiceLineItem"},
+        }
+
+    def _list_invoice_line_items(self, principal: _Principal, request: _Request, invoice: str) -> dict[str, Any]:
+        months = {self._invoice_id(year, month).lower(): (year, month) for year, month in self._invoice_months()}
+        if invoice.lower() not in months:
+            raise _ApiError(404, 404, f"Invoice {invoice} was not found.")
+        provider = str(request.query.get("provider", "")).lower()
+        item_type = str(request.query.get("invoicelineitemtype", request.query.get("invoiceLineItemType", ""))).lower()
+        if provider != "onetime" or item_type != "billinglineitems":
+            raise _ApiError(
+                400, INVALID_INPUT, "Only provider=onetime with invoicelineitemtype=billinglineitems is served."
+            )
+        if str(request.query.get("seekOperation", "")).lower() == "next":
+            state = _decode_continuation(request.header("MS-ContinuationToken"))
+            offset, size = state["offset"], state["size"]
+        else:
+            offset = 0
+            try:
+                size = int(request.query.get("size", "2000"))
+            except ValueError:
+                raise _ApiError(400, INVALID_INPUT, "size must be a whole number.") from None
+        if not 1 <= size <= 2000:
+            raise _ApiError(400, INVALID_INPUT, "size must be between 1 and 2000.")
+        lines = self._invoice_line_items(*months[invoice.lower()])
+        invoice_id = self._invoice_id(*months[invoice.lower()])
+        base = f"/v1/invoices/{invoice_id}/lineitems?provider=onetime&invoicelineitemtype=billinglineitems&size={size}"
+        page = lines[offset : offset + size]
+        links: dict[str, Any] = {"self": _link(base)}
+        collection: dict[str, Any] = {
+            "totalCount": len(page),
+            "items": page,
+            "links": links,
+            "attributes": {"objectType": "Collection"},
+        }
+        if offset + size < len(lines):
+            token = _encode_continuation({"offset": offset + size, "size": size})
+            links["next"] = _link(
+                f"{base}&seekOperation=Next", headers=[{"key": "MS-ContinuationToken", "value": token}]
+            )
+            collection["continuationToken"] = token
+        return collection
 
     # -- control endpoint ------------------------------------------------------------------------------
 

@@ -594,6 +594,7 @@ def test_every_declared_capability_is_implemented() -> None:
         Capability.ADD_ADD_ON: "add_add_on",
         Capability.CHANGE_ADD_ON: "change_add_on_quantity",
         Capability.REMOVE_ADD_ON: "remove_add_on",
+        Capability.LIST_INVOICE_LINES: "list_invoice_lines",
     }
     assert set(methods) == set(Capability) - {Capability.CREATE_TENANT}  # tenant creation: no protocol method
     implemented = {c for c, name in methods.items() if getattr(AlsoProvider, name) is not getattr(ProviderBase, name)}

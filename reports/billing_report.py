@@ -1,0 +1,313 @@
+"""The billing report: the lines of every visible subscription in each chosen billing cycle.
+
+The arithmetic is `reports.billing`; this module feeds it. It streams: customers are taken in
+chunks, each chunk's subscriptions and quantity history are read in a few queries (the database
+keeps only the days a billable quantity changed, so a year of daily snapshots comes back as a
+handful of rows per subscription), bills are yielded, and the chunk is dropped. Memory is bounded
+by the chunk, not by the number of months or customers.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Case, F, Max, Q, Value, When, Window
+from django.db.models.functions import Lag
+
+from catalog.choices import BillingCycle as OfferBillingCycle
+from catalog.pricing import ResolvedPrice
+from customers.models import Customer
+from reports.billing import (
+    BILLABLE_STATUSES,
+    REFUND_WINDOW_DAYS,
+    BillingCycle,
+    BillingLine,
+    QuantityChange,
+    billed_quantity,
+    billing_lines,
+    lines_cost_total,
+    lines_total,
+)
+from reports.models import TrackedSubscription, UsageSnapshot
+from reports.prices import PriceBook
+from reports.selectors import _visible_customer_ids
+
+ZERO = Decimal(0)
+CUSTOMER_CHUNK = 200
+
+
+@dataclass
+class SubscriptionBill:
+    """One subscription in one cycle: its lines, the unit price they use and how it came about."""
+
+    tracked_pk: int
+    customer_pk: int
+    customer_name: str
+    account_pk: int
+    account_name: str
+    name: str
+    offer_name: str
+    offer_external_id: str
+    billing_cycle: str
+    cycle: BillingCycle
+    currency: str
+    lines: list[BillingLine]
+    price: ResolvedPrice | None
+
+    @property
+    def total(self) -> Decimal:
+        return lines_total(self.lines)
+
+    @property
+    def cost_total(self) -> Decimal | None:
+        return lines_cost_total(self.lines)
+
+    @property
+    def billed_quantity(self) -> int:
+        return billed_quantity(self.lines)
+
+    @property
+    def billing_cycle_label(self) -> str:
+        return str(dict(OfferBillingCycle.choices).get(self.billing_cycle, self.billing_cycle))
+
+    @property
+    def is_priced(self) -> bool:
+        return self.price is not None
+
+
+def _history(tracked_ids: Sequence[int], *, since: date, until: date) -> dict[int, list[QuantityChange]]:
+    """{tracked id: billable quantity changes between the two days}: only the days whose billable
+    quantity differs from the day before (and each subscription's first day in the range)."""
+    billable = Case(When(status__in=BILLABLE_STATUSES, then=F("quantity")), default=Value(0))
+    rows = (
+        UsageSnapshot.objects.filter(subscription_id__in=tracked_ids, day__gte=since, day__lte=until)
+        .annotate(billable=billable)
+        .annotate(previous=Window(Lag(billable), partition_by=[F("subscription_id")], order_by=F("day").asc()))
+        .filter(Q(previous__isnull=True) | ~Q(previous=F("billable")))
+        .order_by("subscription_id", "day")
+        .values_list("subscription_id", "day", "billable")
+    )
+    history: dict[int, list[QuantityChange]] = defaultdict(list)
+    for tracked_id, day, quantity in rows.iterator(chunk_size=5000):
+        history[tracked_id].append(QuantityChange(day=day, quantity=quantity))
+    return history
+
+
+def _tracked_rows(customer_ids: Sequence[int], *, first: date, last: date, account_id: int | None):
+    rows = (
+        TrackedSubscription.objects.filter(customer_id__in=customer_ids, first_seen__lte=last)
+        .exclude(last_seen__lt=first - timedelta(days=REFUND_WINDOW_DAYS))
+        .order_by("customer__name", "customer_id", "name", "pk")
+    )
+    if account_id:
+        rows = rows.filter(account_id=account_id)
+    return rows.values(
+        "pk",
+        "customer_id",
+        "customer__name",
+        "account_id",
+        "account__display_name",
+        "name",
+        "offer_id",
+        "offer_external_id",
+        "offer__name",
+        "billing_cycle",
+        "currency",
+        "started_on",
+        "first_seen",
+        "last_seen",
+        "subscription_id",
+        "trial",
+    )
+
+
+def billing_customers(*, user, customer_id: int | None = None) -> Iterator[list[tuple[int, str]]]:
+    """The visible customers as chunks of (pk, name), in name order."""
+    customers = Customer.objects.filter(pk__in=_visible_customer_ids(user)).order_by("name", "pk")
+    if customer_id:
+        customers = customers.filter(pk=customer_id)
+    chunk: list[tuple[int, str]] = []
+    for row in customers.values_list("pk", "name").iterator(chunk_size=CUSTOMER_CHUNK):
+        chunk.append(row)
+        if len(chunk) == CUSTOMER_CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def billing_bills(
+    *,
+    user,
+    cycles: Iterable[BillingCycle],
+    customer_id: int | None = None,
+    account_id: int | None = None,
+    include_empty: bool = False,
+) -> Iterator[SubscriptionBill]:
+    """Every visible subscription's bill in each cycle, customer by customer (name order), then
+    subscription, then cycle. Bills without lines are left out unless `include_empty`; a
+    subscription without a price (its offer left the catalog) is always reported, so it is seen."""
+    cycles = sorted(set(cycles))
+    if not cycles:
+        return
+    first, last = cycles[0].start, cycles[-1].end
+    offers = TrackedSubscription.objects.filter(customer_id__in=_visible_customer_ids(user), offer__isnull=False)
+    if account_id:
+        offers = offers.filter(account_id=account_id)
+    if customer_id:
+        offers = offers.filter(customer_id=customer_id)
+    book = PriceBook(offer_ids=offers.order_by().values_list("offer_id", flat=True).distinct())
+    # The refund window reaches back over the first cycle's start; a month more finds a starting quantity.
+    since = first - timedelta(days=REFUND_WINDOW_DAYS + 31)
+    # The last snapshot day: a subscription last seen before it is no longer listed by its marketplace.
+    latest = TrackedSubscription.objects.aggregate(latest=Max("last_seen"))["latest"] or last
+    for chunk in billing_customers(user=user, customer_id=customer_id):
+        names = dict(chunk)
+        tracked = list(_tracked_rows(list(names), first=first, last=last, account_id=account_id))
+        history = _history([row["pk"] for row in tracked], since=since, until=last)
+        for row in tracked:
+            yield from _subscription_bills(row, history.get(row["pk"], []), cycles, book, include_empty, latest)
+        book.forget_customers()
+
+
+def _subscription_bills(
+    row: dict,
+    changes: list[QuantityChange],
+    cycles: list[BillingCycle],
+    book: PriceBook,
+    include_empty: bool,
+    latest: date,
+) -> Iterator[SubscriptionBill]:
+    if not changes:
+        return
+    if row["trial"]:
+        changes = [QuantityChange(day=changes[0].day, quantity=0)]
+    if row["last_seen"] < latest:  # the marketplace no longer lists it: nothing billed after it vanished
+        changes = [*changes, QuantityChange(day=row["last_seen"] + timedelta(days=1), quantity=0)]
+    customer = Customer(pk=row["customer_id"], name=row["customer__name"])
+    price = book.price(offer_id=row["offer_id"], customer=customer)
+    currency = price.currency if price is not None else (row["currency"] or "")
+    anchor = row["started_on"] or row["first_seen"]
+    for cycle in cycles:
+        if row["first_seen"] > cycle.end:
+            continue
+        lines = []
+        if price is not None:
+            lines = billing_lines(
+                cycle=cycle,
+                changes=changes,
+                billing_cycle=row["billing_cycle"],
+                unit_price=price.amount,
+                unit_cost=price.cost,
+                currency=currency,
+                anchor=anchor,
+            )
+        elif not any(change.quantity for change in changes if change.day <= cycle.end):
+            continue
+        if not lines and price is not None and not include_empty:
+            continue
+        yield SubscriptionBill(
+            tracked_pk=row["pk"],
+            customer_pk=row["customer_id"],
+            customer_name=row["customer__name"],
+            account_pk=row["account_id"],
+            account_name=row["account__display_name"],
+            name=row["name"],
+            offer_name=row["offer__name"] or "",
+            offer_external_id=row["offer_external_id"],
+            billing_cycle=row["billing_cycle"],
+            cycle=cycle,
+            currency=currency,
+            lines=lines,
+            price=price,
+        )
+
+
+# -- summaries for the screen ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Money:
+    """Amounts per currency (a partner may buy in several)."""
+
+    amounts: dict[str, Decimal] = field(default_factory=dict)
+
+    def add(self, currency: str, amount: Decimal | None) -> None:
+        if amount is None:
+            return
+        self.amounts[currency] = self.amounts.get(currency, ZERO) + amount
+
+    def items(self) -> list[tuple[str, Decimal]]:
+        return sorted(self.amounts.items())
+
+    def __bool__(self) -> bool:
+        return bool(self.amounts)
+
+
+@dataclass
+class CustomerCycleTotal:
+    customer_pk: int
+    customer_name: str
+    subscriptions: int = 0
+    unpriced: int = 0
+    total: Money = field(default_factory=Money)
+    cost: Money = field(default_factory=Money)
+
+
+@dataclass
+class CycleSummary:
+    cycle: BillingCycle
+    subscriptions: int = 0
+    unpriced: int = 0
+    total: Money = field(default_factory=Money)
+    cost: Money = field(default_factory=Money)
+    customers: dict[int, CustomerCycleTotal] = field(default_factory=dict)
+    bills: list[SubscriptionBill] = field(default_factory=list)
+
+    @property
+    def customer_rows(self) -> list[CustomerCycleTotal]:
+        return sorted(self.customers.values(), key=lambda row: (row.customer_name.lower(), row.customer_pk))
+
+
+def billing_summary(
+    *,
+    user,
+    cycles: Iterable[BillingCycle],
+    customer_id: int | None = None,
+    account_id: int | None = None,
+    customers_of: BillingCycle | None = None,
+    keep_bills: bool = False,
+) -> list[CycleSummary]:
+    """Totals per cycle (newest first), and per customer for the cycle `customers_of` (the one the
+    screen opens; every cycle when it is None). With `keep_bills` (one customer's report) each cycle
+    also keeps its bills, for the subscription → lines view. Only the opened cycle keeps customer
+    rows, so a partner's year costs the memory of one cycle's customers, not twelve."""
+    summaries = {cycle: CycleSummary(cycle=cycle) for cycle in cycles}
+    for bill in billing_bills(user=user, cycles=summaries, customer_id=customer_id, account_id=account_id):
+        summary = summaries[bill.cycle]
+        customer = None
+        if customers_of is None or bill.cycle == customers_of:
+            customer = summary.customers.get(bill.customer_pk)
+            if customer is None:
+                customer = summary.customers[bill.customer_pk] = CustomerCycleTotal(
+                    bill.customer_pk, bill.customer_name
+                )
+            customer.subscriptions += 1
+        summary.subscriptions += 1
+        if not bill.is_priced:
+            summary.unpriced += 1
+            if customer is not None:
+                customer.unpriced += 1
+        else:
+            summary.total.add(bill.currency, bill.total)
+            summary.cost.add(bill.currency, bill.cost_total)
+            if customer is not None:
+                customer.total.add(bill.currency, bill.total)
+                customer.cost.add(bill.currency, bill.cost_total)
+        if keep_bills:
+            summary.bills.append(bill)
+    return sorted(summaries.values(), key=lambda summary: summary.cycle, reverse=True)

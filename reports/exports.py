@@ -1,0 +1,241 @@
+"""Streamed CSV and XLSX exports, and the PDF of a customer's billing report.
+
+A large partner's export must not sit in memory: CSV rows are written to the response as the
+report's generator yields them (`StreamingHttpResponse`); XLSX rows go through openpyxl's write-only
+workbook, which spools each row to disk as it comes, into a temporary file that is then streamed
+in chunks (`FileResponse`) and deleted when the response closes.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.text import slugify
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+EXPORT_FORMATS = ("csv", "xlsx")
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: Excel cannot show more characters in a cell; longer texts are cut.
+XLSX_CELL_LIMIT = 32767
+
+
+class _Echo:
+    """A file-like object whose write returns the line, so csv.writer feeds a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _text(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if timezone.is_aware(value) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return str(value)
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # a byte order mark, so spreadsheet programs read the file as UTF-8
+    yield writer.writerow([str(column) for column in header])
+    for row in rows:
+        yield writer.writerow([_text(value) for value in row])
+
+
+def export_filename(stem: str, extension: str) -> str:
+    return f"{slugify(stem) or 'report'}-{timezone.localdate():%Y%m%d}.{extension}"
+
+
+def stream_csv(*, filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _cell(sheet, value: Any) -> Any:
+    if isinstance(value, datetime) and timezone.is_aware(value):
+        return timezone.localtime(value).replace(tzinfo=None)
+    if isinstance(value, str) and len(value) > XLSX_CELL_LIMIT:
+        return value[:XLSX_CELL_LIMIT]
+    return value
+
+
+def xlsx_file(*, sheet_title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]):
+    """The workbook in an anonymous temporary file, positioned at its start (the caller closes it)."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=(sheet_title or "Report")[:31])
+    bold = Font(bold=True)
+    header_cells = []
+    for column in header:
+        cell = WriteOnlyCell(sheet, value=str(column))
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+    for row in rows:
+        sheet.append([_cell(sheet, value) for value in row])
+    spooled = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        workbook.save(spooled)
+    except BaseException:
+        spooled.close()
+        raise
+    spooled.seek(0)
+    return spooled
+
+
+def stream_xlsx(
+    *, filename: str, sheet_title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> FileResponse:
+    spooled = xlsx_file(sheet_title=sheet_title, header=header, rows=rows)
+    return FileResponse(spooled, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
+
+
+def export_response(
+    *, export_format: str, stem: str, sheet_title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse | FileResponse:
+    if export_format == "xlsx":
+        return stream_xlsx(filename=export_filename(stem, "xlsx"), sheet_title=sheet_title, header=header, rows=rows)
+    return stream_csv(filename=export_filename(stem, "csv"), header=header, rows=rows)
+
+
+# -- PDF ------------------------------------------------------------------------------------------------------------
+
+_FONT_DIRECTORY = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def pdf_response(*, filename: str, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class _Document:
+    """A small layer over fpdf2: a Unicode font where the system has DejaVu, else Helvetica with
+    text folded to Latin-1 (fpdf2's core fonts know nothing else)."""
+
+    def __init__(self, title: str) -> None:
+        from fpdf import FPDF
+
+        self.pdf = FPDF(orientation="P", unit="mm", format="A4")
+        self.pdf.set_title(title)
+        self.pdf.set_auto_page_break(auto=True, margin=15)
+        regular, bold = _FONT_DIRECTORY / "DejaVuSans.ttf", _FONT_DIRECTORY / "DejaVuSans-Bold.ttf"
+        if regular.exists() and bold.exists():
+            self.pdf.add_font("Body", "", str(regular))
+            self.pdf.add_font("Body", "B", str(bold))
+            self.family, self.unicode = "Body", True
+        else:
+            self.family, self.unicode = "Helvetica", False
+        self.pdf.add_page()
+
+    def text(self, value: Any) -> str:
+        text = _text(value)
+        if self.unicode:
+            return text
+        return text.replace("×", "x").replace("−", "-").replace("–", "-").encode("latin-1", "replace").decode("latin-1")
+
+    def heading(self, value: str, size: int = 14) -> None:
+        self.pdf.set_font(self.family, "B", size)
+        self.pdf.multi_cell(0, 7, self.text(value), new_x="LMARGIN", new_y="NEXT")
+
+    def paragraph(self, value: str, size: int = 9) -> None:
+        self.pdf.set_font(self.family, "", size)
+        self.pdf.multi_cell(0, 5, self.text(value), new_x="LMARGIN", new_y="NEXT")
+
+    def table(self, header: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int], size: int = 8) -> None:
+        from fpdf.fonts import FontFace
+
+        self.pdf.set_font(self.family, "", size)
+        with self.pdf.table(
+            col_widths=tuple(widths), text_align="LEFT", headings_style=FontFace(emphasis="BOLD"), line_height=5
+        ) as table:
+            heading = table.row()
+            for column in header:
+                heading.cell(self.text(column))
+            for values in rows:
+                row = table.row()
+                for value in values:
+                    row.cell(self.text(value))
+
+    def space(self, height: float = 3) -> None:
+        self.pdf.ln(height)
+
+    def output(self) -> bytes:
+        return bytes(self.pdf.output())
+
+
+def billing_pdf(*, title: str, partner_name: str, customer, summaries, labels: dict[str, str]) -> bytes:
+    """A customer's billing report: per cycle, per subscription, every line with how it was computed."""
+    from catalog.pricing import money_text
+    from reports.choices import BillingLineKind
+
+    document = _Document(title)
+    document.heading(title, 15)
+    document.paragraph(partner_name)
+    address = ", ".join(
+        part
+        for part in (customer.address_line1, customer.postal_code, customer.city, str(customer.country.name or ""))
+        if part
+    )
+    document.paragraph(f"{customer.name}" + (f" · {address}" if address else ""))
+    document.paragraph(labels["generated"])
+    for summary in summaries:
+        document.space(4)
+        totals = ", ".join(f"{money_text(amount, currency)} {currency}" for currency, amount in summary.total.items())
+        document.heading(
+            labels["cycle"]
+            % {"date": summary.cycle.report_date, "start": summary.cycle.start, "end": summary.cycle.end},
+            12,
+        )
+        document.paragraph(f"{labels['total']}: {totals or '0.00'}", 10)
+        if not summary.bills:
+            document.paragraph(labels["nothing"])
+            continue
+        for bill in summary.bills:
+            document.space(2)
+            document.heading(
+                f"{bill.name} · {bill.account_name} · {money_text(bill.total, bill.currency)} {bill.currency}", 10
+            )
+            if bill.price is not None:
+                document.paragraph(
+                    labels["unit_price"]
+                    + ": "
+                    + " → ".join(
+                        f"{step.label} {money_text(step.amount, bill.price.currency)}" for step in bill.price.steps
+                    ),
+                    7,
+                )
+            else:
+                document.paragraph(labels["unpriced"], 8)
+                continue
+            document.table(
+                labels["columns"],
+                [
+                    (
+                        str(BillingLineKind(line.kind).label),
+                        line.day,
+                        line.quantity,
+                        f"{line.days}/{line.period_days}",
+                        money_text(line.unit_price, line.currency),
+                        line.formula,
+                        money_text(line.amount, line.currency),
+                    )
+                    for line in bill.lines
+                ],
+                widths=(26, 20, 12, 16, 20, 62, 24),
+            )
+    return document.output()

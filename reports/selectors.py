@@ -1,0 +1,640 @@
+"""Reads of the Report center, every one scoped to the customers the user may see.
+
+A role scoped to customer groups sees only its customers' rows; a customer tenant admin never gets
+here (no REPORTS permission). Cost figures are left out by the views for users who may not see
+cost prices (`user_sees_cost_prices`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from catalog.pricing import money_round
+from customers.models import Customer
+from customers.selectors import customers_visible_to
+from marketplace.models import MarketplaceAccount
+from portal.accounts.permissions import user_sees_all_customers
+from portal.audit.models import AuditEvent
+from reports.choices import CustomDimension, CustomMeasure
+from reports.models import MONTH_END, BillingDay, SavedReport, TrackedSubscription, UsageSnapshot
+from reports.prices import PriceBook, monthly_amount
+from subscriptions.models import Subscription
+
+ZERO = Decimal(0)
+#: A chosen day without snapshots shows the last snapshot this many days before it at most.
+SNAPSHOT_LOOKBACK_DAYS = 31
+
+
+def _visible_customer_ids(user) -> Subquery:
+    return Subquery(customers_visible_to(user=user).values("pk"))
+
+
+def report_customers(*, user) -> QuerySet[Customer]:
+    """The customers a report may name for this user, for filters."""
+    return Customer.objects.filter(pk__in=_visible_customer_ids(user)).order_by("name", "pk")
+
+
+def report_accounts() -> QuerySet[MarketplaceAccount]:
+    return MarketplaceAccount.objects.order_by("display_name", "pk")
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, day after end 00:00) in the current time zone: a period of whole days."""
+    return (
+        timezone.make_aware(datetime.combine(start, time.min)),
+        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min)),
+    )
+
+
+# -- billing day ----------------------------------------------------------------------------------------------------
+
+
+def billing_cycle_end_day(*, account: MarketplaceAccount | None = None) -> int:
+    """The day the billing cycle ends: the account's own, else the partner's, else the month's end."""
+    days = dict(
+        BillingDay.objects.filter(Q(account__isnull=True) | Q(account=account)).values_list(
+            "account_id", "cycle_end_day"
+        )
+    )
+    if account is not None and account.pk in days:
+        return days[account.pk]
+    return days.get(None, MONTH_END)
+
+
+def billing_days() -> tuple[int, dict[int, int]]:
+    """(partner day, {account id: own day})."""
+    partner_day = MONTH_END
+    per_account: dict[int, int] = {}
+    for account_id, day in BillingDay.objects.values_list("account_id", "cycle_end_day"):
+        if account_id is None:
+            partner_day = day
+        else:
+            per_account[account_id] = day
+    return partner_day, per_account
+
+
+# -- subscription usage ---------------------------------------------------------------------------------------------
+
+
+def tracked_subscriptions_visible_to(*, user) -> QuerySet[TrackedSubscription]:
+    return TrackedSubscription.objects.filter(customer_id__in=_visible_customer_ids(user))
+
+
+def tracked_subscription_get(*, user, pk: int) -> TrackedSubscription | None:
+    return (
+        tracked_subscriptions_visible_to(user=user)
+        .select_related("customer", "account", "offer", "customer_tenant", "subscription")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def snapshot_day_for(day: date) -> date | None:
+    """The day whose snapshots stand for `day`: itself, or the last snapshot day before it (a day the
+    snapshot did not run), at most SNAPSHOT_LOOKBACK_DAYS back; None when there is none."""
+    if UsageSnapshot.objects.filter(day=day).exists():
+        return day
+    return (
+        UsageSnapshot.objects.filter(day__lt=day, day__gte=day - timedelta(days=SNAPSHOT_LOOKBACK_DAYS))
+        .aggregate(last=Max("day"))
+        .get("last")
+    )
+
+
+def snapshot_first_day() -> date | None:
+    """The first day with usage history (from the tracked subscriptions: the snapshot table is large)."""
+    return TrackedSubscription.objects.aggregate(first=Min("first_seen"))["first"]
+
+
+@dataclass(frozen=True)
+class UsageQuery:
+    """The Subscription usage screen's filters."""
+
+    q: str = ""
+    customer_id: int | None = None
+    account_id: int | None = None
+    status: str = ""
+
+
+USAGE_KEYS = (
+    "tracked_pk",
+    "customer_pk",
+    "customer_name",
+    "name",
+    "account_name",
+    "quantity",
+    "assigned",
+    "status",
+    "billing_cycle",
+)
+
+
+def usage_rows(*, user, day: date | None, query: UsageQuery) -> QuerySet:
+    """One row per subscription, as dicts with USAGE_KEYS (+ unassigned): live rows for today (day
+    None), the snapshot of `day` otherwise (pass a day `snapshot_day_for` found)."""
+    if day is None:
+        rows = Subscription.objects.filter(customer_tenant__customer_id__in=_visible_customer_ids(user))
+        customer, prefix = "customer_tenant__customer", ""
+        if query.account_id:
+            rows = rows.filter(account_id=query.account_id)
+        names = {
+            "tracked_pk": F("tracked__pk"),
+            "customer_pk": F("customer_tenant__customer_id"),
+            "customer_name": F("customer_tenant__customer__name"),
+            "account_name": F("account__display_name"),
+        }
+        fields = ("name", "quantity", "assigned", "status", "billing_cycle")
+    else:
+        rows = UsageSnapshot.objects.filter(day=day, subscription__customer_id__in=_visible_customer_ids(user))
+        customer, prefix = "subscription__customer", "subscription__"
+        if query.account_id:
+            rows = rows.filter(subscription__account_id=query.account_id)
+        names = {
+            "tracked_pk": F("subscription_id"),
+            "customer_pk": F("subscription__customer_id"),
+            "customer_name": F("subscription__customer__name"),
+            "account_name": F("subscription__account__display_name"),
+            "name": F("subscription__name"),
+            "billing_cycle": F("subscription__billing_cycle"),
+        }
+        fields = ("quantity", "assigned", "status")
+    if query.customer_id:
+        rows = rows.filter(**{f"{customer}_id": query.customer_id})
+    if query.status:
+        rows = rows.filter(status=query.status)
+    for term in query.q.split():
+        rows = rows.filter(Q(**{f"{prefix}name__icontains": term}) | Q(**{f"{customer}__name__icontains": term}))
+    return rows.values(*fields, **names).annotate(unassigned=F("quantity") - F("assigned"))
+
+
+def usage_by_customer(*, user, day: date | None, query: UsageQuery) -> QuerySet:
+    """One row per customer: subscriptions, seats, assigned and unassigned seats."""
+    rows = usage_rows(user=user, day=day, query=query)
+    return (
+        rows.order_by()
+        .values("customer_pk", "customer_name")
+        .annotate(
+            subscriptions=Count("pk" if day is None else "subscription_id"),
+            seats=Sum("quantity"),
+            assigned_seats=Sum("assigned"),
+            unassigned_seats=Sum(F("quantity") - F("assigned"), filter=Q(assigned__isnull=False)),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One modification of a subscription: a snapshot that differs from the day before, or an audit event."""
+
+    when: date
+    what: str
+    before: str
+    after: str
+    actor: str = ""
+    source: str = "snapshot"
+
+
+def subscription_history(*, tracked: TrackedSubscription) -> list[HistoryEntry]:
+    """The modification history, newest first: quantity, assigned seats and status as the daily
+    snapshots saw them change, and the audit events recorded on the subscription."""
+    from django.utils.translation import gettext as _
+
+    entries: list[HistoryEntry] = []
+    previous = None
+    labels = {"quantity": _("Quantity"), "assigned": _("Assigned seats"), "status": _("Status")}
+    for snapshot in (
+        UsageSnapshot.objects.filter(subscription=tracked)
+        .order_by("day")
+        .values("day", "quantity", "assigned", "status")
+    ):
+        if previous is None:
+            entries.append(
+                HistoryEntry(
+                    when=snapshot["day"],
+                    what=_("First snapshot"),
+                    before="",
+                    after=_("%(quantity)s seats, %(status)s") % snapshot,
+                )
+            )
+        else:
+            for key, label in labels.items():
+                if snapshot[key] != previous[key]:
+                    entries.append(
+                        HistoryEntry(
+                            when=snapshot["day"],
+                            what=label,
+                            before="" if previous[key] is None else str(previous[key]),
+                            after="" if snapshot[key] is None else str(snapshot[key]),
+                        )
+                    )
+        previous = snapshot
+    if tracked.subscription_id is not None:
+        for event in AuditEvent.objects.filter(
+            target_type="subscriptions.subscription", target_id=str(tracked.subscription_id)
+        ).order_by("-created")[:200]:
+            entries.append(
+                HistoryEntry(
+                    when=timezone.localdate(event.created),
+                    what=event.action,
+                    before=", ".join(f"{key}: {value}" for key, value in (event.before or {}).items()),
+                    after=", ".join(f"{key}: {value}" for key, value in (event.after or {}).items()),
+                    actor=event.actor_label,
+                    source="audit",
+                )
+            )
+    return sorted(entries, key=lambda entry: (entry.when, entry.source == "audit"), reverse=True)
+
+
+def subscription_usage_series(*, tracked: TrackedSubscription, days: int = 366) -> list[dict]:
+    """The last `days` snapshots (day, quantity, assigned), oldest first, for the chart."""
+    rows = UsageSnapshot.objects.filter(subscription=tracked).order_by("-day").values("day", "quantity", "assigned")
+    return list(reversed(rows[:days]))
+
+
+# -- user activity -----------------------------------------------------------------------------------------------------
+
+
+def audit_events_visible_to(*, user) -> QuerySet[AuditEvent]:
+    """The trail a report may show: everything for users who see every customer, else only the
+    events about their customers."""
+    events = AuditEvent.objects.all()
+    if not user_sees_all_customers(user):
+        events = events.filter(customer_id__in=_visible_customer_ids(user))
+    return events
+
+
+def user_activity(*, user, start: date, end: date) -> QuerySet:
+    """Per user (actor): events in the period, distinct actions, the last one."""
+    since, until = day_bounds(start, end)
+    return (
+        audit_events_visible_to(user=user)
+        .filter(created__gte=since, created__lt=until)
+        .order_by()
+        .values("actor_label")
+        .annotate(
+            events=Count("pk"),
+            actions=Count("action", distinct=True),
+            failures=Count("pk", filter=Q(result="failure")),
+            last=Max("created"),
+        )
+        .order_by("-events", "actor_label")
+    )
+
+
+def user_activity_events(*, user, start: date, end: date, actor_label: str) -> QuerySet[AuditEvent]:
+    since, until = day_bounds(start, end)
+    return audit_events_visible_to(user=user).filter(created__gte=since, created__lt=until, actor_label=actor_label)
+
+
+def user_activity_actions(*, user, start: date, end: date, actor_label: str) -> list[tuple[str, int]]:
+    """(action, count) for one user in the period, most frequent first."""
+    return list(
+        user_activity_events(user=user, start=start, end=end, actor_label=actor_label)
+        .order_by()
+        .values("action")
+        .annotate(count=Count("pk"))
+        .order_by("-count", "action")
+        .values_list("action", "count")
+    )
+
+
+# -- customer operations -----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CustomerOperations:
+    customer_pk: int
+    customer_name: str
+    orders: dict[str, int] = field(default_factory=dict)
+    requests: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def order_total(self) -> int:
+        return sum(self.orders.values())
+
+    @property
+    def request_total(self) -> int:
+        return sum(self.requests.values())
+
+
+def _operation_sources():
+    """(kind, model) of every operation the report counts: orders, and licence change requests
+    once the lifecycle module has them. A new kind joins by adding a pair here."""
+    from subscriptions import models as subscription_models
+
+    sources = []
+    for kind, name in (("orders", "Order"), ("requests", "LicenseChangeRequest")):
+        model = getattr(subscription_models, name, None)
+        if model is not None:
+            sources.append((kind, model))
+    return sources
+
+
+def customer_operations(
+    *, user, start: date, end: date, customer_id: int | None = None, q: str = ""
+) -> list[CustomerOperations]:
+    """Orders and licence change requests created in the period, by status, per customer (one
+    grouped query per kind of operation, whatever the number of customers)."""
+    since, until = day_bounds(start, end)
+    visible = _visible_customer_ids(user)
+    rows: dict[int, CustomerOperations] = {}
+    for kind, model in _operation_sources():
+        operations = model.objects.filter(
+            created__gte=since, created__lt=until, customer_tenant__customer_id__in=visible
+        )
+        if customer_id:
+            operations = operations.filter(customer_tenant__customer_id=customer_id)
+        for term in q.split():
+            operations = operations.filter(customer_tenant__customer__name__icontains=term)
+        for customer_pk, customer_name, status, count in (
+            operations.order_by()
+            .values_list("customer_tenant__customer_id", "customer_tenant__customer__name", "status")
+            .annotate(count=Count("pk"))
+        ):
+            row = rows.setdefault(customer_pk, CustomerOperations(customer_pk=customer_pk, customer_name=customer_name))
+            getattr(row, kind)[status] = count
+    return sorted(rows.values(), key=lambda row: (row.customer_name.lower(), row.customer_pk))
+
+
+def operation_statuses() -> dict[str, list[tuple[str, str]]]:
+    """{kind: [(status, label)]} for the columns of the report."""
+    statuses = {}
+    for kind, model in _operation_sources():
+        statuses[kind] = list(model._meta.get_field("status").choices)
+    return statuses
+
+
+# -- money from today's subscriptions (overview and custom report) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PricedSubscription:
+    customer_pk: int
+    customer_name: str
+    customer_country: str
+    account_pk: int
+    account_name: str
+    name: str
+    billing_cycle: str
+    status: str
+    quantity: int
+    assigned: int | None
+    currency: str
+    monthly_revenue: Decimal | None
+    monthly_cost: Decimal | None
+
+
+def priced_subscriptions(*, user, account_id: int | None = None) -> Iterator[PricedSubscription]:
+    """Every visible active subscription with its monthly revenue (the customer's price from the
+    pricing chain) and cost (the marketplace's price), streamed in chunks."""
+    rows = Subscription.objects.filter(
+        customer_tenant__customer_id__in=_visible_customer_ids(user), status__in=("active", "suspended")
+    ).order_by("customer_tenant__customer_id", "pk")
+    if account_id:
+        rows = rows.filter(account_id=account_id)
+    book = PriceBook(offer_ids=rows.values_list("offer_id", flat=True).distinct())
+    customers: dict[int, Customer] = {}
+    values = rows.values_list(
+        "customer_tenant__customer_id",
+        "customer_tenant__customer__name",
+        "customer_tenant__customer__country",
+        "account_id",
+        "account__display_name",
+        "name",
+        "billing_cycle",
+        "status",
+        "quantity",
+        "assigned",
+        "currency",
+        "offer_id",
+        "trial",
+    )
+    for (
+        customer_pk,
+        customer_name,
+        country,
+        account_pk,
+        account_name,
+        name,
+        cycle,
+        status,
+        quantity,
+        assigned,
+        currency,
+        offer_id,
+        trial,
+    ) in values.iterator(chunk_size=2000):  # noqa: E501
+        customer = customers.get(customer_pk)
+        if customer is None:
+            if len(customers) > 500:
+                customers.clear()
+                book.forget_customers()
+            customer = customers[customer_pk] = Customer(pk=customer_pk, name=customer_name)
+        price = book.price(offer_id=offer_id, customer=customer)
+        revenue = cost = None
+        if price is not None:
+            seats = 0 if trial else quantity
+            revenue = monthly_amount(price.amount, cycle) * seats
+            cost = monthly_amount(price.cost, cycle) * seats
+            currency = price.currency
+        yield PricedSubscription(
+            customer_pk=customer_pk,
+            customer_name=customer_name,
+            customer_country=str(country or ""),
+            account_pk=account_pk,
+            account_name=account_name,
+            name=name,
+            billing_cycle=cycle,
+            status=status,
+            quantity=quantity,
+            assigned=assigned,
+            currency=currency or "",
+            monthly_revenue=revenue,
+            monthly_cost=cost,
+        )
+
+
+@dataclass
+class CostRow:
+    """Monthly revenue and cost of one customer or one marketplace account, per currency."""
+
+    key: int
+    label: str
+    currency: str
+    revenue: Decimal = ZERO
+    cost: Decimal = ZERO
+    subscriptions: int = 0
+    seats: int = 0
+    unpriced: int = 0
+
+    @property
+    def margin(self) -> Decimal:
+        return self.revenue - self.cost
+
+    @property
+    def margin_percent(self) -> Decimal | None:
+        if not self.revenue:
+            return None
+        return (self.margin / self.revenue * 100).quantize(Decimal("0.1"))
+
+
+@dataclass
+class CostOverview:
+    by_customer: list[CostRow]
+    by_account: list[CostRow]
+    totals: list[CostRow]
+
+
+def cost_overview(*, user, account_id: int | None = None) -> CostOverview:
+    """Overview cost report (seed 000): monthly cost and revenue per customer and per marketplace
+    account, from today's subscriptions and the partner's custom prices."""
+    by_customer: dict[tuple[int, str], CostRow] = {}
+    by_account: dict[tuple[int, str], CostRow] = {}
+    totals: dict[str, CostRow] = {}
+    for row in priced_subscriptions(user=user, account_id=account_id):
+        currency = row.currency or "-"
+        for groups, key, label in (
+            (by_customer, (row.customer_pk, currency), row.customer_name),
+            (by_account, (row.account_pk, currency), row.account_name),
+            (totals, currency, ""),
+        ):
+            target = groups.get(key)
+            if target is None:
+                target = groups[key] = CostRow(
+                    key=key[0] if isinstance(key, tuple) else 0, label=label, currency=currency
+                )
+            target.subscriptions += 1
+            target.seats += row.quantity
+            if row.monthly_revenue is None:
+                target.unpriced += 1
+            else:
+                target.revenue += row.monthly_revenue
+                target.cost += row.monthly_cost
+    for groups in (by_customer, by_account, totals):
+        for target in groups.values():
+            if target.currency != "-":
+                target.revenue = money_round(target.revenue, target.currency)
+                target.cost = money_round(target.cost, target.currency)
+    return CostOverview(
+        by_customer=sorted(by_customer.values(), key=lambda r: (-r.revenue, r.label.lower())),
+        by_account=sorted(by_account.values(), key=lambda r: (-r.revenue, r.label.lower())),
+        totals=sorted(totals.values(), key=lambda r: r.currency),
+    )
+
+
+# -- custom report --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomReportRow:
+    label: str
+    value: Decimal
+    share: Decimal  # percent of the total
+
+
+@dataclass(frozen=True)
+class CustomReport:
+    dimension: str
+    measure: str
+    rows: list[CustomReportRow]
+    total: Decimal
+    currency: str  # money measures: the currency shown (one at a time), else ""
+    currencies: tuple[str, ...] = ()
+
+
+_DIMENSION_FIELDS = {
+    CustomDimension.CUSTOMER: "customer_tenant__customer__name",
+    CustomDimension.MARKETPLACE: "account__display_name",
+    CustomDimension.PRODUCT: "name",
+    CustomDimension.BILLING_CYCLE: "billing_cycle",
+    CustomDimension.STATUS: "status",
+    CustomDimension.COUNTRY: "customer_tenant__customer__country",
+}
+_DIMENSION_ATTRIBUTES = {
+    CustomDimension.CUSTOMER: "customer_name",
+    CustomDimension.MARKETPLACE: "account_name",
+    CustomDimension.PRODUCT: "name",
+    CustomDimension.BILLING_CYCLE: "billing_cycle",
+    CustomDimension.STATUS: "status",
+    CustomDimension.COUNTRY: "customer_country",
+}
+
+
+def _dimension_label(dimension: str, value) -> str:
+    from django_countries import countries
+
+    from catalog.choices import BillingCycle
+    from subscriptions.choices import SubscriptionStatus
+
+    if value in (None, ""):
+        return "—"
+    if dimension == CustomDimension.BILLING_CYCLE:
+        return str(dict(BillingCycle.choices).get(value, value))
+    if dimension == CustomDimension.STATUS:
+        return str(dict(SubscriptionStatus.choices).get(value, value))
+    if dimension == CustomDimension.COUNTRY:
+        return countries.name(str(value)) or str(value)
+    return str(value)
+
+
+def _with_shares(values: dict[str, Decimal]) -> tuple[list[CustomReportRow], Decimal]:
+    total = sum(values.values(), ZERO)
+    rows = [
+        CustomReportRow(
+            label=label,
+            value=value,
+            share=(value / total * 100).quantize(Decimal("0.1")) if total else ZERO,
+        )
+        for label, value in values.items()
+    ]
+    rows.sort(key=lambda row: (-row.value, row.label.lower()))
+    return rows, total
+
+
+def custom_report(*, user, dimension: str, measure: str, currency: str = "") -> CustomReport:
+    """Today's subscriptions grouped by `dimension`, measured by `measure`."""
+    if measure in (CustomMeasure.REVENUE, CustomMeasure.COST):
+        sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        attribute = _DIMENSION_ATTRIBUTES[dimension]
+        for row in priced_subscriptions(user=user):
+            amount = row.monthly_revenue if measure == CustomMeasure.REVENUE else row.monthly_cost
+            if amount is None:
+                continue
+            label = _dimension_label(dimension, getattr(row, attribute))
+            sums[row.currency][label] += amount
+        currencies = tuple(sorted(sums))
+        chosen = currency if currency in sums else (currencies[0] if currencies else "")
+        values = {label: money_round(value, chosen) for label, value in sums.get(chosen, {}).items()}
+        rows, total = _with_shares(values)
+        return CustomReport(dimension, measure, rows, total, chosen, currencies)
+
+    subscriptions = Subscription.objects.filter(customer_tenant__customer_id__in=_visible_customer_ids(user))
+    aggregate = {
+        CustomMeasure.SUBSCRIPTIONS: Count("pk"),
+        CustomMeasure.SEATS: Sum("quantity"),
+        CustomMeasure.ASSIGNED: Sum("assigned"),
+        CustomMeasure.UNASSIGNED: Sum(F("quantity") - F("assigned"), filter=Q(assigned__isnull=False)),
+    }[measure]
+    if measure != CustomMeasure.SUBSCRIPTIONS:
+        subscriptions = subscriptions.filter(status__in=("active", "suspended"))
+    grouped = subscriptions.order_by().values_list(_DIMENSION_FIELDS[dimension]).annotate(value=aggregate)
+    values: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for key, value in grouped:
+        values[_dimension_label(dimension, key)] += Decimal(value or 0)
+    rows, total = _with_shares(dict(values))
+    return CustomReport(dimension, measure, rows, total, "")
+
+
+def saved_reports_of(*, user) -> QuerySet[SavedReport]:
+    return SavedReport.objects.filter(owner=user)
+
+
+def saved_report_get(*, user, pk: int) -> SavedReport | None:
+    return SavedReport.objects.filter(owner=user, pk=pk).first()

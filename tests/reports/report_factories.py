@@ -1,0 +1,168 @@
+"""Factories and helpers for the reports tests. They write to the active schema."""
+
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+import factory
+
+from catalog.models import Offer
+from customers.choices import ConsentState
+from customers.models import Customer, CustomerGroup, CustomerTenant
+from marketplace.models import MarketplaceAccount, TenantConnection
+from portal.accounts.choices import AccessLevel, PermissionModule
+from portal.accounts.models import Role
+from reports.models import TrackedSubscription, UsageSnapshot
+from subscriptions.models import Subscription
+from tests.factories import UserFactory
+
+
+class CustomerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Customer
+
+    name = factory.Sequence(lambda n: f"Report Customer {n:03d}")
+    country = "DE"
+
+
+class CustomerTenantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CustomerTenant
+
+    customer = factory.SubFactory(CustomerFactory)
+    tenant_id = factory.LazyFunction(uuid.uuid4)
+    primary_domain = factory.Sequence(lambda n: f"report{n}.onmicrosoft.com")
+    consent_state = ConsentState.CONSENTED
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MarketplaceAccount
+
+    marketplace = "also"
+    display_name = factory.Sequence(lambda n: f"Report reseller {n}")
+    region = "de"
+    username = factory.Sequence(lambda n: f"report{n}@also.example")
+    secret_ciphertext = "not-a-secret"
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Offer
+
+    account = factory.SubFactory(AccountFactory)
+    external_id = factory.Sequence(lambda n: f"OFFER-{n}|Monthly")
+    product_id = factory.Sequence(lambda n: f"PRODUCT-{n}")
+    name = factory.Sequence(lambda n: f"Business Plan {n}")
+    billing_cycle = "monthly"
+    term = "P1Y"
+    charge_type = "recurring"
+    currency = "EUR"
+    cost_price = Decimal("10.00")
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Subscription
+
+    customer_tenant = factory.SubFactory(CustomerTenantFactory)
+    offer = factory.SubFactory(OfferFactory)
+    account = factory.LazyAttribute(lambda subscription: subscription.offer.account)
+    external_id = factory.Sequence(lambda n: f"SUB-{n}")
+    offer_external_id = factory.LazyAttribute(lambda subscription: subscription.offer.external_id)
+    product_id = factory.LazyAttribute(lambda subscription: subscription.offer.product_id)
+    name = factory.LazyAttribute(lambda subscription: subscription.offer.name)
+    quantity = 5
+    assigned = 5
+    status = "active"
+    billing_cycle = factory.LazyAttribute(lambda subscription: subscription.offer.billing_cycle)
+    currency = "EUR"
+
+
+def track(subscription: Subscription, *, first_seen: date, started_on: date | None = None) -> TrackedSubscription:
+    """The reports' record of a subscription, as the snapshot would write it."""
+    return TrackedSubscription.objects.create(
+        subscription=subscription,
+        account=subscription.account,
+        external_id=subscription.external_id,
+        customer=subscription.customer_tenant.customer,
+        customer_tenant=subscription.customer_tenant,
+        offer=subscription.offer,
+        offer_external_id=subscription.offer_external_id,
+        product_id=subscription.product_id,
+        name=subscription.name,
+        billing_cycle=subscription.billing_cycle,
+        currency=subscription.currency,
+        started_on=started_on,
+        first_seen=first_seen,
+        last_seen=first_seen,
+    )
+
+
+def history(
+    tracked: TrackedSubscription, changes: list[tuple[date, int]], *, until: date, assigned=None, status="active"
+):
+    """Daily snapshots from the first change to `until`, each day holding the last change's quantity."""
+    points = sorted(changes)
+    rows = []
+    day = points[0][0]
+    index = 0
+    quantity = points[0][1]
+    while day <= until:
+        while index < len(points) and points[index][0] <= day:
+            quantity = points[index][1]
+            index += 1
+        rows.append(
+            UsageSnapshot(
+                subscription=tracked,
+                day=day,
+                quantity=quantity,
+                assigned=quantity if assigned is None else assigned,
+                status=status,
+            )
+        )
+        day += timedelta(days=1)
+    UsageSnapshot.objects.bulk_create(rows)
+    tracked.last_seen = until
+    tracked.save(update_fields=["last_seen"])
+    return rows
+
+
+def connect(account: MarketplaceAccount, tenant: CustomerTenant, external_id: str) -> TenantConnection:
+    return TenantConnection.objects.create(
+        marketplace=account.marketplace,
+        customer_tenant=tenant,
+        account=account,
+        external_customer_id=external_id,
+        external_customer_name=external_id,
+    )
+
+
+def user_with(username: str, levels: dict[str, int], *, all_customers: bool = True, groups=(), **fields):
+    role = Role.objects.create(
+        name=f"{username} role",
+        permissions={module: int(level) for module, level in levels.items()},
+        all_customers=all_customers,
+    )
+    for group in groups:
+        group.roles.add(role)
+    user = UserFactory(username=username, **fields)
+    user.roles.add(role)
+    return user
+
+
+def scoped_viewer(username: str, customers: list[Customer], *, levels=None):
+    """A reports viewer whose role covers only a customer group holding `customers`."""
+    group = CustomerGroup.objects.create(name=f"{username} group")
+    group.customers.add(*customers)
+    return user_with(
+        username,
+        levels or {PermissionModule.REPORTS: AccessLevel.VIEW},
+        all_customers=False,
+        groups=[group],
+    )
+
+
+REPORTS_VIEW = {PermissionModule.REPORTS: AccessLevel.VIEW}
+REPORTS_MANAGE = {PermissionModule.REPORTS: AccessLevel.MANAGE}
+REPORTS_AND_COST = {PermissionModule.REPORTS: AccessLevel.VIEW, PermissionModule.CATALOG: AccessLevel.VIEW}

@@ -1,0 +1,43 @@
+"""The demo partner's reports: a year of history for the demo subscriptions, idempotent."""
+
+from datetime import timedelta
+
+from django.test import override_settings
+from django.utils import timezone
+
+from customers import demo as customers_demo
+from marketplace import demo as marketplace_demo
+from reports import demo as reports_demo
+from reports.billing import last_complete_cycle
+from reports.billing_report import billing_bills
+from reports.models import BillingDay, InvoiceImport, TrackedSubscription, UsageSnapshot
+from subscriptions.models import Subscription
+from tests.factories import UserFactory
+
+
+@override_settings(ALSO_SIMULATOR_URL="")
+def test_the_demo_gives_every_subscription_a_year_of_history_once(in_alpha):
+    customers_demo.seed(in_alpha)
+    marketplace_demo.seed(in_alpha)
+    admin = UserFactory(username="admin", is_superuser=True)
+    today = timezone.localdate()
+
+    lines = reports_demo.seed(in_alpha)
+
+    subscriptions = Subscription.objects.count()
+    assert subscriptions and TrackedSubscription.objects.filter(subscription__isnull=False).count() == subscriptions
+    assert TrackedSubscription.objects.filter(parent__isnull=False).exists()  # add-ons are tracked too
+    oldest = UsageSnapshot.objects.order_by("day").values_list("day", flat=True).first()
+    assert oldest == today - timedelta(days=365)
+    for tracked in TrackedSubscription.objects.all():
+        assert UsageSnapshot.objects.get(subscription=tracked, day=today).quantity >= 0
+    assert BillingDay.objects.get(account__isnull=True).cycle_end_day == 15
+    assert InvoiceImport.objects.get().status == "succeeded"
+    assert "daily snapshots" in lines[0]
+    cycle = last_complete_cycle(today, cycle_end_day=15)
+    assert any(bill.lines for bill in billing_bills(user=admin, cycles=[cycle]))
+
+    rows = UsageSnapshot.objects.count()
+    reports_demo.seed(in_alpha)
+    assert UsageSnapshot.objects.count() == rows
+    assert BillingDay.objects.count() == 1
