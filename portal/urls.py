@@ -14,6 +14,10 @@ urlpatterns = [
     path("notifications/", include("portal.audit.urls")),
     path("resellers/", include("resellers.urls")),
     path("pools/", include("pools.urls")),
+    path("reports/", include("reports.urls")),
+    path("catalog/", include("catalog.urls")),
+    path("subscriptions/", include("subscriptions.urls_subscriptions")),
+    path("orders/", include(("subscriptions.urls_orders", "subscriptions"))),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),
 ]

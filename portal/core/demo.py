@@ -30,6 +30,7 @@ DEMO_SEEDERS: list[str] = [
     "marketplace.demo",
     "catalog.demo",
     "subscriptions.demo",
+    "subscriptions.demo_lifecycle",  # after the orders' demo: requests become orders
     "resellers.demo",
     "pools.demo",
     "reports.demo",

@@ -4,6 +4,8 @@ The defaults are the safe production ones: DEBUG off, secure cookies, HSTS, SSL 
 Development (the run command) sets DEBUG=1 and points the services at local or embedded servers.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -184,6 +186,40 @@ PARTNER_DISPATCH_DEFAULT_SPREAD = 300
 # Pools (public schema): expire what is due and warn 30 days ahead; record the daily snapshots.
 CELERY_BEAT_SCHEDULE["pools-expire"] = {"task": "pools.tasks.pools_expire", "schedule": 60 * 60}
 CELERY_BEAT_SCHEDULE["pools-snapshots"] = {"task": "pools.tasks.pool_snapshots_record", "schedule": 60 * 60 * 6}
+# Marketplace sync: every minute each partner syncs the accounts whose own interval has elapsed.
+CELERY_BEAT_SCHEDULE["partners-marketplace-sync"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60,
+    "args": ("marketplace.tasks.sync_due_accounts",),
+    "kwargs": {"spread_seconds": 45},
+}
+# Reports: each partner's daily usage snapshot, taken every 6 hours (the day's last run is what it keeps).
+CELERY_BEAT_SCHEDULE["partners-usage-snapshots"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60 * 6,
+    "args": ("reports.tasks.usage_snapshots_take",),
+    "kwargs": {"spread_seconds": 1800},
+}
+# Subscription lifecycle: scheduled decreases at renewal, licence automation, requests following their orders.
+CELERY_BEAT_SCHEDULE["partners-subscription-lifecycle"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60,
+    "args": ("subscriptions.tasks_lifecycle.lifecycle_run_due",),
+    "kwargs": {"spread_seconds": 600},
+}
+
+# --- Marketplaces (marketplace/) -----------------------------------------------------------------
+# Fernet keys that encrypt marketplace account secrets at rest, comma-separated, newest first: the
+# first encrypts, all decrypt; `manage.py rotate_marketplace_secrets` re-encrypts with the first.
+# Required when DEBUG is off (checked when a secret is first encrypted or decrypted); development
+# uses a fixed key derived from a public string, so it protects nothing.
+MARKETPLACE_SECRET_KEYS = env_list("MARKETPLACE_SECRET_KEYS", [])
+if not MARKETPLACE_SECRET_KEYS and DEBUG:
+    MARKETPLACE_SECRET_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(b"development-only marketplace secret key").digest()).decode()
+    ]
+# A marketplace simulator to talk to instead of the real marketplace (development and demos).
+ALSO_SIMULATOR_URL = env_str("ALSO_SIMULATOR_URL", "")
 
 # --- Microsoft identity (portal.microsoft) --------------------------------------------------------
 # Production: the console's multi-tenant Entra app. Development and demos: the identity simulator

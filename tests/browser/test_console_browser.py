@@ -81,6 +81,7 @@ def test_sign_in_and_navigate_the_console(browser, console_server):
         "Customers",
         "Marketplace",
         "Subscriptions",
+        "License change requests",
         "Orders",
         "Catalog",
         "Reports",
@@ -88,8 +89,9 @@ def test_sign_in_and_navigate_the_console(browser, console_server):
     ]
     nav.get_by_role("link", name="Subscriptions").click()
     page.wait_for_url(base + "/subscriptions/")
-    assert page.get_by_role("heading", name="Coming soon").is_visible()
+    assert page.get_by_role("heading", name="Subscriptions", exact=True).is_visible()
     assert page.locator(".console-nav-link.active").inner_text() == "Subscriptions"
+    page.screenshot(path=str(SCREENSHOTS / "subscriptions.png"), full_page=True)
 
     page.get_by_test_id("user-menu").click()
     page.get_by_role("link", name="My profile").click()

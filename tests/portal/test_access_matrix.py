@@ -36,6 +36,9 @@ PUBLIC_URL_NAMES = {
     "accounts:invitation_accept",
     "microsoft:sign_in_start",
     "microsoft:sign_in_complete",
+    "catalog:public_index",
+    "catalog:public_group",
+    "catalog:public_offer",
 }
 # Namespaces that are partner settings: a customer tenant admin gets 403 there.
 SETTINGS_NAMESPACES = {"settings", "microsoft"}
@@ -44,6 +47,8 @@ PLAIN_ARGUMENTS = {
     "section": "customers",
     "uidb64": "MQ",
     "token": "set-password",
+    "marketplace": "also",
+    "field": "display_name",
 }
 
 
@@ -122,8 +127,13 @@ def world(partner_alpha) -> World:
         "customers.customer_id": theirs.pk,
         "customers.tenant_pk": tenant.pk,
         "customers.tenant_id": tenant.pk,
+        **_marketplace_objects(partner_alpha, tenant),
         **_reseller_objects(partner_alpha, customer=theirs),
         **_settings_objects(partner_alpha, customer_admin=customer_admin, role=role, customer=theirs),
+        **_catalog_objects(partner_alpha, tenant=tenant, customer=theirs),
+        **_lifecycle_objects(partner_alpha, tenant=tenant),
+        **_order_objects(partner_alpha, tenant=tenant),
+        **_report_objects(partner_alpha, tenant=tenant),
     }
     return World(objects=objects)
 
@@ -150,6 +160,173 @@ def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, o
         "settings:customer_group_delete.pk": group.pk,
         "audit.pk": notification.pk,
     }
+
+
+def _report_objects(partner, *, tenant) -> dict[str, object]:
+    """The out-of-scope tenant's subscription as the reports track it, and a saved report of the administrator."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+
+    from marketplace.models import MarketplaceAccount
+    from reports.models import SavedReport, TrackedSubscription
+
+    with schema_context(partner.schema_name):
+        account = MarketplaceAccount.objects.create(
+            marketplace="also", display_name="Matrix reports", region="at", username="r", secret_ciphertext="x"
+        )
+        tracked = TrackedSubscription.objects.create(
+            account=account,
+            external_id="matrix-subscription",
+            customer=tenant.customer,
+            customer_tenant=tenant,
+            offer_external_id="matrix-offer",
+            product_id="matrix-product",
+            name="Matrix plan",
+            billing_cycle="monthly",
+            first_seen=datetime.date.today(),
+            last_seen=datetime.date.today(),
+        )
+        administrator = get_user_model().objects.get(username="admin")
+        saved = SavedReport.objects.create(owner=administrator, name="Matrix", dimension="customer", measure="seats")
+    return {"reports:usage_detail.pk": tracked.pk, "reports:custom_delete.pk": saved.pk}
+
+
+def _marketplace_objects(partner, tenant) -> dict[str, object]:
+    """An ALSO account, and the out-of-scope tenant in the ALSO module connected through it."""
+    from marketplace.models import MarketplaceAccount, TenantConnection
+    from marketplace.secrets import secret_encrypt
+
+    with schema_context(partner.schema_name):
+        account = MarketplaceAccount.objects.create(
+            marketplace="also", display_name="ALSO", region="de", username="u", secret_ciphertext=secret_encrypt("p")
+        )
+        connection = TenantConnection.objects.create(
+            marketplace="also", customer_tenant=tenant, account=account, external_customer_id="100002"
+        )
+    return {"marketplace.account_pk": account.pk, "marketplace.connection_pk": connection.pk}
+
+
+def _catalog_objects(partner, *, tenant, customer) -> dict[str, object]:
+    """An offer the out-of-scope tenant may buy (at the account it is connected through), its catalog
+    structure, a segment with that customer and a price, and the customer's own price."""
+    from catalog.models import (
+        Category,
+        CustomerPrice,
+        CustomerSegment,
+        Offer,
+        ProductGroup,
+        SegmentMembership,
+        SegmentPrice,
+    )
+    from marketplace.models import MarketplaceAccount, TenantConnection
+
+    with schema_context(partner.schema_name):
+        connection = TenantConnection.objects.filter(customer_tenant=tenant, account__isnull=False).first()
+        if connection is None:
+            account = MarketplaceAccount.objects.create(
+                marketplace="alef", display_name="Matrix ALEF", region="ro", username="m", secret_ciphertext="x"
+            )
+            connection = TenantConnection.objects.create(
+                marketplace="alef", customer_tenant=tenant, account=account, external_customer_id="matrix"
+            )
+        category = Category.objects.create(name="Matrix category", slug="matrix-category")
+        group = ProductGroup.objects.create(name="Matrix group", slug="matrix-group", category=category)
+        offer = Offer.objects.create(
+            account_id=connection.account_id,
+            external_id="MATRIX-1",
+            product_id="MATRIX",
+            name="Matrix offer",
+            billing_cycle="monthly",
+            charge_type="recurring",
+            currency="EUR",
+            cost_price="10.00",
+            product_group=group,
+        )
+        segment = CustomerSegment.objects.create(name="Matrix segment")
+        membership = SegmentMembership.objects.create(segment=segment, customer=customer)
+        segment_price = SegmentPrice.objects.create(segment=segment, offer=offer, markup_percent="3")
+        customer_price = CustomerPrice.objects.create(customer=customer, offer=offer, price="11.00")
+    return {
+        "catalog:offer_detail.pk": offer.pk,
+        "catalog:offer_customize.pk": offer.pk,
+        "catalog:category_edit.pk": category.pk,
+        "catalog:category_delete.pk": category.pk,
+        "catalog:group_edit.pk": group.pk,
+        "catalog.pk": segment.pk,  # segments/<pk>/...
+        "catalog.member_pk": membership.pk,
+        "catalog.price_pk": segment_price.pk,
+        "catalog:customer_price_edit.pk": customer_price.pk,
+        "catalog:customer_price_delete.pk": customer_price.pk,
+        "catalog.tenant_pk": tenant.pk,
+        "catalog.offer_pk": offer.pk,
+    }
+
+
+def _lifecycle_objects(partner, *, tenant) -> dict[str, object]:
+    """Subscriptions (issue 7): a subscription of the out-of-scope tenant with an add-on, a decrease
+    scheduled for its renewal, a licence change request, and a user of the tenant."""
+    import datetime
+
+    from subscriptions.models import LicenseChangeRequest, ScheduledChange, Subscription, TenantUser
+
+    with schema_context(partner.schema_name):
+        connection = tenant.marketplace_connections.filter(account__isnull=False).first()
+        subscription = Subscription.objects.create(
+            customer_tenant=tenant,
+            account_id=connection.account_id,
+            external_id="matrix-subscription",
+            offer_external_id="MATRIX-1",
+            product_id="MATRIX",
+            name="Matrix subscription",
+            quantity=5,
+            status="active",
+            billing_cycle="monthly",
+            term="P1Y",
+            term_end=datetime.date.today() + datetime.timedelta(days=100),
+            add_ons=[{"external_id": "matrix-add-on", "offer_id": "A", "product_id": "A", "name": "Add-on",
+                      "quantity": 1, "status": "active"}],
+        )  # fmt: skip
+        scheduled = ScheduledChange.objects.create(
+            subscription=subscription, quantity=3, quantity_when_scheduled=5, effective_on=subscription.term_end
+        )
+        request = LicenseChangeRequest.objects.create(
+            customer_tenant=tenant,
+            kind="change_quantity",
+            subscription=subscription,
+            product_name=subscription.name,
+            current_quantity=5,
+            requested_quantity=7,
+        )
+        user = TenantUser.objects.create(
+            customer_tenant=tenant, account_id=connection.account_id, external_id="matrix-user", user_name="m@x.test"
+        )
+    return {
+        "lifecycle.pk": subscription.pk,
+        "lifecycle.action": "suspend",
+        "lifecycle.add_on": "matrix-add-on",
+        "lifecycle:scheduled_change_cancel.pk": scheduled.pk,
+        "lifecycle:request_detail.pk": request.pk,
+        "lifecycle:request_decide.pk": request.pk,
+        "lifecycle.tenant_pk": tenant.pk,
+        "lifecycle:tenant_user_detail.pk": user.pk,
+    }
+
+
+def _order_objects(partner, *, tenant) -> dict[str, object]:
+    """Orders (issue 6): a cart of the out-of-scope tenant with a line, and a quote for that tenant."""
+    import datetime
+
+    from subscriptions.models import Order, OrderLine, Quote
+
+    with schema_context(partner.schema_name):
+        connections = tenant.marketplace_connections.filter(account__isnull=False)
+        account_id = connections.values_list("account_id", flat=True)[0]
+        cart = Order.objects.create(customer_tenant=tenant, account_id=account_id, number="MATRIX-ORDER")
+        line = OrderLine.objects.create(order=cart, kind="new_subscription", offer_name="Matrix", quantity=1)
+        quoted = Order.objects.create(customer_tenant=tenant, account_id=account_id, number="MATRIX-QUOTED")
+        quote = Quote.objects.create(order=quoted, number="MATRIX-QUOTE", valid_until=datetime.date.today())
+    return {"subscriptions.order_pk": cart.pk, "subscriptions.line_pk": line.pk, "subscriptions.quote_pk": quote.pk}
 
 
 def _reseller_objects(partner, *, customer) -> dict[str, object]:
