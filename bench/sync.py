@@ -1,6 +1,8 @@
-"""Sync benchmark: an ALSO simulator with 2,000 companies and 20,000 subscriptions, all connected.
+"""Sync benchmark: each marketplace's simulator (ALSO, Partner Center, Cloudmore, ALEF) with 2,000
+companies and 20,000 subscriptions, all connected, one marketplace after the other.
 
     ./dev bench sync
+    BENCH_PROVIDERS=partner_center,alef ./dev bench sync     # only some marketplaces
 
 Measured in-process (the simulator behind httpx.WSGITransport, so the network is not measured):
 (a) the floor: the provider alone fetching what a sync fetches (customers, plans and prices, the
@@ -8,11 +10,13 @@ Measured in-process (the simulator behind httpx.WSGITransport, so the network is
 (b) a first full sync into empty tables;
 (c) a second sync with nothing changed, and the rows it wrote (INSERT / UPDATE / DELETE / COPY, except
     its own sync run row).
-Targets (issue 4): b/a <= 1.5, c/a <= 1.2, (c) writes 0 rows.
+Targets (issue 4, the same for every marketplace against its own floor): b/a <= 1.5, c/a <= 1.2,
+(c) writes 0 rows.
 
 Creates its own partner `bench-sync` and drops it (and its schema) at the end.
 """
 
+import importlib
 import logging
 import os
 import statistics
@@ -38,9 +42,13 @@ from catalog.models import Offer  # noqa: E402
 from customers.choices import ConsentState  # noqa: E402
 from customers.models import Customer, CustomerTenant  # noqa: E402
 from marketplace import sync as sync_engine  # noqa: E402
-from marketplace.connections import override_provider_transport, provider_for_account  # noqa: E402
+from marketplace.connections import (  # noqa: E402
+    override_provider_transport,
+    provider_for_account,
+    secret_options_encrypt,
+)
+from marketplace.marketplaces import MARKETPLACES, marketplaces_available  # noqa: E402
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, SyncRun, TenantConnection  # noqa: E402
-from marketplace.providers.also.simulator import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator  # noqa: E402
 from marketplace.secrets import secret_encrypt  # noqa: E402
 from marketplace.sync import sync_run_execute  # noqa: E402
 from portal.partners.models import Partner  # noqa: E402
@@ -51,6 +59,12 @@ SLUG = "bench-sync"
 COMPANIES = int(os.environ.get("BENCH_COMPANIES", "2000"))
 SUBSCRIPTIONS_PER_COMPANY = int(os.environ.get("BENCH_SUBSCRIPTIONS_PER_COMPANY", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+PROVIDERS = [
+    slug.strip()
+    for slug in os.environ.get("BENCH_PROVIDERS", ",".join(info.slug for info in marketplaces_available())).split(",")
+    if slug.strip()
+]
+BULK_PREFIX = "Bulk Customer"
 
 # Query logging (DEBUG) and a log line per HTTP call would be measured too; neither is the sync.
 settings.DEBUG = False
@@ -65,23 +79,48 @@ def remove_bench_partner() -> None:
         partner.delete()
 
 
-def connect_companies(simulator: AlsoSimulator) -> MarketplaceAccount:
-    """The account of the simulator's bulk reseller, and one consented tenant per bulk company."""
+def simulator_module(slug: str):
+    return importlib.import_module(f"marketplace.providers.{slug}.simulator")
+
+
+def bulk_simulator(slug: str):
+    """The marketplace's simulator with its demo data and the bulk companies of its demo reseller."""
+    simulator = simulator_module(slug).create_simulator()
+    if slug == "partner_center":
+        simulator.seed_bulk(customers=COMPANIES, subscriptions_per_customer=SUBSCRIPTIONS_PER_COMPANY)
+    else:
+        simulator.seed_bulk(companies=COMPANIES, subscriptions_per_company=SUBSCRIPTIONS_PER_COMPANY)
+    return simulator
+
+
+def connect_companies(slug: str) -> MarketplaceAccount:
+    """The account of the simulator's demo reseller, and one consented tenant per bulk company (the
+    companies as the provider lists them, so the same code serves every marketplace)."""
+    demo = simulator_module(slug).DEMO_CONNECTION
+    secret_names = {option.name for option in MARKETPLACES[slug].options if option.secret}
     account = MarketplaceAccount.objects.create(
-        marketplace="also",
-        display_name="ALSO bench",
-        region="de",
-        username=DEMO_USERNAME,
-        secret_ciphertext=secret_encrypt(DEMO_PASSWORD),
+        marketplace=slug,
+        display_name=f"{MARKETPLACES[slug].name} bench",
+        region=demo.region,
+        username=demo.username,
+        secret_ciphertext=secret_encrypt(demo.secret),
+        options={name: value for name, value in demo.options.items() if name not in secret_names},
+        secret_options_ciphertext=secret_options_encrypt(
+            {name: value for name, value in demo.options.items() if name in secret_names}
+        ),
     )
-    companies = [company for company in simulator.companies.values() if company.name.startswith("Bulk Customer")]
+    provider = provider_for_account(account)
+    try:
+        companies = [record for record in provider.list_customers() if record.name.startswith(BULK_PREFIX)]
+    finally:
+        provider.close()
     customers = Customer.objects.bulk_create([Customer(name=company.name, country="DE") for company in companies])
     tenants = CustomerTenant.objects.bulk_create(
         [
             CustomerTenant(
                 customer=customer,
                 tenant_id=uuid.uuid4(),
-                primary_domain=f"{company.domains[0].split('.')[0]}.onmicrosoft.com",
+                primary_domain=f"bulk{company.name.split()[2]}.onmicrosoft.com",
                 consent_state=ConsentState.CONSENTED,
             )
             for customer, company in zip(customers, companies, strict=True)
@@ -90,10 +129,10 @@ def connect_companies(simulator: AlsoSimulator) -> MarketplaceAccount:
     TenantConnection.objects.bulk_create(
         [
             TenantConnection(
-                marketplace="also",
+                marketplace=slug,
                 customer_tenant=tenant,
                 account=account,
-                external_customer_id=str(company.account_id),
+                external_customer_id=company.external_id,
                 external_customer_name=company.name,
             )
             for tenant, company in zip(tenants, companies, strict=True)
@@ -181,13 +220,10 @@ def verdict(met: bool) -> str:
     return "met" if met else "NOT met"
 
 
-def main() -> None:
-    platform_ensure()
-    partner_template_ensure()
-    remove_bench_partner()
-    print(f"simulator: {COMPANIES} companies x {SUBSCRIPTIONS_PER_COMPANY} subscriptions, {ROUNDS} rounds", flush=True)
-    simulator = AlsoSimulator()
-    simulator.seed_bulk(companies=COMPANIES, subscriptions_per_company=SUBSCRIPTIONS_PER_COMPANY)
+def bench_marketplace(slug: str) -> dict[str, float | int]:
+    name = MARKETPLACES[slug].name
+    print(f"{name}: simulator with {COMPANIES} companies x {SUBSCRIPTIONS_PER_COMPANY} subscriptions", flush=True)
+    simulator = bulk_simulator(slug)
     floor: list[float] = []
     first: list[float] = []
     second: list[float] = []
@@ -196,9 +232,9 @@ def main() -> None:
         partner = partner_create(name="Bench sync", slug=SLUG, admin_email=f"admin@{SLUG}.example").partner
         with (
             schema_context(partner.schema_name),
-            override_provider_transport("also", httpx.WSGITransport(app=simulator), sleep=lambda seconds: None),
+            override_provider_transport(slug, httpx.WSGITransport(app=simulator), sleep=lambda seconds: None),
         ):
-            account = connect_companies(simulator)
+            account = connect_companies(slug)
             for round_number in range(1, ROUNDS + 1):
                 # (a) is measured before (b) and again before (c), so each sync has a floor taken
                 # under the same conditions.
@@ -215,7 +251,7 @@ def main() -> None:
                 second.append(second_elapsed)
                 second_rows.append(second_writes.rows)
                 print(
-                    f"round {round_number}: (a) {elapsed:5.2f} s and {again:5.2f} s, {records} records | "
+                    f"  round {round_number}: (a) {elapsed:5.2f} s and {again:5.2f} s, {records} records | "
                     f"(b) {first_elapsed:5.2f} s, {first_writes.rows} rows written | "
                     f"(c) {second_elapsed:5.2f} s, {second_writes.rows} rows written, "
                     f"{second_run.total('unchanged')} unchanged",
@@ -225,10 +261,27 @@ def main() -> None:
         remove_bench_partner()
     a, b, c = statistics.median(floor), statistics.median(first), statistics.median(second)
     rows = max(second_rows)
-    print(f"(a) floor, client alone     median {a:6.2f} s")
-    print(f"(b) first full sync         median {b:6.2f} s   b/a {b / a:.2f}  (target <= 1.5: {verdict(b / a <= 1.5)})")
-    print(f"(c) second sync, no changes median {c:6.2f} s   c/a {c / a:.2f}  (target <= 1.2: {verdict(c / a <= 1.2)})")
-    print(f"rows written by (c): {rows}  (target 0: {verdict(rows == 0)})")
+    print(f"  (a) floor, client alone     median {a:6.2f} s")
+    print(f"  (b) first full sync         median {b:6.2f} s  b/a {b / a:.2f}  (target <= 1.5: {verdict(b / a <= 1.5)})")
+    print(f"  (c) second sync, no changes median {c:6.2f} s  c/a {c / a:.2f}  (target <= 1.2: {verdict(c / a <= 1.2)})")
+    print(f"  rows written by (c): {rows}  (target 0: {verdict(rows == 0)})", flush=True)
+    return {"a": a, "b": b, "c": c, "rows": rows}
+
+
+def main() -> None:
+    platform_ensure()
+    partner_template_ensure()
+    remove_bench_partner()
+    print(f"{ROUNDS} rounds per marketplace: {', '.join(PROVIDERS)}", flush=True)
+    results = {slug: bench_marketplace(slug) for slug in PROVIDERS}
+    print("summary (each marketplace against its own floor):")
+    for slug, result in results.items():
+        a, b, c, rows = result["a"], result["b"], result["c"], result["rows"]
+        met = b / a <= 1.5 and c / a <= 1.2 and rows == 0
+        print(
+            f"  {MARKETPLACES[slug].name:<26} a {a:6.2f} s  b/a {b / a:.2f}  c/a {c / a:.2f}  rows {rows}  "
+            f"targets {verdict(met)}"
+        )
 
 
 if __name__ == "__main__":

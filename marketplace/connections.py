@@ -8,10 +8,13 @@ no time. Otherwise the provider talks HTTP to the simulator named by `<SLUG>_SIM
 
 from __future__ import annotations
 
+import json
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import httpx
 from django.conf import settings
@@ -20,7 +23,7 @@ from marketplace.models import MarketplaceAccount
 from marketplace.providers.base import MarketplaceProvider, ProviderConnection
 from marketplace.providers.http import SleepFunction
 from marketplace.providers.registry import create_provider
-from marketplace.secrets import secret_decrypt
+from marketplace.secrets import secret_decrypt, secret_encrypt
 
 
 @dataclass(frozen=True)
@@ -49,14 +52,24 @@ def override_provider_transport(
 
 
 def server_url_for(slug: str) -> str | None:
-    """The simulator to use instead of the marketplace, from `<SLUG>_SIMULATOR_URL`, if set."""
-    return getattr(settings, f"{slug.upper()}_SIMULATOR_URL", "") or None
+    """The simulator to use instead of the marketplace, from `<SLUG>_SIMULATOR_URL`, if set: the Django
+    setting when there is one, else the environment (tools/devenv.py sets one per simulator)."""
+    name = f"{slug.upper()}_SIMULATOR_URL"
+    if hasattr(settings, name):
+        return getattr(settings, name) or None
+    return os.environ.get(name, "") or None
 
 
-def provider_for_credentials(*, marketplace: str, region: str, username: str, secret: str) -> MarketplaceProvider:
+def provider_for_credentials(
+    *, marketplace: str, region: str, username: str, secret: str, options: Mapping[str, str] | None = None
+) -> MarketplaceProvider:
     override = provider_transport_override.get(marketplace)
     connection = ProviderConnection(
-        region=region, username=username, secret=secret, server_url=server_url_for(marketplace)
+        region=region,
+        username=username,
+        secret=secret,
+        server_url=server_url_for(marketplace),
+        options=MappingProxyType({key: value for key, value in (options or {}).items() if value not in (None, "")}),
     )
     if override is not None:
         return create_provider(
@@ -65,10 +78,25 @@ def provider_for_credentials(*, marketplace: str, region: str, username: str, se
     return create_provider(slug=marketplace, connection=connection)
 
 
+def secret_options_decrypt(ciphertext: str) -> dict[str, str]:
+    """The account's secret options (empty when none are stored)."""
+    return json.loads(secret_decrypt(ciphertext)) if ciphertext else {}
+
+
+def secret_options_encrypt(options: Mapping[str, str]) -> str:
+    return secret_encrypt(json.dumps(dict(options), sort_keys=True)) if options else ""
+
+
+def account_connection_options(account: MarketplaceAccount) -> dict[str, str]:
+    """Every connection option of the account, the secret ones decrypted (only to build a provider)."""
+    return {**(account.options or {}), **secret_options_decrypt(account.secret_options_ciphertext)}
+
+
 def provider_for_account(account: MarketplaceAccount) -> MarketplaceProvider:
     return provider_for_credentials(
         marketplace=account.marketplace,
         region=account.region,
         username=account.username,
         secret=secret_decrypt(account.secret_ciphertext),
+        options=account_connection_options(account),
     )

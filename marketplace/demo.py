@@ -1,7 +1,8 @@
-"""Demo data of the marketplace module: the demo partner's ALSO account on the simulator, synced,
-with the customers' tenants connected to the simulator's companies.
+"""Demo data of the marketplace module: the demo partner's account on each marketplace's simulator
+(ALSO, Partner Center, Cloudmore, ALEF), synced, with the customers' tenants connected to the
+simulator's companies (every ALSO company; a few at each other marketplace).
 
-The simulator of the run command (`ALSO_SIMULATOR_URL`) is used when it answers; otherwise (the run
+The simulator of the run command (`<SLUG>_SIMULATOR_URL`) is used when it answers; otherwise (the run
 command seeds before it starts the simulators, and tests have no server) an in-process simulator
 serves the seeding. Both are seeded the same way, so the company ids stored here are the ones the
 real simulator serves later. Idempotent: the account is found by its login, tenants by connection.
@@ -10,7 +11,10 @@ real simulator serves later. Idempotent: the account is found by its login, tena
 from __future__ import annotations
 
 import contextlib
+import importlib
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import httpx
 from django.contrib.auth import get_user_model
@@ -21,8 +25,9 @@ from customers.choices import ConsentState
 from customers.models import Customer, CustomerTenant
 from marketplace.choices import SyncStatus, SyncTrigger
 from marketplace.connections import override_provider_transport, server_url_for
+from marketplace.marketplaces import MARKETPLACES, marketplace_info
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, SyncRun, TenantConnection
-from marketplace.providers.also.simulator import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator
+from marketplace.providers.base import ProviderConnection
 from marketplace.services import (
     marketplace_account_create,
     sync_run_active,
@@ -35,6 +40,40 @@ from portal.audit.services import audit_record
 
 DISPLAY_NAME = "ALSO Germany"
 REGION = "de"
+#: How many companies of the other marketplaces the demo connects to tenants.
+OTHER_MARKETPLACE_CONNECTIONS = 3
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    slug: str
+    display_name: str
+    connection: ProviderConnection
+    #: connect every company (ALSO) or only a few
+    connect_limit: int | None
+
+
+def _simulator_module(slug: str):
+    return importlib.import_module(f"marketplace.providers.{slug}.simulator")
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """The demo account of every marketplace whose provider is present: ALSO first."""
+    names = {"also": DISPLAY_NAME, "partner_center": "Partner Center demo", "cloudmore": "Cloudmore Nordic"}
+    names["alef"] = "ALEF demo reseller"
+    accounts = []
+    for slug in MARKETPLACES:
+        if marketplace_info(slug) is None:
+            continue
+        accounts.append(
+            DemoAccount(
+                slug=str(slug),
+                display_name=names.get(slug, f"{slug} demo"),
+                connection=_simulator_module(slug).DEMO_CONNECTION,
+                connect_limit=None if slug == "also" else OTHER_MARKETPLACE_CONNECTIONS,
+            )
+        )
+    return accounts
 
 
 def _simulator_answers(url: str) -> bool:
@@ -45,33 +84,43 @@ def _simulator_answers(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def _reachable_simulator() -> Iterator[str]:
+def _reachable_simulator(slug: str = "also") -> Iterator[str]:
     """Use the running simulator if it answers, else an in-process one for as long as seeding takes."""
-    url = server_url_for("also")
+    name = MARKETPLACES[slug].name
+    url = server_url_for(slug)
     if url and _simulator_answers(url):
-        yield f"the ALSO simulator at {url}"
+        yield f"the {name} simulator at {url}"
         return
-    with override_provider_transport("also", httpx.WSGITransport(app=AlsoSimulator())):
-        yield "an in-process ALSO simulator"
+    simulator = _simulator_module(slug).create_simulator()
+    with override_provider_transport(slug, httpx.WSGITransport(app=simulator)):
+        yield f"an in-process {name} simulator"
 
 
 def _word(name: str) -> str:
     return "".join(ch for ch in name.lower().split(" ")[0] if ch.isalnum())
 
 
-def _tenant_for(company: MarketplaceCustomer, actor) -> CustomerTenant | None:
+def _tenant_for(company: MarketplaceCustomer, actor, slug: str = "also") -> CustomerTenant | None:
     """The consented tenant of the customer whose name starts like the company's; a new customer with a
     consented tenant when no customer matches; None when the matching customer has no consented tenant
     (it shows the consent rule in the demo)."""
     word = _word(company.name)
-    for customer in Customer.objects.all():
-        if _word(customer.name) == word:
+    if slug == "also":
+        # oldest first, so customers the other marketplaces' seeding added later never change the match
+        for customer in Customer.objects.order_by("pk"):
+            if _word(customer.name) == word:
+                return customer.tenants.filter(consent_state=ConsentState.CONSENTED).order_by("pk").first()
+    else:
+        customer = Customer.objects.filter(name__iexact=company.name).order_by("pk").first()
+        if customer is not None:
             return customer.tenants.filter(consent_state=ConsentState.CONSENTED).order_by("pk").first()
     customer = Customer.objects.create(name=company.name, country="DE", city=company.city, created_by=None)
     domain = (company.domains[0] if company.domains else f"{word}.example").split(".")[0]
+    if CustomerTenant.objects.filter(primary_domain=f"{domain}demo.onmicrosoft.com").exists():
+        domain = f"{domain}{slug.replace('_', '')}"
     tenant = CustomerTenant.objects.create(
         customer=customer,
-        tenant_id=_stable_uuid(company.name),
+        tenant_id=_stable_uuid(company.name, slug),
         primary_domain=f"{domain}demo.onmicrosoft.com",
         display_name=company.name,
         consent_state=ConsentState.CONSENTED,
@@ -82,10 +131,8 @@ def _tenant_for(company: MarketplaceCustomer, actor) -> CustomerTenant | None:
     return tenant
 
 
-def _stable_uuid(name: str):
-    import uuid
-
-    return uuid.uuid5(uuid.NAMESPACE_DNS, f"{_word(name)}.also-demo.example")
+def _stable_uuid(name: str, slug: str = "also"):
+    return uuid.uuid5(uuid.NAMESPACE_DNS, f"{_word(name)}.{slug.replace('_', '-')}-demo.example")
 
 
 def _run_pending(account: MarketplaceAccount) -> SyncRun | None:
@@ -95,18 +142,24 @@ def _run_pending(account: MarketplaceAccount) -> SyncRun | None:
 
 def seed(partner) -> list[str]:
     actor = get_user_model().objects.filter(username="admin").first() or "demo"
-    with _reachable_simulator() as where:
+    return [_seed_marketplace(demo, actor) for demo in demo_accounts()]
+
+
+def _seed_marketplace(demo: DemoAccount, actor) -> str:
+    slug, login = demo.slug, demo.connection
+    with _reachable_simulator(slug) as where:
         account = MarketplaceAccount.objects.filter(
-            marketplace="also", region=REGION, username__iexact=DEMO_USERNAME
+            marketplace=slug, region=login.region, username__iexact=login.username
         ).first()
         if account is None:
             account = marketplace_account_create(
                 actor=actor,
-                marketplace="also",
-                display_name=DISPLAY_NAME,
-                region=REGION,
-                username=DEMO_USERNAME,
-                secret=DEMO_PASSWORD,
+                marketplace=slug,
+                display_name=demo.display_name,
+                region=login.region,
+                username=login.username,
+                secret=login.secret,
+                options=dict(login.options),
             )
         else:
             sync_run_request(actor=None, account=account, trigger=SyncTrigger.ACCOUNT)
@@ -114,16 +167,24 @@ def seed(partner) -> list[str]:
 
         connected = 0
         for company in MarketplaceCustomer.objects.filter(account=account).order_by("name"):
+            if demo.connect_limit is not None and connected >= demo.connect_limit:
+                break
             if TenantConnection.objects.filter(account=account, external_customer_id=company.external_id).exists():
                 connected += 1
                 continue
             with transaction.atomic():
-                tenant = _tenant_for(company, actor)
+                tenant = _tenant_for(company, actor, slug)
                 if tenant is None:
                     continue
-                connection = TenantConnection.objects.filter(marketplace="also", customer_tenant=tenant).first()
+                if demo.connect_limit is not None and (
+                    TenantConnection.objects.filter(customer_tenant=tenant, account__isnull=False)
+                    .exclude(marketplace=slug)
+                    .exists()
+                ):
+                    continue  # the demo buys a tenant's licences at one marketplace
+                connection = TenantConnection.objects.filter(marketplace=slug, customer_tenant=tenant).first()
                 if connection is None:
-                    connection = tenant_connection_add(actor=actor, marketplace="also", customer_tenant=tenant)
+                    connection = tenant_connection_add(actor=actor, marketplace=slug, customer_tenant=tenant)
                 if connection.is_connected:
                     continue
                 tenant_connection_connect(
@@ -135,7 +196,8 @@ def seed(partner) -> list[str]:
     state = last.get_status_display().lower() if last else "not run"
     if last is not None and last.status == SyncStatus.FAILED:
         state += f" ({last.error_message})"
-    return [
-        f"  ALSO: account '{account.display_name}' ({DEMO_USERNAME} / {DEMO_PASSWORD}, region {REGION}) synced "
-        f"against {where}: {state}; {connected} tenant(s) connected, {subscriptions} subscription(s)"
-    ]
+    return (
+        f"  {MARKETPLACES[slug].name}: account '{account.display_name}' ({login.username} / {login.secret}, "
+        f"region {login.region}) synced against {where}: {state}; {connected} tenant(s) connected, "
+        f"{subscriptions} subscription(s)"
+    )

@@ -3,59 +3,110 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from marketplace.marketplaces import MarketplaceInfo
+from marketplace.marketplaces import AccountOption, MarketplaceInfo
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer
 from portal.partners.choices import Currency
 
 
-class AccountCreateForm(forms.Form):
-    display_name = forms.CharField(label=_("Display name"), max_length=100)
-    region = forms.ChoiceField(label=_("Region"))
-    username = forms.CharField(
-        label=_("Username"),
-        max_length=254,
-        help_text=_(
-            "The user at the marketplace. Multi-factor authentication must be off for it, and it needs the roles "
-            "Reseller Admin (Limited), Reseller Admin (Sales), Customer Admin (Read-only), Customer Admin (Modify) "
-            "and Customer Admin (Advanced)."
-        ),
+def _region_field(marketplace: MarketplaceInfo, *, initial: str | None = None, with_empty: bool = True) -> forms.Field:
+    if marketplace.regions:
+        choices = [("", "---------"), *marketplace.regions] if with_empty else list(marketplace.regions)
+        return forms.ChoiceField(
+            label=marketplace.region_label, choices=choices, initial=initial, help_text=marketplace.region_help
+        )
+    return forms.CharField(
+        label=marketplace.region_label, max_length=63, initial=initial, help_text=marketplace.region_help
     )
-    # Never rendered back: a re-displayed form asks for the password again.
-    password = forms.CharField(label=_("Password"), widget=forms.PasswordInput(render_value=False), strip=False)
+
+
+def _option_field(option: AccountOption, *, initial: str | None = None, editing: bool = False) -> forms.Field:
+    if option.secret:
+        # Never rendered back: a re-displayed form asks for it again.
+        return forms.CharField(
+            label=option.label,
+            required=option.required,
+            strip=False,
+            widget=forms.PasswordInput(render_value=False),
+            help_text=option.help_text
+            if not editing
+            else _("Leave empty to remove it.")
+            if not option.required
+            else "",
+        )
+    if option.choices:
+        return forms.ChoiceField(
+            label=option.label,
+            required=option.required,
+            choices=[("", "---------"), *option.choices],
+            initial=initial,
+            help_text=option.help_text,
+        )
+    return forms.CharField(
+        label=option.label, required=option.required, max_length=255, initial=initial, help_text=option.help_text
+    )
+
+
+class AccountCreateForm(forms.Form):
+    """An account's sign-in: the fields every marketplace has, then the marketplace's own options
+    (`option_<name>`, declared in marketplace.marketplaces)."""
+
+    display_name = forms.CharField(label=_("Display name"), max_length=100)
 
     def __init__(self, *args, marketplace: MarketplaceInfo, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["region"].choices = [("", "---------"), *marketplace.regions]
+        self.marketplace = marketplace
+        self.fields["region"] = _region_field(marketplace)
+        self.fields["username"] = forms.CharField(
+            label=marketplace.username_label, max_length=254, help_text=marketplace.username_help
+        )
+        # Never rendered back: a re-displayed form asks for the password again.
+        self.fields["password"] = forms.CharField(
+            label=marketplace.secret_label, widget=forms.PasswordInput(render_value=False), strip=False
+        )
+        for option in marketplace.options:
+            self.fields[f"option_{option.name}"] = _option_field(option)
+
+    @property
+    def options(self) -> dict[str, str]:
+        return {
+            option.name: self.cleaned_data.get(f"option_{option.name}") or "" for option in self.marketplace.options
+        }
 
 
 class AccountFieldForm(forms.Form):
-    """One field of an account, edited inline ("pencil")."""
+    """One field of an account, edited inline ("pencil"). `field_name` is a service field or
+    `option:<name>` for one of the marketplace's options."""
 
     LABELS = {
         "display_name": _("Display name"),
-        "region": _("Region"),
-        "username": _("Username"),
-        "secret": _("Password"),
         "sync_interval_minutes": _("Sync interval (minutes)"),
     }
 
     def __init__(self, *args, field_name: str, marketplace: MarketplaceInfo, account: MarketplaceAccount, **kwargs):
         super().__init__(*args, **kwargs)
         self.field_name = field_name
-        label = self.LABELS[field_name]
-        if field_name == "display_name":
-            field = forms.CharField(label=label, max_length=100, initial=account.display_name)
+        if field_name.startswith("option:"):
+            option = marketplace.option(field_name.split(":", 1)[1])
+            if option is None:
+                raise KeyError(field_name)
+            field = _option_field(option, initial=(account.options or {}).get(option.name), editing=True)
+            if option.secret:
+                field.label = _("New %(label)s") % {"label": option.label}
+        elif field_name == "display_name":
+            field = forms.CharField(label=self.LABELS[field_name], max_length=100, initial=account.display_name)
         elif field_name == "region":
-            field = forms.ChoiceField(label=label, choices=marketplace.regions, initial=account.region)
+            field = _region_field(marketplace, initial=account.region, with_empty=False)
         elif field_name == "username":
-            field = forms.CharField(label=label, max_length=254, initial=account.username)
+            field = forms.CharField(label=marketplace.username_label, max_length=254, initial=account.username)
         elif field_name == "secret":
             field = forms.CharField(
-                label=_("New password"), widget=forms.PasswordInput(render_value=False), strip=False
+                label=_("New %(label)s") % {"label": marketplace.secret_label},
+                widget=forms.PasswordInput(render_value=False),
+                strip=False,
             )
         else:
             field = forms.IntegerField(
-                label=label,
+                label=self.LABELS["sync_interval_minutes"],
                 initial=account.sync_interval_minutes,
                 validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
             )
@@ -64,6 +115,13 @@ class AccountFieldForm(forms.Form):
     @property
     def value(self):
         return self.cleaned_data["value"]
+
+    @property
+    def changes(self) -> dict:
+        """What to hand to `marketplace_account_update`."""
+        if self.field_name.startswith("option:"):
+            return {"options": {self.field_name.split(":", 1)[1]: self.value or ""}}
+        return {self.field_name: self.value}
 
 
 class TenantAddForm(forms.Form):

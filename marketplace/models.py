@@ -24,9 +24,13 @@ class MarketplaceAccount(models.Model):
 
     marketplace = models.CharField(_("marketplace"), max_length=32, choices=MarketplaceSlug.choices)
     display_name = models.CharField(_("display name"), max_length=100)
-    region = models.CharField(_("region"), max_length=16)
+    region = models.CharField(_("region"), max_length=63)
     username = models.CharField(_("username"), max_length=254)
     secret_ciphertext = models.TextField(_("encrypted secret"), editable=False)
+    #: The marketplace's own non-secret connection options (marketplaces.MarketplaceInfo.options).
+    options = models.JSONField(_("connection options"), default=dict, blank=True)
+    #: The secret options as encrypted JSON (marketplace.secrets), like the password; never rendered.
+    secret_options_ciphertext = models.TextField(_("encrypted secret options"), blank=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=AccountStatus.choices, default=AccountStatus.NEW)
     status_message = models.TextField(_("status message"), blank=True)
     sync_interval_minutes = models.PositiveIntegerField(

@@ -22,7 +22,11 @@ from django.utils.translation import gettext as _
 from catalog.models import Offer
 from customers.models import CustomerTenant
 from marketplace.choices import AccountStatus, SyncPhase, SyncStatus, SyncTrigger
-from marketplace.connections import provider_for_credentials
+from marketplace.connections import (
+    provider_for_credentials,
+    secret_options_decrypt,
+    secret_options_encrypt,
+)
 from marketplace.marketplaces import MARKETPLACES, region_label
 from marketplace.models import (
     MarketplaceAccount,
@@ -36,7 +40,15 @@ from marketplace.secrets import SecretUnreadable, secret_decrypt, secret_encrypt
 from portal.audit.services import audit_record, model_snapshot
 from subscriptions.models import Subscription
 
-ACCOUNT_FIELDS = ("marketplace", "display_name", "region", "username", "status", "sync_interval_minutes")
+ACCOUNT_FIELDS = (
+    "marketplace",
+    "display_name",
+    "region",
+    "username",
+    "options",
+    "status",
+    "sync_interval_minutes",
+)
 CONNECTION_FIELDS = ("marketplace", "customer_tenant", "account", "external_customer_id", "external_customer_name")
 #: A queued or running sync older than this lost its worker: it no longer blocks a new one.
 SYNC_ABANDONED_AFTER = timedelta(hours=2)
@@ -94,12 +106,41 @@ def _marketplace_words(marketplace: str) -> str:
     return info.name if info else marketplace
 
 
-def marketplace_credentials_verify(*, marketplace: str, region: str, username: str, secret: str) -> None:
+def _options_split(marketplace: str, options: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """(non-secret, secret) options as the marketplace declares them, empty values dropped; a missing
+    required option is refused on its field (`option_<name>`)."""
+    info = MARKETPLACES.get(marketplace)
+    declared = {option.name: option for option in info.options} if info else {}
+    unknown = set(options) - set(declared)
+    if unknown:
+        raise ValueError(f"Not an option of {marketplace}: {', '.join(sorted(unknown))}")
+    public: dict[str, str] = {}
+    secret: dict[str, str] = {}
+    for name, option in declared.items():
+        value = options.get(name)
+        value = "" if value is None else str(value)
+        if not option.secret:
+            value = value.strip()
+        if not value:
+            if option.required:
+                raise MarketplaceActionRefused(
+                    _("%(label)s is required.") % {"label": option.label}, field=f"option_{name}"
+                )
+            continue
+        (secret if option.secret else public)[name] = value
+    return public, secret
+
+
+def marketplace_credentials_verify(
+    *, marketplace: str, region: str, username: str, secret: str, options: Mapping[str, str] | None = None
+) -> None:
     """Sign in at the marketplace with these credentials (and read the customer list, which needs
     the account's roles). Refused with the marketplace's own reason; nothing is stored here."""
     name = _marketplace_words(marketplace)
     try:
-        provider = provider_for_credentials(marketplace=marketplace, region=region, username=username, secret=secret)
+        provider = provider_for_credentials(
+            marketplace=marketplace, region=region, username=username, secret=secret, options=options
+        )
     except ValueError as error:  # a region the provider does not know
         raise MarketplaceActionRefused(str(error), field="region") from error
     try:
@@ -148,14 +189,23 @@ def marketplace_account_create(
     region: str,
     username: str,
     secret: str,
+    options: Mapping[str, str] | None = None,
     sync_interval_minutes: int | None = None,
 ) -> MarketplaceAccount:
-    """Add the partner's account at a marketplace once the marketplace accepted its credentials,
-    and queue its first sync."""
+    """Add the partner's account at a marketplace once the marketplace accepted its credentials
+    (with the marketplace's own connection `options`), and queue its first sync."""
+    region = region.strip()
     conflict = _account_conflict(marketplace=marketplace, display_name=display_name, region=region, username=username)
     if conflict is not None:
         raise conflict
-    marketplace_credentials_verify(marketplace=marketplace, region=region, username=username.strip(), secret=secret)
+    public_options, secret_options = _options_split(marketplace, options or {})
+    marketplace_credentials_verify(
+        marketplace=marketplace,
+        region=region,
+        username=username.strip(),
+        secret=secret,
+        options={**public_options, **secret_options},
+    )
     with transaction.atomic():
         account = MarketplaceAccount(
             marketplace=marketplace,
@@ -163,6 +213,8 @@ def marketplace_account_create(
             region=region,
             username=username.strip(),
             secret_ciphertext=secret_encrypt(secret),
+            options=public_options,
+            secret_options_ciphertext=secret_options_encrypt(secret_options),
             created_by=actor if getattr(actor, "pk", None) else None,
         )
         if sync_interval_minutes is not None:
@@ -182,22 +234,39 @@ def marketplace_account_create(
     return account
 
 
-ACCOUNT_EDITABLE_FIELDS = ("display_name", "region", "username", "secret", "sync_interval_minutes")
-_CREDENTIAL_FIELDS = frozenset({"region", "username", "secret"})
+ACCOUNT_EDITABLE_FIELDS = ("display_name", "region", "username", "secret", "options", "sync_interval_minutes")
+_CREDENTIAL_FIELDS = frozenset({"region", "username", "secret", "options"})
 
 
 def marketplace_account_update(*, actor, account: MarketplaceAccount, changes: Mapping[str, Any]) -> MarketplaceAccount:
-    """Change fields of an account. New credentials (region, username or secret) are tried at the
-    marketplace first; when they work the account is active again and a sync is queued."""
+    """Change fields of an account. New credentials (region, username, secret or some of the
+    marketplace's `options`, given as {name: value}) are tried at the marketplace first; when they
+    work the account is active again and a sync is queued."""
     unknown = set(changes) - set(ACCOUNT_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
     values = {
         key: (value.strip() if isinstance(value, str) and key != "secret" else value) for key, value in changes.items()
     }
+    new_secret_options: dict[str, str] | None = None
+    if "options" in values:
+        try:
+            stored_secret_options = secret_options_decrypt(account.secret_options_ciphertext)
+        except SecretUnreadable as error:
+            raise MarketplaceActionRefused(
+                _("The stored secret options can no longer be decrypted. Enter them again first.")
+            ) from error
+        merged = {**(account.options or {}), **stored_secret_options, **values["options"]}
+        public_options, new_secret_options = _options_split(account.marketplace, merged)
+        changed_secret = new_secret_options != stored_secret_options
+        values["options"] = public_options
+        if public_options == (account.options or {}) and not changed_secret:
+            values.pop("options")
+            new_secret_options = None
     credentials_changed = any(
-        key in _CREDENTIAL_FIELDS and (key == "secret" or values[key] != getattr(account, key)) for key in values
-    )
+        key in _CREDENTIAL_FIELDS and (key in ("secret", "options") or values[key] != getattr(account, key))
+        for key in values
+    ) or (new_secret_options is not None)
     conflict = _account_conflict(
         marketplace=account.marketplace,
         display_name=values.get("display_name", account.display_name),
@@ -214,11 +283,21 @@ def marketplace_account_update(*, actor, account: MarketplaceAccount, changes: M
             raise MarketplaceActionRefused(
                 _("The stored password can no longer be decrypted. Enter the password first.")
             ) from error
+        if new_secret_options is None:
+            try:
+                secret_options = secret_options_decrypt(account.secret_options_ciphertext)
+            except SecretUnreadable as error:
+                raise MarketplaceActionRefused(
+                    _("The stored secret options can no longer be decrypted. Enter them again first.")
+                ) from error
+        else:
+            secret_options = new_secret_options
         marketplace_credentials_verify(
             marketplace=account.marketplace,
             region=values.get("region", account.region),
             username=values.get("username", account.username),
             secret=secret,
+            options={**values.get("options", account.options or {}), **secret_options},
         )
     with transaction.atomic():
         account = MarketplaceAccount.objects.select_for_update().get(pk=account.pk)
@@ -228,6 +307,8 @@ def marketplace_account_update(*, actor, account: MarketplaceAccount, changes: M
                 account.secret_ciphertext = secret_encrypt(value)
             else:
                 setattr(account, key, value)
+        if new_secret_options is not None:
+            account.secret_options_ciphertext = secret_options_encrypt(new_secret_options)
         if credentials_changed and account.status == AccountStatus.FAILING:
             account.status = AccountStatus.ACTIVE
             account.status_message = ""
@@ -235,6 +316,8 @@ def marketplace_account_update(*, actor, account: MarketplaceAccount, changes: M
         after = model_snapshot(account, ACCOUNT_FIELDS)
         if "secret" in values:
             before["secret"], after["secret"] = "(previous)", "(changed)"
+        if new_secret_options is not None:
+            before["secret_options"], after["secret_options"] = "(previous)", "(changed)"
         audit_record(actor=actor, action="marketplace.account.update", target=account, before=before, after=after)
         if credentials_changed:
             sync_run_request(actor=None, account=account, trigger=SyncTrigger.ACCOUNT)
@@ -282,18 +365,25 @@ def marketplace_secrets_rotate(*, dry_run: bool = False) -> SecretRotation:
     unreadable = []
     with transaction.atomic():
         for account in MarketplaceAccount.objects.select_for_update().order_by("pk"):
-            if secret_is_current(account.secret_ciphertext):
+            options_current = not account.secret_options_ciphertext or secret_is_current(
+                account.secret_options_ciphertext
+            )
+            if secret_is_current(account.secret_ciphertext) and options_current:
                 current += 1
                 continue
             try:
                 ciphertext = secret_rotate(account.secret_ciphertext)
+                options_ciphertext = (
+                    secret_rotate(account.secret_options_ciphertext) if account.secret_options_ciphertext else ""
+                )
             except SecretUnreadable:
                 unreadable.append(account.display_name)
                 continue
             rotated += 1
             if not dry_run:
                 account.secret_ciphertext = ciphertext
-                account.save(update_fields=["secret_ciphertext", "updated"])
+                account.secret_options_ciphertext = options_ciphertext
+                account.save(update_fields=["secret_ciphertext", "secret_options_ciphertext", "updated"])
         if rotated and not dry_run:
             audit_record(
                 actor="system",

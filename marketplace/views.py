@@ -187,6 +187,7 @@ def account_create(request: HttpRequest, marketplace: str) -> HttpResponse:
                 region=form.cleaned_data["region"],
                 username=form.cleaned_data["username"],
                 secret=form.cleaned_data["password"],
+                options=form.options,
             )
         except MarketplaceActionRefused as refusal:
             form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
@@ -198,12 +199,38 @@ def account_create(request: HttpRequest, marketplace: str) -> HttpResponse:
     return render(request, "marketplace/account_form.html", {"marketplace": info, "form": form})
 
 
+OPTION_SLUG_PREFIX = "option_"
+
+
+def _service_field(info: MarketplaceInfo, slug: str) -> str | None:
+    """URL slug of an inline-editable field -> the field name AccountFieldForm takes."""
+    if slug.startswith(OPTION_SLUG_PREFIX):
+        name = slug.removeprefix(OPTION_SLUG_PREFIX)
+        return f"option:{name}" if info.option(name) else None
+    return ACCOUNT_FIELDS.get(slug)
+
+
 def _account_fields(account: MarketplaceAccount) -> list[dict]:
+    info = marketplace_info(account.marketplace)
+    stored = account.options or {}
+    options = []
+    for option in info.options if info else ():
+        if option.secret:
+            display = "••••••••" if option.required or account.secret_options_ciphertext else "—"
+        else:
+            value = stored.get(option.name, "")
+            display = str(dict(option.choices).get(value, value)) if value else "—"
+        options.append({"slug": f"{OPTION_SLUG_PREFIX}{option.name}", "label": option.label, "display": display})
     return [
         {"slug": "display_name", "label": _("Display name"), "display": account.display_name},
-        {"slug": "region", "label": _("Region"), "display": region_label(account.marketplace, account.region)},
-        {"slug": "username", "label": _("Username"), "display": account.username},
-        {"slug": "password", "label": _("Password"), "display": "••••••••"},
+        {
+            "slug": "region",
+            "label": info.region_label if info else _("Region"),
+            "display": region_label(account.marketplace, account.region),
+        },
+        {"slug": "username", "label": info.username_label if info else _("Username"), "display": account.username},
+        {"slug": "password", "label": info.secret_label if info else _("Password"), "display": "••••••••"},
+        *options,
         {
             "slug": "sync_interval",
             "label": _("Sync interval"),
@@ -266,15 +293,14 @@ def account_field_edit(request: HttpRequest, marketplace: str, account_pk: int, 
     """Edit one field inline. New credentials are tried at the marketplace before they are saved."""
     info = _marketplace(marketplace)
     account = marketplace_account_get(marketplace=info.slug, pk=account_pk)
-    if field not in ACCOUNT_FIELDS:
+    field_name = _service_field(info, field)
+    if field_name is None:
         raise Http404(_("No such field."))
     _require_manage(request)
-    form = AccountFieldForm(request.POST or None, field_name=ACCOUNT_FIELDS[field], marketplace=info, account=account)
+    form = AccountFieldForm(request.POST or None, field_name=field_name, marketplace=info, account=account)
     if request.method == "POST" and form.is_valid():
         try:
-            account = marketplace_account_update(
-                actor=request.user, account=account, changes={ACCOUNT_FIELDS[field]: form.value}
-            )
+            account = marketplace_account_update(actor=request.user, account=account, changes=form.changes)
         except MarketplaceActionRefused as refusal:
             form.add_error("value", refusal.message)
         else:

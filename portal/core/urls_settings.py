@@ -5,6 +5,7 @@ Authentication settings live in the microsoft app (`microsoft:authentication_set
 
 from django.urls import path
 
+from marketplace import views_settings as marketplace_settings_views
 from portal.accounts import views_customer_groups, views_roles, views_settings, views_users
 from portal.audit import views as audit_views
 
@@ -36,4 +37,9 @@ urlpatterns = [
     ),
     path("audit-logs/", audit_views.audit_log, name="audit_log"),
     path("audit-logs/export.csv", audit_views.audit_log_export, name="audit_log_export"),
+    path(
+        "marketplace-capabilities/",
+        marketplace_settings_views.capability_matrix_view,
+        name="marketplace_capabilities",
+    ),
 ]

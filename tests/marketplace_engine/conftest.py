@@ -1,5 +1,6 @@
 """Marketplace engine tests: the ALSO simulator in-process, partner alpha's schema, factories."""
 
+import importlib
 from collections.abc import Iterator
 
 import httpx
@@ -32,3 +33,26 @@ def eager_retries():
     app.conf.task_eager_propagates = False
     yield
     app.conf.task_eager_propagates = previous
+
+
+OTHER_MARKETPLACES = ("partner_center", "cloudmore", "alef")
+
+
+def simulator_module(slug: str):
+    return importlib.import_module(f"marketplace.providers.{slug}.simulator")
+
+
+@pytest.fixture
+def in_process() -> Iterator[dict]:
+    """Partner Center, Cloudmore and ALEF each served by a fresh in-process simulator with its demo data."""
+    simulators = {slug: simulator_module(slug).create_simulator() for slug in OTHER_MARKETPLACES}
+    with (
+        override_provider_transport(
+            "partner_center", httpx.WSGITransport(app=simulators["partner_center"]), sleep=lambda seconds: None
+        ),
+        override_provider_transport(
+            "cloudmore", httpx.WSGITransport(app=simulators["cloudmore"]), sleep=lambda seconds: None
+        ),
+        override_provider_transport("alef", httpx.WSGITransport(app=simulators["alef"]), sleep=lambda seconds: None),
+    ):
+        yield simulators

@@ -15,7 +15,7 @@ def test_the_demo_has_a_synced_also_account_with_connected_tenants(in_alpha):
 
     lines = marketplace_demo.seed(in_alpha)
 
-    account = MarketplaceAccount.objects.get()
+    account = MarketplaceAccount.objects.get(marketplace="also")
     assert account.username == "demo@also.example" and account.region == "de"
     assert account.status == AccountStatus.ACTIVE
     connected = TenantConnection.objects.filter(account=account)
@@ -31,7 +31,7 @@ def test_the_demo_has_a_synced_also_account_with_connected_tenants(in_alpha):
 
     again = marketplace_demo.seed(in_alpha)
 
-    assert MarketplaceAccount.objects.count() == 1
+    assert MarketplaceAccount.objects.filter(marketplace="also").count() == 1
     assert TenantConnection.objects.filter(account=account).count() == connected.count()
     latest = SyncRun.objects.filter(account=account).latest("created")
     # a new in-process simulator dates its demo subscriptions from its own "now": nothing else changes
