@@ -154,7 +154,7 @@ def term_period_containing(day: date, *, anchor: date, months: int) -> tuple[dat
 # -- quantities ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class QuantityChange:
     """From `day` on, `quantity` seats are billable (0: none, the subscription ended or is not billed)."""
 

@@ -9,7 +9,6 @@ by the chunk, not by the number of months or customers.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -38,6 +37,14 @@ from reports.selectors import _visible_customer_ids
 
 ZERO = Decimal(0)
 CUSTOMER_CHUNK = 200
+#: Bills come out in this order; the history query walks the same order so the two merge as streams.
+TRACKED_ORDER = ("customer__name", "customer_id", "name", "pk")
+TRACKED_ORDER_VIA_SNAPSHOT = (
+    "subscription__customer__name",
+    "subscription__customer_id",
+    "subscription__name",
+    "subscription_id",
+)
 
 
 @dataclass
@@ -79,29 +86,27 @@ class SubscriptionBill:
         return self.price is not None
 
 
-def _history(tracked_ids: Sequence[int], *, since: date, until: date) -> dict[int, list[QuantityChange]]:
-    """{tracked id: billable quantity changes between the two days}: only the days whose billable
-    quantity differs from the day before (and each subscription's first day in the range)."""
+def _history(tracked_ids: Sequence[int], *, since: date, until: date) -> Iterator[tuple[int, date, int]]:
+    """(tracked id, day, billable quantity) between the two days, only on the days the billable
+    quantity differs from the day before (and each subscription's first day in the range), streamed
+    in the order of `_tracked_rows` so bills are computed one subscription at a time."""
     billable = Case(When(status__in=BILLABLE_STATUSES, then=F("quantity")), default=Value(0))
-    rows = (
+    return (
         UsageSnapshot.objects.filter(subscription_id__in=tracked_ids, day__gte=since, day__lte=until)
         .annotate(billable=billable)
         .annotate(previous=Window(Lag(billable), partition_by=[F("subscription_id")], order_by=F("day").asc()))
         .filter(Q(previous__isnull=True) | ~Q(previous=F("billable")))
-        .order_by("subscription_id", "day")
+        .order_by(*TRACKED_ORDER_VIA_SNAPSHOT, "day")
         .values_list("subscription_id", "day", "billable")
+        .iterator(chunk_size=5000)
     )
-    history: dict[int, list[QuantityChange]] = defaultdict(list)
-    for tracked_id, day, quantity in rows.iterator(chunk_size=5000):
-        history[tracked_id].append(QuantityChange(day=day, quantity=quantity))
-    return history
 
 
 def _tracked_rows(customer_ids: Sequence[int], *, first: date, last: date, account_id: int | None):
     rows = (
         TrackedSubscription.objects.filter(customer_id__in=customer_ids, first_seen__lte=last)
         .exclude(last_seen__lt=first - timedelta(days=REFUND_WINDOW_DAYS))
-        .order_by("customer__name", "customer_id", "name", "pk")
+        .order_by(*TRACKED_ORDER)
     )
     if account_id:
         rows = rows.filter(account_id=account_id)
@@ -169,8 +174,13 @@ def billing_bills(
         names = dict(chunk)
         tracked = list(_tracked_rows(list(names), first=first, last=last, account_id=account_id))
         history = _history([row["pk"] for row in tracked], since=since, until=last)
+        pending = next(history, None)
         for row in tracked:
-            yield from _subscription_bills(row, history.get(row["pk"], []), cycles, book, include_empty, latest)
+            changes = []
+            while pending is not None and pending[0] == row["pk"]:
+                changes.append(QuantityChange(day=pending[1], quantity=pending[2]))
+                pending = next(history, None)
+            yield from _subscription_bills(row, changes, cycles, book, include_empty, latest)
         book.forget_customers()
 
 

@@ -13,7 +13,7 @@ class BillingLineKind(models.TextChoices):
 
 
 class BillingPreset(models.TextChoices):
-    LAST_CYCLE = "last_cycle", _("Last billing cycle")
+    LAST_CYCLE = "last_cycle", _("Last month (the last complete cycle)")
     CURRENT_CYCLE = "current_cycle", _("Current cycle (so far)")
     LAST_3 = "last_3", _("Last 3 cycles")
     LAST_12 = "last_12", _("Last 12 cycles")

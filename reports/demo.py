@@ -1,7 +1,8 @@
 """Demo data of the reports module: a year of daily usage for the demo subscriptions, so every report
 has history: seats added and removed over the year (some inside the refund window, some after it),
 assigned seats trailing the quantity, the partner's billing cycle ending on the 15th (seed 004's
-example), a saved custom report, and the ALSO invoices of the last complete cycle for reconciliation.
+example), saved custom reports, and every marketplace account's invoices of the last complete cycle
+for reconciliation.
 
 Idempotent: today's snapshot is taken again (replacing today's rows), past days are only added where
 missing (`ignore_conflicts`), the billing day and the saved report are created once.
@@ -101,12 +102,15 @@ def _backfill(today: date) -> tuple[int, int]:
 
 
 @contextlib.contextmanager
-def _also_simulator() -> Iterator[None]:
-    """The running ALSO simulator if it answers, else an in-process one seeded the same way."""
-    from marketplace.connections import override_provider_transport, server_url_for
-    from marketplace.providers.also.simulator import AlsoSimulator
+def _simulator(slug: str) -> Iterator[None]:
+    """The marketplace's running simulator if it answers, else an in-process one seeded the same way
+    (the run command seeds before it starts the simulators; tests have none)."""
+    import importlib
 
-    url = server_url_for("also")
+    from marketplace.connections import override_provider_transport, server_url_for
+    from marketplace.providers.registry import PROVIDER_PATHS
+
+    url = server_url_for(slug)
     if url:
         try:
             if httpx.get(f"{url.rstrip('/')}/_control/state", timeout=1.0).status_code == 200:
@@ -114,7 +118,8 @@ def _also_simulator() -> Iterator[None]:
                 return
         except httpx.HTTPError:
             pass
-    with override_provider_transport("also", httpx.WSGITransport(app=AlsoSimulator())):
+    module = importlib.import_module(f"{PROVIDER_PATHS[slug].rsplit('.', 2)[0]}.simulator")
+    with override_provider_transport(slug, httpx.WSGITransport(app=module.create_simulator())):
         yield
 
 
@@ -135,12 +140,12 @@ def seed(partner) -> list[str]:
             )
     cycle = last_complete_cycle(today, cycle_end_day=billing_cycle_end_day())
     fetched = []
-    with _also_simulator():
-        for account in MarketplaceAccount.objects.filter(marketplace="also"):
+    for account in MarketplaceAccount.objects.order_by("display_name"):
+        with _simulator(account.marketplace):
             fetch = invoice_lines_import(actor="demo", account=account, period_start=cycle.start, period_end=cycle.end)
-            fetched.append(f"{account.display_name}: {fetch.invoice_import.get_status_display().lower()}")
+        fetched.append(f"{account.display_name}: {fetch.invoice_import.get_status_display().lower()}")
     return [
         f"  Reports: {tracked} subscription(s) given a year of history ({rows} daily snapshots), billing cycle "
         f"ends on day {billing_cycle_end_day()}; invoices of {cycle.start}–{cycle.end} fetched "
-        f"({', '.join(fetched) or 'no ALSO account'})"
+        f"({', '.join(fetched) or 'no marketplace account'})"
     ]

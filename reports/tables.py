@@ -83,9 +83,14 @@ class UsageCustomerTable(tables.Table):
         empty_text = ""
         attrs = ATTRS
 
+    def __init__(self, *args, subscriptions_url: str = "?view=subscriptions&customer=", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subscriptions_url = subscriptions_url
+
     def render_customer_name(self, record, value):
         return format_html(
-            '<a href="?view=subscriptions&amp;customer={}" class="fw-semibold text-decoration-none">{}</a>',
+            '<a href="{}{}" class="fw-semibold text-decoration-none">{}</a>',
+            self.subscriptions_url,
             record["customer_pk"],
             value,
         )

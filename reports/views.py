@@ -144,7 +144,11 @@ def usage(request: HttpRequest) -> HttpResponse:
     day = snapshot_day if chosen else None
     if view == "customers":
         rows = usage_by_customer(user=request.user, day=day, query=query) if not missing_history else []
-        table = UsageCustomerTable(rows)
+        keep = _query_without(request, "page", "sort", "view", "customer")
+        table = UsageCustomerTable(
+            rows,
+            subscriptions_url=f"{reverse('reports:usage')}?{keep}{'&' if keep else ''}view=subscriptions&customer=",
+        )
     else:
         rows = usage_rows(user=request.user, day=day, query=query) if not missing_history else []
         table = UsageSubscriptionTable(rows)

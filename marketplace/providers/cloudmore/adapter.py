@@ -38,6 +38,8 @@ from marketplace.providers.base import (
     ChargeType,
     CustomerDraft,
     CustomerRecord,
+    InvoiceChargeType,
+    InvoiceLineRecord,
     NotFound,
     OfferRecord,
     OrderLineOutcome,
@@ -261,6 +263,7 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
             Capability.CHANGE_ADD_ON,
             Capability.REMOVE_ADD_ON,
             Capability.CREATE_TENANT,
+            Capability.LIST_INVOICE_LINES,
         }
     )
     capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
@@ -289,6 +292,10 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
             Capability.CREATE_TENANT: (
                 "Needs the organization's complete address and an available onmicrosoft.com domain; the admin "
                 "user's credentials are emailed to the contact. No charge until a subscription is bought."
+            ),
+            Capability.LIST_INVOICE_LINES: (
+                "From the monthly billing report (MonthlyBillingPerOrganizationAsync) at the reseller's cost "
+                "prices, one report per month the period touches."
             ),
         }
     )
@@ -532,6 +539,52 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
         raise NotFound(f"Cloudmore subscription {subscription_external_id} has no add-on {add_on_external_id}")
 
     # -- billing ------------------------------------------------------------------------------------------
+
+    def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
+        """The monthly billing reports of every organization, at cost (what the partner pays), kept
+        when the line's period starts inside `period_start`..`period_end`."""
+        year, month = period_start.year, period_start.month
+        while (year, month) <= (period_end.year, period_end.month):
+            wire = self.client.monthly_billing_per_organization(year=year, month=month)
+            currency = str(wire.get("currency") or "EUR")
+            for organization in wire.get("organizations") or []:
+                customer_id = str(organization.get("organizationId") or "")
+                for subscription in organization.get("subscriptions") or []:
+                    for item in subscription.get("items") or []:
+                        start = _parse_date(item.get("fromDate")) or date(year, month, 1)
+                        if not period_start <= start <= period_end:
+                            continue
+                        kind = _CHARGE_TYPES.get(str(item.get("type", "")).lower(), BillingChargeType.OTHER)
+                        quantity = int(item.get("quantity") or 0)
+                        amount = _money(item.get("costAmount"))
+                        if amount is None:
+                            amount = _money(item.get("amount")) or Decimal("0")
+                        yield InvoiceLineRecord(
+                            invoice_id=f"{year:04d}-{month:02d}/{customer_id}",
+                            customer_external_id=customer_id,
+                            customer_name=organization.get("organizationName"),
+                            subscription_external_id=subscription_external_id(
+                                organization_id=customer_id, subscription_id=str(subscription["subscriptionId"])
+                            ),
+                            offer_id=subscription.get("itemCode") or None,
+                            product_id=None,
+                            name=str(subscription.get("productName") or item.get("description") or ""),
+                            charge_type=(
+                                InvoiceChargeType.REFUND
+                                if amount < 0
+                                else {
+                                    BillingChargeType.CYCLE_FEE: InvoiceChargeType.CYCLE_FEE,
+                                    BillingChargeType.PRO_RATA: InvoiceChargeType.PRO_RATA,
+                                }.get(kind, InvoiceChargeType.OTHER)
+                            ),
+                            charge_start=start,
+                            charge_end=_parse_date(item.get("toDate")) or start,
+                            quantity=-abs(quantity) if amount < 0 else quantity,
+                            unit_price=_money(item.get("unitCost")) or _money(item.get("unitPrice")) or Decimal("0"),
+                            amount=amount,
+                            currency=currency,
+                        )
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
     def billing_report(self, *, customer_external_id: str, month: date) -> BillingReport:
         """The organization's monthly billing report (cycle fees, pro-rata lines) for `month`."""

@@ -566,6 +566,7 @@ def test_every_declared_capability_is_implemented() -> None:
         Capability.CHANGE_ADD_ON: "change_add_on_quantity",
         Capability.REMOVE_ADD_ON: "remove_add_on",
         Capability.CREATE_TENANT: "create_tenant",
+        Capability.LIST_INVOICE_LINES: "list_invoice_lines",
     }
     for capability in CloudmoreProvider.capabilities:
         method = methods[capability]
