@@ -226,6 +226,9 @@ def command_bench(arguments: list[str]) -> int:
         return 2
     environment = service_environment(settings="portal.settings.base")
     environment.setdefault("DEBUG", "1")
+    # benchmarks create partners: the schemas and the partner template must be current
+    manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
+    manage(environment, "prepare_partners", "-v", "0")
     script = ROOT / "bench" / f"{arguments[0]}.py"
     return subprocess.run([PYTHON, str(script), *arguments[1:]], env=environment, cwd=ROOT).returncode
 
