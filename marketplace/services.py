@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Offer
+from catalog.pricing import money_round  # rounding per currency has one home
 from customers.models import CustomerTenant
 from marketplace.choices import AccountStatus, SyncPhase, SyncStatus, SyncTrigger
 from marketplace.connections import (
@@ -52,20 +53,6 @@ ACCOUNT_FIELDS = (
 CONNECTION_FIELDS = ("marketplace", "customer_tenant", "account", "external_customer_id", "external_customer_name")
 #: A queued or running sync older than this lost its worker: it no longer blocks a new one.
 SYNC_ABANDONED_AFTER = timedelta(hours=2)
-#: Digits after the decimal point of currencies that do not use two (ISO 4217 minor units).
-CURRENCY_DECIMALS: dict[str, int] = {
-    "BHD": 3,
-    "CLP": 0,
-    "ISK": 0,
-    "JOD": 3,
-    "JPY": 0,
-    "KRW": 0,
-    "KWD": 3,
-    "OMR": 3,
-    "TND": 3,
-    "UGX": 0,
-    "VND": 0,
-}
 CONFIRMATION_WORD = "yes"
 
 
@@ -82,15 +69,6 @@ class MarketplaceActionRefused(Exception):
 
 
 # -- money -----------------------------------------------------------------------------------------------------------
-
-
-def currency_decimals(currency: str) -> int:
-    return CURRENCY_DECIMALS.get(currency.upper(), 2)
-
-
-def money_round(amount: Decimal, currency: str) -> Decimal:
-    """Round to the currency's minor unit (2 decimals; JPY none), half up as invoices do."""
-    return amount.quantize(Decimal(1).scaleb(-currency_decimals(currency)), rounding=ROUND_HALF_UP)
 
 
 def uniform_price(*, reseller_price: Decimal, percentage: Decimal, currency: str) -> Decimal:

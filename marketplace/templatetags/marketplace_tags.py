@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from marketplace.services import currency_decimals, money_round
+from catalog.pricing import currency_decimals, money_round
 
 register = template.Library()
 

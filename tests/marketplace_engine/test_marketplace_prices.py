@@ -7,10 +7,10 @@ from django.urls import reverse
 from django_tenants.utils import schema_context
 
 from catalog.models import Offer
+from catalog.pricing import money_round
 from marketplace.models import PriceCustomization, SyncRun
 from marketplace.services import (
     MarketplaceActionRefused,
-    money_round,
     price_customization_add,
     price_customizations_delete,
     price_customizations_save,
