@@ -45,14 +45,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from http import HTTPStatus
-from socketserver import ThreadingMixIn
 from typing import Any
 from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 from marketplace.providers.alef.client import ALEF_DOMAIN, API_PATH
 from marketplace.providers.alef.records import INDUSTRIES
 from marketplace.providers.base import ProviderConnection
+from marketplace.providers.serving import threaded_wsgi_server
 
 DEMO_RESELLER = "demo"
 DEMO_USERNAME = "demo@alef-reseller.example"
@@ -1628,18 +1628,9 @@ def create_simulator() -> AlefSimulator:
     return AlefSimulator(seed=True)
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-
 def make_simulator_server(*, simulator: AlefSimulator, host: str = "127.0.0.1", port: int = 8204) -> WSGIServer:
     """A threaded stdlib HTTP server around a simulator; `port=0` picks a free port."""
-    return make_server(host, port, simulator, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    return threaded_wsgi_server(simulator, host=host, port=port)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -46,13 +46,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 from xml.sax.saxutils import escape
 
 from marketplace.providers.also.client import ALSO_REGION_HOSTS, API_PATH
 from marketplace.providers.base import ProviderConnection
+from marketplace.providers.serving import threaded_wsgi_server
 
 DEMO_USERNAME = "demo@also.example"
 DEMO_PASSWORD = "demo-password"
@@ -1679,18 +1679,9 @@ def _add_months(moment: datetime, months: int) -> datetime:
 # ------------------------------------------------------------------------------------------------
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-
 def make_simulator_server(*, simulator: AlsoSimulator, host: str = "127.0.0.1", port: int = 8201) -> WSGIServer:
     """A threaded stdlib HTTP server around a simulator; `port=0` picks a free port."""
-    return make_server(host, port, simulator, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    return threaded_wsgi_server(simulator, host=host, port=port)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -50,15 +50,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from http import HTTPStatus
-from socketserver import ThreadingMixIn
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qs
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 from marketplace.providers.base import ProviderConnection
 from marketplace.providers.cloudmore.client import DEFAULT_CLIENT_ID
 from marketplace.providers.cloudmore.records import DOMAIN_TAKEN_EXPLANATION
+from marketplace.providers.serving import threaded_wsgi_server
 
 DEMO_RESELLER_ID = "3f1c9a52-7d0e-4b8a-9c61-2a5e8b7d4f10"
 DEMO_USERNAME = "api@nordic-reseller.example"
@@ -1901,18 +1901,9 @@ def create_simulator() -> CloudmoreSimulator:
     return CloudmoreSimulator(seed=True)
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-
 def make_simulator_server(*, simulator: CloudmoreSimulator, host: str = "127.0.0.1", port: int = 8203) -> WSGIServer:
     """A threaded stdlib HTTP server around a simulator; `port=0` picks a free port."""
-    return make_server(host, port, simulator, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    return threaded_wsgi_server(simulator, host=host, port=port)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -80,13 +80,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
-from socketserver import ThreadingMixIn
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl, unquote
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from wsgiref.simple_server import WSGIServer
 
 from marketplace.providers.base import ProviderConnection
+from marketplace.providers.serving import threaded_wsgi_server
 
 # ------------------------------------------------------------------------------------------------
 # The demo account
@@ -2554,20 +2554,11 @@ def _add_months(moment: datetime, months: int) -> datetime:
 # ------------------------------------------------------------------------------------------------
 
 
-class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        pass
-
-
 def make_simulator_server(
     *, simulator: PartnerCenterSimulator, host: str = "127.0.0.1", port: int = 8202
 ) -> WSGIServer:
     """A threaded stdlib HTTP server around a simulator; `port=0` picks a free port."""
-    return make_server(host, port, simulator, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
+    return threaded_wsgi_server(simulator, host=host, port=port)
 
 
 def main(argv: list[str] | None = None) -> None:
