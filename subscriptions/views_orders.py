@@ -309,6 +309,17 @@ def _quote_url(order: Order) -> str:
     return reverse("subscriptions:quote_detail", kwargs={"quote_pk": order.quote.pk})
 
 
+def _confirm_changed_prices_form(form: OrderSubmitForm, changed: PricesChanged) -> OrderSubmitForm:
+    """The submit form again, carrying the confirmation of the changed prices and the same client token."""
+    return OrderSubmitForm(
+        initial={
+            "price_confirmation": changed.confirmation,
+            "client_token": form.cleaned_data.get("client_token"),
+            "terms_accepted": form.cleaned_data["terms_accepted"],
+        }
+    )
+
+
 @permission_required(SUBSCRIPTIONS, VIEW)
 def order_submit_view(request: HttpRequest, order_pk: int) -> HttpResponse:
     """Place order: terms accepted, prices confirmed when they changed; one order however many clicks."""
@@ -328,13 +339,7 @@ def order_submit_view(request: HttpRequest, order_pk: int) -> HttpResponse:
             price_confirmation=form.cleaned_data.get("price_confirmation") or None,
         )
     except PricesChanged as changed:
-        again = OrderSubmitForm(
-            initial={
-                "price_confirmation": changed.confirmation,
-                "client_token": form.cleaned_data.get("client_token"),
-                "terms_accepted": form.cleaned_data["terms_accepted"],
-            }
-        )
+        again = _confirm_changed_prices_form(form, changed)
         order = _order_or_404(request, order_pk)
         return render(
             request,
@@ -560,13 +565,7 @@ def quote_accept_view(request: HttpRequest, quote_pk: int) -> HttpResponse:
             price_confirmation=form.cleaned_data.get("price_confirmation") or None,
         )
     except PricesChanged as changed:
-        again = OrderSubmitForm(
-            initial={
-                "price_confirmation": changed.confirmation,
-                "client_token": form.cleaned_data.get("client_token"),
-                "terms_accepted": form.cleaned_data["terms_accepted"],
-            }
-        )
+        again = _confirm_changed_prices_form(form, changed)
         return render(
             request,
             "subscriptions/quote_detail.html",
