@@ -14,7 +14,8 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY . .
 # collectstatic needs settings but no database; the key is a build-time placeholder only.
-RUN SECRET_KEY=build-only-placeholder python manage.py collectstatic --noinput -v 0
+RUN SECRET_KEY=build-only-placeholder python manage.py collectstatic --noinput -v 0 \
+    && SECRET_KEY=build-only-placeholder python manage.py compile_translations
 
 USER console
 EXPOSE 8000

@@ -22,6 +22,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
+from babel.numbers import format_currency
+from django.conf import settings
+from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
 
 from catalog.models import (
@@ -68,6 +71,14 @@ def money_round(amount: Decimal, currency: str) -> Decimal:
 def money_text(amount: Decimal, currency: str) -> str:
     """The amount with its currency's decimals, no grouping: "14.16", "1500" (JPY)."""
     return f"{money_round(amount, currency):f}"
+
+
+def money_format(amount: Decimal, currency: str, *, language: str | None = None) -> str:
+    """The amount as a reader of `language` (default: the active one) writes money: "€1,234.56" in
+    English, "1.234,56 €" in German, "1 234,56 €" in French, "￥1,500" in Japanese. Rounded first to
+    the currency's minor unit, so what is shown is what is charged."""
+    locale = to_locale(language or get_language() or settings.LANGUAGE_CODE)
+    return format_currency(money_round(amount, currency), currency.upper(), locale=locale)
 
 
 def _percent_text(percent: Decimal) -> str:
@@ -131,7 +142,7 @@ class ResolvedPrice:
         """The steps as lines of text, for a tooltip or an email."""
         lines = []
         for step in self.steps:
-            line = f"{step.label}: {money_text(step.amount, self.currency)} {self.currency}"
+            line = f"{step.label}: {money_format(step.amount, self.currency)}"
             if step.detail:
                 line += f" ({step.detail})"
             lines.append(line)

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CustomerPrice, CustomerSegment, Offer
-from catalog.pricing import ResolvedPrice, money_text
+from catalog.pricing import ResolvedPrice, money_format
 
 
 def price_html(resolved: ResolvedPrice | None, *, derivation: bool):
@@ -16,16 +16,13 @@ def price_html(resolved: ResolvedPrice | None, *, derivation: bool):
         return "—"
     if not derivation:
         return format_html(
-            '<span class="text-nowrap" data-price>{} {}</span>',
-            money_text(resolved.amount, resolved.currency),
-            resolved.currency,
+            '<span class="text-nowrap" data-price>{}</span>', money_format(resolved.amount, resolved.currency)
         )
     return format_html(
-        '<span class="text-nowrap price-derivation" title="{}" data-price tabindex="0">{} {}'
+        '<span class="text-nowrap price-derivation" title="{}" data-price tabindex="0">{}'
         ' <i class="bi bi-info-circle text-body-secondary small" aria-hidden="true"></i></span>',
         resolved.derivation,
-        money_text(resolved.amount, resolved.currency),
-        resolved.currency,
+        money_format(resolved.amount, resolved.currency),
     )
 
 
@@ -121,18 +118,14 @@ class OfferTable(tables.Table):
         return record.get_charge_type_display()
 
     def render_cost_price(self, record: Offer):
-        return format_html(
-            '<span class="text-nowrap">{} {}</span>', money_text(record.cost_price, record.currency), record.currency
-        )
+        return format_html('<span class="text-nowrap">{}</span>', money_format(record.cost_price, record.currency))
 
     def render_price(self, record: Offer):
         return price_html(self.prices.get(record.pk), derivation=self.derivation)
 
     def render_suggested_retail_price(self, record: Offer):
         return format_html(
-            '<span class="text-nowrap">{} {}</span>',
-            money_text(record.suggested_retail_price, record.currency),
-            record.currency,
+            '<span class="text-nowrap">{}</span>', money_format(record.suggested_retail_price, record.currency)
         )
 
     def render_visibility(self, record: Offer):

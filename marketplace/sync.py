@@ -586,9 +586,11 @@ def _fail(run: SyncRun, account: MarketplaceAccount, error: BaseException) -> No
         if newly_failing or run.requested_by_id:
             notification_create(
                 recipients=recipients,
-                title=_("Sync of %(account)s failed") % {"account": account.display_name},
-                body=_("%(marketplace)s: %(message)s")
-                % {"marketplace": marketplace.name if marketplace else account.marketplace, "message": message},
+                title=lambda: _("Sync of %(account)s failed") % {"account": account.display_name},
+                body=lambda: (
+                    _("%(marketplace)s: %(message)s")
+                    % {"marketplace": marketplace.name if marketplace else account.marketplace, "message": message}
+                ),
                 url=_account_url(account),
                 level=NotificationLevel.ERROR,
             )

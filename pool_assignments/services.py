@@ -23,6 +23,7 @@ from pool_assignments.models import PoolAssignment
 from pools.choices import AllocationStatus
 from pools.models import PoolAllocation
 from portal.audit.services import SYSTEM_ACTOR, audit_record, model_snapshot
+from portal.core.formatting import when_text
 from portal.partners.models import Partner
 
 ASSIGNMENT_AUDIT_FIELDS = ("allocation_id", "service", "license_type", "seats", "expires_on", "status")
@@ -80,7 +81,7 @@ def pool_assignment_create(
             raise ValidationError(
                 {
                     "expires_on": _("The customer's subscription cannot expire after the pool (%(date)s).")
-                    % {"date": allocation.expires_on.isoformat()}
+                    % {"date": when_text(allocation.expires_on)}
                 }
             )
         if expires_on < minimum_end:
@@ -90,7 +91,7 @@ def pool_assignment_create(
                         "A pooled subscription lasts at least %(days)s days unless the pool ends sooner: "
                         "choose %(date)s or later."
                     )
-                    % {"days": MINIMUM_TERM_DAYS, "date": minimum_end.isoformat()}
+                    % {"days": MINIMUM_TERM_DAYS, "date": when_text(minimum_end)}
                 }
             )
         service = allocation.pool.service
@@ -190,7 +191,7 @@ def pool_assignments_cap_expiry(*, allocation: PoolAllocation, today: datetime.d
                 customer_id=assignment.customer_id,
                 before=before,
                 after=model_snapshot(assignment, ASSIGNMENT_AUDIT_FIELDS),
-                message="The pool's expiration date changed.",
+                message=_("The pool's expiration date changed."),
             )
             count += 1
     return count

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from pools.choices import ExpiryMode, PaymentType, PoolService, PoolSource
 from pools.models import Pool, PoolAllocation
+from portal.core.formatting import when_text
 
 
 class ServicesForm(forms.Form):
@@ -71,7 +72,7 @@ class AllocationAddForm(_ExpiryFields):
                 "source": pool.get_source_display(),
                 "free": getattr(pool, "free", pool.seats),
                 "seats": pool.seats,
-                "date": pool.expires_on.isoformat(),
+                "date": when_text(pool.expires_on),
             }
         )
 

@@ -37,6 +37,7 @@ from pools.choices import (
 )
 from pools.models import Pool, PoolAllocation, PoolSnapshot
 from portal.audit.services import SYSTEM_ACTOR, audit_record, model_snapshot
+from portal.core.formatting import when_text
 from portal.partners.models import Partner
 from resellers.models import ResellerLink
 from resellers.notifications import partner_administrators_notify
@@ -186,7 +187,7 @@ def allocation_expiry_resolve(
         raise ValidationError(
             {
                 "expires_on": _("The reseller's subscription cannot expire after the pool (%(date)s).")
-                % {"date": pool.expires_on.isoformat()}
+                % {"date": when_text(pool.expires_on)}
             }
         )
     return expires_on
@@ -483,7 +484,7 @@ def pools_expire(*, today: datetime.date | None = None) -> ExpiryRun:
             run.warnings_sent += partner_administrators_notify(
                 partner=pool.owner,
                 title=lambda pool_name=pool_name, date=date: (
-                    _("Pool %(pool)s expires on %(date)s") % {"pool": pool_name, "date": date.isoformat()}
+                    _("Pool %(pool)s expires on %(date)s") % {"pool": pool_name, "date": when_text(date)}
                 ),
                 body=lambda: _("Renew it, or the resellers' pools from it expire with it."),
                 url=reverse("pools:dashboard"),
@@ -502,7 +503,7 @@ def pools_expire(*, today: datetime.date | None = None) -> ExpiryRun:
             run.warnings_sent += partner_administrators_notify(
                 partner=allocation.reseller,
                 title=lambda pool_name=pool_name, date=date: (
-                    _("Your pool %(pool)s expires on %(date)s") % {"pool": pool_name, "date": date.isoformat()}
+                    _("Your pool %(pool)s expires on %(date)s") % {"pool": pool_name, "date": when_text(date)}
                 ),
                 body=lambda lar_name=lar_name: (
                     _("Ask %(name)s to extend it, or its customer subscriptions end.") % {"name": lar_name}

@@ -19,6 +19,8 @@ from typing import Any
 from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -114,7 +116,7 @@ def export_response(
 
 # -- PDF ------------------------------------------------------------------------------------------------------------
 
-_FONT_DIRECTORY = Path("/usr/share/fonts/truetype/dejavu")
+_FONT_DIRECTORY = Path(__file__).resolve().parent / "fonts"
 
 
 def pdf_response(*, filename: str, content: bytes) -> HttpResponse:
@@ -124,29 +126,26 @@ def pdf_response(*, filename: str, content: bytes) -> HttpResponse:
 
 
 class _Document:
-    """A small layer over fpdf2: a Unicode font where the system has DejaVu, else Helvetica with
-    text folded to Latin-1 (fpdf2's core fonts know nothing else)."""
+    """A small layer over fpdf2 with the vendored fonts: DejaVu Sans for text, IPAexGothic for what
+    DejaVu lacks (Japanese), so a document prints in every language the console speaks."""
 
     def __init__(self, title: str) -> None:
         from fpdf import FPDF
 
         self.pdf = FPDF(orientation="P", unit="mm", format="A4")
         self.pdf.set_title(title)
+        self.pdf.set_lang(get_language() or "en")
         self.pdf.set_auto_page_break(auto=True, margin=15)
-        regular, bold = _FONT_DIRECTORY / "DejaVuSans.ttf", _FONT_DIRECTORY / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            self.pdf.add_font("Body", "", str(regular))
-            self.pdf.add_font("Body", "B", str(bold))
-            self.family, self.unicode = "Body", True
-        else:
-            self.family, self.unicode = "Helvetica", False
+        self.pdf.add_font("Body", "", str(_FONT_DIRECTORY / "DejaVuSans.ttf"))
+        self.pdf.add_font("Body", "B", str(_FONT_DIRECTORY / "DejaVuSans-Bold.ttf"))
+        self.pdf.add_font("Japanese", "", str(_FONT_DIRECTORY / "ipaexg.ttf"))
+        self.pdf.add_font("Japanese", "B", str(_FONT_DIRECTORY / "ipaexg.ttf"))
+        self.pdf.set_fallback_fonts(["Japanese"], exact_match=False)
+        self.family = "Body"
         self.pdf.add_page()
 
     def text(self, value: Any) -> str:
-        text = _text(value)
-        if self.unicode:
-            return text
-        return text.replace("×", "x").replace("−", "-").replace("–", "-").encode("latin-1", "replace").decode("latin-1")
+        return _text(value)
 
     def heading(self, value: str, size: int = 14) -> None:
         self.pdf.set_font(self.family, "B", size)
@@ -178,11 +177,16 @@ class _Document:
         return bytes(self.pdf.output())
 
 
-def billing_pdf(*, title: str, partner_name: str, customer, summaries, labels: dict[str, str]) -> bytes:
-    """A customer's billing report: per cycle, per subscription, every line with how it was computed."""
-    from catalog.pricing import money_text
+def billing_pdf(*, partner_name: str, customer, summaries) -> bytes:
+    """A customer's billing report: per cycle, per subscription, every line with how it was computed.
+
+    Made in the active language; the view enters the customer's preferred language first."""
+    from catalog.pricing import money_format
+    from portal.core.formatting import when_text
     from reports.choices import BillingLineKind
 
+    title = _("Billing report for %(customer)s") % {"customer": customer.name}
+    columns = [_("Line"), _("Effective"), _("Seats"), _("Days"), _("Unit price"), _("Computation"), _("Amount")]
     document = _Document(title)
     document.heading(title, 15)
     document.paragraph(partner_name)
@@ -192,47 +196,49 @@ def billing_pdf(*, title: str, partner_name: str, customer, summaries, labels: d
         if part
     )
     document.paragraph(f"{customer.name}" + (f" · {address}" if address else ""))
-    document.paragraph(labels["generated"])
+    document.paragraph(_("Generated on %(day)s") % {"day": when_text(timezone.localdate())})
     for summary in summaries:
         document.space(4)
-        totals = ", ".join(f"{money_text(amount, currency)} {currency}" for currency, amount in summary.total.items())
+        totals = " · ".join(money_format(amount, currency) for currency, amount in summary.total.items())
         document.heading(
-            labels["cycle"]
-            % {"date": summary.cycle.report_date, "start": summary.cycle.start, "end": summary.cycle.end},
+            _("Billing report dated %(date)s (cycle %(start)s – %(end)s)")
+            % {
+                "date": when_text(summary.cycle.report_date),
+                "start": when_text(summary.cycle.start),
+                "end": when_text(summary.cycle.end),
+            },
             12,
         )
-        document.paragraph(f"{labels['total']}: {totals or '0.00'}", 10)
+        document.paragraph(f"{_('Total')}: {totals or '—'}", 10)
         if not summary.bills:
-            document.paragraph(labels["nothing"])
+            document.paragraph(_("Nothing billed in this cycle."))
             continue
         for bill in summary.bills:
             document.space(2)
-            document.heading(
-                f"{bill.name} · {bill.account_name} · {money_text(bill.total, bill.currency)} {bill.currency}", 10
-            )
+            document.heading(f"{bill.name} · {bill.account_name} · {money_format(bill.total, bill.currency)}", 10)
             if bill.price is not None:
                 document.paragraph(
-                    labels["unit_price"]
+                    _("Unit price")
                     + ": "
                     + " → ".join(
-                        f"{step.label} {money_text(step.amount, bill.price.currency)}" for step in bill.price.steps
+                        f"{step.label} {money_format(step.amount, bill.price.currency)}" for step in bill.price.steps
                     ),
                     7,
                 )
             else:
-                document.paragraph(labels["unpriced"], 8)
+                document.paragraph(_("No price: the offer is no longer in the catalog."), 8)
                 continue
             document.table(
-                labels["columns"],
+                columns,
                 [
                     (
                         str(BillingLineKind(line.kind).label),
-                        line.day,
+                        when_text(line.day),
                         line.quantity,
                         f"{line.days}/{line.period_days}",
-                        money_text(line.unit_price, line.currency),
+                        money_format(line.unit_price, line.currency),
                         line.formula,
-                        money_text(line.amount, line.currency),
+                        money_format(line.amount, line.currency),
                     )
                     for line in bill.lines
                 ],

@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
@@ -552,29 +552,15 @@ def billing_pdf_view(request: HttpRequest) -> HttpResponse:
             raise Http404(_("No such customer."))
         messages.info(request, _("Choose a customer to download the PDF of their billing report."))
         return redirect(f"{reverse('reports:billing')}?{_query_without(request, 'page')}")
-    summaries = billing_summary(
-        user=request.user,
-        cycles=cycles,
-        customer_id=customer.pk,
-        account_id=account.pk if account else None,
-        keep_bills=True,
-    )
-    labels = {
-        "generated": _("Generated on %(day)s") % {"day": timezone.localdate().isoformat()},
-        "cycle": _("Billing report dated %(date)s (cycle %(start)s – %(end)s)"),
-        "total": _("Total"),
-        "nothing": _("Nothing billed in this cycle."),
-        "unit_price": _("Unit price"),
-        "unpriced": _("No price: the offer is no longer in the catalog."),
-        "columns": [_("Line"), _("Effective"), _("Seats"), _("Days"), _("Unit price"), _("Computation"), _("Amount")],
-    }
-    content = billing_pdf(
-        title=_("Billing report for %(customer)s") % {"customer": customer.name},
-        partner_name=request.tenant.name,
-        customer=customer,
-        summaries=summaries,
-        labels=labels,
-    )
+    with translation.override(customer.preferred_language):  # a customer document speaks the customer's language
+        summaries = billing_summary(
+            user=request.user,
+            cycles=cycles,
+            customer_id=customer.pk,
+            account_id=account.pk if account else None,
+            keep_bills=True,
+        )
+        content = billing_pdf(partner_name=request.tenant.name, customer=customer, summaries=summaries)
     return pdf_response(filename=export_filename(f"billing-{customer.name}", "pdf"), content=content)
 
 

@@ -1,9 +1,8 @@
 """Notifications to another partner's administrators. Notifications live in partner schemas, so
-this switches to the recipient partner's schema and writes in its language."""
+this switches to the recipient partner's schema; each administrator reads them in their own language."""
 
 from collections.abc import Callable
 
-from django.utils import translation
 from django_tenants.utils import schema_context
 
 from portal.accounts.selectors import administrators_active
@@ -20,11 +19,9 @@ def partner_administrators_notify(
     url: str = "",
     level: str = NotificationLevel.INFO,
 ) -> int:
-    """Notify the partner's administrators. `title` and `body` are called inside the partner's
-    default language, so each partner reads its notifications in its own language."""
-    with schema_context(partner.schema_name), translation.override(partner.default_language):
+    """Notify the partner's administrators; `title` and `body` are called once per administrator's
+    language (see `notification_create`)."""
+    with schema_context(partner.schema_name):
         return len(
-            notification_create(
-                recipients=list(administrators_active()), title=title(), body=body(), url=url, level=level
-            )
+            notification_create(recipients=list(administrators_active()), title=title, body=body, url=url, level=level)
         )

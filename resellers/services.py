@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from pools.choices import HOLDING_STATUSES
 from pools.models import PoolAllocation
 from portal.audit.services import audit_record, model_snapshot
+from portal.core.formatting import when_text
 from portal.core.tasks import enqueue_on_commit
 from portal.partners.models import Partner
 from resellers.batch import BatchRow, batch_rows_classify
@@ -131,7 +132,7 @@ def reseller_invite_by_email(
         if existing is not None:
             raise ValidationError(
                 _("%(email)s was already invited on %(date)s.")
-                % {"email": email, "date": timezone.localdate(existing.invited_at).isoformat()},
+                % {"email": email, "date": when_text(timezone.localdate(existing.invited_at))},
                 code="already_invited",
             )
         link = ResellerLink.objects.create(

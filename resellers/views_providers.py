@@ -18,6 +18,7 @@ from pools.selectors import pool_allocations_offered_to
 from pools.services import allocation_accept, allocation_decline
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required, user_has_permission
+from portal.core.formatting import when_text
 from resellers.choices import ResellerStatus
 from resellers.forms import AssignmentForm
 from resellers.selectors import provider_links_of
@@ -169,7 +170,7 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
                         "seats": assignment.seats,
                         "pool": allocation.pool.name,
                         "customer": assignment.customer.name,
-                        "date": assignment.expires_on.isoformat(),
+                        "date": when_text(assignment.expires_on),
                     },
                 )
                 return redirect("resellers:my_providers")
@@ -196,7 +197,7 @@ def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(
                 request,
                 _("The subscription ends on %(date)s: a pooled subscription lasts at least 31 days.")
-                % {"date": assignment.expires_on.isoformat()},
+                % {"date": when_text(assignment.expires_on)},
             )
         else:
             messages.success(request, _("The subscription has ended."))

@@ -21,12 +21,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from catalog.choices import BillingCycle
 from marketplace.providers.base import Capability
 from marketplace.providers.registry import UnknownMarketplace, provider_class
+from portal.core.formatting import when_text
 from subscriptions.choices import SubscriptionStatus
 from subscriptions.choices_lifecycle import ChangeTiming
 from subscriptions.models import Subscription
@@ -204,14 +204,6 @@ class ChangePreview:
         return self.new_quantity - self.current_quantity
 
 
-def _when(moment: datetime | date | None) -> str:
-    if moment is None:
-        return ""
-    if isinstance(moment, datetime):
-        return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-    return date_format(moment, "DATE_FORMAT")
-
-
 def quantity_change_preview(*, subscription: Subscription, quantity: int, now: datetime | None = None) -> ChangePreview:
     """Whether changing the quantity to `quantity` is allowed now, at renewal, or not at all, and why."""
     now = now or clock()
@@ -270,7 +262,7 @@ def quantity_change_preview(*, subscription: Subscription, quantity: int, now: d
         return ChangePreview(
             timing=ChangeTiming.NOW,
             message=_("Allowed now: the cancellation window is open until %(until)s.")
-            % {"until": _when(window.closes_at)},
+            % {"until": when_text(window.closes_at)},
             refund=remaining_term_value(subscription=subscription, seats=seats, now=now),
             **base,
         )
@@ -279,7 +271,7 @@ def quantity_change_preview(*, subscription: Subscription, quantity: int, now: d
         return ChangePreview(
             timing=ChangeTiming.NOT_ALLOWED,
             message=_("Not allowed: the cancellation window closed on %(closed)s and the subscription does not renew.")
-            % {"closed": _when(window.closes_at)},
+            % {"closed": when_text(window.closes_at)},
             kept_cost=kept,
             **base,
         )
@@ -289,7 +281,7 @@ def quantity_change_preview(*, subscription: Subscription, quantity: int, now: d
             "Not allowed now: the cancellation window closed on %(closed)s. The decrease can be scheduled for the "
             "renewal on %(renewal)s, when the next window opens."
         )
-        % {"closed": _when(window.closes_at), "renewal": _when(window.renewal_on)},
+        % {"closed": when_text(window.closes_at), "renewal": when_text(window.renewal_on)},
         kept_cost=kept,
         can_schedule=True,
         warning=(
@@ -326,14 +318,14 @@ def termination_preview(*, subscription: Subscription, now: datetime | None = No
         return ChangePreview(
             timing=ChangeTiming.NOT_ALLOWED,
             message=_("The termination is already scheduled for %(date)s.")
-            % {"date": _when(subscription.scheduled_termination_date)},
+            % {"date": when_text(subscription.scheduled_termination_date)},
             **base,
         )
     if subscription.trial:
         return ChangePreview(timing=ChangeTiming.NOW, message=_("A trial ends at once, free of charge."), **base)
     if not window.applies or window.is_open:
         message = (
-            _("Ends at once: the cancellation window is open until %(until)s.") % {"until": _when(window.closes_at)}
+            _("Ends at once: the cancellation window is open until %(until)s.") % {"until": when_text(window.closes_at)}
             if window.applies
             else _("Ends at once: this subscription has no commitment window.")
         )
@@ -349,12 +341,12 @@ def termination_preview(*, subscription: Subscription, now: datetime | None = No
                 "The cancellation window closed on %(closed)s: the subscription stops renewing and ends with its "
                 "term on %(end)s, without a refund."
             )
-            % {"closed": _when(window.closes_at), "end": _when(window.renewal_on)},
+            % {"closed": when_text(window.closes_at), "end": when_text(window.renewal_on)},
             kept_cost=kept,
             **base,
         )
     return ChangePreview(
         timing=ChangeTiming.NOT_ALLOWED,
-        message=_("The cancellation window closed on %(closed)s.") % {"closed": _when(window.closes_at)},
+        message=_("The cancellation window closed on %(closed)s.") % {"closed": when_text(window.closes_at)},
         **base,
     )

@@ -42,7 +42,7 @@ class FriendlyNameForm(forms.Form):
         label=_("Friendly name"),
         max_length=120,
         required=False,
-        help_text=_("Shown on every subscription view and on billing reports (seed 004)."),
+        help_text=_("Shown on every subscription view and on billing reports."),
     )
 
 

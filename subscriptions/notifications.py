@@ -49,7 +49,7 @@ def order_notify(*, order: Order, event: str) -> None:
         return
     notification_create(
         recipients=recipients,
-        title=order_title(order, event),
+        title=lambda: order_title(order, event),
         body=order.friendly_name or "",
         url=reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk}),
         level=EVENTS.get(event, NotificationLevel.INFO),

@@ -10,7 +10,7 @@ review. Decreases the commitment window does not allow now can be scheduled for 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +22,7 @@ from catalog.choices import BillingCycle
 from marketplace.providers.base import Capability
 from portal.audit.choices import AuditResult, NotificationLevel
 from portal.audit.services import audit_record, notification_create
+from portal.core.formatting import when_text
 from subscriptions import commitment
 from subscriptions.choices import ORDER_IN_FLIGHT, OrderLineKind, OrderLineStatus, SubscriptionStatus
 from subscriptions.choices_lifecycle import ChangeTiming, ScheduledChangeStatus
@@ -377,7 +378,7 @@ def _schedule(*, actor, subscription: Subscription, quantity: int, request) -> S
         before={"scheduled_quantity": replaced[0].quantity if replaced else None},
         after={"scheduled_quantity": quantity, "effective_on": subscription.term_end},
         message=_("Decrease to %(quantity)s scheduled for the renewal on %(date)s.")
-        % {"quantity": quantity, "date": subscription.term_end},
+        % {"quantity": quantity, "date": when_text(subscription.term_end)},
     )
     return change
 
@@ -421,7 +422,9 @@ def scheduled_change_cancel(*, actor, change: ScheduledChange) -> ScheduledChang
     return change
 
 
-def _notify_scheduled(change: ScheduledChange, *, title: str, body: str, level: str) -> None:
+def _notify_scheduled(
+    change: ScheduledChange, *, title: Callable[[], str], body: Callable[[], str], level: str
+) -> None:
     from django.urls import reverse
 
     recipients = [change.created_by] if change.created_by_id else []
@@ -466,9 +469,13 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
         if not renewed:
             if now.date() <= change.effective_on + RENEWAL_GRACE:
                 return "waiting"
-            message = _(
-                "The renewal on %(date)s was not reported by the marketplace; the decrease was not applied."
-            ) % {"date": change.effective_on}
+
+            def describe():
+                return _(
+                    "The renewal on %(date)s was not reported by the marketplace; the decrease was not applied."
+                ) % {"date": when_text(change.effective_on)}
+
+            message = describe()
             _audit(
                 AUTOMATION_ACTOR,
                 "subscription.scheduled_decrease_skip",
@@ -477,7 +484,10 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
                 result=AuditResult.FAILURE,
             )
             _notify_scheduled(
-                change, title=_("Scheduled decrease not applied"), body=message, level=NotificationLevel.WARNING
+                change,
+                title=lambda: _("Scheduled decrease not applied"),
+                body=describe,
+                level=NotificationLevel.WARNING,
             )
             return _finish(change, ScheduledChangeStatus.FAILED, message)
         if subscription.quantity <= change.quantity:
@@ -486,10 +496,14 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
             }
             return _finish(change, ScheduledChangeStatus.SKIPPED, message)
         if subscription.assigned is not None and subscription.assigned > change.quantity:
-            message = _(
-                "%(assigned)s seats were assigned at the renewal, more than the %(quantity)s scheduled: the "
-                "decrease was skipped and nothing was ordered."
-            ) % {"assigned": subscription.assigned, "quantity": change.quantity}
+
+            def describe():
+                return _(
+                    "%(assigned)s seats were assigned at the renewal, more than the %(quantity)s scheduled: the "
+                    "decrease was skipped and nothing was ordered."
+                ) % {"assigned": subscription.assigned, "quantity": change.quantity}
+
+            message = describe()
             _audit(
                 AUTOMATION_ACTOR,
                 "subscription.scheduled_decrease_skip",
@@ -498,12 +512,17 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
                 result=AuditResult.FAILURE,
             )
             _notify_scheduled(
-                change, title=_("Scheduled decrease skipped"), body=message, level=NotificationLevel.WARNING
+                change, title=lambda: _("Scheduled decrease skipped"), body=describe, level=NotificationLevel.WARNING
             )
             return _finish(change, ScheduledChangeStatus.SKIPPED, message)
         preview = quantity_change_preview(subscription=subscription, quantity=change.quantity, now=now)
         if preview.timing != ChangeTiming.NOW:
-            message = _("Not applied: %(reason)s") % {"reason": preview.message}
+
+            def describe():  # the preview is pure: asked again, it explains itself in the reader's language
+                reason = quantity_change_preview(subscription=subscription, quantity=change.quantity, now=now).message
+                return _("Not applied: %(reason)s") % {"reason": reason}
+
+            message = describe()
             _audit(
                 AUTOMATION_ACTOR,
                 "subscription.scheduled_decrease_skip",
@@ -512,7 +531,10 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
                 result=AuditResult.FAILURE,
             )
             _notify_scheduled(
-                change, title=_("Scheduled decrease not applied"), body=message, level=NotificationLevel.WARNING
+                change,
+                title=lambda: _("Scheduled decrease not applied"),
+                body=describe,
+                level=NotificationLevel.WARNING,
             )
             return _finish(change, ScheduledChangeStatus.FAILED, message)
         if _in_flight_lines(subscription).exists():
@@ -540,7 +562,12 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
             after={"quantity": change.quantity},
             message=message,
         )
-        _notify_scheduled(change, title=_("Scheduled decrease ordered"), body=message, level=NotificationLevel.INFO)
+        _notify_scheduled(
+            change,
+            title=lambda: _("Scheduled decrease ordered"),
+            body=lambda: _("Ordered at the renewal in %(order)s.") % {"order": order},
+            level=NotificationLevel.INFO,
+        )
         return _finish(change, ScheduledChangeStatus.ORDERED, message, order=order)
 
 

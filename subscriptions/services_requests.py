@@ -243,14 +243,18 @@ def _after_create(actor, request: LicenseChangeRequest, settings: TenantLicenseS
     ]
     notification_create(
         recipients=approvers,
-        title=_("Licence change request for %(tenant)s: %(change)s")
-        % {"tenant": request.customer_tenant, "change": request},
-        body=_("Requested by %(who)s (%(source)s). %(approvals)s approval(s) needed.")
-        % {
-            "who": request.requested_by or _("automation"),
-            "source": request.get_source_display(),
-            "approvals": request.approvals_required,
-        },
+        title=lambda: (
+            _("Licence change request for %(tenant)s: %(change)s")
+            % {"tenant": request.customer_tenant, "change": request}
+        ),
+        body=lambda: (
+            _("Requested by %(who)s (%(source)s). %(approvals)s approval(s) needed.")
+            % {
+                "who": request.requested_by or _("automation"),
+                "source": request.get_source_display(),
+                "approvals": request.approvals_required,
+            }
+        ),
         url=_request_url(request),
         level=NotificationLevel.WARNING if request.source != RequestSource.USER else NotificationLevel.INFO,
     )
@@ -398,20 +402,22 @@ def license_change_request_decide(
             ]
             notification_create(
                 recipients=others,
-                title=_("A second approval is needed: %(change)s") % {"change": request},
-                body=_("%(who)s approved; the change is above the tenant's threshold.") % {"who": actor},
+                title=lambda: _("A second approval is needed: %(change)s") % {"change": request},
+                body=lambda: _("%(who)s approved; the change is above the tenant's threshold.") % {"who": actor},
                 url=_request_url(request),
                 level=NotificationLevel.WARNING,
             )
             return request
         notification_create(
             recipients=[request.requested_by] if request.requested_by else [],
-            title=(
-                _("Your licence change request was approved: %(change)s")
-                if approve
-                else _("Your licence change request was rejected: %(change)s")
-            )
-            % {"change": request},
+            title=lambda: (
+                (
+                    _("Your licence change request was approved: %(change)s")
+                    if approve
+                    else _("Your licence change request was rejected: %(change)s")
+                )
+                % {"change": request}
+            ),
             body=comment,
             url=_request_url(request),
             level=NotificationLevel.SUCCESS if approve else NotificationLevel.WARNING,
@@ -436,7 +442,7 @@ def _fail(request: LicenseChangeRequest, message: str, *, actor) -> LicenseChang
     )
     notification_create(
         recipients=[request.requested_by] if request.requested_by else [],
-        title=_("Your licence change request could not be applied: %(change)s") % {"change": request},
+        title=lambda: _("Your licence change request could not be applied: %(change)s") % {"change": request},
         body=message,
         url=_request_url(request),
         level=NotificationLevel.ERROR,

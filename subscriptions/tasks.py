@@ -15,9 +15,9 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
 
 from marketplace.providers.base import ProviderError, Throttled, Unavailable
+from portal.accounts.locale import user_locale
 from subscriptions.placement import order_execute, order_provisioning_refresh
 
 #: Attempts after the first before a throttled or unavailable line is marked failed.
@@ -82,7 +82,7 @@ def order_email_send(*, order_id: int, event: str) -> None:
             "partner_name": getattr(partner, "name", ""),
             "order_url": base_url + reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk}),
         }
-        with translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE):
+        with user_locale(user):
             subject = order_title(order, event)
             body = render_to_string("subscriptions/email/order_event.txt", context)
         EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()

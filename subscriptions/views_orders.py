@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
@@ -544,7 +545,9 @@ def quote_print(request: HttpRequest, quote_pk: int) -> HttpResponse:
     context = _quote_context(request, quote)
     context["sees_cost"] = False
     context["partner"] = getattr(request, "tenant", None)
-    return render(request, "subscriptions/quote_print.html", context)
+    customer = quote.order.customer_tenant.customer
+    with translation.override(customer.preferred_language):  # a customer document speaks the customer's language
+        return render(request, "subscriptions/quote_print.html", context)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)

@@ -172,6 +172,7 @@ def command_up() -> int:
     for name, _module, port, _arguments in SIMULATORS:
         environment.setdefault(f"{name.upper()}_SIMULATOR_URL", f"http://localhost:{port}")
     environment.setdefault("MICROSOFT_SIMULATOR_URL", environment["IDENTITY_SIMULATOR_URL"])
+    manage(environment, "compile_translations")
     say("Migrating the public schema and every partner ...")
     manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
     manage(environment, "prepare_partners", "-v", "0")
@@ -209,6 +210,7 @@ def command_up() -> int:
 
 def command_test(arguments: list[str]) -> int:
     environment = service_environment(settings="portal.settings.test")
+    manage(environment, "compile_translations")  # the tests read every language, as a fresh clone serves them
     command = [PYTHON, "-m", "pytest", *arguments]
     say("Running: " + " ".join(command[2:]))
     return subprocess.run(command, env=environment, cwd=ROOT).returncode

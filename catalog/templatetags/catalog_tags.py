@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from catalog.choices import BillingCycle, ChargeType
-from catalog.pricing import markup_apply, money_round, money_text
+from catalog.pricing import markup_apply, money_format, money_round
 
 register = template.Library()
 
@@ -17,10 +17,10 @@ _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
 
 @register.filter
 def money(amount: Decimal | None, currency: str) -> str:
-    """ "14.16 EUR"; a dash for no amount."""
+    """Money as the reader's language writes it ("€14.16", "14,16 €"); a dash for no amount."""
     if amount is None:
         return "—"
-    return f"{money_text(amount, currency)} {currency}"
+    return money_format(amount, currency)
 
 
 @register.filter

@@ -2,17 +2,26 @@ from decimal import Decimal
 
 from django import template
 
-from catalog.pricing import currency_decimals, money_round
+from catalog.pricing import currency_decimals, money_format, money_round
 
 register = template.Library()
 
 
 @register.filter
-def money(value, currency: str) -> str:
-    """A price rounded to its currency's minor unit (2 decimals; JPY none); blank for None."""
+def price_input(value, currency: str) -> str:
+    """A price as a number input's value: rounded to its currency's minor unit, unlocalised ("14.16",
+    "1500" for JPY); blank for None."""
     if value is None or value == "":
         return ""
     return f"{money_round(Decimal(value), currency):f}"
+
+
+@register.filter
+def money(value, currency: str) -> str:
+    """A price as the reader's language writes money; blank for None (templates add their dash)."""
+    if value is None or value == "":
+        return ""
+    return money_format(Decimal(value), currency)
 
 
 @register.filter

@@ -3,6 +3,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.locale import time_zone_choices
 from portal.accounts.tasks import password_reset_email_send
 from portal.core.tasks import enqueue_on_commit
 
@@ -31,6 +32,12 @@ class PasswordResetByEmailForm(PasswordResetForm):
 
 
 class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        choices=time_zone_choices,
+        help_text=_("Dates and times on screens and in emails are shown in this time zone."),
+    )
+
     class Meta:
         model = get_user_model()
-        fields = ["first_name", "last_name", "organisation_name", "language"]
+        fields = ["first_name", "last_name", "organisation_name", "language", "time_zone"]

@@ -57,6 +57,8 @@ class User(AbstractUser):
     email = models.EmailField(_("email address"))
     organisation_name = models.CharField(_("organisation name"), max_length=200, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH)
+    # An IANA name ("Europe/Berlin"); dates and times on screens and in emails are shown in it.
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")
     kind = models.CharField(_("kind"), max_length=20, choices=UserKind.choices, default=UserKind.PARTNER)
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
     # A customer tenant admin's customers are `user.customers`, declared on Customer.admin_users

@@ -8,12 +8,13 @@ import re
 import secrets
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model, password_validation
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, AccessLevel, PermissionModule, UserKind
@@ -27,10 +28,11 @@ from portal.accounts.selectors import (
 from portal.accounts.tasks import invitation_email_send
 from portal.audit.services import audit_record, model_snapshot, notification_create
 from portal.core.tasks import enqueue_on_commit
+from portal.partners.selectors import partner_current
 
 User = get_user_model()
 
-PROFILE_FIELDS = ("first_name", "last_name", "organisation_name", "language")
+PROFILE_FIELDS = ("first_name", "last_name", "organisation_name", "language", "time_zone")
 USER_AUDIT_FIELDS = ("email", "kind", "is_active", "roles")
 ROLE_AUDIT_FIELDS = ("name", "description", "permissions", "all_customers", "customer_groups")
 
@@ -129,6 +131,7 @@ def user_invite(
     )
     if User.objects.filter(email__iexact=email).exists():
         raise taken
+    partner = partner_current()
     try:
         with transaction.atomic():
             user = User(
@@ -138,6 +141,9 @@ def user_invite(
                 last_name=last_name.strip(),
                 kind=kind,
                 is_active=True,
+                # the partner's defaults until the person chooses in My profile; the invitation email uses them
+                language=partner.default_language if partner else settings.LANGUAGE_CODE,
+                time_zone=partner.default_time_zone if partner else settings.TIME_ZONE,
             )
             user.set_unusable_password()
             user.save()
@@ -215,10 +221,10 @@ def invitation_accept(*, token: str, password: str) -> User:
         audit_record(actor=user, action="user.invitation_accept", target=user)
         inviter = invitation.invited_by
         if inviter is not None:
-            with translation.override(inviter.language or None):
-                title = _("%(email)s accepted your invitation") % {"email": user.email}
             notification_create(
-                recipients=[inviter], title=title, url=reverse("settings:user_detail", kwargs={"pk": user.pk})
+                recipients=[inviter],
+                title=lambda: _("%(email)s accepted your invitation") % {"email": user.email},
+                url=reverse("settings:user_detail", kwargs={"pk": user.pk}),
             )
     return user
 

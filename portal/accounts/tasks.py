@@ -7,9 +7,11 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+
+from portal.accounts.locale import user_locale
 
 
 @shared_task(name="portal.accounts.tasks.sessions_clear_expired", ignore_result=True)
@@ -34,7 +36,7 @@ def password_reset_email_send(*, user_id: int, host: str, scheme: str) -> None:
         "token": default_token_generator.make_token(user),
         "partner_name": getattr(connection.tenant, "name", ""),
     }
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with user_locale(user):
         subject = "".join(render_to_string("registration/password_reset_subject.txt", context).splitlines())
         body = render_to_string("registration/password_reset_email.txt", context)
     EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
@@ -67,7 +69,7 @@ def invitation_email_send(*, invitation_id: int, token: str) -> None:
         "sign_in_url": base_url + reverse("accounts:login"),
         "expires_at": invitation.expires_at,
     }
-    with translation.override(user.language or settings.LANGUAGE_CODE):
+    with user_locale(user):
         subject = "".join(render_to_string("accounts/invitation_subject.txt", context).splitlines())
         body = render_to_string("accounts/invitation_email.txt", context)
     EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()

@@ -4,8 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import HttpResponseClientRefresh
 
 from portal.accounts.forms import PasswordResetByEmailForm, ProfileForm, SignInForm
 from portal.accounts.services import user_profile_update
@@ -31,7 +33,7 @@ class SignInView(auth_views.LoginView):
                 method=SignInMethod.PASSWORD,
                 result=AuditResult.FAILURE,
                 identifier=request.POST.get("username", ""),
-                message="Password sign-in is turned off",
+                message=_("Password sign-in is turned off"),
             )
             messages.error(request, _("Signing in with a password is turned off here. Sign in with Microsoft."))
             return redirect(request.get_full_path())
@@ -47,7 +49,7 @@ class SignInView(auth_views.LoginView):
             method=SignInMethod.PASSWORD,
             result=AuditResult.FAILURE,
             identifier=form.data.get("username", ""),
-            message="Wrong username, email or password, or the account is deactivated",
+            message=_("Wrong username, email or password, or the account is deactivated"),
         )
         return super().form_invalid(form)
 
@@ -71,11 +73,15 @@ def profile(request: HttpRequest) -> HttpResponse:
     template = "accounts/profile.html"
     if request.htmx and not request.htmx.boosted:
         template += "#profile_form"
+    spoken = (request.user.language, request.user.time_zone)  # validating the form writes to the instance
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        user_profile_update(actor=request.user, user=request.user, changes=form.cleaned_data)
+        user = user_profile_update(actor=request.user, user=request.user, changes=form.cleaned_data)
+        translation.activate(user.language)  # the confirmation already speaks the new language
         messages.success(request, _("Your profile was saved."))
         if not request.htmx:
             return redirect("accounts:profile")
+        if (user.language, user.time_zone) != spoken:
+            return HttpResponseClientRefresh()  # every label on the page changes, not only the form
         form = ProfileForm(instance=request.user)
     return render(request, template, {"form": form})

@@ -3,7 +3,7 @@
 import datetime
 import decimal
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models, transaction
@@ -88,13 +88,28 @@ def audit_record(
     )
 
 
+Text = str | Callable[[], str]
+
+
 def notification_create(
-    *, recipients: Iterable, title: str, body: str = "", url: str = "", level: str = NotificationLevel.INFO
+    *, recipients: Iterable, title: Text, body: Text = "", url: str = "", level: str = NotificationLevel.INFO
 ) -> list[Notification]:
-    users = [user for user in recipients if user is not None and user.is_active]
-    return Notification.objects.bulk_create(
-        [Notification(recipient=user, title=title[:200], body=body, url=url[:500], level=level) for user in users]
-    )
+    """Notify people. Give `title` and `body` as callables that call gettext (a lambda) and each
+    recipient reads them in their own language and time zone; a plain string (a marketplace's
+    message, a comment someone typed) is shown as it is."""
+    from portal.accounts.locale import user_locale
+
+    notifications = []
+    for user in recipients:
+        if user is None or not user.is_active:
+            continue
+        with user_locale(user):
+            title_text = title() if callable(title) else str(title)
+            body_text = body() if callable(body) else str(body)
+        notifications.append(
+            Notification(recipient=user, title=title_text[:200], body=body_text, url=url[:500], level=level)
+        )
+    return Notification.objects.bulk_create(notifications)
 
 
 def notifications_mark_read(*, user, notification_ids: Iterable[int] | None = None) -> int:

@@ -108,7 +108,7 @@ def microsoft_identity_link(*, actor: User, user: User, account: SignedInUser) -
             raise ValidationError(_("That Microsoft account is already linked to another user of this console."))
         if microsoft_identity_of(user=user) is not None:
             raise ValidationError(_("You already have a linked Microsoft account. Unlink it first."))
-        return _link(actor=actor, user=user, account=account, message="Linked from Settings > Authentication")
+        return _link(actor=actor, user=user, account=account, message=_("Linked from Settings > Authentication"))
 
 
 def microsoft_identity_unlink(*, actor: User, identity: MicrosoftIdentity) -> None:
@@ -163,7 +163,7 @@ def microsoft_sign_in_user(*, account: SignedInUser) -> User:
                 ),
                 user=user,
             )
-        _link(actor=user, user=user, account=account, message="Linked on first Microsoft sign-in by email")
+        _link(actor=user, user=user, account=account, message=_("Linked on first Microsoft sign-in by email"))
         return user
 
 

@@ -4,9 +4,10 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from portal.accounts.locale import language_of, time_zone_of
 from portal.partners.choices import PartnerStatus
 
 SESSION_SCHEMA_KEY = "_partner_schema"
@@ -48,21 +49,29 @@ class SessionPartnerGuardMiddleware:
         return self.get_response(request)
 
 
-class UserLanguageMiddleware:
-    """The signed-in user's language (My profile) wins over the browser's."""
+class UserLocaleMiddleware:
+    """The signed-in user's language and time zone (My profile) win over the browser's language.
+
+    Anonymous visitors (sign-in, the public catalog) get the language Django's LocaleMiddleware chose:
+    the one picked with the switcher (a cookie), else the browser's Accept-Language.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        language = getattr(user, "language", None) if user is not None and user.is_authenticated else None
-        if language:
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        if language:
-            response.headers.setdefault("Content-Language", language)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        language = language_of(user)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        timezone.activate(time_zone_of(user))
+        try:
+            response = self.get_response(request)
+        finally:
+            timezone.deactivate()
+        response.headers.setdefault("Content-Language", language)
         return response
 
 

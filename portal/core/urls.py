@@ -6,5 +6,6 @@ app_name = "core"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("language/", views.language_switch, name="language_switch"),
     path("<slug:section>/", views.section, name="section"),
 ]

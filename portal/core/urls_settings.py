@@ -23,6 +23,7 @@ urlpatterns = [
     path("users/<int:pk>/reactivate/", views_users.user_reactivate_view, name="user_reactivate"),
     path("users/<int:pk>/invitation/resend/", views_users.invitation_resend_view, name="invitation_resend"),
     path("users/<int:pk>/invitation/revoke/", views_users.invitation_revoke_view, name="invitation_revoke"),
+    path("language-and-region/", views_settings.language_region, name="language_region"),
     path("roles/", views_roles.role_list, name="role_list"),
     path("roles/new/", views_roles.role_create_view, name="role_create"),
     path("roles/<int:pk>/", views_roles.role_edit, name="role_edit"),

@@ -1,15 +1,18 @@
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.accounts.services import user_profile_update
 from portal.core.navigation import SECTION_BY_KEY, partner_sections
 from portal.partners.selectors import partner_by_slug
 from portal.partners.services import partner_url
@@ -19,7 +22,7 @@ from portal.partners.services import partner_url
 def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")
+    return HttpResponse("ok", content_type="text/plain")  # untranslated: read by load balancers
 
 
 def partner_not_found(request: HttpRequest) -> HttpResponse:
@@ -74,3 +77,33 @@ def section(request: HttpRequest, section: str) -> HttpResponse:
     if found not in partner_sections(request.tenant, request.user):
         raise PermissionDenied
     return render(request, "core/coming_soon.html", {"section": found})
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The language switcher (user menu, public catalog, sign-in page).
+
+    A signed-in user's choice is their profile's language, so it follows them to emails and other
+    devices; everyone also gets Django's language cookie, which keeps the public pages in that
+    language after signing out.
+    """
+    language = request.POST.get("language", "")
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    if language not in dict(settings.LANGUAGES):
+        messages.error(request, _("That language is not available."))
+        return HttpResponseRedirect(target)
+    if request.user.is_authenticated:
+        user_profile_update(actor=request.user, user=request.user, changes={"language": language})
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+    )
+    return response

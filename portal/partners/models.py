@@ -23,6 +23,8 @@ class Partner(TenantMixin):
     default_language = models.CharField(
         _("default language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
     )
+    # New users start with the partner's language and time zone; each changes them in My profile.
+    default_time_zone = models.CharField(_("default time zone"), max_length=64, default="UTC")
     default_currency = models.CharField(
         _("default currency"), max_length=3, choices=Currency.choices, default=Currency.EUR
     )

@@ -16,3 +16,13 @@ def partners_active() -> QuerySet[Partner]:
 
 def partner_by_slug(*, slug: str) -> Partner | None:
     return partners_all().filter(slug=slug.strip().lower()).first()
+
+
+def partner_current() -> Partner | None:
+    """The partner whose schema the connection is in (None in public): works in requests, tasks and
+    `schema_context`, where `connection.tenant` is not always the Partner row."""
+    from django.db import connection
+
+    if connection.schema_name == "public":
+        return None
+    return Partner.objects.filter(schema_name=connection.schema_name).first()

@@ -207,6 +207,7 @@ def partner_create(
                 password=password,
                 organisation_name=name,
                 language=default_language,
+                time_zone=partner.default_time_zone,
             )
             administrator.roles.add(Role.objects.get(name=ADMINISTRATORS_ROLE_NAME, is_builtin=True))
         partner.status = PartnerStatus.ACTIVE
@@ -225,3 +226,31 @@ def platform_ensure() -> Partner:
     )
     Domain.objects.get_or_create(domain=settings.PORTAL_DOMAIN, defaults={"tenant": platform, "is_primary": True})
     return platform
+
+
+PARTNER_LOCALE_FIELDS = ("default_language", "default_time_zone")
+
+
+def partner_locale_update(*, actor, partner: Partner, default_language: str, default_time_zone: str) -> Partner:
+    """The language and time zone new users of the partner start with. People already here keep theirs:
+    each chose, or can choose, in My profile."""
+    from portal.accounts.locale import time_zone_names
+    from portal.audit.services import audit_record, model_snapshot
+
+    if default_language not in dict(settings.LANGUAGES):
+        raise ValidationError({"default_language": _("Choose one of the console's languages.")})
+    if default_time_zone not in time_zone_names():
+        raise ValidationError({"default_time_zone": _("Choose a time zone from the list.")})
+    with transaction.atomic():
+        partner = Partner.objects.select_for_update().get(pk=partner.pk)
+        before = model_snapshot(partner, PARTNER_LOCALE_FIELDS)
+        partner.default_language, partner.default_time_zone = default_language, default_time_zone
+        partner.save(update_fields=list(PARTNER_LOCALE_FIELDS))
+        audit_record(
+            actor=actor,
+            action="partner.locale_update",
+            target=partner,
+            before=before,
+            after=model_snapshot(partner, PARTNER_LOCALE_FIELDS),
+        )
+    return partner

@@ -4,25 +4,23 @@ from decimal import Decimal
 
 from django import template
 
-from catalog.pricing import money_round
+from catalog.pricing import money_format
 
 register = template.Library()
 
 
 @register.filter
 def money(amount, currency: str = "") -> str:
-    """An amount rounded to its currency, with thousands separators: 12,345.60 (JPY: 1,500)."""
+    """Money as the reader's language writes it: €12,345.60, 12.345,60 €, ￥1,500."""
     if amount is None or amount == "":
         return "—"
     if not isinstance(amount, Decimal):
         amount = Decimal(str(amount))
-    rounded = money_round(amount, currency or "EUR")
-    text = f"{rounded:,f}"
-    return text.replace("-", "−", 1) if rounded < 0 else text
+    return money_format(amount, currency or "EUR")
 
 
 @register.filter
 def money_items(totals) -> str:
-    """Amounts per currency as one text: "1,200.00 EUR · 300.00 USD"."""
-    parts = [f"{money(amount, currency)} {currency}" for currency, amount in totals.items()]
-    return " · ".join(parts) if parts else "0.00"
+    """Amounts per currency as one text: "€1,200.00 · $300.00"; a dash for none."""
+    parts = [money(amount, currency) for currency, amount in totals.items()]
+    return " · ".join(parts) if parts else "—"

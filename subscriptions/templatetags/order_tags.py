@@ -2,17 +2,17 @@ from decimal import Decimal
 
 from django import template
 
-from catalog.pricing import money_text
+from catalog.pricing import money_format
 
 register = template.Library()
 
 
 @register.filter
 def order_money(value, currency: str) -> str:
-    """An amount with its currency's decimals (2; JPY none); blank for None."""
+    """Money as the reader's language writes it ("€14.16", "14,16 €", "￥1,500"); blank for None."""
     if value is None or value == "":
         return ""
-    return money_text(Decimal(value), currency or "")
+    return money_format(Decimal(value), currency or "EUR")
 
 
 @register.filter
@@ -22,7 +22,7 @@ def price_derivation(line) -> str:
     currency = getattr(line, "currency", "") or ""
     rows = []
     for step in steps:
-        row = f"{step.get('label', '')}: {order_money(step.get('amount'), currency)} {currency}"
+        row = f"{step.get('label', '')}: {order_money(step.get('amount'), currency)}"
         if step.get("detail"):
             row += f" ({step['detail']})"
         rows.append(row)

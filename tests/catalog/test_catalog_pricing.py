@@ -154,7 +154,7 @@ def test_a_yen_offer_is_priced_in_whole_yen():
     assert resolved.amount == Decimal("2090")  # 2089.5 half up
     assert resolved.suggested_retail == Decimal("2490")
     assert resolved.steps[1].detail == "1990 × 1.05 = 2090"
-    assert "2090 JPY" in resolved.derivation
+    assert "¥2,090" in resolved.derivation
 
 
 def test_the_derivation_text_lists_every_step():
@@ -163,10 +163,10 @@ def test_the_derivation_text_lists_every_step():
     customer_price(customer, offer, price=Decimal("15.00"))
     resolved = price_resolve(offer=offer, customer=customer, option=PriceOption(target_price=Decimal("15.58")))
     assert resolved.derivation.splitlines() == [
-        "Cost price at ALSO (Demo reseller): 14.16 EUR",
-        "Default markup 5%: 14.87 EUR (14.16 × 1.05 = 14.87)",
-        "Customer price (Contoso): 15.00 EUR (fixed price)",
-        "Price option: target customer price: 15.58 EUR (set on this order)",
+        "Cost price at ALSO (Demo reseller): €14.16",
+        "Default markup 5%: €14.87 (14.16 × 1.05 = 14.87)",
+        "Customer price (Contoso): €15.00 (fixed price)",
+        "Price option: target customer price: €15.58 (set on this order)",
     ]
 
 

@@ -125,7 +125,7 @@ def test_a_public_group_shows_suggested_retail_prices_only(alpha_client, catalog
     response = alpha_client.get(f"/catalog/public/groups/{catalog['group'].pk}/")
     body = text(response)
     assert response.status_code == 200
-    assert "16.87 EUR" in body and "202.44 EUR" in body
+    assert "€16.87" in body and "€202.44" in body
     assert "14.16" not in body and "14.87" not in body  # neither cost nor partner price
     assert "Secret Legacy Plan" not in body
     assert "Academic customers only" in body
@@ -137,7 +137,7 @@ def test_a_public_offer_page_has_the_details_and_no_partner_price(alpha_client, 
     assert response.status_code == 200
     for fact in ("SKU-", "Productivity", "Microsoft 365", "Monthly", "Annual", "Recurring", "1 month", "Teams Phone"):
         assert fact in body
-    assert "16.87 EUR" in body
+    assert "€16.87" in body
     assert "14.16" not in body and "14.87" not in body and "Demo reseller" not in body
 
 
@@ -172,8 +172,8 @@ def test_the_administrator_sees_cost_and_partner_prices_with_their_derivation(al
     response = alpha_admin_client.get("/catalog/")
     body = text(response)
     assert response.status_code == 200
-    assert "14.16 EUR" in body and "14.87 EUR" in body
-    assert "Cost price at ALSO (Demo reseller): 14.16 EUR&#10;Default markup 5%: 14.87 EUR" in body.replace(
+    assert "€14.16" in body and "€14.87" in body
+    assert "Cost price at ALSO (Demo reseller): €14.16&#10;Default markup 5%: €14.87" in body.replace(
         "\n", "&#10;"
     )
     assert "Secret Legacy Plan" in body  # the partner sees hidden offers, marked as such
@@ -184,15 +184,15 @@ def test_a_partner_user_without_the_catalog_module_is_never_shown_cost(partner_a
     client = client_for(partner_alpha, "seller", {PermissionModule.SUBSCRIPTIONS: AccessLevel.MANAGE})
     assert client.get("/catalog/").status_code == 403
     store = text(client.get(f"/catalog/store/{catalog['tenant'].pk}/"))
-    assert "14.87 EUR" in store and "14.16" not in store and "Default markup" not in store
+    assert "€14.87" in store and "14.16" not in store and "Default markup" not in store
     cost_tab = text(client.get(f"/catalog/store/{catalog['tenant'].pk}/offers/{catalog['e3'].pk}/", {"tab": "cost"}))
-    assert "14.87 EUR" in cost_tab and "14.16" not in cost_tab
+    assert "€14.87" in cost_tab and "14.16" not in cost_tab
 
 
 def test_a_catalog_viewer_sees_cost_but_no_management(partner_alpha, catalog):
     client = client_for(partner_alpha, "viewer", CATALOG_VIEW)
     body = text(client.get("/catalog/"))
-    assert "14.16 EUR" in body and "14.87 EUR" in body
+    assert "€14.16" in body and "€14.87" in body
     assert 'id="visibility-form"' not in body and "Customize" in body
 
 
@@ -227,7 +227,7 @@ def test_the_offer_page_shows_everything(alpha_admin_client, catalog):
     for fact in ("Microsoft 365 E3", "Productivity", "SKU-", "E3", "Annual", "1 year", "Teams Phone Standard"):
         assert fact in body
     assert "Default markup 5%" in body and "14.16 × 1.05 = 14.87" in body
-    assert "169.92 EUR" in body and "178.42 EUR" in body  # the annual plan: cost and partner price
+    assert "€169.92" in body and "€178.42" in body  # the annual plan: cost and partner price
 
 
 def test_the_bulk_visibility_action(alpha_admin_client, catalog):
@@ -283,7 +283,7 @@ def test_the_default_markup_form(alpha_admin_client, catalog):
         assert not CatalogSettings.objects.exists()
     response = alpha_admin_client.post("/catalog/customize/", {"default_markup_percent": "10"})
     assert response.status_code == 302
-    assert "15.58 EUR" in text(alpha_admin_client.get("/catalog/"))  # 14.16 x 1.10
+    assert "€15.58" in text(alpha_admin_client.get("/catalog/"))  # 14.16 x 1.10
 
 
 def test_categories_and_groups_screens(alpha_admin_client, catalog):
@@ -337,7 +337,7 @@ def test_segment_screens(alpha_admin_client, catalog):
     )
     assert response.status_code == 302
     body = text(alpha_admin_client.get(detail))
-    assert "Contoso" in body and "Markup 2%" in body and "14.44 EUR" in body and "14.87 EUR" in body
+    assert "Contoso" in body and "Markup 2%" in body and "€14.44" in body and "€14.87" in body
 
     row = segment.prices.get()
     response = alpha_admin_client.post(f"{detail}prices/{row.pk}/", {"kind": "price", "value": "13.50"})
@@ -365,7 +365,7 @@ def test_customer_price_screens(alpha_admin_client, catalog):
     )
     assert response.status_code == 302
     body = text(alpha_admin_client.get("/catalog/customer-prices/"))
-    assert "Contoso" in body and "15.00 EUR" in body and "Customer price (Contoso): 15.00 EUR" in body
+    assert "Contoso" in body and "€15.00" in body and "Customer price (Contoso): €15.00" in body
     row = CustomerPrice.objects.get()
     response = alpha_admin_client.post(f"/catalog/customer-prices/{row.pk}/", {"kind": "markup", "value": "7.5"})
     assert response.status_code == 302
@@ -405,11 +405,11 @@ def test_the_store_lists_what_the_tenant_may_buy_at_its_price(alpha_admin_client
     response = alpha_admin_client.get(f"/catalog/store/{catalog['tenant'].pk}/")
     body = text(response)
     assert response.status_code == 200
-    assert "Microsoft 365 E3" in body and "15.00 EUR" in body and "178.42 EUR" in body
+    assert "Microsoft 365 E3" in body and "€15.00" in body and "€178.42" in body
     assert "Secret Legacy Plan" not in body and "A3 for faculty" not in body  # hidden; Contoso is not academic
     assert "Teams Phone" not in body  # add-ons are bought with their product
     assert body.count('data-row="') == 1  # one service, two plans
-    assert 'title="Cost price at ALSO (Demo reseller): 14.16 EUR' in body  # the administrator sees how
+    assert 'title="Cost price at ALSO (Demo reseller): €14.16' in body  # the administrator sees how
 
 
 def test_the_store_search_and_category_filter(alpha_admin_client, catalog):
@@ -432,8 +432,8 @@ def test_service_details_tabs(alpha_admin_client, catalog):
     assert "Microsoft 365" in body and "Productivity" in body and "Microsoft" in body
     assert "Teams Phone Standard" in text(alpha_admin_client.get(base, {"tab": "dependent"}))
     body = text(alpha_admin_client.get(base, {"tab": "cost"}))
-    assert "Recurring" in body and "1 month" in body and "1 year" in body and "14.87 EUR" in body
-    assert "Default markup 5%: 14.87 EUR" in body  # the derivation row
+    assert "Recurring" in body and "1 month" in body and "1 year" in body and "€14.87" in body
+    assert "Default markup 5%: €14.87" in body  # the derivation row
     assert "No audit events" in text(alpha_admin_client.get(base, {"tab": "audit"}))
     assert (
         alpha_admin_client.get(f"/catalog/store/{catalog['tenant'].pk}/offers/{catalog['hidden'].pk}/").status_code
@@ -463,19 +463,19 @@ def test_a_tenant_without_a_marketplace_has_an_empty_store(alpha_admin_client, c
 
 def test_a_customer_tenant_admin_never_sees_cost_prices(tenant_admin_client, catalog):
     store = text(tenant_admin_client.get(f"/catalog/store/{catalog['tenant'].pk}/"))
-    assert "14.87 EUR" in store
+    assert "€14.87" in store
     assert "14.16" not in store and "Cost price" not in store and "Demo reseller" not in store
     cost_tab = text(
         tenant_admin_client.get(f"/catalog/store/{catalog['tenant'].pk}/offers/{catalog['e3'].pk}/", {"tab": "cost"})
     )
-    assert "14.87 EUR" in cost_tab and "14.16" not in cost_tab and "Default markup" not in cost_tab
+    assert "€14.87" in cost_tab and "14.16" not in cost_tab and "Default markup" not in cost_tab
     listing = tenant_admin_client.get("/catalog/")
     assert listing.status_code == 200
     body = text(listing)
-    assert "14.87 EUR" in body and "14.16" not in body and "Secret Legacy Plan" not in body
+    assert "€14.87" in body and "14.16" not in body and "Secret Legacy Plan" not in body
     assert "Demo reseller" not in body and "Hide from customers" not in body
     offer_page = text(tenant_admin_client.get(f"/catalog/offers/{catalog['e3'].pk}/"))
-    assert "14.87 EUR" in offer_page and "14.16" not in offer_page and "Demo reseller" not in offer_page
+    assert "€14.87" in offer_page and "14.16" not in offer_page and "Demo reseller" not in offer_page
     assert tenant_admin_client.get(f"/catalog/offers/{catalog['hidden'].pk}/").status_code == 404
     assert tenant_admin_client.get("/catalog/customize/").status_code == 403
     assert tenant_admin_client.get("/catalog/customer-prices/").status_code == 403
@@ -552,4 +552,4 @@ def test_a_tenant_admin_of_two_customers_sees_no_single_price(catalog, partner_a
     assert "Microsoft 365 E3" in body and "14.87" not in body and "Demo reseller" not in body
     body = text(client.get(f"/catalog/offers/{catalog['e3'].pk}/"))
     assert "Microsoft 365 E3" in body and "14.87" not in body
-    assert "14.87 EUR" in text(client.get(f"/catalog/store/{catalog['fabrikam_tenant'].pk}/"))
+    assert "€14.87" in text(client.get(f"/catalog/store/{catalog['fabrikam_tenant'].pk}/"))

@@ -10,9 +10,11 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
+from customers.models import Customer
 from portal.partners.models import Partner
 from subscriptions.choices import OrderLineKind, OrderLineStatus, OrderStatus, QuoteStatus
 from subscriptions.models import Order, OrderLine, Quote
@@ -77,10 +79,10 @@ def test_buy_now_shows_the_order_page_with_the_price_summary(also_world, alpha_a
     assert 'data-testid="add-ons"' in page  # Exchange Online Archiving can be added to Business Basic
     assert "Exchange Online Archiving (NCE add-on)" in page
     # 1 licence: cost 6.07, default markup 5% -> 6.37, margin 0.30
-    assert 'data-testid="partner-price">6.07<' in page
+    assert 'data-testid="partner-price">€6.07<' in page
     assert 'data-testid="customer-price"><span title="Cost price at ALSO (ALSO)' in page
-    assert "6.37 EUR" in page
-    assert 'data-testid="margin">0.30<' in page
+    assert "€6.37" in page
+    assert 'data-testid="margin">€0.30<' in page
     assert f'value="{also_world.tenant.pk}" selected' in page
 
 
@@ -98,12 +100,12 @@ def test_the_summary_follows_the_price_option_and_quantity(also_world, alpha_adm
 
     page = text(response)
     assert page.lstrip().startswith('<div id="summary"')
-    assert "20.04 EUR" in page  # 3 × (6.07 × 1.10 = 6.68)
-    assert 'data-testid="margin">1.83<' in page
+    assert "€20.04" in page  # 3 × (6.07 × 1.10 = 6.68)
+    assert 'data-testid="margin">€1.83<' in page
 
     query.update(price_mode="target", markup_percent="", target_price="7.00")
     page = text(alpha_admin_client.get(reverse("subscriptions:order_new"), query, HTTP_HX_REQUEST="true"))
-    assert "21.00 EUR" in page
+    assert "€21.00" in page
 
 
 def test_add_to_cart_with_an_add_on_and_the_order_details(also_world, alpha_admin_client):
@@ -199,8 +201,8 @@ def test_a_changed_cost_shows_the_new_prices_and_placing_confirms_them(
 
     page = text(response)
     assert "Prices changed since this order was built" in page
-    assert "cost 6.07 → 8.00 EUR" in page
-    assert "customer price 6.37 → 8.40 EUR" in page
+    assert "cost €6.07 → €8.00" in page
+    assert "customer price €6.37 → €8.40" in page
     confirmation = re.search(r'name="price_confirmation" value="([0-9a-f]+)"', page).group(1)
     token = re.search(r'name="client_token" value="([0-9a-f-]+)"', page).group(1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -323,7 +325,7 @@ def test_a_cart_saved_as_a_quote_prints_customer_prices_and_accepting_places_it(
     # the quote's draft is not a cart any more, and not in the orders list
     assert f"Order {order.number}" not in text(alpha_admin_client.get(reverse("subscriptions:order_list")))
     printed = text(alpha_admin_client.get(reverse("subscriptions:quote_print", kwargs={"quote_pk": quote.pk})))
-    assert 'data-testid="quote-total">25.48 EUR<' in printed  # 4 × 6.37
+    assert 'data-testid="quote-total">€25.48<' in printed  # 4 × 6.37
     assert "6.07" not in printed  # never the cost
     assert "Thank you for your interest." in printed
 
@@ -365,7 +367,7 @@ def test_a_customer_tenant_admin_orders_for_their_tenant_without_seeing_costs(
     client = signed_in_client(partner_alpha, username="skiadmin", password=PASSWORD)
 
     page = text(client.get(buy_url(also_world)))
-    assert "6.37 EUR" in page
+    assert "€6.37" in page
     assert 'data-testid="partner-price"' not in page
     assert 'data-testid="margin"' not in page
     assert 'data-testid="price-options"' not in page
@@ -450,3 +452,19 @@ def test_the_navigation_leads_to_the_orders(alpha_admin_client):
     page = text(alpha_admin_client.get(reverse("subscriptions:order_list")))
     assert f'href="{reverse("subscriptions:order_list")}"' in page
     assert "No orders yet" in page
+
+
+def test_a_printed_quote_speaks_the_customers_language(also_world, admin, alpha_admin_client):
+    """The admin reads English; the quote is the customer's document, in the customer's language."""
+    Customer.objects.filter(pk=also_world.tenant.customer_id).update(preferred_language="de")
+    quote = quote_create(actor=admin, order=a_cart(also_world, admin, quantity=4), valid_until=timezone.localdate())
+
+    printed = text(alpha_admin_client.get(reverse("subscriptions:quote_print", kwargs={"quote_pk": quote.pk})))
+
+    with translation.override("de"):
+        heading = gettext("Total per billing period")
+    assert heading != "Total per billing period"
+    assert '<html lang="de">' in printed and heading in printed
+    assert 'data-testid="quote-total">25,48 €<' in printed  # 4 × 6.37, written the German way
+    # the console around it still speaks the admin's language
+    assert '<html lang="en">' in text(alpha_admin_client.get(reverse("subscriptions:quote_list")))

@@ -1,6 +1,7 @@
 """Beat: pools, allocations and customer assignments expire when due; administrators are warned
 30 days ahead, once per expiration date; daily snapshots feed the chart."""
 
+from django.utils.formats import date_format
 from django.conf import settings
 from django_tenants.utils import schema_context
 
@@ -83,8 +84,9 @@ def test_administrators_are_warned_30_days_ahead_once(partner_beta, partner_alph
     run = pools_expire()
 
     assert run.warnings_sent == 2  # one administrator each at beta and alpha
-    assert _notifications(partner_beta) == [f"Pool Soon Pool expires on {days(30).isoformat()}"]
-    assert _notifications(partner_alpha) == [f"Your pool Soon Pool expires on {days(30).isoformat()}"]
+    day = date_format(days(30), "DATE_FORMAT")  # in the administrators' language, English here
+    assert _notifications(partner_beta) == [f"Pool Soon Pool expires on {day}"]
+    assert _notifications(partner_alpha) == [f"Your pool Soon Pool expires on {day}"]
     with schema_context(partner_beta.schema_name):
         assert Notification.objects.get().level == "warning"
     assert pools_expire().warnings_sent == 0  # warned once per date

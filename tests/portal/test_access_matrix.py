@@ -39,6 +39,7 @@ PUBLIC_URL_NAMES = {
     "catalog:public_index",
     "catalog:public_group",
     "catalog:public_offer",
+    "core:language_switch",  # the switcher on the sign-in page and the public catalog
 }
 # Namespaces that are partner settings: a customer tenant admin gets 403 there.
 SETTINGS_NAMESPACES = {"settings", "microsoft"}

@@ -51,7 +51,7 @@ def test_one_customers_report_has_a_report_per_cycle_with_every_line_and_how_it_
     assert "5 × 10.50 = 52.50" in page
     assert "3 × 10.50 × 10/29 = 10.86" in page
     assert "−2 × 10.50 × 8/29 = -5.79" in page
-    assert "57.57 EUR" in page  # 52.50 + 10.86 − 5.79
+    assert "€57.57" in page  # 52.50 + 10.86 − 5.79
     assert "6 × 10.50 = 63.00" in page  # March's fee for the 6 seats kept
     # The unit price says where it comes from: the cost price and the partner's default markup.
     assert "Cost price at ALSO (ALSO Test)" in page
@@ -65,8 +65,8 @@ def test_the_partner_view_totals_each_cycle_and_lists_customer_totals_of_the_ope
     billing_world, alpha_admin_client
 ):
     page = text(alpha_admin_client.get(f"/reports/billing/?{Q1}&cycle=2024-02-01"))
-    assert "89.07 EUR" in page  # February: 57.57 (Alpine) + 3 × 10.50 (Zenith)
-    assert "94.50 EUR" in page  # March: 63.00 + 31.50
+    assert "€89.07" in page  # February: 57.57 (Alpine) + 3 × 10.50 (Zenith)
+    assert "€94.50" in page  # March: 63.00 + 31.50
     assert f'data-customer="{billing_world.ours.pk}"' in page
     assert f'data-customer="{billing_world.theirs.pk}"' in page
 
@@ -161,9 +161,20 @@ def test_the_pdf_is_a_customers_billing_report(billing_world, alpha_admin_client
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+    assert b"/Lang (en)" in response.content
     # Without a customer there is nothing to print: back to the report with a hint.
     response = alpha_admin_client.get(f"/reports/billing/pdf/?{Q1}")
     assert response.status_code == 302
+
+
+def test_the_pdf_speaks_the_customers_language(billing_world, alpha_admin_client, partner_alpha):
+    """Japanese labels need a font with Japanese glyphs: the vendored IPAexGothic is embedded."""
+    with schema_context(partner_alpha.schema_name):
+        type(billing_world.ours).objects.filter(pk=billing_world.ours.pk).update(preferred_language="ja")
+    response = alpha_admin_client.get(f"/reports/billing/pdf/?{Q1}&customer={billing_world.ours.pk}")
+    assert response.status_code == 200
+    assert b"/Lang (ja)" in response.content
+    assert b"IPAexGothic" in response.content
 
 
 @pytest.mark.parametrize("export_format", ["csv", "xlsx", "pdf"])
@@ -195,7 +206,7 @@ def test_a_role_scoped_to_a_customer_group_bills_only_its_customers(billing_worl
     page = text(client.get(f"/reports/billing/?{Q1}&cycle=2024-02-01"))
     assert f'data-customer="{billing_world.ours.pk}"' in page
     assert f'data-customer="{billing_world.theirs.pk}"' not in page and "Zenith Logistics" not in page
-    assert "57.57 EUR" in page and "89.07" not in page
+    assert "€57.57" in page and "89.07" not in page
     lines = csv_rows(client.get(f"/reports/billing/export/?{Q1}"))[1:]
     assert {line[3] for line in lines} == {"Alpine Bakery"}
     # Asking for the other customer is no way around the scope: it is not a choice, nothing of it shows.

@@ -1,6 +1,11 @@
 from django import forms, template
 
+from catalog.templatetags.catalog_tags import money as catalog_money
+
 register = template.Library()
+
+# Money has one way to be shown: the reader's language and the amount's currency (catalog.pricing).
+register.filter("money", catalog_money)
 
 
 @register.filter
