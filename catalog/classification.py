@@ -6,6 +6,7 @@ for that offer. Pure functions: catalog.services.offers_classify writes the resu
 import re
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from catalog.choices import Eligibility
@@ -24,6 +25,18 @@ BUSINESS = DefaultCategory("business-applications", _("Business applications"), 
 INFRASTRUCTURE = DefaultCategory("infrastructure", _("Cloud infrastructure"), 40)
 OTHER = DefaultCategory("other", _("Other products"), 90)
 DEFAULT_CATEGORIES = (PRODUCTIVITY, SECURITY, BUSINESS, INFRASTRUCTURE, OTHER)
+_DEFAULT_BY_SLUG = {category.slug: category for category in DEFAULT_CATEGORIES}
+
+
+def default_category_label(*, slug: str, name: str) -> str:
+    """`name` translated when it is still a default category's own (English) name, else as it is."""
+    default = _DEFAULT_BY_SLUG.get(slug)
+    if default is None:
+        return name
+    with translation.override("en"):
+        untouched = name == str(default.name)
+    return str(default.name) if untouched else name
+
 
 # First match wins: the more specific product families come before the suites that contain them.
 PRODUCT_FAMILIES: tuple[tuple[re.Pattern[str], str, DefaultCategory], ...] = tuple(

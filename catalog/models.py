@@ -136,7 +136,15 @@ class Category(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name as a reader sees it. The console's default categories are named in English when the
+        first sync creates them; until the partner renames one, it is shown in the reader's language."""
+        from catalog.classification import default_category_label
+
+        return default_category_label(slug=self.slug, name=self.name)
 
 
 class ProductGroup(models.Model):

@@ -114,7 +114,7 @@ class CategoryNode:
     def name(self) -> str:
         from django.utils.translation import gettext
 
-        return self.category.name if self.category else gettext("Other")
+        return self.category.label if self.category else gettext("Other")
 
     @property
     def count(self) -> int:

@@ -106,7 +106,7 @@ class OfferTable(tables.Table):
         return format_html(
             '{}<div class="small text-body-secondary">{}</div>',
             record.product_group.name,
-            category.name if category else _("Other"),
+            category.label if category else _("Other"),
         )
 
     def render_billing_cycle(self, record: Offer):

@@ -234,3 +234,15 @@ def test_an_order_email_is_written_in_each_recipients_language(partner_alpha):
         assert timezone.get_current_timezone_name() == "Asia/Tokyo"
     assert rendered == f"{translated('Sign in', 'de')} 02.03.2026 08:00"
     assert re.fullmatch(r"UTC|Etc/UTC", timezone.get_current_timezone_name())  # left as it was
+
+
+def test_a_default_category_speaks_the_readers_language_until_the_partner_renames_it(partner_alpha):
+    from catalog.models import Category
+
+    with schema_context(partner_alpha.schema_name):
+        default = Category.objects.create(name="Security and identity", slug="security", position=20)
+        renamed = Category.objects.create(name="Sicherheit (unsere Auswahl)", slug="infrastructure", position=40)
+        with translation.override("de"):
+            assert default.label == translated("Security and identity", "de")
+            assert str(renamed) == "Sicherheit (unsere Auswahl)"
+        assert default.label == "Security and identity"
