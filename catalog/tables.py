@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CustomerPrice, CustomerSegment, Offer
 from catalog.pricing import ResolvedPrice, money_format
+from catalog.templatetags.catalog_tags import term_label
 
 
 def price_html(resolved: ResolvedPrice | None, *, derivation: bool):
@@ -111,7 +112,9 @@ class OfferTable(tables.Table):
 
     def render_billing_cycle(self, record: Offer):
         return format_html(
-            '{}<div class="small text-body-secondary">{}</div>', record.get_billing_cycle_display(), record.term or ""
+            '{}<div class="small text-body-secondary">{}</div>',
+            record.get_billing_cycle_display(),
+            term_label(record.term) if record.term else "",
         )
 
     def render_charge_type(self, record: Offer):
