@@ -1,8 +1,8 @@
 """Beat: pools, allocations and customer assignments expire when due; administrators are warned
 30 days ahead, once per expiration date; daily snapshots feed the chart."""
 
-from django.utils.formats import date_format
 from django.conf import settings
+from django.utils.formats import date_format
 from django_tenants.utils import schema_context
 
 from pool_assignments.choices import AssignmentStatus
