@@ -189,6 +189,10 @@ class SyncRun(models.Model):
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     warnings = models.JSONField(_("warnings"), default=list, blank=True)
     error_message = models.TextField(_("error"), blank=True)
+    # {kind: {"listed": digest of what the marketplace listed, "stored": digest of the stored rows this
+    # run left, "rows": how many rows it listed}}, written only when the run succeeds: the next run
+    # skips comparing a kind whose listing and stored rows are both still these (marketplace.sync.mirror).
+    mirror_digests = models.JSONField(_("mirror digests"), default=dict, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created", "-id"]

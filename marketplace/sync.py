@@ -2,7 +2,11 @@
 subscriptions of the tenants connected through it, into the partner's schema.
 
 How it stays cheap and safe:
-- compare, then write: each row keeps a fingerprint of the marketplace values it was written
+- skip what did not change: while it fetches, the provider feeds a digest with every answer it
+  reads; a successful run records, per kind, that digest and one of the rows it left stored. A kind
+  whose digest and stored rows are both still those of the previous successful run is not
+  compared at all (`mirror`);
+- else compare, then write: each row keeps a fingerprint of the marketplace values it was written
   from; each kind is read once (id, external id, fingerprint) and compared with what the
   marketplace answered. Only new rows are inserted (one COPY), only rows whose fingerprint differs
   are updated (one UPDATE), only vanished rows are removed. A sync that finds nothing changed
@@ -18,6 +22,7 @@ How it stays cheap and safe:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -27,21 +32,27 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from importlib import import_module
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, connection, models, transaction
-from django.db.models import Q
+from django.db import DatabaseError, OperationalError, connection, models, transaction
+from django.db.models import Count, Func, Q, Sum, Value
+from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Offer
 from catalog.services import offers_classify
+from marketplace import connections as provider_connections
 from marketplace.choices import AccountStatus, SyncPhase, SyncStatus
 from marketplace.connections import provider_for_account
 from marketplace.marketplaces import MARKETPLACES
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, SyncRun, TenantConnection
+from marketplace.providers import base as provider_base
+from marketplace.providers import http as provider_http
 from marketplace.providers.base import (
     CustomerRecord,
     MarketplaceProvider,
@@ -108,8 +119,8 @@ SUBSCRIPTION_FIELDS = (
 # -- record -> row ------------------------------------------------------------------------------------------------
 #
 # A row is a tuple of a kind's FIELDS in order, holding plain values (str, int, bool, None, Decimal,
-# date, datetime; JSON already encoded as text). It is what gets fingerprinted, and, only when it
-# must be written, turned into a line of PostgreSQL's COPY text format (`copy_line`).
+# date, datetime; JSON already encoded as text). It is fingerprinted and written as the same text:
+# its values in PostgreSQL's COPY text format (`row_text`).
 
 
 def _text(value: Any, length: int) -> str:
@@ -118,8 +129,8 @@ def _text(value: Any, length: int) -> str:
     return (value if type(value) is str else str(value))[:length]
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+#: json.dumps with these options builds a new encoder on every call; the sync calls it per row
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def customer_row(record: CustomerRecord) -> tuple[Any, ...]:
@@ -199,9 +210,32 @@ def subscription_row(record: SubscriptionRecord, *, customer_tenant_id: int, off
 
 
 def fingerprint(row: tuple[Any, ...]) -> str:
-    """A stable hash of a row's synced values: the repr of str, int, bool, None, Decimal, date and
-    datetime is fixed by Python, and so is a tuple's."""
-    return hashlib.blake2b(repr(row).encode(), digest_size=16).hexdigest()
+    """A stable hash of a row's synced values, as the text they are written as (`row_text`)."""
+    return _text_fingerprint(row_text(row))
+
+
+def _text_fingerprint(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class _TextHash(Func):
+    """PostgreSQL's 64-bit hash of a text, seeded by a number: the hash partitioning relies on, so it
+    stays the same across PostgreSQL versions."""
+
+    function = "hashtextextended"
+    output_field = models.BigIntegerField()
+
+
+def stored_digest(*, existing: models.QuerySet, columns: tuple[str, ...] = ()) -> str:
+    """A digest of what a compare reads of the stored rows (external id, fingerprint and `columns`):
+    how many there are and the sum of a 64-bit hash of each, computed by PostgreSQL without sending
+    a row. A sum does not depend on the order rows are read in; a row's values are chained through
+    the hash's seed, so two different rows hash alike only by a 1-in-2^64 accident."""
+    row_hash: Any = Value(0)
+    for name in (*columns, "sync_fingerprint", "external_id"):
+        row_hash = _TextHash(Cast(name, models.TextField()), row_hash)
+    totals = existing.aggregate(rows=Count("pk"), hashes=Cast(Sum(row_hash), models.TextField()))
+    return f"{totals['rows']}:{totals['hashes'] or 0}"
 
 
 @dataclass
@@ -217,17 +251,16 @@ class MirrorCounts:
 
 @dataclass
 class MirrorPlan:
-    """What a kind needs written: new rows (external id, row, fingerprint), changed rows (pk, row,
+    """What a kind needs written: new rows (external id, row), changed rows (pk, `row_text`,
     fingerprint), and the rows that vanished (pk, the `missing_columns` asked for)."""
 
-    new: list[tuple[str, tuple[Any, ...], str]] = field(default_factory=list)
-    changed: list[tuple[int, tuple[Any, ...], str]] = field(default_factory=list)
+    new: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+    changed: list[tuple[int, str, str]] = field(default_factory=list)
     missing: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
     unchanged: int = 0
 
     @property
     def is_empty(self) -> bool:
-        """Nothing to write: no transaction is even opened."""
         return not (self.new or self.changed or self.missing)
 
 
@@ -236,8 +269,8 @@ def mirror_plan(
 ) -> MirrorPlan:
     """Compare the stored fingerprints of `existing` (keyed by external_id) with `desired` {external id: row}.
 
-    Reading three narrow columns instead of every synced column is what keeps a sync that changes
-    nothing close to the cost of fetching from the marketplace."""
+    Reading three narrow columns instead of every synced column keeps the compare cheap. A new row
+    is formatted and fingerprinted only as it is copied in (`mirror_write`)."""
     plan = MirrorPlan()
     # The ORM builds the query; the rows are read straight from the cursor: ids and short strings
     # need none of the ORM's per-row conversion, which is a third of the read at 20,000 rows.
@@ -248,12 +281,14 @@ def mirror_plan(
         cursor.execute(sql, params)
         current: dict[str, tuple[Any, ...]] = {row[1]: row for row in cursor.fetchall()}
     for external_id, row in desired.items():
-        digest = fingerprint(row)
         stored = current.pop(external_id, None)
         if stored is None:
-            plan.new.append((external_id, row, digest))
-        elif stored[2] != digest:
-            plan.changed.append((stored[0], row, digest))
+            plan.new.append((external_id, row))
+            continue
+        text = row_text(row)
+        digest = _text_fingerprint(text)
+        if stored[2] != digest:
+            plan.changed.append((stored[0], text, digest))
         else:
             plan.unchanged += 1
     plan.missing = [(stored[0], stored[3:]) for stored in current.values()]
@@ -278,11 +313,16 @@ def _copy_text(value: Any) -> str:
     return str(value)  # int, Decimal
 
 
-class _CopyStream(io.TextIOBase):
-    """Rows as COPY text, formatted as PostgreSQL reads them, so formatting overlaps the server's work."""
+def row_text(row: Iterable[Any]) -> str:
+    """Values as PostgreSQL's COPY text format reads them, tab-separated."""
+    return "\t".join(map(_copy_text, row))
 
-    def __init__(self, rows: Iterable[Iterable[Any]]) -> None:
-        self._lines = ("\t".join(map(_copy_text, row)) + "\n" for row in rows)
+
+class _CopyStream(io.TextIOBase):
+    """Lines of COPY text, made as PostgreSQL reads them, so making them overlaps the server's work."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
         self._pending: list[str] = []
         self._size = 0
 
@@ -301,18 +341,19 @@ class _CopyStream(io.TextIOBase):
         return chunk
 
 
-def copy_rows(*, table: str, columns: list[str], rows: Iterable[Iterable[Any]]) -> int:
-    """Insert rows with COPY. The ORM's bulk_create spends most of a 20,000-row first sync preparing
-    values field by field in Python (bench/sync.py); COPY takes the rows as one text stream."""
+def copy_rows(*, table: str, columns: list[str], lines: Iterable[str]) -> int:
+    """Insert rows with COPY, each a line of COPY text ending in a newline. The ORM's bulk_create
+    spends most of a 20,000-row first sync preparing values field by field in Python
+    (bench/sync.py); COPY takes the rows as one text stream."""
     quoted = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
-            f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN", _CopyStream(rows), size=65536
+            f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN", _CopyStream(lines), size=65536
         )
         return cursor.cursor.rowcount
 
 
-def update_rows(*, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> int:
+def update_rows(*, table: str, columns: list[str], lines: Iterable[str]) -> int:
     """Update rows by id (`columns[0]`): COPY the new values into a temporary table, then one UPDATE ... FROM."""
     name = connection.ops.quote_name
     temporary = f"sync_{table}"
@@ -320,7 +361,7 @@ def update_rows(*, table: str, columns: list[str], rows: list[tuple[Any, ...]]) 
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {name(temporary)}")
         cursor.execute(f"CREATE TEMPORARY TABLE {name(temporary)} AS SELECT {selected} FROM {name(table)} WITH NO DATA")
-    copy_rows(table=temporary, columns=columns, rows=rows)
+    copy_rows(table=temporary, columns=columns, lines=lines)
     assignments = ", ".join(f"{name(column)} = source.{name(column)}" for column in columns[1:])
     with connection.cursor() as cursor:
         cursor.execute(
@@ -348,26 +389,42 @@ def mirror_write(
     now: datetime,
 ) -> MirrorCounts:
     """Write a plan: new rows copied in, changed rows updated in one statement, vanished rows handed to
-    `remove` (which returns how many it removed). Call inside a transaction."""
+    `remove` (which returns how many it removed). Call inside a transaction.
+
+    A new row is formatted once, for its line and for its fingerprint, while the rows before it are
+    copied in: on a first sync that work overlaps PostgreSQL's instead of preceding it."""
     meta = model._meta
     counts = MirrorCounts(unchanged=plan.unchanged)
     if plan.new or plan.changed or plan.missing:
         _relaxed_durability()
     synced = [meta.get_field(name).column for name in fields]
+    stamp = _copy_text(now)
     if plan.new:
-        head = [meta.get_field(name).column for name in parent]
-        tail = list(parent.values())
+        head = "".join(f"{_copy_text(value)}\t" for value in parent.values())
+
+        def new_lines() -> Iterator[str]:
+            for external_id, row in plan.new:
+                text = row_text(row)
+                yield f"{head}{_copy_text(external_id)}\t{text}\t{_text_fingerprint(text)}\t{stamp}\t{stamp}\n"
+
         copy_rows(
             table=meta.db_table,
-            columns=[*head, "external_id", *synced, "sync_fingerprint", "created", "updated"],
-            rows=((*tail, external_id, *row, digest, now, now) for external_id, row, digest in plan.new),
+            columns=[
+                *(meta.get_field(name).column for name in parent),
+                "external_id",
+                *synced,
+                "sync_fingerprint",
+                "created",
+                "updated",
+            ],
+            lines=new_lines(),
         )
         counts.created = len(plan.new)
     if plan.changed:
         counts.updated = update_rows(
             table=meta.db_table,
             columns=[meta.pk.column, *synced, "sync_fingerprint", "updated"],
-            rows=[(pk, *row, digest, now) for pk, row, digest in plan.changed],
+            lines=(f"{pk}\t{text}\t{digest}\t{stamp}\n" for pk, text, digest in plan.changed),
         )
     if plan.missing:
         counts.removed = remove([pk for pk, _extra in plan.missing])
@@ -382,53 +439,146 @@ def _delete(model: type[models.Model]) -> Callable[[list[int]], int]:
     return remove
 
 
-def sync_customers(*, account: MarketplaceAccount, records: list[CustomerRecord], now: datetime) -> MirrorCounts:
-    plan = mirror_plan(
+_SERIALIZATION_FAILURE = "40001"  # PostgreSQL's SQLSTATE for "could not serialize access"
+#: How often a kind's compare and write is tried when concurrent writes keep refusing its snapshot
+SNAPSHOT_ATTEMPTS = 3
+
+
+def _in_one_snapshot(work: Callable[[], tuple[MirrorCounts, str]]) -> tuple[MirrorCounts, str]:
+    """Run `work` in one REPEATABLE READ transaction: what it reads, writes and then digests of the
+    stored rows is one consistent state, so a row someone else changes meanwhile is not in the digest
+    and the next sync compares in full. If that someone changed a row the work also writes, PostgreSQL
+    refuses the transaction; the work is done again on the rows as they are now.
+
+    Inside a caller's transaction (the tests') the caller's isolation applies."""
+    outermost = not connection.in_atomic_block
+    for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                if outermost:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                return work()
+        except OperationalError as error:
+            if attempt == SNAPSHOT_ATTEMPTS or getattr(error.__cause__, "pgcode", None) != _SERIALIZATION_FAILURE:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Mirrored:
+    """A kind's counts, and the digests the run records so the next run can skip the kind if nothing
+    changed (None when the next run must compare it in full)."""
+
+    counts: MirrorCounts
+    digests: dict[str, Any] | None
+
+
+def mirror(
+    *,
+    model: type[models.Model],
+    existing: models.QuerySet,
+    rows: Callable[[], dict[str, tuple[Any, ...]]],
+    listed: str | None,
+    previous: dict[str, Any] | None,
+    fields: tuple[str, ...],
+    parent: dict[str, Any],
+    remove: Callable[[list[int]], int],
+    now: datetime,
+    missing_columns: tuple[str, ...] = (),
+    acts_on_missing: Callable[[tuple[Any, ...]], bool] = lambda extra: True,
+) -> Mirrored:
+    """Mirror one kind: skip it when nothing changed on either side, else compare and write.
+
+    Nothing changed when the marketplace listed exactly what it listed for the previous run (the
+    `listed` payload digest, see `_payload_digest`) and the stored rows are still exactly what
+    that run left (a row deleted, added or rewritten by anyone changes `stored_digest`): a compare
+    would find every row unchanged, so none is fingerprinted, no stored fingerprint is read and
+    every row counts as unchanged. Otherwise `rows()` are compared and written; the vanished rows
+    `acts_on_missing` accepts are handed to `remove`. Without a `listed` digest (a provider that
+    cannot feed one) the kind is compared every time and nothing is recorded."""
+    if (
+        listed is not None
+        and previous is not None
+        and previous["listed"] == listed
+        and previous["stored"] == stored_digest(existing=existing, columns=missing_columns)
+    ):
+        return Mirrored(counts=MirrorCounts(unchanged=previous["rows"]), digests=previous)
+    desired = rows()
+
+    def compare_and_write() -> tuple[MirrorCounts, str]:
+        plan = mirror_plan(existing=existing, desired=desired, missing_columns=missing_columns)
+        plan.missing = [(pk, extra) for pk, extra in plan.missing if acts_on_missing(extra)]
+        counts = MirrorCounts(unchanged=plan.unchanged)
+        if not plan.is_empty:
+            counts = mirror_write(model=model, plan=plan, fields=fields, parent=parent, remove=remove, now=now)
+        return counts, stored_digest(existing=existing, columns=missing_columns)
+
+    counts, stored = _in_one_snapshot(compare_and_write)
+    if listed is None:
+        return Mirrored(counts=counts, digests=None)
+    return Mirrored(counts=counts, digests={"listed": listed, "stored": stored, "rows": len(desired)})
+
+
+def sync_customers(
+    *,
+    account: MarketplaceAccount,
+    records: list[CustomerRecord],
+    now: datetime,
+    listed: str | None = None,
+    previous: dict[str, Any] | None = None,
+) -> Mirrored:
+    return mirror(
+        model=MarketplaceCustomer,
         existing=MarketplaceCustomer.objects.filter(account=account),
-        desired={record.external_id: customer_row(record) for record in records},
+        rows=lambda: {record.external_id: customer_row(record) for record in records},
+        listed=listed,
+        previous=previous,
+        fields=CUSTOMER_FIELDS,
+        parent={"account": account.pk},
+        remove=_delete(MarketplaceCustomer),
+        now=now,
     )
-    if plan.is_empty:
-        return MirrorCounts(unchanged=plan.unchanged)
-    with transaction.atomic():
-        return mirror_write(
-            model=MarketplaceCustomer,
-            plan=plan,
-            fields=CUSTOMER_FIELDS,
-            parent={"account": account.pk},
-            remove=_delete(MarketplaceCustomer),
-            now=now,
-        )
 
 
-def sync_offers(*, account: MarketplaceAccount, records: list[OfferRecord], now: datetime) -> MirrorCounts:
+def sync_offers(
+    *,
+    account: MarketplaceAccount,
+    records: list[OfferRecord],
+    now: datetime,
+    listed: str | None = None,
+    previous: dict[str, Any] | None = None,
+) -> Mirrored:
     """Offers the marketplace stopped listing are flagged unavailable, not deleted (prices point at them).
     Flagging clears the fingerprint, so an offer that comes back is rewritten as available."""
-    plan = mirror_plan(
-        existing=Offer.objects.filter(account=account),
-        desired={record.offer_id: offer_row(record) for record in records},
-        missing_columns=("is_available",),
-    )
-    plan.missing = [(pk, extra) for pk, extra in plan.missing if extra[0]]
 
     def flag_unavailable(pks: list[int]) -> int:
         return Offer.objects.filter(pk__in=pks).update(is_available=False, sync_fingerprint="", updated=now)
 
-    if plan.is_empty:
-        return MirrorCounts(unchanged=plan.unchanged)
-    with transaction.atomic():
-        return mirror_write(
-            model=Offer,
-            plan=plan,
-            fields=OFFER_FIELDS,
-            parent={"account": account.pk},
-            remove=flag_unavailable,
-            now=now,
-        )
+    return mirror(
+        model=Offer,
+        existing=Offer.objects.filter(account=account),
+        rows=lambda: {record.offer_id: offer_row(record) for record in records},
+        listed=listed,
+        previous=previous,
+        fields=OFFER_FIELDS,
+        parent={"account": account.pk},
+        remove=flag_unavailable,
+        now=now,
+        missing_columns=("is_available",),
+        acts_on_missing=lambda extra: extra[0],
+    )
 
 
 @dataclass
 class SubscriptionFetch:
-    records: dict[str, tuple[Any, ...]]
+    #: (customer tenant id, external customer id) of every connection, in the order fetched
+    connections: list[tuple[int, str]]
+    #: the account's offers, {external id: pk}: a subscription row links its offer
+    offer_ids: dict[str, int]
+    #: {external id: row}, made as the records arrive: a row of plain values is soon left alone by
+    #: Python's garbage collector, whereas keeping 20,000 records would make it sweep the whole heap
+    rows: dict[str, tuple[Any, ...]]
     warnings: list[str]
     #: tenants whose subscriptions could not be listed: their rows are kept as they are
     skipped_tenant_ids: set[int]
@@ -445,14 +595,20 @@ def fetch_subscriptions(
         .values_list("customer_tenant_id", "external_customer_id", "customer_tenant__primary_domain")
     )
     offer_ids = dict(Offer.objects.filter(account=account).values_list("external_id", "pk"))
-    fetched = SubscriptionFetch(records={}, warnings=[], skipped_tenant_ids=set())
+    fetched = SubscriptionFetch(
+        connections=[(tenant_id, external_customer_id) for tenant_id, external_customer_id, _domain in connections],
+        offer_ids=offer_ids,
+        rows={},
+        warnings=[],
+        skipped_tenant_ids=set(),
+    )
     total = len(connections)
     last_report = time.monotonic()
     on_progress(0, total)
     for index, (tenant_id, external_customer_id, domain) in enumerate(connections, start=1):
         try:
             for record in provider.list_subscriptions(customer_external_id=external_customer_id):
-                fetched.records[record.external_id] = subscription_row(
+                fetched.rows[record.external_id] = subscription_row(
                     record, customer_tenant_id=tenant_id, offer_id=offer_ids.get(record.offer_id)
                 )
         except (NotFound, Rejected) as error:
@@ -467,25 +623,30 @@ def fetch_subscriptions(
     return fetched
 
 
-def sync_subscriptions(*, account: MarketplaceAccount, fetched: SubscriptionFetch, now: datetime) -> MirrorCounts:
-    plan = mirror_plan(
+def sync_subscriptions(
+    *,
+    account: MarketplaceAccount,
+    fetched: SubscriptionFetch,
+    now: datetime,
+    listed: str | None = None,
+    previous: dict[str, Any] | None = None,
+) -> Mirrored:
+    """The rows of a tenant whose subscriptions could not be listed are kept as they are. Such a fetch
+    is not the whole listing: it is compared in full and leaves no digest to skip the next one by."""
+    skipped = fetched.skipped_tenant_ids
+    return mirror(
+        model=Subscription,
         existing=Subscription.objects.filter(account=account),
-        desired=fetched.records,
+        rows=lambda: fetched.rows,
+        listed=None if skipped else listed,
+        previous=previous,
+        fields=SUBSCRIPTION_FIELDS,
+        parent={"account": account.pk},
+        remove=_delete(Subscription),
+        now=now,
         missing_columns=("customer_tenant_id",),
+        acts_on_missing=lambda extra: extra[0] not in skipped,
     )
-    if fetched.skipped_tenant_ids:
-        plan.missing = [(pk, extra) for pk, extra in plan.missing if extra[0] not in fetched.skipped_tenant_ids]
-    if plan.is_empty:
-        return MirrorCounts(unchanged=plan.unchanged)
-    with transaction.atomic():
-        return mirror_write(
-            model=Subscription,
-            plan=plan,
-            fields=SUBSCRIPTION_FIELDS,
-            parent={"account": account.pk},
-            remove=_delete(Subscription),
-            now=now,
-        )
 
 
 # -- one run -----------------------------------------------------------------------------------------------------------
@@ -598,7 +759,13 @@ def _fail(run: SyncRun, account: MarketplaceAccount, error: BaseException) -> No
 
 
 def _succeed(run: SyncRun, account: MarketplaceAccount, outcome: SyncOutcome) -> None:
-    _finish(run, status=SyncStatus.SUCCEEDED, counts=outcome.counts, warnings=outcome.warnings)
+    _finish(
+        run,
+        status=SyncStatus.SUCCEEDED,
+        counts=outcome.counts,
+        warnings=outcome.warnings,
+        mirror_digests=outcome.digests,
+    )
     if account.status != AccountStatus.ACTIVE or account.status_message:
         MarketplaceAccount.objects.filter(pk=account.pk).update(status=AccountStatus.ACTIVE, status_message="")
     if run.rows_written:
@@ -657,33 +824,128 @@ def sync_run_execute(*, run_id: int, final_attempt: bool = True) -> SyncRun | No
 
 @dataclass
 class SyncOutcome:
-    counts: dict[str, dict[str, int]]
-    warnings: list[str]
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    #: {kind: digests} for `SyncRun.mirror_digests`; a kind the next run must compare in full has none
+    digests: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, kind: str, mirrored: Mirrored) -> None:
+        self.counts[kind] = mirrored.counts.as_dict()
+        if mirrored.digests is not None:
+            self.digests[kind] = mirrored.digests
+
+
+def _previous_digests(run: SyncRun) -> dict[str, dict[str, Any]]:
+    """The digests the account's latest run before this one recorded. Only a run that succeeded
+    records any, so after a failed or abandoned run every kind is compared in full; so is every kind
+    of a retried run, whose earlier attempt may have written half way."""
+    if run.attempts > 1:
+        return {}
+    latest = (
+        SyncRun.objects.filter(account_id=run.account_id, started_at__isnull=False)
+        .exclude(pk=run.pk)
+        .order_by("-created", "-pk")
+        .values_list("mirror_digests", flat=True)
+        .first()
+    )
+    return latest or {}
+
+
+@functools.cache
+def _mapping_source(provider_module: str) -> bytes:
+    """A hash of the source of everything that turns a marketplace's answers into rows: this module,
+    how an account becomes a provider, the provider contract, the HTTP client base and the
+    provider's package. Listing digests cover it, so the first sync after a deploy that changes how
+    answers become rows (a field added to a row, a mapping fixed) compares in full."""
+    package = import_module(provider_module.rpartition(".")[0])
+    paths = [
+        Path(__file__),
+        Path(provider_connections.__file__),
+        Path(provider_base.__file__),
+        Path(provider_http.__file__),
+        *sorted(Path(package.__file__).parent.glob("*.py")),
+    ]
+    hasher = hashlib.sha256()
+    for path in paths:
+        hasher.update(path.read_bytes())
+    return hasher.digest()
+
+
+def _payload_digest(account: MarketplaceAccount, provider: MarketplaceProvider) -> hashlib._Hash | None:
+    """A running digest of everything the sync's rows are made of, or None when the provider cannot
+    feed one (`MarketplaceProvider.digest_payload`): the mapping's source, the account's connection,
+    then every answer the provider reads. It runs through the whole sync, so each kind's listing
+    digest also covers what was read before it, which a provider may use (Partner Center prices a
+    subscription in its customer's market)."""
+    digest = hashlib.sha256(_mapping_source(type(provider).__module__))
+    digest.update(repr((account.region, account.username, sorted(account.options.items()))).encode())
+    return digest if provider.digest_payload(digest=digest) else None
+
+
+def _listed(payload: hashlib._Hash | None, *inputs: Any) -> str | None:
+    """The listing digest of the kind just fetched: the payload so far and the local `inputs` its rows
+    are also made of."""
+    if payload is None:
+        return None
+    listing = payload.copy()
+    for value in inputs:
+        listing.update(repr(value).encode())
+    return listing.hexdigest()
 
 
 def _sync(run: SyncRun, account: MarketplaceAccount) -> SyncOutcome:
     """The three phases; the run row is written once per phase and about once a second while the
     subscriptions are fetched, for the live progress view."""
-    counts: dict[str, dict[str, int]] = {}
+    outcome = SyncOutcome()
+    previous = _previous_digests(run)
     provider = provider_for_account(account)
     try:
+        payload = _payload_digest(account, provider)
         customers = list(provider.list_customers())
-        counts["customers"] = sync_customers(account=account, records=customers, now=timezone.now()).as_dict()
+        outcome.add(
+            "customers",
+            sync_customers(
+                account=account,
+                records=customers,
+                now=timezone.now(),
+                listed=_listed(payload),
+                previous=previous.get("customers"),
+            ),
+        )
 
-        _save_run(run, phase=SyncPhase.OFFERS, counts=counts)
+        _save_run(run, phase=SyncPhase.OFFERS, counts=outcome.counts)
         offers = list(provider.list_offers())
-        counts["offers"] = sync_offers(account=account, records=offers, now=timezone.now()).as_dict()
-        if counts["offers"].get("created"):
+        outcome.add(
+            "offers",
+            sync_offers(
+                account=account,
+                records=offers,
+                now=timezone.now(),
+                listed=_listed(payload),
+                previous=previous.get("offers"),
+            ),
+        )
+        if outcome.counts["offers"]["created"]:
             offers_classify(account=account)  # new offers into the catalog's product groups
 
         fetched = fetch_subscriptions(
             account=account,
             provider=provider,
             on_progress=lambda done, total: _save_run(
-                run, phase=SyncPhase.SUBSCRIPTIONS, counts=counts, progress={"done": done, "total": total}
+                run, phase=SyncPhase.SUBSCRIPTIONS, counts=outcome.counts, progress={"done": done, "total": total}
             ),
         )
-        counts["subscriptions"] = sync_subscriptions(account=account, fetched=fetched, now=timezone.now()).as_dict()
-        return SyncOutcome(counts=counts, warnings=fetched.warnings)
+        outcome.warnings = fetched.warnings
+        outcome.add(
+            "subscriptions",
+            sync_subscriptions(
+                account=account,
+                fetched=fetched,
+                now=timezone.now(),
+                listed=_listed(payload, fetched.connections, sorted(fetched.offer_ids.items())),
+                previous=previous.get("subscriptions"),
+            ),
+        )
+        return outcome
     finally:
         provider.close()

@@ -328,6 +328,12 @@ class Unsupported(ProviderError):
 # --------------------------------------------------------------------------------------------
 
 
+class PayloadDigest(Protocol):
+    """A running hash (hashlib's) a provider feeds what its records are made of (`digest_payload`)."""
+
+    def update(self, data: bytes, /) -> None: ...
+
+
 @runtime_checkable
 class MarketplaceProvider(Protocol):
     """What the console may ask of a marketplace. Implementations are constructed as
@@ -389,6 +395,8 @@ class MarketplaceProvider(Protocol):
     def remove_add_on(self, *, subscription_external_id: str, add_on_external_id: str) -> None: ...
 
     def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]: ...
+
+    def digest_payload(self, *, digest: PayloadDigest) -> bool: ...
 
     def close(self) -> None: ...
 
@@ -479,6 +487,17 @@ class ProviderBase:
     def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
         """Invoice lines whose charge starts inside the period (an optional capability)."""
         return self._unsupported(Capability.LIST_INVOICE_LINES)
+
+    def digest_payload(self, *, digest: PayloadDigest) -> bool:
+        """From now on, feed `digest` everything the records this provider lists are made of, and say
+        whether it can (False by default).
+
+        The sync skips comparing a listing whose digest is the one it recorded last time
+        (marketplace.sync), so a provider may only say True when its records are a function of the
+        answers it reads and of what it feeds in besides: its connection's region, username and
+        options are fed by the sync, the answers by the HTTP client (`MarketplaceHttpClient`), and
+        anything else a record depends on (the clock) by the provider itself."""
+        return False
 
     def close(self) -> None:
         return None

@@ -26,7 +26,15 @@ from typing import Any, ClassVar, Self
 
 import httpx
 
-from marketplace.providers.base import AuthenticationFailed, NotFound, ProviderError, Rejected, Throttled, Unavailable
+from marketplace.providers.base import (
+    AuthenticationFailed,
+    NotFound,
+    PayloadDigest,
+    ProviderError,
+    Rejected,
+    Throttled,
+    Unavailable,
+)
 
 logger = logging.getLogger("marketplace.providers.http")
 
@@ -96,6 +104,9 @@ class MarketplaceHttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.retry_policy = retry_policy or RetryPolicy()
+        #: Set while the sync lists (`digest_payload`): each successful call's request and answer are
+        #: fed to it. A sign-in is not, its token differs every time.
+        self.payload_digest: PayloadDigest | None = None
         self._sleep = sleep
         self._random_fraction = random_fraction
         self._http = httpx.Client(
@@ -163,11 +174,13 @@ class MarketplaceHttpClient:
         idempotent: bool,
         json_body: Any = None,
         headers: Mapping[str, str] | None = None,
+        payload: bool = True,
     ) -> httpx.Response:
         """Send one logical call, retrying only what is safe to retry, and return a success response.
 
         `idempotent` is the caller's promise that sending the call twice changes nothing more than
-        sending it once (reads, validations, logins).
+        sending it once (reads, validations, logins). `payload` is False for a call whose answer
+        is not marketplace data (a sign-in): it is kept out of the `payload_digest`.
         """
         policy = self.retry_policy
         attempt = 0
@@ -193,6 +206,8 @@ class MarketplaceHttpClient:
             self._log(method, operation, response.status_code, elapsed_ms, attempt)
             error = self.error_for_response(response=response, operation=operation)
             if error is None:
+                if payload and self.payload_digest is not None:
+                    _digest_exchange(self.payload_digest, response)
                 return response
             if attempt >= policy.max_attempts:
                 raise error
@@ -205,6 +220,13 @@ class MarketplaceHttpClient:
                 self._wait(policy.backoff(attempt=attempt, random_fraction=self._random_fraction()))
                 continue
             raise error
+
+    def digest_page(self, response: httpx.Response, *, cursor: str | None) -> None:
+        """Feed a page of a collection, read with `payload=False`, to the `payload_digest` without the
+        cursor to the next page: a marketplace may make up a new one on every call (a continuation
+        token), and a cursor is not data. Call it before handing out the page's items."""
+        if self.payload_digest is not None:
+            _digest_exchange(self.payload_digest, response, cursor=cursor)
 
     def _wait(self, seconds: float) -> None:
         self._sleep(seconds)
@@ -239,3 +261,15 @@ class MarketplaceHttpClient:
                 "transport_error": error,
             },
         )
+
+
+def _digest_exchange(digest: PayloadDigest, response: httpx.Response, *, cursor: str | None = None) -> None:
+    """Feed what was asked and what was answered, the bodies as sent and received: hashing bytes costs
+    a fraction of parsing them. The lengths go first, so no two exchanges feed the same bytes."""
+    request = response.request
+    asked, answered = request.content, response.content
+    if cursor:
+        answered = answered.replace(cursor.encode(), b"")
+    digest.update(f"{request.method} {request.url} {len(asked)} {response.status_code} {len(answered)}\n".encode())
+    digest.update(asked)
+    digest.update(answered)

@@ -1,9 +1,13 @@
 """The sync engine against the ALSO simulator: creates, writes nothing when nothing changed,
-updates only what changed, removes what vanished, retries and fails visibly, never runs twice at once."""
+updates only what changed, removes what vanished, retries and fails visibly, never runs twice at once;
+skips comparing what neither the marketplace nor anyone here changed since the last good sync."""
 
-from datetime import timedelta
+import functools
+import hashlib
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import httpx
 import psycopg2
 import pytest
 from django.db import connection
@@ -11,10 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Offer
+from marketplace import sync
 from marketplace.choices import AccountStatus, SyncPhase, SyncStatus, SyncTrigger
-from marketplace.models import MarketplaceCustomer, SyncRun
+from marketplace.models import MarketplaceCustomer, SyncRun, TenantConnection
+from marketplace.providers.alef import adapter as alef_adapter
+from marketplace.providers.alef.client import AlefClient
+from marketplace.providers.alef.simulator import DEMO_CONNECTION as ALEF_DEMO
 from marketplace.providers.also.simulator import TENANT_SERVICE
 from marketplace.providers.base import Throttled
+from marketplace.providers.partner_center.adapter import PartnerCenterProvider
+from marketplace.providers.partner_center.simulator import DEMO_CONNECTION as PARTNER_CENTER_DEMO
+from marketplace.secrets import secret_encrypt
 from marketplace.services import sync_run_request, sync_runs_schedule_due
 from marketplace.sync import _lock_key, sync_run_execute
 from marketplace.tasks import SYNC_MAX_RETRIES, sync_account_run, sync_due_accounts, sync_retry_countdown
@@ -338,3 +349,231 @@ def test_text_with_tabs_newlines_and_backslashes_is_stored_as_the_marketplace_se
     assert stored.name == odd
     assert stored.domains == ["back\\slash.example", "tab\t.example"]
     assert run_sync(account).counts["customers"]["unchanged"] == 8
+
+
+# -- skipping what did not change ----------------------------------------------------------------------------------
+
+CUSTOMERS, OFFERS, SUBSCRIPTIONS = "marketplace.MarketplaceCustomer", "catalog.Offer", "subscriptions.Subscription"
+
+
+@pytest.fixture
+def compares(monkeypatch) -> list[str]:
+    """The kinds (models) the syncs compared row by row; a kind skipped as unchanged is not in it."""
+    compared: list[str] = []
+    real = sync.mirror_plan
+
+    def spy(**kwargs):
+        compared.append(kwargs["existing"].model._meta.label)
+        return real(**kwargs)
+
+    monkeypatch.setattr(sync, "mirror_plan", spy)
+    return compared
+
+
+def test_a_repeat_sync_with_nothing_changed_compares_nothing_and_counts_every_row_unchanged(
+    account, contoso, fabrikam, compares
+):
+    first = run_sync(account)
+    compares.clear()
+    before = rows_written()
+
+    with CaptureQueriesContext(connection) as captured:
+        second = run_sync(account)
+
+    assert second.status == SyncStatus.SUCCEEDED
+    assert compares == []
+    assert writes(captured.captured_queries) == []
+    assert written_between(before, rows_written()) == {}
+    assert second.counts == {
+        kind: {"created": 0, "updated": 0, "unchanged": counts["created"], "removed": 0}
+        for kind, counts in first.counts.items()
+    }
+    assert second.counts["subscriptions"]["unchanged"] == 4
+    assert second.mirror_digests == first.mirror_digests
+
+
+def test_a_change_at_the_marketplace_after_a_skipped_sync_is_written(account, contoso, simulator, compares):
+    run_sync(account)
+    run_sync(account)
+    e3 = Subscription.objects.get(customer_tenant=contoso, product_id=E3)
+    simulator.subscriptions[int(e3.external_id)].fields["Quantity"] = 31
+    compares.clear()
+
+    run = run_sync(account)
+
+    assert compares == [SUBSCRIPTIONS]  # customers and plans were listed as before
+    assert run.counts["subscriptions"] == {"created": 0, "updated": 1, "unchanged": 1, "removed": 0}
+    e3.refresh_from_db()
+    assert e3.quantity == 31
+    assert run_sync(account).counts["subscriptions"] == {"created": 0, "updated": 0, "unchanged": 2, "removed": 0}
+
+
+def test_rows_deleted_here_are_restored_although_the_marketplace_lists_the_same(account, contoso, compares):
+    run_sync(account)
+    run_sync(account)
+    Subscription.objects.filter(customer_tenant=contoso, product_id=BASIC).delete()
+    MarketplaceCustomer.objects.filter(account=account, name="Contoso GmbH").delete()
+    compares.clear()
+
+    run = run_sync(account)
+
+    assert compares == [CUSTOMERS, SUBSCRIPTIONS]
+    assert run.counts["customers"] == {"created": 1, "updated": 0, "unchanged": 7, "removed": 0}
+    assert run.counts["subscriptions"] == {"created": 1, "updated": 0, "unchanged": 1, "removed": 0}
+    assert Subscription.objects.filter(customer_tenant=contoso, product_id=BASIC).exists()
+    assert MarketplaceCustomer.objects.filter(account=account, name="Contoso GmbH").exists()
+
+
+def test_a_row_changed_here_is_rewritten_although_the_marketplace_lists_the_same(account, contoso, compares):
+    run_sync(account)
+    run_sync(account)
+    # as anything that writes a synced field must: it clears the fingerprint
+    Subscription.objects.filter(customer_tenant=contoso, product_id=E3).update(quantity=1, sync_fingerprint="")
+    compares.clear()
+
+    run = run_sync(account)
+
+    assert compares == [SUBSCRIPTIONS]
+    assert run.counts["subscriptions"] == {"created": 0, "updated": 1, "unchanged": 1, "removed": 0}
+    assert Subscription.objects.get(customer_tenant=contoso, product_id=E3).quantity == 25
+
+
+def test_tenants_connected_or_disconnected_after_a_skipped_sync_change_what_is_mirrored(
+    account, contoso, fabrikam, simulator
+):
+    run_sync(account)
+    run_sync(account)
+    TenantConnection.objects.filter(customer_tenant=fabrikam).delete()  # its rows are left for the sync
+
+    without = run_sync(account)
+
+    assert without.counts["subscriptions"] == {"created": 0, "updated": 0, "unchanged": 2, "removed": 2}
+    assert not Subscription.objects.filter(customer_tenant=fabrikam).exists()
+
+    connect(account, fabrikam, company_id(simulator, "Fabrikam AG"), "Fabrikam AG")
+    again = run_sync(account)
+
+    assert again.counts["subscriptions"] == {"created": 2, "updated": 0, "unchanged": 2, "removed": 0}
+
+
+def test_a_marketplace_customer_connected_to_another_tenant_moves_its_subscriptions(account, contoso, simulator):
+    """The marketplace answers exactly as before; only which tenant its customer belongs to changed."""
+    run_sync(account)
+    run_sync(account)
+    other = CustomerTenantFactory(customer__name="Contoso Holding")
+    TenantConnection.objects.filter(customer_tenant=contoso).update(customer_tenant=other)
+
+    run = run_sync(account)
+
+    assert run.counts["subscriptions"] == {"created": 0, "updated": 2, "unchanged": 0, "removed": 0}
+    assert set(Subscription.objects.filter(account=account).values_list("customer_tenant", flat=True)) == {other.pk}
+
+
+def test_a_failed_sync_leaves_no_digest_and_the_next_sync_compares_in_full(account, contoso, simulator, compares):
+    run_sync(account)
+    simulator.inject(kind="unavailable", operation="GetSubscriptions", count=4)
+
+    failed = run_sync(account)
+
+    assert failed.status == SyncStatus.FAILED
+    assert failed.mirror_digests == {}
+    compares.clear()
+    again = run_sync(account)
+    assert again.status == SyncStatus.SUCCEEDED
+    assert compares == [CUSTOMERS, OFFERS, SUBSCRIPTIONS]
+    assert again.rows_written == 0
+    compares.clear()
+    run_sync(account)
+    assert compares == []
+
+
+def test_a_retried_sync_compares_every_kind_in_full(
+    account, contoso, simulator, compares, django_capture_on_commit_callbacks, eager_retries
+):
+    """Its first attempt may have written half way before the marketplace throttled it."""
+    run_sync(account)
+    simulator.inject(kind="throttle", operation="GetSubscriptions", count=1, retry_after=120)
+    compares.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run = sync_run_request(actor=None, account=account, trigger=SyncTrigger.SCHEDULE)
+
+    run.refresh_from_db()
+    assert run.status == SyncStatus.SUCCEEDED and run.attempts == 2
+    assert compares == [CUSTOMERS, OFFERS, SUBSCRIPTIONS]
+
+
+def test_a_sync_that_could_not_list_a_tenant_leaves_no_digest_for_subscriptions(account, contoso, compares):
+    connect(account, CustomerTenantFactory(), "999999", "Gone GmbH")
+
+    first = run_sync(account)
+
+    assert first.status == SyncStatus.SUCCEEDED and first.warnings
+    assert set(first.mirror_digests) == {"customers", "offers"}
+    compares.clear()
+    run_sync(account)
+    assert compares == [SUBSCRIPTIONS]
+
+
+def test_after_a_release_that_changes_how_answers_become_rows_every_kind_is_compared(
+    account, contoso, compares, monkeypatch
+):
+    run_sync(account)
+    monkeypatch.setattr(sync, "_mapping_source", lambda provider_module: b"another release")
+    compares.clear()
+
+    run_sync(account)
+
+    assert compares == [CUSTOMERS, OFFERS, SUBSCRIPTIONS]
+
+
+def test_a_listing_read_in_pages_is_recognised_though_each_page_carries_a_new_continuation_token(
+    in_alpha, in_process, compares, monkeypatch
+):
+    """ALEF makes up a new continuation token on every call; the token is no part of the data."""
+    monkeypatch.setattr(alef_adapter, "AlefClient", functools.partial(AlefClient, page_size=2))
+    alef = AccountFactory(
+        marketplace="alef",
+        display_name="ALEF",
+        region=ALEF_DEMO.region,
+        username=ALEF_DEMO.username,
+        secret_ciphertext=secret_encrypt(ALEF_DEMO.secret),
+    )
+    first = run_sync(alef)
+    assert first.counts["customers"]["created"] > 2  # more than one page
+    compares.clear()
+
+    second = run_sync(alef)
+
+    assert compares == []
+    assert second.counts["customers"] == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": first.counts["customers"]["created"],
+        "removed": 0,
+    }
+
+
+def test_partner_center_prices_the_clock_chooses_are_part_of_the_payload(in_process):
+    """Which rows of the price sheet apply depends on the clock: the same answers read at a time when
+    other prices apply must not pass for the same listing."""
+    transport = httpx.WSGITransport(app=in_process["partner_center"])
+
+    def listing_at(moment: datetime) -> tuple[str, int]:
+        provider = PartnerCenterProvider(
+            connection=PARTNER_CENTER_DEMO, transport=transport, sleep=lambda seconds: None, clock=lambda: moment
+        )
+        digest = hashlib.sha256()
+        try:
+            assert provider.digest_payload(digest=digest)
+            offers = list(provider.list_offers())
+        finally:
+            provider.close()
+        return digest.hexdigest(), len(offers)
+
+    now = datetime.now(UTC)
+    listed, offers = listing_at(now)
+    before_the_prices, none = listing_at(now - timedelta(days=62))  # before the sheet's prices take effect
+
+    assert offers > 0 and none == 0
+    assert listing_at(now)[0] == listed != before_the_prices

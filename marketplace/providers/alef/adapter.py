@@ -53,6 +53,7 @@ from marketplace.providers.base import (
     OfferRecord,
     OrderLineOutcome,
     OrderResult,
+    PayloadDigest,
     ProviderBase,
     ProviderConnection,
     Rejected,
@@ -178,6 +179,11 @@ class AlefProvider(ProviderBase):
 
     def close(self) -> None:
         self.client.close()
+
+    def digest_payload(self, *, digest: PayloadDigest) -> bool:
+        """ALEF's records are made of the answers the client reads and nothing else."""
+        self.client.payload_digest = digest
+        return True
 
     # -- reads ------------------------------------------------------------------------------------------
 

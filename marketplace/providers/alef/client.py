@@ -51,6 +51,7 @@ from marketplace.providers.http import MarketplaceHttpClient, RetryPolicy, Sleep
 ALEF_DOMAIN = "alef.cloud"
 API_PATH = "/api/v1"
 DEFAULT_PAGE_SIZE = 500
+CONTINUATION_HEADER = "MS-ContinuationToken"
 TOKEN_RENEWAL_MARGIN = timedelta(minutes=2)
 _RESELLER = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 #: Namespace of the MS-RequestId derived from an idempotency key (any fixed UUID would do).
@@ -176,6 +177,7 @@ class AlefClient(MarketplaceHttpClient):
             operation="token",
             idempotent=True,
             json_body={"grant_type": "password", "username": self._username, "password": self._password},
+            payload=False,
         )
         answer = _decode(response)
         token = answer.get("access_token") if isinstance(answer, dict) else None
@@ -203,6 +205,7 @@ class AlefClient(MarketplaceHttpClient):
         query: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         request_id: str | None = None,
+        payload: bool = True,
     ) -> httpx.Response:
         """Send an authenticated call with Partner Center's request headers. A write keeps its
         MS-RequestId across the re-send after a new token, so even a doubtful first attempt replays."""
@@ -225,6 +228,7 @@ class AlefClient(MarketplaceHttpClient):
                         "MS-CorrelationId": str(uuid.uuid4()),
                         **(headers or {}),
                     },
+                    payload=payload,
                 )
             except TokenRejected as rejected:
                 self._token = None
@@ -240,20 +244,22 @@ class AlefClient(MarketplaceHttpClient):
 
     def _collection(self, path: str, *, operation: str, query: Mapping[str, Any] | None = None) -> Iterator[WireObject]:
         """Every item of a collection, following `links.next` with its MS-ContinuationToken."""
-        response = self._call("GET", path, operation=operation, idempotent=True, query=query)
+        response = self._call("GET", path, operation=operation, idempotent=True, query=query, payload=False)
         while True:
             page = _as_object(_decode(response))
-            yield from page.get("items") or []
-            following = (page.get("links") or {}).get("next")
-            if not following or not following.get("uri"):
-                return
+            following = (page.get("links") or {}).get("next") or {}
             headers = {str(h["key"]): str(h["value"]) for h in following.get("headers") or [] if "key" in h}
+            self.digest_page(response, cursor=headers.get(CONTINUATION_HEADER))
+            yield from page.get("items") or []
+            if not following.get("uri"):
+                return
             response = self._call(
                 str(following.get("method") or "GET"),
                 str(following["uri"]),
                 operation=operation,
                 idempotent=True,
                 headers=headers,
+                payload=False,
             )
 
     @staticmethod

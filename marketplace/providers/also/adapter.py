@@ -43,6 +43,7 @@ from marketplace.providers.base import (
     OfferRecord,
     OrderLineOutcome,
     OrderResult,
+    PayloadDigest,
     ProviderBase,
     ProviderConnection,
     ProviderError,
@@ -181,6 +182,11 @@ class AlsoProvider(ProviderBase):
             logger.debug("ALSO logout failed", exc_info=True)
         finally:
             self.client.close()
+
+    def digest_payload(self, *, digest: PayloadDigest) -> bool:
+        """ALSO's records are made of the answers the client reads and nothing else."""
+        self.client.payload_digest = digest
+        return True
 
     # -- reads ------------------------------------------------------------------------------------------
 

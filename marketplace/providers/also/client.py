@@ -185,6 +185,7 @@ class AlsoClient(MarketplaceHttpClient):
             operation="GetSessionToken",
             idempotent=True,
             json_body={"username": self._username, "password": self._password},
+            payload=False,
         )
         token = _decode(response)
         if not isinstance(token, str) or not token:
@@ -204,6 +205,7 @@ class AlsoClient(MarketplaceHttpClient):
                 idempotent=True,
                 json_body={},
                 headers={"Authenticate": f"CCPSessionId {self._token}"},
+                payload=False,
             )
         except SessionExpired:
             pass

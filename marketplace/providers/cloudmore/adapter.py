@@ -44,6 +44,7 @@ from marketplace.providers.base import (
     OfferRecord,
     OrderLineOutcome,
     OrderResult,
+    PayloadDigest,
     ProviderBase,
     ProviderConnection,
     Rejected,
@@ -330,6 +331,11 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
 
     def close(self) -> None:
         self.client.close()
+
+    def digest_payload(self, *, digest: PayloadDigest) -> bool:
+        """Cloudmore's records are made of the answers the client reads and nothing else."""
+        self.client.payload_digest = digest
+        return True
 
     # -- reads ------------------------------------------------------------------------------------------
 

@@ -202,6 +202,7 @@ class CloudmoreClient(MarketplaceHttpClient):
                 {"grant_type": "password", "username": self._username, "password": self._password, "scope": "api"}
             ),
             headers={"Authorization": authorization},
+            payload=False,
         )
         answer = _decode(response)
         token = answer.get("access_token") if isinstance(answer, dict) else None

@@ -56,6 +56,7 @@ from marketplace.providers.base import (
     OfferRecord,
     OrderLineOutcome,
     OrderResult,
+    PayloadDigest,
     ProviderBase,
     ProviderConnection,
     ProviderError,
@@ -272,6 +273,13 @@ class PartnerCenterProvider(ProviderBase):
 
     def close(self) -> None:
         self.client.close()
+
+    def digest_payload(self, *, digest: PayloadDigest) -> bool:
+        """Records are made of the answers the client reads, except prices: which rows of a price
+        sheet apply depends on the clock, so each market's chosen prices are fed in as well
+        (`_price_index`)."""
+        self.client.payload_digest = digest
+        return True
 
     # -- reads ------------------------------------------------------------------------------------------
 
@@ -743,8 +751,7 @@ class PartnerCenterProvider(ProviderBase):
                 if required:
                     raise
                 logger.warning("Partner Center %s price sheet unavailable; prices left empty", market, exc_info=True)
-                self._prices[market] = {}
-                return {}
+                return self._keep_prices(market, {})
             now = self._clock()
             prices: dict[tuple[str, str, str, str], _Price] = {}
             for row in rows:
@@ -771,8 +778,18 @@ class PartnerCenterProvider(ProviderBase):
                         currency=str(row.get("Currency") or "").upper(),
                     ),
                 )
-            self._prices[market] = prices
+            self._keep_prices(market, prices)
         return self._prices[market]
+
+    def _keep_prices(
+        self, market: str, prices: dict[tuple[str, str, str, str], _Price]
+    ) -> dict[tuple[str, str, str, str], _Price]:
+        """Which rows of a price sheet apply depends on the clock, not only on the sheet read: while
+        the sync digests the payload, the prices chosen are fed in too (`digest_payload`)."""
+        self._prices[market] = prices
+        if self.client.payload_digest is not None:
+            self.client.payload_digest.update(repr((market, sorted(prices.items()))).encode())
+        return prices
 
 
 # ------------------------------------------------------------------------------------------------

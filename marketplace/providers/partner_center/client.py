@@ -53,6 +53,7 @@ PRICING_BASE_URL = "https://api.partner.microsoft.com"
 LOGIN_BASE_URL = "https://login.microsoftonline.com"
 SCOPE = "https://api.partnercenter.microsoft.com/.default"
 NCE_TARGET_VIEW = "OnlineServicesNCE"
+CONTINUATION_HEADER = "MS-ContinuationToken"
 PRICE_SHEET_VIEW = "updatedlicensebased"
 
 WireObject = dict[str, Any]
@@ -241,6 +242,7 @@ class PartnerCenterClient(MarketplaceHttpClient):
         json_body: Any = None,
         request_id: str | None = None,
         headers: Mapping[str, str] | None = None,
+        payload: bool = True,
     ) -> httpx.Response:
         """Send an authenticated call. The request id stays the same for every re-send of this call,
         so Partner Center can recognise a repeat. A refused token is renewed once."""
@@ -261,6 +263,7 @@ class PartnerCenterClient(MarketplaceHttpClient):
                     idempotent=True,
                     json_body=json_body,
                     headers=call_headers,
+                    payload=payload,
                 )
             except TokenRejected as rejected:
                 self._token = None
@@ -281,9 +284,11 @@ class PartnerCenterClient(MarketplaceHttpClient):
         next_path: str | None = path
         next_headers = dict(headers or {})
         while next_path is not None:
-            page = _as_object(self._json("GET", next_path, operation=operation, headers=next_headers))
-            yield from _as_list(page.get("items"))
+            response = self._call("GET", next_path, operation=operation, headers=next_headers, payload=False)
+            page = _as_object(_decode(response))
             next_path, next_headers = self._next_link(page)
+            self.digest_page(response, cursor=next_headers.get(CONTINUATION_HEADER))
+            yield from _as_list(page.get("items"))
 
     def _next_link(self, page: Mapping[str, Any]) -> tuple[str | None, dict[str, str]]:
         link = (page.get("links") or {}).get("next")
