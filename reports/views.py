@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
@@ -186,7 +187,7 @@ def usage_export(request: HttpRequest):
         header = export_rows.usage_header(view)
         rows = export_rows.usage_subscription_rows(usage_rows(user=request.user, day=day, query=query))
     stem = f"subscription-usage-{(day or timezone.localdate()).isoformat()}"
-    return export_response(export_format=export_format, stem=stem, sheet_title=_("Usage"), header=header, rows=rows)
+    return export_response(export_format=export_format, stem=stem, sheet_title=pgettext("report title", "Usage"), header=header, rows=rows)
 
 
 @permission_required(REPORTS, VIEW)
