@@ -39,6 +39,7 @@ from marketplace.models import (
 from marketplace.providers.base import AuthenticationFailed, ProviderError, Throttled, Unavailable
 from marketplace.secrets import SecretUnreadable, secret_decrypt, secret_encrypt, secret_is_current, secret_rotate
 from portal.audit.services import audit_record, model_snapshot
+from portal.core.confirmation import confirmation_typed
 from subscriptions.models import Subscription
 
 ACCOUNT_FIELDS = (
@@ -53,7 +54,6 @@ ACCOUNT_FIELDS = (
 CONNECTION_FIELDS = ("marketplace", "customer_tenant", "account", "external_customer_id", "external_customer_name")
 #: A queued or running sync older than this lost its worker: it no longer blocks a new one.
 SYNC_ABANDONED_AFTER = timedelta(hours=2)
-CONFIRMATION_WORD = "yes"
 
 
 class MarketplaceActionRefused(Exception):
@@ -513,7 +513,7 @@ def tenant_connection_disconnect(*, actor, connection: TenantConnection) -> Tena
 
 def tenant_connection_remove(*, actor, connection: TenantConnection, confirmation: str) -> None:
     """Take a tenant out of the marketplace's module ("Disconnect tenant"); the user types Yes."""
-    if confirmation.strip().lower() != CONFIRMATION_WORD:
+    if not confirmation_typed(confirmation):
         raise MarketplaceActionRefused(_("Type Yes to confirm."), field="confirmation")
     with transaction.atomic():
         connection = (

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from pools.choices import HOLDING_STATUSES
 from pools.models import PoolAllocation
 from portal.audit.services import audit_record, model_snapshot
+from portal.core.confirmation import confirmation_typed
 from portal.core.formatting import when_text
 from portal.core.tasks import enqueue_on_commit
 from portal.partners.models import Partner
@@ -29,7 +30,6 @@ from resellers.selectors import partner_not_invitable_reason, partner_registered
 from resellers.tasks import reseller_invitation_email_send
 
 LINK_AUDIT_FIELDS = ("status", "reseller", "email", "organisation_name", "customers_visible")
-DELETE_CONFIRMATION = "yes"
 
 
 def _actor_label(actor) -> str:
@@ -259,7 +259,7 @@ def reseller_active_pool_count(*, link: ResellerLink) -> int:
 
 def reseller_delete(*, actor, link: ResellerLink, confirmation: str) -> None:
     """Remove a reseller from the directory (typed Yes), refused while it holds pooled subscriptions."""
-    if confirmation.strip().lower() != DELETE_CONFIRMATION:
+    if not confirmation_typed(confirmation):
         raise ValidationError(_("Type Yes to confirm the deletion."), code="confirmation")
     with transaction.atomic():
         link = ResellerLink.objects.select_for_update(of=("self",)).select_related("reseller").get(pk=link.pk)

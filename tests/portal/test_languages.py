@@ -246,3 +246,15 @@ def test_a_default_category_speaks_the_readers_language_until_the_partner_rename
             assert default.label == translated("Security and identity", "de")
             assert str(renamed) == "Sicherheit (unsere Auswahl)"
         assert default.label == "Security and identity"
+
+
+def test_a_deletion_is_confirmed_with_yes_or_the_readers_own_word():
+    from portal.core.confirmation import confirmation_typed
+
+    with translation.override("de"):
+        assert confirmation_typed(" ja ") and confirmation_typed("Yes")
+        assert not confirmation_typed("oui") and not confirmation_typed("")
+        assert "„Ja“" in gettext("Type Yes to confirm")
+    with translation.override("ja"):
+        assert confirmation_typed("はい")
+    assert not confirmation_typed("ja")  # in English only Yes
