@@ -22,3 +22,13 @@ class QuietHandler(WSGIRequestHandler):
 def threaded_wsgi_server(app: Callable[..., Any], *, host: str, port: int) -> WSGIServer:
     """A threaded stdlib HTTP server around a WSGI app; `port=0` picks a free port."""
     return make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=QuietHandler)
+
+
+def serve_until_interrupted(server: WSGIServer) -> None:
+    """Serve until Ctrl-C, then close the socket."""
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -31,28 +31,35 @@ Control endpoints (JSON bodies):
 
 from __future__ import annotations
 
-import argparse
-import calendar
-import json
 import re
 import secrets
-import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIServer
 
 from marketplace.providers.alef.client import ALEF_DOMAIN, API_PATH
 from marketplace.providers.alef.records import INDUSTRIES
 from marketplace.providers.base import ProviderConnection
-from marketplace.providers.serving import threaded_wsgi_server
+from marketplace.providers.serving import serve_until_interrupted, threaded_wsgi_server
+from marketplace.providers.simulation import (
+    ControlAction,
+    Injection,
+    MarketplaceSimulator,
+    SimulatedRequest,
+    add_months,
+    bearer_token,
+    decode_json_object,
+    json_bytes,
+    lowercase_query,
+    read_body,
+    respond,
+    simulator_arguments,
+)
 
 DEMO_RESELLER = "demo"
 DEMO_USERNAME = "demo@alef-reseller.example"
@@ -279,19 +286,9 @@ class _Subscription:
 
 
 @dataclass(kw_only=True)
-class _Injection:
-    kind: str
-    operation: str | None
-    remaining: int
-    status: int = 503
-    retry_after: float = 3.0
-    seconds: float = 0.0
+class _Injection(Injection):
     code: int = 800002
     message: str = "An error occurred while processing the request."
-    apply_first: bool = False
-
-    def matches(self, operation: str) -> bool:
-        return self.remaining > 0 and (self.operation is None or self.operation == operation)
 
 
 _INJECTION_KINDS = frozenset({"throttle", "unavailable", "latency", "token_expiry", "error", "etag_conflict"})
@@ -309,30 +306,13 @@ class _ApiError(Exception):
 
 
 @dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    environ: Mapping[str, Any]
-    raw_body: bytes
+class _Request(SimulatedRequest):
     reseller: str
     base: str
     token: _Token | None = None
 
-    def header(self, name: str) -> str | None:
-        value = self.environ.get("HTTP_" + name.upper().replace("-", "_"))
-        return str(value) if value else None
-
     def json(self) -> dict[str, Any]:
-        if not self.raw_body.strip():
-            return {}
-        try:
-            body = json.loads(self.raw_body, parse_float=Decimal)
-        except ValueError:
-            raise _ApiError(400, 800002, "The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise _ApiError(400, 800002, "The request body must be a JSON object.")
-        return body
+        return decode_json_object(self.raw_body, lambda message: _ApiError(400, 800002, message))
 
 
 @dataclass
@@ -347,8 +327,12 @@ _CUSTOMER = r"^customers/(?P<customer_id>[^/]+)"
 _SUBSCRIPTION = _CUSTOMER + r"/subscriptions/(?P<subscription_id>[^/]+)"
 
 
-class AlefSimulator:
+class AlefSimulator(MarketplaceSimulator[_Injection]):
     """The simulated ALEF platform: a WSGI callable that owns all of its state."""
+
+    injection_kinds = _INJECTION_KINDS
+    sign_in_operation = "token"
+    session_expiry_kind = "token_expiry"
 
     def __init__(
         self,
@@ -360,55 +344,35 @@ class AlefSimulator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._clock = clock
-        self._sleep = sleep
+        super().__init__(clock=clock, sleep=sleep)
         self.token_lifetime = token_lifetime
         self.tenant_polls = tenant_polls
         self.domain_check_seconds = domain_check_seconds
-        self._lock = threading.RLock()
         self.catalog = build_catalog()
         self._routes = self._build_routes()
         self.reset(seed=seed)
 
     # -- state management ---------------------------------------------------------------------------
 
-    def reset(self, *, seed: bool = True) -> None:
-        with self._lock:
-            self._clock_offset = timedelta()
-            self.resellers: dict[str, _Reseller] = {}
-            self.users: dict[str, _User] = {}
-            self.tokens: dict[str, _Token] = {}
-            self.customers: dict[str, _Customer] = {}
-            self._customers_by_reseller: dict[str, list[str]] = {}
-            self.operations: dict[str, _Operation] = {}
-            self.orders: dict[str, _Order] = {}
-            self._orders_by_customer: dict[str, list[str]] = {}
-            self.subscriptions: dict[str, _Subscription] = {}
-            self._subscriptions_by_customer: dict[str, list[str]] = {}
-            self._replays: dict[tuple[str, str, str, str], tuple[datetime, _Answer]] = {}
-            self._continuations: dict[str, int] = {}
-            self.taken_domains: set[str] = {"microsoft", "contoso", "fabrikam", "northwind", "adatum", "taken"}
-            self.sent_emails: list[dict[str, str]] = []
-            self._injections: list[_Injection] = []
-            self.call_counts: Counter[str] = Counter()
-            if seed:
-                self.seed_demo()
-
-    def now(self) -> datetime:
-        return self._clock() + self._clock_offset
-
-    def advance_clock(self, *, seconds: float) -> None:
-        with self._lock:
-            self._clock_offset += timedelta(seconds=seconds)
-
-    def clock_advance(self, seconds: float) -> None:
-        """The convention every marketplace simulator shares: move simulated time forward."""
-        self.advance_clock(seconds=seconds)
+    def _clear_state(self) -> None:
+        self.resellers: dict[str, _Reseller] = {}
+        self.users: dict[str, _User] = {}
+        self.tokens: dict[str, _Token] = {}
+        self.customers: dict[str, _Customer] = {}
+        self._customers_by_reseller: dict[str, list[str]] = {}
+        self.operations: dict[str, _Operation] = {}
+        self.orders: dict[str, _Order] = {}
+        self._orders_by_customer: dict[str, list[str]] = {}
+        self.subscriptions: dict[str, _Subscription] = {}
+        self._subscriptions_by_customer: dict[str, list[str]] = {}
+        self._replays: dict[tuple[str, str, str, str], tuple[datetime, _Answer]] = {}
+        self._continuations: dict[str, int] = {}
+        self.taken_domains: set[str] = {"microsoft", "contoso", "fabrikam", "northwind", "adatum", "taken"}
+        self.sent_emails: list[dict[str, str]] = []
 
     def expire_tokens(self) -> None:
         with self._lock:
-            for token in self.tokens.values():
-                token.expires_at = self.now() - timedelta(seconds=1)
+            self._expire(self.tokens.values())
 
     def inject(
         self,
@@ -423,8 +387,7 @@ class AlefSimulator:
         message: str | None = None,
         apply_first: bool = False,
     ) -> None:
-        if kind not in _INJECTION_KINDS:
-            raise ValueError(f"Unknown injection kind {kind!r}; known: {sorted(_INJECTION_KINDS)}")
+        self._check_injection_kind(kind)
         injection = _Injection(
             kind=kind,
             operation=operation,
@@ -435,14 +398,7 @@ class AlefSimulator:
             code=int(code),
             apply_first=apply_first,
         )
-        if message is not None:
-            injection.message = message
-        with self._lock:
-            self._injections.append(injection)
-
-    def clear_injections(self) -> None:
-        with self._lock:
-            self._injections.clear()
+        self._arm(injection, message=message)
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -458,11 +414,7 @@ class AlefSimulator:
                 "tokens": len(self.tokens),
                 "emails": len(self.sent_emails),
                 "calls": dict(self.call_counts),
-                "injections": [
-                    {"kind": injection.kind, "operation": injection.operation, "remaining": injection.remaining}
-                    for injection in self._injections
-                    if injection.remaining > 0
-                ],
+                "injections": self._pending_injections(),
             }
 
     # -- seeding ------------------------------------------------------------------------------------
@@ -554,7 +506,7 @@ class AlefSimulator:
                 quantity=quantity,
                 assigned=max(0, quantity - 2 - quantity // 6),
                 term_start=started,
-                term_end=_add_months(started, _TERM_MONTHS[term]),
+                term_end=add_months(started, _TERM_MONTHS[term]),
                 created=started,
                 order_id=order_id,
                 refundable=[(quantity, started + CANCELLATION_WINDOW)],
@@ -695,9 +647,9 @@ class AlefSimulator:
         request = _Request(
             method=method,
             path="/".join(segments[len(api) :]).lower(),
-            query={key.lower(): values[-1] for key, values in parse_qs(environ.get("QUERY_STRING", "")).items()},
+            query=lowercase_query(environ),
             environ=environ,
-            raw_body=_read_body(environ),
+            raw_body=read_body(environ),
             reseller=reseller,
             base=base,
         )
@@ -706,10 +658,7 @@ class AlefSimulator:
             return _respond_error(start_response, found, method)
         operation, handler, params = found
 
-        with self._lock:
-            self.call_counts[operation] += 1
-        for delay in self._take_latency(operation):
-            self._sleep(delay)
+        self._count_call(operation)
         extra = [
             (name, value)
             for name, value in (
@@ -732,8 +681,8 @@ class AlefSimulator:
                 return self._injected_failure(injection, start_response, request, extra)
         if not isinstance(answer, _Answer):
             answer = _Answer(200, answer)
-        body = b"" if answer.body is None or method == "HEAD" else _json_bytes(answer.body)
-        return _respond(start_response, answer.status, body, "application/json; charset=utf-8", answer.headers + extra)
+        body = b"" if answer.body is None or method == "HEAD" else json_bytes(answer.body)
+        return respond(start_response, answer.status, body, "application/json; charset=utf-8", answer.headers + extra)
 
     def _replayed_or_handled(
         self, request: _Request, operation: str, handler: _Handler, params: dict[str, str]
@@ -788,24 +737,6 @@ class AlefSimulator:
             return _ApiError(405, 405, f"The method {request.method} is not allowed here.")
         return _ApiError(404, 404, "No such resource.")
 
-    def _take_latency(self, operation: str) -> list[float]:
-        with self._lock:
-            delays = []
-            for injection in self._injections:
-                if injection.kind == "latency" and injection.matches(operation):
-                    injection.remaining -= 1
-                    delays.append(injection.seconds)
-            return delays
-
-    def _take_injection(self, operation: str) -> _Injection | None:
-        for injection in self._injections:
-            if injection.kind != "latency" and injection.matches(operation):
-                if injection.kind == "token_expiry" and operation == "token":
-                    continue
-                injection.remaining -= 1
-                return injection
-        return None
-
     def _injected_failure(
         self,
         injection: _Injection,
@@ -819,11 +750,11 @@ class AlefSimulator:
                 "message": f"Rate limit is exceeded. Try again in {injection.retry_after:g} seconds.",
             }
             headers = [("Retry-After", f"{injection.retry_after:g}"), *extra]
-            return _respond(start_response, 429, _json_bytes(body), "application/json", headers)
+            return respond(start_response, 429, json_bytes(body), "application/json", headers)
         if injection.kind == "unavailable":
-            return _respond(start_response, injection.status, b"Service Unavailable", "text/plain", extra)
+            return respond(start_response, injection.status, b"Service Unavailable", "text/plain", extra)
         if injection.kind == "token_expiry":
-            self.tokens.pop(_bearer(request.environ) or "", None)
+            self.tokens.pop(bearer_token(request.environ) or "", None)
             return _respond_error(
                 start_response, _ApiError(401, 401, "The access token has expired."), request.method, extra
             )
@@ -835,52 +766,34 @@ class AlefSimulator:
 
     # -- control ------------------------------------------------------------------------------------
 
-    def _control(
-        self, action: str, method: str, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        if method == "GET" and action == "state":
-            return _respond(start_response, 200, _json_bytes(self.state()), "application/json")
-        if method == "GET" and action == "emails":
-            with self._lock:
-                return _respond(start_response, 200, _json_bytes(list(self.sent_emails)), "application/json")
-        if method != "POST":
-            return _respond(start_response, 405, _json_bytes({"error": "use POST"}), "application/json")
-        try:
-            raw = _read_body(environ)
-            body = json.loads(raw) if raw.strip() else {}
-            if not isinstance(body, dict):
-                raise ValueError("the body must be a JSON object")
-            if action == "reset":
-                self.reset(seed=bool(body.get("seed", True)))
-            elif action == "seed":
-                kind = body.get("kind", "demo")
-                if kind == "demo":
-                    self.seed_demo()
-                elif kind == "bulk":
-                    self.seed_bulk(
-                        companies=int(body.get("companies", 2000)),
-                        subscriptions_per_company=int(body.get("subscriptions_per_company", 10)),
-                    )
-                elif kind == "taken_domains":
-                    with self._lock:
-                        self.taken_domains.update(str(domain).lower() for domain in body.get("domains", []))
-                else:
-                    raise ValueError(f"unknown seed kind {kind!r}")
-            elif action == "inject":
-                self.inject(kind=str(body.get("kind")), **{k: v for k, v in body.items() if k != "kind"})
-            elif action == "clear":
-                self.clear_injections()
-            elif action == "expire_tokens":
-                self.expire_tokens()
-            elif action in ("advance_clock", "clock_advance"):
-                self.advance_clock(seconds=float(body["seconds"]))
-            else:
-                return _respond(
-                    start_response, 404, _json_bytes({"error": f"unknown action {action}"}), "application/json"
-                )
-        except (ValueError, TypeError, KeyError) as error:
-            return _respond(start_response, 400, _json_bytes({"error": str(error)}), "application/json")
-        return _respond(start_response, 200, _json_bytes({"ok": True, "state": self.state()}), "application/json")
+    def _control_reads(self) -> dict[str, Callable[[], Any]]:
+        return {**super()._control_reads(), "emails": self._emails}
+
+    def _emails(self) -> list[dict[str, str]]:
+        with self._lock:
+            return list(self.sent_emails)
+
+    def _control_actions(self) -> dict[str, ControlAction]:
+        actions = super()._control_actions()
+        return {
+            **actions,
+            "expire_tokens": lambda body: self.expire_tokens(),
+            "clock_advance": actions["advance_clock"],
+        }
+
+    def _control_seeds(self) -> dict[str, ControlAction]:
+        return {
+            **super()._control_seeds(),
+            "bulk": lambda body: self.seed_bulk(
+                companies=int(body.get("companies", 2000)),
+                subscriptions_per_company=int(body.get("subscriptions_per_company", 10)),
+            ),
+            "taken_domains": self._seed_taken_domains,
+        }
+
+    def _seed_taken_domains(self, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.taken_domains.update(str(domain).lower() for domain in body.get("domains", []))
 
     # -- authentication -----------------------------------------------------------------------------
 
@@ -907,7 +820,7 @@ class AlefSimulator:
         )
 
     def _authorize(self, request: _Request) -> _Token:
-        value = _bearer(request.environ)
+        value = bearer_token(request.environ)
         token = self.tokens.get(value or "")
         if token is None or token.expires_at <= self.now() or token.reseller != request.reseller:
             if value and token is not None and token.expires_at <= self.now():
@@ -1459,7 +1372,7 @@ class AlefSimulator:
                 subscription.status = "expired"
                 break
             subscription.term_start = subscription.term_end
-            subscription.term_end = _add_months(subscription.term_start, _TERM_MONTHS[subscription.term])
+            subscription.term_end = add_months(subscription.term_start, _TERM_MONTHS[subscription.term])
             subscription.refundable = [(subscription.quantity, subscription.term_start + CANCELLATION_WINDOW)]
             subscription.etag = secrets.token_hex(8)
 
@@ -1555,53 +1468,8 @@ def _domain_prefix(value: str) -> str:
     return prefix
 
 
-def _bearer(environ: Mapping[str, Any]) -> str | None:
-    scheme, _, value = str(environ.get("HTTP_AUTHORIZATION") or "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
-def _read_body(environ: Mapping[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)  # two decimals survive a float's shortest repr; clients decode to Decimal
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, default=_json_default, ensure_ascii=False).encode()
-
-
 def _format(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if moment else None
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
-
-
-def _respond(
-    start_response: Callable[..., Any],
-    status: int,
-    body: bytes,
-    content_type: str,
-    extra_headers: list[tuple[str, str]] | None = None,
-) -> Iterator[bytes]:
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
-    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), *(extra_headers or [])]
-    start_response(f"{status} {reason}", headers)
-    return iter([body])
 
 
 def _respond_error(
@@ -1614,8 +1482,8 @@ def _respond_error(
     headers = list(extra or [])
     if error.status == 401:
         headers.append(("WWW-Authenticate", 'Bearer error="invalid_token"'))
-    payload = b"" if method == "HEAD" else _json_bytes(body)
-    return _respond(start_response, error.status, payload, "application/json; charset=utf-8", headers)
+    payload = b"" if method == "HEAD" else json_bytes(body)
+    return respond(start_response, error.status, payload, "application/json; charset=utf-8", headers)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1634,10 +1502,7 @@ def make_simulator_server(*, simulator: AlefSimulator, host: str = "127.0.0.1", 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve the ALEF CSP platform simulator over HTTP.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8204)
-    parser.add_argument("--no-seed", action="store_true", help="start empty instead of with the demo data")
+    parser = simulator_arguments(description="Serve the ALEF CSP platform simulator over HTTP.", port=8204)
     parser.add_argument("--bulk-companies", type=int, default=0)
     parser.add_argument("--bulk-subscriptions-per-company", type=int, default=10)
     arguments = parser.parse_args(argv)
@@ -1653,12 +1518,7 @@ def main(argv: list[str] | None = None) -> None:
         flush=True,
     )
     print(f"demo user {DEMO_USERNAME} / {DEMO_PASSWORD}; control endpoints under {url}/_control/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server)
 
 
 if __name__ == "__main__":

@@ -31,28 +31,33 @@ Control endpoints (JSON bodies, for tests and demos):
 
 from __future__ import annotations
 
-import argparse
 import base64
-import calendar
 import itertools
-import json
 import secrets
-import threading
 import time
 import uuid
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http import HTTPStatus
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 from xml.sax.saxutils import escape
 
 from marketplace.providers.also.client import ALSO_REGION_HOSTS, API_PATH
 from marketplace.providers.base import ProviderConnection
-from marketplace.providers.serving import threaded_wsgi_server
+from marketplace.providers.serving import serve_until_interrupted, threaded_wsgi_server
+from marketplace.providers.simulation import (
+    ControlAction,
+    Injection,
+    MarketplaceSimulator,
+    add_months,
+    decode_json_object,
+    json_bytes,
+    read_body,
+    respond,
+    simulator_arguments,
+)
 
 DEMO_USERNAME = "demo@also.example"
 DEMO_PASSWORD = "demo-password"
@@ -320,19 +325,9 @@ class _Subscription:
 
 
 @dataclass(kw_only=True)
-class _Injection:
-    kind: str
-    operation: str | None
-    remaining: int
-    status: int = 503
-    retry_after: float = 3.0
-    seconds: float = 0.0
+class _Injection(Injection):
     code: str = "Receiver"
     message: str = "An internal error occurred. Please try again later."
-    apply_first: bool = False
-
-    def matches(self, operation: str) -> bool:
-        return self.remaining > 0 and (self.operation is None or self.operation == operation)
 
 
 class _Fault(Exception):
@@ -347,8 +342,13 @@ class _Fault(Exception):
 _INJECTION_KINDS = frozenset({"throttle", "unavailable", "fault", "latency", "session_expiry"})
 
 
-class AlsoSimulator:
+class AlsoSimulator(MarketplaceSimulator[_Injection]):
     """The simulated ALSO marketplace: a WSGI callable that owns all of its state."""
+
+    injection_kinds = _INJECTION_KINDS
+    sign_in_operation = "GetSessionToken"
+    session_expiry_kind = "session_expiry"
+    control_errors = (_Fault,)
 
     def __init__(
         self,
@@ -358,47 +358,27 @@ class AlsoSimulator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._clock = clock
-        self._sleep = sleep
+        super().__init__(clock=clock, sleep=sleep)
         self._session_ttl = session_ttl
-        self._lock = threading.RLock()
         self.catalog = _build_catalog()
         self._operations = self._handlers()
         self.reset(seed=seed)
 
     # -- state management ---------------------------------------------------------------------------
 
-    def reset(self, *, seed: bool = True) -> None:
-        with self._lock:
-            self._clock_offset = timedelta()
-            self._next_account_id = itertools.count(100001)
-            self.resellers: dict[int, _Reseller] = {}
-            self.users: dict[str, _User] = {}
-            self.sessions: dict[str, _Session] = {}
-            self.companies: dict[int, _Company] = {}
-            self.subscriptions: dict[int, _Subscription] = {}
-            self._companies_by_parent: dict[int, list[int]] = {}
-            self._subscriptions_by_parent: dict[int, list[int]] = {}
-            self._injections: list[_Injection] = []
-            self.call_counts: Counter[str] = Counter()
-            if seed:
-                self.seed_demo()
-
-    def now(self) -> datetime:
-        return self._clock() + self._clock_offset
-
-    def advance_clock(self, *, seconds: float) -> None:
-        with self._lock:
-            self._clock_offset += timedelta(seconds=seconds)
-
-    def clock_advance(self, seconds: float) -> None:
-        """The simulator convention every marketplace shares: move simulated time forward."""
-        self.advance_clock(seconds=seconds)
+    def _clear_state(self) -> None:
+        self._next_account_id = itertools.count(100001)
+        self.resellers: dict[int, _Reseller] = {}
+        self.users: dict[str, _User] = {}
+        self.sessions: dict[str, _Session] = {}
+        self.companies: dict[int, _Company] = {}
+        self.subscriptions: dict[int, _Subscription] = {}
+        self._companies_by_parent: dict[int, list[int]] = {}
+        self._subscriptions_by_parent: dict[int, list[int]] = {}
 
     def expire_sessions(self) -> None:
         with self._lock:
-            for session in self.sessions.values():
-                session.expires_at = self.now() - timedelta(seconds=1)
+            self._expire(self.sessions.values())
 
     def inject(
         self,
@@ -414,8 +394,7 @@ class AlsoSimulator:
         apply_first: bool = False,
     ) -> None:
         """Make the next `count` matching calls fail (or slow down) the given way."""
-        if kind not in _INJECTION_KINDS:
-            raise ValueError(f"Unknown injection kind {kind!r}; known: {sorted(_INJECTION_KINDS)}")
+        self._check_injection_kind(kind)
         injection = _Injection(
             kind=kind,
             operation=operation,
@@ -426,14 +405,7 @@ class AlsoSimulator:
             code=code,
             apply_first=apply_first,
         )
-        if message is not None:
-            injection.message = message
-        with self._lock:
-            self._injections.append(injection)
-
-    def clear_injections(self) -> None:
-        with self._lock:
-            self._injections.clear()
+        self._arm(injection, message=message)
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -444,11 +416,7 @@ class AlsoSimulator:
                 "subscriptions": len(self.subscriptions),
                 "sessions": len(self.sessions),
                 "calls": dict(self.call_counts),
-                "injections": [
-                    {"kind": injection.kind, "operation": injection.operation, "remaining": injection.remaining}
-                    for injection in self._injections
-                    if injection.remaining > 0
-                ],
+                "injections": self._pending_injections(),
             }
 
     # -- seeding -------------------------------------------------------------------------------------
@@ -536,7 +504,7 @@ class AlsoSimulator:
                 service_name=service_name,
                 fields=dict(fields),
                 billing_start=started,
-                contract_end=_add_months(started, option.commitment_months) if option else None,
+                contract_end=add_months(started, option.commitment_months) if option else None,
                 vendor_reference=str(uuid.uuid4()),
                 purchase_order_number=purchase_order_number,
                 dependency_account_id=self._tenant_subscription_of(company_account_id) if not service.tenant else None,
@@ -718,54 +686,33 @@ class AlsoSimulator:
             region = segments.pop(0)
         remainder = "/".join(segments)
         if region is None or not remainder.startswith(_OPERATION_PREFIX + "/"):
-            return _respond(start_response, 404, _html("Endpoint not found."), "text/html; charset=utf-8")
+            return respond(start_response, 404, _html("Endpoint not found."), "text/html; charset=utf-8")
         operation = remainder.removeprefix(_OPERATION_PREFIX + "/")
         if method != "POST":
-            return _respond(start_response, 405, _html("Method not allowed."), "text/html; charset=utf-8")
+            return respond(start_response, 405, _html("Method not allowed."), "text/html; charset=utf-8")
         handler = self._operations.get(operation)
         if handler is None:
-            return _respond(start_response, 404, _html("Endpoint not found."), "text/html; charset=utf-8")
+            return respond(start_response, 404, _html("Endpoint not found."), "text/html; charset=utf-8")
 
-        with self._lock:
-            self.call_counts[operation] += 1
-        for delay in self._take_latency(operation):
-            self._sleep(delay)
+        self._count_call(operation)
         with self._lock:
             injection = self._take_injection(operation)
             if injection is not None and not injection.apply_first:
                 return self._injected_failure(injection, start_response, environ)
             try:
-                body = _read_json(environ)
+                body = decode_json_object(read_body(environ), _Fault)
                 if operation == "GetSessionToken":
                     result: Any = self._get_session_token(region, body)
                 else:
                     session = self._session_for(environ, region)
                     result = handler(session, body)
             except _Fault as fault:
-                return _respond(start_response, fault.status, _fault_xml(fault), "text/xml; charset=utf-8")
+                return respond(start_response, fault.status, _fault_xml(fault), "text/xml; charset=utf-8")
             if injection is not None:
                 return self._injected_failure(injection, start_response, environ)
         if result is _NO_CONTENT:
-            return _respond(start_response, 200, b"", "application/json; charset=utf-8")
-        return _respond(start_response, 200, _json_bytes(result), "application/json; charset=utf-8")
-
-    def _take_latency(self, operation: str) -> list[float]:
-        with self._lock:
-            delays = []
-            for injection in self._injections:
-                if injection.kind == "latency" and injection.matches(operation):
-                    injection.remaining -= 1
-                    delays.append(injection.seconds)
-            return delays
-
-    def _take_injection(self, operation: str) -> _Injection | None:
-        for injection in self._injections:
-            if injection.kind != "latency" and injection.matches(operation):
-                if injection.kind == "session_expiry" and operation == "GetSessionToken":
-                    continue
-                injection.remaining -= 1
-                return injection
-        return None
+            return respond(start_response, 200, b"", "application/json; charset=utf-8")
+        return respond(start_response, 200, json_bytes(result), "application/json; charset=utf-8")
 
     def _injected_failure(
         self, injection: _Injection, start_response: Callable[..., Any], environ: Mapping[str, Any]
@@ -773,60 +720,36 @@ class AlsoSimulator:
         if injection.kind == "throttle":
             fault = _Fault("Too many requests. Please retry later.", status=429)
             retry_after = f"{injection.retry_after:g}"
-            return _respond(
+            return respond(
                 start_response, 429, _fault_xml(fault), "text/xml; charset=utf-8", [("Retry-After", retry_after)]
             )
         if injection.kind == "unavailable":
             text = f"{injection.status} Service Unavailable: the ALSO marketplace is temporarily unavailable."
-            return _respond(start_response, injection.status, text.encode(), "text/plain; charset=utf-8")
+            return respond(start_response, injection.status, text.encode(), "text/plain; charset=utf-8")
         if injection.kind == "session_expiry":
             self.sessions.pop(_token_from(environ) or "", None)
             fault = _Fault(SESSION_EXPIRED_REASON, session_expired=True)
-            return _respond(start_response, 500, _fault_xml(fault), "text/xml; charset=utf-8")
+            return respond(start_response, 500, _fault_xml(fault), "text/xml; charset=utf-8")
         fault = _Fault(injection.message, code=injection.code, status=injection.status)
-        return _respond(start_response, fault.status, _fault_xml(fault), "text/xml; charset=utf-8")
+        return respond(start_response, fault.status, _fault_xml(fault), "text/xml; charset=utf-8")
 
     # -- control endpoint ------------------------------------------------------------------------------
 
-    def _control(
-        self, action: str, method: str, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        if action == "state" and method == "GET":
-            return _respond(start_response, 200, _json_bytes(self.state()), "application/json")
-        if method != "POST":
-            return _respond(start_response, 405, _json_bytes({"error": "use POST"}), "application/json")
-        try:
-            body = _read_json(environ)
-            if action == "reset":
-                self.reset(seed=bool(body.get("seed", True)))
-            elif action == "seed":
-                kind = body.get("kind", "demo")
-                if kind == "demo":
-                    self.seed_demo()
-                elif kind == "bulk":
-                    self.seed_bulk(
-                        companies=int(body.get("companies", 2000)),
-                        subscriptions_per_company=int(body.get("subscriptions_per_company", 10)),
-                        username=str(body.get("username", DEMO_USERNAME)),
-                    )
-                else:
-                    raise ValueError(f"unknown seed kind {kind!r}")
-            elif action == "inject":
-                options = {key: body[key] for key in body if key != "kind"}
-                self.inject(kind=str(body.get("kind")), **options)
-            elif action == "clear":
-                self.clear_injections()
-            elif action == "expire_sessions":
-                self.expire_sessions()
-            elif action == "advance_clock":
-                self.advance_clock(seconds=float(body["seconds"]))
-            else:
-                return _respond(
-                    start_response, 404, _json_bytes({"error": f"unknown action {action}"}), "application/json"
-                )
-        except (_Fault, ValueError, TypeError, KeyError) as error:
-            return _respond(start_response, 400, _json_bytes({"error": str(error)}), "application/json")
-        return _respond(start_response, 200, _json_bytes({"ok": True, "state": self.state()}), "application/json")
+    def _control_body(self, raw_body: bytes) -> dict[str, Any]:
+        return decode_json_object(raw_body, _Fault)
+
+    def _control_actions(self) -> dict[str, ControlAction]:
+        return {**super()._control_actions(), "expire_sessions": lambda body: self.expire_sessions()}
+
+    def _control_seeds(self) -> dict[str, ControlAction]:
+        return {
+            **super()._control_seeds(),
+            "bulk": lambda body: self.seed_bulk(
+                companies=int(body.get("companies", 2000)),
+                subscriptions_per_company=int(body.get("subscriptions_per_company", 10)),
+                username=str(body.get("username", DEMO_USERNAME)),
+            ),
+        }
 
     # -- authentication ----------------------------------------------------------------------------------
 
@@ -1160,7 +1083,7 @@ class AlsoSimulator:
             option = service.option(subscription.fields.get("BillingType"))
             months = option.commitment_months if option else 1
             subscription.billing_start = subscription.contract_end
-            subscription.contract_end = _add_months(subscription.contract_end, months)
+            subscription.contract_end = add_months(subscription.contract_end, months)
 
     def _parent_for_order(
         self, session: _Session, parent_id: int | None, service: _Service
@@ -1314,7 +1237,7 @@ class AlsoSimulator:
         start = datetime(year, month, 1, tzinfo=UTC)
         if start > self.now():
             return []
-        end = _add_months(start, 1)
+        end = add_months(start, 1)
         by_company: dict[int, list[_Subscription]] = {}
         for subscription in self.subscriptions.values():
             by_company.setdefault(subscription.company_account_id, []).append(subscription)
@@ -1361,8 +1284,8 @@ class AlsoSimulator:
             months = (start.year - term_start.year) * 12 + start.month - term_start.month
             if months < 0 or months % option.advance_months:
                 return None
-            charged_from = _add_months(term_start, months).replace(hour=0, minute=0, second=0, microsecond=0)
-            charged_until = _add_months(charged_from, option.advance_months)
+            charged_from = add_months(term_start, months).replace(hour=0, minute=0, second=0, microsecond=0)
+            charged_until = add_months(charged_from, option.advance_months)
             fraction = Decimal(1)
         cent = Decimal("0.01")
         costs = (option.purchase_price * quantity * fraction).quantize(cent)
@@ -1602,35 +1525,6 @@ def _token_from(environ: Mapping[str, Any]) -> str | None:
     return token.strip() if scheme == "CCPSessionId" and token.strip() else None
 
 
-def _read_json(environ: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    raw = environ["wsgi.input"].read(length) if length > 0 else b""
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw, parse_float=Decimal)
-    except ValueError:
-        raise _Fault("The request body is not valid JSON.") from None
-    if not isinstance(body, dict):
-        raise _Fault("The request body must be a JSON object.")
-    return body
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # JSON numbers are what ALSO sends; prices have at most two decimals, which a float's
-        # shortest repr reproduces exactly, and clients decode them back into Decimal.
-        return float(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, default=_json_default, ensure_ascii=False).encode()
-
-
 def _fault_xml(fault: _Fault) -> bytes:
     message = escape(fault.message)
     return (
@@ -1648,30 +1542,8 @@ def _html(text: str) -> bytes:
     return f"<html><body><p>{escape(text)}</p></body></html>".encode()
 
 
-def _respond(
-    start_response: Callable[..., Any],
-    status: int,
-    body: bytes,
-    content_type: str,
-    extra_headers: list[tuple[str, str]] | None = None,
-) -> Iterator[bytes]:
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
-    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), *(extra_headers or [])]
-    start_response(f"{status} {reason}", headers)
-    return iter([body])
-
-
 def _format_date(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime(_DATE_FORMAT) if moment else None
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1685,10 +1557,7 @@ def make_simulator_server(*, simulator: AlsoSimulator, host: str = "127.0.0.1", 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve the ALSO SimpleAPI simulator over HTTP.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8201)
-    parser.add_argument("--no-seed", action="store_true", help="start empty instead of with the demo data")
+    parser = simulator_arguments(description="Serve the ALSO SimpleAPI simulator over HTTP.", port=8201)
     parser.add_argument("--bulk-companies", type=int, default=0)
     parser.add_argument("--bulk-subscriptions-per-company", type=int, default=10)
     arguments = parser.parse_args(argv)
@@ -1701,12 +1570,7 @@ def main(argv: list[str] | None = None) -> None:
     url = f"http://{arguments.host}:{server.server_port}"
     print(f"ALSO SimpleAPI simulator on {url} (e.g. {url}/de{API_PATH}/GetSessionToken)", flush=True)
     print(f"demo user {DEMO_USERNAME} / {DEMO_PASSWORD}; control endpoints under {url}/_control/", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server)
 
 
 if __name__ == "__main__":

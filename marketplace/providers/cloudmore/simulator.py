@@ -35,16 +35,12 @@ Control endpoints (JSON bodies):
 
 from __future__ import annotations
 
-import argparse
 import base64
 import calendar
-import json
 import re
 import secrets
-import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -58,7 +54,21 @@ from wsgiref.simple_server import WSGIServer
 from marketplace.providers.base import ProviderConnection
 from marketplace.providers.cloudmore.client import DEFAULT_CLIENT_ID
 from marketplace.providers.cloudmore.records import DOMAIN_TAKEN_EXPLANATION
-from marketplace.providers.serving import threaded_wsgi_server
+from marketplace.providers.serving import serve_until_interrupted, threaded_wsgi_server
+from marketplace.providers.simulation import (
+    ControlAction,
+    Injection,
+    MarketplaceSimulator,
+    SimulatedRequest,
+    add_months,
+    bearer_token,
+    decode_json_object,
+    json_bytes,
+    lowercase_query,
+    read_body,
+    respond,
+    simulator_arguments,
+)
 
 DEMO_RESELLER_ID = "3f1c9a52-7d0e-4b8a-9c61-2a5e8b7d4f10"
 DEMO_USERNAME = "api@nordic-reseller.example"
@@ -315,19 +325,9 @@ class _ReportTask:
 
 
 @dataclass(kw_only=True)
-class _Injection:
-    kind: str
-    operation: str | None
-    remaining: int
-    status: int = 503
-    retry_after: float = 3.0
-    seconds: float = 0.0
+class _Injection(Injection):
     error_code: str = "Error"
     message: str = "An error occurred while processing your request."
-    apply_first: bool = False
-
-    def matches(self, operation: str) -> bool:
-        return self.remaining > 0 and (self.operation is None or self.operation == operation)
 
 
 _INJECTION_KINDS = frozenset({"throttle", "unavailable", "latency", "token_expiry", "error"})
@@ -354,24 +354,11 @@ class _Problem(Exception):
 
 
 @dataclass
-class _Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: Mapping[str, Any]
-    raw_body: bytes
+class _Request(SimulatedRequest):
     token: _Token | None = None
 
     def json(self) -> dict[str, Any]:
-        if not self.raw_body.strip():
-            return {}
-        try:
-            body = json.loads(self.raw_body, parse_float=Decimal)
-        except ValueError:
-            raise _Problem(400, "The request body is not valid JSON.") from None
-        if not isinstance(body, dict):
-            raise _Problem(400, "The request body must be a JSON object.")
-        return body
+        return decode_json_object(self.raw_body, lambda message: _Problem(400, message))
 
 
 @dataclass
@@ -387,8 +374,12 @@ _ORGANIZATION = _ROUTE_PREFIX + r"/organizations/(?P<organization_id>[^/]+)"
 _NCE = _ORGANIZATION + r"/services/csp/nce/subscriptions"
 
 
-class CloudmoreSimulator:
+class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
     """The simulated Cloudmore API: a WSGI callable that owns all of its state."""
+
+    injection_kinds = _INJECTION_KINDS
+    sign_in_operation = "token"
+    session_expiry_kind = "token_expiry"
 
     def __init__(
         self,
@@ -399,54 +390,34 @@ class CloudmoreSimulator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._clock = clock
-        self._sleep = sleep
+        super().__init__(clock=clock, sleep=sleep)
         self.token_lifetime = token_lifetime
         self.report_polls = report_polls
-        self._lock = threading.RLock()
         self.catalog = build_catalog()
         self._routes = self._build_routes()
         self.reset(seed=seed)
 
     # -- state management ---------------------------------------------------------------------------
 
-    def reset(self, *, seed: bool = True) -> None:
-        with self._lock:
-            self._clock_offset = timedelta()
-            self.clients: dict[str, str] = {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET}
-            self.resellers: dict[str, _Reseller] = {}
-            self.users: dict[str, _ApiUser] = {}
-            self.tokens: dict[str, _Token] = {}
-            self.organizations: dict[str, _Organization] = {}
-            self.csp_services: dict[str, _CspService] = {}
-            self.tenant_users: dict[str, list[_TenantUser]] = {}
-            self.subscriptions: dict[str, _Subscription] = {}
-            self._organizations_by_reseller: dict[str, list[str]] = {}
-            self._subscriptions_by_organization: dict[str, list[str]] = {}
-            self._subscriptions_by_reseller: dict[str, list[str]] = {}
-            self.report_tasks: dict[str, _ReportTask] = {}
-            self.taken_domains: set[str] = {"microsoft", "contoso", "fabrikam", "northwind", "adatum", "taken"}
-            self.sent_emails: list[dict[str, str]] = []
-            self._injections: list[_Injection] = []
-            self.call_counts: Counter[str] = Counter()
-            if seed:
-                self.seed_demo()
-
-    def now(self) -> datetime:
-        return self._clock() + self._clock_offset
-
-    def advance_clock(self, *, seconds: float) -> None:
-        with self._lock:
-            self._clock_offset += timedelta(seconds=seconds)
-
-    def clock_advance(self, seconds: float) -> None:
-        """The convention every marketplace simulator shares: move simulated time forward."""
-        self.advance_clock(seconds=seconds)
+    def _clear_state(self) -> None:
+        self.clients: dict[str, str] = {DEMO_CLIENT_ID: DEMO_CLIENT_SECRET}
+        self.resellers: dict[str, _Reseller] = {}
+        self.users: dict[str, _ApiUser] = {}
+        self.tokens: dict[str, _Token] = {}
+        self.organizations: dict[str, _Organization] = {}
+        self.csp_services: dict[str, _CspService] = {}
+        self.tenant_users: dict[str, list[_TenantUser]] = {}
+        self.subscriptions: dict[str, _Subscription] = {}
+        self._organizations_by_reseller: dict[str, list[str]] = {}
+        self._subscriptions_by_organization: dict[str, list[str]] = {}
+        self._subscriptions_by_reseller: dict[str, list[str]] = {}
+        self.report_tasks: dict[str, _ReportTask] = {}
+        self.taken_domains: set[str] = {"microsoft", "contoso", "fabrikam", "northwind", "adatum", "taken"}
+        self.sent_emails: list[dict[str, str]] = []
 
     def expire_tokens(self) -> None:
         with self._lock:
-            for token in self.tokens.values():
-                token.expires_at = self.now() - timedelta(seconds=1)
+            self._expire(self.tokens.values())
 
     def inject(
         self,
@@ -462,8 +433,7 @@ class CloudmoreSimulator:
         apply_first: bool = False,
     ) -> None:
         """Make the next `count` matching calls fail (or slow down) the given way."""
-        if kind not in _INJECTION_KINDS:
-            raise ValueError(f"Unknown injection kind {kind!r}; known: {sorted(_INJECTION_KINDS)}")
+        self._check_injection_kind(kind)
         injection = _Injection(
             kind=kind,
             operation=operation,
@@ -474,14 +444,7 @@ class CloudmoreSimulator:
             error_code=error_code,
             apply_first=apply_first,
         )
-        if message is not None:
-            injection.message = message
-        with self._lock:
-            self._injections.append(injection)
-
-    def clear_injections(self) -> None:
-        with self._lock:
-            self._injections.clear()
+        self._arm(injection, message=message)
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -493,11 +456,7 @@ class CloudmoreSimulator:
                 "tokens": len(self.tokens),
                 "emails": len(self.sent_emails),
                 "calls": dict(self.call_counts),
-                "injections": [
-                    {"kind": injection.kind, "operation": injection.operation, "remaining": injection.remaining}
-                    for injection in self._injections
-                    if injection.remaining > 0
-                ],
+                "injections": self._pending_injections(),
             }
 
     # -- seeding ------------------------------------------------------------------------------------
@@ -594,7 +553,7 @@ class CloudmoreSimulator:
                 quantity=quantity,
                 consumed=max(0, quantity - 1 - quantity // 5),
                 term_start=started,
-                term_end=_add_months(started, _TERM_MONTHS[term]),
+                term_end=add_months(started, _TERM_MONTHS[term]),
                 created=started,
                 segment=organization.segment,
                 purchase_order_number=purchase_order_number,
@@ -745,9 +704,9 @@ class CloudmoreSimulator:
         request = _Request(
             method=method,
             path=path.rstrip("/").lower() or "/",
-            query={key.lower(): values[-1] for key, values in parse_qs(environ.get("QUERY_STRING", "")).items()},
-            headers=environ,
-            raw_body=_read_body(environ),
+            query=lowercase_query(environ),
+            environ=environ,
+            raw_body=read_body(environ),
         )
         if request.path == "/connect/token":
             if method != "POST":
@@ -759,10 +718,7 @@ class CloudmoreSimulator:
                 return _respond_problem(start_response, found)
             operation, handler, params = found
 
-        with self._lock:
-            self.call_counts[operation] += 1
-        for delay in self._take_latency(operation):
-            self._sleep(delay)
+        self._count_call(operation)
         with self._lock:
             injection = self._take_injection(operation)
             if injection is not None and not injection.apply_first:
@@ -778,9 +734,9 @@ class CloudmoreSimulator:
         if not isinstance(answer, _Answer):
             answer = _Answer(200, answer)
         if answer.body is None:
-            return _respond(start_response, answer.status, b"", "application/json; charset=utf-8", answer.headers)
-        return _respond(
-            start_response, answer.status, _json_bytes(answer.body), "application/json; charset=utf-8", answer.headers
+            return respond(start_response, answer.status, b"", "application/json; charset=utf-8", answer.headers)
+        return respond(
+            start_response, answer.status, json_bytes(answer.body), "application/json; charset=utf-8", answer.headers
         )
 
     def _build_routes(self) -> list[tuple[str, re.Pattern[str], str, _Handler]]:
@@ -842,24 +798,6 @@ class CloudmoreSimulator:
             return _Problem(405, f"The method {request.method} is not allowed on this resource.")
         return _Problem(404, f"No route matches {request.path}.")
 
-    def _take_latency(self, operation: str) -> list[float]:
-        with self._lock:
-            delays = []
-            for injection in self._injections:
-                if injection.kind == "latency" and injection.matches(operation):
-                    injection.remaining -= 1
-                    delays.append(injection.seconds)
-            return delays
-
-    def _take_injection(self, operation: str) -> _Injection | None:
-        for injection in self._injections:
-            if injection.kind != "latency" and injection.matches(operation):
-                if injection.kind == "token_expiry" and operation == "token":
-                    continue
-                injection.remaining -= 1
-                return injection
-        return None
-
     def _injected_failure(
         self, injection: _Injection, start_response: Callable[..., Any], request: _Request
     ) -> Iterable[bytes]:
@@ -873,70 +811,52 @@ class CloudmoreSimulator:
             return _respond_problem(start_response, problem)
         if injection.kind == "unavailable":
             text = f"{injection.status} Service Unavailable".encode()
-            return _respond(start_response, injection.status, text, "text/html; charset=utf-8")
+            return respond(start_response, injection.status, text, "text/html; charset=utf-8")
         if injection.kind == "token_expiry":
-            self.tokens.pop(_bearer(request.headers) or "", None)
+            self.tokens.pop(bearer_token(request.environ) or "", None)
             return _unauthorized(start_response, "The access token expired")
         problem = _Problem(injection.status, injection.message, error_code=injection.error_code)
         return _respond_problem(start_response, problem)
 
     # -- control ------------------------------------------------------------------------------------
 
-    def _control(
-        self, action: str, method: str, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Iterable[bytes]:
-        if method == "GET" and action == "state":
-            return _respond(start_response, 200, _json_bytes(self.state()), "application/json")
-        if method == "GET" and action == "emails":
-            with self._lock:
-                return _respond(start_response, 200, _json_bytes(list(self.sent_emails)), "application/json")
-        if method != "POST":
-            return _respond(start_response, 405, _json_bytes({"error": "use POST"}), "application/json")
-        try:
-            raw = _read_body(environ)
-            body = json.loads(raw) if raw.strip() else {}
-            if not isinstance(body, dict):
-                raise ValueError("the body must be a JSON object")
-            if action == "reset":
-                self.reset(seed=bool(body.get("seed", True)))
-            elif action == "seed":
-                kind = body.get("kind", "demo")
-                if kind == "demo":
-                    self.seed_demo()
-                elif kind == "bulk":
-                    self.seed_bulk(
-                        companies=int(body.get("companies", 2000)),
-                        subscriptions_per_company=int(body.get("subscriptions_per_company", 10)),
-                    )
-                elif kind == "taken_domains":
-                    with self._lock:
-                        self.taken_domains.update(str(domain).lower() for domain in body.get("domains", []))
-                else:
-                    raise ValueError(f"unknown seed kind {kind!r}")
-            elif action == "inject":
-                self.inject(kind=str(body.get("kind")), **{k: v for k, v in body.items() if k != "kind"})
-            elif action == "clear":
-                self.clear_injections()
-            elif action == "expire_tokens":
-                self.expire_tokens()
-            elif action in ("advance_clock", "clock_advance"):
-                self.advance_clock(seconds=float(body["seconds"]))
-            else:
-                return _respond(
-                    start_response, 404, _json_bytes({"error": f"unknown action {action}"}), "application/json"
-                )
-        except (ValueError, TypeError, KeyError) as error:
-            return _respond(start_response, 400, _json_bytes({"error": str(error)}), "application/json")
-        return _respond(start_response, 200, _json_bytes({"ok": True, "state": self.state()}), "application/json")
+    def _control_reads(self) -> dict[str, Callable[[], Any]]:
+        return {**super()._control_reads(), "emails": self._emails}
+
+    def _emails(self) -> list[dict[str, str]]:
+        with self._lock:
+            return list(self.sent_emails)
+
+    def _control_actions(self) -> dict[str, ControlAction]:
+        actions = super()._control_actions()
+        return {
+            **actions,
+            "expire_tokens": lambda body: self.expire_tokens(),
+            "clock_advance": actions["advance_clock"],
+        }
+
+    def _control_seeds(self) -> dict[str, ControlAction]:
+        return {
+            **super()._control_seeds(),
+            "bulk": lambda body: self.seed_bulk(
+                companies=int(body.get("companies", 2000)),
+                subscriptions_per_company=int(body.get("subscriptions_per_company", 10)),
+            ),
+            "taken_domains": self._seed_taken_domains,
+        }
+
+    def _seed_taken_domains(self, body: dict[str, Any]) -> None:
+        with self._lock:
+            self.taken_domains.update(str(domain).lower() for domain in body.get("domains", []))
 
     # -- authentication -----------------------------------------------------------------------------
 
     def _token(self, request: _Request) -> _Answer:
-        content_type = str(request.headers.get("CONTENT_TYPE") or "")
+        content_type = str(request.environ.get("CONTENT_TYPE") or "")
         if "application/x-www-form-urlencoded" not in content_type:
             return _Answer(400, {"error": "invalid_request", "error_description": "Form encoded body expected."})
         form = {key: values[-1] for key, values in parse_qs(request.raw_body.decode()).items()}
-        client_id, client_secret = _basic(request.headers)
+        client_id, client_secret = _basic(request.environ)
         client_id = client_id or form.get("client_id")
         client_secret = client_secret if client_secret is not None else form.get("client_secret")
         if not client_id or self.clients.get(client_id) is None or self.clients[client_id] != client_secret:
@@ -963,7 +883,7 @@ class CloudmoreSimulator:
         )
 
     def _authorize(self, request: _Request, reseller_id: str | None) -> _Token:
-        value = _bearer(request.headers)
+        value = bearer_token(request.environ)
         token = self.tokens.get(value or "")
         if token is None or token.expires_at <= self.now():
             if value:
@@ -1535,7 +1455,7 @@ class CloudmoreSimulator:
                 subscription.status = "Expired"
                 break
             subscription.term_start = subscription.term_end
-            subscription.term_end = _add_months(subscription.term_start, _TERM_MONTHS[subscription.term])
+            subscription.term_end = add_months(subscription.term_start, _TERM_MONTHS[subscription.term])
             subscription.refundable = [(subscription.quantity, subscription.term_start + CANCELLATION_WINDOW)]
 
     def _subscription_wire(self, subscription: _Subscription) -> dict[str, Any]:
@@ -1689,7 +1609,7 @@ class CloudmoreSimulator:
         period_months = _BILLING_MONTHS[subscription.billing]
         months_since_start = (first.year - purchased.year) * 12 + first.month - purchased.month
         if months_since_start >= 0 and months_since_start % period_months == 0:
-            period_end = _add_months(datetime.combine(first, datetime.min.time()), period_months).date()
+            period_end = add_months(datetime.combine(first, datetime.min.time()), period_months).date()
             return [
                 line(
                     "CycleFee",
@@ -1799,11 +1719,6 @@ def _generated_password() -> str:
     return "Cm" + secrets.token_urlsafe(9) + "7!"
 
 
-def _bearer(environ: Mapping[str, Any]) -> str | None:
-    scheme, _, value = str(environ.get("HTTP_AUTHORIZATION") or "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-
-
 def _basic(environ: Mapping[str, Any]) -> tuple[str | None, str | None]:
     scheme, _, value = str(environ.get("HTTP_AUTHORIZATION") or "").partition(" ")
     if scheme.lower() != "basic":
@@ -1815,50 +1730,8 @@ def _basic(environ: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return client_id, secret
 
 
-def _read_body(environ: Mapping[str, Any]) -> bytes:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return environ["wsgi.input"].read(length) if length > 0 else b""
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        # Prices have two decimals, which a float's shortest repr reproduces exactly; clients decode
-        # JSON numbers back into Decimal.
-        return float(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, default=_json_default, ensure_ascii=False).encode()
-
-
 def _format(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
-
-
-def _add_months(moment: datetime, months: int) -> datetime:
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
-
-
-def _respond(
-    start_response: Callable[..., Any],
-    status: int,
-    body: bytes,
-    content_type: str,
-    extra_headers: list[tuple[str, str]] | None = None,
-) -> Iterator[bytes]:
-    try:
-        reason = HTTPStatus(status).phrase
-    except ValueError:
-        reason = "Unknown"
-    headers = [("Content-Type", content_type), ("Content-Length", str(len(body))), *(extra_headers or [])]
-    start_response(f"{status} {reason}", headers)
-    return iter([body])
 
 
 def _respond_problem(start_response: Callable[..., Any], problem: _Problem) -> Iterator[bytes]:
@@ -1881,14 +1754,14 @@ def _respond_problem(start_response: Callable[..., Any], problem: _Problem) -> I
         del body["detail"]
     if problem.error_code:
         body["errorCode"] = problem.error_code
-    return _respond(
-        start_response, problem.status, _json_bytes(body), "application/problem+json; charset=utf-8", problem.headers
+    return respond(
+        start_response, problem.status, json_bytes(body), "application/problem+json; charset=utf-8", problem.headers
     )
 
 
 def _unauthorized(start_response: Callable[..., Any], description: str) -> Iterator[bytes]:
     challenge = 'Bearer error="invalid_token"' + (f', error_description="{description}"' if description else "")
-    return _respond(start_response, 401, b"", "application/json; charset=utf-8", [("WWW-Authenticate", challenge)])
+    return respond(start_response, 401, b"", "application/json; charset=utf-8", [("WWW-Authenticate", challenge)])
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1907,10 +1780,7 @@ def make_simulator_server(*, simulator: CloudmoreSimulator, host: str = "127.0.0
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve the Cloudmore API simulator over HTTP.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8203)
-    parser.add_argument("--no-seed", action="store_true", help="start empty instead of with the demo data")
+    parser = simulator_arguments(description="Serve the Cloudmore API simulator over HTTP.", port=8203)
     parser.add_argument("--bulk-companies", type=int, default=0)
     parser.add_argument("--bulk-subscriptions-per-company", type=int, default=10)
     arguments = parser.parse_args(argv)
@@ -1927,12 +1797,7 @@ def main(argv: list[str] | None = None) -> None:
         f"reseller {DEMO_RESELLER_ID}; control endpoints under {url}/_control/",
         flush=True,
     )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server)
 
 
 if __name__ == "__main__":

@@ -59,9 +59,7 @@ Control endpoints (JSON bodies, for tests and demos):
 
 from __future__ import annotations
 
-import argparse
 import base64
-import calendar
 import copy
 import csv
 import hashlib
@@ -86,7 +84,18 @@ from urllib.parse import parse_qsl, unquote
 from wsgiref.simple_server import WSGIServer
 
 from marketplace.providers.base import ProviderConnection
-from marketplace.providers.serving import threaded_wsgi_server
+from marketplace.providers.serving import serve_until_interrupted, threaded_wsgi_server
+from marketplace.providers.simulation import (
+    ControlAction,
+    Injection,
+    MarketplaceSimulator,
+    SimulatedRequest,
+    add_months,
+    json_bytes,
+    read_body,
+    respond,
+    simulator_arguments,
+)
 
 # ------------------------------------------------------------------------------------------------
 # The demo account
@@ -419,21 +428,11 @@ class _Stored:
 
 
 @dataclass(kw_only=True)
-class _Injection:
-    kind: str
-    operation: str | None
-    remaining: int
-    status: int = 503
-    retry_after: float = 3.0
-    seconds: float = 0.0
+class _Injection(Injection):
     code: int = INVALID_INPUT
     message: str = "The service is temporarily unavailable. Please try again later."
-    apply_first: bool = False
     target: str | None = None
     polls: int = 2
-
-    def matches(self, operation: str) -> bool:
-        return self.remaining > 0 and (self.operation is None or self.operation == operation)
 
 
 _INJECTION_KINDS = frozenset(
@@ -469,42 +468,32 @@ class _Response:
 
 
 @dataclass
-class _Request:
-    environ: Mapping[str, Any]
-    method: str
-    path: str
-    query: dict[str, str]
-    body: bytes
-
+class _Request(SimulatedRequest):
     @classmethod
     def from_environ(cls, environ: Mapping[str, Any]) -> _Request:
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        raw = environ["wsgi.input"].read(length) if length > 0 else b""
         return cls(
             environ=environ,
             method=str(environ.get("REQUEST_METHOD", "GET")).upper(),
             path=str(environ.get("PATH_INFO", "/") or "/"),
             query=dict(parse_qsl(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)),
-            body=raw,
+            raw_body=read_body(environ),
         )
 
-    def header(self, name: str) -> str | None:
-        value = self.environ.get("HTTP_" + name.upper().replace("-", "_"))
-        return str(value) if value else None
-
     def json(self) -> Any:
-        if not self.body.strip():
-            return {}
-        try:
-            return json.loads(self.body, parse_float=Decimal)
-        except ValueError:
-            raise _ApiError(400, INVALID_INPUT, "The request body is not valid JSON.") from None
+        return _decode_json(self.raw_body)
 
     def form(self) -> dict[str, str]:
-        return dict(parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True))
+        return dict(parse_qsl(self.raw_body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+def _decode_json(raw_body: bytes) -> Any:
+    """Any JSON value (numbers with a fraction as Decimal); 800002 when it is not JSON."""
+    if not raw_body.strip():
+        return {}
+    try:
+        return json.loads(raw_body, parse_float=Decimal)
+    except ValueError:
+        raise _ApiError(400, INVALID_INPUT, "The request body is not valid JSON.") from None
 
 
 _TOKEN_PATH = re.compile(r"^/(?P<tenant>[^/]+)/oauth2/v2\.0/token/?$", re.IGNORECASE)
@@ -523,8 +512,11 @@ def _route(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}/?$", re.IGNORECASE)
 
 
-class PartnerCenterSimulator:
+class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
     """The simulated Partner Center: a WSGI callable that owns all of its state."""
+
+    injection_kinds = _INJECTION_KINDS
+    control_errors = (_ApiError,)
 
     def __init__(
         self,
@@ -538,14 +530,12 @@ class PartnerCenterSimulator:
         replay_window: timedelta = timedelta(days=1),
         page_size_limit: int = 500,
     ) -> None:
-        self._clock = clock
-        self._sleep = sleep
+        super().__init__(clock=clock, sleep=sleep)
         self.token_ttl = token_ttl
         self.provisioning_delay = provisioning_delay
         self.reads_to_provision = reads_to_provision
         self.replay_window = replay_window
         self.page_size_limit = page_size_limit
-        self._lock = threading.RLock()
         self._signing_key = secrets.token_bytes(32)
         self.catalog = _build_catalog()
         self._routes = self._build_routes()
@@ -553,36 +543,19 @@ class PartnerCenterSimulator:
 
     # -- state management ---------------------------------------------------------------------------
 
-    def reset(self, *, seed: bool = True) -> None:
-        with self._lock:
-            self._clock_offset = timedelta()
-            self.applications: dict[str, _Application] = {}
-            self.refresh_tokens: dict[str, str] = {}  # token -> user
-            self.customers: dict[str, _Customer] = {}
-            self.subscriptions: dict[str, _Subscription] = {}
-            self.orders: dict[str, _Order] = {}
-            self.carts: dict[str, _Cart] = {}
-            self.operations: dict[str, _Operation] = {}
-            self._availability_generation = 0
-            self._token_floor = 0
-            self._token_generation = itertools.count(1)
-            self._replays: dict[tuple[str, str, str], _Stored] = {}
-            self._in_flight: dict[tuple[str, str, str], threading.Event] = {}
-            self._injections: list[_Injection] = []
-            self.call_counts: Counter[str] = Counter()
-            if seed:
-                self.seed_demo()
-
-    def now(self) -> datetime:
-        return self._clock() + self._clock_offset
-
-    def advance_clock(self, *, seconds: float) -> None:
-        with self._lock:
-            self._clock_offset += timedelta(seconds=seconds)
-
-    def clock_advance(self, seconds: float) -> None:
-        """The simulator convention every marketplace shares: move simulated time forward."""
-        self.advance_clock(seconds=seconds)
+    def _clear_state(self) -> None:
+        self.applications: dict[str, _Application] = {}
+        self.refresh_tokens: dict[str, str] = {}  # token -> user
+        self.customers: dict[str, _Customer] = {}
+        self.subscriptions: dict[str, _Subscription] = {}
+        self.orders: dict[str, _Order] = {}
+        self.carts: dict[str, _Cart] = {}
+        self.operations: dict[str, _Operation] = {}
+        self._availability_generation = 0
+        self._token_floor = 0
+        self._token_generation = itertools.count(1)
+        self._replays: dict[tuple[str, str, str], _Stored] = {}
+        self._in_flight: dict[tuple[str, str, str], threading.Event] = {}
 
     def expire_tokens(self) -> None:
         """Refuse every access token issued so far, as if they had all expired."""
@@ -629,10 +602,11 @@ class PartnerCenterSimulator:
         `order_error` (checkout fails the lines of catalog item `target` with `code`, default 10003).
         With `apply_first` a failure is answered after the call was applied (and stored for replay).
         """
-        if kind not in _INJECTION_KINDS:
-            raise ValueError(f"Unknown injection kind {kind!r}; known: {sorted(_INJECTION_KINDS)}")
+        self._check_injection_kind(kind)
         if kind == "order_error" and code == INVALID_INPUT:
             code = INVENTORY_NOT_AVAILABLE
+        if kind == "order_error" and message is None:
+            message = "The product is not available in the inventory for this customer."
         injection = _Injection(
             kind=kind,
             operation=operation,
@@ -645,16 +619,7 @@ class PartnerCenterSimulator:
             target=target,
             polls=polls,
         )
-        if message is not None:
-            injection.message = message
-        elif kind == "order_error":
-            injection.message = "The product is not available in the inventory for this customer."
-        with self._lock:
-            self._injections.append(injection)
-
-    def clear_injections(self) -> None:
-        with self._lock:
-            self._injections.clear()
+        self._arm(injection, message=message)
 
     def state(self) -> dict[str, Any]:
         with self._lock:
@@ -668,11 +633,7 @@ class PartnerCenterSimulator:
                 "stored_replays": len(self._replays),
                 "availability_generation": self._availability_generation,
                 "calls": dict(self.call_counts),
-                "injections": [
-                    {"kind": injection.kind, "operation": injection.operation, "remaining": injection.remaining}
-                    for injection in self._injections
-                    if injection.remaining > 0
-                ],
+                "injections": self._pending_injections(),
             }
 
     # -- seeding -------------------------------------------------------------------------------------
@@ -754,7 +715,7 @@ class PartnerCenterSimulator:
                 term_duration=term.duration,
                 created_at=started,
                 term_start=started,
-                term_end=_add_months(started, _MONTHS[term.duration]),
+                term_end=add_months(started, _MONTHS[term.duration]),
                 cancellation_allowed_until=window,
                 buckets=[] if window is None else [_Bucket(quantity=quantity, allowed_until=window)],
                 order_id=order_id,
@@ -936,22 +897,14 @@ class PartnerCenterSimulator:
             response = self._dispatch(request)
         except _ApiError as error:
             response = _error_response(error)
-        try:
-            reason = HTTPStatus(response.status).phrase
-        except ValueError:
-            reason = "Unknown"
-        headers = [
-            ("Content-Type", response.content_type),
-            ("Content-Length", str(len(response.body))),
-            *response.headers,
-        ]
-        start_response(f"{response.status} {reason}", headers)
-        return iter([response.body])
+        return respond(start_response, response.status, response.body, response.content_type, response.headers)
 
     def _dispatch(self, request: _Request) -> _Response:
         path = request.path
         if path.startswith("/_control/"):
-            return self._control(path.removeprefix("/_control/"), request)
+            return _json_response(
+                *self._control_answer(path.removeprefix("/_control/"), request.method, request.raw_body)
+            )
         token_match = _TOKEN_PATH.match(path)
         if token_match:
             if request.method != "POST":
@@ -1079,17 +1032,14 @@ class PartnerCenterSimulator:
             return None
         return stored
 
-    def _take_latency(self, operation: str) -> list[float]:
-        delays = []
-        for injection in self._injections:
-            if injection.kind == "latency" and injection.matches(operation):
-                injection.remaining -= 1
-                delays.append(injection.seconds)
-        return delays
-
     def _take_injection(
-        self, operation: str, groups: Mapping[str, str], *, kinds: frozenset[str] = _RESPONSE_KINDS
+        self,
+        operation: str,
+        groups: Mapping[str, str] = MappingProxyType({}),
+        *,
+        kinds: frozenset[str] = _RESPONSE_KINDS,
     ) -> _Injection | None:
+        """The first failure armed for this call, among `kinds`; an armed etag conflict happens on the way."""
         for injection in self._injections:
             if injection.kind not in kinds and injection.kind != "etag_conflict":
                 continue
@@ -2086,7 +2036,7 @@ class PartnerCenterSimulator:
                 subscription.next_term = None
             subscription.availability_id = self.availability_id(subscription.sku_key)
             subscription.term_start = subscription.term_end
-            subscription.term_end = _add_months(subscription.term_start, _MONTHS[subscription.term_duration])
+            subscription.term_end = add_months(subscription.term_start, _MONTHS[subscription.term_duration])
             subscription.cancellation_allowed_until = subscription.term_start + CANCELLATION_WINDOW
             subscription.buckets = [
                 _Bucket(quantity=subscription.quantity, allowed_until=subscription.cancellation_allowed_until)
@@ -2187,13 +2137,13 @@ class PartnerCenterSimulator:
 
     def _invoice_wire(self, year: int, month: int) -> dict[str, Any]:
         start = datetime(year, month, 1, tzinfo=UTC)
-        end = _add_months(start, 1) - timedelta(seconds=1)
+        end = add_months(start, 1) - timedelta(seconds=1)
         invoice_id = self._invoice_id(year, month)
         lines = self._invoice_line_items(year, month)
         total = sum((Decimal(str(line["subtotal"])) for line in lines), Decimal(0))
         return {
             "id": invoice_id,
-            "invoiceDate": _iso(_add_months(start, 1) + timedelta(days=7)),
+            "invoiceDate": _iso(add_months(start, 1) + timedelta(days=7)),
             "billingPeriodStartDate": _iso(start),
             "billingPeriodEndDate": _iso(end),
             "totalCharges": total,
@@ -2224,7 +2174,7 @@ class PartnerCenterSimulator:
 
     def _invoice_line_items(self, year: int, month: int) -> list[dict[str, Any]]:
         start = datetime(year, month, 1, tzinfo=UTC)
-        end = _add_months(start, 1)
+        end = add_months(start, 1)
         invoice_id = self._invoice_id(year, month)
         lines = []
         for customer in self.customers.values():
@@ -2256,8 +2206,8 @@ class PartnerCenterSimulator:
             months = (start.year - created.year) * 12 + start.month - created.month
             if months < 0 or months % 12:
                 return None
-            charge_start = _add_months(created, months)
-            charge_end = _add_months(charge_start, 12)
+            charge_start = add_months(created, months)
+            charge_end = add_months(charge_start, 12)
             fraction = Decimal(1)
             charge_type = "new" if months == 0 else "cycleCharge"
         else:
@@ -2348,46 +2298,25 @@ class PartnerCenterSimulator:
 
     # -- control endpoint ------------------------------------------------------------------------------
 
-    def _control(self, action: str, request: _Request) -> _Response:
-        if action == "state" and request.method == "GET":
-            return _json_response(200, self.state())
-        if request.method != "POST":
-            return _json_response(405, {"error": "use POST"})
-        try:
-            body = request.json()
-            if not isinstance(body, dict):
-                raise ValueError("the body must be a JSON object")
-            if action == "reset":
-                self.reset(seed=bool(body.get("seed", True)))
-            elif action == "seed":
-                kind = body.get("kind", "demo")
-                if kind == "demo":
-                    self.seed_demo()
-                elif kind == "bulk":
-                    self.seed_bulk(
-                        customers=int(body.get("customers", 2000)),
-                        subscriptions_per_customer=int(body.get("subscriptions_per_customer", 10)),
-                    )
-                else:
-                    raise ValueError(f"unknown seed kind {kind!r}")
-            elif action == "inject":
-                options = {key: value for key, value in body.items() if key != "kind"}
-                self.inject(kind=str(body.get("kind")), **options)
-            elif action == "clear":
-                self.clear_injections()
-            elif action == "expire_tokens":
-                self.expire_tokens()
-            elif action == "revoke_refresh_tokens":
-                self.revoke_refresh_tokens()
-            elif action == "rotate_availabilities":
-                self.rotate_availabilities()
-            elif action == "advance_clock":
-                self.advance_clock(seconds=float(body["seconds"]))
-            else:
-                return _json_response(404, {"error": f"unknown action {action}"})
-        except (_ApiError, ValueError, TypeError, KeyError) as error:
-            return _json_response(400, {"error": str(error)})
-        return _json_response(200, {"ok": True, "state": self.state()})
+    def _control_json(self, raw_body: bytes) -> Any:
+        return _decode_json(raw_body)
+
+    def _control_actions(self) -> dict[str, ControlAction]:
+        return {
+            **super()._control_actions(),
+            "expire_tokens": lambda body: self.expire_tokens(),
+            "revoke_refresh_tokens": lambda body: self.revoke_refresh_tokens(),
+            "rotate_availabilities": lambda body: self.rotate_availabilities(),
+        }
+
+    def _control_seeds(self) -> dict[str, ControlAction]:
+        return {
+            **super()._control_seeds(),
+            "bulk": lambda body: self.seed_bulk(
+                customers=int(body.get("customers", 2000)),
+                subscriptions_per_customer=int(body.get("subscriptions_per_customer", 10)),
+            ),
+        }
 
 
 def create_simulator() -> PartnerCenterSimulator:
@@ -2482,15 +2411,8 @@ def _b64url_decode(text: str) -> bytes:
         raise ValueError("not base64url") from error
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def _json_response(status: int, body: Any, *, headers: list[tuple[str, str]] | None = None) -> _Response:
-    payload = json.dumps(body, default=_json_default, ensure_ascii=False).encode()
-    return _Response(status, payload, "application/json; charset=utf-8", list(headers or []))
+    return _Response(status, json_bytes(body), "application/json; charset=utf-8", list(headers or []))
 
 
 def _error_response(error: _ApiError) -> _Response:
@@ -2543,12 +2465,6 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _add_months(moment: datetime, months: int) -> datetime:
-    month_index = moment.month - 1 + months
-    year, month = moment.year + month_index // 12, month_index % 12 + 1
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
-
-
 # ------------------------------------------------------------------------------------------------
 # Real server
 # ------------------------------------------------------------------------------------------------
@@ -2562,10 +2478,7 @@ def make_simulator_server(
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Serve the Microsoft Partner Center simulator over HTTP.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8202)
-    parser.add_argument("--no-seed", action="store_true", help="start empty instead of with the demo data")
+    parser = simulator_arguments(description="Serve the Microsoft Partner Center simulator over HTTP.", port=8202)
     parser.add_argument("--bulk-customers", type=int, default=0)
     parser.add_argument("--bulk-subscriptions-per-customer", type=int, default=10)
     arguments = parser.parse_args(argv)
@@ -2582,12 +2495,7 @@ def main(argv: list[str] | None = None) -> None:
         f"refresh token {DEMO_REFRESH_TOKEN}; control endpoints under {url}/_control/",
         flush=True,
     )
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_interrupted(server)
 
 
 if __name__ == "__main__":
