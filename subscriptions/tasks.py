@@ -12,7 +12,6 @@ import random
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -61,7 +60,7 @@ def orders_requeue_stalled_task() -> int:
 @shared_task(name="subscriptions.tasks.order_email_send", ignore_result=True)
 def order_email_send(*, order_id: int, event: str) -> None:
     """Email the order's people that it was placed, provisioned or has failed lines."""
-    from portal.partners.models import Partner
+    from portal.partners.selectors import partner_current
     from portal.partners.services import partner_url
     from subscriptions.notifications import order_recipients, order_title
     from subscriptions.selectors_orders import order_with_lines
@@ -69,7 +68,7 @@ def order_email_send(*, order_id: int, event: str) -> None:
     order = order_with_lines(order_id=order_id)
     if order is None:
         return
-    partner = Partner.objects.filter(schema_name=connection.schema_name).first()
+    partner = partner_current()
     base_url = partner_url(partner).rstrip("/") if partner is not None else ""
     for user in order_recipients(order):
         if not user.email:

@@ -47,7 +47,7 @@ def invitation_email_send(*, invitation_id: int, token: str) -> None:
     """Email the invitation link. The token is only in this message and the email: the database
     keeps its hash. An invitation revoked or used meanwhile sends nothing."""
     from portal.accounts.models import Invitation
-    from portal.partners.models import Partner
+    from portal.partners.selectors import partner_current
     from portal.partners.services import partner_url
 
     invitation = (
@@ -58,7 +58,7 @@ def invitation_email_send(*, invitation_id: int, token: str) -> None:
     if invitation is None:
         return
     user = invitation.user
-    partner = Partner.objects.filter(schema_name=connection.schema_name).first()
+    partner = partner_current()
     base_url = partner_url(partner).rstrip("/") if partner is not None else ""
     inviter = invitation.invited_by
     context = {
