@@ -16,11 +16,15 @@ _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)D)?$")
 
 
 @register.filter
-def money(amount: Decimal | None, currency: str) -> str:
-    """Money as the reader's language writes it ("€14.16", "14,16 €"); a dash for no amount."""
-    if amount is None:
+def money(amount, currency: str = "") -> str:
+    """Money as the reader's language writes it ("€14.16", "14,16 €", "￥1,500"); a dash for no amount.
+
+    The one money filter: the console, reports and marketplace tag libraries register this function."""
+    if amount is None or amount == "":
         return "—"
-    return money_format(amount, currency)
+    if not isinstance(amount, Decimal):
+        amount = Decimal(str(amount))
+    return money_format(amount, currency or "EUR")
 
 
 @register.filter

@@ -2,9 +2,11 @@ from decimal import Decimal
 
 from django import template
 
-from catalog.pricing import currency_decimals, money_format, money_round
+from catalog.pricing import currency_decimals, money_round
+from catalog.templatetags.catalog_tags import money
 
 register = template.Library()
+register.filter("money", money)
 
 
 @register.filter
@@ -14,14 +16,6 @@ def price_input(value, currency: str) -> str:
     if value is None or value == "":
         return ""
     return f"{money_round(Decimal(value), currency):f}"
-
-
-@register.filter
-def money(value, currency: str) -> str:
-    """A price as the reader's language writes money; blank for None (templates add their dash)."""
-    if value is None or value == "":
-        return ""
-    return money_format(Decimal(value), currency)
 
 
 @register.filter

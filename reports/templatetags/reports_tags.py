@@ -1,22 +1,11 @@
 """Template filters of the Report center."""
 
-from decimal import Decimal
-
 from django import template
 
-from catalog.pricing import money_format
+from catalog.templatetags.catalog_tags import money
 
 register = template.Library()
-
-
-@register.filter
-def money(amount, currency: str = "") -> str:
-    """Money as the reader's language writes it: €12,345.60, 12.345,60 €, ￥1,500."""
-    if amount is None or amount == "":
-        return "—"
-    if not isinstance(amount, Decimal):
-        amount = Decimal(str(amount))
-    return money_format(amount, currency or "EUR")
+register.filter("money", money)
 
 
 @register.filter
