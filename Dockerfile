@@ -13,9 +13,12 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && pip install --no-cache-dir -r /tmp/requirements.txt
 
 COPY . .
-# collectstatic needs settings but no database; the key is a build-time placeholder only.
-RUN SECRET_KEY=build-only-placeholder python manage.py collectstatic --noinput -v 0 \
-    && SECRET_KEY=build-only-placeholder python manage.py compile_translations
+# collectstatic needs settings but no database; the secrets are build-time placeholders only (the
+# running containers get the real ones from docker-compose.yml, and refuse to start without them).
+RUN export SECRET_KEY=build-only-placeholder MICROSOFT_CLIENT_ID=build-only-placeholder \
+        MICROSOFT_CLIENT_SECRET=build-only-placeholder \
+    && python manage.py collectstatic --noinput -v 0 \
+    && python manage.py compile_translations
 
 USER console
 EXPOSE 8000

@@ -9,6 +9,7 @@ no time. Otherwise the provider talks HTTP to the simulator named by `<SLUG>_SIM
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator, Mapping
@@ -24,6 +25,8 @@ from marketplace.providers.base import MarketplaceProvider, ProviderConnection
 from marketplace.providers.http import SleepFunction
 from marketplace.providers.registry import create_provider
 from marketplace.secrets import secret_decrypt, secret_encrypt
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,16 @@ def override_provider_transport(
 
 def server_url_for(slug: str) -> str | None:
     """The simulator to use instead of the marketplace, from `<SLUG>_SIMULATOR_URL`, if set: the Django
-    setting when there is one, else the environment (tools/devenv.py sets one per simulator)."""
+    setting when there is one, else the environment (tools/devenv.py sets one per simulator). Never with
+    DEBUG off: the provider would send the account's decrypted credentials to whatever server is named."""
     name = f"{slug.upper()}_SIMULATOR_URL"
     if hasattr(settings, name):
         return getattr(settings, name) or None
-    return os.environ.get(name, "") or None
+    value = os.environ.get(name, "")
+    if value and not settings.SIMULATORS_ENABLED:
+        logger.warning("%s is set but ignored: simulators are for development only (DEBUG is off).", name)
+        return None
+    return value or None
 
 
 def provider_for_credentials(

@@ -21,6 +21,24 @@ PRICE_TARGET = "target"
 QUOTE_VALID_DAYS = 30
 
 
+CLIENT_TOKEN_MISSING = _(
+    "This order form was sent without its token, so a second click could not be told from a new order, "
+    "and nothing was placed. Check the order and place it again."
+)
+
+
+def require_client_token(form: forms.Form) -> None:
+    """Placing an order needs the form's token (a UUID made when the form was shown): it is what makes two
+    clicks, or two requests at once, place one order. A missing or malformed token is a clear error, and
+    the form shown again carries a fresh token, so the person's next click can place the order."""
+    if form.cleaned_data.get("client_token") is not None:
+        return
+    form.errors.pop("client_token", None)  # a hidden field's error would not be shown
+    form.add_error(None, CLIENT_TOKEN_MISSING)
+    form.data = form.data.copy()
+    form.data[form.add_prefix("client_token")] = str(uuid.uuid4())
+
+
 class TenantChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
         return f"{obj} ({obj.customer.name})"
@@ -89,9 +107,10 @@ class OrderNewForm(forms.Form):
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, tenants, plans, add_ons, price_options: bool, **kwargs):
+    def __init__(self, *args, tenants, plans, add_ons, price_options: bool, placing: bool = False, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("client_token", uuid.uuid4())
         super().__init__(*args, **kwargs)
+        self.placing = placing  # "Place now" needs the token; the price preview and "Add to cart" do not
         self.fields["tenant"].queryset = tenants
         self.fields["plan"].queryset = plans
         self.add_on_offers = list(add_ons)
@@ -109,6 +128,8 @@ class OrderNewForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if self.placing:
+            require_client_token(self)
         if not self.price_options:
             return cleaned
         mode = cleaned.get("price_mode") or PRICE_DEFAULT
@@ -156,6 +177,12 @@ class OrderSubmitForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("client_token", uuid.uuid4())
         super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.is_bound:
+            require_client_token(self)
+        return cleaned
 
 
 class QuoteCreateForm(forms.Form):

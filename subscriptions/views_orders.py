@@ -190,7 +190,13 @@ def order_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         _require_manage(request)
         form = OrderNewForm(
-            request.POST, initial=initial, tenants=tenants, plans=plans, add_ons=add_ons, price_options=price_options
+            request.POST,
+            initial=initial,
+            tenants=tenants,
+            plans=plans,
+            add_ons=add_ons,
+            price_options=price_options,
+            placing=request.POST.get("action") == "place",
         )
     elif preview:
         form = OrderNewForm(

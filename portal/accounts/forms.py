@@ -22,13 +22,15 @@ class SignInForm(AuthenticationForm):
 
 
 class PasswordResetByEmailForm(PasswordResetForm):
-    """Sends the reset email from a Celery task, after the request commits, in this partner's schema."""
+    """Sends the reset email from a Celery task, after the request commits, in this partner's schema.
+
+    The link in the email is built from the partner's configured address (as invitations are), never from
+    the request: a forged Host header must not put an attacker's host in front of a valid reset token.
+    """
 
     def save(self, domain_override=None, request=None, use_https=False, **kwargs) -> None:
-        host = domain_override or (request.get_host() if request else "")
-        scheme = "https" if use_https else "http"
         for user in self.get_users(self.cleaned_data["email"]):
-            enqueue_on_commit(password_reset_email_send, user_id=user.pk, host=host, scheme=scheme)
+            enqueue_on_commit(password_reset_email_send, user_id=user.pk)
 
 
 class ProfileForm(forms.ModelForm):

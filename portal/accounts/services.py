@@ -216,17 +216,53 @@ def invitation_accept(*, token: str, password: str) -> User:
         password_validation.validate_password(password, user)
         user.set_password(password)
         user.save(update_fields=["password"])
-        invitation.accepted_at = timezone.now()
-        invitation.save(update_fields=["accepted_at"])
-        audit_record(actor=user, action="user.invitation_accept", target=user)
-        inviter = invitation.invited_by
-        if inviter is not None:
-            notification_create(
-                recipients=[inviter],
-                title=lambda: _("%(email)s accepted your invitation") % {"email": user.email},
-                url=reverse("settings:user_detail", kwargs={"pk": user.pk}),
-            )
+        _invitation_used(invitation)
     return user
+
+
+def invitation_accept_with_microsoft(*, invitation_id: int, account) -> User:
+    """The invited person accepted with their Microsoft account (a verified ``SignedInUser``): the
+    account is linked to the invited user, who keeps no password. The invitation link is the proof
+    that this person is the one invited; the account's email claim plays no part.
+
+    Raises InvitationInvalid for a link that no longer works, ValidationError when the Microsoft
+    account is already linked to someone else.
+    """
+    from portal.authentication.services import microsoft_identity_link_for_invitation
+
+    with transaction.atomic():
+        invitation = (
+            Invitation.objects.select_for_update(of=("self",))
+            .select_related("user", "invited_by")
+            .filter(pk=invitation_id)
+            .first()
+        )
+        problem = invitation_problem(invitation)
+        if problem is not None:
+            raise InvitationInvalid(problem)
+        user = invitation.user
+        microsoft_identity_link_for_invitation(user=user, account=account)
+        _invitation_used(invitation, method="microsoft")
+    return user
+
+
+def _invitation_used(invitation: Invitation, *, method: str = "password") -> None:
+    user = invitation.user
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    audit_record(
+        actor=user,
+        action="user.invitation_accept",
+        target=user,
+        after={"method": method} if method != "password" else None,
+    )
+    inviter = invitation.invited_by
+    if inviter is not None:
+        notification_create(
+            recipients=[inviter],
+            title=lambda: _("%(email)s accepted your invitation") % {"email": user.email},
+            url=reverse("settings:user_detail", kwargs={"pk": user.pk}),
+        )
 
 
 # --- Users: roles, customers, activation ----------------------------------------------------------

@@ -1,10 +1,11 @@
+from urllib.parse import urlsplit
+
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -22,19 +23,26 @@ def sessions_clear_expired() -> int:
 
 
 @shared_task(name="portal.accounts.tasks.password_reset_email_send", ignore_result=True)
-def password_reset_email_send(*, user_id: int, host: str, scheme: str) -> None:
+def password_reset_email_send(*, user_id: int, **_sent_by_older_versions) -> None:
     """Email a password reset link. Runs in the partner's schema: the user id only means
-    something there, and the token is made from that user's current password hash."""
+    something there, and the token is made from that user's current password hash. The link
+    goes to the partner's configured address; older versions sent a host and scheme taken from
+    the request, which are ignored."""
+    from portal.partners.selectors import partner_current
+    from portal.partners.services import partner_url
+
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
+    partner = partner_current()
+    if user is None or partner is None:
         return
+    base = urlsplit(partner_url(partner))
     context = {
         "user": user,
-        "domain": host,
-        "protocol": scheme,
+        "domain": base.netloc,
+        "protocol": base.scheme,
         "uid": urlsafe_base64_encode(force_bytes(user.pk)),
         "token": default_token_generator.make_token(user),
-        "partner_name": getattr(connection.tenant, "name", ""),
+        "partner_name": partner.name,
     }
     with user_locale(user):
         subject = "".join(render_to_string("registration/password_reset_subject.txt", context).splitlines())

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -15,6 +16,8 @@ from portal.audit.choices import AuditResult
 from portal.authentication.choices import SignInMethod
 from portal.authentication.selectors import authentication_settings_get
 from portal.authentication.services import sign_in_record
+from portal.partners.selectors import partner_current
+from portal.partners.services import partner_host_is_configured
 
 
 class SignInView(auth_views.LoginView):
@@ -61,6 +64,13 @@ class SignOutView(auth_views.LogoutView):
 class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetByEmailForm
     success_url = reverse_lazy("accounts:password_reset_done")
+
+    def dispatch(self, request, *args, **kwargs):
+        partner = partner_current()
+        if partner is None or not partner_host_is_configured(partner, request.get_host()):
+            # The partner's own host on another port (or any name ALLOWED_HOSTS lets through): no email leaves.
+            raise DisallowedHost(f"Password reset refused for unknown host {request.get_host()!r}")
+        return super().dispatch(request, *args, **kwargs)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -44,6 +44,7 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "form": form,
         "invitation": invitation,
+        "token": token,
         "microsoft_sign_in": authentication_settings_get().allow_microsoft_sign_in,
     }
     return render(request, "accounts/invitation_accept.html", context)

@@ -46,8 +46,11 @@ class MicrosoftIdentity(models.Model):
     """A console user's Microsoft account, recognised by tenant id + object id.
 
     The ``tid`` + ``oid`` pair is what identifies a person in Entra ID for good; email addresses
-    and usernames change. Linked on the first Microsoft sign-in (by email) or from Settings, and
-    from then on the only thing a Microsoft sign-in is matched on. A user has at most one.
+    and usernames change, and the ``email`` claim is a directory attribute any admin of any
+    directory can set to anyone's address. So a link is made only by someone who proved both
+    sides: a signed-in user from My profile, an invited person accepting with Microsoft, or an
+    account of a directory the partner trusts (:class:`TrustedDirectory`). From then on it is the
+    only thing a Microsoft sign-in is matched on. A user has at most one.
     """
 
     user = models.ForeignKey(
@@ -74,3 +77,34 @@ class MicrosoftIdentity(models.Model):
 
     def __str__(self) -> str:
         return self.username or f"{self.oid}@{self.tid}"
+
+
+class TrustedDirectory(models.Model):
+    """An Entra directory (tenant) the partner trusts to say who its people are.
+
+    An account of a trusted directory that is not linked yet links itself, on its first Microsoft
+    sign-in, to the active user whose email is the account's sign-in name (``preferred_username``,
+    which Entra only gives on a domain that directory verified). Any other unlinked account is
+    refused. A manager adds a directory by signing in with one of its accounts, which proves the
+    directory exists and that someone at the partner holds an account there.
+    """
+
+    tid = models.CharField(_("Microsoft tenant ID"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=254, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    added_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "tid"]
+        verbose_name = _("trusted directory")
+        verbose_name_plural = _("trusted directories")
+
+    def __str__(self) -> str:
+        return self.name or self.tid

@@ -1,9 +1,9 @@
 """Reads of sign-in settings and linked Microsoft identities (the partner is the active schema)."""
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity
+from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity, TrustedDirectory
 
 User = get_user_model()
 
@@ -33,11 +33,17 @@ def user_for_sign_in_identifier(*, identifier: str) -> User | None:
     return User.objects.filter(lookup).first()
 
 
-def user_for_microsoft_email(*, addresses: list[str]) -> User | None:
-    """The user whose email is one of the addresses Microsoft gave (email, preferred_username)."""
-    wanted = Q()
-    for address in {address.strip() for address in addresses if address and "@" in address}:
-        wanted |= Q(email__iexact=address)
-    if not wanted:
+def trusted_directories() -> QuerySet[TrustedDirectory]:
+    return TrustedDirectory.objects.select_related("added_by").order_by("name", "tid")
+
+
+def trusted_directory_find(*, tid: str) -> TrustedDirectory | None:
+    return TrustedDirectory.objects.filter(tid=(tid or "").lower()).first()
+
+
+def user_for_trusted_directory_account(*, username: str) -> User | None:
+    """The user whose email is the sign-in name of an account of a trusted directory (never its email claim)."""
+    username = (username or "").strip()
+    if "@" not in username:
         return None
-    return User.objects.filter(wanted).order_by("-is_active", "pk").first()
+    return User.objects.filter(email__iexact=username).order_by("-is_active", "pk").first()

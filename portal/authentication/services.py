@@ -1,8 +1,12 @@
 """Writes for sign-in: the partner's sign-in methods, linked Microsoft identities, and the sign-in audit trail.
 
 Who may sign in with Microsoft is decided here, not in views: a Microsoft account is matched on its
-tenant id + object id once linked, and linked only to an existing, active user of this partner whose
-email is the one Microsoft gave. Nobody is created by signing in (no auto-provisioning).
+tenant id + object id, never on an address. The ``email`` claim is a directory attribute that an
+admin of ANY Entra directory can set to anyone's address, so it links nothing. A first link needs
+proof of both sides: a user signed in to the console links the account they just signed in with
+(My profile), an invited person accepts the invitation with it, or the account belongs to a
+directory the partner trusts and its sign-in name is a user's email. Nobody is created by signing
+in (no auto-provisioning).
 """
 
 from django.contrib.auth import get_user_model
@@ -15,13 +19,14 @@ from portal.audit.choices import AuditResult
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, model_snapshot
 from portal.authentication.choices import SignInMethod
-from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity
+from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity, TrustedDirectory
 from portal.authentication.selectors import (
     authentication_settings_get,
     microsoft_identity_find,
     microsoft_identity_of,
-    user_for_microsoft_email,
+    trusted_directory_find,
     user_for_sign_in_identifier,
+    user_for_trusted_directory_account,
 )
 from portal.microsoft.identity import SignedInUser
 
@@ -33,12 +38,17 @@ ANONYMOUS_ACTOR = "anonymous"
 
 
 class SignInRefused(Exception):
-    """A Microsoft account that may not sign in here; ``message`` is what to tell the person."""
+    """A Microsoft account that may not sign in here; ``message`` is what to tell the person.
 
-    def __init__(self, message: str, *, user: User | None = None) -> None:
+    ``not_linked`` marks the account that is linked to nobody and may not link itself: the person gets
+    the page that says how to link it rather than a one-line message.
+    """
+
+    def __init__(self, message: str, *, user: User | None = None, not_linked: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.user = user
+        self.not_linked = not_linked
 
 
 # -- sign-in methods ---------------------------------------------------------------------------------------------------
@@ -98,17 +108,33 @@ def _link(*, actor: User | str, user: User, account: SignedInUser, message: str)
     return identity
 
 
+def _link_check(*, user: User, account: SignedInUser) -> MicrosoftIdentity | None:
+    """The existing link of this very pair, or None when a new link may be made; refuses any other case."""
+    existing = microsoft_identity_find(tid=account.tid, oid=account.oid)
+    if existing is not None and existing.user_id == user.pk:
+        return existing
+    if existing is not None:
+        raise ValidationError(_("That Microsoft account is already linked to another user of this console."))
+    if microsoft_identity_of(user=user) is not None:
+        raise ValidationError(_("You already have a linked Microsoft account. Unlink it first."))
+    return None
+
+
 def microsoft_identity_link(*, actor: User, user: User, account: SignedInUser) -> MicrosoftIdentity:
-    """Link a Microsoft account the person has just signed in with to their console user (from Settings)."""
+    """Link the Microsoft account a signed-in user has just signed in with to that user (My profile)."""
     with transaction.atomic():
-        existing = microsoft_identity_find(tid=account.tid, oid=account.oid)
-        if existing is not None and existing.user_id == user.pk:
-            return existing
+        existing = _link_check(user=user, account=account)
         if existing is not None:
-            raise ValidationError(_("That Microsoft account is already linked to another user of this console."))
-        if microsoft_identity_of(user=user) is not None:
-            raise ValidationError(_("You already have a linked Microsoft account. Unlink it first."))
-        return _link(actor=actor, user=user, account=account, message=_("Linked from Settings > Authentication"))
+            return existing
+        return _link(actor=actor, user=user, account=account, message=_("Linked from My profile"))
+
+
+def microsoft_identity_link_for_invitation(*, user: User, account: SignedInUser) -> MicrosoftIdentity:
+    """Link the account an invited person accepts their invitation with; the caller holds the invitation's lock."""
+    existing = _link_check(user=user, account=account)
+    if existing is not None:
+        return existing
+    return _link(actor=user, user=user, account=account, message=_("Linked when accepting the invitation"))
 
 
 def microsoft_identity_unlink(*, actor: User, identity: MicrosoftIdentity) -> None:
@@ -124,13 +150,23 @@ def microsoft_identity_unlink(*, actor: User, identity: MicrosoftIdentity) -> No
         audit_record(actor=actor, action="microsoft_identity.unlink", target=user, before=snapshot)
 
 
+def _not_linked(account: SignedInUser, *, user: User | None = None) -> SignInRefused:
+    return SignInRefused(
+        _("The Microsoft account %(account)s is not linked to a user of this console.")
+        % {"account": account.preferred_username or account.oid},
+        user=user,
+        not_linked=True,
+    )
+
+
 def microsoft_sign_in_user(*, account: SignedInUser) -> User:
     """The console user a verified Microsoft account signs in as, or :class:`SignInRefused`.
 
-    Matched on tenant id + object id once linked. The first time, the account is linked to the
-    active user whose email is the account's email or username (e.g. an invited user), unless
-    that user already has another Microsoft account linked: an email claim alone must not take
-    over an account that is already bound to someone's Microsoft identity.
+    Matched on tenant id + object id. An account linked to nobody links itself only when its
+    directory is one the partner trusts, to the active user whose email is the account's sign-in
+    name (``preferred_username``) and who has no other Microsoft account. Everything else is
+    "not linked": the person links the account from My profile after signing in another way, or
+    accepts their invitation with it.
     """
     with transaction.atomic():
         if not authentication_settings_get().allow_microsoft_sign_in:
@@ -141,30 +177,52 @@ def microsoft_sign_in_user(*, account: SignedInUser) -> User:
             if not user.is_active:
                 raise SignInRefused(_("Your console account is deactivated. Ask an administrator."), user=user)
             identity.last_used = timezone.now()
-            identity.username = (account.preferred_username or account.email or identity.username)[:254]
+            identity.username = (account.preferred_username or identity.username)[:254]
             identity.save(update_fields=["last_used", "username"])
             return user
-        user = user_for_microsoft_email(addresses=[account.email, account.preferred_username])
+        if trusted_directory_find(tid=account.tid) is None:
+            raise _not_linked(account)
+        user = user_for_trusted_directory_account(username=account.preferred_username)
         if user is None:
-            raise SignInRefused(
-                _(
-                    "There is no user for %(account)s in this console. "
-                    "Ask an administrator to invite you with this email address."
-                )
-                % {"account": account.preferred_username or account.email or account.oid}
-            )
+            raise _not_linked(account)
         if not user.is_active:
             raise SignInRefused(_("Your console account is deactivated. Ask an administrator."), user=user)
         if microsoft_identity_of(user=user) is not None:
-            raise SignInRefused(
-                _(
-                    "Your console user is linked to a different Microsoft account. "
-                    "Sign in with that one, or ask an administrator."
-                ),
-                user=user,
-            )
-        _link(actor=user, user=user, account=account, message=_("Linked on first Microsoft sign-in by email"))
+            raise _not_linked(account, user=user)
+        _link(actor=user, user=user, account=account, message=_("Linked on first sign-in from a trusted directory"))
         return user
+
+
+# -- trusted directories -----------------------------------------------------------------------------------------------
+
+
+def trusted_directory_add(*, actor: User, account: SignedInUser) -> TrustedDirectory:
+    """Trust the directory of the account a manager has just signed in with (the sign-in is the verification)."""
+    with transaction.atomic():
+        if trusted_directory_find(tid=account.tid) is not None:
+            raise ValidationError(_("That directory is already trusted."))
+        username = account.preferred_username
+        name = username.rsplit("@", 1)[1] if "@" in username else ""
+        directory = TrustedDirectory.objects.create(tid=account.tid, name=name[:254], added_by=actor)
+        audit_record(
+            actor=actor,
+            action="trusted_directory.add",
+            target=directory,
+            after={"tid": directory.tid, "name": directory.name, "verified_with": username},
+        )
+    return directory
+
+
+def trusted_directory_remove(*, actor: User, directory: TrustedDirectory) -> None:
+    """Stop trusting a directory: its accounts no longer link themselves; links already made stay."""
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="trusted_directory.remove",
+            target=directory,
+            before={"tid": directory.tid, "name": directory.name},
+        )
+        directory.delete()
 
 
 # -- the sign-in audit trail -------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Sign in with Microsoft, linking a Microsoft account, and Settings > Authentication (partner hosts).
+"""Sign in with Microsoft, linking a Microsoft account (My profile, invitations), and Settings >
+Authentication with its trusted directories (partner hosts).
 
 A Microsoft flow starts here, goes to Microsoft, comes back through the ONE public callback
 (`portal.microsoft.views_public.callback`), which hands the answer to the completion views below in
@@ -12,24 +13,29 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required, user_has_permission
+from portal.accounts.selectors import invitation_by_token, invitation_problem
+from portal.accounts.services import InvitationInvalid, invitation_accept_with_microsoft
 from portal.audit.choices import AuditResult
 from portal.audit.services import model_snapshot
 from portal.authentication.choices import SignInMethod
 from portal.authentication.forms import AuthenticationSettingsForm
-from portal.authentication.selectors import authentication_settings_get, microsoft_identity_of
+from portal.authentication.models import TrustedDirectory
+from portal.authentication.selectors import authentication_settings_get, microsoft_identity_of, trusted_directories
 from portal.authentication.services import (
     SETTINGS_FIELDS,
     SignInRefused,
@@ -38,6 +44,8 @@ from portal.authentication.services import (
     microsoft_identity_unlink,
     microsoft_sign_in_user,
     sign_in_record,
+    trusted_directory_add,
+    trusted_directory_remove,
 )
 from portal.microsoft.identity import (
     AccessDenied,
@@ -51,6 +59,8 @@ from portal.microsoft.service import handoff_read, identity_client, public_callb
 
 SIGN_IN_SESSION_KEY = "microsoft_sign_in"
 LINK_SESSION_KEY = "microsoft_link"
+INVITATION_SESSION_KEY = "microsoft_invitation"
+TRUST_SESSION_KEY = "microsoft_trust"
 SIGN_IN_BACKEND = "portal.accounts.backends.UsernameOrEmailBackend"
 
 
@@ -77,13 +87,27 @@ def _identity_error_message(error: IdentityError) -> str:
     return _("Microsoft sign-in did not work. Please try again.")
 
 
-def _flow_start(request: HttpRequest, *, session_key: str, return_url_name: str, purpose: str, next_url: str = ""):
+def _flow_start(
+    request: HttpRequest,
+    *,
+    session_key: str,
+    return_url_name: str,
+    purpose: str,
+    next_url: str = "",
+    extra: dict[str, Any] | None = None,
+):
     """Send the browser to Microsoft, keeping what the completion view needs to check the answer."""
     state = state_create(schema_name=connection.schema_name, return_path=reverse(return_url_name), purpose=purpose)
     auth_uri, flow = identity_client().sign_in_start(
         redirect_uri=public_callback_url(), state=state, prompt="select_account"
     )
-    request.session[session_key] = {"flow": flow, "state": state, "started_at": time.time(), "next": next_url}
+    request.session[session_key] = {
+        "flow": flow,
+        "state": state,
+        "started_at": time.time(),
+        "next": next_url,
+        **(extra or {}),
+    }
     return HttpResponseRedirect(auth_uri)
 
 
@@ -166,7 +190,7 @@ def sign_in_complete(request: HttpRequest) -> HttpResponse:
         messages.error(request, _identity_error_message(error))
         return _back_to_sign_in(next_url)
     details = {"tid": account.tid, "oid": account.oid}
-    claimed = account.preferred_username or account.email or account.oid
+    claimed = account.preferred_username or account.oid
     try:
         user = microsoft_sign_in_user(account=account)
     except SignInRefused as refused:
@@ -175,9 +199,12 @@ def sign_in_complete(request: HttpRequest) -> HttpResponse:
             result=AuditResult.FAILURE,
             user=refused.user,
             identifier=claimed,
-            message=str(refused.message),
-            details=details,
+            message="Microsoft account not linked" if refused.not_linked else str(refused.message),
+            details={**details, "email_claim": account.email} if refused.not_linked else details,
         )
+        if refused.not_linked:
+            context = {"account": account, "next": pending.get("next", "")}
+            return render(request, "authentication/microsoft_not_linked.html", context, status=403)
         messages.error(request, refused.message)
         return _back_to_sign_in(next_url)
     login(request, user, backend=SIGN_IN_BACKEND)
@@ -219,6 +246,7 @@ def authentication_settings(request: HttpRequest) -> HttpResponse:
         "can_manage": can_manage,
         "sign_in_settings": current,
         "identity": microsoft_identity_of(user=request.user),
+        "trusted_directories": list(trusted_directories()),
         "microsoft": {
             "client_id": client.client_id,
             "authority": f"{client.authority_base}/organizations",
@@ -229,12 +257,19 @@ def authentication_settings(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+# -- trusted directories (Settings > Authentication) ---------------------------------------------------------------
+
+
 @permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)
 @require_POST
-def link_start(request: HttpRequest) -> HttpResponse:
+def trusted_directory_add_start(request: HttpRequest) -> HttpResponse:
+    """Adding a directory starts with signing in with one of its accounts: that verifies the directory."""
     try:
         return _flow_start(
-            request, session_key=LINK_SESSION_KEY, return_url_name="microsoft:link_complete", purpose="link"
+            request,
+            session_key=TRUST_SESSION_KEY,
+            return_url_name="microsoft:trusted_directory_add_complete",
+            purpose="trust",
         )
     except IdentityError:
         messages.error(request, _("Microsoft sign-in is not available right now. Please try again later."))
@@ -242,6 +277,55 @@ def link_start(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)
+@require_GET
+def trusted_directory_add_complete(request: HttpRequest) -> HttpResponse:
+    try:
+        account, _pending = _flow_finish(request, session_key=TRUST_SESSION_KEY)
+        directory = trusted_directory_add(actor=request.user, account=account)
+    except FlowRefused as refused:
+        messages.error(request, refused.message)
+    except IdentityError as error:
+        messages.error(request, _identity_error_message(error))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            _("The directory %(name)s (%(tid)s) is trusted now.")
+            % {"name": directory.name or directory.tid, "tid": directory.tid},
+        )
+    return redirect("microsoft:authentication_settings")
+
+
+@permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)
+@require_POST
+def trusted_directory_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
+    directory = get_object_or_404(TrustedDirectory, pk=pk)
+    trusted_directory_remove(actor=request.user, directory=directory)
+    messages.success(
+        request,
+        _("The directory %(name)s is no longer trusted. Accounts already linked keep working.")
+        % {"name": directory.name or directory.tid},
+    )
+    return redirect("microsoft:authentication_settings")
+
+
+# -- your own Microsoft account (My profile) ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def link_start(request: HttpRequest) -> HttpResponse:
+    try:
+        return _flow_start(
+            request, session_key=LINK_SESSION_KEY, return_url_name="accounts:microsoft_link_complete", purpose="link"
+        )
+    except IdentityError:
+        messages.error(request, _("Microsoft sign-in is not available right now. Please try again later."))
+        return redirect("accounts:profile")
+
+
+@login_required
 @require_GET
 def link_complete(request: HttpRequest) -> HttpResponse:
     try:
@@ -257,22 +341,84 @@ def link_complete(request: HttpRequest) -> HttpResponse:
         messages.success(
             request,
             _("Your Microsoft account %(account)s is linked. You can sign in with it.")
-            % {"account": account.preferred_username or account.email},
+            % {"account": account.preferred_username or account.oid},
         )
-    return redirect("microsoft:authentication_settings")
+    return redirect("accounts:profile")
 
 
-@permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)
+@login_required
 @require_POST
 def unlink(request: HttpRequest) -> HttpResponse:
     identity = microsoft_identity_of(user=request.user)
     if identity is None:
         messages.info(request, _("You have no linked Microsoft account."))
-        return redirect("microsoft:authentication_settings")
+        return redirect("accounts:profile")
     try:
         microsoft_identity_unlink(actor=request.user, identity=identity)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, _("Your Microsoft account was unlinked."))
-    return redirect("microsoft:authentication_settings")
+    return redirect("accounts:profile")
+
+
+# -- accepting an invitation with Microsoft ----------------------------------------------------------------------------
+
+
+@never_cache
+@require_POST
+def invitation_microsoft_start(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation link is the proof of who was invited: the Microsoft account it is accepted with is linked."""
+    invitation = invitation_by_token(token=token)
+    problem = invitation_problem(invitation)
+    if problem is not None:
+        return render(request, "accounts/invitation_invalid.html", {"problem": problem}, status=410)
+    back = reverse("accounts:invitation_accept", kwargs={"token": token})
+    if not authentication_settings_get().allow_microsoft_sign_in:
+        messages.error(request, _("Sign-in with Microsoft is turned off for this console."))
+        return HttpResponseRedirect(back)
+    try:
+        return _flow_start(
+            request,
+            session_key=INVITATION_SESSION_KEY,
+            return_url_name="accounts:invitation_microsoft_complete",
+            purpose="invitation",
+            extra={"invitation_id": invitation.pk, "back": back},
+        )
+    except IdentityError:
+        messages.error(request, _("Microsoft sign-in is not available right now. Please try again later."))
+        return HttpResponseRedirect(back)
+
+
+@never_cache
+@require_GET
+def invitation_microsoft_complete(request: HttpRequest) -> HttpResponse:
+    started = request.session.get(INVITATION_SESSION_KEY) or {}
+    back = started.get("back") or reverse("accounts:login")
+    try:
+        account, pending = _flow_finish(request, session_key=INVITATION_SESSION_KEY)
+        user = invitation_accept_with_microsoft(invitation_id=int(pending.get("invitation_id") or 0), account=account)
+    except InvitationInvalid as error:
+        return render(request, "accounts/invitation_invalid.html", {"problem": error.problem}, status=410)
+    except FlowRefused as refused:
+        messages.error(request, refused.message)
+        return HttpResponseRedirect(back)
+    except IdentityError as error:
+        messages.error(request, _identity_error_message(error))
+        return HttpResponseRedirect(back)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return HttpResponseRedirect(back)
+    login(request, user, backend=SIGN_IN_BACKEND)
+    sign_in_record(
+        method=SignInMethod.MICROSOFT,
+        result=AuditResult.SUCCESS,
+        user=user,
+        details={"tid": account.tid, "oid": account.oid},
+    )
+    messages.success(
+        request,
+        _("Welcome! Your Microsoft account %(account)s is linked and you are signed in.")
+        % {"account": account.preferred_username or account.oid},
+    )
+    return redirect("core:home")

@@ -30,7 +30,7 @@ def identity_client() -> IdentityClient:
     """The process-wide client (msal apps are built lazily inside). Tests replace it."""
     global _client
     if _client is None:
-        if settings.MICROSOFT_SIMULATOR_URL and not settings.DEBUG and not settings.MICROSOFT_ALLOW_SIMULATOR:
+        if settings.MICROSOFT_SIMULATOR_URL and not settings.SIMULATORS_ENABLED:
             raise ImproperlyConfigured("MICROSOFT_SIMULATOR_URL is set with DEBUG off: production must use Microsoft.")
         _client = IdentityClient(
             client_id=settings.MICROSOFT_CLIENT_ID,

@@ -79,7 +79,10 @@ class DirectoryUser:
     tid: str
     name: str
     preferred_username: str
+    # A directory attribute that any admin of the user's directory can set to any address (Microsoft: "unverified").
     email: str
+    # Authentication methods reported in the ID token's ``amr`` claim (e.g. ``("pwd", "mfa")``); none when empty.
+    amr: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -461,7 +464,9 @@ class MicrosoftSimulator:
                     raise ValueError(f"User {username} already exists.")
                 taken.add(username.lower())
                 user = make_user(tid=directory.tid, name=full_name, username=username, oid=spec.get("oid"))
-                added.append(replace(user, email=spec.get("email") or username))
+                amr = spec.get("amr") or ()
+                amr = tuple(amr.split() if isinstance(amr, str) else (str(method) for method in amr))
+                added.append(replace(user, email=spec.get("email") or username, amr=amr))
             directory = replace(directory, users=directory.users + tuple(added))
             self._directories[directory.tid] = directory
             return directory
@@ -1044,6 +1049,8 @@ class MicrosoftSimulator:
             }
             if "email" in scopes:
                 id_claims["email"] = user.email
+            if user.amr:
+                id_claims["amr"] = list(user.amr)
             if nonce:
                 id_claims["nonce"] = nonce
             body["id_token"] = self._sign(id_claims)
@@ -1128,7 +1135,8 @@ class MicrosoftSimulator:
         return _json(HTTPStatus.OK, self.state())
 
     def _control_users(self, request: _Request) -> _Response:
-        """GET lists directories; POST {"domain"|"tid", "name"?, "users": [{"name", "preferred_username"?}]} adds."""
+        """GET lists directories; POST {"domain"|"tid", "name"?, "users": [{"name", "preferred_username"?, "email"?,
+        "oid"?, "amr"?}]} adds. ``email`` may be any address, as a directory admin can set it to anything."""
         if request.method == "GET":
             return _json(HTTPStatus.OK, {"directories": [d.to_json() for d in self.directories]})
         if request.method != "POST":

@@ -72,6 +72,20 @@ def partner_url(partner: Partner) -> str:
     return f"{settings.PORTAL_SCHEME}://{host}{port}/"
 
 
+def partner_host_is_configured(partner: Partner, host: str) -> bool:
+    """Whether ``host`` (the request's Host, with its port) is one of the addresses the platform serves this
+    partner at: one of its domains on PORTAL_PORT. ALLOWED_HOSTS ignores ports and covers every partner, so a
+    request naming another port or host passes it; whatever builds a link from a request checks here first."""
+    host = (host or "").lower()
+    default_port = {"https": "443", "http": "80"}.get(settings.PORTAL_SCHEME, "")
+    port = settings.PORTAL_PORT or default_port
+    names = {domain.domain.lower() for domain in partner.domains.all()} | {partner_primary_host(partner.slug)}
+    allowed = {f"{name}:{port}" for name in names}
+    if not settings.PORTAL_PORT:
+        allowed |= names
+    return host in allowed
+
+
 def validate_partner_slug(slug: str) -> None:
     if not SLUG_PATTERN.match(slug):
         raise ValidationError(

@@ -12,7 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from portal.env import env_bool, env_int, env_list, env_str
+from portal.env import env_bool, env_development_url, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -218,17 +218,37 @@ if not MARKETPLACE_SECRET_KEYS and DEBUG:
     MARKETPLACE_SECRET_KEYS = [
         base64.urlsafe_b64encode(hashlib.sha256(b"development-only marketplace secret key").digest()).decode()
     ]
-# A marketplace simulator to talk to instead of the real marketplace (development and demos).
-ALSO_SIMULATOR_URL = env_str("ALSO_SIMULATOR_URL", "")
+# Simulators stand in for the marketplaces and Microsoft in development and demos only. Decided when the
+# settings load (the test runner turns DEBUG off while it runs): with DEBUG off every `*_SIMULATOR_URL` is
+# ignored with a warning, so decrypted marketplace credentials never go to a server the environment names.
+SIMULATORS_ENABLED = DEBUG
+# A marketplace simulator to talk to instead of the real marketplace, one per marketplace slug.
+ALSO_SIMULATOR_URL = env_development_url("ALSO_SIMULATOR_URL", debug=DEBUG)
+ALEF_SIMULATOR_URL = env_development_url("ALEF_SIMULATOR_URL", debug=DEBUG)
+CLOUDMORE_SIMULATOR_URL = env_development_url("CLOUDMORE_SIMULATOR_URL", debug=DEBUG)
+PARTNER_CENTER_SIMULATOR_URL = env_development_url("PARTNER_CENTER_SIMULATOR_URL", debug=DEBUG)
 
 # --- Microsoft identity (portal.microsoft) --------------------------------------------------------
-# Production: the console's multi-tenant Entra app. Development and demos: the identity simulator
-# (`python -m portal.microsoft.simulator`), reached through MICROSOFT_SIMULATOR_URL.
-MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "console-dev-client")
-MICROSOFT_CLIENT_SECRET = env_str("MICROSOFT_CLIENT_SECRET", "console-dev-secret")
+# Production: the console's multi-tenant Entra app, required when DEBUG is off. Development and demos: the
+# identity simulator (`python -m portal.microsoft.simulator`, whose app these defaults are), reached through
+# MICROSOFT_SIMULATOR_URL.
+_SIMULATOR_APP = ("console-dev-client", "console-dev-secret")
+MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
+MICROSOFT_CLIENT_SECRET = env_str("MICROSOFT_CLIENT_SECRET", "")
+if not DEBUG and (
+    not MICROSOFT_CLIENT_ID
+    or not MICROSOFT_CLIENT_SECRET
+    or MICROSOFT_CLIENT_ID in _SIMULATOR_APP
+    or MICROSOFT_CLIENT_SECRET in _SIMULATOR_APP
+):
+    raise ImproperlyConfigured(
+        "MICROSOFT_CLIENT_ID and MICROSOFT_CLIENT_SECRET must be set to the console's Entra app registration "
+        "when DEBUG is off (the simulator's development app is refused)."
+    )
+MICROSOFT_CLIENT_ID = MICROSOFT_CLIENT_ID or _SIMULATOR_APP[0]
+MICROSOFT_CLIENT_SECRET = MICROSOFT_CLIENT_SECRET or _SIMULATOR_APP[1]
 MICROSOFT_AUTHORITY = env_str("MICROSOFT_AUTHORITY", "https://login.microsoftonline.com")
-MICROSOFT_SIMULATOR_URL = env_str("MICROSOFT_SIMULATOR_URL", "")
-MICROSOFT_ALLOW_SIMULATOR = env_bool("MICROSOFT_ALLOW_SIMULATOR", False)
+MICROSOFT_SIMULATOR_URL = env_development_url("MICROSOFT_SIMULATOR_URL", debug=DEBUG)
 
 # --- Email --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

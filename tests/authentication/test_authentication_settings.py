@@ -8,15 +8,21 @@ from django_tenants.utils import schema_context
 
 from portal.accounts.models import Role
 from portal.audit.models import AuditEvent
-from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity
+from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity, TrustedDirectory
 from portal.authentication.selectors import authentication_settings_get
 from portal.authentication.services import authentication_settings_update
+from tests.authentication.microsoft_support import link_identity
 from tests.factories import UserFactory
 from tests.support import host_of, signed_in_client
 
 CONTOSO = "67a08685-ba70-4922-ae8b-802ff5c44282"
 MEGAN = "megan@contoso.onmicrosoft.com"
+ADELE = "adele@contoso.onmicrosoft.com"
 URL = "/microsoft/settings/"
+PROFILE = "/accounts/profile/"
+LINK = "/accounts/profile/microsoft/link/"
+UNLINK = "/accounts/profile/microsoft/unlink/"
+TRUST = "/microsoft/settings/trusted-directories/add/"
 
 
 def test_the_url_name():
@@ -58,18 +64,21 @@ def test_an_administrator_sees_methods_configuration_and_link_button(alpha_admin
     assert settings.MICROSOFT_CLIENT_ID in body
     assert "https://login.microsoftonline.com/organizations" in body
     assert "http://console.test/microsoft/callback/" in body  # the redirect URI to register
-    assert "Link my Microsoft account" in body
-    assert "No Microsoft account is linked to you yet" in body
+    assert "No Microsoft account is linked to you yet" in body and "Link it in My profile" in body
+    assert "No directory is trusted" in body
+    assert "Add a trusted directory" in body
 
 
-def test_a_linked_identity_is_shown_with_unlink(partner_alpha, alpha_admin_client):
+def test_a_linked_identity_is_shown_in_my_profile_with_unlink(partner_alpha, alpha_admin_client):
     link_admin(partner_alpha)
 
-    body = alpha_admin_client.get(URL).content.decode()
+    settings_page = alpha_admin_client.get(URL).content.decode()
+    body = alpha_admin_client.get(PROFILE).content.decode()
 
+    assert MEGAN in settings_page and "Manage it in My profile" in settings_page
     assert MEGAN in body and CONTOSO in body
-    assert "Unlink" in body
-    assert "Link my Microsoft account" not in body
+    assert "Unlink your Microsoft account?" in body  # the confirmation
+    assert "Link Microsoft account" not in body
 
 
 def test_a_user_without_settings_permission_gets_403(partner_alpha):
@@ -77,8 +86,8 @@ def test_a_user_without_settings_permission_gets_403(partner_alpha):
 
     assert client.get(URL).status_code == 403
     assert client.post(URL, {"allow_local_sign_in": "on"}).status_code == 403
-    assert client.post("/microsoft/settings/link/").status_code == 403
-    assert client.post("/microsoft/settings/unlink/").status_code == 403
+    assert client.post(TRUST).status_code == 403
+    assert "Link Microsoft account" in client.get(PROFILE).content.decode()  # anyone links their own account
 
 
 def test_a_viewer_sees_the_methods_but_cannot_change_them(partner_alpha):
@@ -89,7 +98,7 @@ def test_a_viewer_sees_the_methods_but_cannot_change_them(partner_alpha):
 
     assert 'name="allow_local_sign_in"' not in body
     assert "Only users who manage settings can change the sign-in methods" in body
-    assert "Link my Microsoft account" not in body
+    assert "Add a trusted directory" not in body
     assert response.status_code == 403
     assert methods(partner_alpha) == (True, True)
 
@@ -181,23 +190,24 @@ def test_the_service_refuses_both_off_and_the_database_too(in_alpha):
         AuthenticationSettings.objects.update(allow_local_sign_in=False, allow_microsoft_sign_in=False)
 
 
-# -- linking and unlinking your own Microsoft account ------------------------------------------------------------------
+# -- linking and unlinking your own Microsoft account (My profile) -----------------------------------------------------
 
 
 def test_link_my_microsoft_account_then_unlink_it(partner_alpha, alpha_admin_client, microsoft):
-    flow = microsoft(alpha_admin_client, start_path="/microsoft/settings/link/")
+    flow = microsoft(alpha_admin_client, start_path=LINK)
 
     response = flow.run(username=MEGAN)
 
-    assert response.status_code == 302 and response["Location"] == URL
-    body = alpha_admin_client.get(URL).content.decode()
+    assert response.status_code == 302 and response["Location"] == PROFILE
+    body = alpha_admin_client.get(PROFILE).content.decode()
     assert f"Your Microsoft account {MEGAN} is linked" in body
     assert "Unlink" in body
     with schema_context(partner_alpha.schema_name):
         identity = MicrosoftIdentity.objects.get()
         assert (identity.user.username, identity.tid, identity.username) == ("admin", CONTOSO, MEGAN)
+        assert AuditEvent.objects.get(action="microsoft_identity.link").message == "Linked from My profile"
 
-    response = alpha_admin_client.post("/microsoft/settings/unlink/", follow=True)
+    response = alpha_admin_client.post(UNLINK, follow=True)
 
     assert "Your Microsoft account was unlinked" in response.content.decode()
     with schema_context(partner_alpha.schema_name):
@@ -208,8 +218,18 @@ def test_link_my_microsoft_account_then_unlink_it(partner_alpha, alpha_admin_cli
     assert sorted(actions) == ["microsoft_identity.link", "microsoft_identity.unlink"]
 
 
+def test_a_user_without_settings_permission_links_their_own_account(partner_alpha, microsoft):
+    client = user_with_settings_level(partner_alpha, "plain", None)
+
+    microsoft(client, start_path=LINK).run(username=ADELE)
+
+    assert f"Your Microsoft account {ADELE} is linked" in client.get(PROFILE).content.decode()
+    with schema_context(partner_alpha.schema_name):
+        assert MicrosoftIdentity.objects.get().user.username == "plain"
+
+
 def test_the_linked_account_then_signs_the_admin_in(partner_alpha, alpha_admin_client, microsoft):
-    microsoft(alpha_admin_client, start_path="/microsoft/settings/link/").run(username=MEGAN)
+    microsoft(alpha_admin_client, start_path=LINK).run(username=MEGAN)
     alpha_admin_client.post(URL, {"allow_microsoft_sign_in": "on"})  # password sign-in off: now allowed
     assert methods(partner_alpha) == (False, True)
 
@@ -221,28 +241,28 @@ def test_the_linked_account_then_signs_the_admin_in(partner_alpha, alpha_admin_c
 
 
 def test_a_microsoft_account_linked_to_someone_else_cannot_be_linked_again(
-    partner_alpha, alpha_admin_client, microsoft
+    partner_alpha, alpha_admin_client, microsoft, simulator
 ):
     with schema_context(partner_alpha.schema_name):
         megan = UserFactory(username="megan", email=MEGAN)
-    microsoft(Client(HTTP_HOST=host_of(partner_alpha))).run(username=MEGAN)  # megan links on her first sign-in
+    link_identity(partner_alpha, megan, simulator, MEGAN)
 
-    microsoft(alpha_admin_client, start_path="/microsoft/settings/link/").run(username=MEGAN)
+    microsoft(alpha_admin_client, start_path=LINK).run(username=MEGAN)
 
-    body = alpha_admin_client.get(URL).content.decode()
+    body = alpha_admin_client.get(PROFILE).content.decode()
     assert "already linked to another user of this console" in body
     with schema_context(partner_alpha.schema_name):
         assert MicrosoftIdentity.objects.get().user == megan
 
 
 def test_a_link_answer_with_a_forged_state_is_refused(partner_alpha, alpha_admin_client, microsoft):
-    flow = microsoft(alpha_admin_client, start_path="/microsoft/settings/link/")
+    flow = microsoft(alpha_admin_client, start_path=LINK)
     first = flow.start()
     flow.start()
 
     flow.back_at_partner(flow.at_microsoft(first, username=MEGAN))
 
-    assert "forged or mismatched state" in alpha_admin_client.get(URL).content.decode()
+    assert "forged or mismatched state" in alpha_admin_client.get(PROFILE).content.decode()
     with schema_context(partner_alpha.schema_name):
         assert not MicrosoftIdentity.objects.exists()
 
@@ -251,8 +271,67 @@ def test_unlinking_is_refused_while_password_sign_in_is_off(partner_alpha, alpha
     link_admin(partner_alpha)
     alpha_admin_client.post(URL, {"allow_microsoft_sign_in": "on"})
 
-    response = alpha_admin_client.post("/microsoft/settings/unlink/", follow=True)
+    response = alpha_admin_client.post(UNLINK, follow=True)
 
     assert "Password sign-in is off, so you could not sign in again" in response.content.decode()
     with schema_context(partner_alpha.schema_name):
         assert MicrosoftIdentity.objects.exists()
+
+
+# -- trusted directories -----------------------------------------------------------------------------------------------
+
+
+def test_a_manager_trusts_a_directory_by_signing_in_with_one_of_its_accounts(
+    partner_alpha, alpha_admin_client, microsoft
+):
+    response = microsoft(alpha_admin_client, start_path=TRUST).run(username=ADELE)
+
+    assert response.status_code == 302 and response["Location"] == URL
+    body = alpha_admin_client.get(URL).content.decode()
+    assert f"The directory contoso.onmicrosoft.com ({CONTOSO}) is trusted now" in body
+    assert 'data-testid="trusted-directory"' in body and "Stop trusting this directory?" in body
+    with schema_context(partner_alpha.schema_name):
+        directory = TrustedDirectory.objects.get()
+        assert (directory.tid, directory.name, directory.added_by.username) == (
+            CONTOSO,
+            "contoso.onmicrosoft.com",
+            "admin",
+        )
+        assert not MicrosoftIdentity.objects.exists()  # trusting links nobody
+        event = AuditEvent.objects.get(action="trusted_directory.add")
+        assert (event.actor.username, event.after["tid"], event.after["verified_with"]) == ("admin", CONTOSO, ADELE)
+
+    again = microsoft(alpha_admin_client, start_path=TRUST).run(username=MEGAN)
+
+    assert "That directory is already trusted" in alpha_admin_client.get(again["Location"]).content.decode()
+    with schema_context(partner_alpha.schema_name):
+        assert TrustedDirectory.objects.count() == 1
+
+
+def test_removing_a_trusted_directory_is_audited_and_keeps_existing_links(partner_alpha, alpha_admin_client):
+    link_admin(partner_alpha)
+    with schema_context(partner_alpha.schema_name):
+        directory = TrustedDirectory.objects.create(tid=CONTOSO, name="contoso.onmicrosoft.com")
+
+    response = alpha_admin_client.post(f"/microsoft/settings/trusted-directories/{directory.pk}/remove/", follow=True)
+
+    assert "is no longer trusted" in response.content.decode()
+    with schema_context(partner_alpha.schema_name):
+        assert not TrustedDirectory.objects.exists()
+        assert MicrosoftIdentity.objects.exists()
+        event = AuditEvent.objects.get(action="trusted_directory.remove")
+    assert (event.actor.username, event.before["tid"]) == ("admin", CONTOSO)
+
+
+def test_a_viewer_cannot_remove_a_trusted_directory(partner_alpha):
+    with schema_context(partner_alpha.schema_name):
+        directory = TrustedDirectory.objects.create(tid=CONTOSO, name="contoso.onmicrosoft.com")
+    client = user_with_settings_level(partner_alpha, "viewer", 1)
+
+    body = client.get(URL).content.decode()
+    response = client.post(f"/microsoft/settings/trusted-directories/{directory.pk}/remove/")
+
+    assert "contoso.onmicrosoft.com" in body and "Stop trusting this directory?" not in body
+    assert response.status_code == 403
+    with schema_context(partner_alpha.schema_name):
+        assert TrustedDirectory.objects.exists()

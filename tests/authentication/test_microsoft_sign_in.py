@@ -10,6 +10,7 @@ from portal.audit.models import AuditEvent
 from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity
 from portal.authentication.selectors import authentication_settings_get
 from portal.microsoft.service import handoff_create
+from tests.authentication.microsoft_support import link_identity, trust_directory
 from tests.factories import UserFactory
 from tests.support import PASSWORD, host_of
 
@@ -52,7 +53,8 @@ def test_the_sign_in_page_offers_microsoft_and_passwords_by_default(alpha_client
     assert 'name="next" value="/customers/"' in body
 
 
-def test_first_microsoft_sign_in_links_the_invited_user_by_email(partner_alpha, alpha_client, microsoft):
+def test_first_sign_in_from_a_trusted_directory_links_the_user_by_sign_in_name(partner_alpha, alpha_client, microsoft):
+    trust_directory(partner_alpha, CONTOSO, "contoso.onmicrosoft.com")
     with schema_context(partner_alpha.schema_name):
         megan = UserFactory(username="megan", email="Megan@Contoso.onmicrosoft.com")
 
@@ -68,16 +70,39 @@ def test_first_microsoft_sign_in_links_the_invited_user_by_email(partner_alpha, 
         assert identity.last_used is not None
         link = AuditEvent.objects.get(action="microsoft_identity.link")
         assert (link.actor, link.target_id, link.after["tid"]) == (megan, str(megan.pk), CONTOSO)
+        assert link.message == "Linked on first sign-in from a trusted directory"
     (event,) = sign_in_events(partner_alpha)
     assert (event.actor_id, event.result, event.after["method"]) == (megan.pk, "success", "microsoft")
     assert event.after["oid"] == identity.oid
 
 
-def test_a_linked_account_signs_in_by_tenant_and_object_id_after_the_email_changed(
+def test_an_unlinked_account_of_a_directory_not_trusted_gets_the_not_linked_page(
     partner_alpha, alpha_client, microsoft
 ):
     with schema_context(partner_alpha.schema_name):
+        UserFactory(username="megan", email=MEGAN)
+
+    response = microsoft(alpha_client).run(username=MEGAN)
+
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "This Microsoft account is not linked" in body
+    assert "Link Microsoft account in My profile" in body and "Accept with Microsoft" in body
+    assert not is_signed_in(alpha_client)
+    with schema_context(partner_alpha.schema_name):
+        assert not MicrosoftIdentity.objects.exists()
+    (event,) = sign_in_events(partner_alpha)
+    assert (event.result, event.actor_label, event.message) == ("failure", MEGAN, "Microsoft account not linked")
+    assert event.after["tid"] == CONTOSO
+    assert event.target_id == ""  # an address proves nothing: the refusal names no user
+
+
+def test_a_linked_account_signs_in_by_tenant_and_object_id_after_the_email_changed(
+    partner_alpha, alpha_client, microsoft, simulator
+):
+    with schema_context(partner_alpha.schema_name):
         megan = UserFactory(username="megan", email=MEGAN)
+    link_identity(partner_alpha, megan, simulator, MEGAN)
     microsoft(alpha_client).run(username=MEGAN)
     with schema_context(partner_alpha.schema_name):
         get_user_model().objects.filter(pk=megan.pk).update(email="megan.bowen@alpha.example")
@@ -92,9 +117,10 @@ def test_a_linked_account_signs_in_by_tenant_and_object_id_after_the_email_chang
     assert [event.result for event in sign_in_events(partner_alpha)] == ["success", "success"]
 
 
-def test_an_unsafe_next_goes_home_instead(partner_alpha, alpha_client, microsoft):
+def test_an_unsafe_next_goes_home_instead(partner_alpha, alpha_client, microsoft, simulator):
     with schema_context(partner_alpha.schema_name):
-        UserFactory(username="megan", email=MEGAN)
+        megan = UserFactory(username="megan", email=MEGAN)
+    link_identity(partner_alpha, megan, simulator, MEGAN)
 
     response = microsoft(alpha_client).run(username=MEGAN, next="https://evil.example/steal")
 
@@ -104,11 +130,13 @@ def test_an_unsafe_next_goes_home_instead(partner_alpha, alpha_client, microsoft
 # -- refusals ----------------------------------------------------------------------------------------------------------
 
 
-def test_a_microsoft_account_without_a_console_user_is_refused(partner_alpha, alpha_client, microsoft):
+def test_a_trusted_directory_account_without_a_console_user_is_refused(partner_alpha, alpha_client, microsoft):
+    trust_directory(partner_alpha, CONTOSO)
+
     response = microsoft(alpha_client).run(username=ADELE)
 
-    body = messages_on_sign_in_page(alpha_client, response)
-    assert "There is no user for adele@contoso.onmicrosoft.com in this console" in body
+    assert response.status_code == 403
+    assert "This Microsoft account is not linked" in response.content.decode()
     assert not is_signed_in(alpha_client)
     with schema_context(partner_alpha.schema_name):
         assert not MicrosoftIdentity.objects.exists()
@@ -117,9 +145,10 @@ def test_a_microsoft_account_without_a_console_user_is_refused(partner_alpha, al
     assert (event.result, event.actor_label, event.after["method"]) == ("failure", ADELE, "microsoft")
 
 
-def test_a_deactivated_user_is_refused_even_when_linked(partner_alpha, alpha_client, microsoft):
+def test_a_deactivated_user_is_refused_even_when_linked(partner_alpha, alpha_client, microsoft, simulator):
     with schema_context(partner_alpha.schema_name):
         megan = UserFactory(username="megan", email=MEGAN)
+    link_identity(partner_alpha, megan, simulator, MEGAN)
     microsoft(alpha_client).run(username=MEGAN)
     with schema_context(partner_alpha.schema_name):
         get_user_model().objects.filter(pk=megan.pk).update(is_active=False)
@@ -133,7 +162,8 @@ def test_a_deactivated_user_is_refused_even_when_linked(partner_alpha, alpha_cli
     assert sign_in_events(partner_alpha)[-1].target_id == str(megan.pk)
 
 
-def test_a_deactivated_user_is_not_linked_by_email(partner_alpha, alpha_client, microsoft):
+def test_a_deactivated_user_is_not_linked_from_a_trusted_directory(partner_alpha, alpha_client, microsoft):
+    trust_directory(partner_alpha, CONTOSO)
     with schema_context(partner_alpha.schema_name):
         UserFactory(username="megan", email=MEGAN, is_active=False)
 
@@ -144,23 +174,28 @@ def test_a_deactivated_user_is_not_linked_by_email(partner_alpha, alpha_client, 
         assert not MicrosoftIdentity.objects.exists()
 
 
-def test_an_email_match_does_not_take_over_a_user_linked_to_another_microsoft_account(
+def test_a_trusted_directory_does_not_take_over_a_user_linked_to_another_microsoft_account(
     partner_alpha, alpha_client, microsoft
 ):
+    trust_directory(partner_alpha, CONTOSO)
     with schema_context(partner_alpha.schema_name):
         megan = UserFactory(username="megan", email=MEGAN)
         MicrosoftIdentity.objects.create(user=megan, tid=CONTOSO, oid="11111111-1111-1111-1111-111111111111")
 
     response = microsoft(alpha_client).run(username=MEGAN)
 
-    assert "linked to a different Microsoft account" in messages_on_sign_in_page(alpha_client, response)
+    assert response.status_code == 403
+    assert "This Microsoft account is not linked" in response.content.decode()
     assert not is_signed_in(alpha_client)
+    with schema_context(partner_alpha.schema_name):
+        assert MicrosoftIdentity.objects.get().oid == "11111111-1111-1111-1111-111111111111"
 
 
-def test_a_callback_for_a_flow_this_session_did_not_start_is_refused(partner_alpha, alpha_client, microsoft):
+def test_a_callback_for_a_flow_this_session_did_not_start_is_refused(partner_alpha, alpha_client, microsoft, simulator):
     """Two tabs: the answer to the first flow comes back after a second flow replaced it in the session."""
     with schema_context(partner_alpha.schema_name):
-        UserFactory(username="megan", email=MEGAN)
+        megan = UserFactory(username="megan", email=MEGAN)
+    link_identity(partner_alpha, megan, simulator, MEGAN)
     flow = microsoft(alpha_client)
     first = flow.start()
     flow.start()
@@ -172,9 +207,10 @@ def test_a_callback_for_a_flow_this_session_did_not_start_is_refused(partner_alp
     assert sign_in_events(partner_alpha)[-1].message == "forged or mismatched state"
 
 
-def test_another_browser_cannot_complete_someone_elses_sign_in(partner_alpha, alpha_client, microsoft):
+def test_another_browser_cannot_complete_someone_elses_sign_in(partner_alpha, alpha_client, microsoft, simulator):
     with schema_context(partner_alpha.schema_name):
-        UserFactory(username="megan", email=MEGAN)
+        megan = UserFactory(username="megan", email=MEGAN)
+    link_identity(partner_alpha, megan, simulator, MEGAN)
     victim = microsoft(alpha_client)
     params = victim.at_microsoft(victim.start(), username=MEGAN)
 
@@ -215,9 +251,10 @@ def test_a_handoff_with_another_state_is_refused(alpha_client, microsoft):
     assert "forged or mismatched state" in messages_on_sign_in_page(alpha_client, response)
 
 
-def test_an_answer_cannot_be_used_twice(partner_alpha, alpha_client, microsoft):
+def test_an_answer_cannot_be_used_twice(partner_alpha, alpha_client, microsoft, simulator):
     with schema_context(partner_alpha.schema_name):
-        UserFactory(username="megan", email=MEGAN)
+        megan = UserFactory(username="megan", email=MEGAN)
+    link_identity(partner_alpha, megan, simulator, MEGAN)
     flow = microsoft(alpha_client)
     params = flow.at_microsoft(flow.start(), username=MEGAN)
     assert flow.back_at_partner(params)["Location"] == "/"
@@ -229,9 +266,10 @@ def test_an_answer_cannot_be_used_twice(partner_alpha, alpha_client, microsoft):
     assert not is_signed_in(alpha_client)
 
 
-def test_an_expired_flow_is_refused(partner_alpha, alpha_client, microsoft):
+def test_an_expired_flow_is_refused(partner_alpha, alpha_client, microsoft, simulator):
     with schema_context(partner_alpha.schema_name):
-        UserFactory(username="megan", email=MEGAN)
+        megan = UserFactory(username="megan", email=MEGAN)
+    link_identity(partner_alpha, megan, simulator, MEGAN)
     flow = microsoft(alpha_client)
     auth_uri = flow.start()
     session = alpha_client.session
@@ -269,9 +307,12 @@ def test_microsoft_sign_in_turned_off_hides_the_button_and_refuses_the_start(par
     assert "microsoft_sign_in" not in alpha_client.session
 
 
-def test_microsoft_sign_in_turned_off_during_the_flow_is_refused_at_the_end(partner_alpha, alpha_client, microsoft):
+def test_microsoft_sign_in_turned_off_during_the_flow_is_refused_at_the_end(
+    partner_alpha, alpha_client, microsoft, simulator
+):
     with schema_context(partner_alpha.schema_name):
-        UserFactory(username="megan", email=MEGAN)
+        megan = UserFactory(username="megan", email=MEGAN)
+    link_identity(partner_alpha, megan, simulator, MEGAN)
     flow = microsoft(alpha_client)
     auth_uri = flow.start()
     set_methods(partner_alpha, local=True, microsoft=False)

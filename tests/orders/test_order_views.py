@@ -179,7 +179,9 @@ def test_the_order_page_without_an_offer_says_where_to_start(alpha_admin_client)
 def test_placing_the_cart_needs_the_terms(also_world, admin, alpha_admin_client):
     order = a_cart(also_world, admin)
 
-    response = alpha_admin_client.post(reverse("subscriptions:order_submit", kwargs={"order_pk": order.pk}), {})
+    response = alpha_admin_client.post(
+        reverse("subscriptions:order_submit", kwargs={"order_pk": order.pk}), {"client_token": str(uuid.uuid4())}
+    )
 
     assert response.status_code == 200
     assert "Accept the product terms before the order is sent" in text(response)
