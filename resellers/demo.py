@@ -2,10 +2,12 @@
 partners with their own customers, and a partner that signed up after an email invitation and
 waits to be mapped. Idempotent: a second run changes nothing."""
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from customers.models import Customer
+from portal.authentication.services_mfa import demo_totp_enrol
 from portal.partners.models import Partner
 from portal.partners.selectors import partner_by_slug
 from portal.partners.services import partner_create, partner_url
@@ -46,6 +48,9 @@ def reseller_partner_ensure(slug: str, name: str) -> Partner:
                 is_large_account_reseller=False,
             ).partner
     with schema_context(partner.schema_name):
+        administrator = get_user_model().objects.filter(username="admin").first()
+        if administrator is not None:
+            demo_totp_enrol(user=administrator)  # the demo's published authenticator secret (portal.core.demo)
         for customer_name in RESELLER_CUSTOMERS.get(slug, []):
             Customer.objects.get_or_create(name=customer_name, defaults={"country": "DE", "city": "Berlin"})
     return partner

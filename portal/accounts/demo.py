@@ -10,6 +10,7 @@ from django.db import transaction
 from customers.models import Customer, CustomerGroup
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.models import Role
+from portal.authentication.services_mfa import demo_totp_enrol
 
 SUPPORT_EMAIL = "support@demo.example"
 SUPPORT_PASSWORD = "demo-support-pass"
@@ -34,6 +35,7 @@ def _user(*, username: str, email: str, password: str, kind: str, first_name: st
     user.is_active = True
     user.set_password(password)
     user.save()
+    demo_totp_enrol(user=user)  # the demo's published authenticator secret (see portal.core.demo)
     return user
 
 

@@ -31,6 +31,7 @@ from portal.accounts.views_settings import (
     settings_context,
 )
 from portal.audit.selectors import audit_events_for_object
+from portal.authentication.services_throttle import account_unlock, locked_account_of, locked_accounts
 
 VIEW = (PermissionModule.SETTINGS, AccessLevel.VIEW)
 MANAGE = (PermissionModule.SETTINGS, AccessLevel.MANAGE)
@@ -49,7 +50,9 @@ def _confirm(request: HttpRequest, **context) -> HttpResponse:
 def user_list(request: HttpRequest) -> HttpResponse:
     filterset = UserFilterSet(request.GET or None, queryset=users_with_status())
     page = paginate(request, filterset.qs)
-    context = settings_context(request, "users", filter=filterset, page=page, users=page.object_list)
+    context = settings_context(
+        request, "users", filter=filterset, page=page, users=page.object_list, locked=locked_accounts()
+    )
     return render(request, htmx_template(request, "settings/user_list.html", "results"), context)
 
 
@@ -88,8 +91,32 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         invitation=user_pending_invitation(user=user),
         role_form=UserRoleAddForm(user=user),
         events=audit_events_for_object(target=user)[:20],
+        lock=locked_account_of(user=user),
     )
     return render(request, "settings/user_detail.html", context)
+
+
+@permission_required(*MANAGE)
+@require_http_methods(["GET", "POST"])
+def user_unlock_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Lift a lock that failed sign-ins put on the account (audited)."""
+    user = _user_or_404(pk)
+    if request.method == "POST":
+        if account_unlock(actor=request.user, user=user, message=_("Unlocked by an administrator")):
+            messages.success(request, _("%(user)s is unlocked and can sign in again.") % {"user": user})
+        else:
+            messages.info(request, _("%(user)s is not locked.") % {"user": user})
+        return redirect("settings:user_detail", pk=user.pk)
+    return _confirm(
+        request,
+        title=_("Unlock %(user)s?") % {"user": user},
+        message=_(
+            "The account was locked after too many failed sign-ins. "
+            "Unlock it only if you know the attempts were theirs."
+        ),
+        button_label=_("Unlock"),
+        cancel_url=reverse("settings:user_detail", kwargs={"pk": user.pk}),
+    )
 
 
 @permission_required(*MANAGE)

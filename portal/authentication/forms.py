@@ -15,3 +15,12 @@ class AuthenticationSettingsForm(forms.Form):
         required=False,
         help_text=_("People sign in with their Microsoft work or school account (Entra ID)."),
     )
+    require_mfa = forms.BooleanField(
+        label=_("Require multi-factor authentication"),
+        required=False,
+        help_text=_(
+            "Everyone signing in with a password proves a second factor: an authenticator app, a passkey "
+            "or a security key. A Microsoft sign-in counts when Microsoft already asked for one. "
+            "People without one set it up at their next sign-in."
+        ),
+    )

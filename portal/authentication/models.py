@@ -1,9 +1,18 @@
-"""Sign-in methods a partner allows, and users' linked Microsoft identities (partner schema)."""
+"""Sign-in methods, linked Microsoft identities, passkeys and sign-in throttles (partner schema).
+
+Authenticator-app codes (TOTP) and recovery codes are django-otp's ``TOTPDevice`` and ``StaticDevice``
+(django-otp 1.7: a well-kept, small library of device models with replay protection and growing delays
+after wrong codes, that leaves the console's own sign-in views in place). Passkeys and security keys are
+:class:`Passkey` rows verified with the ``webauthn`` package (py_webauthn): the django-otp-webauthn plugin
+brings its own sign-in views and scripts, which would replace ours.
+"""
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from portal.authentication.choices import ThrottleScope
 
 
 class AuthenticationSettings(models.Model):
@@ -24,6 +33,16 @@ class AuthenticationSettings(models.Model):
         _("sign in with Microsoft"),
         default=True,
         help_text=_("People sign in with their Microsoft work or school account (Entra ID)."),
+    )
+    # On for every partner (Microsoft requires MFA of everyone acting on Partner Center): a person
+    # without a second factor is led to enrol one before anything else at their next sign-in.
+    require_mfa = models.BooleanField(
+        _("require multi-factor authentication"),
+        default=True,
+        help_text=_(
+            "Everyone signing in with a password proves a second factor: an authenticator app, a passkey "
+            "or a security key. A Microsoft sign-in counts when Microsoft already asked for one."
+        ),
     )
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -108,3 +127,68 @@ class TrustedDirectory(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.tid
+class Passkey(models.Model):
+    """A passkey or security key (WebAuthn credential) a user registered as a second factor.
+
+    Only the public key is stored; the sign count lets us notice a cloned authenticator.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="passkeys"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    credential_id = models.BinaryField(_("credential ID"), max_length=1024)
+    public_key = models.BinaryField(_("public key"), max_length=2048)
+    sign_count = models.PositiveBigIntegerField(_("sign count"), default=0)
+    transports = models.JSONField(_("transports"), default=list, blank=True)
+    created = models.DateTimeField(_("added"), auto_now_add=True)
+    last_used = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        verbose_name = _("passkey")
+        verbose_name_plural = _("passkeys")
+        constraints = [
+            models.UniqueConstraint(fields=["credential_id"], name="authentication_passkey_credential_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SignInThrottle(models.Model):
+    """Failures counted against one account, one address or one form, and the lock they led to.
+
+    Kept in the partner's schema (so one partner's attackers never lock another partner's people)
+    and in the database rather than the cache: a lock commits with its audit event, survives a
+    cache flush, and administrators can list and lift it (Settings > Users). Each new lock lasts
+    twice as long as the one before, up to an hour, until a day passes without one.
+    """
+
+    scope = models.CharField(_("scope"), max_length=20, choices=ThrottleScope.choices)
+    # "user:<pk>" for a known account, "name:<typed identifier>" for an unknown one, the address, or the email.
+    key = models.CharField(_("key"), max_length=254)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sign_in_throttles",
+    )
+    failures = models.PositiveIntegerField(_("failures"), default=0)
+    window_started = models.DateTimeField(_("counting since"), null=True, blank=True)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+    lock_level = models.PositiveSmallIntegerField(_("lock level"), default=0)
+    last_locked_at = models.DateTimeField(_("last locked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["scope", "key"]
+        verbose_name = _("sign-in throttle")
+        verbose_name_plural = _("sign-in throttles")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="authentication_sign_in_throttle_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

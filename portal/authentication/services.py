@@ -32,7 +32,7 @@ from portal.microsoft.identity import SignedInUser
 
 User = get_user_model()
 
-SETTINGS_FIELDS = ("allow_local_sign_in", "allow_microsoft_sign_in")
+SETTINGS_FIELDS = ("allow_local_sign_in", "allow_microsoft_sign_in", "require_mfa")
 # The actor of a failed sign-in nobody could be named for (a forged or cancelled Microsoft answer).
 ANONYMOUS_ACTOR = "anonymous"
 
@@ -55,7 +55,7 @@ class SignInRefused(Exception):
 
 
 def authentication_settings_update(
-    *, actor: User, allow_local_sign_in: bool, allow_microsoft_sign_in: bool
+    *, actor: User, allow_local_sign_in: bool, allow_microsoft_sign_in: bool, require_mfa: bool | None = None
 ) -> AuthenticationSettings:
     """Turn sign-in methods on or off, refusing any change that would lock everyone, or the actor, out."""
     with transaction.atomic():
@@ -73,6 +73,8 @@ def authentication_settings_update(
         before = model_snapshot(current, SETTINGS_FIELDS)
         current.allow_local_sign_in = allow_local_sign_in
         current.allow_microsoft_sign_in = allow_microsoft_sign_in
+        if require_mfa is not None:
+            current.require_mfa = require_mfa
         after = model_snapshot(current, SETTINGS_FIELDS)
         if before == after:
             return current

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -32,7 +31,7 @@ from portal.accounts.selectors import invitation_by_token, invitation_problem
 from portal.accounts.services import InvitationInvalid, invitation_accept_with_microsoft
 from portal.audit.choices import AuditResult
 from portal.audit.services import model_snapshot
-from portal.authentication.choices import SignInMethod
+from portal.authentication.choices import SecondFactor, SignInMethod
 from portal.authentication.forms import AuthenticationSettingsForm
 from portal.authentication.models import TrustedDirectory
 from portal.authentication.selectors import authentication_settings_get, microsoft_identity_of, trusted_directories
@@ -47,6 +46,7 @@ from portal.authentication.services import (
     trusted_directory_add,
     trusted_directory_remove,
 )
+from portal.authentication.session import microsoft_mfa_done, sign_in_establish
 from portal.microsoft.identity import (
     AccessDenied,
     FlowExpired,
@@ -207,7 +207,8 @@ def sign_in_complete(request: HttpRequest) -> HttpResponse:
             return render(request, "authentication/microsoft_not_linked.html", context, status=403)
         messages.error(request, refused.message)
         return _back_to_sign_in(next_url)
-    login(request, user, backend=SIGN_IN_BACKEND)
+    # Microsoft's own MFA counts as the second factor only when the token says it happened (amr has "mfa").
+    sign_in_establish(request, user, second_factor=SecondFactor.MICROSOFT if microsoft_mfa_done(account) else "")
     sign_in_record(method=SignInMethod.MICROSOFT, result=AuditResult.SUCCESS, user=user, details=details)
     return HttpResponseRedirect(_safe_next(request, pending.get("next", "")))
 
@@ -409,7 +410,7 @@ def invitation_microsoft_complete(request: HttpRequest) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return HttpResponseRedirect(back)
-    login(request, user, backend=SIGN_IN_BACKEND)
+    sign_in_establish(request, user, second_factor=SecondFactor.MICROSOFT if microsoft_mfa_done(account) else "")
     sign_in_record(
         method=SignInMethod.MICROSOFT,
         result=AuditResult.SUCCESS,

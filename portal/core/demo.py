@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 from django_tenants.utils import schema_context
 
+from portal.authentication.services_mfa import demo_totp_enrol
 from portal.partners.choices import Currency, Language, Region
 from portal.partners.models import Partner
 from portal.partners.selectors import partner_by_slug
@@ -74,9 +75,15 @@ def demo_seed(*, seeders: list[str] | None = None) -> DemoSeedResult:
         admin.set_password(DEMO_ADMIN_PASSWORD)
         admin.is_active = True
         admin.save()
+        # Require MFA stays on, as for every partner: the demo's users share a published authenticator secret.
+        secret = demo_totp_enrol(user=admin)
     result = DemoSeedResult(partner=partner)
     result.lines.append(f"Demo partner: {partner.name} at {partner_url(partner)}")
     result.lines.append(f"  administrator: admin (or {DEMO_ADMIN_EMAIL}) / {DEMO_ADMIN_PASSWORD}")
+    result.lines.append(
+        f"  second factor for the demo's users: authenticator key {secret} "
+        "(or the current code: ./dev manage totp_code admin)"
+    )
     for module_path in DEMO_SEEDERS if seeders is None else seeders:
         if importlib.util.find_spec(module_path) is None:
             continue  # that app has no demo data yet

@@ -21,6 +21,7 @@ urlpatterns = [
     path("users/<int:pk>/customers/", views_users.user_customers_view, name="user_customers"),
     path("users/<int:pk>/deactivate/", views_users.user_deactivate_view, name="user_deactivate"),
     path("users/<int:pk>/reactivate/", views_users.user_reactivate_view, name="user_reactivate"),
+    path("users/<int:pk>/unlock/", views_users.user_unlock_view, name="user_unlock"),
     path("users/<int:pk>/invitation/resend/", views_users.invitation_resend_view, name="invitation_resend"),
     path("users/<int:pk>/invitation/revoke/", views_users.invitation_revoke_view, name="invitation_revoke"),
     path("language-and-region/", views_settings.language_region, name="language_region"),

@@ -369,6 +369,8 @@ class _Code:
     code_challenge: str | None
     code_challenge_method: str | None
     expires_at: float
+    # Whether the person "did MFA" at Microsoft: the tokens' amr claim is ["pwd", "mfa"], else ["pwd"].
+    mfa: bool = True
 
 
 @dataclass(frozen=True)
@@ -376,6 +378,7 @@ class _RefreshGrant:
     client_id: str
     scopes: tuple[str, ...]
     user: DirectoryUser
+    mfa: bool = True
 
 
 class MicrosoftSimulator:
@@ -731,6 +734,9 @@ class MicrosoftSimulator:
             f'<form method="post" action="/{_e(segment)}/oauth2/v2.0/authorize">'
             f'<input type="hidden" name="request_id" value="{_e(request_id)}">'
             f"{''.join(groups)}"
+            '<label class="choice"><input type="checkbox" name="mfa" checked> '
+            "Complete multi-factor authentication "
+            '<span class="muted">(the tokens say amr: ["pwd", "mfa"]; untick for ["pwd"] only)</span></label>'
             '<div class="actions">'
             '<button type="submit" name="action" value="continue" class="primary">Continue</button>'
             '<button type="submit" name="action" value="cancel" formnovalidate>Cancel</button></div>'
@@ -770,6 +776,7 @@ class MicrosoftSimulator:
                 code_challenge=params.get("code_challenge") or None,
                 code_challenge_method=params.get("code_challenge_method") or None,
                 expires_at=self.clock() + CODE_LIFETIME,
+                mfa=form.get("mfa", "") == "on",
             )
         return self._deliver(redirect_uri, mode, {"code": code, "state": state, "session_state": str(uuid.uuid4())})
 
@@ -984,7 +991,9 @@ class MicrosoftSimulator:
                 50148,
                 "The code_verifier does not match the code_challenge supplied in the authorization request for PKCE.",
             )
-        return _json(HTTPStatus.OK, self._user_tokens(request, app, code.user, code.scopes, code.nonce, form))
+        return _json(
+            HTTPStatus.OK, self._user_tokens(request, app, code.user, code.scopes, code.nonce, form, mfa=code.mfa)
+        )
 
     @staticmethod
     def _pkce_matches(code: _Code, verifier: str) -> bool:
@@ -1003,7 +1012,9 @@ class MicrosoftSimulator:
             return self._aad_error(
                 request, HTTPStatus.BAD_REQUEST, "invalid_grant", 9002313, "Invalid request. Request is malformed."
             )
-        return _json(HTTPStatus.OK, self._user_tokens(request, app, grant.user, grant.scopes, None, form))
+        return _json(
+            HTTPStatus.OK, self._user_tokens(request, app, grant.user, grant.scopes, None, form, mfa=grant.mfa)
+        )
 
     def _user_tokens(
         self,
@@ -1013,11 +1024,21 @@ class MicrosoftSimulator:
         scopes: tuple[str, ...],
         nonce: str | None,
         form: Mapping[str, str],
+        *,
+        mfa: bool = True,
     ) -> dict[str, Any]:
         now = int(self.clock())
         issuer = f"{request.backchannel_base}/{user.tid}/v2.0"
         delegated = [s for s in scopes if s not in _OIDC_SCOPES] or ["User.Read"]
-        base = {"iss": issuer, "iat": now, "nbf": now, "exp": now + TOKEN_LIFETIME, "tid": user.tid, "oid": user.oid}
+        base = {
+            "iss": issuer,
+            "iat": now,
+            "nbf": now,
+            "exp": now + TOKEN_LIFETIME,
+            "tid": user.tid,
+            "oid": user.oid,
+            "amr": ["pwd", "mfa"] if mfa else ["pwd"],
+        }
         access = {
             **base,
             "aud": GRAPH_RESOURCE,
@@ -1057,7 +1078,7 @@ class MicrosoftSimulator:
         if "offline_access" in scopes:
             refresh_token = secrets.token_urlsafe(48)
             with self._lock:
-                self._refresh[refresh_token] = _RefreshGrant(app.client_id, scopes, user)
+                self._refresh[refresh_token] = _RefreshGrant(app.client_id, scopes, user, mfa)
             body["refresh_token"] = refresh_token
         if form.get("client_info") == "1":
             body["client_info"] = _b64url(json.dumps({"uid": user.oid, "utid": user.tid}).encode())
@@ -1261,7 +1282,9 @@ class SimulatedBrowser:
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
 
-    def sign_in(self, auth_uri: str, *, username: str | None = None, cancel: bool = False) -> Callback:
+    def sign_in(
+        self, auth_uri: str, *, username: str | None = None, cancel: bool = False, mfa: bool = True
+    ) -> Callback:
         response = self.client.get(auth_uri)
         if response.is_redirect:
             return self._callback(response)
@@ -1269,6 +1292,9 @@ class SimulatedBrowser:
         fields = dict(form.fields)
         if username:
             fields["user"] = username
+        fields.pop("mfa", None)
+        if mfa:
+            fields["mfa"] = "on"
         fields["action"] = "cancel" if cancel else "continue"
         return self._callback(self.client.post(form.action, data=fields))
 

@@ -71,6 +71,10 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "portal.audit",
     "portal.authentication",
+    # Second factors (portal.authentication.models explains the choice): authenticator apps, recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "customers",
     "catalog",
     "subscriptions",
@@ -104,6 +108,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.core.middleware.SessionPartnerGuardMiddleware",
+    "portal.authentication.middleware.SecondFactorMiddleware",
     "portal.audit.context.AuditContextMiddleware",
     "portal.core.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -282,6 +287,30 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", [])
+# Second factors: authenticator apps show the partner's name for its console; a wrong code
+# makes the next try wait 1, 2, 4, ... seconds (django-otp), on top of the account lock below.
+
+
+def _authenticator_issuer(device) -> str:
+    from django.db import connection
+
+    return getattr(getattr(connection, "tenant", None), "name", "") or "MSP Console"
+
+
+OTP_TOTP_ISSUER = _authenticator_issuer
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+# Sign-in throttling (portal.authentication.services_throttle): failures before a lock, per account
+# and per address within SIGN_IN_FAILURE_WINDOW seconds; the first lock lasts SIGN_IN_LOCK_SECONDS,
+# each next one twice as long, up to SIGN_IN_LOCK_MAX_SECONDS.
+SIGN_IN_ACCOUNT_FAILURES = env_int("SIGN_IN_ACCOUNT_FAILURES", 5)
+SIGN_IN_ADDRESS_FAILURES = env_int("SIGN_IN_ADDRESS_FAILURES", 20)
+SIGN_IN_FAILURE_WINDOW = env_int("SIGN_IN_FAILURE_WINDOW", 15 * 60)
+SIGN_IN_LOCK_SECONDS = env_int("SIGN_IN_LOCK_SECONDS", 60)
+SIGN_IN_LOCK_MAX_SECONDS = env_int("SIGN_IN_LOCK_MAX_SECONDS", 60 * 60)
+# Password reset emails: requests per email address and per client address within the window.
+PASSWORD_RESET_REQUESTS = env_int("PASSWORD_RESET_REQUESTS", 3)
+PASSWORD_RESET_ADDRESS_REQUESTS = env_int("PASSWORD_RESET_ADDRESS_REQUESTS", 10)
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -125,7 +125,7 @@ def test_betas_session_is_anonymous_at_alphas_host(partner_alpha, beta_admin_cli
 
 
 def test_turning_microsoft_sign_in_off_is_saved_and_audited(partner_alpha, alpha_admin_client):
-    response = alpha_admin_client.post(URL, {"allow_local_sign_in": "on"}, follow=True)
+    response = alpha_admin_client.post(URL, {"allow_local_sign_in": "on", "require_mfa": "on"}, follow=True)
 
     assert "The sign-in methods were saved" in response.content.decode()
     assert methods(partner_alpha) == (True, False)
@@ -168,7 +168,7 @@ def test_turning_password_sign_in_off_with_a_linked_microsoft_account_works(part
 
 
 def test_an_htmx_save_returns_the_form_fragment(partner_alpha, alpha_admin_client):
-    response = alpha_admin_client.post(URL, {"allow_local_sign_in": "on"}, HTTP_HX_REQUEST="true")
+    response = alpha_admin_client.post(URL, {"allow_local_sign_in": "on", "require_mfa": "on"}, HTTP_HX_REQUEST="true")
 
     body = response.content.decode()
     assert response.status_code == 200

@@ -51,3 +51,53 @@ def console_server(django_db_setup, tmp_path):
     with running(web_server_command(port), environment, tmp_path / "web.log") as server:
         assert wait_for(lambda: port_answers(port), timeout=30, process=server), (tmp_path / "web.log").read_text()
         yield port
+
+
+def totp_code_of(device) -> str:
+    """The code an authenticator app shows now for this device (django-otp's own TOTP)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    return f"{totp.token():0{device.digits}d}"
+
+
+def authenticator_enrol(slug: str, username: str):
+    """A committed, confirmed TOTP device (the console server is another process: it sees only committed rows).
+
+    Call it from a fixture listed before ``browser``: Playwright's loop makes the ORM refuse calls in the test body.
+    """
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_tenants.utils import schema_context
+
+    from portal.partners.models import Partner
+
+    with schema_context("public"):
+        schema = Partner.objects.get(slug=slug).schema_name
+    with schema_context(schema):
+        user = get_user_model().objects.get(username=username)
+        return schema, TOTPDevice.objects.create(user=user, name="Browser test", confirmed=True)
+
+
+def authenticator_remove(schema: str, device) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_tenants.utils import schema_context
+
+    from portal.authentication.models import SignInThrottle
+
+    with schema_context(schema):
+        TOTPDevice.objects.filter(pk=device.pk).delete()
+        SignInThrottle.objects.all().delete()  # the walk's deliberate wrong tries must not count later
+
+
+@pytest.fixture
+def alpha_admin_authenticator(django_db_setup, django_db_blocker):
+    """Alpha's administrator with an authenticator app, for the duration of one browser test."""
+    with django_db_blocker.unblock():
+        schema, device = authenticator_enrol("alpha", "admin")
+    yield device
+    with django_db_blocker.unblock():
+        authenticator_remove(schema, device)

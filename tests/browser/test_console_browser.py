@@ -6,13 +6,14 @@ installed, unless CONSOLE_REQUIRE_BROWSER=1 (CI sets it, so CI cannot skip it si
 
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, totp_code_of
 from tests.support import PASSWORD
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 
-def test_sign_in_and_navigate_the_console(browser, console_server):
+def test_sign_in_and_navigate_the_console(alpha_admin_authenticator, browser, console_server):
+    device = alpha_admin_authenticator
     base = f"http://alpha.console.test:{console_server}"
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -26,6 +27,14 @@ def test_sign_in_and_navigate_the_console(browser, console_server):
 
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(base + "/accounts/sign-in/verify/?next=%2F")
+    assert page.get_by_role("heading", name="Confirm it is you").is_visible()
+    page.get_by_label("Code").fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    assert page.get_by_text("That code is not right").is_visible()
+    page.wait_for_timeout(1100)  # django-otp makes the next try after a wrong code wait a second
+    page.get_by_label("Code").fill(totp_code_of(device))
+    page.get_by_role("button", name="Verify").click()
     page.wait_for_load_state()
     assert page.url == base + "/", page.content()[:3000]
     assert page.get_by_role("heading", name="Welcome, admin").is_visible()
@@ -53,6 +62,7 @@ def test_sign_in_and_navigate_the_console(browser, console_server):
     page.get_by_role("link", name="My profile").click()
     page.wait_for_url(base + "/accounts/profile/")
     assert page.get_by_text("Alpha IT Services").first.is_visible()
+    assert page.get_by_test_id("second-factors").get_by_text("Browser test").is_visible()
     page.screenshot(path=str(SCREENSHOTS / "profile.png"), full_page=True)
 
     page.get_by_test_id("user-menu").click()

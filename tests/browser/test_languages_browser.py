@@ -14,7 +14,7 @@ from django.conf import settings
 from django_tenants.utils import schema_context
 
 from portal.partners.models import Partner
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, authenticator_enrol, totp_code_of
 from tests.factories import UserFactory
 from tests.support import PASSWORD
 
@@ -83,12 +83,14 @@ def polyglot(django_db_setup, django_db_blocker):
         schema = Partner.objects.get(slug="alpha").schema_name
         with schema_context(schema):
             user = UserFactory(username="polyglot", email="polyglot@alpha.example", is_superuser=True)
-    yield user
+        _schema, device = authenticator_enrol("alpha", "polyglot")
+    yield user, device
     with django_db_blocker.unblock(), schema_context(schema):
         type(user).objects.filter(pk=user.pk).delete()
 
 
 def test_every_language_walks_the_main_screens(polyglot, browser, console_server):
+    _user, device = polyglot
     base = f"http://alpha.console.test:{console_server}"
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -96,6 +98,9 @@ def test_every_language_walks_the_main_screens(polyglot, browser, console_server
     page.get_by_label("Username or email").fill("polyglot")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(base + "/accounts/sign-in/verify/?next=%2F")
+    page.get_by_label("Code").fill(totp_code_of(device))
+    page.get_by_role("button", name="Verify").click()
     page.wait_for_url(base + "/")
     screens = [link.get_attribute("href") for link in page.locator(".console-nav a").all()] + list(EXTRA_SCREENS)
     assert len(screens) >= 10

@@ -42,9 +42,12 @@ PUBLIC_URL_NAMES = {
     "catalog:public_group",
     "catalog:public_offer",
     "core:language_switch",  # the switcher on the sign-in page and the public catalog
+    "accounts:unlock",  # the emailed unlock link: its signed token is the authorisation
 }
 # Every signed-in user's own flows: without a flow started, they go back to the user's own page.
 OWN_FLOW_URL_NAMES = {"accounts:microsoft_link_complete"}
+# Second-factor pages that send a session with nothing left to do elsewhere (already verified, no codes to show).
+REDIRECT_WHEN_DONE = {"accounts:second_factor_verify", "accounts:recovery_codes_show"}
 # Namespaces that are partner settings: a customer tenant admin gets 403 there.
 SETTINGS_NAMESPACES = {"settings", "microsoft"}
 # Arguments that are not object ids.
@@ -139,8 +142,24 @@ def world(partner_alpha) -> World:
         **_lifecycle_objects(partner_alpha, tenant=tenant),
         **_order_objects(partner_alpha, tenant=tenant),
         **_report_objects(partner_alpha, tenant=tenant),
+        **_second_factor_objects(partner_alpha),
     }
     return World(objects=objects)
+
+
+def _second_factor_objects(partner) -> dict[str, object]:
+    """The administrator's own authenticator app and passkey: anyone else gets a 404 for them."""
+    from django.contrib.auth import get_user_model
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from portal.authentication.models import Passkey
+
+    with schema_context(partner.schema_name):
+        administrator = get_user_model().objects.get(username="admin")
+        device = TOTPDevice.objects.create(user=administrator, name="Phone", confirmed=True)
+        TOTPDevice.objects.create(user=administrator, name="Being set up", confirmed=False)
+        passkey = Passkey.objects.create(user=administrator, name="Key", credential_id=b"key", public_key=b"public")
+    return {"accounts:totp_remove.pk": device.pk, "accounts:passkey_remove.pk": passkey.pk}
 
 
 def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, object]:
@@ -431,6 +450,8 @@ def test_a_customer_tenant_admin_sees_nothing_of_other_customers_or_partner_sett
             expected = {403}
         elif any(argument not in PLAIN_ARGUMENTS for argument in arguments):
             expected = {403, 404}  # another customer's object: never shown
+        elif name in REDIRECT_WHEN_DONE:
+            expected = {302}
         else:
             expected = {200, 403, 404, 405}  # a page of their own scope, or a module they lack
         if response.status_code not in expected:

@@ -10,7 +10,7 @@ from portal.accounts.models import Invitation
 from portal.accounts.selectors import invitation_token_hash
 from portal.audit.models import AuditEvent, Notification
 from tests.settings_screens.conftest import invitation_path_from_mail
-from tests.support import host_of
+from tests.support import host_of, second_factor_skip
 
 User = get_user_model()
 NEW_PASSWORD = "a-Long-new-passphrase-42"
@@ -66,7 +66,9 @@ def test_invitation_is_emailed_on_commit_then_accepting_sets_the_password_and_si
     accepted = invitee.post(path, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
 
     assert accepted.status_code == 302
-    assert "Welcome, Nia" in invitee.get("/").content.decode()
+    # signed in, and led to set up a second factor (Require MFA is on) before the console
+    assert invitee.get("/")["Location"] == "/accounts/sign-in/enrol/?next=%2F"
+    assert "Welcome, Nia" in second_factor_skip(invitee).get("/").content.decode()
     assert (
         Client(HTTP_HOST=host_of(partner_alpha))
         .post("/accounts/sign-in/", {"username": "new.person@example.com", "password": NEW_PASSWORD})
