@@ -28,6 +28,8 @@ def usage_header(view: str) -> list[str]:
     return [
         _("Customer"),
         _("Subscription"),
+        _("Friendly name"),
+        _("PO number"),
         _("Marketplace account"),
         _("Quantity"),
         _("Assigned"),
@@ -42,6 +44,8 @@ def usage_subscription_rows(rows) -> Iterator[list]:
         yield [
             row["customer_name"],
             row["name"],
+            row["friendly_name"] or "",
+            row["po_number"] or "",
             row["account_name"],
             row["quantity"],
             row["assigned"],
@@ -149,6 +153,8 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
         _("Cycle end"),
         _("Customer"),
         _("Subscription"),
+        _("Friendly name"),
+        _("PO number"),
         _("Marketplace account"),
         _("Billing cycle"),
         _("Line"),
@@ -176,11 +182,14 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
                 cycle.end,
                 bill.customer_name,
                 bill.name,
+                bill.friendly_name,
+                bill.po_number,
                 bill.account_name,
                 cycles.get(bill.billing_cycle, bill.billing_cycle),
             ]
             if bill.price is None:
-                yield start + [_("No price: the offer is no longer in the catalog.")] + [""] * (len(header) - 8)
+                padding = [""] * (len(header) - len(start) - 1)
+                yield start + [_("No price: the offer is no longer in the catalog.")] + padding
                 continue
             derivation = " → ".join(f"{step.label}: {step.amount}" for step in bill.price.steps)
             for line in bill.lines:

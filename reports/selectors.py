@@ -149,6 +149,8 @@ def usage_rows(*, user, day: date | None, query: UsageQuery) -> QuerySet:
             "customer_pk": F("customer_tenant__customer_id"),
             "customer_name": F("customer_tenant__customer__name"),
             "account_name": F("account__display_name"),
+            "friendly_name": F("options__friendly_name"),
+            "po_number": F("options__po_number"),
         }
         fields = ("name", "quantity", "assigned", "status", "billing_cycle")
     else:
@@ -163,6 +165,8 @@ def usage_rows(*, user, day: date | None, query: UsageQuery) -> QuerySet:
             "account_name": F("subscription__account__display_name"),
             "name": F("subscription__name"),
             "billing_cycle": F("subscription__billing_cycle"),
+            "friendly_name": F("subscription__subscription__options__friendly_name"),
+            "po_number": F("subscription__subscription__options__po_number"),
         }
         fields = ("quantity", "assigned", "status")
     if query.customer_id:
