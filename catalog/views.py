@@ -542,7 +542,7 @@ def segment_price_delete_view(request: HttpRequest, pk: int, price_pk: int) -> H
     row = get_object_or_404(segment.prices.select_related("offer", "segment"), pk=price_pk)
     _manage_only(request)
     back = reverse("catalog:segment_detail", args=[segment.pk])
-    form = PriceApplicationForm(request.POST or None)
+    form = PriceApplicationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.segment_price_delete(actor=request.user, segment_price=row, apply=form.price_apply())
         messages.success(request, _("The segment price of %(offer)s was deleted.") % {"offer": row.offer.name})
@@ -628,7 +628,7 @@ def customer_price_form_view(request: HttpRequest, pk: int | None = None) -> Htt
 def customer_price_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(selectors.customer_prices_visible_to(user=request.user), pk=pk)
     _manage_only(request)
-    form = PriceApplicationForm(request.POST or None)
+    form = PriceApplicationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         services.customer_price_delete(actor=request.user, customer_price=row, apply=form.price_apply())
         messages.success(request, _("The customer price was deleted."))

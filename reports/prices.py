@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import CustomerPrice, Offer, SegmentMembership, SegmentPrice
@@ -126,7 +127,8 @@ class BillingPrices:
         last = inside[-1]
         steps = tuple(
             PriceStep(
-                label=_("%(source)s, from %(day)s") % {"source": period.source_label, "day": period.start.isoformat()},
+                label=_("%(source)s, from %(day)s")
+                % {"source": period.source_label, "day": timezone.localdate(period.effective_from).isoformat()},
                 amount=money_round(period.unit_price, period.currency),
             )
             for period in inside

@@ -76,19 +76,16 @@ def subscription_price_periods(
     *, keys: Iterable[PriceKey], first: date, last: date
 ) -> dict[PriceKey, list[PricePeriod]]:
     """{key: the prices in effect over the days `first` to `last`, in day order} for many subscriptions in
-    one query (billing asks it for a chunk of customers). A subscription whose history starts after
-    `first` has no price for the days before; one without history is absent."""
+    one query (billing asks it for a chunk of customers). Before a subscription's first known price its
+    earliest price holds: history that began later (a pinned price, the migration) is the best known
+    answer for the days before, and never today's catalog. A subscription without history is absent."""
     keys = set(keys)
     if not keys:
         return {}
     accounts = {account_id for account_id, _external_id in keys}
     external_ids = {external_id for _account_id, external_id in keys}
     rows = (
-        SubscriptionPrice.objects.filter(
-            account_id__in=accounts,
-            external_id__in=external_ids,
-            effective_from__lt=day_start(last + timedelta(days=1)),
-        )
+        SubscriptionPrice.objects.filter(account_id__in=accounts, external_id__in=external_ids)
         .order_by("account_id", "external_id", "effective_from", "id")
         .values_list("account_id", "external_id", "effective_from", "unit_price", "cost_price", "currency", "source")
     )
@@ -99,8 +96,12 @@ def subscription_price_periods(
             continue
         entries = by_key.setdefault(key, [])
         day = _day_of(effective_from)
+        if entries and day > last and entries[-1][0] <= last:
+            continue  # a price from after the period: it does not reach into it
         if entries and entries[-1][0] == day:
             entries[-1] = (day, effective_from, *price)  # several on one day: the last one prices the day
+        elif entries and entries[-1][0] > last:
+            continue  # only the earliest of the prices after the period stands for it
         else:
             entries.append((day, effective_from, *price))
     periods: dict[PriceKey, list[PricePeriod]] = {}
@@ -112,7 +113,7 @@ def subscription_price_periods(
                 continue
             result.append(
                 PricePeriod(
-                    start=max(day, first),
+                    start=first if index == 0 else max(day, first),
                     end=end,
                     unit_price=unit_price,
                     cost_price=cost_price,

@@ -123,6 +123,17 @@ def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[
     return len(created)
 
 
+def subscription_prices_pin_new(*, account) -> int:
+    """After a sync: the subscriptions it found that have no price history start one at today's catalog price
+    (source: sync), so a later cost or price change does not reach back into their billed cycles."""
+    from django.db.models import Exists, OuterRef
+
+    known = SubscriptionPrice.objects.filter(account_id=OuterRef("account_id"), external_id=OuterRef("external_id"))
+    new = Subscription.objects.filter(account=account).exclude(Exists(known))
+    with transaction.atomic():
+        return subscription_prices_pin(subscriptions=new)
+
+
 def subscription_price_record(
     *,
     actor,
