@@ -133,10 +133,14 @@ class BillingPrices:
             )
             for period in inside
         )
+        cost = last.cost_price
+        if cost is None:  # a price without its cost (the marketplace's own sales price): the catalog's cost
+            catalog = self.book.price(offer_id=offer_id, customer=customer)
+            cost = catalog.cost if catalog is not None else Decimal(0)
         shown = ResolvedPrice(
             amount=last.unit_price,
             currency=last.currency,
-            cost=last.cost_price if last.cost_price is not None else Decimal(0),
+            cost=cost,
             suggested_retail=None,
             steps=steps,
         )

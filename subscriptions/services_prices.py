@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,7 +27,8 @@ from subscriptions.selectors_prices import day_start, subscription_price_periods
 
 
 class PriceApplicationRefused(ValueError):
-    """The chosen date is in the past: a price edit never reaches back into billed days."""
+    """The choice cannot be applied: none made, no date given, or a date in the past (billed days keep their
+    price)."""
 
 
 @dataclass(frozen=True)
@@ -88,21 +89,13 @@ def _start_of(subscription: Subscription) -> datetime:
 
 def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[Subscription]) -> int:
     """Give every subscription without price history today's catalog price from its start. Returns how many."""
-    rows = list(subscriptions)
-    if not rows:
-        return 0
-    have = set(
-        SubscriptionPrice.objects.filter(
-            account_id__in={row.account_id for row in rows}, external_id__in={row.external_id for row in rows}
-        ).values_list("account_id", "external_id")
-    )
-    missing = [row for row in rows if (row.account_id, row.external_id) not in have]
+    known = SubscriptionPrice.objects.filter(account_id=OuterRef("account_id"), external_id=OuterRef("external_id"))
+    if not isinstance(subscriptions, QuerySet):
+        subscriptions = Subscription.objects.filter(pk__in=[row.pk for row in subscriptions])
+    missing = list(subscriptions.exclude(Exists(known)).select_related("customer_tenant__customer"))
     if not missing:
         return 0
-    loaded = list(
-        Subscription.objects.filter(pk__in=[row.pk for row in missing]).select_related("customer_tenant__customer")
-    )
-    prices = _catalog_prices(loaded)
+    prices = _catalog_prices(missing)
     created = SubscriptionPrice.objects.bulk_create(
         [
             SubscriptionPrice(
@@ -115,7 +108,7 @@ def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[
                 currency=prices[row.pk][2],
                 source=PriceSource.SYNC,
             )
-            for row in loaded
+            for row in missing
             if row.pk in prices
         ],
         ignore_conflicts=True,
@@ -126,12 +119,8 @@ def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[
 def subscription_prices_pin_new(*, account) -> int:
     """After a sync: the subscriptions it found that have no price history start one at today's catalog price
     (source: sync), so a later cost or price change does not reach back into their billed cycles."""
-    from django.db.models import Exists, OuterRef
-
-    known = SubscriptionPrice.objects.filter(account_id=OuterRef("account_id"), external_id=OuterRef("external_id"))
-    new = Subscription.objects.filter(account=account).exclude(Exists(known))
     with transaction.atomic():
-        return subscription_prices_pin(subscriptions=new)
+        return subscription_prices_pin(subscriptions=Subscription.objects.filter(account=account))
 
 
 def subscription_price_record(

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.models import CustomerPrice
+from catalog.models import CustomerPrice, CustomerSegment, SegmentMembership
 from portal.audit.models import AuditEvent
 from subscriptions.choices import PriceApplication, PriceSource
 from subscriptions.models import SubscriptionOptions, SubscriptionPrice
@@ -116,3 +116,32 @@ def test_a_price_edit_applied_from_a_date_prices_the_subscriptions_from_that_day
 
     detail = alpha_admin_client.get(reverse("lifecycle:subscription_detail", args=[subscription.pk])).content.decode()
     assert "€19.90" in detail and "Price edit" in detail
+
+
+def test_a_segment_price_reaches_only_its_members_and_deleting_it_asks_too(in_alpha, alpha_admin_client):
+    offer = OfferFactory(is_available=True)
+    member, outsider = CustomerTenantFactory(), CustomerTenantFactory()
+    segment = CustomerSegment.objects.create(name="Schools")
+    SegmentMembership.objects.create(segment=segment, customer=member.customer)
+    ours = subscription_row(member, offer.account, offer=offer)
+    theirs = subscription_row(outsider, offer.account, offer=offer)
+
+    response = alpha_admin_client.post(
+        reverse("catalog:segment_price_create", args=[segment.pk]),
+        {"offer": offer.pk, "kind": "markup", "value": "50", "apply_to_subscriptions": PriceApplication.NEXT_CYCLE},
+    )
+
+    assert response.status_code == 302
+    applied = SubscriptionPrice.objects.get(source=PriceSource.PRICE_EDIT)
+    assert (applied.external_id, applied.unit_price) == (ours.external_id, Decimal("15.00"))
+    assert applied.effective_from > timezone.now()
+    assert not SubscriptionPrice.objects.filter(external_id=theirs.external_id, source=PriceSource.PRICE_EDIT)
+
+    row = segment.prices.get()
+    delete_url = reverse("catalog:segment_price_delete", args=[segment.pk, row.pk])
+    assert "Not at all: existing subscriptions keep their price" in alpha_admin_client.get(delete_url).content.decode()
+    response = alpha_admin_client.post(delete_url, {"apply_to_subscriptions": PriceApplication.NONE})
+    assert response.status_code == 302
+    assert not segment.prices.exists()
+    # Not applied: the subscription keeps the price it was given from the next cycle on.
+    assert list(SubscriptionPrice.objects.filter(source=PriceSource.PRICE_EDIT)) == [applied]
