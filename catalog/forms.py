@@ -1,13 +1,52 @@
 from decimal import Decimal
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.choices import Eligibility
 from catalog.models import MARKUP_VALIDATORS, Category, CustomerSegment, ProductGroup
+from subscriptions.choices import PriceApplication
 
 
-class DefaultMarkupForm(forms.Form):
+class PriceApplicationForm(forms.Form):
+    """Whether a price edit reaches the subscriptions already bought, and from when: never before the next
+    billing cycle or a date not in the past, so a billed cycle keeps its prices."""
+
+    apply_to_subscriptions = forms.ChoiceField(
+        label=_("Existing subscriptions"),
+        choices=PriceApplication.choices,
+        initial=PriceApplication.NEXT_CYCLE,
+        required=False,  # a form that does not ask (an API client, an old page) gets the default
+        widget=forms.RadioSelect,
+        help_text=_("Billed days always keep the price they were billed at."),
+    )
+    apply_from = forms.DateField(
+        label=_("Apply from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_('Only with "From a date": today or later.'),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        application, day = cleaned.get("apply_to_subscriptions"), cleaned.get("apply_from")
+        if application == PriceApplication.FROM_DATE:
+            if day is None:
+                self.add_error("apply_from", _("Enter the date from which the new price applies."))
+            elif day < timezone.localdate():
+                self.add_error("apply_from", _("The date cannot be in the past: billed days keep their price."))
+        return cleaned
+
+    def price_apply(self):
+        from subscriptions.services_prices import PriceApply
+
+        application = self.cleaned_data.get("apply_to_subscriptions") or PriceApplication.NEXT_CYCLE
+        day = self.cleaned_data.get("apply_from") if application == PriceApplication.FROM_DATE else None
+        return PriceApply(application=application, from_date=day)
+
+
+class DefaultMarkupForm(PriceApplicationForm):
     default_markup_percent = forms.DecimalField(
         label=_("Default markup (%)"),
         max_digits=7,
@@ -71,7 +110,7 @@ class SegmentMemberForm(forms.Form):
         self.fields["customer"].queryset = customers
 
 
-class PriceRuleForm(forms.Form):
+class PriceRuleForm(PriceApplicationForm):
     """A markup on the cost price or a fixed unit price, in the offer's currency."""
 
     KIND_CHOICES = (("markup", _("Markup on the cost price (%)")), ("price", _("Fixed unit price")))
@@ -92,7 +131,7 @@ class PriceRuleForm(forms.Form):
             self.fields["offer"].disabled = True
         if customers is not None:
             self.fields["customer"] = forms.ModelChoiceField(label=_("Customer"), queryset=customers)
-            self.order_fields(["customer"])
+        self.order_fields(["customer", "offer", "kind", "value"])
 
     def clean(self):
         cleaned = super().clean()

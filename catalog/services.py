@@ -64,11 +64,49 @@ def _name_taken(model, name: str, *, exclude_pk: int | None = None) -> bool:
 # -- default markup --------------------------------------------------------------------------------------------------
 
 
-def catalog_settings_update(*, actor, default_markup_percent: Decimal) -> CatalogSettings:
-    """The partner's default markup: every offer without a custom price is priced at cost plus this."""
+# -- what a price edit does to the subscriptions already bought ----------------------------------------------------
+
+
+def _subscriptions_priced_by(*, offer: Offer | None = None, customer: Customer | None = None, segment=None):
+    from subscriptions.models import Subscription
+
+    rows = Subscription.objects.filter(offer__isnull=False)
+    if offer is not None:
+        rows = rows.filter(offer=offer)
+    if customer is not None:
+        rows = rows.filter(customer_tenant__customer=customer)
+    if segment is not None:
+        rows = rows.filter(customer_tenant__customer__catalog_segment_membership__segment=segment)
+    return rows
+
+
+def _prices_pin(subscriptions) -> None:
+    """Before the catalog changes: subscriptions without price history keep what they were charged until now."""
+    from subscriptions.services_prices import subscription_prices_pin
+
+    subscription_prices_pin(subscriptions=subscriptions)
+
+
+def _prices_apply(*, actor, subscriptions, apply, target, reason: str, customer_id: int | None = None) -> int:
+    from subscriptions.services_prices import subscription_prices_apply
+
+    if apply is None:
+        return 0
+    return subscription_prices_apply(
+        actor=actor, subscriptions=subscriptions, apply=apply, target=target, reason=reason, customer_id=customer_id
+    )
+
+
+def catalog_settings_update(*, actor, default_markup_percent: Decimal, apply=None) -> CatalogSettings:
+    """The partner's default markup: every offer without a custom price is priced at cost plus this.
+
+    Subscriptions already bought keep their price unless `apply` (a `subscriptions.services_prices.PriceApply`)
+    says from when the new one reaches them; never before that, so billed cycles do not change."""
     if default_markup_percent <= -HUNDRED:
         raise CatalogActionRefused(_("A markup must be above -100%."), field="default_markup_percent")
     with transaction.atomic():
+        affected = _subscriptions_priced_by()
+        _prices_pin(affected)
         settings = CatalogSettings.objects.select_for_update().order_by("pk").first() or CatalogSettings()
         before = model_snapshot(settings, ["default_markup_percent"]) if settings.pk else {}
         settings.default_markup_percent = default_markup_percent.quantize(CENT)
@@ -80,6 +118,13 @@ def catalog_settings_update(*, actor, default_markup_percent: Decimal) -> Catalo
             target=settings,
             before=before,
             after=model_snapshot(settings, ["default_markup_percent"]),
+        )
+        _prices_apply(
+            actor=actor,
+            subscriptions=affected,
+            apply=apply,
+            target=settings,
+            reason=_("Default markup changed to %(percent)s%%") % {"percent": settings.default_markup_percent},
         )
     return settings
 
@@ -430,10 +475,14 @@ def segment_price_set(
     offer: Offer,
     markup_percent: Decimal | None = None,
     price: Decimal | None = None,
+    apply=None,
 ) -> SegmentPrice:
-    """Create or change the segment's price of an offer: a markup on its cost price or a fixed price."""
+    """Create or change the segment's price of an offer: a markup on its cost price or a fixed price.
+    Its customers' subscriptions keep their price unless `apply` says from when (see `catalog_settings_update`)."""
     _rule_check(markup_percent, price)
     with transaction.atomic():
+        affected = _subscriptions_priced_by(offer=offer, segment=segment)
+        _prices_pin(affected)
         row = SegmentPrice.objects.select_for_update().filter(segment=segment, offer=offer).first()
         before = model_snapshot(row, RULE_FIELDS) if row else {}
         if row is None:
@@ -448,11 +497,20 @@ def segment_price_set(
             before=before,
             after={**model_snapshot(row, RULE_FIELDS), "segment": segment.name},
         )
+        _prices_apply(
+            actor=actor,
+            subscriptions=affected,
+            apply=apply,
+            target=offer,
+            reason=_("Segment price of %(segment)s changed") % {"segment": segment.name},
+        )
     return row
 
 
-def segment_price_delete(*, actor, segment_price: SegmentPrice) -> None:
+def segment_price_delete(*, actor, segment_price: SegmentPrice, apply=None) -> None:
     with transaction.atomic():
+        affected = _subscriptions_priced_by(offer=segment_price.offer, segment=segment_price.segment)
+        _prices_pin(affected)
         audit_record(
             actor=actor,
             action="catalog.segment_price_delete",
@@ -461,6 +519,13 @@ def segment_price_delete(*, actor, segment_price: SegmentPrice) -> None:
             before={**model_snapshot(segment_price, RULE_FIELDS), "segment": segment_price.segment.name},
         )
         segment_price.delete()
+        _prices_apply(
+            actor=actor,
+            subscriptions=affected,
+            apply=apply,
+            target=segment_price.offer,
+            reason=_("Segment price of %(segment)s deleted") % {"segment": segment_price.segment.name},
+        )
 
 
 # -- customer prices --------------------------------------------------------------------------------------------------
@@ -473,10 +538,14 @@ def customer_price_set(
     offer: Offer,
     markup_percent: Decimal | None = None,
     price: Decimal | None = None,
+    apply=None,
 ) -> CustomerPrice:
-    """Create or change one customer's price of an offer; it wins over the customer's segment price."""
+    """Create or change one customer's price of an offer; it wins over the customer's segment price.
+    The customer's subscriptions keep their price unless `apply` says from when (see `catalog_settings_update`)."""
     _rule_check(markup_percent, price)
     with transaction.atomic():
+        affected = _subscriptions_priced_by(offer=offer, customer=customer)
+        _prices_pin(affected)
         row = CustomerPrice.objects.select_for_update().filter(customer=customer, offer=offer).first()
         before = model_snapshot(row, RULE_FIELDS) if row else {}
         if row is None:
@@ -494,11 +563,24 @@ def customer_price_set(
             before=before,
             after=model_snapshot(row, RULE_FIELDS),
         )
+        _prices_apply(
+            actor=actor,
+            subscriptions=affected,
+            apply=apply,
+            target=offer,
+            customer_id=customer.pk,
+            reason=_("Customer price of %(customer)s changed") % {"customer": customer.name},
+        )
     return row
 
 
 def customer_price_update(
-    *, actor, customer_price: CustomerPrice, markup_percent: Decimal | None = None, price: Decimal | None = None
+    *,
+    actor,
+    customer_price: CustomerPrice,
+    markup_percent: Decimal | None = None,
+    price: Decimal | None = None,
+    apply=None,
 ) -> CustomerPrice:
     return customer_price_set(
         actor=actor,
@@ -506,11 +588,14 @@ def customer_price_update(
         offer=customer_price.offer,
         markup_percent=markup_percent,
         price=price,
+        apply=apply,
     )
 
 
-def customer_price_delete(*, actor, customer_price: CustomerPrice) -> None:
+def customer_price_delete(*, actor, customer_price: CustomerPrice, apply=None) -> None:
     with transaction.atomic():
+        affected = _subscriptions_priced_by(offer=customer_price.offer, customer=customer_price.customer)
+        _prices_pin(affected)
         audit_record(
             actor=actor,
             action="catalog.customer_price_delete",
@@ -520,3 +605,11 @@ def customer_price_delete(*, actor, customer_price: CustomerPrice) -> None:
             before=model_snapshot(customer_price, RULE_FIELDS),
         )
         customer_price.delete()
+        _prices_apply(
+            actor=actor,
+            subscriptions=affected,
+            apply=apply,
+            target=customer_price.offer,
+            customer_id=customer_price.customer_id,
+            reason=_("Customer price of %(customer)s deleted") % {"customer": customer_price.customer.name},
+        )

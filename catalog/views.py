@@ -21,6 +21,7 @@ from catalog.forms import (
     DefaultMarkupForm,
     OfferCustomizeForm,
     OfferVisibilityForm,
+    PriceApplicationForm,
     PriceRuleForm,
     ProductGroupForm,
     SegmentForm,
@@ -252,7 +253,9 @@ def customize(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 services.catalog_settings_update(
-                    actor=request.user, default_markup_percent=form.cleaned_data["default_markup_percent"]
+                    actor=request.user,
+                    default_markup_percent=form.cleaned_data["default_markup_percent"],
+                    apply=form.price_apply(),
                 )
             except CatalogActionRefused as error:
                 _refused(form, error)
@@ -516,7 +519,11 @@ def segment_price_form_view(request: HttpRequest, pk: int, price_pk: int | None 
         if form.is_valid():
             try:
                 services.segment_price_set(
-                    actor=request.user, segment=segment, offer=form.cleaned_data["offer"], **form.rule()
+                    actor=request.user,
+                    segment=segment,
+                    offer=form.cleaned_data["offer"],
+                    apply=form.price_apply(),
+                    **form.rule(),
                 )
             except CatalogActionRefused as error:
                 _refused(form, error)
@@ -535,11 +542,13 @@ def segment_price_delete_view(request: HttpRequest, pk: int, price_pk: int) -> H
     row = get_object_or_404(segment.prices.select_related("offer", "segment"), pk=price_pk)
     _manage_only(request)
     back = reverse("catalog:segment_detail", args=[segment.pk])
-    if request.method == "POST":
-        services.segment_price_delete(actor=request.user, segment_price=row)
+    form = PriceApplicationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.segment_price_delete(actor=request.user, segment_price=row, apply=form.price_apply())
         messages.success(request, _("The segment price of %(offer)s was deleted.") % {"offer": row.offer.name})
         return redirect(back)
     context = {
+        "form": form,
         "title": _("Delete the segment price of %(offer)s?") % {"offer": row.offer},
         "message": _("The segment's customers pay the partner price for this offer again."),
         "button": _("Delete price"),
@@ -594,10 +603,13 @@ def customer_price_form_view(request: HttpRequest, pk: int | None = None) -> Htt
                         actor=request.user,
                         customer=form.cleaned_data["customer"],
                         offer=form.cleaned_data["offer"],
+                        apply=form.price_apply(),
                         **form.rule(),
                     )
                 else:
-                    services.customer_price_update(actor=request.user, customer_price=row, **form.rule())
+                    services.customer_price_update(
+                        actor=request.user, customer_price=row, apply=form.price_apply(), **form.rule()
+                    )
             except CatalogActionRefused as error:
                 _refused(form, error)
             else:
@@ -616,11 +628,13 @@ def customer_price_form_view(request: HttpRequest, pk: int | None = None) -> Htt
 def customer_price_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(selectors.customer_prices_visible_to(user=request.user), pk=pk)
     _manage_only(request)
-    if request.method == "POST":
-        services.customer_price_delete(actor=request.user, customer_price=row)
+    form = PriceApplicationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.customer_price_delete(actor=request.user, customer_price=row, apply=form.price_apply())
         messages.success(request, _("The customer price was deleted."))
         return redirect("catalog:customer_price_list")
     context = {
+        "form": form,
         "title": _("Delete the price of %(offer)s for %(customer)s?")
         % {"offer": row.offer, "customer": row.customer.name},
         "message": _("The customer pays its segment price or the partner price for this offer again."),

@@ -563,6 +563,15 @@ def _price_snapshot(customization: PriceCustomization) -> dict[str, Any]:
     }
 
 
+def _subscription_prices_pin(*, offer_ids) -> None:
+    """Before a custom price changes: the subscriptions of these plans that have no price history yet keep
+    what they were charged until now (a custom price edit never reaches back into billed cycles)."""
+    from subscriptions.models import Subscription
+    from subscriptions.services_prices import subscription_prices_pin
+
+    subscription_prices_pin(subscriptions=Subscription.objects.filter(offer_id__in=list(offer_ids)))
+
+
 def price_customizations_save(
     *, actor, account: MarketplaceAccount, prices: Mapping[tuple[int, str], str | Decimal | None]
 ) -> int:
@@ -579,6 +588,7 @@ def price_customizations_save(
         raise MarketplaceActionRefused(" ".join(dict.fromkeys(errors)))
     changed = 0
     with transaction.atomic():
+        _subscription_prices_pin(offer_ids=[key[0] for key in parsed])
         existing = {
             (row.offer_id, row.currency): row
             for row in PriceCustomization.objects.select_for_update()
@@ -629,6 +639,7 @@ def price_customizations_set_uniform(
         raise MarketplaceActionRefused(_("Select the plans to price first."))
     saved: list[PriceCustomization] = []
     with transaction.atomic():
+        _subscription_prices_pin(offer_ids=[row[0] for row in rows])
         offers = {offer.pk: offer for offer in Offer.objects.filter(account=account, pk__in=[row[0] for row in rows])}
         for offer_id, currency in rows:
             offer = offers.get(offer_id)
@@ -667,6 +678,7 @@ def price_customization_add(
     parsed = _parse_price(price, currency)
     with transaction.atomic():
         offer = _account_offer(account, offer_id)
+        _subscription_prices_pin(offer_ids=[offer.pk])
         if not offer.is_available:
             raise MarketplaceActionRefused(_("%(plan)s is no longer offered by the marketplace.") % {"plan": offer})
         if PriceCustomization.objects.filter(offer=offer, currency=currency).exists():
@@ -694,6 +706,7 @@ def price_customizations_delete(*, actor, account: MarketplaceAccount, rows: Ite
         condition |= Q(offer_id=offer_id, currency=currency)
     deleted = 0
     with transaction.atomic():
+        _subscription_prices_pin(offer_ids=[offer_id for offer_id, _currency in keys])
         for record in (
             PriceCustomization.objects.select_for_update().select_related("offer").filter(condition, account=account)
         ):

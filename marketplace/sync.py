@@ -69,6 +69,7 @@ from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, UserKind
 from portal.audit.choices import AuditResult, NotificationLevel
 from portal.audit.services import audit_record, notification_create
 from subscriptions.models import Subscription
+from subscriptions.services_prices import subscription_prices_pin_new
 
 logger = logging.getLogger(__name__)
 
@@ -946,6 +947,8 @@ def _sync(run: SyncRun, account: MarketplaceAccount) -> SyncOutcome:
                 previous=previous.get("subscriptions"),
             ),
         )
+        if outcome.counts["subscriptions"]["created"]:
+            subscription_prices_pin_new(account=account)
         return outcome
     finally:
         provider.close()

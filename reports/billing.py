@@ -360,6 +360,54 @@ def billing_lines(
     return lines
 
 
+def _piece_amount(line: BillingLine, price: Decimal, days: int, currency: str) -> Decimal:
+    if line.kind == BillingLineKind.NO_REFUND:
+        return money_round(ZERO, currency)
+    sign = -1 if line.kind == BillingLineKind.REFUND else 1
+    return sign * _amount(line.quantity, price, days, line.period_days, currency) + ZERO  # + ZERO: never -0
+
+
+def billing_lines_over_prices(*, prices: Sequence, **arguments) -> list[BillingLine]:
+    """`billing_lines` when the unit price changes inside the cycle: `prices` are (start, end, amount, cost)
+    periods in day order that tile the cycle (`reports.prices.PeriodPrice`). A line whose days span a
+    change is split into one line per price, each for its days of the period; a line on one price is
+    the line `billing_lines` makes at that price."""
+    if not prices:
+        return []
+    first = prices[0]
+    lines = billing_lines(unit_price=first.amount, unit_cost=first.cost, **arguments)
+    if len(prices) == 1:
+        return lines
+    currency = arguments["currency"]
+    split: list[BillingLine] = []
+    for line in lines:
+        last_day = line.day + timedelta(days=max(line.days, 1) - 1)
+        pieces = []
+        for index, price in enumerate(prices):  # the first price reaches back, the last one forward
+            start = line.day if index == 0 else max(price.start, line.day)
+            end = last_day if index == len(prices) - 1 else min(price.end, last_day)
+            if start <= end:
+                pieces.append((start, (end - start).days + 1, price))
+        if len(pieces) == 1 or line.kind == BillingLineKind.ONE_TIME:  # a one-time charge: the price of its day
+            pieces = [(line.day, line.days, pieces[0][2])]
+        for start, days, price in pieces:
+            split.append(
+                BillingLine(
+                    kind=line.kind,
+                    day=start,
+                    quantity=line.quantity,
+                    days=days,
+                    period_days=line.period_days,
+                    unit_price=price.amount,
+                    amount=_piece_amount(line, price.amount, days, currency),
+                    currency=currency,
+                    unit_cost=price.cost,
+                    cost_amount=None if price.cost is None else _piece_amount(line, price.cost, days, currency),
+                )
+            )
+    return split
+
+
 def period_starts(*, cycle: BillingCycle, anchor: date, months: int | None) -> list[date]:
     """The days inside `cycle` on which a billing period starts: the cycle's first day for monthly
     billing, else each anniversary of `anchor` every `months` months. Anniversaries run both ways:

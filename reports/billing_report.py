@@ -27,12 +27,12 @@ from reports.billing import (
     BillingLine,
     QuantityChange,
     billed_quantity,
-    billing_lines,
+    billing_lines_over_prices,
     lines_cost_total,
     lines_total,
 )
 from reports.models import TrackedSubscription, UsageSnapshot
-from reports.prices import PriceBook
+from reports.prices import BillingPrices, PriceBook
 from reports.selectors import _visible_customer_ids
 
 ZERO = Decimal(0)
@@ -64,6 +64,9 @@ class SubscriptionBill:
     currency: str
     lines: list[BillingLine]
     price: ResolvedPrice | None
+    #: what the order that bought it said (the partner's own options of the subscription)
+    friendly_name: str = ""
+    po_number: str = ""
 
     @property
     def total(self) -> Decimal:
@@ -120,6 +123,9 @@ def _tracked_rows(customer_ids: Sequence[int], *, first: date, last: date, accou
         "offer_id",
         "offer_external_id",
         "offer__name",
+        "external_id",
+        "subscription__options__friendly_name",
+        "subscription__options__po_number",
         "billing_cycle",
         "currency",
         "started_on",
@@ -166,6 +172,7 @@ def billing_bills(
     if customer_id:
         offers = offers.filter(customer_id=customer_id)
     book = PriceBook(offer_ids=offers.order_by().values_list("offer_id", flat=True).distinct())
+    prices = BillingPrices(book=book)
     # The refund window reaches back over the first cycle's start; a month more finds a starting quantity.
     since = first - timedelta(days=REFUND_WINDOW_DAYS + 31)
     # The last snapshot day: a subscription last seen before it is no longer listed by its marketplace.
@@ -174,13 +181,14 @@ def billing_bills(
         names = dict(chunk)
         tracked = list(_tracked_rows(list(names), first=first, last=last, account_id=account_id))
         history = _history([row["pk"] for row in tracked], since=since, until=last)
+        prices.remember([(row["account_id"], row["external_id"]) for row in tracked], first=first, last=last)
         pending = next(history, None)
         for row in tracked:
             changes = []
             while pending is not None and pending[0] == row["pk"]:
                 changes.append(QuantityChange(day=pending[1], quantity=pending[2]))
                 pending = next(history, None)
-            yield from _subscription_bills(row, changes, cycles, book, include_empty, latest)
+            yield from _subscription_bills(row, changes, cycles, prices, include_empty, latest)
         book.forget_customers()
 
 
@@ -188,7 +196,7 @@ def _subscription_bills(
     row: dict,
     changes: list[QuantityChange],
     cycles: list[BillingCycle],
-    book: PriceBook,
+    prices: BillingPrices,
     include_empty: bool,
     latest: date,
 ) -> Iterator[SubscriptionBill]:
@@ -199,20 +207,26 @@ def _subscription_bills(
     if row["last_seen"] < latest:  # the marketplace no longer lists it: nothing billed after it vanished
         changes = [*changes, QuantityChange(day=row["last_seen"] + timedelta(days=1), quantity=0)]
     customer = Customer(pk=row["customer_id"], name=row["customer__name"])
-    price = book.price(offer_id=row["offer_id"], customer=customer)
-    currency = price.currency if price is not None else (row["currency"] or "")
     anchor = row["started_on"] or row["first_seen"]
     for cycle in cycles:
         if row["first_seen"] > cycle.end:
             continue
+        periods, price = prices.prices_over(
+            account_id=row["account_id"],
+            external_id=row["external_id"],
+            offer_id=row["offer_id"],
+            customer=customer,
+            start=cycle.start,
+            end=cycle.end,
+        )
+        currency = price.currency if price is not None else (row["currency"] or "")
         lines = []
         if price is not None:
-            lines = billing_lines(
+            lines = billing_lines_over_prices(
+                prices=periods,
                 cycle=cycle,
                 changes=changes,
                 billing_cycle=row["billing_cycle"],
-                unit_price=price.amount,
-                unit_cost=price.cost,
                 currency=currency,
                 anchor=anchor,
             )
@@ -234,6 +248,8 @@ def _subscription_bills(
             currency=currency,
             lines=lines,
             price=price,
+            friendly_name=row["subscription__options__friendly_name"] or "",
+            po_number=row["subscription__options__po_number"] or "",
         )
 
 

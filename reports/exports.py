@@ -215,7 +215,10 @@ def billing_pdf(*, partner_name: str, customer, summaries) -> bytes:
             continue
         for bill in summary.bills:
             document.space(2)
-            document.heading(f"{bill.name} · {bill.account_name} · {money_format(bill.total, bill.currency)}", 10)
+            name = f"{bill.friendly_name} ({bill.name})" if bill.friendly_name else bill.name
+            if bill.po_number:
+                name += " · " + _("PO %(number)s") % {"number": bill.po_number}
+            document.heading(f"{name} · {bill.account_name} · {money_format(bill.total, bill.currency)}", 10)
             if bill.price is not None:
                 document.paragraph(
                     _("Unit price")

@@ -34,6 +34,9 @@ def usage_header(view: str) -> list[str]:
         _("Unassigned"),
         _("Status"),
         _("Billing cycle"),
+        # At the end, so the columns before keep their places for whoever reads the files.
+        _("Friendly name"),
+        _("PO number"),
     ]
 
 
@@ -48,6 +51,8 @@ def usage_subscription_rows(rows) -> Iterator[list]:
             row["unassigned"],
             _label(_STATUSES, row["status"]),
             _label(_CYCLES, row["billing_cycle"]),
+            row["friendly_name"] or "",
+            row["po_number"] or "",
         ]
 
 
@@ -164,6 +169,8 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
     ]
     if sees_cost:
         header += [_("Unit cost"), _("Cost"), _("Margin")]
+    # At the end, so the columns before keep their places for whoever reads the files.
+    header += [_("Friendly name"), _("PO number")]
     kinds = {kind: str(label) for kind, label in BillingLineKind.choices}
     cycles = {cycle: str(label) for cycle, label in BillingCycle.choices}
 
@@ -179,8 +186,10 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
                 bill.account_name,
                 cycles.get(bill.billing_cycle, bill.billing_cycle),
             ]
+            named = [bill.friendly_name, bill.po_number]
             if bill.price is None:
-                yield start + [_("No price: the offer is no longer in the catalog.")] + [""] * (len(header) - 8)
+                padding = [""] * (len(header) - len(start) - 3)
+                yield start + [_("No price: the offer is no longer in the catalog.")] + padding + named
                 continue
             derivation = " → ".join(f"{step.label}: {step.amount}" for step in bill.price.steps)
             for line in bill.lines:
@@ -199,7 +208,7 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
                 if sees_cost:
                     margin = None if line.cost_amount is None else line.amount - line.cost_amount
                     row += [line.unit_cost, line.cost_amount, margin]
-                yield row
+                yield row + named
 
     return header, lines()
 

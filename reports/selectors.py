@@ -24,7 +24,7 @@ from portal.accounts.permissions import user_sees_all_customers
 from portal.audit.models import AuditEvent
 from reports.choices import CustomDimension, CustomMeasure
 from reports.models import MONTH_END, BillingDay, SavedReport, TrackedSubscription, UsageSnapshot
-from reports.prices import PriceBook, monthly_amount
+from reports.prices import BillingPrices, PriceBook, monthly_amount
 from subscriptions.models import Subscription
 
 ZERO = Decimal(0)
@@ -149,6 +149,8 @@ def usage_rows(*, user, day: date | None, query: UsageQuery) -> QuerySet:
             "customer_pk": F("customer_tenant__customer_id"),
             "customer_name": F("customer_tenant__customer__name"),
             "account_name": F("account__display_name"),
+            "friendly_name": F("options__friendly_name"),
+            "po_number": F("options__po_number"),
         }
         fields = ("name", "quantity", "assigned", "status", "billing_cycle")
     else:
@@ -163,6 +165,8 @@ def usage_rows(*, user, day: date | None, query: UsageQuery) -> QuerySet:
             "account_name": F("subscription__account__display_name"),
             "name": F("subscription__name"),
             "billing_cycle": F("subscription__billing_cycle"),
+            "friendly_name": F("subscription__subscription__options__friendly_name"),
+            "po_number": F("subscription__subscription__options__po_number"),
         }
         fields = ("quantity", "assigned", "status")
     if query.customer_id:
@@ -400,6 +404,10 @@ def priced_subscriptions(*, user, account_id: int | None = None) -> Iterator[Pri
     if account_id:
         rows = rows.filter(account_id=account_id)
     book = PriceBook(offer_ids=rows.values_list("offer_id", flat=True).distinct())
+    # The price each subscription is charged today (its price history), else the pricing chain's.
+    today = timezone.localdate()
+    prices = BillingPrices(book=book)
+    prices.remember(rows.values_list("account_id", "external_id").iterator(chunk_size=5000), first=today, last=today)
     customers: dict[int, Customer] = {}
     values = rows.values_list(
         "customer_tenant__customer_id",
@@ -415,6 +423,7 @@ def priced_subscriptions(*, user, account_id: int | None = None) -> Iterator[Pri
         "currency",
         "offer_id",
         "trial",
+        "external_id",
     )
     for (
         customer_pk,
@@ -430,6 +439,7 @@ def priced_subscriptions(*, user, account_id: int | None = None) -> Iterator[Pri
         currency,
         offer_id,
         trial,
+        external_id,
     ) in values.iterator(chunk_size=2000):  # noqa: E501
         customer = customers.get(customer_pk)
         if customer is None:
@@ -437,7 +447,14 @@ def priced_subscriptions(*, user, account_id: int | None = None) -> Iterator[Pri
                 customers.clear()
                 book.forget_customers()
             customer = customers[customer_pk] = Customer(pk=customer_pk, name=customer_name)
-        price = book.price(offer_id=offer_id, customer=customer)
+        _periods, price = prices.prices_over(
+            account_id=account_pk,
+            external_id=external_id,
+            offer_id=offer_id,
+            customer=customer,
+            start=today,
+            end=today,
+        )
         revenue = cost = None
         if price is not None:
             seats = 0 if trial else quantity

@@ -69,3 +69,23 @@ class QuoteStatus(models.TextChoices):
     OPEN = "open", _("Open")
     ACCEPTED = "accepted", _("Accepted")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+# -- prices -----------------------------------------------------------------------------------------------------------
+
+
+class PriceSource(models.TextChoices):
+    """Where a subscription's price in effect from some moment came from."""
+
+    ORDER = "order", _("Order")
+    PRICE_EDIT = "price_edit", _("Price edit")
+    SYNC = "sync", _("Catalog price when first seen")
+    MIGRATION = "migration", _("Price when price history began")
+
+
+class PriceApplication(models.TextChoices):
+    """Whether a catalog price edit reaches the subscriptions already bought, and from when."""
+
+    NONE = "none", _("Not at all: existing subscriptions keep their price")
+    NEXT_CYCLE = "next_cycle", _("From the next billing cycle")
+    FROM_DATE = "from_date", _("From a date")

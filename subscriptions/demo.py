@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 from django.contrib.auth import get_user_model
@@ -21,9 +22,10 @@ from catalog.models import Offer
 from marketplace.connections import override_provider_transport, server_url_for
 from marketplace.models import MarketplaceAccount, TenantConnection
 from marketplace.providers.also.simulator import AlsoSimulator
-from subscriptions.choices import OrderLineKind, OrderStatus
-from subscriptions.models import Order, Quote
+from subscriptions.choices import OrderLineKind, OrderStatus, PriceSource
+from subscriptions.models import Order, Quote, Subscription, SubscriptionOptions, SubscriptionPrice
 from subscriptions.placement import order_execute
+from subscriptions.selectors_prices import day_start
 from subscriptions.services_orders import (
     LineSpec,
     OrderActionRefused,
@@ -32,6 +34,7 @@ from subscriptions.services_orders import (
     order_create,
     quote_create,
 )
+from subscriptions.services_prices import subscription_price_record, subscription_prices_pin
 
 BASIC = "1429494_NCEMicros365BusinessBasic_12909|Monthly (no commitment) - P1M"
 STANDARD = "1429495_NCEMicros365BusinessStandard_12910|Monthly (with 1-year commitment) - P1Y"
@@ -72,6 +75,45 @@ def _new(offer: Offer, quantity: int, *add_ons: tuple[Offer | None, int]) -> Lin
             LineSpec(kind=OrderLineKind.ADD_ON_ADD, offer=add_on, quantity=count) for add_on, count in add_ons if add_on
         ),
     )
+
+
+#: Synced demo subscriptions that get the partner's own name and PO number, as if typed on their orders.
+DEMO_NAMES = [("Sales team", "PO-2026-0142"), ("Warehouse kiosks", "PO-2026-0187"), ("Board members", "PO-2026-0203")]
+#: Price changes of the first of them: (days ago, factor on its first price) — a rise last quarter, a
+#: discount since last month, and one the partner applied from the next cycle.
+DEMO_PRICE_CHANGES = [(120, Decimal("1.05")), (40, Decimal("0.95")), (-20, Decimal("1.08"))]
+
+
+def _price_history(actor) -> list[str]:
+    """Friendly names, PO numbers and a price change history on a few synced subscriptions (idempotent)."""
+    subscriptions = list(
+        Subscription.objects.filter(offer__isnull=False, status="active", options__isnull=True)
+        .select_related("customer_tenant")
+        .order_by("customer_tenant__primary_domain", "name", "pk")[: len(DEMO_NAMES)]
+    )
+    if SubscriptionOptions.objects.filter(po_number=DEMO_NAMES[0][1]).exists() or not subscriptions:
+        return []
+    subscription_prices_pin(subscriptions=subscriptions)
+    for subscription, (friendly_name, po_number) in zip(subscriptions, DEMO_NAMES, strict=False):
+        SubscriptionOptions.objects.update_or_create(
+            subscription=subscription, defaults={"friendly_name": friendly_name, "po_number": po_number}
+        )
+    first = subscriptions[0]
+    start = SubscriptionPrice.objects.filter(account_id=first.account_id, external_id=first.external_id).first()
+    if start is None:
+        return ["names"]
+    today = timezone.localdate()
+    for days_ago, factor in DEMO_PRICE_CHANGES:
+        subscription_price_record(
+            actor=actor,
+            subscription=first,
+            effective_from=day_start(today - timedelta(days=days_ago)),
+            unit_price=(start.unit_price * factor).quantize(Decimal("0.01")),
+            cost_price=start.cost_price,
+            currency=start.currency,
+            source=PriceSource.PRICE_EDIT,
+        )
+    return ["names", "price history"]
 
 
 def seed(partner) -> list[str]:
@@ -173,6 +215,7 @@ def seed(partner) -> list[str]:
             note="Prices per licence and month. We will set everything up within one working day.",
         )
         made.append("quote")
+    made += _price_history(actor)
     statuses = ", ".join(
         f"{count} {status}"
         for status, count in sorted(
@@ -184,5 +227,6 @@ def seed(partner) -> list[str]:
     )
     return [
         f"  Orders: {statuses}; {Quote.objects.count()} quote(s)"
+        f"; {SubscriptionPrice.objects.filter(source=PriceSource.PRICE_EDIT).count()} price change(s)"
         + (f" (new: {', '.join(made)})" if made else " (nothing new)")
     ]

@@ -1,6 +1,7 @@
 """Models of subscriptions: see DESIGN.md for what this app owns."""
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +13,7 @@ from subscriptions.choices import (
     OrderLineOutcome,
     OrderLineStatus,
     OrderStatus,
+    PriceSource,
     QuoteStatus,
     SubscriptionStatus,
 )
@@ -100,6 +102,16 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} × {self.quantity}"
+
+    @property
+    def display_name(self) -> str:
+        """The friendly name the partner gave it (typed on the order or set later), else the marketplace's name.
+        Select `options` with the subscriptions that show it."""
+        try:
+            options = self.options
+        except ObjectDoesNotExist:
+            return self.name
+        return options.friendly_name or self.name
 
 
 # -- Orders (issue 6): the order machinery every marketplace write goes through ----------------------------------------
@@ -482,12 +494,15 @@ class TenantLicenseSettings(models.Model):
 
 class SubscriptionOptions(models.Model):
     """The partner's own settings of one subscription, which no marketplace keeps: its friendly name
-    (seed 004) and how the licence automation treats it (peers.md §3, item 3: exclusions, buffer)."""
+    (seed 004) and purchase order number (typed on the order that bought it; the sync never writes
+    this table, so a name the marketplace keeps never overwrites the user's) and how the licence
+    automation treats it (peers.md §3, item 3: exclusions, buffer)."""
 
     subscription = models.OneToOneField(
         Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="options"
     )
     friendly_name = models.CharField(_("friendly name"), max_length=120, blank=True)
+    po_number = models.CharField(_("PO number"), max_length=64, blank=True)
     auto_purchase_excluded = models.BooleanField(_("excluded from auto-purchase"), default=False)
     auto_decrease_excluded = models.BooleanField(_("excluded from auto-decrease"), default=False)
     auto_decrease_buffer = models.PositiveIntegerField(
@@ -673,3 +688,67 @@ class LicenseAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.subscription.name}"
+
+
+class SubscriptionPrice(models.Model):
+    """The customer's unit price (and the partner's cost price) of a subscription from `effective_from` on.
+
+    Billing reads this history instead of today's catalog price, so a closed cycle never changes
+    when a price is edited later: a price edit reaches a subscription only through a new row, from
+    the next cycle or a chosen date, never back. Keyed by the marketplace identity (account and
+    external ID) as well as the row, because the sync deletes a subscription its marketplace no
+    longer lists while the reports still bill what was held before (`reports.TrackedSubscription`).
+    The price in effect on a day is the row with the latest `effective_from` on or before that day.
+    """
+
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("subscription"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="prices",
+    )
+    account = models.ForeignKey(
+        "marketplace.MarketplaceAccount",
+        verbose_name=_("marketplace account"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    external_id = models.CharField(_("subscription ID"), max_length=255)
+    effective_from = models.DateTimeField(_("effective from"))
+    unit_price = models.DecimalField(_("customer price"), max_digits=14, decimal_places=4)
+    cost_price = models.DecimalField(_("cost price"), max_digits=14, decimal_places=4, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    source = models.CharField(_("source"), max_length=16, choices=PriceSource.choices)
+    order_line = models.ForeignKey(
+        OrderLine,
+        verbose_name=_("order line"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="prices",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["account_id", "external_id", "effective_from", "id"]
+        verbose_name = _("subscription price")
+        verbose_name_plural = _("subscription prices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "external_id", "effective_from"], name="subscriptions_price_one_per_moment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.external_id} {self.effective_from:%Y-%m-%d}: {self.unit_price} {self.currency}"

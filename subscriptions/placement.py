@@ -60,6 +60,7 @@ from subscriptions.choices import (
     OrderStatus,
 )
 from subscriptions.models import Order, OrderLine, Subscription
+from subscriptions.services_prices import subscription_order_terms_apply
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ ERROR_CONFIGURATION = "configuration"
 ERROR_UNEXPECTED = "unexpected"
 #: Codes of failures after which the marketplace may have applied the line: Retry keeps the key.
 UNCERTAIN_ERROR_CODES = frozenset({ERROR_UNAVAILABLE, ERROR_THROTTLED, ERROR_UNEXPECTED})
+#: Lines whose order's friendly name and PO number reach the subscription they bought or changed. A new
+#: subscription also takes the line's unit price from then on; a change does only with a Price Option.
+ORDER_TERMS_KINDS = frozenset({OrderLineKind.NEW_SUBSCRIPTION, OrderLineKind.CHANGE_QUANTITY})
 
 
 class OrderPlacementError(Exception):
@@ -411,6 +415,14 @@ def _line_applied(*, order: Order, line: OrderLine, result: LineResult) -> Order
         line.error_code = ""
         line.error_message = ""
         line.save()
+        if line.subscription is not None and line.parent_line_id is None and line.kind in ORDER_TERMS_KINDS:
+            line.order = order
+            subscription_order_terms_apply(
+                line=line,
+                subscription=line.subscription,
+                effective_from=line.applied_at,
+                with_price=line.kind == OrderLineKind.NEW_SUBSCRIPTION or bool(line.price_option),
+            )
         audit_record(
             actor="system",
             action="order.line.apply",

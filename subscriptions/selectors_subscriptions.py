@@ -102,11 +102,25 @@ def _per_month(unit: Decimal | None, subscription: Subscription) -> Decimal | No
 
 
 def customer_unit_prices(subscriptions: Iterable[Subscription]) -> dict[int, Decimal]:
-    """{subscription pk: the customer's unit price per billing period} from the catalog's pricing chain, else
-    the marketplace's sales price. One resolution for every customer without a price of their own (their price
+    """{subscription pk: the customer's unit price per billing period}: the price in effect today from the
+    subscription's price history (what billing charges), else the catalog's pricing chain, else the
+    marketplace's sales price. One resolution for every customer without a price of their own (their price
     is the partner's), one per customer with a segment or customer price: the queries grow with those only."""
+    from django.utils import timezone
+
+    from subscriptions.selectors_prices import subscription_price_periods
+
     subscriptions = [row for row in subscriptions]
+    today = timezone.localdate()
+    history = subscription_price_periods(
+        keys=[(row.account_id, row.external_id) for row in subscriptions], first=today, last=today
+    )
     prices: dict[int, Decimal] = {}
+    for row in subscriptions:
+        periods = history.get((row.account_id, row.external_id))
+        if periods:
+            prices[row.pk] = periods[-1].unit_price
+    subscriptions = [row for row in subscriptions if row.pk not in prices]
     priced = [row for row in subscriptions if row.offer_id is not None and row.offer is not None]
     if priced:
         from catalog.models import CustomerPrice, SegmentMembership
@@ -203,6 +217,10 @@ class SubscriptionRow:
         return subscription_friendly_name(self.subscription)
 
     @property
+    def po_number(self) -> str:
+        return subscription_po_number(self.subscription)
+
+    @property
     def scheduled(self) -> list[ScheduledChange]:
         return getattr(self.subscription, "pending_scheduled_changes", [])
 
@@ -220,6 +238,11 @@ def _has_options(subscription: Subscription) -> bool:
 
 def subscription_friendly_name(subscription: Subscription) -> str:
     return subscription.options.friendly_name if _has_options(subscription) else ""
+
+
+def subscription_po_number(subscription: Subscription) -> str:
+    """The purchase order number typed on the order that bought it."""
+    return subscription.options.po_number if _has_options(subscription) else ""
 
 
 def subscription_version(subscription: Subscription) -> str:
@@ -344,6 +367,7 @@ __all__ = [
     "scheduled_changes_visible_to",
     "subscription_audit_events",
     "subscription_friendly_name",
+    "subscription_po_number",
     "subscription_get",
     "subscription_money",
     "subscription_rows_grouped",

@@ -42,6 +42,7 @@ from subscriptions.forms_lifecycle import (
 )
 from subscriptions.lifecycle_orders import OrderMachineryUnavailable
 from subscriptions.models import ScheduledChange, Subscription
+from subscriptions.selectors_prices import subscription_price_history
 from subscriptions.selectors_subscriptions import (
     commitment_calendar,
     customer_unit_prices,
@@ -50,6 +51,7 @@ from subscriptions.selectors_subscriptions import (
     subscription_friendly_name,
     subscription_get,
     subscription_money,
+    subscription_po_number,
     subscription_rows_grouped,
     subscription_version,
     subscriptions_for_list,
@@ -338,6 +340,8 @@ def _detail_context(request: HttpRequest, subscription: Subscription, *, tab: st
         "tab": tab,
         "tabs": DETAIL_TABS,
         "friendly_name": subscription_friendly_name(subscription),
+        "po_number": subscription_po_number(subscription),
+        "price_history": subscription_price_history(subscription=subscription)[:24],
         "money": subscription_money(subscription, prices.get(subscription.pk)),
         "sees_cost": sees_cost,
         "window": commitment_window(subscription=subscription),

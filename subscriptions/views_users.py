@@ -76,9 +76,13 @@ def _require_manage(request: HttpRequest) -> None:
 def _assignable(tenant, connection):
     if connection is None:
         return Subscription.objects.none()
-    return Subscription.objects.filter(
-        customer_tenant=tenant, account_id=connection.account_id, status=SubscriptionStatus.ACTIVE
-    ).order_by("name", "pk")
+    return (
+        Subscription.objects.filter(
+            customer_tenant=tenant, account_id=connection.account_id, status=SubscriptionStatus.ACTIVE
+        )
+        .select_related("options")
+        .order_by("name", "pk")
+    )
 
 
 def _report(request: HttpRequest, result, *, assigned: bool, subscription: Subscription) -> None:
