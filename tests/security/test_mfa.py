@@ -21,7 +21,13 @@ from portal.audit.models import AuditEvent
 from portal.authentication.models import AuthenticationSettings, Passkey
 from portal.authentication.selectors import authentication_settings_get
 from portal.authentication.services_mfa import recovery_codes_regenerate
-from tests.authentication.conftest import browser, identity, microsoft, simulator  # noqa: F401 (fixtures)
+from tests.authentication.microsoft_support import (  # noqa: F401 (fixtures)
+    browser,
+    identity,
+    link_identity,
+    microsoft,
+    simulator,
+)
 from tests.factories import UserFactory
 from tests.support import PASSWORD, host_of
 
@@ -344,9 +350,12 @@ def test_a_passkey_answer_for_another_challenge_is_refused(partner_alpha, alpha_
 
 
 @pytest.fixture
-def megan(partner_alpha):
+def megan(partner_alpha, simulator):  # noqa: F811
+    """A console user whose Microsoft account was linked earlier (from My profile)."""
     with schema_context(partner_alpha.schema_name):
-        return UserFactory(username="megan", email=MEGAN)
+        user = UserFactory(username="megan", email=MEGAN)
+    link_identity(partner_alpha, user, simulator, MEGAN)
+    return user
 
 
 def test_a_microsoft_token_without_mfa_asks_for_the_consoles_factor(partner_alpha, alpha_client, microsoft, megan):  # noqa: F811
