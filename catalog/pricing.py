@@ -2,27 +2,33 @@
 
 The chain, each step in the offer's currency and rounded to it (half up, as invoices are):
 
-1. the cost price: what the partner pays at the marketplace account (`Offer.cost_price`);
-2. the partner price: the account's price customization for the offer in its currency
-   (`marketplace.PriceCustomization`), else the cost price plus the partner's default markup
+1. the partner price: what the partner pays at the marketplace account (`Offer.cost_price`, the
+   "In Price" of ALEF). "Partner price" means this cost everywhere in the console, never more;
+2. the default customer price: the account's price customization for the offer in its currency
+   (`marketplace.PriceCustomization`), else the partner price plus the partner's default markup
    (`CatalogSettings`, 5% unless the partner changes it);
 3. the segment price, when the customer is in a segment that prices this offer;
 4. the customer price, when the partner set one for this customer and offer;
-5. an order-level price option: a markup on the cost price or a target customer price (ALEF 2.2).
+5. an order-level price option (ALEF 2.2 "Price Options"): a markup or a target customer price.
 
-A later step replaces the price of the steps before it. Markups always apply to the cost price
-("positive or negative markup on top of the vendor price"), so a 10% segment markup means cost x 1.10,
-whatever the default markup is. Nothing here writes; every read is a constant number of queries.
+A later step replaces the price of the steps before it. Segment and customer markups are the whole
+markup on the partner price (a 10% segment markup means cost x 1.10). The price option follows ALEF:
+"by default, all customer prices have a 5% markup applied from the partner's In Price. Any markup set
+here will add or subtract to / from that 5% markup", so an option of +5% on a default of 5% is
+cost x 1.10 (14.16 -> 15.58, margin 1.42), and a target price is shown as the markup it amounts to
+on top of the default. Money is rounded here and only here (`money_round`: the currency's minor unit
+from Babel, half up). Nothing here writes; every read is a constant number of queries.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
@@ -40,25 +46,14 @@ if TYPE_CHECKING:
     from customers.models import Customer
     from marketplace.models import MarketplaceAccount
 
-#: Digits after the decimal point of currencies that do not use two (ISO 4217 minor units).
-CURRENCY_DECIMALS: dict[str, int] = {
-    "BHD": 3,
-    "CLP": 0,
-    "ISK": 0,
-    "JOD": 3,
-    "JPY": 0,
-    "KRW": 0,
-    "KWD": 3,
-    "OMR": 3,
-    "TND": 3,
-    "UGX": 0,
-    "VND": 0,
-}
 HUNDRED = Decimal(100)
 
 
+@functools.cache
 def currency_decimals(currency: str) -> int:
-    return CURRENCY_DECIMALS.get((currency or "").upper(), 2)
+    """Digits after the decimal point of `currency` (ISO 4217 minor unit, from Babel's CLDR data):
+    2 for EUR, 0 for JPY, 3 for KWD; 2 for a code Babel does not know."""
+    return get_currency_precision((currency or "").upper()) if currency else 2
 
 
 def money_round(amount: Decimal, currency: str) -> Decimal:
@@ -81,16 +76,30 @@ def money_format(amount: Decimal, currency: str, *, language: str | None = None)
     return format_currency(money_round(amount, currency), currency.upper(), locale=locale)
 
 
-def _percent_text(percent: Decimal) -> str:
-    text = f"{percent.normalize():f}"
-    return text if text != "-0" else "0"
+def percent_text(percent: Decimal, *, signed: bool = False) -> str:
+    """A percentage as a plain number: "10", "12.5", "-5" ("+5" when `signed`); never "1E+1"."""
+    text = f"{Decimal(percent).normalize():f}"
+    if text == "-0":
+        text = "0"
+    if signed and not text.startswith("-"):
+        text = "+" + text
+    return text
 
 
 def markup_apply(base: Decimal, percent: Decimal, currency: str) -> tuple[Decimal, str]:
-    """`base` raised by `percent` percent (negative lowers it), rounded; and the sum that says how."""
-    factor = (HUNDRED + percent) / HUNDRED
+    """`base` raised by `percent` percent (negative lowers it), rounded; and the sum that says how.
+    A markup of -100% or less is a price of zero, never a negative one."""
+    factor = max((HUNDRED + percent) / HUNDRED, Decimal(0))
     amount = money_round(base * factor, currency)
     return amount, f"{money_text(base, currency)} × {factor.normalize():f} = {money_text(amount, currency)}"
+
+
+def markup_of(*, cost: Decimal, price: Decimal) -> Decimal | None:
+    """The whole markup in percent that takes `cost` to `price` (two decimals, half up); None when
+    the cost is zero and no percentage can say it."""
+    if not cost:
+        return None
+    return ((price - cost) / cost * HUNDRED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,10 @@ class ResolvedPrice:
     cost: Decimal  # unit cost price (the partner's price at the marketplace)
     suggested_retail: Decimal | None
     steps: tuple[PriceStep, ...]
+    default_markup: Decimal = Decimal(5)  # the partner's default markup in percent
+    #: the price option's markup on top of the default markup, in percent: as typed, or what a target
+    #: price amounts to (None: no price option, or a target on a zero cost)
+    option_markup: Decimal | None = None
 
     @property
     def margin(self) -> Decimal:
@@ -134,6 +147,11 @@ class ResolvedPrice:
 
     @property
     def partner_price(self) -> Decimal:
+        """ALEF's "Partner price": what the marketplace charges the partner, the cost price."""
+        return self.cost
+
+    @property
+    def default_price(self) -> Decimal:
         """The price before anything customer- or order-specific: step 2 of the chain."""
         return self.steps[1].amount if len(self.steps) > 1 else self.amount
 
@@ -218,7 +236,7 @@ def _rule_step(label: str, rule: SegmentPrice | CustomerPrice, cost: Decimal, cu
         return PriceStep(label=label, amount=money_round(rule.price, currency), detail=_("fixed price"))
     amount, detail = markup_apply(cost, rule.markup_percent, currency)
     return PriceStep(
-        label=f"{label}, " + _("markup %(percent)s%%") % {"percent": _percent_text(rule.markup_percent)},
+        label=f"{label}, " + _("markup %(percent)s%%") % {"percent": percent_text(rule.markup_percent)},
         amount=amount,
         detail=detail,
     )
@@ -230,10 +248,10 @@ def _resolve(offer: Offer, context: _Context) -> ResolvedPrice:
     account = context.accounts.get(offer.account_id)
     steps = [
         PriceStep(
-            label=_("Cost price at %(marketplace)s (%(account)s)")
+            label=_("Partner price at %(marketplace)s (%(account)s)")
             % {"marketplace": account.get_marketplace_display(), "account": account.display_name}
             if account
-            else _("Cost price"),
+            else _("Partner price"),
             amount=cost,
         )
     ]
@@ -250,7 +268,7 @@ def _resolve(offer: Offer, context: _Context) -> ResolvedPrice:
         amount, detail = markup_apply(cost, context.default_markup, currency)
         steps.append(
             PriceStep(
-                label=_("Default markup %(percent)s%%") % {"percent": _percent_text(context.default_markup)},
+                label=_("Default markup %(percent)s%%") % {"percent": percent_text(context.default_markup)},
                 amount=amount,
                 detail=detail,
             )
@@ -276,21 +294,37 @@ def _resolve(offer: Offer, context: _Context) -> ResolvedPrice:
         cost=cost,
         suggested_retail=money_round(suggested, currency) if suggested is not None else None,
         steps=tuple(steps),
+        default_markup=context.default_markup,
     )
 
 
 def price_option_apply(resolved: ResolvedPrice, option: PriceOption | None) -> ResolvedPrice:
-    """The resolved price with an order-level price option as its last step (none: unchanged)."""
+    """The resolved price with an order-level price option as its last step (none: unchanged).
+
+    ALEF's rule: the option's markup adds to or subtracts from the partner's default markup, both on the
+    partner price (cost). A target price is taken as typed, and `option_markup` says what markup on top
+    of the default it amounts to."""
     if option is None or option.is_empty:
         return resolved
     currency = resolved.currency
+    default = resolved.default_markup
     if option.target_price is not None:
         amount = money_round(option.target_price, currency)
-        step = PriceStep(label=_("Price option: target customer price"), amount=amount, detail=_("set on this order"))
+        whole = markup_of(cost=resolved.cost, price=amount)
+        option_markup = whole - default if whole is not None else None
+        detail = _("set on this order")
+        if option_markup is not None:
+            detail += "; " + _("markup %(option)s%% on the default %(default)s%%") % {
+                "option": percent_text(option_markup, signed=True),
+                "default": percent_text(default),
+            }
+        step = PriceStep(label=_("Price option: target customer price"), amount=amount, detail=detail)
     else:
-        amount, detail = markup_apply(resolved.cost, option.markup_percent, currency)
+        option_markup = option.markup_percent
+        amount, detail = markup_apply(resolved.cost, default + option_markup, currency)
         step = PriceStep(
-            label=_("Price option: markup %(percent)s%%") % {"percent": _percent_text(option.markup_percent)},
+            label=_("Price option: markup %(option)s%% on the default %(default)s%%")
+            % {"option": percent_text(option_markup, signed=True), "default": percent_text(default)},
             amount=amount,
             detail=detail,
         )
@@ -300,6 +334,8 @@ def price_option_apply(resolved: ResolvedPrice, option: PriceOption | None) -> R
         cost=resolved.cost,
         suggested_retail=resolved.suggested_retail,
         steps=(*resolved.steps, step),
+        default_markup=default,
+        option_markup=option_markup,
     )
 
 

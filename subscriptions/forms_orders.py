@@ -61,7 +61,7 @@ class OrderNewForm(forms.Form):
         max_digits=7,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("-99.99")), MaxValueValidator(Decimal("1000"))],
-        help_text=_("Positive or negative, on top of the cost price."),
+        help_text=_("Positive or negative: added to or subtracted from your default markup on the partner price."),
     )
     target_price = forms.DecimalField(
         label=_("Target customer price"),

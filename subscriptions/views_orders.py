@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from catalog.pricing import ResolvedPrice, price_resolve
+from catalog.pricing import ResolvedPrice, default_markup_percent, percent_text, price_resolve
 from customers.selectors import customer_tenants_visible_to
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
@@ -212,6 +212,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         "tenant": chosen_tenant,
         "summary": _summary(form, plan=plan, tenant=chosen_tenant) if (valid or not form.is_bound) else [],
         "sees_cost": user_sees_cost_prices(request.user),
+        "default_markup": percent_text(default_markup_percent()),
         "can_order": _can_order(request.user),
         "no_tenants": not tenants.exists(),
     }

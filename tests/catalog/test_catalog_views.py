@@ -173,7 +173,7 @@ def test_the_administrator_sees_cost_and_partner_prices_with_their_derivation(al
     body = text(response)
     assert response.status_code == 200
     assert "€14.16" in body and "€14.87" in body
-    assert "Cost price at ALSO (Demo reseller): €14.16&#10;Default markup 5%: €14.87" in body.replace(
+    assert "Partner price at ALSO (Demo reseller): €14.16&#10;Default markup 5%: €14.87" in body.replace(
         "\n", "&#10;"
     )
     assert "Secret Legacy Plan" in body  # the partner sees hidden offers, marked as such
@@ -409,7 +409,7 @@ def test_the_store_lists_what_the_tenant_may_buy_at_its_price(alpha_admin_client
     assert "Secret Legacy Plan" not in body and "A3 for faculty" not in body  # hidden; Contoso is not academic
     assert "Teams Phone" not in body  # add-ons are bought with their product
     assert body.count('data-row="') == 1  # one service, two plans
-    assert 'title="Cost price at ALSO (Demo reseller): €14.16' in body  # the administrator sees how
+    assert 'title="Partner price at ALSO (Demo reseller): €14.16' in body  # the administrator sees how
 
 
 def test_the_store_search_and_category_filter(alpha_admin_client, catalog):
@@ -465,6 +465,7 @@ def test_a_customer_tenant_admin_never_sees_cost_prices(tenant_admin_client, cat
     store = text(tenant_admin_client.get(f"/catalog/store/{catalog['tenant'].pk}/"))
     assert "€14.87" in store
     assert "14.16" not in store and "Cost price" not in store and "Demo reseller" not in store
+    assert "Partner price" not in store and "margin" not in store.lower()
     cost_tab = text(
         tenant_admin_client.get(f"/catalog/store/{catalog['tenant'].pk}/offers/{catalog['e3'].pk}/", {"tab": "cost"})
     )
@@ -474,8 +475,10 @@ def test_a_customer_tenant_admin_never_sees_cost_prices(tenant_admin_client, cat
     body = text(listing)
     assert "€14.87" in body and "14.16" not in body and "Secret Legacy Plan" not in body
     assert "Demo reseller" not in body and "Hide from customers" not in body
+    assert "Partner price" not in body and "Your price" in body  # the partner's cost is not theirs to see
     offer_page = text(tenant_admin_client.get(f"/catalog/offers/{catalog['e3'].pk}/"))
     assert "€14.87" in offer_page and "14.16" not in offer_page and "Demo reseller" not in offer_page
+    assert "Partner price" not in offer_page and "Margin" not in offer_page
     assert tenant_admin_client.get(f"/catalog/offers/{catalog['hidden'].pk}/").status_code == 404
     assert tenant_admin_client.get("/catalog/customize/").status_code == 403
     assert tenant_admin_client.get("/catalog/customer-prices/").status_code == 403
