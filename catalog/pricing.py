@@ -94,6 +94,76 @@ def markup_apply(base: Decimal, percent: Decimal, currency: str) -> tuple[Decima
     return amount, f"{money_text(base, currency)} × {factor.normalize():f} = {money_text(amount, currency)}"
 
 
+def number_text(value: Decimal, places: int = 2) -> str:
+    """A quantity that is not money (months, days) rounded half up to `places` and written plainly:
+    "1", "10.4", "0.35"; never "1.0" nor "1E+1"."""
+    return percent_text(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class MoneyProduct:
+    """quantity × unit price (× months) = amount, printed so that it multiplies out: the amount is
+    computed from the factors exactly as they are printed (the unit rounded to the currency, months
+    to two decimals or as days / days per month), then rounded to the currency once."""
+
+    quantity: int
+    unit: Decimal  # rounded to the currency
+    currency: str
+    amount: Decimal  # rounded to the currency
+    months: Decimal | None = None  # rounded to two decimals; None: no months factor
+    days: int | None = None  # the months factor as days / days per month, printed unrounded
+    days_per_month: Decimal | None = None
+
+    @property
+    def months_text(self) -> str:
+        if self.days is not None:
+            return f"{self.days}/{percent_text(self.days_per_month)}"
+        return number_text(self.months) if self.months is not None else ""
+
+    @property
+    def unit_text(self) -> str:
+        return money_text(self.unit, self.currency)
+
+    def formula(self) -> str:
+        """ "2 × 20.76 × 1 = €41.52" (the amount in the reader's format)."""
+        parts = [str(self.quantity), self.unit_text]
+        if self.months_text:
+            parts.append(self.months_text)
+        return f"{' × '.join(parts)} = {money_format(self.amount, self.currency)}"
+
+
+def money_multiply(
+    *,
+    quantity: int,
+    unit: Decimal,
+    currency: str,
+    months: Decimal | None = None,
+    days: int | None = None,
+    days_per_month: Decimal | None = None,
+) -> MoneyProduct:
+    """quantity × unit (× months, or × days / days per month), with the factors rounded as they are
+    printed, so what is printed multiplies out to the amount shown."""
+    unit_shown = money_round(unit, currency)
+    product = unit_shown * quantity
+    months_shown = None
+    if days is not None:
+        if not days_per_month:
+            raise ValueError("days need the days per month")
+        product = product * days / days_per_month
+    elif months is not None:
+        months_shown = Decimal(months).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        product = product * months_shown
+    return MoneyProduct(
+        quantity=quantity,
+        unit=unit_shown,
+        currency=currency,
+        amount=money_round(product, currency),
+        months=months_shown,
+        days=days,
+        days_per_month=days_per_month if days is not None else None,
+    )
+
+
 def markup_of(*, cost: Decimal, price: Decimal) -> Decimal | None:
     """The whole markup in percent that takes `cost` to `price` (two decimals, half up); None when
     the cost is zero and no percentage can say it."""

@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CustomerPrice, CustomerSegment, Offer
-from catalog.pricing import ResolvedPrice, money_format
+from catalog.pricing import ResolvedPrice, money_format, percent_text
 from catalog.templatetags.catalog_tags import term_label
 
 
@@ -206,7 +206,7 @@ class CustomerPriceTable(tables.Table):
     def render_rule(self, record: CustomerPrice):
         if record.price is not None:
             return _("Fixed price")
-        return _("Markup %(percent)s%%") % {"percent": f"{record.markup_percent.normalize():f}"}
+        return _("Markup %(percent)s%%") % {"percent": percent_text(record.markup_percent)}
 
     def render_price(self, record: CustomerPrice):
         return price_html(self.prices.get(record.pk), derivation=self.derivation)
