@@ -461,3 +461,96 @@ def customer_price_rows_resolve(*, rows: Iterable[CustomerPrice]) -> dict[int, R
         )
         resolved[row.pk] = _resolve(offers[row.offer_id], context)
     return resolved
+
+
+# -- guardrails ------------------------------------------------------------------------------------------------------
+
+#: An order above this many times the current quantity needs confirming, whatever the seat limit.
+LARGE_QUANTITY_FACTOR = 10
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """Something unusual about a price or quantity that the user must confirm, in words that name the
+    amount: "I confirm selling below cost: €12.00 per seat, €2.16 under the partner price"."""
+
+    kind: str  # "below_cost", "zero_price", "large_quantity"
+    message: str
+
+
+def large_quantity_seats() -> int:
+    """The partner's seat count above which an order needs confirming (300 unless changed)."""
+    from catalog.models import DEFAULT_LARGE_QUANTITY_SEATS
+
+    settings = CatalogSettings.objects.order_by("pk").first()
+    return settings.large_quantity_seats if settings else DEFAULT_LARGE_QUANTITY_SEATS
+
+
+def guardrails_check(
+    *,
+    currency: str,
+    price: Decimal | None = None,
+    cost: Decimal | None = None,
+    quantity: int | None = None,
+    current_quantity: int | None = None,
+    seat_limit: int | None = None,
+    name: str = "",
+) -> list[Guardrail]:
+    """What needs an explicit confirmation: a unit price of zero, a unit price under the partner price
+    (cost), a quantity above the partner's seat limit or ten times the current quantity. Pass only what
+    the user may see: no cost for someone who never sees cost prices."""
+    found: list[Guardrail] = []
+    prefix = f"{name}: " if name else ""
+    if price is not None:
+        price = money_round(price, currency)
+        if price == 0:
+            found.append(
+                Guardrail(
+                    "zero_price",
+                    prefix
+                    + _("I confirm selling at a price of zero: %(price)s per seat")
+                    % {"price": money_format(price, currency)},
+                )
+            )
+        elif cost is not None and price < money_round(cost, currency):
+            found.append(
+                Guardrail(
+                    "below_cost",
+                    prefix
+                    + _("I confirm selling below cost: %(price)s per seat, %(gap)s under the partner price")
+                    % {
+                        "price": money_format(price, currency),
+                        "gap": money_format(money_round(cost, currency) - price, currency),
+                    },
+                )
+            )
+    if quantity is not None:
+        limit = seat_limit if seat_limit is not None else large_quantity_seats()
+        tenfold = (
+            current_quantity is not None
+            and current_quantity > 0
+            and quantity > current_quantity * LARGE_QUANTITY_FACTOR
+        )
+        if quantity > limit or tenfold:
+            if price is not None:
+                total = money_format(money_round(price * quantity, currency), currency)
+                message = _("I confirm %(quantity)s seats, %(total)s per billing period") % {
+                    "quantity": quantity,
+                    "total": total,
+                }
+            else:
+                message = _("I confirm %(quantity)s seats") % {"quantity": quantity}
+            if tenfold:
+                message += " " + _("(more than ten times the current %(current)s)") % {"current": current_quantity}
+            else:
+                message += " " + _("(more than %(limit)s)") % {"limit": limit}
+            found.append(Guardrail("large_quantity", prefix + message))
+    return found
+
+
+def guardrails_token(guardrails: Iterable[Guardrail]) -> str:
+    """A digest of what was confirmed: a confirmation counts only for the amounts it named."""
+    import hashlib
+
+    text = "\n".join(sorted(guardrail.message for guardrail in guardrails))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -64,14 +64,24 @@ def _name_taken(model, name: str, *, exclude_pk: int | None = None) -> bool:
 # -- default markup --------------------------------------------------------------------------------------------------
 
 
-def catalog_settings_update(*, actor, default_markup_percent: Decimal) -> CatalogSettings:
-    """The partner's default markup: every offer without a custom price is priced at cost plus this."""
+SETTINGS_FIELDS = ["default_markup_percent", "large_quantity_seats"]
+
+
+def catalog_settings_update(
+    *, actor, default_markup_percent: Decimal, large_quantity_seats: int | None = None
+) -> CatalogSettings:
+    """The partner's default markup (every offer without a custom price is priced at cost plus this,
+    and a Price Options markup adds to it) and the seat count above which an order needs confirming."""
     if default_markup_percent <= -HUNDRED:
         raise CatalogActionRefused(_("A markup must be above -100%."), field="default_markup_percent")
+    if large_quantity_seats is not None and large_quantity_seats < 1:
+        raise CatalogActionRefused(_("Enter at least 1 seat."), field="large_quantity_seats")
     with transaction.atomic():
         settings = CatalogSettings.objects.select_for_update().order_by("pk").first() or CatalogSettings()
-        before = model_snapshot(settings, ["default_markup_percent"]) if settings.pk else {}
+        before = model_snapshot(settings, SETTINGS_FIELDS) if settings.pk else {}
         settings.default_markup_percent = default_markup_percent.quantize(CENT)
+        if large_quantity_seats is not None:
+            settings.large_quantity_seats = large_quantity_seats
         settings.updated_by = actor if getattr(actor, "pk", None) else None
         settings.save()
         audit_record(
@@ -79,7 +89,7 @@ def catalog_settings_update(*, actor, default_markup_percent: Decimal) -> Catalo
             action="catalog.default_markup_update",
             target=settings,
             before=before,
-            after=model_snapshot(settings, ["default_markup_percent"]),
+            after=model_snapshot(settings, SETTINGS_FIELDS),
         )
     return settings
 

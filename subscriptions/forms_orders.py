@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.forms import GuardrailForm
 from catalog.models import Offer
 from catalog.pricing import PriceOption
 from subscriptions.services_orders import MAX_QUANTITY
@@ -37,7 +38,7 @@ class PlanChoiceField(forms.ModelChoiceField):
         return f"{billing} · {TERM_LABELS.get(obj.term, obj.term)}"
 
 
-class OrderNewForm(forms.Form):
+class OrderNewForm(GuardrailForm):
     """Buy now (ALEF 2.2): tenant, licences, billing period, price option, add-ons, friendly name, PO number."""
 
     tenant = TenantChoiceField(queryset=None, label=_("Tenant"), empty_label=_("Choose a tenant"))

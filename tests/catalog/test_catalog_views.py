@@ -7,6 +7,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from catalog.models import CatalogSettings, CustomerPrice, CustomerSegment, Offer, SegmentMembership
+from catalog.pricing import guardrails_check, guardrails_token
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.audit.models import AuditEvent
 from tests.catalog.catalog_factories import (
@@ -284,6 +285,18 @@ def test_the_default_markup_form(alpha_admin_client, catalog):
     response = alpha_admin_client.post("/catalog/customize/", {"default_markup_percent": "10"})
     assert response.status_code == 302
     assert "€15.58" in text(alpha_admin_client.get("/catalog/"))  # 14.16 x 1.10
+    response = alpha_admin_client.post(
+        "/catalog/customize/", {"default_markup_percent": "10", "large_quantity_seats": "0"}
+    )
+    assert response.status_code == 200 and "is-invalid" in text(response)
+    response = alpha_admin_client.post(
+        "/catalog/customize/", {"default_markup_percent": "10", "large_quantity_seats": "50"}
+    )
+    assert response.status_code == 302
+    with schema_context("p_alpha"):
+        assert CatalogSettings.objects.get().large_quantity_seats == 50
+        event = AuditEvent.objects.filter(action="catalog.default_markup_update").latest("pk")
+        assert event.after == {"large_quantity_seats": 50}
 
 
 def test_categories_and_groups_screens(alpha_admin_client, catalog):
@@ -340,7 +353,22 @@ def test_segment_screens(alpha_admin_client, catalog):
     assert "Contoso" in body and "Markup 2%" in body and "€14.44" in body and "€14.87" in body
 
     row = segment.prices.get()
+    # below the partner price (14.16): saved only with the confirmation that names the amounts
     response = alpha_admin_client.post(f"{detail}prices/{row.pk}/", {"kind": "price", "value": "13.50"})
+    assert response.status_code == 200
+    page = text(response)
+    assert "I confirm selling below cost: €13.50 per seat, €0.66 under the partner price" in page
+    assert "Tick the box to confirm these amounts, or change them." in page and "is-invalid" in page
+    row.refresh_from_db()
+    assert row.markup_percent == Decimal("2")
+    token = guardrails_token(guardrails_check(currency="EUR", price=Decimal("13.50"), cost=Decimal("14.16")))
+    response = alpha_admin_client.post(
+        f"{detail}prices/{row.pk}/", {"kind": "price", "value": "13.40", "confirm_guardrails": token}
+    )
+    assert response.status_code == 200  # a confirmation of other amounts does not count
+    response = alpha_admin_client.post(
+        f"{detail}prices/{row.pk}/", {"kind": "price", "value": "13.50", "confirm_guardrails": token}
+    )
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.price == Decimal("13.5") and row.markup_percent is None

@@ -9,7 +9,7 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from catalog.pricing import (
@@ -56,6 +56,7 @@ def test_the_seeds_numbers():
     )
 
 
+@settings(deadline=None)  # the machine is shared: time is not what these tests are about
 @given(cost=costs, default=percents, option=percents, currency=CURRENCIES)
 def test_a_price_options_markup_adds_to_the_default_markup(cost, default, option, currency):
     resolved = price_option_apply(resolved_at_default(cost, default, currency), PriceOption(markup_percent=option))
@@ -68,12 +69,14 @@ def test_a_price_options_markup_adds_to_the_default_markup(cost, default, option
     assert resolved.partner_price == base
 
 
+@settings(deadline=None)  # the machine is shared: time is not what these tests are about
 @given(cost=costs, default=percents, currency=CURRENCIES)
 def test_an_option_of_zero_keeps_the_default_price(cost, default, currency):
     at_default = resolved_at_default(cost, default, currency)
     assert price_option_apply(at_default, PriceOption(markup_percent=Decimal(0))).amount == at_default.amount
 
 
+@settings(deadline=None)  # the machine is shared: time is not what these tests are about
 @given(cost=costs, default=percents, target=costs, currency=CURRENCIES)
 def test_a_target_price_shows_the_markup_it_amounts_to(cost, default, target, currency):
     at_default = resolved_at_default(cost, default, currency)
@@ -85,6 +88,7 @@ def test_a_target_price_shows_the_markup_it_amounts_to(cost, default, target, cu
         assert abs(implied - resolved.amount) <= at_default.cost * Decimal("0.00005")
 
 
+@settings(deadline=None)  # the machine is shared: time is not what these tests are about
 @given(amount=st.decimals(min_value=Decimal("-1000000"), max_value=Decimal("1000000"), places=6), currency=CURRENCIES)
 def test_money_is_rounded_to_the_currencys_minor_unit(amount, currency):
     rounded = money_round(amount, currency)
@@ -94,6 +98,7 @@ def test_money_is_rounded_to_the_currencys_minor_unit(amount, currency):
     assert rounded == amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
+@settings(deadline=None)  # the machine is shared: time is not what these tests are about
 @given(units=st.integers(min_value=0, max_value=10_000_000))
 def test_half_rounds_up_in_euro_and_yen(units):
     assert money_round(Decimal(units) / 100 + Decimal("0.005"), "EUR") == Decimal(units + 1) / 100
@@ -102,6 +107,7 @@ def test_half_rounds_up_in_euro_and_yen(units):
     assert currency_decimals("EUR") == 2 and currency_decimals("JPY") == 0
 
 
+@settings(deadline=None)  # the machine is shared: time is not what these tests are about
 @given(
     quantity=quantities,
     unit=costs,
@@ -117,6 +123,7 @@ def test_a_printed_product_multiplies_out(quantity, unit, months, currency):
     assert product.formula().startswith(f"{quantity} × {money_text(shown_unit, currency)}")
 
 
+@settings(deadline=None)  # the machine is shared: time is not what these tests are about
 @given(quantity=quantities, unit=costs, days=st.integers(min_value=0, max_value=1100), currency=CURRENCIES)
 def test_a_prorated_product_multiplies_out(quantity, unit, days, currency):
     per_month = Decimal("30.4375")
@@ -125,6 +132,7 @@ def test_a_prorated_product_multiplies_out(quantity, unit, days, currency):
     assert money_round(quantity * Decimal(product.unit_text) * days / per_month, currency) == product.amount
 
 
+@settings(deadline=None)  # the machine is shared: time is not what these tests are about
 @given(percent=st.decimals(min_value=Decimal("-1000"), max_value=Decimal("100000"), places=2))
 def test_percentages_print_as_numbers(percent):
     text = percent_text(percent)
