@@ -1,5 +1,6 @@
 """The catalog screens as visitors, partner users and customer tenant admins see them."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -174,6 +175,10 @@ def test_the_administrator_sees_cost_and_partner_prices_with_their_derivation(al
     body = text(response)
     assert response.status_code == 200
     assert "€14.16" in body and "€14.87" in body
+    # "Partner price" is the marketplace's price to the partner (the cost), nothing else
+    headers = dict(re.findall(r'data-column="(\w+)"[^>]*>\s*(?:<a[^>]*>)?\s*([^<]+?)\s*<', body))
+    assert headers["cost_price"] == "Partner price"
+    assert headers["price"] == "Default customer price"
     assert "Partner price at ALSO (Demo reseller): €14.16&#10;Default markup 5%: €14.87" in body.replace(
         "\n", "&#10;"
     )
