@@ -418,3 +418,16 @@ def test_a_tenfold_quantity_increase_needs_a_confirmation(contoso, admin, django
     with django_capture_on_commit_callbacks(execute=True):
         response = admin.post(f"/subscriptions/{basic.pk}/quantity/", {**data, "confirm_guardrails": token})
     assert response.status_code == 302
+
+
+def test_a_customers_request_for_a_huge_quantity_needs_a_confirmation(contoso, tenant_admin, partner_alpha):
+    basic = contoso.subscription(BASIC)
+    requester = host_client(partner_alpha, tenant_admin)
+    data = {"subscription": basic.pk, "quantity": "100000", "reason": "Typo"}
+
+    response = requester.post(f"/subscriptions/requests/new/?subscription={basic.pk}", data)
+
+    assert response.status_code == 400
+    assert "I confirm 100000 seats (more than ten times the current 10)" in text(response)
+    assert "is-invalid" in text(response)
+    assert not LicenseChangeRequest.objects.exists()
