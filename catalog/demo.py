@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from catalog import services
 from catalog.choices import Eligibility
 from catalog.models import DEFAULT_MARKUP_PERCENT, CatalogSettings, CustomerPrice, CustomerSegment, Offer, SegmentPrice
+from catalog.pricing import money_round
 from customers.models import Customer
 
 SEGMENT_NAME = "Education"
@@ -54,7 +55,7 @@ def seed(partner) -> list[str]:
     priced = 0
     for customer, offer in zip(customers[:2], base_offers[3:5], strict=False):
         if not CustomerPrice.objects.filter(customer=customer, offer=offer).exists():
-            price = (offer.cost_price * Decimal("1.03")).quantize(Decimal("0.01"))
+            price = money_round(offer.cost_price * Decimal("1.03"), offer.currency)
             services.customer_price_set(actor=actor, customer=customer, offer=offer, price=price)
             priced += 1
 

@@ -6,7 +6,36 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.choices import Eligibility
 from catalog.models import MARKUP_VALIDATORS, Category, CustomerSegment, ProductGroup
+from catalog.pricing import Guardrail, guardrails_check, guardrails_token, markup_apply, money_round
 from subscriptions.choices import PriceApplication
+
+
+class GuardrailForm(forms.Form):
+    """A form whose prices or quantities may need an explicit "I confirm ..." (catalog.pricing guardrails).
+
+    The view or `clean` passes what it found to `guardrails_enforce`; the template shows one checkbox that
+    names every amount (core/partials/guardrails.html). The checkbox's value is a digest of the messages,
+    so a confirmation of other amounts (the user changed the price after ticking) does not count."""
+
+    confirm_guardrails = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.guardrails: list[Guardrail] = []
+
+    @property
+    def guardrails_token(self) -> str:
+        return guardrails_token(self.guardrails)
+
+    def guardrails_enforce(self, guardrails: list[Guardrail]) -> bool:
+        """Record what needs confirming; True when nothing does or the user confirmed exactly this."""
+        self.guardrails = list(guardrails)
+        if not self.guardrails:
+            return True
+        confirmed = (self.data.get(self.add_prefix("confirm_guardrails")) or "") == self.guardrails_token
+        if not confirmed:
+            self.add_error("confirm_guardrails", _("Tick the box to confirm these amounts, or change them."))
+        return confirmed
 
 
 class PriceApplicationForm(forms.Form):
@@ -53,6 +82,16 @@ class DefaultMarkupForm(PriceApplicationForm):
         decimal_places=2,
         validators=MARKUP_VALIDATORS,
         help_text=_("Customer prices are the cost price plus this markup, unless a custom price is set."),
+    )
+    large_quantity_seats = forms.IntegerField(
+        label=_("Confirm orders above (seats)"),
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        help_text=_(
+            "An order or quantity change above this many seats, or ten times the current quantity, "
+            "asks for a confirmation."
+        ),
     )
 
 
@@ -110,7 +149,7 @@ class SegmentMemberForm(forms.Form):
         self.fields["customer"].queryset = customers
 
 
-class PriceRuleForm(PriceApplicationForm):
+class PriceRuleForm(PriceApplicationForm, GuardrailForm):
     """A markup on the cost price or a fixed unit price, in the offer's currency."""
 
     KIND_CHOICES = (("markup", _("Markup on the cost price (%)")), ("price", _("Fixed unit price")))
@@ -147,6 +186,14 @@ class PriceRuleForm(PriceApplicationForm):
                 self.add_error("value", _("A markup has at most two decimals."))
         elif value < 0:
             self.add_error("value", _("A price cannot be negative."))
+        offer = cleaned.get("offer")
+        if offer is not None and not self.errors:
+            cost = money_round(offer.cost_price, offer.currency)
+            if kind == "price":
+                price = money_round(value, offer.currency)
+            else:
+                price = markup_apply(cost, value, offer.currency)[0]
+            self.guardrails_enforce(guardrails_check(currency=offer.currency, price=price, cost=cost))
         return cleaned
 
     def rule(self) -> dict[str, Decimal | None]:

@@ -77,6 +77,8 @@ class Offer(models.Model):
 
 
 DEFAULT_MARKUP_PERCENT = Decimal("5.00")
+#: Above this many seats (or ten times the current quantity) an order needs an explicit confirmation.
+DEFAULT_LARGE_QUANTITY_SEATS = 300
 # A price rule is a markup or a fixed price, never both.
 MARKUP_OR_PRICE = (Q(markup_percent__isnull=True) & Q(price__isnull=False)) | (
     Q(markup_percent__isnull=False) & Q(price__isnull=True)
@@ -95,6 +97,15 @@ class CatalogSettings(models.Model):
         default=DEFAULT_MARKUP_PERCENT,
         validators=MARKUP_VALIDATORS,
         help_text=_("Added to the cost price of every offer without a custom price."),
+    )
+    large_quantity_seats = models.PositiveIntegerField(
+        _("large order (seats)"),
+        default=DEFAULT_LARGE_QUANTITY_SEATS,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "An order or quantity change above this many seats, or above ten times the current quantity, "
+            "needs an explicit confirmation."
+        ),
     )
     updated = models.DateTimeField(_("updated"), auto_now=True)
     updated_by = models.ForeignKey(

@@ -2,27 +2,33 @@
 
 The chain, each step in the offer's currency and rounded to it (half up, as invoices are):
 
-1. the cost price: what the partner pays at the marketplace account (`Offer.cost_price`);
-2. the partner price: the account's price customization for the offer in its currency
-   (`marketplace.PriceCustomization`), else the cost price plus the partner's default markup
+1. the partner price: what the partner pays at the marketplace account (`Offer.cost_price`, the
+   "In Price" of ALEF). "Partner price" means this cost everywhere in the console, never more;
+2. the default customer price: the account's price customization for the offer in its currency
+   (`marketplace.PriceCustomization`), else the partner price plus the partner's default markup
    (`CatalogSettings`, 5% unless the partner changes it);
 3. the segment price, when the customer is in a segment that prices this offer;
 4. the customer price, when the partner set one for this customer and offer;
-5. an order-level price option: a markup on the cost price or a target customer price (ALEF 2.2).
+5. an order-level price option (ALEF 2.2 "Price Options"): a markup or a target customer price.
 
-A later step replaces the price of the steps before it. Markups always apply to the cost price
-("positive or negative markup on top of the vendor price"), so a 10% segment markup means cost x 1.10,
-whatever the default markup is. Nothing here writes; every read is a constant number of queries.
+A later step replaces the price of the steps before it. Segment and customer markups are the whole
+markup on the partner price (a 10% segment markup means cost x 1.10). The price option follows ALEF:
+"by default, all customer prices have a 5% markup applied from the partner's In Price. Any markup set
+here will add or subtract to / from that 5% markup", so an option of +5% on a default of 5% is
+cost x 1.10 (14.16 -> 15.58, margin 1.42), and a target price is shown as the markup it amounts to
+on top of the default. Money is rounded here and only here (`money_round`: the currency's minor unit
+from Babel, half up). Nothing here writes; every read is a constant number of queries.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from babel.numbers import format_currency
+from babel.numbers import format_currency, get_currency_precision
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
@@ -40,25 +46,14 @@ if TYPE_CHECKING:
     from customers.models import Customer
     from marketplace.models import MarketplaceAccount
 
-#: Digits after the decimal point of currencies that do not use two (ISO 4217 minor units).
-CURRENCY_DECIMALS: dict[str, int] = {
-    "BHD": 3,
-    "CLP": 0,
-    "ISK": 0,
-    "JOD": 3,
-    "JPY": 0,
-    "KRW": 0,
-    "KWD": 3,
-    "OMR": 3,
-    "TND": 3,
-    "UGX": 0,
-    "VND": 0,
-}
 HUNDRED = Decimal(100)
 
 
+@functools.cache
 def currency_decimals(currency: str) -> int:
-    return CURRENCY_DECIMALS.get((currency or "").upper(), 2)
+    """Digits after the decimal point of `currency` (ISO 4217 minor unit, from Babel's CLDR data):
+    2 for EUR, 0 for JPY, 3 for KWD; 2 for a code Babel does not know."""
+    return get_currency_precision((currency or "").upper()) if currency else 2
 
 
 def money_round(amount: Decimal, currency: str) -> Decimal:
@@ -81,16 +76,100 @@ def money_format(amount: Decimal, currency: str, *, language: str | None = None)
     return format_currency(money_round(amount, currency), currency.upper(), locale=locale)
 
 
-def _percent_text(percent: Decimal) -> str:
-    text = f"{percent.normalize():f}"
-    return text if text != "-0" else "0"
+def percent_text(percent: Decimal, *, signed: bool = False) -> str:
+    """A percentage as a plain number: "10", "12.5", "-5" ("+5" when `signed`); never "1E+1"."""
+    text = f"{Decimal(percent).normalize():f}"
+    if text == "-0":
+        text = "0"
+    if signed and not text.startswith("-"):
+        text = "+" + text
+    return text
 
 
 def markup_apply(base: Decimal, percent: Decimal, currency: str) -> tuple[Decimal, str]:
-    """`base` raised by `percent` percent (negative lowers it), rounded; and the sum that says how."""
-    factor = (HUNDRED + percent) / HUNDRED
+    """`base` raised by `percent` percent (negative lowers it), rounded; and the sum that says how.
+    A markup of -100% or less is a price of zero, never a negative one."""
+    factor = max((HUNDRED + percent) / HUNDRED, Decimal(0))
     amount = money_round(base * factor, currency)
     return amount, f"{money_text(base, currency)} × {factor.normalize():f} = {money_text(amount, currency)}"
+
+
+def number_text(value: Decimal, places: int = 2) -> str:
+    """A quantity that is not money (months, days) rounded half up to `places` and written plainly:
+    "1", "10.4", "0.35"; never "1.0" nor "1E+1"."""
+    return percent_text(Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+@dataclass(frozen=True)
+class MoneyProduct:
+    """quantity × unit price (× months) = amount, printed so that it multiplies out: the amount is
+    computed from the factors exactly as they are printed (the unit rounded to the currency, months
+    to two decimals or as days / days per month), then rounded to the currency once."""
+
+    quantity: int
+    unit: Decimal  # rounded to the currency
+    currency: str
+    amount: Decimal  # rounded to the currency
+    months: Decimal | None = None  # rounded to two decimals; None: no months factor
+    days: int | None = None  # the months factor as days / days per month, printed unrounded
+    days_per_month: Decimal | None = None
+
+    @property
+    def months_text(self) -> str:
+        if self.days is not None:
+            return f"{self.days}/{percent_text(self.days_per_month)}"
+        return number_text(self.months) if self.months is not None else ""
+
+    @property
+    def unit_text(self) -> str:
+        return money_text(self.unit, self.currency)
+
+    def formula(self) -> str:
+        """ "2 × 20.76 × 1 = €41.52" (the amount in the reader's format)."""
+        parts = [str(self.quantity), self.unit_text]
+        if self.months_text:
+            parts.append(self.months_text)
+        return f"{' × '.join(parts)} = {money_format(self.amount, self.currency)}"
+
+
+def money_multiply(
+    *,
+    quantity: int,
+    unit: Decimal,
+    currency: str,
+    months: Decimal | None = None,
+    days: int | None = None,
+    days_per_month: Decimal | None = None,
+) -> MoneyProduct:
+    """quantity × unit (× months, or × days / days per month), with the factors rounded as they are
+    printed, so what is printed multiplies out to the amount shown."""
+    unit_shown = money_round(unit, currency)
+    product = unit_shown * quantity
+    months_shown = None
+    if days is not None:
+        if not days_per_month:
+            raise ValueError("days need the days per month")
+        product = product * days / days_per_month
+    elif months is not None:
+        months_shown = Decimal(months).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        product = product * months_shown
+    return MoneyProduct(
+        quantity=quantity,
+        unit=unit_shown,
+        currency=currency,
+        amount=money_round(product, currency),
+        months=months_shown,
+        days=days,
+        days_per_month=days_per_month if days is not None else None,
+    )
+
+
+def markup_of(*, cost: Decimal, price: Decimal) -> Decimal | None:
+    """The whole markup in percent that takes `cost` to `price` (two decimals, half up); None when
+    the cost is zero and no percentage can say it."""
+    if not cost:
+        return None
+    return ((price - cost) / cost * HUNDRED).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)
@@ -127,6 +206,10 @@ class ResolvedPrice:
     cost: Decimal  # unit cost price (the partner's price at the marketplace)
     suggested_retail: Decimal | None
     steps: tuple[PriceStep, ...]
+    default_markup: Decimal = Decimal(5)  # the partner's default markup in percent
+    #: the price option's markup on top of the default markup, in percent: as typed, or what a target
+    #: price amounts to (None: no price option, or a target on a zero cost)
+    option_markup: Decimal | None = None
 
     @property
     def margin(self) -> Decimal:
@@ -134,6 +217,11 @@ class ResolvedPrice:
 
     @property
     def partner_price(self) -> Decimal:
+        """ALEF's "Partner price": what the marketplace charges the partner, the cost price."""
+        return self.cost
+
+    @property
+    def default_price(self) -> Decimal:
         """The price before anything customer- or order-specific: step 2 of the chain."""
         return self.steps[1].amount if len(self.steps) > 1 else self.amount
 
@@ -218,7 +306,7 @@ def _rule_step(label: str, rule: SegmentPrice | CustomerPrice, cost: Decimal, cu
         return PriceStep(label=label, amount=money_round(rule.price, currency), detail=_("fixed price"))
     amount, detail = markup_apply(cost, rule.markup_percent, currency)
     return PriceStep(
-        label=f"{label}, " + _("markup %(percent)s%%") % {"percent": _percent_text(rule.markup_percent)},
+        label=f"{label}, " + _("markup %(percent)s%%") % {"percent": percent_text(rule.markup_percent)},
         amount=amount,
         detail=detail,
     )
@@ -230,10 +318,10 @@ def _resolve(offer: Offer, context: _Context) -> ResolvedPrice:
     account = context.accounts.get(offer.account_id)
     steps = [
         PriceStep(
-            label=_("Cost price at %(marketplace)s (%(account)s)")
+            label=_("Partner price at %(marketplace)s (%(account)s)")
             % {"marketplace": account.get_marketplace_display(), "account": account.display_name}
             if account
-            else _("Cost price"),
+            else _("Partner price"),
             amount=cost,
         )
     ]
@@ -250,7 +338,7 @@ def _resolve(offer: Offer, context: _Context) -> ResolvedPrice:
         amount, detail = markup_apply(cost, context.default_markup, currency)
         steps.append(
             PriceStep(
-                label=_("Default markup %(percent)s%%") % {"percent": _percent_text(context.default_markup)},
+                label=_("Default markup %(percent)s%%") % {"percent": percent_text(context.default_markup)},
                 amount=amount,
                 detail=detail,
             )
@@ -276,21 +364,37 @@ def _resolve(offer: Offer, context: _Context) -> ResolvedPrice:
         cost=cost,
         suggested_retail=money_round(suggested, currency) if suggested is not None else None,
         steps=tuple(steps),
+        default_markup=context.default_markup,
     )
 
 
 def price_option_apply(resolved: ResolvedPrice, option: PriceOption | None) -> ResolvedPrice:
-    """The resolved price with an order-level price option as its last step (none: unchanged)."""
+    """The resolved price with an order-level price option as its last step (none: unchanged).
+
+    ALEF's rule: the option's markup adds to or subtracts from the partner's default markup, both on the
+    partner price (cost). A target price is taken as typed, and `option_markup` says what markup on top
+    of the default it amounts to."""
     if option is None or option.is_empty:
         return resolved
     currency = resolved.currency
+    default = resolved.default_markup
     if option.target_price is not None:
         amount = money_round(option.target_price, currency)
-        step = PriceStep(label=_("Price option: target customer price"), amount=amount, detail=_("set on this order"))
+        whole = markup_of(cost=resolved.cost, price=amount)
+        option_markup = whole - default if whole is not None else None
+        detail = _("set on this order")
+        if option_markup is not None:
+            detail += "; " + _("markup %(option)s%% on the default %(default)s%%") % {
+                "option": percent_text(option_markup, signed=True),
+                "default": percent_text(default),
+            }
+        step = PriceStep(label=_("Price option: target customer price"), amount=amount, detail=detail)
     else:
-        amount, detail = markup_apply(resolved.cost, option.markup_percent, currency)
+        option_markup = option.markup_percent
+        amount, detail = markup_apply(resolved.cost, default + option_markup, currency)
         step = PriceStep(
-            label=_("Price option: markup %(percent)s%%") % {"percent": _percent_text(option.markup_percent)},
+            label=_("Price option: markup %(option)s%% on the default %(default)s%%")
+            % {"option": percent_text(option_markup, signed=True), "default": percent_text(default)},
             amount=amount,
             detail=detail,
         )
@@ -300,6 +404,8 @@ def price_option_apply(resolved: ResolvedPrice, option: PriceOption | None) -> R
         cost=resolved.cost,
         suggested_retail=resolved.suggested_retail,
         steps=(*resolved.steps, step),
+        default_markup=default,
+        option_markup=option_markup,
     )
 
 
@@ -355,3 +461,96 @@ def customer_price_rows_resolve(*, rows: Iterable[CustomerPrice]) -> dict[int, R
         )
         resolved[row.pk] = _resolve(offers[row.offer_id], context)
     return resolved
+
+
+# -- guardrails ------------------------------------------------------------------------------------------------------
+
+#: An order above this many times the current quantity needs confirming, whatever the seat limit.
+LARGE_QUANTITY_FACTOR = 10
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """Something unusual about a price or quantity that the user must confirm, in words that name the
+    amount: "I confirm selling below cost: €12.00 per seat, €2.16 under the partner price"."""
+
+    kind: str  # "below_cost", "zero_price", "large_quantity"
+    message: str
+
+
+def large_quantity_seats() -> int:
+    """The partner's seat count above which an order needs confirming (300 unless changed)."""
+    from catalog.models import DEFAULT_LARGE_QUANTITY_SEATS
+
+    settings = CatalogSettings.objects.order_by("pk").first()
+    return settings.large_quantity_seats if settings else DEFAULT_LARGE_QUANTITY_SEATS
+
+
+def guardrails_check(
+    *,
+    currency: str,
+    price: Decimal | None = None,
+    cost: Decimal | None = None,
+    quantity: int | None = None,
+    current_quantity: int | None = None,
+    seat_limit: int | None = None,
+    name: str = "",
+) -> list[Guardrail]:
+    """What needs an explicit confirmation: a unit price of zero, a unit price under the partner price
+    (cost), a quantity above the partner's seat limit or ten times the current quantity. Pass only what
+    the user may see: no cost for someone who never sees cost prices."""
+    found: list[Guardrail] = []
+    prefix = f"{name}: " if name else ""
+    if price is not None:
+        price = money_round(price, currency)
+        if price == 0:
+            found.append(
+                Guardrail(
+                    "zero_price",
+                    prefix
+                    + _("I confirm selling at a price of zero: %(price)s per seat")
+                    % {"price": money_format(price, currency)},
+                )
+            )
+        elif cost is not None and price < money_round(cost, currency):
+            found.append(
+                Guardrail(
+                    "below_cost",
+                    prefix
+                    + _("I confirm selling below cost: %(price)s per seat, %(gap)s under the partner price")
+                    % {
+                        "price": money_format(price, currency),
+                        "gap": money_format(money_round(cost, currency) - price, currency),
+                    },
+                )
+            )
+    if quantity is not None:
+        limit = seat_limit if seat_limit is not None else large_quantity_seats()
+        tenfold = (
+            current_quantity is not None
+            and current_quantity > 0
+            and quantity > current_quantity * LARGE_QUANTITY_FACTOR
+        )
+        if quantity > limit or tenfold:
+            if price is not None:
+                total = money_format(money_round(price * quantity, currency), currency)
+                message = _("I confirm %(quantity)s seats, %(total)s per billing period") % {
+                    "quantity": quantity,
+                    "total": total,
+                }
+            else:
+                message = _("I confirm %(quantity)s seats") % {"quantity": quantity}
+            if tenfold:
+                message += " " + _("(more than ten times the current %(current)s)") % {"current": current_quantity}
+            else:
+                message += " " + _("(more than %(limit)s)") % {"limit": limit}
+            found.append(Guardrail("large_quantity", prefix + message))
+    return found
+
+
+def guardrails_token(guardrails: Iterable[Guardrail]) -> str:
+    """A digest of what was confirmed: a confirmation counts only for the amounts it named."""
+    import hashlib
+
+    text = "\n".join(sorted(guardrail.message for guardrail in guardrails))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

@@ -97,19 +97,29 @@ def _prices_apply(*, actor, subscriptions, apply, target, reason: str, customer_
     )
 
 
-def catalog_settings_update(*, actor, default_markup_percent: Decimal, apply=None) -> CatalogSettings:
-    """The partner's default markup: every offer without a custom price is priced at cost plus this.
+SETTINGS_FIELDS = ["default_markup_percent", "large_quantity_seats"]
+
+
+def catalog_settings_update(
+    *, actor, default_markup_percent: Decimal, large_quantity_seats: int | None = None, apply=None
+) -> CatalogSettings:
+    """The partner's default markup (every offer without a custom price is priced at cost plus this,
+    and a Price Options markup adds to it) and the seat count above which an order needs confirming.
 
     Subscriptions already bought keep their price unless `apply` (a `subscriptions.services_prices.PriceApply`)
     says from when the new one reaches them; never before that, so billed cycles do not change."""
     if default_markup_percent <= -HUNDRED:
         raise CatalogActionRefused(_("A markup must be above -100%."), field="default_markup_percent")
+    if large_quantity_seats is not None and large_quantity_seats < 1:
+        raise CatalogActionRefused(_("Enter at least 1 seat."), field="large_quantity_seats")
     with transaction.atomic():
         affected = _subscriptions_priced_by()
         _prices_pin(affected)
         settings = CatalogSettings.objects.select_for_update().order_by("pk").first() or CatalogSettings()
-        before = model_snapshot(settings, ["default_markup_percent"]) if settings.pk else {}
+        before = model_snapshot(settings, SETTINGS_FIELDS) if settings.pk else {}
         settings.default_markup_percent = default_markup_percent.quantize(CENT)
+        if large_quantity_seats is not None:
+            settings.large_quantity_seats = large_quantity_seats
         settings.updated_by = actor if getattr(actor, "pk", None) else None
         settings.save()
         audit_record(
@@ -117,7 +127,7 @@ def catalog_settings_update(*, actor, default_markup_percent: Decimal, apply=Non
             action="catalog.default_markup_update",
             target=settings,
             before=before,
-            after=model_snapshot(settings, ["default_markup_percent"]),
+            after=model_snapshot(settings, SETTINGS_FIELDS),
         )
         _prices_apply(
             actor=actor,

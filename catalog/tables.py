@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CustomerPrice, CustomerSegment, Offer
-from catalog.pricing import ResolvedPrice, money_format
+from catalog.pricing import ResolvedPrice, money_format, percent_text
 from catalog.templatetags.catalog_tags import term_label
 
 
@@ -52,10 +52,10 @@ class OfferTable(tables.Table):
     charge_type = tables.Column(verbose_name=_("Charge type"))
     account = tables.Column(verbose_name=_("Marketplace account"), accessor="account__display_name")
     cost_price = tables.Column(
-        verbose_name=_("Cost price"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
+        verbose_name=_("Partner price"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
     )
     price = tables.Column(
-        verbose_name=_("Partner price"),
+        verbose_name=_("Default customer price"),
         accessor="pk",
         orderable=False,
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
@@ -139,6 +139,17 @@ class OfferTable(tables.Table):
         return format_html('<span class="badge text-bg-success">{}</span>', _("Shown"))
 
 
+class CustomerOfferTable(OfferTable):
+    """The catalog a customer tenant admin sees: their own price, never the partner's."""
+
+    price = tables.Column(
+        verbose_name=_("Your price"),
+        accessor="pk",
+        orderable=False,
+        attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
+    )
+
+
 def offer_table(data, *, is_partner: bool, can_manage: bool, sees_cost: bool, show_price: bool, **kwargs) -> OfferTable:
     """The catalog list for this user: a customer tenant admin sees neither cost, nor the partner's
     marketplace accounts, nor what is hidden (they never get hidden offers)."""
@@ -151,7 +162,8 @@ def offer_table(data, *, is_partner: bool, can_manage: bool, sees_cost: bool, sh
         exclude.append("price")
     if not is_partner:
         exclude.extend(["account", "visibility"])
-    return OfferTable(data, exclude=exclude, **kwargs)
+    table_class = OfferTable if is_partner else CustomerOfferTable
+    return table_class(data, exclude=exclude, **kwargs)
 
 
 class CustomerPriceTable(tables.Table):
@@ -194,7 +206,7 @@ class CustomerPriceTable(tables.Table):
     def render_rule(self, record: CustomerPrice):
         if record.price is not None:
             return _("Fixed price")
-        return _("Markup %(percent)s%%") % {"percent": f"{record.markup_percent.normalize():f}"}
+        return _("Markup %(percent)s%%") % {"percent": percent_text(record.markup_percent)}
 
     def render_price(self, record: CustomerPrice):
         return price_html(self.prices.get(record.pk), derivation=self.derivation)

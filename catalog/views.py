@@ -245,7 +245,11 @@ def customize(request: HttpRequest) -> HttpResponse:
     settings = selectors.catalog_settings()
     can_manage = _can_manage(request.user)
     form = DefaultMarkupForm(
-        request.POST or None, initial={"default_markup_percent": settings.default_markup_percent.normalize()}
+        request.POST or None,
+        initial={
+            "default_markup_percent": settings.default_markup_percent.normalize(),
+            "large_quantity_seats": settings.large_quantity_seats,
+        },
     )
     if request.method == "POST":
         if not can_manage:
@@ -256,6 +260,7 @@ def customize(request: HttpRequest) -> HttpResponse:
                     actor=request.user,
                     default_markup_percent=form.cleaned_data["default_markup_percent"],
                     apply=form.price_apply(),
+                    large_quantity_seats=form.cleaned_data["large_quantity_seats"],
                 )
             except CatalogActionRefused as error:
                 _refused(form, error)

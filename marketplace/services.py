@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import Offer
-from catalog.pricing import money_round  # rounding per currency has one home
+from catalog.pricing import money_round, percent_text  # rounding per currency has one home
 from customers.models import CustomerTenant
 from marketplace.choices import AccountStatus, SyncPhase, SyncStatus, SyncTrigger
 from marketplace.connections import (
@@ -664,7 +664,8 @@ def price_customizations_set_uniform(
                 target=record,
                 before=before,
                 after=_price_snapshot(record),
-                message=_("Uniform price: reseller price + %(percentage)s %%") % {"percentage": percentage},
+                message=_("Uniform price: reseller price %(percentage)s %%")
+                % {"percentage": percent_text(percentage, signed=True)},
             )
             saved.append(record)
     return saved

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django_tables2 import RequestConfig
 
+from catalog.pricing import percent_text
 from marketplace.choices import AccountStatus, SyncTrigger
 from marketplace.filters import TenantConnectionFilterSet
 from marketplace.forms import (
@@ -464,8 +465,8 @@ def account_prices_uniform(request: HttpRequest, marketplace: str, account_pk: i
         else:
             messages.success(
                 request,
-                _("%(count)d price(s) set to the reseller price + %(percentage)s %%.")
-                % {"count": len(saved), "percentage": form.cleaned_data["percentage"].normalize()},
+                _("%(count)d price(s) set to the reseller price %(percentage)s %%.")
+                % {"count": len(saved), "percentage": percent_text(form.cleaned_data["percentage"], signed=True)},
             )
     return redirect(_account_url("account_prices", account))
 

@@ -1,6 +1,7 @@
 """Streamed CSV and XLSX exports, and the PDF of a customer's billing report.
 
-A large partner's export must not sit in memory: CSV rows are written to the response as the
+Every cell is written by `portal.core.exports`, which keeps a spreadsheet from running text as a
+formula. A large partner's export must not sit in memory: CSV rows are written to the response as the
 report's generator yields them (`StreamingHttpResponse`); XLSX rows go through openpyxl's write-only
 workbook, which spools each row to disk as it comes, into a temporary file that is then streamed
 in chunks (`FileResponse`) and deleted when the response closes.
@@ -8,9 +9,8 @@ in chunks (`FileResponse`) and deleted when the response closes.
 
 from __future__ import annotations
 
-import csv
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -25,20 +25,14 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from portal.core.exports import csv_lines, xlsx_cell
+
 EXPORT_FORMATS = ("csv", "xlsx")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-#: Excel cannot show more characters in a cell; longer texts are cut.
-XLSX_CELL_LIMIT = 32767
 
 
-class _Echo:
-    """A file-like object whose write returns the line, so csv.writer feeds a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _text(value: Any) -> Any:
+def _text(value: Any) -> str:
+    """A value as the PDF prints it (a PDF runs nothing, so text is not neutralised there)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -48,14 +42,6 @@ def _text(value: Any) -> Any:
     if isinstance(value, Decimal):
         return f"{value:f}"
     return str(value)
-
-
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # a byte order mark, so spreadsheet programs read the file as UTF-8
-    yield writer.writerow([str(column) for column in header])
-    for row in rows:
-        yield writer.writerow([_text(value) for value in row])
 
 
 def export_filename(stem: str, extension: str) -> str:
@@ -68,14 +54,6 @@ def stream_csv(*, filename: str, header: Sequence[str], rows: Iterable[Sequence[
     return response
 
 
-def _cell(sheet, value: Any) -> Any:
-    if isinstance(value, datetime) and timezone.is_aware(value):
-        return timezone.localtime(value).replace(tzinfo=None)
-    if isinstance(value, str) and len(value) > XLSX_CELL_LIMIT:
-        return value[:XLSX_CELL_LIMIT]
-    return value
-
-
 def xlsx_file(*, sheet_title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]):
     """The workbook in an anonymous temporary file, positioned at its start (the caller closes it)."""
     workbook = Workbook(write_only=True)
@@ -83,12 +61,12 @@ def xlsx_file(*, sheet_title: str, header: Sequence[str], rows: Iterable[Sequenc
     bold = Font(bold=True)
     header_cells = []
     for column in header:
-        cell = WriteOnlyCell(sheet, value=str(column))
+        cell = WriteOnlyCell(sheet, value=xlsx_cell(str(column)))
         cell.font = bold
         header_cells.append(cell)
     sheet.append(header_cells)
     for row in rows:
-        sheet.append([_cell(sheet, value) for value in row])
+        sheet.append([xlsx_cell(value) for value in row])
     spooled = tempfile.TemporaryFile(suffix=".xlsx")
     try:
         workbook.save(spooled)

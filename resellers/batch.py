@@ -18,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils.exceptions import InvalidFileException
 
+from portal.core.exports import csv_bytes, xlsx_cell
 from portal.partners.models import Partner
 from resellers.choices import BatchRowResult, ResellerStatus
 from resellers.models import ResellerLink
@@ -62,7 +63,7 @@ def batch_template_xlsx() -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Resellers"
-    sheet.append(list(TEMPLATE_HEADERS))
+    sheet.append([xlsx_cell(str(header)) for header in TEMPLATE_HEADERS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.column_dimensions["A"].width = 40
@@ -74,9 +75,7 @@ def batch_template_xlsx() -> bytes:
 
 
 def batch_template_csv() -> bytes:
-    output = io.StringIO()
-    csv.writer(output).writerow(TEMPLATE_HEADERS)
-    return ("\ufeff" + output.getvalue()).encode("utf-8")
+    return csv_bytes(TEMPLATE_HEADERS)
 
 
 # --- Reading ------------------------------------------------------------------------------------

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.choices import BillingCycle
+from catalog.pricing import money_format, money_multiply, percent_text
 from marketplace.providers.base import Capability
 from marketplace.providers.registry import UnknownMarketplace, provider_class
 from portal.core.formatting import when_text
@@ -130,8 +132,8 @@ def commitment_window(*, subscription: Subscription, now: datetime | None = None
 # -- money ---------------------------------------------------------------------------------------------------------
 
 
-def _quantize(amount: Decimal) -> Decimal:
-    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+#: The average month (365.25 / 12 days): what a day of a monthly price is worth.
+DAYS_PER_MONTH = Decimal("30.4375")
 
 
 def monthly_unit_cost(subscription: Subscription) -> Decimal | None:
@@ -150,7 +152,8 @@ def term_months(subscription: Subscription) -> int | None:
 
 @dataclass(frozen=True)
 class Amount:
-    """Money with how it was worked out, e.g. "3 seats × 10.00 EUR a month × 10.4 months left"."""
+    """Money with how it was worked out, e.g. "3 seats × €10.00 a month × 100 days left in the term /
+    30.4375 days a month": the factors as printed multiply out to the value."""
 
     value: Decimal
     currency: str
@@ -164,16 +167,22 @@ def remaining_term_value(*, subscription: Subscription, seats: int, now: datetim
     if unit is None or subscription.term_end is None or seats <= 0:
         return None
     days_left = max((subscription.term_end - now.date()).days, 0)
-    months_left = Decimal(days_left) / Decimal("30.4375")
-    value = _quantize(unit * seats * months_left)
     currency = subscription.currency or ""
-    detail = _("%(seats)s seat(s) × %(unit)s %(currency)s a month × %(months)s months left in the term") % {
+    product = money_multiply(
+        quantity=seats, unit=unit, currency=currency or "EUR", days=days_left, days_per_month=DAYS_PER_MONTH
+    )
+    # printed as computed: "3 seats × €30.00 a month × 100 days / 30.4375 days a month" = €295.69
+    detail = ngettext(
+        "%(seats)s seat × %(unit)s a month × %(days)s days left in the term / %(month)s days a month",
+        "%(seats)s seats × %(unit)s a month × %(days)s days left in the term / %(month)s days a month",
+        seats,
+    ) % {
         "seats": seats,
-        "unit": _quantize(unit),
-        "currency": currency,
-        "months": months_left.quantize(Decimal("0.1")),
+        "unit": money_format(product.unit, currency or "EUR"),
+        "days": days_left,
+        "month": percent_text(DAYS_PER_MONTH),
     }
-    return Amount(value=value, currency=currency, detail=detail)
+    return Amount(value=product.amount, currency=currency, detail=detail)
 
 
 # -- previews -----------------------------------------------------------------------------------------------------

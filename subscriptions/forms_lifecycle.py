@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from catalog.choices import BillingCycle
+from catalog.forms import GuardrailForm
 
 CHANGEABLE_BILLING_CYCLES = ((BillingCycle.MONTHLY, _("Monthly")), (BillingCycle.ANNUAL, _("Annual")))
 
@@ -12,7 +13,7 @@ class VersionedForm(forms.Form):
     version = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
 
-class QuantityForm(VersionedForm):
+class QuantityForm(VersionedForm, GuardrailForm):
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=1_000_000)
     schedule = forms.BooleanField(
         label=_("If the window does not allow it now, schedule the decrease for the renewal"),

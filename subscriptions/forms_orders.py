@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.forms import GuardrailForm
 from catalog.models import Offer
 from catalog.pricing import PriceOption
 from subscriptions.services_orders import MAX_QUANTITY
@@ -55,7 +56,7 @@ class PlanChoiceField(forms.ModelChoiceField):
         return f"{billing} · {TERM_LABELS.get(obj.term, obj.term)}"
 
 
-class OrderNewForm(forms.Form):
+class OrderNewForm(GuardrailForm):
     """Buy now (ALEF 2.2): tenant, licences, billing period, price option, add-ons, friendly name, PO number."""
 
     tenant = TenantChoiceField(queryset=None, label=_("Tenant"), empty_label=_("Choose a tenant"))
@@ -79,7 +80,7 @@ class OrderNewForm(forms.Form):
         max_digits=7,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("-99.99")), MaxValueValidator(Decimal("1000"))],
-        help_text=_("Positive or negative, on top of the cost price."),
+        help_text=_("Positive or negative: added to or subtracted from your default markup on the partner price."),
     )
     target_price = forms.DecimalField(
         label=_("Target customer price"),

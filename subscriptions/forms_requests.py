@@ -3,10 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from catalog.forms import GuardrailForm
 from subscriptions.models import SubscriptionOptions, TenantLicenseSettings
 
 
-class RequestForm(forms.Form):
+class RequestForm(GuardrailForm):
     quantity = forms.IntegerField(label=_("Licences wanted"), min_value=1, max_value=1_000_000)
     reason = forms.CharField(
         label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})

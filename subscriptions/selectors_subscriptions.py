@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from catalog.pricing import money_round
 from customers.selectors import customer_tenants_visible_to
 from marketplace.providers.base import Capability
 from portal.audit.models import AuditEvent
@@ -98,7 +99,7 @@ def _per_month(unit: Decimal | None, subscription: Subscription) -> Decimal | No
     months = _CYCLE_MONTHS.get(subscription.billing_cycle)
     if unit is None or months is None or subscription.trial:
         return None
-    return (unit * subscription.quantity / months).quantize(Decimal("0.01"))
+    return money_round(unit * subscription.quantity / months, subscription.currency or "EUR")
 
 
 def customer_unit_prices(subscriptions: Iterable[Subscription]) -> dict[int, Decimal]:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.pricing import money_round
 from customers.models import CustomerTenant
 from customers.selectors import customers_visible_to
 from marketplace.models import TenantConnection
@@ -288,7 +289,7 @@ def license_change_request_create(
         settings = tenant_license_settings_for(customer_tenant=subscription.customer_tenant)
         seats = quantity - subscription.quantity
         unit, currency = _subscription_monthly_unit(subscription)
-        amount = (unit * seats).quantize(Decimal("0.01")) if unit is not None else None
+        amount = money_round(unit * seats, currency) if unit is not None else None
         request = LicenseChangeRequest.objects.create(
             customer_tenant=subscription.customer_tenant,
             kind=RequestKind.CHANGE_QUANTITY,
@@ -331,7 +332,7 @@ def license_change_request_new_service(
     with transaction.atomic():
         settings = tenant_license_settings_for(customer_tenant=customer_tenant)
         unit, currency = _offer_monthly_unit(offer, customer_tenant.customer)
-        amount = (unit * quantity).quantize(Decimal("0.01")) if unit is not None else None
+        amount = money_round(unit * quantity, currency) if unit is not None else None
         request = LicenseChangeRequest.objects.create(
             customer_tenant=customer_tenant,
             kind=RequestKind.NEW_SUBSCRIPTION,

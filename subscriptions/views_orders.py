@@ -21,7 +21,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django_tables2 import RequestConfig
 
-from catalog.pricing import ResolvedPrice, price_resolve
+from catalog.pricing import (
+    ResolvedPrice,
+    default_markup_percent,
+    guardrails_check,
+    large_quantity_seats,
+    percent_text,
+    price_resolve,
+)
 from customers.selectors import customer_tenants_visible_to
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
@@ -147,6 +154,23 @@ def _summary(form: OrderNewForm, *, plan, tenant) -> list[SummaryRow]:
     return rows
 
 
+def _guardrails(summary: list[SummaryRow], *, sees_cost: bool) -> list:
+    """What the user must confirm before ordering: a zero price, a price under the partner price (only
+    for someone who sees cost prices), an unusually large quantity (catalog.pricing, one rule)."""
+    seat_limit = large_quantity_seats()
+    found = []
+    for position, row in enumerate(summary):
+        found += guardrails_check(
+            currency=row.price.currency,
+            price=row.price.amount,
+            cost=row.price.cost if sees_cost else None,
+            quantity=row.quantity,
+            seat_limit=seat_limit,
+            name=row.name if position else "",
+        )
+    return found
+
+
 def _start_offer(request: HttpRequest):
     raw = request.GET.get("offer") or ""
     if not raw.isdigit():
@@ -205,19 +229,23 @@ def order_new(request: HttpRequest) -> HttpResponse:
     else:
         form = OrderNewForm(initial=initial, tenants=tenants, plans=plans, add_ons=add_ons, price_options=price_options)
     valid = form.is_valid() if form.is_bound else False
-    if request.method == "POST" and valid:
+    plan = (form.cleaned_data.get("plan") if valid else None) or offer
+    chosen_tenant = (form.cleaned_data.get("tenant") if valid else None) or tenant
+    summary = _summary(form, plan=plan, tenant=chosen_tenant) if (valid or not form.is_bound) else []
+    guardrails = _guardrails(summary, sees_cost=user_sees_cost_prices(request.user)) if valid else []
+    if request.method == "POST" and valid and form.guardrails_enforce(guardrails):
         response = _order_new_submit(request, form)
         if response is not None:
             return response
-    plan = (form.cleaned_data.get("plan") if valid else None) or offer
-    chosen_tenant = (form.cleaned_data.get("tenant") if valid else None) or tenant
+    form.guardrails = guardrails  # a preview shows them; a POST asks for the confirmation
     context = {
         "offer": offer,
         "form": form,
         "plan": plan,
         "tenant": chosen_tenant,
-        "summary": _summary(form, plan=plan, tenant=chosen_tenant) if (valid or not form.is_bound) else [],
+        "summary": summary,
         "sees_cost": user_sees_cost_prices(request.user),
+        "default_markup": percent_text(default_markup_percent()),
         "can_order": _can_order(request.user),
         "no_tenants": not tenants.exists(),
     }

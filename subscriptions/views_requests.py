@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from catalog.pricing import guardrails_check
 from customers.selectors import customer_tenants_visible_to, customers_visible_to
 from marketplace.choices import MarketplaceSlug
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
@@ -165,7 +166,19 @@ def request_create(request: HttpRequest) -> HttpResponse:
     preview = None
     if form.is_valid():
         preview = quantity_change_preview(subscription=subscription, quantity=form.cleaned_data["quantity"])
-    if request.method == "POST" and form.is_valid():
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and form.guardrails_enforce(
+            guardrails_check(
+                currency=subscription.currency or "EUR",
+                quantity=form.cleaned_data["quantity"],
+                current_quantity=subscription.quantity,
+            )
+            if form.cleaned_data["quantity"] > subscription.quantity
+            else []
+        )
+    ):
         try:
             created = license_change_request_create(
                 actor=request.user,

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from catalog.pricing import guardrails_check
 from marketplace.providers.base import Capability
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
@@ -404,7 +405,15 @@ def subscription_quantity(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(f"{reverse('lifecycle:request_create')}?subscription={subscription.pk}")
     _require_act(request)
     form = QuantityForm(request.POST)
-    if form.is_valid():
+    if form.is_valid() and form.guardrails_enforce(
+        guardrails_check(
+            currency=subscription.currency or "EUR",
+            quantity=form.cleaned_data["quantity"],
+            current_quantity=subscription.quantity,
+        )
+        if form.cleaned_data["quantity"] > subscription.quantity
+        else []
+    ):
         try:
             outcome = subscription_quantity_change(
                 actor=request.user,
@@ -431,7 +440,7 @@ def subscription_quantity(request: HttpRequest, pk: int) -> HttpResponse:
     context = _detail_context(request, subscription, tab="basics", quantity_form=form)
     context["preview"] = (
         quantity_change_preview(subscription=subscription, quantity=form.cleaned_data["quantity"])
-        if form.is_valid()
+        if "quantity" in form.cleaned_data
         else None
     )
     return render(request, "subscriptions/subscription_detail.html", context, status=_form_status(request, form))

@@ -1,6 +1,5 @@
 """Settings > Audit logs (the whole trail, filtered, exported) and the notifications bell."""
 
-import csv
 import json
 
 from django.contrib.auth.decorators import login_required
@@ -18,6 +17,7 @@ from portal.accounts.views_settings import htmx_template, paginate, settings_con
 from portal.audit.filters import AuditEventFilterSet
 from portal.audit.selectors import audit_events_all, notifications_for, notifications_unread_count
 from portal.audit.services import notifications_mark_read
+from portal.core.exports import csv_row
 
 PANEL_SIZE = 8
 CSV_HEADER = (
@@ -49,39 +49,25 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(request, htmx_template(request, "settings/audit_log.html", "results"), context)
 
 
-class _Echo:
-    """A file-like object for csv.writer that hands each row back instead of storing it."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value) -> str:
-    """A spreadsheet must never run what it opens: text that looks like a formula is quoted."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_rows(schema_name: str, queryset):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_HEADER)
+    yield csv_row(CSV_HEADER)
     # The body streams after the view returned: stay in this partner's schema explicitly.
     with schema_context(schema_name):
         for event in queryset.iterator(chunk_size=1000):
-            yield writer.writerow(
+            yield csv_row(
                 [
                     event.created.isoformat(),
-                    _cell(event.actor_label),
-                    _cell(event.action),
-                    _cell(event.target_type),
-                    _cell(event.target_id),
-                    _cell(event.target_label),
+                    event.actor_label,
+                    event.action,
+                    event.target_type,
+                    event.target_id,
+                    event.target_label,
                     event.customer_id or "",
                     event.result,
-                    _cell(event.message),
+                    event.message,
                     event.ip_address or "",
-                    _cell(json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before else ""),
-                    _cell(json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after else ""),
+                    json.dumps(event.before, ensure_ascii=False, sort_keys=True) if event.before else "",
+                    json.dumps(event.after, ensure_ascii=False, sort_keys=True) if event.after else "",
                 ]
             )
 

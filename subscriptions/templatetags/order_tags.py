@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from catalog.pricing import money_format
+from catalog.pricing import money_format, percent_text
 
 register = template.Library()
 
@@ -33,3 +33,15 @@ def price_derivation(line) -> str:
 def steps_text(resolved) -> str:
     """How a resolved price (catalog.pricing.ResolvedPrice) came about, for a tooltip."""
     return getattr(resolved, "derivation", "") if resolved is not None else ""
+
+
+@register.filter
+def percent(value) -> str:
+    """A percentage as a plain number: "10", "12.5" (never "1E+1")."""
+    return percent_text(Decimal(value)) if value is not None and value != "" else ""
+
+
+@register.filter
+def percent_signed(value) -> str:
+    """A percentage with its sign: "+5", "-2.5"."""
+    return percent_text(Decimal(value), signed=True) if value is not None and value != "" else ""

@@ -29,7 +29,7 @@ def test_default_markup_is_five_percent_on_the_cost_price():
     assert resolved.cost == Decimal("14.16")
     assert resolved.margin == Decimal("0.71")
     assert resolved.suggested_retail == Decimal("16.87")
-    assert [step.label for step in resolved.steps] == ["Cost price at ALSO (Demo reseller)", "Default markup 5%"]
+    assert [step.label for step in resolved.steps] == ["Partner price at ALSO (Demo reseller)", "Default markup 5%"]
     assert resolved.steps[1].detail == "14.16 × 1.05 = 14.87"
 
 
@@ -96,17 +96,46 @@ def test_a_customer_markup_price():
     assert resolved.steps[-1].label == "Customer price (Contoso), markup -5%"
 
 
-def test_an_order_markup_option_applies_to_the_cost_price_as_alef_shows():
-    # ALEF 2.2: partner price 14.16, suggested retail 16.87, customer price 15.58, margin 1.42
+def test_alef_price_options_markup_adds_to_the_default_markup():
+    # Seed 002, 2.2 Price Options: "By default, all customer prices have a 5% markup applied from the
+    # partner's In Price. Any markup set here will add or subtract to / from that 5% markup." Summary table:
+    # Partner Price 14.16 | Suggested Retail Price 16.87 | Customer price 15.58 | Your margin 1.42.
+    # 14.16 x (1 + (5 + 5) / 100) = 15.576 -> 15.58 half up; 15.58 - 14.16 = 1.42. (Compounding the two
+    # markups, 14.16 x 1.05 x 1.05 = 15.61, and replacing the default, 14.16 x 1.05 = 14.87, both miss it.)
     offer = OfferFactory(cost_price=Decimal("14.16"), suggested_retail_price=Decimal("16.87"))
     customer = CustomerFactory()
     customer_price(customer, offer, price=Decimal("15.00"))
-    resolved = price_resolve(offer=offer, customer=customer, option=PriceOption(markup_percent=Decimal("10")))
+    resolved = price_resolve(offer=offer, customer=customer, option=PriceOption(markup_percent=Decimal("5")))
+    assert resolved.partner_price == Decimal("14.16")
+    assert resolved.suggested_retail == Decimal("16.87")
     assert resolved.amount == Decimal("15.58")
     assert resolved.margin == Decimal("1.42")
-    assert resolved.partner_price == Decimal("14.87")
-    assert resolved.steps[-1].label == "Price option: markup 10%"
+    assert resolved.default_price == Decimal("14.87")
+    assert resolved.option_markup == Decimal("5")
+    assert resolved.steps[-1].label == "Price option: markup +5% on the default 5%"
     assert resolved.steps[-1].detail == "14.16 × 1.1 = 15.58"
+
+
+def test_a_negative_price_options_markup_subtracts_from_the_default():
+    offer = OfferFactory(cost_price=Decimal("14.16"))
+    resolved = price_resolve(offer=offer, option=PriceOption(markup_percent=Decimal("-5")))
+    assert resolved.amount == Decimal("14.16")
+    assert resolved.margin == Decimal("0.00")
+    assert resolved.steps[-1].label == "Price option: markup -5% on the default 5%"
+
+
+def test_the_price_options_markup_follows_the_partners_default_markup():
+    CatalogSettings.objects.create(default_markup_percent=Decimal("8"))
+    offer = OfferFactory(cost_price=Decimal("100.00"))
+    assert price_resolve(offer=offer, option=PriceOption(markup_percent=Decimal("2"))).amount == Decimal("110.00")
+
+
+def test_a_target_price_computes_its_markup_on_top_of_the_default():
+    offer = OfferFactory(cost_price=Decimal("14.16"))
+    resolved = price_resolve(offer=offer, option=PriceOption(target_price=Decimal("15.58")))
+    assert resolved.amount == Decimal("15.58")
+    assert resolved.option_markup == Decimal("5.03")  # 15.58 / 14.16 = +10.03 %, less the default 5 %
+    assert resolved.steps[-1].detail == "set on this order; markup +5.03% on the default 5%"
 
 
 def test_an_order_target_price_option():
@@ -163,10 +192,10 @@ def test_the_derivation_text_lists_every_step():
     customer_price(customer, offer, price=Decimal("15.00"))
     resolved = price_resolve(offer=offer, customer=customer, option=PriceOption(target_price=Decimal("15.58")))
     assert resolved.derivation.splitlines() == [
-        "Cost price at ALSO (Demo reseller): €14.16",
+        "Partner price at ALSO (Demo reseller): €14.16",
         "Default markup 5%: €14.87 (14.16 × 1.05 = 14.87)",
         "Customer price (Contoso): €15.00 (fixed price)",
-        "Price option: target customer price: €15.58 (set on this order)",
+        "Price option: target customer price: €15.58 (set on this order; markup +5.03% on the default 5%)",
     ]
 
 

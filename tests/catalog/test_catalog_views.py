@@ -1,5 +1,6 @@
 """The catalog screens as visitors, partner users and customer tenant admins see them."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -7,6 +8,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from catalog.models import CatalogSettings, CustomerPrice, CustomerSegment, Offer, SegmentMembership
+from catalog.pricing import guardrails_check, guardrails_token
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.audit.models import AuditEvent
 from tests.catalog.catalog_factories import (
@@ -173,7 +175,11 @@ def test_the_administrator_sees_cost_and_partner_prices_with_their_derivation(al
     body = text(response)
     assert response.status_code == 200
     assert "€14.16" in body and "€14.87" in body
-    assert "Cost price at ALSO (Demo reseller): €14.16&#10;Default markup 5%: €14.87" in body.replace(
+    # "Partner price" is the marketplace's price to the partner (the cost), nothing else
+    headers = dict(re.findall(r'data-column="(\w+)"[^>]*>\s*(?:<a[^>]*>)?\s*([^<]+?)\s*<', body))
+    assert headers["cost_price"] == "Partner price"
+    assert headers["price"] == "Default customer price"
+    assert "Partner price at ALSO (Demo reseller): €14.16&#10;Default markup 5%: €14.87" in body.replace(
         "\n", "&#10;"
     )
     assert "Secret Legacy Plan" in body  # the partner sees hidden offers, marked as such
@@ -284,6 +290,18 @@ def test_the_default_markup_form(alpha_admin_client, catalog):
     response = alpha_admin_client.post("/catalog/customize/", {"default_markup_percent": "10"})
     assert response.status_code == 302
     assert "€15.58" in text(alpha_admin_client.get("/catalog/"))  # 14.16 x 1.10
+    response = alpha_admin_client.post(
+        "/catalog/customize/", {"default_markup_percent": "10", "large_quantity_seats": "0"}
+    )
+    assert response.status_code == 200 and "is-invalid" in text(response)
+    response = alpha_admin_client.post(
+        "/catalog/customize/", {"default_markup_percent": "10", "large_quantity_seats": "50"}
+    )
+    assert response.status_code == 302
+    with schema_context("p_alpha"):
+        assert CatalogSettings.objects.get().large_quantity_seats == 50
+        event = AuditEvent.objects.filter(action="catalog.default_markup_update").latest("pk")
+        assert event.after == {"large_quantity_seats": 50}
 
 
 def test_categories_and_groups_screens(alpha_admin_client, catalog):
@@ -340,7 +358,22 @@ def test_segment_screens(alpha_admin_client, catalog):
     assert "Contoso" in body and "Markup 2%" in body and "€14.44" in body and "€14.87" in body
 
     row = segment.prices.get()
+    # below the partner price (14.16): saved only with the confirmation that names the amounts
     response = alpha_admin_client.post(f"{detail}prices/{row.pk}/", {"kind": "price", "value": "13.50"})
+    assert response.status_code == 200
+    page = text(response)
+    assert "I confirm selling below cost: €13.50 per seat, €0.66 under the partner price" in page
+    assert "Tick the box to confirm these amounts, or change them." in page and "is-invalid" in page
+    row.refresh_from_db()
+    assert row.markup_percent == Decimal("2")
+    token = guardrails_token(guardrails_check(currency="EUR", price=Decimal("13.50"), cost=Decimal("14.16")))
+    response = alpha_admin_client.post(
+        f"{detail}prices/{row.pk}/", {"kind": "price", "value": "13.40", "confirm_guardrails": token}
+    )
+    assert response.status_code == 200  # a confirmation of other amounts does not count
+    response = alpha_admin_client.post(
+        f"{detail}prices/{row.pk}/", {"kind": "price", "value": "13.50", "confirm_guardrails": token}
+    )
     assert response.status_code == 302
     row.refresh_from_db()
     assert row.price == Decimal("13.5") and row.markup_percent is None
@@ -409,7 +442,7 @@ def test_the_store_lists_what_the_tenant_may_buy_at_its_price(alpha_admin_client
     assert "Secret Legacy Plan" not in body and "A3 for faculty" not in body  # hidden; Contoso is not academic
     assert "Teams Phone" not in body  # add-ons are bought with their product
     assert body.count('data-row="') == 1  # one service, two plans
-    assert 'title="Cost price at ALSO (Demo reseller): €14.16' in body  # the administrator sees how
+    assert 'title="Partner price at ALSO (Demo reseller): €14.16' in body  # the administrator sees how
 
 
 def test_the_store_search_and_category_filter(alpha_admin_client, catalog):
@@ -465,6 +498,7 @@ def test_a_customer_tenant_admin_never_sees_cost_prices(tenant_admin_client, cat
     store = text(tenant_admin_client.get(f"/catalog/store/{catalog['tenant'].pk}/"))
     assert "€14.87" in store
     assert "14.16" not in store and "Cost price" not in store and "Demo reseller" not in store
+    assert "Partner price" not in store and "margin" not in store.lower()
     cost_tab = text(
         tenant_admin_client.get(f"/catalog/store/{catalog['tenant'].pk}/offers/{catalog['e3'].pk}/", {"tab": "cost"})
     )
@@ -474,8 +508,10 @@ def test_a_customer_tenant_admin_never_sees_cost_prices(tenant_admin_client, cat
     body = text(listing)
     assert "€14.87" in body and "14.16" not in body and "Secret Legacy Plan" not in body
     assert "Demo reseller" not in body and "Hide from customers" not in body
+    assert "Partner price" not in body and "Your price" in body  # the partner's cost is not theirs to see
     offer_page = text(tenant_admin_client.get(f"/catalog/offers/{catalog['e3'].pk}/"))
     assert "€14.87" in offer_page and "14.16" not in offer_page and "Demo reseller" not in offer_page
+    assert "Partner price" not in offer_page and "Margin" not in offer_page
     assert tenant_admin_client.get(f"/catalog/offers/{catalog['hidden'].pk}/").status_code == 404
     assert tenant_admin_client.get("/catalog/customize/").status_code == 403
     assert tenant_admin_client.get("/catalog/customer-prices/").status_code == 403

@@ -372,11 +372,11 @@ def test_a_changed_cost_makes_the_user_confirm_the_new_prices(also_world, buyer,
     cart = cart_add(
         actor=buyer,
         customer_tenant=also_world.tenant,
-        lines=[_spec(also_world, ALSO_BASIC_MONTHLY, 3, price_option=PriceOption(markup_percent=Decimal("10")))],
+        lines=[_spec(also_world, ALSO_BASIC_MONTHLY, 3, price_option=PriceOption(markup_percent=Decimal("5")))],
     )
     line = cart.lines.get()
     assert line.unit_cost == Decimal("6.07")
-    assert line.unit_price == Decimal("6.68")  # 6.07 × 1.10
+    assert line.unit_price == Decimal("6.68")  # 6.07 × (1 + (5 default + 5 option) / 100)
     offer.cost_price = Decimal("7.00")
     offer.save()
 

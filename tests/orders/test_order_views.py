@@ -80,7 +80,7 @@ def test_buy_now_shows_the_order_page_with_the_price_summary(also_world, alpha_a
     assert "Exchange Online Archiving (NCE add-on)" in page
     # 1 licence: cost 6.07, default markup 5% -> 6.37, margin 0.30
     assert 'data-testid="partner-price">€6.07<' in page
-    assert 'data-testid="customer-price"><span title="Cost price at ALSO (ALSO)' in page
+    assert 'data-testid="customer-price"><span title="Partner price at ALSO (ALSO)' in page
     assert "€6.37" in page
     assert 'data-testid="margin">€0.30<' in page
     assert f'value="{also_world.tenant.pk}" selected' in page
@@ -94,18 +94,21 @@ def test_the_summary_follows_the_price_option_and_quantity(also_world, alpha_adm
         "plan": offer.pk,
         "quantity": 3,
         "price_mode": "markup",
-        "markup_percent": "10",
+        "markup_percent": "5",  # on top of the default 5 %: 10 % on the partner price
     }
     response = alpha_admin_client.get(reverse("subscriptions:order_new"), query, HTTP_HX_REQUEST="true")
 
     page = text(response)
     assert page.lstrip().startswith('<div id="summary"')
     assert "€20.04" in page  # 3 × (6.07 × 1.10 = 6.68)
+    assert 'data-testid="partner-price">€18.21<' in page  # 3 × 6.07, the marketplace's price to the partner
     assert 'data-testid="margin">€1.83<' in page
+    assert "Markup +5% on the default 5%." in page
 
     query.update(price_mode="target", markup_percent="", target_price="7.00")
     page = text(alpha_admin_client.get(reverse("subscriptions:order_new"), query, HTTP_HX_REQUEST="true"))
     assert "€21.00" in page
+    assert "Markup +10.32% on the default 5%." in page  # 7.00 / 6.07 = +15.32 %
 
 
 def test_add_to_cart_with_an_add_on_and_the_order_details(also_world, alpha_admin_client):
@@ -116,7 +119,7 @@ def test_add_to_cart_with_an_add_on_and_the_order_details(also_world, alpha_admi
         friendly_name="Ski school",
         po_number="PO-778",
         price_mode="markup",
-        markup_percent="10",
+        markup_percent="5",
         **{f"add_on_{archiving.pk}": 5},
     )
 

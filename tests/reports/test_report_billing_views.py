@@ -54,7 +54,7 @@ def test_one_customers_report_has_a_report_per_cycle_with_every_line_and_how_it_
     assert "€57.57" in page  # 52.50 + 10.86 − 5.79
     assert "6 × 10.50 = 63.00" in page  # March's fee for the 6 seats kept
     # The unit price says where it comes from: the cost price and the partner's default markup.
-    assert "Cost price at ALSO (ALSO Test)" in page
+    assert "Partner price at ALSO (ALSO Test)" in page
     assert "Default markup 5%" in page
     assert "10.00 × 1.05 = 10.50" in page
     assert f'data-subscription="{billing_world.ours_tracked.pk}"' in page

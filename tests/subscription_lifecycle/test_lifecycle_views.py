@@ -398,3 +398,36 @@ def test_view_only_users_cannot_act(contoso, partner_alpha):
     assert client.post(f"/subscriptions/{basic.pk}/manage/suspend/", {"confirm": "on"}).status_code == 403
     assert client.post(f"/subscriptions/{basic.pk}/quantity/", {"quantity": "12"}).status_code == 403
     assert not Order.objects.exists()
+
+
+def test_a_tenfold_quantity_increase_needs_a_confirmation(contoso, admin, django_capture_on_commit_callbacks):
+    from catalog.pricing import guardrails_check, guardrails_token
+
+    basic = contoso.subscription(BASIC)
+    target = basic.quantity * 10 + 1
+    data = {"quantity": str(target), "version": subscription_version(basic)}
+
+    response = admin.post(f"/subscriptions/{basic.pk}/quantity/", data)
+
+    assert response.status_code == 400
+    assert f"I confirm {target} seats (more than ten times the current {basic.quantity})" in text(response)
+    assert not Order.objects.exists()
+    token = guardrails_token(
+        guardrails_check(currency=basic.currency, quantity=target, current_quantity=basic.quantity, seat_limit=300)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/subscriptions/{basic.pk}/quantity/", {**data, "confirm_guardrails": token})
+    assert response.status_code == 302
+
+
+def test_a_customers_request_for_a_huge_quantity_needs_a_confirmation(contoso, tenant_admin, partner_alpha):
+    basic = contoso.subscription(BASIC)
+    requester = host_client(partner_alpha, tenant_admin)
+    data = {"subscription": basic.pk, "quantity": "100000", "reason": "Typo"}
+
+    response = requester.post(f"/subscriptions/requests/new/?subscription={basic.pk}", data)
+
+    assert response.status_code == 400
+    assert "I confirm 100000 seats (more than ten times the current 10)" in text(response)
+    assert "is-invalid" in text(response)
+    assert not LicenseChangeRequest.objects.exists()

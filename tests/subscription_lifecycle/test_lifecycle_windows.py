@@ -34,7 +34,7 @@ def test_an_increase_is_allowed_now_and_costs_the_rest_of_the_term(alef_rows):
     assert preview.timing == ChangeTiming.NOW
     # 3 seats × 30.00 a month × 100 days / 30.4375 = 295.69
     assert preview.cost.value == Decimal("295.69")
-    assert "3 seat(s)" in preview.cost.detail
+    assert preview.cost.detail == "3 seats × €30.00 a month × 100 days left in the term / 30.4375 days a month"
     assert "Increase any time" in preview.rule
 
 
