@@ -1,9 +1,9 @@
 """The Content-Security-Policy every page of the console is served with (django-csp reads it from settings).
 
 Strict on purpose: scripts and styles come only from our own static files, never inline and never
-through eval, so an injected `<script>`, `onclick=` or `style=` does nothing. Templates pass data to
-scripts through `data-` attributes or `json_script`, and styles live in static/css/console.css
-(tests/security/test_csp.py keeps it that way).
+through eval, so an injected script element, event handler or style attribute does nothing. Templates
+pass data to scripts through `data-` attributes or `json_script`, styles live in static/css/console.css,
+and static/js/console.js binds the behaviours (tests/security/test_csp.py keeps it that way).
 
 Forms post to the console itself, except that starting a Microsoft sign-in, account link or admin
 consent posts to the console, which redirects the browser to Microsoft (or the identity simulator); and
