@@ -5,6 +5,7 @@ dialog: each must work with scripts only from static files, and the browser fixt
 any violation it reports (tests/browser/conftest.py).
 """
 
+import sys
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -17,6 +18,7 @@ from marketplace.models import MarketplaceAccount
 from portal.audit.models import AuditEvent, Notification
 from portal.partners.models import Partner
 from subscriptions.models import Order
+from tests.processes import free_port, port_answers, process_environment, running, wait_for, web_server_command
 from tests.reports.report_factories import SubscriptionFactory, history, track
 from tests.support import PASSWORD
 
@@ -127,3 +129,36 @@ def test_charts_htmx_and_confirmations_work_under_the_policy(alpha_with_usage, b
     # the public host carries the policy too
     response = page.goto(f"http://console.test:{console_server}/")
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+
+
+@pytest.fixture
+def identity_simulator(tmp_path):
+    """The Microsoft identity simulator as its own server, on its own origin (as in development)."""
+    port = free_port()
+    url = f"http://localhost:{port}"
+    command = [sys.executable, "-m", "portal.microsoft.simulator", "--port", str(port), "--public-url", url]
+    with running(command, process_environment(), tmp_path / "identity.log") as simulator:
+        assert wait_for(lambda: port_answers(port), timeout=30, process=simulator), (
+            tmp_path / "identity.log"
+        ).read_text()
+        yield url
+
+
+@pytest.fixture
+def console_with_identity(django_db_setup, identity_simulator, tmp_path):
+    port = free_port()
+    environment = process_environment(PORTAL_PORT=str(port), MICROSOFT_SIMULATOR_URL=identity_simulator)
+    with running(web_server_command(port), environment, tmp_path / "web.log") as server:
+        assert wait_for(lambda: port_answers(port), timeout=30, process=server), (tmp_path / "web.log").read_text()
+        yield port
+
+
+def test_signing_in_with_microsoft_may_leave_for_the_identity_provider(
+    browser, console_with_identity, identity_simulator
+):
+    """The sign-in form posts to the console, which redirects to Microsoft: browsers check form-action on
+    that redirect too, so the policy must name the identity provider's origin."""
+    page = browser.new_page()
+    page.goto(f"http://alpha.console.test:{console_with_identity}/accounts/sign-in/")
+    page.get_by_role("button", name="Sign in with Microsoft").click()
+    page.wait_for_url(identity_simulator + "/**")
