@@ -88,7 +88,7 @@ class ResellerTable(tables.Table):
             '<form method="post" action="{}" class="form-check form-switch mb-0">'
             '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
             '<input class="form-check-input" type="checkbox" role="switch" checked aria-label="{}" data-confirm="{}" '
-            'onchange="if (confirm(this.dataset.confirm)) {{ this.form.submit(); }} else {{ this.checked = true; }}" '
+            "data-auto-submit "
             'data-testid="visibility-switch">'
             '<noscript><button type="submit" class="btn btn-link btn-sm p-0">{}</button></noscript></form>',
             url,

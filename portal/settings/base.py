@@ -12,6 +12,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from portal.content_security_policy import content_security_policy
 from portal.env import env_bool, env_development_url, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -101,6 +102,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "portal.core.middleware.PartnerMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -283,6 +285,12 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", SECURE)
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every host, in every setting: see portal/content_security_policy.py.
+# CSP_FORM_TARGETS: more identity-provider URLs that a form's redirect may reach (a simulator's public URL).
+CONTENT_SECURITY_POLICY = content_security_policy(
+    public_origin=f"{PORTAL_SCHEME}://{PORTAL_DOMAIN}{':' + PORTAL_PORT if PORTAL_PORT else ''}",
+    form_targets=[MICROSOFT_AUTHORITY, MICROSOFT_SIMULATOR_URL, *env_list("CSP_FORM_TARGETS", [])],
+)
 # Behind a TLS-terminating load balancer (docker-compose / production), trust its header.
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
