@@ -119,12 +119,11 @@ def email_domain(email: str) -> str:
     return email.rsplit("@", 1)[-1].strip().lower() if "@" in email else ""
 
 
-def organisation_name_problem(
-    *, large_account_reseller: Partner, name: str, exclude_pk: int | None = None, others: Iterable[str] = ()
-) -> str:
+def organisation_name_problem(*, large_account_reseller: Partner, name: str, exclude_pk: int | None = None) -> str:
     """Why an organisation name cannot go into the LAR's reseller directory ("" when it can): a
-    refused character, too long, or a look-alike of a name already there (or of `others`, the
-    names earlier in the same batch). `name` is what `name_normalise` made of the input."""
+    refused character, too long, or a look-alike of a name already there (`exclude_pk`: the link
+    being written). `name` is what `name_normalise` made of the input; the batch preview judges
+    its rows the same way in `resellers.batch.batch_rows_classify`."""
     if not name:
         return ""
     try:
@@ -134,7 +133,7 @@ def organisation_name_problem(
     existing = ResellerLink.objects.filter(large_account_reseller=large_account_reseller).exclude(organisation_name="")
     if exclude_pk is not None:
         existing = existing.exclude(pk=exclude_pk)
-    collision = name_collision(name, [*others, *existing.values_list("organisation_name", flat=True)])
+    collision = name_collision(name, existing.values_list("organisation_name", flat=True).iterator())
     if collision is not None:
         return _("Organisation name: %(problem)s") % {"problem": name_collision_message(name, collision)}
     return ""

@@ -260,3 +260,19 @@ def test_a_partner_look_alike_is_refused_before_anything_is_provisioned(partner_
     assert not Partner.objects.filter(slug="gamma").exists()
     with pytest.raises(ValidationError, match="control character"):
         partner_create(name="Gamma\x07", slug="gamma", admin_email="admin@gamma.example")
+
+
+def test_renaming_a_partner_in_the_platform_admin_into_a_look_alike_is_refused(partner_alpha, partner_beta):
+    from django.forms.models import model_to_dict
+
+    from portal.partners.admin import PartnerAdminForm
+
+    data = {**model_to_dict(partner_beta), "name": partner_alpha.name.replace("A", "\u0410", 1)}
+    form = PartnerAdminForm(data=data, instance=partner_beta)
+
+    assert not form.is_valid()
+    assert partner_alpha.name in " ".join(form.errors["name"])
+    bell = PartnerAdminForm(data={**model_to_dict(partner_beta), "name": "Beta\x07"}, instance=partner_beta)
+    assert not bell.is_valid() and "control character" in " ".join(bell.errors["name"])
+    partner_beta.refresh_from_db()
+    assert "\u0410" not in partner_beta.name
