@@ -96,6 +96,14 @@ def user_sees_cost_prices(user) -> bool:
     )
 
 
+def permission_check(user, module: str, level: int) -> None:
+    """The level an action needs, checked inside a view after it looked its object up in the
+    user's scope (so an object out of scope is a 404 before the level is a 403). Such a view is
+    decorated with `permission_required(module, VIEW)`."""
+    if not user_has_permission(user, module, level):
+        raise PermissionDenied
+
+
 def names_an_object(kwargs: dict) -> bool:
     """Whether a URL's arguments point at one object (`pk`, `tenant_pk`, `customer_id`, ...)."""
     return any(name == "pk" or name.endswith(("_pk", "_id")) or name == "add_on" for name in kwargs)

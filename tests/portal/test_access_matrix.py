@@ -444,3 +444,50 @@ def test_the_administrator_can_open_every_page(world, partner_alpha):
         if response.status_code not in {200, 302, 405}:
             problems.append(f"{_route_label(name, route)}: {response.status_code}")
     assert problems == []
+
+
+# URLs whose object belongs to the out-of-scope customer (or its tenant): a partner user whose role
+# covers only other customers gets exactly 404 there, whatever level the role grants.
+CUSTOMER_SCOPED_NAMESPACES = {"customers", "lifecycle", "subscriptions"}
+CUSTOMER_SCOPED_NAMES = {
+    "catalog:customer_price_edit",
+    "catalog:customer_price_delete",
+    "catalog:segment_member_remove",
+    "catalog:store",
+    "catalog:store_offer",
+    "marketplace:tenant_connect",
+    "marketplace:tenant_disconnect",
+    "marketplace:tenant_remove",
+    "reports:usage_detail",
+}
+
+
+def _customer_scoped(name: str, arguments: list[str]) -> bool:
+    if not any(argument not in PLAIN_ARGUMENTS for argument in arguments):
+        return False
+    return name in CUSTOMER_SCOPED_NAMES or name.split(":")[0] in CUSTOMER_SCOPED_NAMESPACES
+
+
+@pytest.mark.parametrize("level", [AccessLevel.VIEW, AccessLevel.MANAGE])
+def test_a_partner_user_scoped_to_other_customers_gets_404_for_this_customers_objects(world, partner_alpha, level):
+    from customers.models import Customer, CustomerGroup
+
+    with schema_context(partner_alpha.schema_name):
+        group = CustomerGroup.objects.create(name="Matrix scope")
+        group.customers.add(Customer.objects.get(name="In Scope GmbH"))
+        role = Role.objects.create(
+            name=f"Scoped {level.label}", permissions={module: level for module in PermissionModule.values}
+        )
+        group.roles.add(role)
+        UserFactory(username="scoped", email="scoped@alpha.example", kind=UserKind.PARTNER).roles.add(role)
+    client = signed_in_client(partner_alpha, username="scoped", password=PASSWORD)
+    problems = []
+    scoped = [
+        (name, route, arguments) for name, route, arguments in console_urls() if _customer_scoped(name, arguments)
+    ]
+    for name, route, arguments in scoped:
+        response = client.get(reverse(name, kwargs=object_arguments(world, name, arguments)))
+        if response.status_code != 404:
+            problems.append(f"{_route_label(name, route)}: {response.status_code}")
+    assert len(scoped) > 30
+    assert problems == []
