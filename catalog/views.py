@@ -483,7 +483,7 @@ def segment_member_add_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("catalog:segment_detail", pk=segment.pk)
 
 
-@permission_required(CATALOG, MANAGE)
+@permission_required(CATALOG, VIEW)
 @require_http_methods(["GET", "POST"])
 def segment_member_remove_view(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     segment = _segment_for(request, pk)
@@ -583,7 +583,7 @@ def customer_price_list(request: HttpRequest) -> HttpResponse:
     return render(request, _partial(request, "catalog/customer_price_list.html", "results"), context)
 
 
-@permission_required(CATALOG, MANAGE)
+@permission_required(CATALOG, VIEW)
 @require_http_methods(["GET", "POST"])
 def customer_price_form_view(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     row = get_object_or_404(selectors.customer_prices_visible_to(user=request.user), pk=pk) if pk else None
@@ -628,7 +628,7 @@ def customer_price_form_view(request: HttpRequest, pk: int | None = None) -> Htt
     return _price_form_page(request, title=title, form=form, back=back, offer=row.offer if row else None)
 
 
-@permission_required(CATALOG, MANAGE)
+@permission_required(CATALOG, VIEW)
 @require_http_methods(["GET", "POST"])
 def customer_price_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(selectors.customer_prices_visible_to(user=request.user), pk=pk)

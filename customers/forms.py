@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, CustomerGroup
+from portal.core.names import NameFormMixin
 
 PHONE = re.compile(r"^\+?[0-9][0-9 ()./-]{4,38}$")
 VAT_NUMBER = re.compile(r"^[A-Z0-9][A-Z0-9.-]{1,39}$")
@@ -19,7 +20,7 @@ CUSTOMER_FORM_SECTIONS = (
 )
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(NameFormMixin, forms.ModelForm):
     """Onboarding and editing a customer. Customer groups are limited to those the user may assign."""
 
     class Meta:

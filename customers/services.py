@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -22,6 +23,7 @@ from customers.models import Customer, CustomerGroup, CustomerTenant
 from portal.accounts.models import User
 from portal.audit.choices import AuditResult
 from portal.audit.services import audit_record, model_snapshot
+from portal.core.names import name_clean, name_ensure_unique
 from portal.microsoft.identity import AccessDenied, IdentityError, StateMismatch, TenantNotFound
 from portal.microsoft.service import identity_client, public_callback_url, state_create
 
@@ -105,11 +107,23 @@ def customer_active_subscription_count(*, customer: Customer, customer_tenant: C
     return subscriptions.filter(customer_tenant__customer=customer).count()
 
 
-def _customer_name_taken(name: str, *, exclude_pk: int | None = None) -> bool:
-    existing = Customer.objects.annotate(lowered=Lower("name")).filter(lowered=name.strip().lower())
-    if exclude_pk is not None:
-        existing = existing.exclude(pk=exclude_pk)
-    return existing.exists()
+def _customer_name_check(name: str, *, exclude_pk: int | None = None) -> str:
+    """The name normalised and free of invisible and control characters (a ValidationError on the
+    name), and unlike every other customer's, look-alikes included (CustomerActionRefused)."""
+    try:
+        name = name_clean(name, max_length=Customer._meta.get_field("name").max_length)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from error
+    try:
+        name_ensure_unique(
+            name=name,
+            queryset=Customer.objects.all(),
+            exclude_pk=exclude_pk,
+            duplicate_message=_("A customer called “%(name)s” already exists."),
+        )
+    except ValidationError as error:
+        raise CustomerActionRefused(error.messages[0]) from error
+    return name
 
 
 def customer_create(
@@ -119,10 +133,10 @@ def customer_create(
     organisation split its tenants and subscriptions."""
     values = {key: value for key, value in fields.items() if key in CUSTOMER_FIELDS}
     customer = Customer(**values, created_by=actor if isinstance(actor, User) else None)
+    customer.name = _customer_name_check(customer.name or "")
     customer.full_clean(exclude=["created_by"])
     with transaction.atomic():
-        if _customer_name_taken(customer.name):
-            raise CustomerActionRefused(_("A customer called “%(name)s” already exists.") % {"name": customer.name})
+        customer.name = _customer_name_check(customer.name)
         customer.save()
         customer.groups.set(list(groups))
         audit_record(
@@ -149,9 +163,9 @@ def customer_update(
         for key, value in fields.items():
             if key in CUSTOMER_FIELDS:
                 setattr(customer, key, value)
+        if customer.name != before["name"]:  # a name stored before these checks may stay as it is
+            customer.name = _customer_name_check(customer.name or "", exclude_pk=customer.pk)
         customer.full_clean(exclude=["created_by"])
-        if _customer_name_taken(customer.name, exclude_pk=customer.pk):
-            raise CustomerActionRefused(_("A customer called “%(name)s” already exists.") % {"name": customer.name})
         customer.save()
         if groups is not None:
             customer.groups.set(list(groups))

@@ -37,7 +37,12 @@ from customers.services import (
 )
 from customers.tables import COLUMNS_PREFERENCE, chosen_columns, customer_table, optional_columns
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
-from portal.accounts.permissions import permission_required, user_has_permission, user_sees_all_customers
+from portal.accounts.permissions import (
+    permission_check,
+    permission_required,
+    user_has_permission,
+    user_sees_all_customers,
+)
 from portal.accounts.services import user_preference_set
 from portal.microsoft.service import handoff_read
 
@@ -142,10 +147,11 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
     return render(request, "customers/customer_form.html", {"form": form, "customer": None})
 
 
-@permission_required(CUSTOMERS, MANAGE)
+@permission_required(CUSTOMERS, VIEW)
 @require_http_methods(["GET", "POST"])
 def customer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(user=request.user), pk=pk)
+    permission_check(request.user, CUSTOMERS, MANAGE)  # after the scoped lookup: out of scope is 404
     groups, groups_required = _assignable_groups(request.user)
     if groups is not None and not user_sees_all_customers(request.user):
         # A scoped user keeps the groups they cannot see; they only choose among their own.
@@ -172,7 +178,7 @@ def customer_update_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/customer_form.html", {"form": form, "customer": customer})
 
 
-@permission_required(CUSTOMERS, MANAGE)
+@permission_required(CUSTOMERS, VIEW)
 @require_http_methods(["GET", "POST"])
 def customer_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(user=request.user), pk=pk)
@@ -233,10 +239,11 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # -- tenants --------------------------------------------------------------------------------------------------------
 
 
-@permission_required(CUSTOMERS, MANAGE)
+@permission_required(CUSTOMERS, VIEW)
 @require_http_methods(["GET", "POST"])
 def customer_tenant_add_view(request: HttpRequest, customer_pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(user=request.user), pk=customer_pk)
+    permission_check(request.user, CUSTOMERS, MANAGE)  # after the scoped lookup: out of scope is 404
     if not_allowed := _post_only(request):
         return not_allowed
     form = CustomerTenantAddForm(request.POST)
@@ -266,11 +273,12 @@ def customer_tenant_add_view(request: HttpRequest, customer_pk: int) -> HttpResp
     return render(request, _partial(request, "customers/customer_detail.html", "tenants"), context)
 
 
-@permission_required(CUSTOMERS, MANAGE)
+@permission_required(CUSTOMERS, VIEW)
 @require_http_methods(["GET", "POST"])
 def customer_tenant_remove_view(request: HttpRequest, customer_pk: int, tenant_pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(user=request.user), pk=customer_pk)
     tenant = get_object_or_404(customer_tenants_of(customer=customer), pk=tenant_pk)
+    permission_check(request.user, CUSTOMERS, MANAGE)  # after the scoped lookup: out of scope is 404
     form = TypedConfirmationForm(request.POST or None, expected=tenant.primary_domain or str(tenant.tenant_id))
     if request.method == "POST":
         if form.is_valid():
@@ -291,12 +299,13 @@ def customer_tenant_remove_view(request: HttpRequest, customer_pk: int, tenant_p
 # -- admin consent --------------------------------------------------------------------------------------------------
 
 
-@permission_required(CUSTOMERS, MANAGE)
+@permission_required(CUSTOMERS, VIEW)
 @require_http_methods(["GET", "POST"])
 def customer_tenant_consent_start_view(request: HttpRequest, customer_pk: int, tenant_pk: int) -> HttpResponse:
     """ "Authenticate": send the customer's admin to Microsoft to grant the console's app in their tenant."""
     customer = get_object_or_404(customers_visible_to(user=request.user), pk=customer_pk)
     tenant = get_object_or_404(customer_tenants_of(customer=customer), pk=tenant_pk)
+    permission_check(request.user, CUSTOMERS, MANAGE)  # after the scoped lookup: out of scope is 404
     if not_allowed := _post_only(request):
         return not_allowed
     try:

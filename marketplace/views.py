@@ -64,7 +64,12 @@ from marketplace.services import (
 )
 from marketplace.tables import MarketplaceAccountTable, TenantConnectionTable
 from portal.accounts.choices import AccessLevel, PermissionModule
-from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
+from portal.accounts.permissions import (
+    permission_check,
+    permission_required,
+    user_has_permission,
+    user_sees_cost_prices,
+)
 
 VIEW = AccessLevel.VIEW
 MANAGE = AccessLevel.MANAGE
@@ -567,12 +572,13 @@ def tenant_add(request: HttpRequest, marketplace: str) -> HttpResponse:
     return render(request, _partial(request, "marketplace/tenant_add.html", "tenant_choices"), context)
 
 
-@permission_required(MARKETPLACE, MANAGE)
+@permission_required(MARKETPLACE, VIEW)
 @require_http_methods(["GET", "POST"])
 def tenant_connect(request: HttpRequest, marketplace: str, connection_pk: int) -> HttpResponse:
     """ "Connect to ALSO" and "Edit connection": choose an account, then the customer at the marketplace."""
     info = _marketplace(marketplace)
     connection = tenant_connection_get(user=request.user, marketplace=info.slug, pk=connection_pk)
+    permission_check(request.user, MARKETPLACE, MANAGE)  # after the scoped lookup: out of scope is 404
     accounts = marketplace_accounts(marketplace=info.slug)
     data = request.POST if request.method == "POST" else request.GET
     account = None
@@ -617,12 +623,13 @@ def tenant_connect(request: HttpRequest, marketplace: str, connection_pk: int) -
     return render(request, _partial(request, "marketplace/tenant_connect.html", "customer_choices"), context)
 
 
-@permission_required(MARKETPLACE, MANAGE)
+@permission_required(MARKETPLACE, VIEW)
 @require_http_methods(["GET", "POST"])
 def tenant_disconnect(request: HttpRequest, marketplace: str, connection_pk: int) -> HttpResponse:
     """ "Disconnect from ALSO": confirm, and the tenant stays in the module unmapped."""
     info = _marketplace(marketplace)
     connection = tenant_connection_get(user=request.user, marketplace=info.slug, pk=connection_pk)
+    permission_check(request.user, MARKETPLACE, MANAGE)  # after the scoped lookup: out of scope is 404
     if request.method == "POST":
         try:
             tenant_connection_disconnect(actor=request.user, connection=connection)
@@ -638,12 +645,13 @@ def tenant_disconnect(request: HttpRequest, marketplace: str, connection_pk: int
     return render(request, "marketplace/tenant_disconnect.html", {"marketplace": info, "connection": connection})
 
 
-@permission_required(MARKETPLACE, MANAGE)
+@permission_required(MARKETPLACE, VIEW)
 @require_http_methods(["GET", "POST"])
 def tenant_remove(request: HttpRequest, marketplace: str, connection_pk: int) -> HttpResponse:
     """ "Disconnect tenant": take the tenant out of the module; the user types Yes."""
     info = _marketplace(marketplace)
     connection = tenant_connection_get(user=request.user, marketplace=info.slug, pk=connection_pk)
+    permission_check(request.user, MARKETPLACE, MANAGE)  # after the scoped lookup: out of scope is 404
     form = ConfirmWordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

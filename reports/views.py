@@ -187,7 +187,9 @@ def usage_export(request: HttpRequest):
         header = export_rows.usage_header(view)
         rows = export_rows.usage_subscription_rows(usage_rows(user=request.user, day=day, query=query))
     stem = f"subscription-usage-{(day or timezone.localdate()).isoformat()}"
-    return export_response(export_format=export_format, stem=stem, sheet_title=pgettext("report title", "Usage"), header=header, rows=rows)
+    return export_response(
+        export_format=export_format, stem=stem, sheet_title=pgettext("report title", "Usage"), header=header, rows=rows
+    )
 
 
 @permission_required(REPORTS, VIEW)

@@ -4,9 +4,7 @@ Reading and judging change nothing: the screen shows every row's result first, a
 confirmation calls `resellers.services.reseller_batch_invite`, which judges the rows again.
 """
 
-import csv
 import io
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,11 +12,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Font
-from openpyxl.utils.exceptions import InvalidFileException
 
 from portal.core.exports import csv_bytes, xlsx_cell
+from portal.core.names import name_clean, name_collision_message, name_normalise, name_skeleton
+from portal.core.uploads import UploadLimits, UploadRefused, upload_table_read
 from portal.partners.models import Partner
 from resellers.choices import BatchRowResult, ResellerStatus
 from resellers.models import ResellerLink
@@ -28,8 +27,8 @@ TEMPLATE_HEADERS = ("Organisation name", "Email")
 # Header spellings accepted for each column (lower case).
 ORGANISATION_HEADERS = {"organisation name", "organization name", "organisation", "organization", "name"}
 EMAIL_HEADERS = {"email", "email address", "e-mail", "tenant owner", "tenant owner email"}
-MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 1000
+UPLOAD_LIMITS = UploadLimits(rows=MAX_ROWS)
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -85,60 +84,12 @@ def _cell(value) -> str:
     return "" if value is None else " ".join(str(value).split())
 
 
-def _read_xlsx(content: bytes) -> list[list[str]]:
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
-        raise BatchFileUnreadable(
-            _("The file could not be read as an Excel workbook. Upload the XLSX or CSV template.")
-        ) from error
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True):
-            rows.append([_cell(value) for value in values])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
-    finally:
-        workbook.close()
-
-
-def _read_csv(content: bytes) -> list[list[str]]:
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise BatchFileUnreadable(
-            _("The file is not a UTF-8 text file. Save it as CSV (UTF-8) or upload the XLSX template.")
-        ) from error
-    if "\x00" in text:
-        raise BatchFileUnreadable(_("The file is not a CSV file. Upload the XLSX or CSV template."))
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    try:
-        rows = []
-        for values in csv.reader(io.StringIO(text), delimiter=delimiter):
-            rows.append([_cell(value) for value in values])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
-    except csv.Error as error:
-        raise BatchFileUnreadable(_("The CSV file could not be read: %(error)s") % {"error": error}) from error
-
-
 def batch_file_read(*, name: str, content: bytes) -> list[tuple[int, str, str]]:
     """(line, organisation name, email) of every non-empty row of an uploaded template."""
-    if not content:
-        raise BatchFileUnreadable(_("The file is empty."))
-    if len(content) > MAX_FILE_BYTES:
-        raise BatchFileUnreadable(_("The file is larger than 2 MB."))
-    lowered = name.lower()
-    if lowered.endswith(".xlsx") or content[:2] == b"PK":
-        table = _read_xlsx(content)
-    elif lowered.endswith(".csv") or lowered.endswith(".txt"):
-        table = _read_csv(content)
-    else:
-        raise BatchFileUnreadable(_("Upload the template as an XLSX or CSV file."))
+    try:
+        table = upload_table_read(name=name, content=content, limits=UPLOAD_LIMITS)
+    except UploadRefused as error:
+        raise BatchFileUnreadable(str(error)) from error
     if not table:
         raise BatchFileUnreadable(_("The file has no rows."))
     header = [value.lower() for value in table[0]]
@@ -178,7 +129,7 @@ def batch_rows_classify(
             line, organisation_name, email = row
         else:
             line, (organisation_name, email) = index, row
-        normalised.append((int(line), _cell(organisation_name), _cell(email).lower()))
+        normalised.append((int(line), name_normalise(str(organisation_name or "")), _cell(email).lower()))
     emails = {email for _line, _name, email in normalised if email}
     partners = {
         partner.owner_lower: partner
@@ -188,13 +139,34 @@ def batch_rows_classify(
     }
     links = list(
         ResellerLink.objects.filter(large_account_reseller=large_account_reseller).values_list(
-            "reseller_id", "email", "status"
+            "reseller_id", "email", "status", "organisation_name"
         )
     )
     linked_partners = {
-        reseller_id for reseller_id, _email, status in links if reseller_id and status != ResellerStatus.DECLINED
+        reseller_id for reseller_id, _email, status, _name in links if reseller_id and status != ResellerStatus.DECLINED
     }
-    invited_emails = {email.lower() for reseller_id, email, _status in links if reseller_id is None}
+    invited_emails = {email.lower() for reseller_id, email, _status, _name in links if reseller_id is None}
+    # What the names in the directory look like, to catch look-alikes as the service does: a row's
+    # own link (the partner's, or the email invitation it turns into) does not count against it.
+    directory_names = [
+        (name_skeleton(name), name, reseller_id, (email or "").lower())
+        for reseller_id, email, _status, name in links
+        if name
+    ]
+    name_limit = ResellerLink._meta.get_field("organisation_name").max_length
+
+    def look_alike(name: str, partner: Partner | None) -> str | None:
+        skeleton = name_skeleton(name)
+        for other_skeleton, other, reseller_id, other_email in directory_names:
+            if other_skeleton != skeleton:
+                continue
+            own = partner is not None and (
+                reseller_id == partner.pk
+                or (reseller_id is None and other_email == (partner.owner_email or "").lower())
+            )
+            if not own:
+                return other
+        return None
 
     seen: set[str] = set()
     judged = []
@@ -209,6 +181,13 @@ def batch_rows_classify(
                 BatchRow(line, organisation_name, email, BatchRowResult.INVALID, _("This is not an email address."))
             )
             continue
+        if organisation_name:
+            try:
+                name_clean(organisation_name, max_length=name_limit)
+            except ValidationError as error:
+                reason = _("Organisation name: %(problem)s") % {"problem": error.messages[0]}
+                judged.append(BatchRow(line, organisation_name, email, BatchRowResult.INVALID, reason))
+                continue
         if email in seen:
             judged.append(
                 BatchRow(
@@ -251,5 +230,14 @@ def batch_rows_classify(
             )
         else:
             row = BatchRow(line, organisation_name, email, BatchRowResult.NOT_REGISTERED)
+        if row.is_actionable and organisation_name:
+            existing = look_alike(organisation_name, partner)
+            if existing is not None:
+                reason = _("Organisation name: %(problem)s") % {
+                    "problem": name_collision_message(organisation_name, existing)
+                }
+                row = BatchRow(line, organisation_name, email, BatchRowResult.DUPLICATE, reason)
+            else:  # the service creates it before the next row: later rows must not look like it
+                directory_names.append((name_skeleton(organisation_name), organisation_name, row.partner_id, email))
         judged.append(row)
     return judged

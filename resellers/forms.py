@@ -4,14 +4,17 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from pool_assignments.choices import MINIMUM_TERM_DAYS
+from portal.core.names import NameFormMixin
 from portal.partners.models import Partner
 
 BATCH_SIGNING_SALT = "resellers.batch-invite"
 BATCH_MAX_AGE_SECONDS = 60 * 60
 
 
-class InviteSearchForm(forms.Form):
+class InviteSearchForm(NameFormMixin, forms.Form):
     """Single invite, step one: who to look for (GET, so the search is in the address bar)."""
+
+    normalised_name_fields = ("organisation_name",)
 
     email = forms.EmailField(
         label=_("Email address"),

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -21,6 +22,7 @@ from pool_assignments.choices import AssignmentStatus
 from pool_assignments.models import PoolAssignment
 from pools.choices import HOLDING_STATUSES, PaymentType, PoolService
 from pools.models import PoolAllocation
+from portal.core.names import name_clean, name_collision, name_collision_message
 from portal.partners.choices import PartnerStatus
 from portal.partners.models import Partner
 from resellers.choices import CandidateMatch, ResellerStatus
@@ -115,6 +117,26 @@ class CandidateSearch:
 
 def email_domain(email: str) -> str:
     return email.rsplit("@", 1)[-1].strip().lower() if "@" in email else ""
+
+
+def organisation_name_problem(*, large_account_reseller: Partner, name: str, exclude_pk: int | None = None) -> str:
+    """Why an organisation name cannot go into the LAR's reseller directory ("" when it can): a
+    refused character, too long, or a look-alike of a name already there (`exclude_pk`: the link
+    being written). `name` is what `name_normalise` made of the input; the batch preview judges
+    its rows the same way in `resellers.batch.batch_rows_classify`."""
+    if not name:
+        return ""
+    try:
+        name_clean(name, max_length=ResellerLink._meta.get_field("organisation_name").max_length)
+    except ValidationError as error:
+        return _("Organisation name: %(problem)s") % {"problem": error.messages[0]}
+    existing = ResellerLink.objects.filter(large_account_reseller=large_account_reseller).exclude(organisation_name="")
+    if exclude_pk is not None:
+        existing = existing.exclude(pk=exclude_pk)
+    collision = name_collision(name, existing.values_list("organisation_name", flat=True).iterator())
+    if collision is not None:
+        return _("Organisation name: %(problem)s") % {"problem": name_collision_message(name, collision)}
+    return ""
 
 
 def partner_not_invitable_reason(*, large_account_reseller: Partner, partner: Partner) -> str:

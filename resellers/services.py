@@ -20,13 +20,14 @@ from pools.models import PoolAllocation
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.confirmation import confirmation_typed
 from portal.core.formatting import when_text
+from portal.core.names import name_normalise
 from portal.core.tasks import enqueue_on_commit
 from portal.partners.models import Partner
 from resellers.batch import BatchRow, batch_rows_classify
 from resellers.choices import BatchRowResult, ResellerStatus
 from resellers.models import ResellerLink
 from resellers.notifications import partner_administrators_notify
-from resellers.selectors import partner_not_invitable_reason, partner_registered_with
+from resellers.selectors import organisation_name_problem, partner_not_invitable_reason, partner_registered_with
 from resellers.tasks import reseller_invitation_email_send
 
 LINK_AUDIT_FIELDS = ("status", "reseller", "email", "organisation_name", "customers_visible")
@@ -57,6 +58,16 @@ def _notify_invited(link: ResellerLink) -> None:
         body=lambda: _("Accept or decline the invitation under Reseller directory > My providers."),
         url=reverse("resellers:my_providers"),
     )
+
+
+def _organisation_name(large_account_reseller: Partner, organisation_name: str, *, exclude_pk=None) -> str:
+    """The organisation name as stored: normalised; a refused character, an overlong name or a
+    look-alike of another reseller's name is a ValidationError on the organisation name."""
+    name = name_normalise(organisation_name)
+    problem = organisation_name_problem(large_account_reseller=large_account_reseller, name=name, exclude_pk=exclude_pk)
+    if problem:
+        raise ValidationError({"organisation_name": problem})
+    return name
 
 
 def reseller_invite(
@@ -93,7 +104,11 @@ def reseller_invite(
             link = ResellerLink(large_account_reseller=large_account_reseller)
         link.reseller = reseller
         link.email = reseller.owner_email or link.email
-        link.organisation_name = " ".join(organisation_name.split()) or link.organisation_name or reseller.name
+        link.organisation_name = (
+            _organisation_name(large_account_reseller, organisation_name, exclude_pk=link.pk)
+            or link.organisation_name
+            or reseller.name
+        )
         link.status = ResellerStatus.PENDING
         link.invited_by = _actor_label(actor)
         link.invited_at = timezone.now()
@@ -139,7 +154,7 @@ def reseller_invite_by_email(
             large_account_reseller=large_account_reseller,
             reseller=None,
             email=email,
-            organisation_name=" ".join(organisation_name.split()),
+            organisation_name=_organisation_name(large_account_reseller, organisation_name),
             status=ResellerStatus.UNMAPPED,
             invited_by=_actor_label(actor),
         )

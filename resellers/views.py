@@ -15,6 +15,7 @@ from portal.accounts.permissions import permission_required, user_has_permission
 from portal.accounts.services import user_preference_set
 from portal.partners.models import Partner
 from resellers.batch import (
+    UPLOAD_LIMITS,
     XLSX_CONTENT_TYPE,
     BatchFileUnreadable,
     batch_file_read,
@@ -217,7 +218,7 @@ def batch_invite(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            read = batch_file_read(name=upload.name, content=upload.read())
+            read = batch_file_read(name=upload.name, content=upload.read(UPLOAD_LIMITS.file_bytes + 1))
         except BatchFileUnreadable as error:
             form.add_error("file", str(error))
         else:

@@ -14,7 +14,7 @@ from catalog.pricing import guardrails_check
 from customers.selectors import customer_tenants_visible_to, customers_visible_to
 from marketplace.choices import MarketplaceSlug
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
-from portal.accounts.permissions import permission_required, user_has_permission
+from portal.accounts.permissions import permission_check, permission_required, user_has_permission
 from subscriptions.choices_lifecycle import RequestSource, RequestStatus
 from subscriptions.commitment import quantity_change_preview
 from subscriptions.forms_requests import (
@@ -113,12 +113,13 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, template, context)
 
 
-@permission_required(SUBSCRIPTIONS, MANAGE)
+@permission_required(SUBSCRIPTIONS, VIEW)
 def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         change_request = request_get(user=request.user, pk=pk)
     except LicenseChangeRequest.DoesNotExist as missing:
         raise Http404 from missing
+    permission_check(request.user, SUBSCRIPTIONS, MANAGE)  # after the scoped lookup: out of scope is 404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     form = DecisionForm(request.POST)
@@ -263,11 +264,12 @@ def tenant_license_settings(request: HttpRequest, tenant_pk: int) -> HttpRespons
     return render(request, "subscriptions/request_settings.html", context, status=400 if form.errors else 200)
 
 
-@permission_required(SUBSCRIPTIONS, MANAGE)
+@permission_required(SUBSCRIPTIONS, VIEW)
 @require_http_methods(["GET", "POST"])
 def subscription_options_edit(request: HttpRequest, tenant_pk: int, pk: int) -> HttpResponse:
     tenant = get_object_or_404(customer_tenants_visible_to(user=request.user), pk=tenant_pk)
     subscription = get_object_or_404(Subscription.objects.filter(customer_tenant=tenant), pk=pk)
+    permission_check(request.user, SUBSCRIPTIONS, MANAGE)  # after the scoped lookup: out of scope is 404
     _partner_only(request)
     instance = (
         subscription.options if hasattr(subscription, "options") else SubscriptionOptions(subscription=subscription)

@@ -462,7 +462,7 @@ def _action_form(key: str, subscription: Subscription, data=None):
     return ConfirmForm(data, initial=initial)
 
 
-@permission_required(SUBSCRIPTIONS, MANAGE)
+@permission_required(SUBSCRIPTIONS, VIEW)
 @require_http_methods(["GET", "POST"])
 def subscription_manage(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     subscription = _subscription_or_404(request, pk)
@@ -520,7 +520,7 @@ def subscription_manage(request: HttpRequest, pk: int, action: str) -> HttpRespo
 # -- add-ons -----------------------------------------------------------------------------------------------------------
 
 
-@permission_required(SUBSCRIPTIONS, MANAGE)
+@permission_required(SUBSCRIPTIONS, VIEW)
 @require_http_methods(["GET", "POST"])
 def subscription_add_on_add(request: HttpRequest, pk: int) -> HttpResponse:
     subscription = _subscription_or_404(request, pk)
@@ -557,7 +557,7 @@ def subscription_add_on_add(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "subscriptions/subscription_add_on.html", context, status=_form_status(request, form))
 
 
-@permission_required(SUBSCRIPTIONS, MANAGE)
+@permission_required(SUBSCRIPTIONS, VIEW)
 @require_http_methods(["GET", "POST"])
 def subscription_add_on(request: HttpRequest, pk: int, add_on: str) -> HttpResponse:
     """Change an add-on's quantity, or remove it (`op=remove`)."""
@@ -609,7 +609,7 @@ def subscription_add_on(request: HttpRequest, pk: int, add_on: str) -> HttpRespo
 # -- scheduled changes -------------------------------------------------------------------------------------------------
 
 
-@permission_required(SUBSCRIPTIONS, MANAGE)
+@permission_required(SUBSCRIPTIONS, VIEW)
 def scheduled_change_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     change = get_object_or_404(scheduled_changes_visible_to(user=request.user), pk=pk)
     if request.method != "POST":

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from customers.selectors import customer_tenants_visible_to
 from portal.accounts.choices import AccessLevel, PermissionModule
-from portal.accounts.permissions import permission_required, user_has_permission
+from portal.accounts.permissions import permission_check, permission_required, user_has_permission
 from subscriptions.choices import SubscriptionStatus
 from subscriptions.models import Subscription, TenantUser
 from subscriptions.services_users import (
@@ -120,9 +120,10 @@ def tenant_user_list(request: HttpRequest, tenant_pk: int) -> HttpResponse:
     return render(request, "subscriptions/tenant_users.html", context)
 
 
-@permission_required(SUBSCRIPTIONS, MANAGE)
+@permission_required(SUBSCRIPTIONS, VIEW)
 def tenant_users_sync_view(request: HttpRequest, tenant_pk: int) -> HttpResponse:
     tenant = _tenant(request, tenant_pk)
+    permission_check(request.user, SUBSCRIPTIONS, MANAGE)  # after the scoped lookup: out of scope is 404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -134,10 +135,11 @@ def tenant_users_sync_view(request: HttpRequest, tenant_pk: int) -> HttpResponse
     return redirect("lifecycle:tenant_user_list", tenant_pk=tenant.pk)
 
 
-@permission_required(SUBSCRIPTIONS, MANAGE)
+@permission_required(SUBSCRIPTIONS, VIEW)
 @require_http_methods(["GET", "POST"])
 def tenant_user_create_view(request: HttpRequest, tenant_pk: int) -> HttpResponse:
     tenant = _tenant(request, tenant_pk)
+    permission_check(request.user, SUBSCRIPTIONS, MANAGE)  # after the scoped lookup: out of scope is 404
     connection = users_connection(customer_tenant=tenant)
     form = TenantUserForm(request.POST or None)
     if request.method == "POST" and connection is not None and form.is_valid():
@@ -197,10 +199,11 @@ def tenant_user_detail(request: HttpRequest, tenant_pk: int, pk: int) -> HttpRes
     return render(request, "subscriptions/tenant_user_detail.html", context)
 
 
-@permission_required(SUBSCRIPTIONS, MANAGE)
+@permission_required(SUBSCRIPTIONS, VIEW)
 def tenant_users_assign(request: HttpRequest, tenant_pk: int) -> HttpResponse:
     """Bulk: the ticked users subscribed to (or unsubscribed from, `op=unassign`) one subscription."""
     tenant = _tenant(request, tenant_pk)
+    permission_check(request.user, SUBSCRIPTIONS, MANAGE)  # after the scoped lookup: out of scope is 404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     connection = users_connection(customer_tenant=tenant)

@@ -9,6 +9,7 @@ from customers.selectors import customers_visible_to
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.models import Role
 from portal.accounts.selectors import roles_assignable
+from portal.core.names import NameFormMixin
 
 User = get_user_model()
 CHECK = {"class": "form-check-input"}
@@ -71,7 +72,7 @@ class RoleScope:
     choices = ((ALL, _("All customers")), (GROUPS, _("Only the customers in these customer groups")))
 
 
-class RoleForm(forms.Form):
+class RoleForm(NameFormMixin, forms.Form):
     """Name, a level per module (the matrix of radio buttons) and the customers the role covers."""
 
     name = forms.CharField(label=_("Name"), max_length=100)
@@ -137,7 +138,7 @@ class RoleForm(forms.Form):
         }
 
 
-class CustomerGroupForm(forms.Form):
+class CustomerGroupForm(NameFormMixin, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     customers = CustomerChoiceField(label=_("Customers"), queryset=Customer.objects.none(), required=False)

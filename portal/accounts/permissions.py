@@ -4,8 +4,11 @@ A user's level for a module is the highest any of their roles grants; the Admini
 superusers have every permission on every customer. A customer tenant admin is capped by
 CUSTOMER_ADMIN_MODULE_CEILING and only ever sees the customers bound to them.
 
-Lacking a module permission is a 403 (the page exists, the user may not use it). An object outside
-the user's customers is a 404, which selectors give by not returning it.
+Lacking a module permission is a 403 on the module's pages (the page exists, the user may not use
+it). An object outside the user's scope is a 404, which selectors give by not returning it; a user
+with no access at all to a module has no object of it in scope, so its object pages are a 404 too
+and never confirm that an id exists. A 403 on an object page means the object is in scope and only
+the action is not the role's.
 """
 
 from collections.abc import Callable
@@ -13,7 +16,7 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from portal.accounts.choices import (
     ADMINISTRATORS_ROLE_NAME,
@@ -93,14 +96,30 @@ def user_sees_cost_prices(user) -> bool:
     )
 
 
+def permission_check(user, module: str, level: int) -> None:
+    """The level an action needs, checked inside a view after it looked its object up in the
+    user's scope (so an object out of scope is a 404 before the level is a 403). Such a view is
+    decorated with `permission_required(module, VIEW)`."""
+    if not user_has_permission(user, module, level):
+        raise PermissionDenied
+
+
+def names_an_object(kwargs: dict) -> bool:
+    """Whether a URL's arguments point at one object (`pk`, `tenant_pk`, `customer_id`, ...)."""
+    return any(name == "pk" or name.endswith(("_pk", "_id")) or name == "add_on" for name in kwargs)
+
+
 def permission_required(module: str, level: int = AccessLevel.VIEW) -> Callable:
-    """View decorator: signed in (else redirect to sign-in) and the module permission (else 403)."""
+    """View decorator: signed in (else redirect to sign-in) and the module permission (else 403;
+    404 on an object's page when the user has no access to the module at all)."""
 
     def decorator(view):
         @login_required
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs):
             if not user_has_permission(request.user, module, level):
+                if names_an_object(kwargs) and not user_has_permission(request.user, module, AccessLevel.VIEW):
+                    raise Http404
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 

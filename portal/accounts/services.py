@@ -27,6 +27,7 @@ from portal.accounts.selectors import (
 )
 from portal.accounts.tasks import invitation_email_send
 from portal.audit.services import audit_record, model_snapshot, notification_create
+from portal.core.names import name_checked
 from portal.core.tasks import enqueue_on_commit
 from portal.partners.selectors import partner_current
 
@@ -408,15 +409,17 @@ def _permissions_clean(permissions: dict) -> dict[str, int]:
 
 
 def _role_name_check(name: str, *, exclude_pk: int | None = None) -> str:
-    name = name.strip()
-    if not name:
+    """Normalised, free of invisible and control characters, and unlike every other role's name
+    (a look-alike of "Administrators" would pass for the built-in role)."""
+    if not name.strip():
         raise ValidationError({"name": _("Give the role a name.")})
-    clash = Role.objects.filter(name__iexact=name)
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({"name": _("A role called %(name)s already exists.") % {"name": name}})
-    return name
+    return name_checked(
+        name,
+        queryset=Role.objects.all(),
+        exclude_pk=exclude_pk,
+        max_length=Role._meta.get_field("name").max_length,
+        duplicate_message=_("A role called %(name)s already exists."),
+    )
 
 
 def role_create(

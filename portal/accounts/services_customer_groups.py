@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, CustomerGroup
 from customers.selectors import customers_visible_to
 from portal.audit.services import audit_record, model_snapshot
+from portal.core.names import name_checked
 
 User = get_user_model()
 
@@ -21,15 +22,16 @@ GROUP_AUDIT_FIELDS = ("name", "description", "customers")
 
 
 def _name_check(name: str, *, exclude_pk: int | None = None) -> str:
-    name = name.strip()
-    if not name:
+    """Normalised, free of invisible and control characters, and unlike every other group's name."""
+    if not name.strip():
         raise ValidationError({"name": _("Give the group a name.")})
-    clash = CustomerGroup.objects.filter(name__iexact=name)
-    if exclude_pk is not None:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({"name": _("A customer group called %(name)s already exists.") % {"name": name}})
-    return name
+    return name_checked(
+        name,
+        queryset=CustomerGroup.objects.all(),
+        exclude_pk=exclude_pk,
+        max_length=CustomerGroup._meta.get_field("name").max_length,
+        duplicate_message=_("A customer group called %(name)s already exists."),
+    )
 
 
 def customer_group_create(

@@ -1,7 +1,31 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django_tenants.admin import TenantAdminMixin
 
+from portal.core.names import NameFormMixin, name_ensure_unique
 from portal.partners.models import Domain, Partner
+
+
+class PartnerAdminForm(NameFormMixin, forms.ModelForm):
+    """Renaming a partner in the platform admin follows the rules of `partner_create`: a
+    normalised name, no invisible or control characters, no look-alike of another partner."""
+
+    class Meta:
+        model = Partner
+        fields = ["name"]  # the admin adds its own fields; the name is what this form checks
+
+    def clean(self):
+        cleaned = super().clean()
+        name = cleaned.get("name")
+        if name and "name" not in self.errors:
+            try:
+                name_ensure_unique(
+                    name=name, queryset=Partner.objects.exclude(schema_name="public"), exclude_pk=self.instance.pk
+                )
+            except ValidationError as error:
+                self.add_error("name", error)
+        return cleaned
 
 
 class DomainInline(admin.TabularInline):
@@ -11,6 +35,7 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Partner)
 class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
+    form = PartnerAdminForm
     list_display = ["name", "slug", "is_service_provider", "is_large_account_reseller", "status", "region", "created"]
     list_filter = ["status", "is_service_provider", "is_large_account_reseller", "region"]
     search_fields = ["name", "slug", "owner_email"]

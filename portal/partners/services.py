@@ -28,6 +28,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME
 from portal.accounts.models import Role
+from portal.core.names import name_clean, name_ensure_unique
 from portal.partners.choices import Currency, Language, PartnerStatus, Region
 from portal.partners.clone import clone_schema_lean
 from portal.partners.models import Domain, Partner
@@ -166,12 +167,22 @@ def partner_create(
     method: ProvisioningMethod = ProvisioningMethod.CLONE,
 ) -> ProvisionedPartner:
     """Provision a partner with its schema, primary domain and first administrator, atomically."""
-    name = name.strip()
     slug = slug.strip().lower()
     admin_email = admin_email.strip().lower()
     errors: list[ValidationError] = []
-    if not name:
+    if not name.strip():
         errors.append(ValidationError(_("A partner needs a name."), code="name_required"))
+    else:
+        # partners see each other's names in reseller directories: no look-alike of another one
+        try:
+            name = name_clean(name, max_length=Partner._meta.get_field("name").max_length)
+            name_ensure_unique(
+                name=name,
+                queryset=Partner.objects.exclude(schema_name="public"),
+                duplicate_message=_("A partner called %(name)s already exists."),
+            )
+        except ValidationError as error:
+            errors.append(error)
     if not (is_service_provider or is_large_account_reseller):
         errors.append(
             ValidationError(_("A partner is a service provider, a large account reseller, or both."), code="kind")

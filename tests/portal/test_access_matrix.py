@@ -4,7 +4,8 @@ The URL list comes from the URLconf itself, so a view added later is walked with
 test. A view that forgets its check fails here:
 - anonymous: redirected to sign-in (except the few public pages listed below);
 - another partner's administrator, carrying their own session cookie: the same as anonymous;
-- a customer tenant admin bound to another customer: 404 for objects of this customer, 403 for
+- a customer tenant admin bound to another customer: exactly 404 for objects of this customer and
+  for any object of a module they lack (a 403 would confirm the id exists), 403 for the pages of
   partner settings, never a 200 on someone else's object;
 - the partner's administrator: the page works.
 
@@ -446,10 +447,10 @@ def test_a_customer_tenant_admin_sees_nothing_of_other_customers_or_partner_sett
         namespace = name.split(":")[0] if ":" in name else ""
         if name in OWN_FLOW_URL_NAMES:
             expected = {302}
+        elif any(argument not in PLAIN_ARGUMENTS for argument in arguments):
+            expected = {404}  # another customer's object, or one of a module they lack: it does not exist for them
         elif namespace in SETTINGS_NAMESPACES:
             expected = {403}
-        elif any(argument not in PLAIN_ARGUMENTS for argument in arguments):
-            expected = {403, 404}  # another customer's object: never shown
         elif name in REDIRECT_WHEN_DONE:
             expected = {302}
         else:
@@ -472,4 +473,51 @@ def test_the_administrator_can_open_every_page(world, partner_alpha):
         # 405: an action that only takes POST; 302: an action that redirects (export, flow start)
         if response.status_code not in {200, 302, 405}:
             problems.append(f"{_route_label(name, route)}: {response.status_code}")
+    assert problems == []
+
+
+# URLs whose object belongs to the out-of-scope customer (or its tenant): a partner user whose role
+# covers only other customers gets exactly 404 there, whatever level the role grants.
+CUSTOMER_SCOPED_NAMESPACES = {"customers", "lifecycle", "subscriptions"}
+CUSTOMER_SCOPED_NAMES = {
+    "catalog:customer_price_edit",
+    "catalog:customer_price_delete",
+    "catalog:segment_member_remove",
+    "catalog:store",
+    "catalog:store_offer",
+    "marketplace:tenant_connect",
+    "marketplace:tenant_disconnect",
+    "marketplace:tenant_remove",
+    "reports:usage_detail",
+}
+
+
+def _customer_scoped(name: str, arguments: list[str]) -> bool:
+    if not any(argument not in PLAIN_ARGUMENTS for argument in arguments):
+        return False
+    return name in CUSTOMER_SCOPED_NAMES or name.split(":")[0] in CUSTOMER_SCOPED_NAMESPACES
+
+
+@pytest.mark.parametrize("level", [AccessLevel.VIEW, AccessLevel.MANAGE])
+def test_a_partner_user_scoped_to_other_customers_gets_404_for_this_customers_objects(world, partner_alpha, level):
+    from customers.models import Customer, CustomerGroup
+
+    with schema_context(partner_alpha.schema_name):
+        group = CustomerGroup.objects.create(name="Matrix scope")
+        group.customers.add(Customer.objects.get(name="In Scope GmbH"))
+        role = Role.objects.create(
+            name=f"Scoped {level.label}", permissions={module: level for module in PermissionModule.values}
+        )
+        group.roles.add(role)
+        UserFactory(username="scoped", email="scoped@alpha.example", kind=UserKind.PARTNER).roles.add(role)
+    client = signed_in_client(partner_alpha, username="scoped", password=PASSWORD)
+    problems = []
+    scoped = [
+        (name, route, arguments) for name, route, arguments in console_urls() if _customer_scoped(name, arguments)
+    ]
+    for name, route, arguments in scoped:
+        response = client.get(reverse(name, kwargs=object_arguments(world, name, arguments)))
+        if response.status_code != 404:
+            problems.append(f"{_route_label(name, route)}: {response.status_code}")
+    assert len(scoped) > 30
     assert problems == []

@@ -85,7 +85,7 @@ def test_create_edit_and_delete_a_custom_role(partner_alpha, alpha_admin_client,
 def test_bad_role_input_re_renders_with_messages_and_saves_nothing(partner_alpha, alpha_admin_client):
     duplicate = alpha_admin_client.post("/settings/roles/new/", _role_data(name="administrators", scope="all"))
     assert duplicate.status_code == 200
-    assert "A role called administrators already exists" in duplicate.content.decode()
+    assert "A role called Administrators already exists" in duplicate.content.decode()
 
     no_groups = alpha_admin_client.post("/settings/roles/new/", _role_data(permission_customers=1))
     assert no_groups.status_code == 200
