@@ -18,6 +18,7 @@ from marketplace.models import MarketplaceAccount
 from portal.audit.models import AuditEvent, Notification
 from portal.partners.models import Partner
 from subscriptions.models import Order
+from tests.browser.conftest import totp_code_of
 from tests.processes import free_port, port_answers, process_environment, running, wait_for, web_server_command
 from tests.reports.report_factories import SubscriptionFactory, history, track
 from tests.support import PASSWORD
@@ -73,13 +74,18 @@ def test_the_watch_reports_an_inline_script(browser, console_server):
     browser.problems.clear()
 
 
-def test_charts_htmx_and_confirmations_work_under_the_policy(alpha_with_usage, browser, console_server):
+def test_charts_htmx_and_confirmations_work_under_the_policy(
+    alpha_with_usage, alpha_admin_authenticator, browser, console_server
+):
     base = f"http://alpha.console.test:{console_server}"
     page = browser.new_page(viewport={"width": 1366, "height": 900})
     page.goto(base + "/accounts/sign-in/")
     page.get_by_label("Username or email").fill("admin@alpha.example")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(lambda url: "/accounts/sign-in/verify/" in url)
+    page.get_by_label("Code").fill(totp_code_of(alpha_admin_authenticator))
+    page.get_by_role("button", name="Verify").click()
     page.wait_for_url(base + "/")
 
     # htmx fills the notification panel when the bell opens it
