@@ -210,12 +210,17 @@ def billing_pdf(*, partner_name: str, customer, summaries) -> bytes:
             12,
         )
         document.paragraph(f"{_('Total')}: {totals or '—'}", 10)
+        if summary.issued_at is not None:
+            document.paragraph(_("Issued on %(day)s") % {"day": when_text(timezone.localdate(summary.issued_at))}, 8)
         if not summary.bills:
             document.paragraph(_("Nothing billed in this cycle."))
             continue
         for bill in summary.bills:
             document.space(2)
-            document.heading(f"{bill.name} · {bill.account_name} · {money_format(bill.total, bill.currency)}", 10)
+            labels = [getattr(bill, "friendly_name", ""), getattr(bill, "po_number", "")]
+            labels[1] = _("PO %(number)s") % {"number": labels[1]} if labels[1] else ""
+            heading = " · ".join(part for part in (bill.name, *labels, bill.account_name) if part)
+            document.heading(f"{heading} · {money_format(bill.total, bill.currency)}", 10)
             if bill.price is not None:
                 document.paragraph(
                     _("Unit price")
@@ -235,7 +240,7 @@ def billing_pdf(*, partner_name: str, customer, summaries) -> bytes:
                         str(BillingLineKind(line.kind).label),
                         when_text(line.day),
                         line.quantity,
-                        f"{line.days}/{line.period_days}",
+                        f"{line.days}/{line.period_days}" if line.period_days else "",
                         money_format(line.unit_price, line.currency),
                         line.formula,
                         money_format(line.amount, line.currency),
