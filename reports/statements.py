@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from psycopg2.extras import Json, execute_values
 
 from catalog.pricing import PriceStep, ResolvedPrice
 from portal.audit.services import audit_record
@@ -287,23 +288,6 @@ def issued_bills_by_subscription(
 # -- closing a cycle ---------------------------------------------------------------------------------------------------
 
 
-def _labels(bills: Sequence[SubscriptionBill]) -> dict[int, dict[str, str]]:
-    """Friendly name and PO number of each bill's subscription, as they are now (blank where the
-    console does not keep them); a value the bill itself carries wins."""
-    fields = [name for name in LABEL_FIELDS if any(f.name == name for f in Subscription._meta.get_fields())]
-    labels: dict[int, dict[str, str]] = {}
-    if fields:
-        rows = Subscription.objects.filter(tracked__pk__in={bill.tracked_pk for bill in bills}).values(
-            "tracked__pk", *fields
-        )
-        labels = {row.pop("tracked__pk"): row for row in rows}
-    for bill in bills:
-        own = {name: getattr(bill, name, None) for name in LABEL_FIELDS}
-        if any(own.values()):
-            labels[bill.tracked_pk] = {**labels.get(bill.tracked_pk, {}), **{k: v for k, v in own.items() if v}}
-    return labels
-
-
 def _steps(price: ResolvedPrice | None) -> list:
     if price is None:
         return []
@@ -391,67 +375,81 @@ def _issued_so_far(cycles: Sequence[BillingCycle]) -> dict[tuple[int, BillingCyc
     return issued
 
 
-def _adjustments(cycle: BillingCycle) -> dict[int, list[_Adjustment]]:
-    """Late corrections of the issued cycles before `cycle`, by customer: each subscription whose
-    bill, recomputed now at the unit price it was issued with, differs from what was issued."""
-    earlier = list(
-        BillingCycleClose.objects.filter(cycle_end__lt=cycle.start).order_by("-cycle_start")[
-            :ADJUSTMENT_LOOKBACK_CYCLES
-        ]
+def _earlier_issued_cycles(cycle: BillingCycle) -> list[BillingCycle]:
+    closes = BillingCycleClose.objects.filter(cycle_end__lt=cycle.start).order_by("-cycle_start")
+    return [BillingCycle(start=close.cycle_start, end=close.cycle_end) for close in closes[:ADJUSTMENT_LOOKBACK_CYCLES]]
+
+
+def _adjustment(bill: SubscriptionBill, before: _Issued | None, *, cycle: BillingCycle) -> IssuedLine | None:
+    """The correction of an issued cycle's bill, recomputed now, at the unit price it was issued
+    with; None when it still comes to what was issued (or cannot be recomputed: no price)."""
+    if bill.price is None:
+        return None  # its offer left the catalog: nothing can be recomputed, nothing is corrected
+    lines: list[BillingLine] = bill.lines
+    currency = bill.currency
+    if before is not None and before.unit_price is not None:
+        currency = before.currency
+        lines = [line_repriced(line, unit_price=before.unit_price, unit_cost=before.unit_cost) for line in lines]
+    before = before or _Issued(customer_pk=bill.customer_pk, currency=currency)
+    now_amount = lines_total(lines)
+    if now_amount == before.amount:
+        return None
+    now_cost = lines_cost_total(lines)
+    known_price = before.unit_price is not None
+    return IssuedLine(
+        kind=BillingLineKind.ADJUSTMENT,
+        day=cycle.start,
+        quantity=billed_quantity(lines) - before.seats,
+        days=0,
+        period_days=0,
+        unit_price=before.unit_price if known_price else bill.price.amount,
+        amount=now_amount - before.amount,
+        currency=currency,
+        unit_cost=before.unit_cost if known_price else bill.price.cost,
+        cost_amount=None if now_cost is None or before.cost is None else now_cost - before.cost,
+        adjusts=bill.cycle,
+        issued_amount=before.amount,
+        issued_quantity=before.seats,
     )
-    if not earlier:
-        return {}
-    cycles = [BillingCycle(start=close.cycle_start, end=close.cycle_end) for close in earlier]
-    issued = _issued_so_far(cycles)
-    found: dict[int, list[_Adjustment]] = defaultdict(list)
-    for bill in billing_bills(user=EVERY_CUSTOMER, cycles=cycles, include_empty=True, from_statements=False):
-        before = issued.pop((bill.tracked_pk, bill.cycle), None)
-        if bill.price is None:
-            continue  # its offer left the catalog: nothing can be recomputed, nothing is corrected
-        lines: list[BillingLine] = bill.lines
-        currency = bill.currency
-        if before is not None and before.unit_price is not None:
-            currency = before.currency
-            lines = [line_repriced(line, unit_price=before.unit_price, unit_cost=before.unit_cost) for line in lines]
-        now_amount, now_seats = lines_total(lines), billed_quantity(lines)
-        before = before or _Issued(customer_pk=bill.customer_pk, currency=currency)
-        if now_amount == before.amount:
-            continue
-        now_cost = lines_cost_total(lines)
-        unit_price = before.unit_price if before.unit_price is not None else bill.price.amount
-        unit_cost = before.unit_cost if before.unit_price is not None else bill.price.cost
-        found[bill.customer_pk].append(
-            _Adjustment(
-                bill=bill,
-                line=IssuedLine(
-                    kind=BillingLineKind.ADJUSTMENT,
-                    day=cycle.start,
-                    quantity=now_seats - before.seats,
-                    days=0,
-                    period_days=0,
-                    unit_price=unit_price,
-                    amount=now_amount - before.amount,
-                    currency=currency,
-                    unit_cost=unit_cost,
-                    cost_amount=None if now_cost is None or before.cost is None else now_cost - before.cost,
-                    adjusts=bill.cycle,
-                    issued_amount=before.amount,
-                    issued_quantity=before.seats,
-                ),
-            )
-        )
-    # What is left in `issued` was not recomputed (its customer or tracking is gone, or it left the
-    # report's reach long ago): it stays as issued. A subscription recomputed to no seats at all is a
-    # bill without lines (include_empty), so all it was issued comes back as an adjustment.
-    return found
+
+
+LINE_COLUMNS = (
+    "statement_id",
+    "position",
+    "tracked_id",
+    "account_id",
+    "account_name",
+    "subscription_name",
+    "friendly_name",
+    "po_number",
+    "offer_name",
+    "offer_external_id",
+    "billing_cycle",
+    "kind",
+    "day",
+    "quantity",
+    "days",
+    "period_days",
+    "unit_price",
+    "amount",
+    "unit_cost",
+    "cost_amount",
+    "price_steps",
+    "adjusts_cycle_start",
+    "adjusts_cycle_end",
+    "issued_amount",
+    "issued_quantity",
+)
 
 
 class _Writer:
-    """Statements and their lines, written in bulk batches."""
+    """Statements and their lines, written in bulk batches: statements through the ORM (their ids
+    are needed), lines as plain rows (tens of thousands per cycle; model instances would cost more
+    than the insert)."""
 
-    def __init__(self, *, close: BillingCycleClose | None, cycle: BillingCycle, issued_at: datetime) -> None:
+    def __init__(self, *, close: BillingCycleClose | None, cycle: BillingCycle, issued_at: datetime | None) -> None:
         self.close, self.cycle, self.issued_at = close, cycle, issued_at
-        self.pending: list[tuple[BillingStatement, list[BillingStatementLine]]] = []
+        self.pending: list[tuple[BillingStatement, list[dict]]] = []
         self.result = CycleCloseResult(cycle=cycle, dry_run=close is None)
 
     def add(
@@ -462,7 +460,6 @@ class _Writer:
         bills: list[SubscriptionBill],
         adjustments: list[_Adjustment],
     ) -> None:
-        labels = _labels([*bills, *(adjustment.bill for adjustment in adjustments)])
         by_currency: dict[str, list[tuple[SubscriptionBill, list[BillingLine], bool]]] = defaultdict(list)
         for bill in bills:
             by_currency[bill.currency].append((bill, bill.lines, True))
@@ -480,49 +477,51 @@ class _Writer:
                 total=ZERO,
                 cost_total=ZERO,
             )
-            lines: list[BillingStatementLine] = []
+            lines: list[dict] = []
             subscriptions = set()
             for bill, bill_lines, own in entries:
                 subscriptions.add((bill.tracked_pk, bill.name))
                 if own and bill.price is None:
                     statement.unpriced_count += 1
-                label = labels.get(bill.tracked_pk, {})
                 common = {
                     "tracked_id": bill.tracked_pk or None,
                     "account_id": bill.account_pk,
                     "account_name": bill.account_name or "",
                     "subscription_name": bill.name,
-                    "friendly_name": (label.get("friendly_name") or "")[:255],
-                    "po_number": (label.get("po_number") or "")[:64],
+                    # What the billing line itself says wins; else the subscription's, filled at flush.
+                    "friendly_name": getattr(bill, "friendly_name", "") or "",
+                    "po_number": getattr(bill, "po_number", "") or "",
                     "offer_name": bill.offer_name or "",
                     "offer_external_id": bill.offer_external_id or "",
                     "billing_cycle": bill.billing_cycle or "",
                 }
                 if not bill_lines:  # no price: kept so the issued cycle says so
-                    lines.append(BillingStatementLine(position=len(lines), **common))
+                    lines.append({**common, "position": len(lines), "kind": "", "quantity": 0, "amount": ZERO})
                     continue
                 steps = _steps(bill.price) if own else []
                 for index, line in enumerate(bill_lines):
                     adjusts = getattr(line, "adjusts", None)
                     lines.append(
-                        BillingStatementLine(
-                            position=len(lines),
-                            kind=line.kind,
-                            day=line.day,
-                            quantity=line.quantity,
-                            days=line.days,
-                            period_days=line.period_days,
-                            unit_price=line.unit_price,
-                            amount=line.amount,
-                            unit_cost=line.unit_cost,
-                            cost_amount=line.cost_amount,
-                            price_steps=steps if index == 0 else [],
-                            adjusts_cycle_start=adjusts.start if adjusts else None,
-                            adjusts_cycle_end=adjusts.end if adjusts else None,
-                            issued_amount=getattr(line, "issued_amount", None),
-                            issued_quantity=getattr(line, "issued_quantity", None),
+                        {
                             **common,
-                        )
+                            "friendly_name": getattr(line, "friendly_name", "") or common["friendly_name"],
+                            "po_number": getattr(line, "po_number", "") or common["po_number"],
+                            "position": len(lines),
+                            "kind": str(line.kind),
+                            "day": line.day,
+                            "quantity": line.quantity,
+                            "days": line.days,
+                            "period_days": line.period_days,
+                            "unit_price": line.unit_price,
+                            "amount": line.amount,
+                            "unit_cost": line.unit_cost,
+                            "cost_amount": line.cost_amount,
+                            "price_steps": steps if index == 0 else [],
+                            "adjusts_cycle_start": adjusts.start if adjusts else None,
+                            "adjusts_cycle_end": adjusts.end if adjusts else None,
+                            "issued_amount": getattr(line, "issued_amount", None),
+                            "issued_quantity": getattr(line, "issued_quantity", None),
+                        }
                     )
                     statement.total += line.amount
                     if statement.cost_total is not None:
@@ -539,18 +538,52 @@ class _Writer:
         if len(self.pending) >= STATEMENT_BATCH:
             self.flush()
 
+    def _fill_labels(self) -> None:
+        """Friendly name and PO number from the subscriptions, where the line did not bring its own
+        (blank while the console keeps neither on a subscription)."""
+        fields = [name for name in LABEL_FIELDS if any(f.name == name for f in Subscription._meta.get_fields())]
+        if not fields:
+            return
+        tracked = {line["tracked_id"] for _, lines in self.pending for line in lines if line["tracked_id"]}
+        rows = Subscription.objects.filter(tracked__pk__in=tracked).values("tracked__pk", *fields)
+        labels = {row.pop("tracked__pk"): row for row in rows}
+        for _, lines in self.pending:
+            for line in lines:
+                for name, value in labels.get(line["tracked_id"], {}).items():
+                    if not line[name] and value:
+                        line[name] = str(value)
+
     def flush(self) -> None:
         if self.close is None or not self.pending:
             self.pending = []
             return
+        self._fill_labels()
         statements = BillingStatement.objects.bulk_create([statement for statement, _ in self.pending])
-        lines = []
-        for statement, statement_lines in zip(statements, (lines for _, lines in self.pending), strict=True):
-            for line in statement_lines:
-                line.statement_id = statement.pk
-                lines.append(line)
-        BillingStatementLine.objects.bulk_create(lines, batch_size=5000)
+        rows = []
+        for statement, lines in zip(statements, (lines for _, lines in self.pending), strict=True):
+            for line in lines:
+                line["statement_id"] = statement.pk
+                line["friendly_name"] = line["friendly_name"][:255]
+                line["po_number"] = line["po_number"][:64]
+                rows.append(tuple(_column(line, column) for column in LINE_COLUMNS))
+        table = BillingStatementLine._meta.db_table
+        with connection.cursor() as cursor:
+            execute_values(
+                cursor.cursor,
+                f'INSERT INTO "{table}" ({", ".join(LINE_COLUMNS)}) VALUES %s',
+                rows,
+                page_size=2000,
+            )
         self.pending = []
+
+
+def _column(line: dict, column: str):
+    value = line.get(column)
+    if column == "price_steps":
+        return Json(value or [])
+    if value is None and column in ("days", "period_days"):
+        return 0
+    return value
 
 
 def billing_cycle_close(
@@ -558,11 +591,15 @@ def billing_cycle_close(
 ) -> CycleCloseResult:
     """Issue `cycle`: freeze every customer's lines as statements, with adjustment lines for late
     corrections of the cycles issued before. A cycle already issued is left as it is (idempotent:
-    the close row is unique per cycle, so two closes racing write one set of statements)."""
+    the close row is unique per cycle, so two closes racing write one set of statements).
+
+    One pass over the bills: the cycle's own and, for the issued cycles just before it, the same
+    subscriptions recomputed now, compared with what was issued for them."""
     if BillingCycleClose.objects.filter(cycle_start=cycle.start, cycle_end=cycle.end).exists():
         return CycleCloseResult(cycle=cycle, already_closed=True, dry_run=dry_run)
     now = now or timezone.now()
-    adjustments = _adjustments(cycle)
+    earlier = _earlier_issued_cycles(cycle)
+    issued = _issued_so_far(earlier)
     try:
         with transaction.atomic():
             close = None
@@ -576,29 +613,28 @@ def billing_cycle_close(
             writer = _Writer(close=close, cycle=cycle, issued_at=now)
             customer: tuple[int, str] | None = None
             bills: list[SubscriptionBill] = []
+            adjustments: list[_Adjustment] = []
 
             def issue() -> None:
-                if customer is not None:
-                    writer.add(
-                        customer_pk=customer[0],
-                        customer_name=customer[1],
-                        bills=bills,
-                        adjustments=adjustments.pop(customer[0], []),
-                    )
+                if customer is not None and (bills or adjustments):
+                    writer.add(customer_pk=customer[0], customer_name=customer[1], bills=bills, adjustments=adjustments)
 
-            for bill in billing_bills(user=EVERY_CUSTOMER, cycles=[cycle], from_statements=False):
+            for bill in billing_bills(
+                user=EVERY_CUSTOMER, cycles=[*earlier, cycle], include_empty=True, from_statements=False
+            ):
                 if customer is None or customer[0] != bill.customer_pk:
                     issue()
-                    customer, bills = (bill.customer_pk, bill.customer_name), []
-                bills.append(bill)
+                    customer, bills, adjustments = (bill.customer_pk, bill.customer_name), [], []
+                if bill.cycle == cycle:
+                    if bill.lines or bill.price is None:  # a bill without lines bills nothing
+                        bills.append(bill)
+                    continue
+                line = _adjustment(bill, issued.pop((bill.tracked_pk, bill.cycle), None), cycle=cycle)
+                if line is not None:
+                    adjustments.append(_Adjustment(bill=bill, line=line))
             issue()
-            for customer_pk, only_adjustments in adjustments.items():  # corrections of customers not billed now
-                writer.add(
-                    customer_pk=customer_pk,
-                    customer_name=only_adjustments[0].bill.customer_name,
-                    bills=[],
-                    adjustments=only_adjustments,
-                )
+            # What is left in `issued` was not recomputed (its customer or tracking is gone, or it left
+            # the report's reach long ago): it stays as issued.
             writer.flush()
             result = writer.result
             if close is not None:
