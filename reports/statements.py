@@ -15,6 +15,8 @@ bulk, a few hundred customers at a time.
 
 from __future__ import annotations
 
+import io
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +25,6 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
-from psycopg2.extras import Json, execute_values
 
 from catalog.pricing import PriceStep, ResolvedPrice
 from portal.audit.services import audit_record
@@ -559,31 +560,29 @@ class _Writer:
             return
         self._fill_labels()
         statements = BillingStatement.objects.bulk_create([statement for statement, _ in self.pending])
-        rows = []
+        buffer = io.StringIO()
         for statement, lines in zip(statements, (lines for _, lines in self.pending), strict=True):
             for line in lines:
                 line["statement_id"] = statement.pk
                 line["friendly_name"] = line["friendly_name"][:255]
                 line["po_number"] = line["po_number"][:64]
-                rows.append(tuple(_column(line, column) for column in LINE_COLUMNS))
+                line["price_steps"] = json.dumps(line.get("price_steps") or [])
+                buffer.write(",".join(_csv_field(line.get(column), column) for column in LINE_COLUMNS) + "\n")
+        buffer.seek(0)
         table = BillingStatementLine._meta.db_table
-        with connection.cursor() as cursor:
-            execute_values(
-                cursor.cursor,
-                f'INSERT INTO "{table}" ({", ".join(LINE_COLUMNS)}) VALUES %s',
-                rows,
-                page_size=2000,
+        with connection.cursor() as cursor:  # COPY: tens of thousands of rows in one round trip
+            cursor.cursor.copy_expert(
+                f'COPY "{table}" ({", ".join(LINE_COLUMNS)}) FROM STDIN WITH (FORMAT csv)', buffer
             )
         self.pending = []
 
 
-def _column(line: dict, column: str):
-    value = line.get(column)
-    if column == "price_steps":
-        return Json(value or [])
-    if value is None and column in ("days", "period_days"):
-        return 0
-    return value
+def _csv_field(value, column: str) -> str:
+    """A CSV field for COPY: NULL is the unquoted empty field, every value is quoted (so an empty
+    name stays an empty string)."""
+    if value is None:
+        return '"0"' if column in ("days", "period_days") else ""
+    return '"' + str(value).replace('"', '""') + '"'
 
 
 def billing_cycle_close(
