@@ -281,3 +281,53 @@ def test_the_command_closes_the_due_cycle_of_one_partner_or_only_counts_it(billi
         assert BillingCycleClose.objects.count() == 1
     with pytest.raises(CommandError):
         call_command("close_billing_cycles", "--partner", "nobody", stdout=out)
+
+
+def test_names_are_issued_exactly_as_they_were_quotes_commas_and_all(billing_world, in_alpha):
+    odd = 'Business "Standard", Plan\nfor Alpine'
+    type(billing_world.ours_tracked).objects.filter(pk=billing_world.ours_tracked.pk).update(name=odd)
+    close(FEBRUARY)
+    line = BillingStatementLine.objects.filter(tracked=billing_world.ours_tracked).first()
+    assert line.subscription_name == odd
+    assert line.friendly_name == "" and line.po_number == ""  # blank while subscriptions keep neither
+    assert BillingStatementLine.objects.filter(kind="").count() == 0
+
+
+def test_a_subscription_without_a_price_is_issued_as_such(billing_world, alpha_admin_client, partner_alpha):
+    with schema_context(partner_alpha.schema_name):
+        type(billing_world.ours_tracked).objects.filter(pk=billing_world.ours_tracked.pk).update(offer=None)
+        result = close(FEBRUARY)
+        line = BillingStatementLine.objects.get(tracked=billing_world.ours_tracked)
+        assert (line.kind, line.amount, line.unit_price) == ("", D(0), None)
+        assert BillingStatement.objects.get(customer=billing_world.ours).unpriced_count == 1
+        assert result.totals == {"EUR": D("31.50")}
+    page = text(alpha_admin_client.get(f"/reports/billing/?{Q1}&customer={billing_world.ours.pk}&cycle=2024-02-01"))
+    assert "No price: the offer is no longer in the catalog" in page
+
+
+def test_a_po_number_and_friendly_name_the_bill_carries_are_issued_and_shown(
+    billing_world, alpha_admin_client, partner_alpha
+):
+    from reports.billing_report import EVERY_CUSTOMER, billing_bills
+    from reports.statements import IssuedBill, _Writer
+
+    with schema_context(partner_alpha.schema_name):
+        (bill,) = billing_bills(user=EVERY_CUSTOMER, cycles=[FEBRUARY], customer_id=billing_world.ours.pk)
+        labelled = IssuedBill(**{**bill.__dict__, "friendly_name": "Bakery office", "po_number": "PO-7"})
+        issued = BillingCycleClose.objects.create(
+            cycle_start=FEBRUARY.start, cycle_end=FEBRUARY.end, issued_at=timezone.now()
+        )
+        writer = _Writer(close=issued, cycle=FEBRUARY, issued_at=issued.issued_at)
+        writer.add(customer_pk=billing_world.ours.pk, customer_name="Alpine Bakery", bills=[labelled], adjustments=[])
+        writer.flush()
+        assert set(BillingStatementLine.objects.values_list("friendly_name", "po_number")) == {
+            ("Bakery office", "PO-7")
+        }
+    page = text(alpha_admin_client.get(f"/reports/billing/?{Q1}&customer={billing_world.ours.pk}"))
+    assert "Bakery office" in page and "PO PO-7" in page
+    rows = csv_rows(alpha_admin_client.get(f"/reports/billing/export/?{Q1}&customer={billing_world.ours.pk}"))
+    header = rows[0]
+    february = [row for row in rows[1:] if row[1] == "2024-02-01"]
+    assert {(row[header.index("Friendly name")], row[header.index("PO number")]) for row in february} == {
+        ("Bakery office", "PO-7")
+    }
