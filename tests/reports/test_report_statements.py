@@ -331,3 +331,24 @@ def test_a_po_number_and_friendly_name_the_bill_carries_are_issued_and_shown(
     assert {(row[header.index("Friendly name")], row[header.index("PO number")]) for row in february} == {
         ("Bakery office", "PO-7")
     }
+
+
+def test_the_database_refuses_a_second_issue_of_a_cycle_or_a_customers_statement(billing_world, in_alpha):
+    from django.db import IntegrityError, transaction
+
+    close(FEBRUARY)
+    issued = BillingCycleClose.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BillingCycleClose.objects.create(cycle_start=FEBRUARY.start, cycle_end=FEBRUARY.end, issued_at=timezone.now())
+    statement = BillingStatement.objects.get(customer=billing_world.ours)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BillingStatement.objects.create(
+            close=issued,
+            customer=billing_world.ours,
+            customer_name="Alpine Bakery",
+            cycle_start=FEBRUARY.start,
+            cycle_end=FEBRUARY.end,
+            currency=statement.currency,
+            issued_at=timezone.now(),
+            total=D(0),
+        )
