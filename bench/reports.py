@@ -335,7 +335,8 @@ def main() -> None:
             flush=True,
         )
         results = {}
-        for months in MONTHS:
+        # BENCH_ONLY=statements measures (c) and (d) alone (the same data, without the long (a) and (b)).
+        for months in () if os.environ.get("BENCH_ONLY") == "statements" else MONTHS:
             report = run_measurement(partner.schema_name, "report", months)
             export = run_measurement(partner.schema_name, "xlsx", months)
             results[months] = (report, export)
@@ -366,6 +367,8 @@ def main() -> None:
     finally:
         if not os.environ.get("BENCH_KEEP"):
             remove_bench_partner()
+    if not results:
+        return
     report_growth = results[12][0]["peak_mb"] / max(results[3][0]["peak_mb"], 1)
     export_growth = results[12][1]["peak_mb"] / max(results[3][1]["peak_mb"], 1)
     print(f"memory 12 months / 3 months: report {report_growth:.2f}x, export {export_growth:.2f}x (flat: ~1)")

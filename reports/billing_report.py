@@ -336,20 +336,23 @@ def billing_summary(
     for cycle, close in issued.items():
         summaries[cycle].issued_at = close.issued_at
     from_totals = {} if keep_bills or account_id else issued
-    for row in statement_totals(user=user, cycles=from_totals, customer_id=customer_id):
-        summary = summaries[row.cycle]
-        summary.subscriptions += row.subscriptions
-        summary.unpriced += row.unpriced
-        summary.total.add(row.currency, row.total)
-        summary.cost.add(row.currency, row.cost_total)
-        if customers_of is None or row.cycle == customers_of:
-            customer = summary.customers.get(row.customer_pk)
-            if customer is None:
-                customer = summary.customers[row.customer_pk] = CustomerCycleTotal(row.customer_pk, row.customer_name)
-            customer.subscriptions += row.subscriptions
-            customer.unpriced += row.unpriced
-            customer.total.add(row.currency, row.total)
-            customer.cost.add(row.currency, row.cost_total)
+    for cycle, rows in statement_totals(user=user, cycles=from_totals, customer_id=customer_id).items():
+        summary = summaries[cycle]
+        keep_customers = customers_of is None or cycle == customers_of
+        customers = summary.customers
+        for customer_pk, customer_name, currency, total, cost_total, subscriptions, unpriced in rows:
+            summary.subscriptions += subscriptions
+            summary.unpriced += unpriced
+            summary.total.add(currency, total)
+            summary.cost.add(currency, cost_total)
+            if keep_customers:
+                customer = customers.get(customer_pk)
+                if customer is None:
+                    customer = customers[customer_pk] = CustomerCycleTotal(customer_pk, customer_name)
+                customer.subscriptions += subscriptions
+                customer.unpriced += unpriced
+                customer.total.add(currency, total)
+                customer.cost.add(currency, cost_total)
     wanted = [cycle for cycle in summaries if cycle not in from_totals]
     for bill in billing_bills(user=user, cycles=wanted, customer_id=customer_id, account_id=account_id):
         summary = summaries[bill.cycle]

@@ -62,18 +62,6 @@ class IssuedBill(SubscriptionBill):
     po_number: str = ""
 
 
-@dataclass(frozen=True)
-class StatementTotal:
-    cycle: BillingCycle
-    customer_pk: int
-    customer_name: str
-    currency: str
-    total: Decimal
-    cost_total: Decimal | None
-    subscriptions: int
-    unpriced: int
-
-
 @dataclass
 class CycleCloseResult:
     cycle: BillingCycle
@@ -119,16 +107,20 @@ def _cycle_filter(cycles: Iterable[BillingCycle], prefix: str = "") -> dict:
     }
 
 
-def statement_totals(*, user, cycles: Iterable[BillingCycle], customer_id: int | None = None) -> list[StatementTotal]:
-    """The issued statements' totals the user may see: one row per customer, cycle and currency."""
-    cycles = set(cycles)
-    if not cycles:
-        return []
-    rows = BillingStatement.objects.filter(customer_id__in=customer_scope(user), **_cycle_filter(cycles))
+def statement_totals(
+    *, user, cycles: Iterable[BillingCycle], customer_id: int | None = None
+) -> dict[BillingCycle, list[tuple]]:
+    """The issued statements' totals the user may see, by cycle: (customer id, customer name,
+    currency, total, cost or None, subscriptions, without price) per customer and currency.
+    Plain tuples: opening a closed cycle of thousands of customers is this loop."""
+    by_key = {(cycle.start, cycle.end): cycle for cycle in cycles}
+    if not by_key:
+        return {}
+    rows = BillingStatement.objects.filter(customer_id__in=customer_scope(user), **_cycle_filter(by_key.values()))
     if customer_id:
         rows = rows.filter(customer_id=customer_id)
-    totals = []
-    for values in rows.values_list(
+    grouped: dict[tuple[date, date], list[tuple]] = {}
+    for start, end, *values in rows.order_by().values_list(
         "cycle_start",
         "cycle_end",
         "customer_id",
@@ -139,10 +131,8 @@ def statement_totals(*, user, cycles: Iterable[BillingCycle], customer_id: int |
         "subscription_count",
         "unpriced_count",
     ):
-        cycle = BillingCycle(start=values[0], end=values[1])
-        if cycle in cycles:
-            totals.append(StatementTotal(cycle, *values[2:]))
-    return totals
+        grouped.setdefault((start, end), []).append(values)
+    return {by_key[key]: values for key, values in grouped.items() if key in by_key}
 
 
 LINE_VALUES = (
@@ -640,6 +630,12 @@ def billing_cycle_close(
                 close.statement_count, close.line_count = result.statements, result.lines
                 close.adjustment_count = result.adjustments
                 close.save(update_fields=["statement_count", "line_count", "adjustment_count"])
+                # A cycle's statements arrive all at once: without fresh statistics the planner takes
+                # the tables for empty until autovacuum passes, and opening the cycle picks nested loops.
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f'ANALYZE "{BillingStatement._meta.db_table}", "{BillingStatementLine._meta.db_table}"'
+                    )
                 audit_record(
                     actor=actor,
                     action="reports.billing_cycle.close",
