@@ -11,6 +11,11 @@ refund all occur). Measured for the last 3, 6 and 12 billing cycles:
 (b) its XLSX export (one row per line, written to the streamed temporary file).
 Each measurement runs in a fresh process; its peak resident memory above the process's size when it
 began (sampled every 20 ms) is its own. Target: memory stays flat as the months grow.
+Then issued statements:
+(c) closing a billing cycle: the cycle before the last complete one, then the last one (which also
+    recomputes the first to look for late corrections). Target: each at most 30 s;
+(d) opening the closed cycle's report from its statements (the partner view: totals per cycle and
+    customer; and one customer's subscriptions and lines). Target: median at most 50 ms.
 
 Creates its own partner `bench-reports` and drops it (and its schema) at the end.
 """
@@ -214,6 +219,8 @@ def measure(schema_name: str, kind: str, months: int) -> dict:
 
     with schema_context(schema_name):
         user = get_user_model().objects.get(username="admin")
+        if kind in ("close", "open"):
+            return measure_statements(user, kind, months)
         cycles = recent_cycles(timezone.localdate(), months, cycle_end_day=billing_cycle_end_day())
         sampler = RssSampler()
         began = time.perf_counter()
@@ -241,6 +248,53 @@ def measure(schema_name: str, kind: str, months: int) -> dict:
         result["peak_mb"] = sampler.stop()
         result["baseline_mb"] = sampler.start
         return result
+
+
+def measure_statements(user, kind: str, which: int) -> dict:
+    """(c) close the cycle `which` of the last two complete ones (0: the earlier); (d) open the last
+    complete cycle's report from its statements, `which` times, and take the median."""
+    import statistics
+
+    from customers.models import Customer
+    from reports.billing import recent_cycles
+    from reports.billing_report import billing_summary
+    from reports.selectors import billing_cycle_end_day
+    from reports.statements import billing_cycle_close
+
+    cycles = recent_cycles(timezone.localdate(), 2, cycle_end_day=billing_cycle_end_day())
+    sampler = RssSampler()
+    if kind == "close":
+        began = time.perf_counter()
+        closed = billing_cycle_close(actor="bench", cycle=cycles[which])
+        result = {
+            "seconds": time.perf_counter() - began,
+            "statements": closed.statements,
+            "lines": closed.lines,
+            "adjustments": closed.adjustments,
+            "total": str(closed.totals.get("EUR", Decimal(0))),
+        }
+    else:
+        cycle = cycles[-1]
+        customer = Customer.objects.order_by("name").values_list("pk", flat=True)[CUSTOMERS // 2]
+        partner_ms, customer_ms = [], []
+        for _ in range(which):
+            began = time.perf_counter()
+            (summary,) = billing_summary(user=user, cycles=[cycle], customers_of=cycle)
+            partner_ms.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
+            (own,) = billing_summary(user=user, cycles=[cycle], customer_id=customer, keep_bills=True)
+            customer_ms.append((time.perf_counter() - began) * 1000)
+        result = {
+            "partner_ms": statistics.median(partner_ms),
+            "customer_ms": statistics.median(customer_ms),
+            "customers": len(summary.customers),
+            "subscriptions": summary.subscriptions,
+            "total": str(summary.total.amounts.get("EUR", Decimal(0))),
+            "issued": summary.issued_at is not None and own.issued_at is not None,
+            "customer_bills": len(own.bills),
+        }
+    result["peak_mb"] = sampler.stop()
+    return result
 
 
 def run_measurement(schema_name: str, kind: str, months: int) -> dict:
@@ -281,7 +335,8 @@ def main() -> None:
             flush=True,
         )
         results = {}
-        for months in MONTHS:
+        # BENCH_ONLY=statements measures (c) and (d) alone (the same data, without the long (a) and (b)).
+        for months in () if os.environ.get("BENCH_ONLY") == "statements" else MONTHS:
             report = run_measurement(partner.schema_name, "report", months)
             export = run_measurement(partner.schema_name, "xlsx", months)
             results[months] = (report, export)
@@ -293,9 +348,27 @@ def main() -> None:
                 f"{export['lines']:,} lines, {export['bytes'] / 1024 / 1024:.1f} MB file",
                 flush=True,
             )
+        for which, label in ((0, "the cycle before the last"), (1, "the last cycle, checking the one before")):
+            closed = run_measurement(partner.schema_name, "close", which)
+            print(
+                f"(c) closing {label}: {closed['seconds']:6.1f} s (target <= 30 s), peak +{closed['peak_mb']:6.1f} MB, "
+                f"{closed['statements']:,} statements, {closed['lines']:,} lines, {closed['adjustments']:,} "
+                f"adjustments, total {Decimal(closed['total']):,.2f} EUR",
+                flush=True,
+            )
+        opened = run_measurement(partner.schema_name, "open", 21)
+        print(
+            f"(d) opening the closed cycle from its statements (median of 21): partner view "
+            f"{opened['partner_ms']:.1f} ms (target <= 50 ms, {opened['customers']:,} customers, "
+            f"{opened['subscriptions']:,} subscriptions, total {Decimal(opened['total']):,.2f} EUR); one customer "
+            f"{opened['customer_ms']:.1f} ms ({opened['customer_bills']} bills); issued on shown: {opened['issued']}",
+            flush=True,
+        )
     finally:
         if not os.environ.get("BENCH_KEEP"):
             remove_bench_partner()
+    if not results:
+        return
     report_growth = results[12][0]["peak_mb"] / max(results[3][0]["peak_mb"], 1)
     export_growth = results[12][1]["peak_mb"] / max(results[3][1]["peak_mb"], 1)
     print(f"memory 12 months / 3 months: report {report_growth:.2f}x, export {export_growth:.2f}x (flat: ~1)")

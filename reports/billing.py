@@ -228,6 +228,62 @@ class BillingLine:
         return f"{sign}{self.quantity} × {price} × {self.days}/{self.period_days} = {amount}"
 
 
+@dataclass(frozen=True)
+class IssuedLine(BillingLine):
+    """A line as an issued statement keeps it. An adjustment (kind `adjustment`) corrects the
+    earlier cycle `adjusts`: it had issued `issued_amount` for `issued_quantity` seats, and what is
+    known now differs by `amount` and `quantity` seats."""
+
+    adjusts: BillingCycle | None = None
+    issued_amount: Decimal | None = None
+    issued_quantity: int | None = None
+
+    @property
+    def formula(self) -> str:
+        if self.kind != BillingLineKind.ADJUSTMENT or self.adjusts is None:
+            return super().formula
+        from django.utils.formats import date_format
+        from django.utils.translation import gettext
+
+        issued = self.issued_amount or ZERO
+        issued_quantity = self.issued_quantity or 0
+        return gettext(
+            "Adjustment for %(start)s – %(end)s: %(issued_seats)s → %(seats)s seats, %(issued)s → %(now)s"
+        ) % {
+            "start": date_format(self.adjusts.start, "SHORT_DATE_FORMAT"),
+            "end": date_format(self.adjusts.end, "SHORT_DATE_FORMAT"),
+            "issued_seats": issued_quantity,
+            "seats": issued_quantity + self.quantity,
+            "issued": money_text(issued, self.currency),
+            "now": money_text(issued + self.amount, self.currency),
+        }
+
+
+def line_repriced(billing_line: BillingLine, *, unit_price: Decimal, unit_cost: Decimal | None) -> BillingLine:
+    """The same transaction at another unit price: how a late quantity correction of an issued
+    cycle is valued at the price that cycle was issued with (a price edited since changes nothing)."""
+    sign = -1 if billing_line.kind == BillingLineKind.REFUND else 1
+
+    def priced(price: Decimal) -> Decimal:
+        if billing_line.kind == BillingLineKind.NO_REFUND:
+            return money_round(ZERO, billing_line.currency)
+        line = billing_line
+        return sign * _amount(line.quantity, price, line.days, line.period_days, line.currency) + ZERO
+
+    return BillingLine(
+        kind=billing_line.kind,
+        day=billing_line.day,
+        quantity=billing_line.quantity,
+        days=billing_line.days,
+        period_days=billing_line.period_days,
+        unit_price=unit_price,
+        amount=priced(unit_price),
+        currency=billing_line.currency,
+        unit_cost=unit_cost,
+        cost_amount=None if unit_cost is None else priced(unit_cost),
+    )
+
+
 def _amount(quantity: int, price: Decimal, days: int, period_days: int, currency: str) -> Decimal:
     if days == period_days:
         return money_round(quantity * price, currency)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Case, F, Max, Q, Value, When, Window
@@ -136,9 +136,20 @@ def _tracked_rows(customer_ids: Sequence[int], *, first: date, last: date, accou
     )
 
 
+#: `user` of a billing read that is no one's screen: closing a cycle bills every customer.
+EVERY_CUSTOMER = object()
+
+
+def customer_scope(user):
+    """The ids of the customers a billing read covers: the user's visible ones, or every customer."""
+    if user is EVERY_CUSTOMER:
+        return Customer.objects.values("pk")
+    return _visible_customer_ids(user)
+
+
 def billing_customers(*, user, customer_id: int | None = None) -> Iterator[list[tuple[int, str]]]:
     """The visible customers as chunks of (pk, name), in name order."""
-    customers = Customer.objects.filter(pk__in=_visible_customer_ids(user)).order_by("name", "pk")
+    customers = Customer.objects.filter(pk__in=customer_scope(user)).order_by("name", "pk")
     if customer_id:
         customers = customers.filter(pk=customer_id)
     chunk: list[tuple[int, str]] = []
@@ -158,38 +169,55 @@ def billing_bills(
     customer_id: int | None = None,
     account_id: int | None = None,
     include_empty: bool = False,
+    from_statements: bool = True,
 ) -> Iterator[SubscriptionBill]:
     """Every visible subscription's bill in each cycle, customer by customer (name order), then
     subscription, then cycle. Bills without lines are left out unless `include_empty`; a
-    subscription without a price (its offer left the catalog) is always reported, so it is seen."""
+    subscription without a price (its offer left the catalog) is always reported, so it is seen.
+
+    A cycle that has been issued is read from its statements (what was sent, whatever changed
+    since), unless `from_statements` is off (closing a cycle, looking for late corrections)."""
+    from reports.statements import issued_bills_by_subscription, issued_cycles
+
     cycles = sorted(set(cycles))
     if not cycles:
         return
-    first, last = cycles[0].start, cycles[-1].end
-    offers = TrackedSubscription.objects.filter(customer_id__in=_visible_customer_ids(user), offer__isnull=False)
-    if account_id:
-        offers = offers.filter(account_id=account_id)
-    if customer_id:
-        offers = offers.filter(customer_id=customer_id)
-    book = PriceBook(offer_ids=offers.order_by().values_list("offer_id", flat=True).distinct())
-    prices = BillingPrices(book=book)
-    # The refund window reaches back over the first cycle's start; a month more finds a starting quantity.
-    since = first - timedelta(days=REFUND_WINDOW_DAYS + 31)
-    # The last snapshot day: a subscription last seen before it is no longer listed by its marketplace.
-    latest = TrackedSubscription.objects.aggregate(latest=Max("last_seen"))["latest"] or last
+    issued = issued_cycles(cycles) if from_statements else {}
+    cycles = [cycle for cycle in cycles if cycle not in issued]
+    book = prices = None
+    if cycles:
+        first, last = cycles[0].start, cycles[-1].end
+        offers = TrackedSubscription.objects.filter(customer_id__in=customer_scope(user), offer__isnull=False)
+        if account_id:
+            offers = offers.filter(account_id=account_id)
+        if customer_id:
+            offers = offers.filter(customer_id=customer_id)
+        book = PriceBook(offer_ids=offers.order_by().values_list("offer_id", flat=True).distinct())
+        prices = BillingPrices(book=book)
+        # The refund window reaches back over the first cycle's start; a month more finds a starting quantity.
+        since = first - timedelta(days=REFUND_WINDOW_DAYS + 31)
+        # The last snapshot day: a subscription last seen before it is no longer listed by its marketplace.
+        latest = TrackedSubscription.objects.aggregate(latest=Max("last_seen"))["latest"] or last
     for chunk in billing_customers(user=user, customer_id=customer_id):
         names = dict(chunk)
-        tracked = list(_tracked_rows(list(names), first=first, last=last, account_id=account_id))
-        history = _history([row["pk"] for row in tracked], since=since, until=last)
-        prices.remember([(row["account_id"], row["external_id"]) for row in tracked], first=first, last=last)
-        pending = next(history, None)
-        for row in tracked:
-            changes = []
-            while pending is not None and pending[0] == row["pk"]:
-                changes.append(QuantityChange(day=pending[1], quantity=pending[2]))
-                pending = next(history, None)
-            yield from _subscription_bills(row, changes, cycles, prices, include_empty, latest)
-        book.forget_customers()
+        frozen = issued_bills_by_subscription(list(names), issued, account_id=account_id) if issued else {}
+        if book is not None:
+            tracked = list(_tracked_rows(list(names), first=first, last=last, account_id=account_id))
+            history = _history([row["pk"] for row in tracked], since=since, until=last)
+            prices.remember([(row["account_id"], row["external_id"]) for row in tracked], first=first, last=last)
+            pending = next(history, None)
+            for row in tracked:
+                changes = []
+                while pending is not None and pending[0] == row["pk"]:
+                    changes.append(QuantityChange(day=pending[1], quantity=pending[2]))
+                    pending = next(history, None)
+                bills = list(_subscription_bills(row, changes, cycles, prices, include_empty, latest))
+                if row["pk"] in frozen:
+                    bills = sorted(bills + frozen.pop(row["pk"]), key=lambda bill: bill.cycle)
+                yield from bills
+            book.forget_customers()
+        for bills in frozen.values():
+            yield from bills
 
 
 def _subscription_bills(
@@ -293,6 +321,8 @@ class CycleSummary:
     cost: Money = field(default_factory=Money)
     customers: dict[int, CustomerCycleTotal] = field(default_factory=dict)
     bills: list[SubscriptionBill] = field(default_factory=list)
+    #: When the cycle's statements were issued; None while the cycle is open (computed live).
+    issued_at: datetime | None = None
 
     @property
     def customer_rows(self) -> list[CustomerCycleTotal]:
@@ -311,9 +341,36 @@ def billing_summary(
     """Totals per cycle (newest first), and per customer for the cycle `customers_of` (the one the
     screen opens; every cycle when it is None). With `keep_bills` (one customer's report) each cycle
     also keeps its bills, for the subscription → lines view. Only the opened cycle keeps customer
-    rows, so a partner's year costs the memory of one cycle's customers, not twelve."""
+    rows, so a partner's year costs the memory of one cycle's customers, not twelve.
+
+    An issued cycle is read from its statements: their totals, or their lines when bills are kept or
+    one account is chosen (a statement's total covers every account)."""
+    from reports.statements import issued_cycles, statement_totals
+
     summaries = {cycle: CycleSummary(cycle=cycle) for cycle in cycles}
-    for bill in billing_bills(user=user, cycles=summaries, customer_id=customer_id, account_id=account_id):
+    issued = issued_cycles(summaries)
+    for cycle, close in issued.items():
+        summaries[cycle].issued_at = close.issued_at
+    from_totals = {} if keep_bills or account_id else issued
+    for cycle, rows in statement_totals(user=user, cycles=from_totals, customer_id=customer_id).items():
+        summary = summaries[cycle]
+        keep_customers = customers_of is None or cycle == customers_of
+        customers = summary.customers
+        for customer_pk, customer_name, currency, total, cost_total, subscriptions, unpriced in rows:
+            summary.subscriptions += subscriptions
+            summary.unpriced += unpriced
+            summary.total.add(currency, total)
+            summary.cost.add(currency, cost_total)
+            if keep_customers:
+                customer = customers.get(customer_pk)
+                if customer is None:
+                    customer = customers[customer_pk] = CustomerCycleTotal(customer_pk, customer_name)
+                customer.subscriptions += subscriptions
+                customer.unpriced += unpriced
+                customer.total.add(currency, total)
+                customer.cost.add(currency, cost_total)
+    wanted = [cycle for cycle in summaries if cycle not in from_totals]
+    for bill in billing_bills(user=user, cycles=wanted, customer_id=customer_id, account_id=account_id):
         summary = summaries[bill.cycle]
         customer = None
         if customers_of is None or bill.cycle == customers_of:

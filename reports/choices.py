@@ -10,6 +10,8 @@ class BillingLineKind(models.TextChoices):
     REFUND = "refund", _("Refund")
     NO_REFUND = "no_refund", _("Decrease without refund")
     ONE_TIME = "one_time", _("One-time charge")
+    #: Only on issued statements: a difference learned after an earlier cycle was issued.
+    ADJUSTMENT = "adjustment", _("Adjustment")
 
 
 class BillingPreset(models.TextChoices):

@@ -1,11 +1,12 @@
 """Demo data of the reports module: a year of daily usage for the demo subscriptions, so every report
 has history: seats added and removed over the year (some inside the refund window, some after it),
 assigned seats trailing the quantity, the partner's billing cycle ending on the 15th (seed 004's
-example), saved custom reports, and every marketplace account's invoices of the last complete cycle
-for reconciliation.
+example), saved custom reports, a year of issued billing statements, and every marketplace account's
+invoices of the last complete cycle for reconciliation.
 
 Idempotent: today's snapshot is taken again (replacing today's rows), past days are only added where
-missing (`ignore_conflicts`), the billing day and the saved report are created once.
+missing (`ignore_conflicts`), the billing day and the saved report are created once, and a cycle
+already issued is not issued again.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import random
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 import httpx
 from django.contrib.auth import get_user_model
@@ -21,14 +22,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from marketplace.models import MarketplaceAccount
-from reports.billing import last_complete_cycle
+from reports.billing import last_complete_cycle, recent_cycles
 from reports.models import BillingDay, SavedReport, TrackedSubscription, UsageSnapshot
 from reports.selectors import billing_cycle_end_day
 from reports.services import invoice_lines_import, usage_snapshots_take
+from reports.statements import billing_cycle_close
 
 HISTORY_DAYS = 365
 DEMO_BILLING_DAY = 15
 BATCH = 5000
+#: Complete billing cycles the demo has issued statements for: a year of them.
+STATEMENT_CYCLES = 12
 
 
 def _quantity_path(tracked: TrackedSubscription, current: int, start: date, today: date) -> list[tuple[date, int]]:
@@ -101,6 +105,17 @@ def _backfill(today: date) -> tuple[int, int]:
     return tracked_count, rows_written
 
 
+def _issue_statements(today: date) -> int:
+    """Issue the year's complete cycles, oldest first, each on the day after it ended (as beat
+    would have); cycles already issued are left as they are."""
+    issued = 0
+    for cycle in recent_cycles(today, STATEMENT_CYCLES, cycle_end_day=billing_cycle_end_day()):
+        moment = timezone.make_aware(datetime.combine(cycle.report_date, time(6, 0)))
+        result = billing_cycle_close(actor="demo", cycle=cycle, now=moment)
+        issued += not result.already_closed
+    return issued
+
+
 @contextlib.contextmanager
 def _simulator(slug: str) -> Iterator[None]:
     """The marketplace's running simulator if it answers, else an in-process one seeded the same way
@@ -138,6 +153,7 @@ def seed(partner) -> list[str]:
             SavedReport.objects.get_or_create(
                 owner=admin, name="Revenue per marketplace", defaults={"dimension": "marketplace", "measure": "revenue"}
             )
+    issued = _issue_statements(today)
     cycle = last_complete_cycle(today, cycle_end_day=billing_cycle_end_day())
     fetched = []
     for account in MarketplaceAccount.objects.order_by("display_name"):
@@ -147,5 +163,5 @@ def seed(partner) -> list[str]:
     return [
         f"  Reports: {tracked} subscription(s) given a year of history ({rows} daily snapshots), billing cycle "
         f"ends on day {billing_cycle_end_day()}; invoices of {cycle.start}–{cycle.end} fetched "
-        f"({', '.join(fetched) or 'no marketplace account'})"
+        f"({', '.join(fetched) or 'no marketplace account'}); {issued} billing cycle(s) issued as statements"
     ]

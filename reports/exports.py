@@ -188,6 +188,8 @@ def billing_pdf(*, partner_name: str, customer, summaries) -> bytes:
             12,
         )
         document.paragraph(f"{_('Total')}: {totals or '—'}", 10)
+        if summary.issued_at is not None:
+            document.paragraph(_("Issued on %(day)s") % {"day": when_text(timezone.localdate(summary.issued_at))}, 8)
         if not summary.bills:
             document.paragraph(_("Nothing billed in this cycle."))
             continue
@@ -216,7 +218,7 @@ def billing_pdf(*, partner_name: str, customer, summaries) -> bytes:
                         str(BillingLineKind(line.kind).label),
                         when_text(line.day),
                         line.quantity,
-                        f"{line.days}/{line.period_days}",
+                        f"{line.days}/{line.period_days}" if line.period_days else "",
                         money_format(line.unit_price, line.currency),
                         line.formula,
                         money_format(line.amount, line.currency),

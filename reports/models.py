@@ -250,3 +250,138 @@ class SavedReport(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BillingCycleClose(models.Model):
+    """The moment a billing cycle was issued: its statements were frozen then, and the billing
+    report, exports, PDF and reconciliation of the cycle read them from now on. One row per cycle
+    (the unique constraint makes a second close of the same cycle a no-op)."""
+
+    cycle_start = models.DateField(_("cycle start"))
+    cycle_end = models.DateField(_("cycle end"))
+    issued_at = models.DateTimeField(_("issued"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("issued by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    statement_count = models.PositiveIntegerField(_("statements"), default=0)
+    line_count = models.PositiveIntegerField(_("lines"), default=0)
+    adjustment_count = models.PositiveIntegerField(_("adjustments"), default=0)
+
+    class Meta:
+        ordering = ["-cycle_start"]
+        verbose_name = _("issued billing cycle")
+        verbose_name_plural = _("issued billing cycles")
+        constraints = [
+            models.UniqueConstraint(fields=["cycle_start", "cycle_end"], name="reports_cycle_close_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.cycle_start}..{self.cycle_end}"
+
+
+class BillingStatement(models.Model):
+    """What one customer was billed in one currency for one closed cycle, as issued: an invoice a
+    partner sent must be reproducible whatever changes later (prices, names, late corrections).
+    Never updated: a difference learned later becomes an adjustment line of a later statement.
+    The customer's name is kept as it was; the customer link empties if the customer is deleted."""
+
+    close = models.ForeignKey(
+        BillingCycleClose, verbose_name=_("issued cycle"), on_delete=models.CASCADE, related_name="statements"
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    customer_name = models.CharField(_("customer"), max_length=255)
+    cycle_start = models.DateField(_("cycle start"))
+    cycle_end = models.DateField(_("cycle end"))
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    issued_at = models.DateTimeField(_("issued"))
+    total = models.DecimalField(_("total"), max_digits=16, decimal_places=4)
+    cost_total = models.DecimalField(_("cost"), max_digits=16, decimal_places=4, null=True, blank=True)
+    subscription_count = models.PositiveIntegerField(_("subscriptions"), default=0)
+    unpriced_count = models.PositiveIntegerField(_("without price"), default=0)
+
+    class Meta:
+        ordering = ["-cycle_start", "customer_name", "id"]
+        verbose_name = _("billing statement")
+        verbose_name_plural = _("billing statements")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "cycle_start", "cycle_end", "currency"], name="reports_statement_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["cycle_start", "cycle_end", "customer"], name="reports_statement_cycle")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_name} {self.cycle_start}..{self.cycle_end} {self.total} {self.currency}"
+
+
+class BillingStatementLine(models.Model):
+    """One issued line, with everything the billing computation produced for it and what the
+    subscription was called then. A subscription without a price is kept as one line without a kind,
+    so the issued cycle still says it could not be billed. An adjustment line (kind `adjustment`)
+    names the earlier cycle it corrects and what that cycle had issued."""
+
+    statement = models.ForeignKey(
+        BillingStatement, verbose_name=_("statement"), on_delete=models.CASCADE, related_name="lines"
+    )
+    position = models.PositiveIntegerField(_("position"))
+    tracked = models.ForeignKey(
+        TrackedSubscription,
+        verbose_name=_("subscription"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    account = models.ForeignKey(
+        "marketplace.MarketplaceAccount",
+        verbose_name=_("marketplace account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    account_name = models.CharField(_("marketplace account"), max_length=255, blank=True)
+    subscription_name = models.CharField(_("subscription"), max_length=255)
+    friendly_name = models.CharField(_("friendly name"), max_length=255, blank=True)
+    po_number = models.CharField(_("PO number"), max_length=64, blank=True)
+    offer_name = models.CharField(_("offer"), max_length=255, blank=True)
+    offer_external_id = models.CharField(_("offer ID"), max_length=255, blank=True)
+    billing_cycle = models.CharField(_("billing cycle"), max_length=16, blank=True)
+    kind = models.CharField(_("line"), max_length=16, blank=True)
+    day = models.DateField(_("effective"), null=True, blank=True)
+    quantity = models.IntegerField(_("seats"), default=0)
+    days = models.PositiveIntegerField(_("days"), default=0)
+    period_days = models.PositiveIntegerField(_("days in period"), default=0)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=4, null=True, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=4, default=0)
+    unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=4, null=True, blank=True)
+    cost_amount = models.DecimalField(_("cost"), max_digits=16, decimal_places=4, null=True, blank=True)
+    #: The unit price's derivation as issued: [[label, amount, detail], ...] (on a subscription's first line).
+    price_steps = models.JSONField(_("price derivation"), default=list, blank=True)
+    adjusts_cycle_start = models.DateField(_("adjusts cycle from"), null=True, blank=True)
+    adjusts_cycle_end = models.DateField(_("adjusts cycle until"), null=True, blank=True)
+    issued_amount = models.DecimalField(_("issued amount"), max_digits=16, decimal_places=4, null=True, blank=True)
+    issued_quantity = models.IntegerField(_("issued seats"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["statement_id", "position"]
+        verbose_name = _("billing statement line")
+        verbose_name_plural = _("billing statement lines")
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "position"], name="reports_statement_line_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscription_name}: {self.kind} {self.amount}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.choices import BillingCycle
@@ -170,7 +171,8 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
     if sees_cost:
         header += [_("Unit cost"), _("Cost"), _("Margin")]
     # At the end, so the columns before keep their places for whoever reads the files.
-    header += [_("Friendly name"), _("PO number")]
+    labels = [_("Friendly name"), _("PO number"), _("Issued on")]
+    header += labels
     kinds = {kind: str(label) for kind, label in BillingLineKind.choices}
     cycles = {cycle: str(label) for cycle, label in BillingCycle.choices}
 
@@ -186,10 +188,15 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
                 bill.account_name,
                 cycles.get(bill.billing_cycle, bill.billing_cycle),
             ]
-            named = [bill.friendly_name, bill.po_number]
+            issued_at = getattr(bill, "issued_at", None)
+            end = [
+                getattr(bill, "friendly_name", ""),
+                getattr(bill, "po_number", ""),
+                timezone.localdate(issued_at) if issued_at else "",
+            ]
             if bill.price is None:
-                padding = [""] * (len(header) - len(start) - 3)
-                yield start + [_("No price: the offer is no longer in the catalog.")] + padding + named
+                padding = [""] * (len(header) - len(start) - 1 - len(labels))
+                yield start + [_("No price: the offer is no longer in the catalog.")] + padding + end
                 continue
             derivation = " → ".join(f"{step.label}: {step.amount}" for step in bill.price.steps)
             for line in bill.lines:
@@ -208,7 +215,7 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
                 if sees_cost:
                     margin = None if line.cost_amount is None else line.amount - line.cost_amount
                     row += [line.unit_cost, line.cost_amount, margin]
-                yield row + named
+                yield row + end
 
     return header, lines()
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import transaction
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,9 +68,10 @@ class ReportActionRefused(Exception):
 # -- usage snapshots ------------------------------------------------------------------------------------------------
 
 
-def _subscription_batches() -> Iterator[list[dict]]:
+def _subscription_batches(subscriptions: QuerySet[Subscription] | None = None) -> Iterator[list[dict]]:
     rows = (
-        Subscription.objects.order_by("pk")
+        (subscriptions if subscriptions is not None else Subscription.objects.all())
+        .order_by("pk")
         .values(
             "pk",
             "account_id",
@@ -153,13 +155,13 @@ def _add_on_offers(batch: list[dict]) -> dict[tuple[int, str], tuple[int, str, s
     return {(account_id, external_id): (pk, cycle, currency) for account_id, external_id, pk, cycle, currency in offers}
 
 
-def usage_snapshots_take(*, day: date | None = None) -> int:
-    """Record `day`'s (default today's) usage of every subscription and add-on: taking the same day
-    again replaces that day's rows, so the last run of a day is what the day keeps. Returns the rows
-    written."""
+def usage_snapshots_take(*, day: date | None = None, subscriptions: QuerySet[Subscription] | None = None) -> int:
+    """Record `day`'s (default today's) usage of every subscription and add-on (or of those given):
+    taking the same day again replaces that day's rows, so the last run of a day is what the day
+    keeps. Returns the rows written."""
     day = day or timezone.localdate()
     written = 0
-    for batch in _subscription_batches():
+    for batch in _subscription_batches(subscriptions):
         with transaction.atomic():
             tracked = _upsert_tracked([_tracked(row, day=day) for row in batch])
             snapshots = [
@@ -207,6 +209,31 @@ def usage_snapshots_take(*, day: date | None = None) -> int:
                 update_fields=["quantity", "assigned", "status"],
             )
         written += len(snapshots)
+    return written
+
+
+def usage_snapshots_refresh_today() -> int:
+    """Bring today's snapshot up to now before a report of the current cycle reads it.
+
+    Billing reads snapshots, and beat takes them every few hours: a purchase or an increase made
+    since the last run (or before today's first) was missing from "Current cycle (so far)". This
+    snapshots only the subscriptions whose quantity or status differs from their latest snapshot
+    (or that have none yet), and marks every subscription still listed as seen today, so the others
+    keep their last known quantity instead of counting as gone. Returns the rows written."""
+    today = timezone.localdate()
+    latest = UsageSnapshot.objects.filter(subscription_id=OuterRef("tracked__pk")).order_by("-day")
+    changed = Subscription.objects.annotate(
+        last_quantity=Subquery(latest.values("quantity")[:1]), last_status=Subquery(latest.values("status")[:1])
+    ).filter(
+        Q(tracked__isnull=True)
+        | Q(last_quantity__isnull=True)
+        | ~Q(last_quantity=F("quantity"))
+        | ~Q(last_status=F("status"))
+    )
+    written = usage_snapshots_take(day=today, subscriptions=changed) if changed.exists() else 0
+    TrackedSubscription.objects.filter(
+        Q(subscription__isnull=False) | Q(parent__subscription__isnull=False), last_seen__lt=today
+    ).update(last_seen=today)
     return written
 
 

@@ -7,12 +7,20 @@ from django.contrib.auth import get_user_model
 
 from marketplace.models import MarketplaceAccount
 from reports.services import invoice_lines_import, usage_snapshots_take
+from reports.statements import billing_cycles_close_due
 
 
 @shared_task(name="reports.tasks.usage_snapshots_take", ignore_result=True)
 def usage_snapshots_take_task() -> int:
     """Beat, per partner, a few times a day: today's usage snapshot (the day's last run is what it keeps)."""
     return usage_snapshots_take()
+
+
+@shared_task(name="reports.tasks.billing_cycles_close", ignore_result=True)
+def billing_cycles_close_task() -> int:
+    """Beat, per partner, daily: issue the cycle that ended on the partner's billing day (a no-op
+    once it is issued). Returns the statements written."""
+    return billing_cycles_close_due(actor="automation").statements
 
 
 @shared_task(name="reports.tasks.invoice_lines_fetch", ignore_result=True)

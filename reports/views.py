@@ -71,6 +71,7 @@ from reports.services import (
     billing_day_set,
     saved_report_create,
     saved_report_delete,
+    usage_snapshots_refresh_today,
 )
 from reports.tables import ActivityEventTable, ActivityTable, UsageCustomerTable, UsageSubscriptionTable
 
@@ -488,6 +489,9 @@ def _billing_request(request: HttpRequest):
     customer, account = data.get("customer"), data.get("account")
     cycle_end_day = billing_cycle_end_day(account=account)
     cycles = form.cycles(cycle_end_day=cycle_end_day)
+    today = timezone.localdate()
+    if any(today in cycle for cycle in cycles):  # "so far" means up to now, not up to the last snapshot
+        usage_snapshots_refresh_today()
     return form, customer, account, cycle_end_day, cycles
 
 

@@ -207,6 +207,13 @@ CELERY_BEAT_SCHEDULE["partners-usage-snapshots"] = {
     "args": ("reports.tasks.usage_snapshots_take",),
     "kwargs": {"spread_seconds": 1800},
 }
+# Reports: issue each partner's billing statements once its cycle has ended (a no-op when already issued).
+CELERY_BEAT_SCHEDULE["partners-billing-cycles-close"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60 * 6,
+    "args": ("reports.tasks.billing_cycles_close",),
+    "kwargs": {"spread_seconds": 1800},
+}
 # Subscription lifecycle: scheduled decreases at renewal, licence automation, requests following their orders.
 CELERY_BEAT_SCHEDULE["partners-subscription-lifecycle"] = {
     "task": "portal.core.tasks.dispatch_to_partners",

@@ -8,9 +8,17 @@ from django.utils import timezone
 from customers import demo as customers_demo
 from marketplace import demo as marketplace_demo
 from reports import demo as reports_demo
-from reports.billing import last_complete_cycle
+from reports.billing import last_complete_cycle, recent_cycles
 from reports.billing_report import billing_bills
-from reports.models import BillingDay, InvoiceImport, TrackedSubscription, UsageSnapshot
+from reports.models import (
+    BillingCycleClose,
+    BillingDay,
+    BillingStatement,
+    InvoiceImport,
+    TrackedSubscription,
+    UsageSnapshot,
+)
+from reports.statements import IssuedBill
 from subscriptions.models import Subscription
 from tests.factories import UserFactory
 
@@ -38,8 +46,18 @@ def test_the_demo_gives_every_subscription_a_year_of_history_once(in_alpha):
     assert "daily snapshots" in lines[0]
     cycle = last_complete_cycle(today, cycle_end_day=15)
     assert any(bill.lines for bill in billing_bills(user=admin, cycles=[cycle]))
+    # A year of issued statements, each issued the day after its cycle ended; the last one is read back.
+    year = recent_cycles(today, 12, cycle_end_day=15)
+    closes = list(BillingCycleClose.objects.order_by("cycle_start"))
+    assert [(close.cycle_start, close.cycle_end) for close in closes] == [(one.start, one.end) for one in year]
+    assert all(timezone.localdate(close.issued_at) == close.cycle_end + timedelta(days=1) for close in closes)
+    assert BillingStatement.objects.filter(cycle_start=cycle.start).exists()
+    assert all(isinstance(bill, IssuedBill) for bill in billing_bills(user=admin, cycles=[cycle]))
+    assert "12 billing cycle(s) issued" in lines[0]
 
     rows = UsageSnapshot.objects.count()
+    statements = BillingStatement.objects.count()
     reports_demo.seed(in_alpha)
     assert UsageSnapshot.objects.count() == rows
     assert BillingDay.objects.count() == 1
+    assert BillingCycleClose.objects.count() == 12 and BillingStatement.objects.count() == statements
