@@ -185,3 +185,50 @@ def test_the_demo_has_named_subscriptions_with_po_numbers_and_a_price_history(
     with django_capture_on_commit_callbacks(execute=False):
         orders_demo.seed(in_alpha)
     assert SubscriptionPrice.objects.filter(source=PriceSource.PRICE_EDIT).count() == 3
+
+
+def test_the_issued_statement_keeps_the_order_price_and_a_second_close_changes_nothing(
+    also_world, buyer, django_capture_on_commit_callbacks
+):
+    """Buy with Price Options, change the customer's price the next day without applying it, close the
+    cycle: the statement bills the order's price. Applied from the next cycle, the new price reaches only
+    that cycle, and closing the issued cycle again writes nothing."""
+    from reports.models import BillingCycleClose, BillingStatementLine
+    from reports.statements import billing_cycle_close
+
+    admin = get_user_model().objects.get(username="admin")
+    order = _buy_with_price_option(also_world, buyer, django_capture_on_commit_callbacks)
+    line = order.lines.get()
+    ordered = line.unit_price
+    today = timezone.localdate()
+    current = billing_cycle_containing(today, cycle_end_day=MONTH_END)
+    following = billing_cycle_containing(current.end + timedelta(days=1), cycle_end_day=MONTH_END)
+    usage_snapshots_take(day=today)
+    usage_snapshots_take(day=following.start)
+
+    new_price = (ordered + Decimal("3.17")).quantize(Decimal("0.01"))
+    customer_price_set(
+        actor=admin, customer=also_world.tenant.customer, offer=line.offer, price=new_price, apply=NOT_APPLIED
+    )
+    billing_cycle_close(actor=admin, cycle=current)
+    issued = BillingStatementLine.objects.filter(subscription_name__startswith="Microsoft 365")
+    assert issued.exists()
+    assert {row.unit_price for row in issued} == {ordered}
+    assert {row.po_number for row in issued} == {"PO-4711"}
+    assert _unit_prices(admin, current) == {ordered}  # the closed cycle reads its statement
+    assert _unit_prices(admin, following) == {ordered}  # not applied: the next cycle keeps the order's price
+
+    customer_price_set(
+        actor=admin,
+        customer=also_world.tenant.customer,
+        offer=line.offer,
+        price=new_price,
+        apply=PriceApply(application=PriceApplication.NEXT_CYCLE),
+    )
+    assert _unit_prices(admin, following) == {new_price}
+    before = list(BillingStatementLine.objects.order_by("pk").values_list("pk", "unit_price", "amount"))
+    again = billing_cycle_close(actor=admin, cycle=current)
+    assert again.already_closed
+    assert list(BillingStatementLine.objects.order_by("pk").values_list("pk", "unit_price", "amount")) == before
+    assert BillingCycleClose.objects.count() == 1
+    assert _unit_prices(admin, current) == {ordered}
