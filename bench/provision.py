@@ -3,7 +3,7 @@
     ./dev bench provision
 
 Runs against the configured database and removes every partner and schema it created.
-Target (issue 2): cloning takes at most a quarter of the migration time.
+Target: cloning takes at most a quarter of the migration time.
 """
 
 import os

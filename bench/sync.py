@@ -10,7 +10,7 @@ Measured in-process (the simulator behind httpx.WSGITransport, so the network is
 (b) a first full sync into empty tables;
 (c) a second sync with nothing changed, and the rows it wrote (INSERT / UPDATE / DELETE / COPY, except
     its own sync run row).
-Targets (issue 4, the same for every marketplace against its own floor): b/a <= 1.5, c/a <= 1.2,
+Targets (the same for every marketplace against its own floor): b/a <= 1.5, c/a <= 1.2,
 (c) writes 0 rows.
 
 Creates its own partner `bench-sync` and drops it (and its schema) at the end.

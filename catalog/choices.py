@@ -20,7 +20,7 @@ class ChargeType(models.TextChoices):
 
 
 class Eligibility(models.TextChoices):
-    """Who may buy an offer: everyone, or only customers with the matching flag (ALEF 2.2 note)."""
+    """Who may buy an offer: everyone, or only customers with the matching flag (academic, government, non-profit)."""
 
     EVERYONE = "", _("All customers")
     ACADEMIC = "academic", _("Academic customers only")

@@ -1,4 +1,4 @@
-"""Models of catalog: see DESIGN.md for what this app owns."""
+"""Models of catalog: products, offers, categories, partner and customer prices, segments, the store."""
 
 from decimal import Decimal
 
@@ -126,7 +126,7 @@ class CatalogSettings(models.Model):
 
 
 class Category(models.Model):
-    """A top level of the catalog ("Client", "Security", ...): what visitors pick first (ALEF 1.1)."""
+    """A top level of the catalog ("Client", "Security", ...): what visitors pick first."""
 
     name = models.CharField(_("name"), max_length=100)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)

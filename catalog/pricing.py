@@ -9,7 +9,7 @@ The chain, each step in the offer's currency and rounded to it (half up, as invo
    (`CatalogSettings`, 5% unless the partner changes it);
 3. the segment price, when the customer is in a segment that prices this offer;
 4. the customer price, when the partner set one for this customer and offer;
-5. an order-level price option (ALEF 2.2 "Price Options"): a markup or a target customer price.
+5. an order-level price option (ALEF's "Price Options"): a markup or a target customer price.
 
 A later step replaces the price of the steps before it. Segment and customer markups are the whole
 markup on the partner price (a 10% segment markup means cost x 1.10). The price option follows ALEF:
@@ -181,7 +181,7 @@ class PriceStep:
 
 @dataclass(frozen=True)
 class PriceOption:
-    """An order-level price option (ALEF 2.2): a markup on the cost price or a target price, or neither."""
+    """An order-level price option: a markup added to the default markup, or a target price, or neither."""
 
     markup_percent: Decimal | None = None
     target_price: Decimal | None = None

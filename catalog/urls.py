@@ -46,7 +46,7 @@ urlpatterns = [
     path("customer-prices/new/", views.customer_price_form_view, name="customer_price_create"),
     path("customer-prices/<int:pk>/", views.customer_price_form_view, name="customer_price_edit"),
     path("customer-prices/<int:pk>/delete/", views.customer_price_delete_view, name="customer_price_delete"),
-    # a customer tenant's store (seed 000)
+    # a customer tenant's store: the offers that customer may buy, at its prices
     path("store/<int:tenant_pk>/", views.store, name="store"),
     path("store/<int:tenant_pk>/offers/<int:offer_pk>/", views.store_offer, name="store_offer"),
 ]

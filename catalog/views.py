@@ -82,7 +82,7 @@ def _public_offers():
 
 @require_GET
 def public_index(request: HttpRequest) -> HttpResponse:
-    """ALEF 1.1: categories and their product groups, and a search, for visitors. No partner prices."""
+    """The public catalog: categories and their product groups, and a search, for visitors. No partner prices."""
     offers = _public_offers()
     filterset = CatalogFilterSet(request.GET or None, queryset=offers)
     tree = selectors.catalog_tree(offers=offers)
@@ -649,7 +649,7 @@ def customer_price_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "catalog/confirm.html", context)
 
 
-# -- a customer tenant's store (seed 000) ----------------------------------------------------------------------------
+# -- a customer tenant's store: the offers a customer may buy -------------------------------------------------------
 
 
 def _store_context(request: HttpRequest, tenant_pk: int) -> dict:

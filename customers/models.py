@@ -83,7 +83,7 @@ class Customer(models.Model):
 
     @property
     def address_is_complete(self) -> bool:
-        """A marketplace needs street, city, postal code and country to create a tenant (seed 004)."""
+        """A marketplace needs street, city, postal code and country to create a tenant."""
         return bool(self.address_line1 and self.city and self.postal_code and self.country)
 
 

@@ -1,6 +1,6 @@
-"""Models of marketplace: see DESIGN.md for what this app owns.
+"""Models of marketplace: accounts, tenant connections, price customizations, sync runs.
 
-A marketplace account (seed 000's "reseller") is the partner's login at a marketplace; its prices
+A marketplace account (a "reseller" on the Marketplace screens) is the partner's login at a marketplace; its prices
 are the partner's cost prices. Customer tenants join a marketplace's module as `TenantConnection`
 rows and are connected by mapping them to one of the account's marketplace customers. The sync
 mirrors customers, offers (catalog) and subscriptions (subscriptions) and records a `SyncRun`.

@@ -1,4 +1,4 @@
-"""Marketplace screens (seed 000): the marketplace tiles, a marketplace's page with its tenants,
+"""Marketplace screens: the marketplace tiles, a marketplace's page with its tenants,
 its accounts ("resellers") with Basics and Price customization tabs, and the tenant actions.
 
 Views stay thin: they resolve the marketplace and the object through selectors (404 outside the

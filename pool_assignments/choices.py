@@ -13,5 +13,5 @@ class AssignmentStatus(models.TextChoices):
 # Assignments that still hold seats of their allocation.
 HOLDING_STATUSES = (AssignmentStatus.ACTIVE, AssignmentStatus.SUPERSEDED)
 
-# A customer assignment lasts at least this long from its first assignment, unless the pool ends sooner (seed 003).
+# A customer assignment lasts at least this long from its first assignment, unless the pool ends sooner.
 MINIMUM_TERM_DAYS = 31

@@ -1,6 +1,6 @@
 """Writes of a reseller's customer assignments from pool allocations (run in the reseller's schema).
 
-Rules (seed 003):
+Rules of pooled subscriptions:
 - assignments never exceed the allocation: the allocation row (public) is locked while the
   seats already assigned are summed and the new assignment is written;
 - a customer's expiration date never passes the allocation's, and is at least 31 days after the

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PoolService(models.TextChoices):
-    """The services a pool can hold (seed 001, Add pool)."""
+    """The services a pool can hold (the Add pool form's choices)."""
 
     BACKUP_M365 = "backup_m365", _("Cloud Backup for Microsoft 365")
     BACKUP_POWER_PLATFORM = "backup_power_platform", _("Cloud Backup for Microsoft 365 - Power Platform")
@@ -37,7 +37,7 @@ SERVICE_UNITS: dict[str, str] = {
 
 
 class PoolSource(models.TextChoices):
-    """Where a pool was bought: from the vendor directly, or through a distribution marketplace (seed 003)."""
+    """Where a pool was bought: from the vendor directly, or through a distribution marketplace."""
 
     VENDOR = "vendor", _("Vendor (direct)")
     ALSO = "also", _("ALSO")
@@ -70,7 +70,7 @@ HOLDING_STATUSES = (AllocationStatus.PENDING, AllocationStatus.ACCEPTED)
 
 
 class ExpiryMode(models.TextChoices):
-    """A reseller's subscription expiration date (seed 001, Add pool / Edit pool)."""
+    """A reseller's subscription expiration date, as Add pool / Edit pool set it."""
 
     SAME_AS_POOL = "same_as_pool", _("Same as pooled subscription")
     NOW = "now", _("Expire now")

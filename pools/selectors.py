@@ -80,7 +80,7 @@ class ResellerDashboard:
 
 
 def reseller_dashboard(*, link: ResellerLink, today: datetime.date | None = None) -> ResellerDashboard:
-    """KPIs of one reseller (seed 001): pools, customers with active pooled subscriptions, seats
+    """KPIs of one reseller: pools, customers with active pooled subscriptions, seats
     given, assigned to customers, pending acceptance, expiring in 30 days."""
     today = today or timezone.localdate()
     horizon = today + datetime.timedelta(days=EXPIRING_DAYS)

@@ -1,4 +1,4 @@
-"""Writes of pools and their allocations to resellers, with the rules of pooled subscriptions (seed 003).
+"""Writes of pools and their allocations to resellers, with the rules of pooled subscriptions.
 
 - An allocation never exceeds its pool's free seats, also under concurrent requests: every write
   that takes seats locks the pool row first (then the allocation), so the sum is read and written

@@ -89,7 +89,7 @@ def _columns(request: HttpRequest, table: str) -> tuple[list[str], ColumnsForm]:
 @large_account_reseller_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The reseller dashboard (seed 001): KPIs, available licences chart, pools and customers tables,
+    """The reseller dashboard: KPIs, available licences chart, pools and customers tables,
     for the reseller chosen in the query string (the first mapped one by default)."""
     partner = request.tenant
     links = list(reseller_links_mapped(large_account_reseller=partner).order_by("organisation_name", "pk"))

@@ -1,7 +1,7 @@
 """Billing arithmetic: pure functions, no database. Everything the billing report, its exports, the
 PDF and reconciliation say about money is computed here, so it is tested here on crafted cases.
 
-Billing cycles follow the partner's marketplace billing day (seed 004): a cycle that ends on the
+Billing cycles follow the partner's marketplace billing day: a cycle that ends on the
 15th runs from the 16th of the previous month to the 15th and its report is dated the 16th. An end
 day the month does not have (29 to 31) means that month's last day, so cycles always tile the
 calendar without gaps or overlaps, leap years included.
@@ -56,7 +56,7 @@ class BillingCycle:
 
     @property
     def report_date(self) -> date:
-        """The date the cycle's report carries: the day after it ends (seed 004: "dated the 16th")."""
+        """The date the cycle's report carries: the day after it ends (a cycle ending on the 15th is dated the 16th)."""
         return self.end + timedelta(days=1)
 
     @property
@@ -104,7 +104,7 @@ def billing_cycle_containing(day: date, *, cycle_end_day: int) -> BillingCycle:
 
 def billing_cycles_ending_between(first: date, last: date, *, cycle_end_day: int) -> list[BillingCycle]:
     """One cycle per month from `first`'s month to `last`'s month, each the cycle ending in that month
-    (seed 004: "a custom range over several months displays a billing report for each month")."""
+    (a custom range over several months shows a billing report for each month)."""
     if last < first:
         first, last = last, first
     cycles = []

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class BillingLineKind(models.TextChoices):
-    """The transactions of a billing report (seed 004: cycle fee, refund, pro-rata billing)."""
+    """The transactions of a billing report (cycle fee, refund, pro-rata billing)."""
 
     CYCLE_FEE = "cycle_fee", _("Cycle fee")
     PRO_RATA = "pro_rata", _("Pro-rata")
@@ -23,7 +23,7 @@ class BillingPreset(models.TextChoices):
 
 
 class GapKind(models.TextChoices):
-    """What a reconciliation row can find wrong (peers.md §3, item 1)."""
+    """What a reconciliation row can find wrong, each with the action that closes it."""
 
     OVER_BILLED = "over_billed", _("Over-billed")
     UNDER_BILLED = "under_billed", _("Under-billed")

@@ -1,7 +1,7 @@
 """Demo data of the reports module: a year of daily usage for the demo subscriptions, so every report
 has history: seats added and removed over the year (some inside the refund window, some after it),
-assigned seats trailing the quantity, the partner's billing cycle ending on the 15th (seed 004's
-example), saved custom reports, a year of issued billing statements, and every marketplace account's
+assigned seats trailing the quantity, the partner's billing cycle ending on the 15th (a common
+billing day), saved custom reports, a year of issued billing statements, and every marketplace account's
 invoices of the last complete cycle for reconciliation.
 
 Idempotent: today's snapshot is taken again (replacing today's rows), past days are only added where

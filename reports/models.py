@@ -1,4 +1,4 @@
-"""Models of reports: see DESIGN.md for what this app owns.
+"""Models of reports: usage history, billing cycles and statements, saved reports, reconciliation.
 
 History first: the sync mirrors what a marketplace says *now* and deletes what it no longer lists,
 so every report about the past reads rows written here. `TrackedSubscription` is what the reports
@@ -123,7 +123,7 @@ class UsageSnapshot(models.Model):
 class BillingDay(models.Model):
     """The day the partner's marketplace billing cycle ends: one row for the partner (no account)
     and optional rows for accounts billed on another day. A cycle that ends on the 15th gives a
-    report dated the 16th covering the 16th of the previous month to the 15th (seed 004)."""
+    report dated the 16th covering the 16th of the previous month to the 15th."""
 
     account = models.OneToOneField(
         "marketplace.MarketplaceAccount",

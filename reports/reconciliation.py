@@ -1,4 +1,4 @@
-"""Reconciliation per billing cycle (peers.md §3, item 1): for each customer and offer, four legs
+"""Reconciliation per billing cycle: for each customer and offer, four legs
 side by side: what the marketplace invoiced the partner, the subscription's quantity, the seats
 assigned in the tenant, and what the customer is billed. Every gap is classified with the action
 that closes it.

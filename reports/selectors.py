@@ -510,7 +510,7 @@ class CostOverview:
 
 
 def cost_overview(*, user, account_id: int | None = None) -> CostOverview:
-    """Overview cost report (seed 000): monthly cost and revenue per customer and per marketplace
+    """Overview cost report: monthly cost and revenue per customer and per marketplace
     account, from today's subscriptions and the partner's custom prices."""
     by_customer: dict[tuple[int, str], CostRow] = {}
     by_account: dict[tuple[int, str], CostRow] = {}

@@ -1,4 +1,4 @@
-"""Report center screens (seed 003 Report center, seed 004 billing report, seed 000 cost report).
+"""Report center screens: the report center, the billing report and statements, the cost report.
 
 Views stay thin: parse the query string with a form, call a selector, render (or stream an
 export). Every screen needs the REPORTS permission; rows are scoped to the user's customers by the

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ResellerStatus(models.TextChoices):
-    """Where a reseller stands in a large account reseller's directory (seed 001)."""
+    """Where a reseller stands in a large account reseller's directory."""
 
     # Invited by email: nobody in the console answers to that address yet (or the LAR has not
     # mapped the partner who signed up).

@@ -168,7 +168,7 @@ def _candidates(large_account_reseller: Partner, partners: Iterable[Partner]) ->
 
 def reseller_candidates(*, large_account_reseller: Partner, email: str, organisation_name: str = "") -> CandidateSearch:
     """Single invite: first the partner whose tenant owner has this email address; only when there
-    is none, partners by the address's domain and by organisation name (seed 001)."""
+    is none, partners by the address's domain and by organisation name."""
     email = email.strip()
     partners = Partner.objects.exclude(schema_name="public").order_by("name")
     by_owner = list(partners.filter(owner_email__iexact=email)[:CANDIDATES_SHOWN]) if email else []

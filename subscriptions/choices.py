@@ -16,7 +16,7 @@ class SubscriptionStatus(models.TextChoices):
 
 
 class OrderStatus(models.TextChoices):
-    """An order's state (ALEF 2.3). Draft: a cart or a quote; Submitted: waiting for a worker;
+    """An order's state. Draft: a cart or a quote; Submitted: waiting for a worker;
     Provisioning: lines are being placed or the marketplace is still provisioning them."""
 
     DRAFT = "draft", _("Draft")

@@ -1,4 +1,4 @@
-"""Choices of the subscription lifecycle (issue 7): commitment windows, scheduled changes, licence change
+"""Choices of the subscription lifecycle: commitment windows, scheduled changes, licence change
 requests and licence assignment. Kept apart from `choices.py`, which the order machinery grows."""
 
 from django.db import models
@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ChangeTiming(models.TextChoices):
-    """When a change can happen, as the marketplace's rule decides (peers.md §3, item 2)."""
+    """When a change can happen, as the marketplace's rule decides (e.g. Microsoft NCE's 7-day cancellation window)."""
 
     NOW = "now", _("Now")
     AT_RENEWAL = "at_renewal", _("At renewal")

@@ -1,6 +1,6 @@
 """Commitment windows: whether a decrease or a cancellation is allowed now, until when, and what it costs.
 
-The marketplace decides, not a guess (issue 7). Three sources, in this order:
+The marketplace decides, not a guess. Three sources, in this order:
 - the marketplace's own data about the subscription, mirrored by the sync: `cancellation_allowed_until`
   (the Microsoft NCE window: 7 days after purchase or renewal; None when the subscription has no
   window, such as a legacy or a non-NCE offer), `term_end` (the renewal), `trial`, `status`;
@@ -190,7 +190,7 @@ def remaining_term_value(*, subscription: Subscription, seats: int, now: datetim
 
 @dataclass(frozen=True)
 class ChangePreview:
-    """What the user sees before a quantity change or a cancellation (peers.md §3, item 2)."""
+    """What the user sees before a quantity change or a cancellation: when, and at what cost or refund."""
 
     timing: str  # ChangeTiming
     message: str

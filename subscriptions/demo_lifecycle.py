@@ -1,4 +1,4 @@
-"""Demo data of the subscription lifecycle (issue 7): every state appears.
+"""Demo data of the subscription lifecycle: every state appears.
 
 Tenant settings > Licenses with approvals, thresholds and automation; a friendly name and an automation
 exclusion; a decrease scheduled for a renewal; licence change requests Pending (a tenant admin's and an

@@ -57,7 +57,7 @@ class PlanChoiceField(forms.ModelChoiceField):
 
 
 class OrderNewForm(GuardrailForm):
-    """Buy now (ALEF 2.2): tenant, licences, billing period, price option, add-ons, friendly name, PO number."""
+    """Buy now: tenant, licences, billing period, price option, add-ons, friendly name, PO number."""
 
     tenant = TenantChoiceField(queryset=None, label=_("Tenant"), empty_label=_("Choose a tenant"))
     plan = PlanChoiceField(queryset=None, label=_("Billing period"), empty_label=None, widget=forms.RadioSelect)

@@ -1,4 +1,4 @@
-"""The one door from lifecycle actions into the order machinery (issue 6's orders).
+"""The one door from lifecycle actions into the order machinery (orders, lines, placing).
 
 Every lifecycle write (quantity, suspend, terminate, billing cycle, add-ons, auto-renew, a trial's
 conversion) is an order of one or more lines placed through the order machinery, so it is idempotent,

@@ -1,4 +1,4 @@
-"""Models of subscriptions: see DESIGN.md for what this app owns."""
+"""Models of subscriptions: orders and quotes, subscriptions and add-ons, prices, and the lifecycle."""
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
@@ -114,15 +114,15 @@ class Subscription(models.Model):
         return options.friendly_name or self.name
 
 
-# -- Orders (issue 6): the order machinery every marketplace write goes through ----------------------------------------
+# -- Orders: the order machinery every marketplace write goes through ----------------------------------------
 
 
 class Order(models.Model):
-    """A set of order lines for one customer tenant at one marketplace account (DESIGN.md "Order").
+    """A set of order lines for one customer tenant at one marketplace account.
 
     A Draft is a cart (one per user, tenant and account) or the lines of a quote. Submitting it (terms
     accepted) makes it Submitted and queues the placing task, which moves it to Provisioning and then
-    Completed or Failed. Lifecycle actions on subscriptions (issue 7) are orders too, one line per change.
+    Completed or Failed. Lifecycle actions on subscriptions are orders too, one line per change.
     `client_token` is the token of the form that submitted or created it, so a double click on Submit
     finds this order instead of placing a second one.
     """
@@ -362,7 +362,7 @@ class Quote(models.Model):
         return str(_("Expired")) if self.is_expired else str(self.get_status_display())
 
 
-# -- Lifecycle (issue 7): scheduled changes, licence change requests, licence settings, users ------------------------
+# -- Lifecycle: scheduled changes, licence change requests, licence settings, users ------------------------
 
 
 class ScheduledChange(models.Model):
@@ -370,7 +370,7 @@ class ScheduledChange(models.Model):
 
     Marketplaces with a commitment window (Microsoft NCE) refuse decreases outside it; the console keeps
     the instruction and beat applies it once the renewal has opened the next window, after checking
-    again that enough seats are unassigned then (peers.md §3, item 2). Only one is scheduled per
+    again that enough seats are unassigned then. Only one is scheduled per
     subscription at a time: a new one replaces it.
     """
 
@@ -424,10 +424,10 @@ class ScheduledChange(models.Model):
 
 
 class TenantLicenseSettings(models.Model):
-    """Tenant settings > Licenses (seed 000): approvals and automation of one customer tenant.
+    """Tenant settings > Licenses: approvals and automation of one customer tenant.
 
     Thresholds are for one request: a change of more seats, or of a larger monthly amount, than the
-    threshold needs a second approver (peers.md §3, item 5). No row means the defaults below.
+    threshold needs a second approver. No row means the defaults below.
     """
 
     customer_tenant = models.OneToOneField(
@@ -494,9 +494,9 @@ class TenantLicenseSettings(models.Model):
 
 class SubscriptionOptions(models.Model):
     """The partner's own settings of one subscription, which no marketplace keeps: its friendly name
-    (seed 004) and purchase order number (typed on the order that bought it; the sync never writes
+    and purchase order number (typed on the order that bought it; the sync never writes
     this table, so a name the marketplace keeps never overwrites the user's) and how the licence
-    automation treats it (peers.md §3, item 3: exclusions, buffer)."""
+    automation treats it (exclusions, buffer)."""
 
     subscription = models.OneToOneField(
         Subscription, verbose_name=_("subscription"), on_delete=models.CASCADE, related_name="options"
@@ -635,7 +635,7 @@ class LicenseChangeApproval(models.Model):
 
 class TenantUser(models.Model):
     """A Microsoft 365 user of a customer tenant, mirrored from a marketplace that manages users
-    (seed 004: synced both ways with Cloudmore)."""
+    (synced both ways, e.g. with Cloudmore)."""
 
     customer_tenant = models.ForeignKey(
         "customers.CustomerTenant",

@@ -2,14 +2,14 @@
 
 Neither changes anything by itself: each files a licence change request (source auto_purchase or
 auto_decrease) through `license_change_request_create`, so the tenant's approval rules, the audit trail
-and the notifications are the same as for a person's request (peers.md §3, items 3-5). Requests that
+and the notifications are the same as for a person's request. Requests that
 need no approval become orders at once.
 
 - Auto-purchase: when every purchased seat of a subscription is assigned, ask for `step` more, never
   above the cap.
 - Auto-decrease: when a subscription's cancellation window closes within `lead days`, ask to go down to
   the assigned seats plus a buffer. It acts only inside a window, where a decrease is possible at all,
-  so it never proposes what the marketplace would refuse (peers.md §2 item 4: alerts only when action
+  so it never proposes what the marketplace would refuse (it alerts only when action
   is possible).
 """
 

@@ -2,7 +2,7 @@
 
 Every write is atomic and audited, and its side effects (the placing task, emails) run after commit.
 Placing itself happens in `subscriptions.placement`, run by the `order_place` task. Lifecycle actions
-(issue 7) build their orders here too: `order_create(lines=[LineSpec(kind=OrderLineKind.SUSPEND,
+(quantity, suspend, ...) build their orders here too: `order_create(lines=[LineSpec(kind=OrderLineKind.SUSPEND,
 subscription=...)], submit=True, ...)`.
 
 Prices: a line keeps the price it was shown at (`unit_price`, `unit_cost`, the derivation steps).
@@ -461,7 +461,7 @@ def order_line_remove(*, actor, line: OrderLine) -> Order | None:
 
 
 def order_details_update(*, actor, order: Order, friendly_name: str, po_number: str) -> Order:
-    """Friendly name and PO number of a draft (seed 004)."""
+    """Friendly name and PO number of a draft; both carry over to what it buys."""
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("customer_tenant").get(pk=order.pk)
         if order.status != OrderStatus.DRAFT:

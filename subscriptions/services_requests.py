@@ -3,8 +3,8 @@
 A request is created by a customer tenant admin, a partner user or the automation (auto-purchase,
 auto-decrease), all through `license_change_request_create` / `license_change_request_new_service`, so
 the same rules and audit trail apply to each: approval required or not per customer tenant; above a
-threshold in seats or in monthly money a second approver; nobody decides their own request
-(peers.md §3, item 5). An approved request becomes an order through the order machinery, or, for a
+threshold in seats or in monthly money a second approver; nobody decides their own request.
+An approved request becomes an order through the order machinery, or, for a
 decrease the commitment window does not allow now, a change scheduled for the renewal.
 """
 

@@ -1,4 +1,4 @@
-"""Users of a customer tenant and their licences (seed 004), for marketplaces that manage users.
+"""Users of a customer tenant and their licences, for marketplaces that manage users.
 
 Users are synced both ways with the marketplace: a sync pulls the users and what each is subscribed to;
 creating a user or assigning a licence goes to the marketplace first and the answer is mirrored here,
@@ -61,8 +61,8 @@ def tenant_users_provider(account):
 
 
 def password_problem(password: str, *, user_name: str, full_name: str) -> str:
-    """Seed 004's password rules: at least 8 characters; upper and lower case, digits and non-word characters;
-    no part of the user name or of the full name. "" when the password is acceptable."""
+    """Cloudmore's password rules for a new user: at least 8 characters; upper and lower case, digits and
+    non-word characters; no part of the user name or of the full name. "" when the password is acceptable."""
     if len(password) < 8:
         return _("The password needs at least 8 characters.")
     if not (

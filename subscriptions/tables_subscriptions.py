@@ -1,4 +1,4 @@
-"""The Subscriptions table's columns (ALEF 2.3) and which of them a user chose to see.
+"""The Subscriptions table's columns and which of them a user chose to see.
 
 The table is grouped by product and domain, so the template renders it; this module only says which
 columns exist, which are cost columns (never shown to users who may not see cost prices), and which a

@@ -87,4 +87,4 @@ def order_email_send(*, order_id: int, event: str) -> None:
         EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
 
 
-from subscriptions import tasks_lifecycle  # noqa: E402, F401  (issue 7: registers the lifecycle's beat tasks)
+from subscriptions import tasks_lifecycle  # noqa: E402, F401  (registers the lifecycle's beat tasks)

@@ -1,4 +1,4 @@
-"""Celery tasks of the subscription lifecycle (issue 7): adapters that call one service each.
+"""Celery tasks of the subscription lifecycle: adapters that call one service each.
 
 Beat runs `lifecycle_run_due` in every partner's schema (`portal.core.tasks.dispatch_to_partners`):
 scheduled decreases whose renewal has come, the licence automation, and approved requests following

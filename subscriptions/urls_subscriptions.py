@@ -31,7 +31,7 @@ urlpatterns = [
         views_requests.subscription_options_edit,
         name="subscription_options_edit",
     ),
-    # Users and licence assignment (seed 004)
+    # Users and licence assignment, for marketplaces that manage users
     path("tenants/<int:tenant_pk>/users/", views_users.tenant_user_list, name="tenant_user_list"),
     path("tenants/<int:tenant_pk>/users/new/", views_users.tenant_user_create_view, name="tenant_user_create"),
     path("tenants/<int:tenant_pk>/users/sync/", views_users.tenant_users_sync_view, name="tenant_users_sync"),

@@ -140,7 +140,7 @@ class SummaryRow:
 
 
 def _summary(form: OrderNewForm, *, plan, tenant) -> list[SummaryRow]:
-    """The summary table (ALEF 2.2) for what the form holds now: the plan and the chosen add-ons."""
+    """The price summary (partner price, customer price, margin) of the form's plan and chosen add-ons."""
     data = form.cleaned_data if form.is_bound and hasattr(form, "cleaned_data") else {}
     quantity = data.get("quantity") or form.initial.get("quantity") or 1
     option = form.price_option() if form.is_bound else None

@@ -1,4 +1,4 @@
-"""License change requests (seed 000 left navigation) and Tenant settings > Licenses."""
+"""License change requests (a section of the left navigation) and Tenant settings > Licenses."""
 
 from __future__ import annotations
 

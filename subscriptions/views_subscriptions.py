@@ -1,4 +1,4 @@
-"""Subscriptions screens (issue 7): the list with Apply changes, details with Manage subscription,
+"""Subscriptions screens: the list with Apply changes, details with Manage subscription,
 add-ons and audit logs, and the commitment calendar. Views stay thin: parse, call, render."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Users of a customer tenant and licence assignment (seed 004): list, create, sync, assign and unassign."""
+"""Users of a customer tenant and licence assignment: list, create, sync, assign and unassign."""
 
 from __future__ import annotations
 

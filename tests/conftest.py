@@ -3,7 +3,7 @@
 The partners are committed by the session setup (like the rows of a real deployment); every test
 runs inside pytest-django's transaction, so whatever a test writes, in any schema, including a
 whole new partner schema, is rolled back. Never use `transaction=True` tests: their flush only
-empties the public schema (research/stack.md §6).
+empties the public schema.
 """
 
 import pytest

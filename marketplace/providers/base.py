@@ -111,7 +111,7 @@ def term_from_months(months: int | None) -> str | None:
 
 @dataclass(frozen=True, kw_only=True)
 class ProviderConnection:
-    """What a marketplace account stores to reach the marketplace (seed 000: region, username, secret).
+    """What a marketplace account stores to reach the marketplace (region, username, secret).
 
     `server_url` points at a simulator (or any non-default host); when absent the provider uses the
     marketplace's public address for the region. `options` carries provider-specific extras.

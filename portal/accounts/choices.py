@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class PermissionModule(models.TextChoices):
-    """The console's modules a role grants access to (issue 3, seed 003)."""
+    """The console's modules a role grants access to."""
 
     CUSTOMERS = "customers", _("Customers")
     MARKETPLACE = "marketplace", _("Marketplace")

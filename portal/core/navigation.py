@@ -1,7 +1,7 @@
 """The console's left navigation, in one place.
 
 A service provider sees the Services sections, a large account reseller the Licenses sections;
-a partner that is both gets two tabs (seed 003). An app that is built replaces its section's
+a partner that is both gets two tabs. An app that is built replaces its section's
 `url_name` with its own list view.
 """
 

@@ -16,7 +16,7 @@ def enqueue_on_commit(task: Task, /, **kwargs: Any) -> None:
     """Send `task` after the current transaction commits, in the schema active *now*.
 
     `transaction.on_commit(lambda: task.delay())` would read the schema when the callback runs,
-    which is public once the request or `schema_context` has ended (research/stack.md §3).
+    which is public once the request or `schema_context` has ended.
     """
     schema_name = connection.schema_name
 

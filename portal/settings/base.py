@@ -149,7 +149,7 @@ DATABASES = {
     )
 }
 # django-tenants switches search_path per request; it needs its own backend. Poolers in front of
-# PostgreSQL must use session pooling (DESIGN.md, "Scaling out").
+# PostgreSQL must use session pooling: transaction pooling loses the search_path between queries.
 DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

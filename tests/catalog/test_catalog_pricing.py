@@ -97,7 +97,7 @@ def test_a_customer_markup_price():
 
 
 def test_alef_price_options_markup_adds_to_the_default_markup():
-    # Seed 002, 2.2 Price Options: "By default, all customer prices have a 5% markup applied from the
+    # ALEF's Price Options screen: "By default, all customer prices have a 5% markup applied from the
     # partner's In Price. Any markup set here will add or subtract to / from that 5% markup." Summary table:
     # Partner Price 14.16 | Suggested Retail Price 16.87 | Customer price 15.58 | Your margin 1.42.
     # 14.16 x (1 + (5 + 5) / 100) = 15.576 -> 15.58 half up; 15.58 - 14.16 = 1.42. (Compounding the two

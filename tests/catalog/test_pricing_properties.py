@@ -1,6 +1,6 @@
 """Properties of the pricing arithmetic (catalog.pricing), for any amount hypothesis can think of.
 
-- markups compose as ALEF's seed 002 says: a Price Options markup adds to or subtracts from the default
+- markups compose as ALEF's Price Options do: a Price Options markup adds to or subtracts from the default
   markup, both on the partner price (14.16 + 5 % + 5 % = 15.58), and a target price is the markup it shows;
 - money is rounded once per currency, half up: EUR to the cent, JPY to the yen, KWD to the fils;
 - every printed computation multiplies out to the amount shown;

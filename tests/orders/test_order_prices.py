@@ -1,4 +1,4 @@
-"""Issue 14, end to end: what the order said is kept, and a price edit never reaches back.
+"""End to end: what the order said is kept, and a price edit never reaches back.
 
 Bought with Price Options, the subscription is billed at the price its order line recorded (whatever the
 markup rule that produced it); a customer price edited afterwards and not applied changes nothing; applied

@@ -1,4 +1,4 @@
-"""The rules of pooled subscriptions (seed 003), through the services that enforce them.
+"""The rules of pooled subscriptions, through the services that enforce them.
 
 beta is the large account reseller (LAR), alpha its reseller. LAR-side services run in beta's
 schema (their audit trail), reseller-side ones in alpha's (where its customers live).

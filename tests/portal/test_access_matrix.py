@@ -292,7 +292,7 @@ def _catalog_objects(partner, *, tenant, customer) -> dict[str, object]:
 
 
 def _lifecycle_objects(partner, *, tenant) -> dict[str, object]:
-    """Subscriptions (issue 7): a subscription of the out-of-scope tenant with an add-on, a decrease
+    """Subscriptions: a subscription of the out-of-scope tenant with an add-on, a decrease
     scheduled for its renewal, a licence change request, and a user of the tenant."""
     import datetime
 
@@ -342,7 +342,7 @@ def _lifecycle_objects(partner, *, tenant) -> dict[str, object]:
 
 
 def _order_objects(partner, *, tenant) -> dict[str, object]:
-    """Orders (issue 6): a cart of the out-of-scope tenant with a line, and a quote for that tenant."""
+    """Orders: a cart of the out-of-scope tenant with a line, and a quote for that tenant."""
     import datetime
 
     from subscriptions.models import Order, OrderLine, Quote

@@ -1,4 +1,4 @@
-"""Account takeover through Microsoft sign-in (issue 15, critical).
+"""Account takeover through Microsoft sign-in (critical).
 
 The attack: anyone can create an Entra directory and set one of its users' ``email`` attribute to any
 address, say a console user's. Microsoft then puts that address in the ID token's ``email`` claim, signed

@@ -1,4 +1,4 @@
-"""Placing an order needs the form's client token (issue 15).
+"""Placing an order needs the form's client token.
 
 The attack: two "Place now" requests sent at the same moment without the form's token each created an
 order, because the token that makes a double click place one order was optional. Now a placement

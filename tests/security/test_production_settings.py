@@ -1,4 +1,4 @@
-"""Production refuses development values (issue 15).
+"""Production refuses development values.
 
 The findings: with DEBUG off the console still signed in with the identity simulator's app
 (MICROSOFT_CLIENT_ID / SECRET defaulted to it), a `<MARKETPLACE>_SIMULATOR_URL` left in the environment

@@ -1,4 +1,4 @@
-"""Password-reset links are built from the partner's configured address, never from the request (issue 15).
+"""Password-reset links are built from the partner's configured address, never from the request.
 
 The attack: ``Host: alpha.console.test:6666`` passes ALLOWED_HOSTS (which ignores ports) and reaches alpha,
 and the console mailed a reset link to that host and port, where an attacker would collect the token.

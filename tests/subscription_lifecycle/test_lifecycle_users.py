@@ -1,4 +1,4 @@
-"""Users of a customer tenant and licence assignment (seed 004), against the Cloudmore simulator: synced
+"""Users of a customer tenant and licence assignment, against the Cloudmore simulator: synced
 both ways, created with a generated or a chosen password, subscriptions assigned one by one and in bulk with
 the available and consumed counts the marketplace reports."""
 

@@ -1,5 +1,5 @@
 """Commitment windows: the marketplace's rule decides whether a decrease or a cancellation is allowed now,
-until when, and what it costs or refunds (issue 7, peers.md §3 item 2)."""
+until when, and what it costs or refunds."""
 
 from datetime import timedelta
 from decimal import Decimal

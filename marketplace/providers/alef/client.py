@@ -1,8 +1,8 @@
 """httpx client for the ALEF Distribution CSP platform, speaking its wire format and nothing else.
 
-ALEF publishes no API documentation (shared/research/marketplace-apis.md §5): what is known is that
+ALEF publishes no API documentation: what is known is that
 each reseller has its own host, `https://<resellername>.alef.cloud`, and that ALEF resells Microsoft
-CSP. The wire here is therefore an inference, modelled on Partner Center (§3), which ALEF's platform
+CSP. The wire here is therefore an inference, modelled on Partner Center, which ALEF's platform
 wraps; the simulator in this package is its contract:
 - Host per reseller: `https://<reseller>.alef.cloud/api/v1`. With a `server_url` (the simulator,
   a proxy) the reseller becomes a path prefix: `<server_url>/<reseller>/api/v1`.

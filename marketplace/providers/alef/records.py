@@ -9,7 +9,7 @@ from datetime import datetime
 
 from marketplace.providers.base import OfferRecord
 
-#: The industries ALEF's organization form offers (seed 002: the industry decides the offers).
+#: The industries ALEF's organization form offers (the industry decides the offers).
 INDUSTRIES = (
     "Agriculture",
     "Education",

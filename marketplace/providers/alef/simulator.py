@@ -5,7 +5,7 @@ reseller (`<reseller>.alef.cloud`, or a `/<reseller>` path prefix), `/api/v1` ro
 Partner Center's, `MS-RequestId` replay, continuation paging, Partner Center error codes and NCE
 rules (refundable quantity per purchase, cancellation only inside the 7-day window, 800090
 outside it, suspend / reactivate, auto-renew), a distributor price list per segment, organizations
-whose industry and eligibility flags gate academic / government / non-profit offers (seed 002), and
+whose industry and eligibility flags gate academic / government / non-profit offers, and
 the creation of a new Microsoft tenant as a long-running operation: the domain check completes
 after `tenant_polls` polls of the operation or once `domain_check_seconds` have passed on the
 simulator's clock (`/_control/advance_clock`), and orders for that customer wait until it is done.
@@ -84,7 +84,7 @@ _DOMAIN_PREFIX = re.compile(r"^[a-z0-9]{1,27}$")
 _SUFFIX = ".onmicrosoft.com"
 _CENT = Decimal("0.01")
 _PARTNER_FACTOR = Decimal("0.84")
-_CUSTOMER_MARKUP = Decimal("1.05")  # seed 002: customer prices default to the partner price + 5 %
+_CUSTOMER_MARKUP = Decimal("1.05")  # ALEF's customer prices default to the partner price + 5 %
 _TERM_MONTHS = {"P1M": 1, "P1Y": 12, "P3Y": 36}
 _SEGMENT_FLAGS = {"academic": "academic", "government": "government", "nonprofit": "non_profit"}
 _SEGMENT_INDUSTRY = {"academic": "Education", "government": "Government", "nonprofit": "NonProfit"}

@@ -1,6 +1,6 @@
 """httpx client for the ALSO Cloud Marketplace SimpleAPI, speaking its wire format and nothing else.
 
-What the wire looks like (shared/research/marketplace-apis.md §1 and its addendum; the public
+What the wire looks like (the public
 SwaggerHub spec "MarketplaceSimpleAPI 1.0.0"):
 - RPC over POST: `<host>/SimpleAPI/SimpleAPIService.svc/rest/<Operation>` with a JSON body, reads
   included. Request keys are camelCase, payload objects PascalCase inside a camelCase wrapper.

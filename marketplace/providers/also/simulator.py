@@ -1,10 +1,10 @@
 """A WSGI simulator of the ALSO Cloud Marketplace SimpleAPI.
 
-It answers the way the research (shared/research/marketplace-apis.md §1 + addendum) says ALSO
-does: POST-only RPC under `/SimpleAPI/SimpleAPIService.svc/rest/<Operation>`, a session token as a
+It answers as ALSO's API does, as far as that is publicly documented:
+POST-only RPC under `/SimpleAPI/SimpleAPIService.svc/rest/<Operation>`, a session token as a
 bare JSON string, the `Authenticate: CCPSessionId <token>` header, WCF XML faults with HTTP 500 for
 every error (bad logins and MFA users included), whole arrays instead of pages, quantity as a
-field, no idempotency. Where the research marks a detail as inference, the choice made here is
+field, no idempotency. Where no public source says, the choice made here is
 noted next to it.
 
 Each instance owns its state (no globals), so tests run isolated simulators in-process through

@@ -1,4 +1,4 @@
-"""Cloudmore implementation of `MarketplaceProvider`, plus the seed 004 tenant flow and billing reports.
+"""Cloudmore implementation of `MarketplaceProvider`, plus the tenant creation flow and billing reports.
 
 Cloudmore-specific choices, in one place:
 - Customers are Cloudmore organizations (GUID ids). Cloudmore addresses a subscription under its
@@ -101,7 +101,7 @@ def split_subscription_id(external_id: str) -> tuple[str, str]:
 
 
 class CloudmoreTenantCreation:
-    """Seed 004, "Add O365 CSP Direct service": the Microsoft tenant for an organization.
+    """Cloudmore's "Add O365 CSP Direct service": the Microsoft tenant for an organization.
 
     The form is pre-filled from the organization (`tenant_form_defaults`), refused while its address
     is incomplete (`missing_address_fields`), the domain is checked (`domain_availability`), then
@@ -133,7 +133,7 @@ class CloudmoreTenantCreation:
         return tuple(label for name, label in TENANT_ADDRESS_FIELDS if not str(address.get(name) or "").strip())
 
     def tenant_form_defaults(self, *, customer_external_id: str) -> TenantDraft:
-        """The form pre-filled from the organization's properties (seed 004)."""
+        """The form pre-filled from the organization's properties (contact name, address, domain)."""
         organization = self.client.get_organization(organization_id=customer_external_id)
         contact = organization.get("contact") or {}
         first_name, _, last_name = str(contact.get("name") or "").strip().partition(" ")
@@ -222,7 +222,7 @@ class CloudmoreTenantCreation:
     def assign_license(
         self, *, customer_external_id: str, user_external_id: str, subscription_external_id: str
     ) -> TenantUserRecord:
-        """Subscribe a user to a subscription (seed 004): one of its seats is consumed at once."""
+        """Subscribe a user to a subscription: one of its seats is consumed at once."""
         self.require(Capability.CREATE_TENANT)
         wire = self.client.assign_csp_user_subscription(
             organization_id=customer_external_id,

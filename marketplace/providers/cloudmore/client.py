@@ -1,7 +1,7 @@
 """httpx client for the Cloudmore API, speaking its wire format and nothing else.
 
-What the wire looks like (shared/research/marketplace-apis.md §2 and its addendum; marked [I] where
-the research found no source and the simulator's choice stands in for it):
+What the wire looks like (as publicly documented; marked [I] where
+no source was found and the simulator's choice stands in for it):
 - OAuth2 resource-owner password grant at `POST /connect/token` (form encoded, `scope=api`), the API
   client authenticated with HTTP Basic (`client_id:client_secret`); `expires_in` in seconds
   (24 h). Every API call carries `Authorization: Bearer <token>`; an expired token answers 401,

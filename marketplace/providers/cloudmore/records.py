@@ -1,6 +1,6 @@
 """Typed records for what Cloudmore offers beyond the `MarketplaceProvider` protocol.
 
-The seed 004 flow "Add O365 CSP Direct service" (domain check, Microsoft tenant creation with an
+Cloudmore's flow "Add O365 CSP Direct service" (domain check, Microsoft tenant creation with an
 admin user) and the monthly billing report per organization. Immutable, Decimal money, aware instants.
 """
 
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-#: Cloudmore's explanation for a taken domain (seed 004, "Add O365 CSP Direct service").
+#: Cloudmore's explanation for a taken domain ("Add O365 CSP Direct service"), word for word.
 DOMAIN_TAKEN_EXPLANATION = (
     "The domain is not available because it already has a Microsoft tenant registered against it. "
     "If another supplier provides this, you will need to request a CSP relationship via the partner center."

@@ -1,14 +1,14 @@
 """A WSGI simulator of the Cloudmore API (reseller side, Microsoft CSP NCE).
 
-It answers the way the research (shared/research/marketplace-apis.md §2 + addendum) says Cloudmore
-does, and where the research found nothing the choice made here is named in `client.py`'s
+It answers as Cloudmore's API does, as far as that is publicly documented,
+and where nothing was found the choice made here is named in `client.py`'s
 docstring: a password-grant token endpoint with Basic client authentication and 24 h tokens (401
 after expiry), case-insensitive REST routes under `/api/resellers/{resellerId}`, GUID ids,
 organizations -> the O365 CSP Direct service (the Microsoft tenant) -> NCE subscriptions (add-ons
 have a parent), price lists per segment, an asynchronous monthly billing report, ProblemDetails
 errors, 201 on create and 204 on delete.
 
-Seed 004 ("Add O365 CSP Direct service") is reproduced: adding the service is refused while the
+Cloudmore's "Add O365 CSP Direct service" flow is reproduced: adding the service is refused while the
 organization's address is incomplete, a taken domain is refused with Cloudmore's explanation, and
 the tenant exists at once with an admin user whose credentials are "emailed" to the contact
 (`simulator.sent_emails`, `GET /_control/emails`). Nothing is charged until a subscription is bought.
@@ -1222,7 +1222,7 @@ class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
     def _assign_user_subscription(
         self, request: _Request, *, reseller_id: str, organization_id: str, user_id: str
     ) -> _Answer:
-        """Subscribe a user to a subscription (seed 004): one seat of it is consumed."""
+        """Subscribe a user to a subscription: one seat of it is consumed."""
         self._organization(reseller_id, organization_id)
         user = self._tenant_user(organization_id, user_id)
         subscription_id = str(_key(request.json(), "subscriptionId") or "")
@@ -1698,7 +1698,7 @@ def _user_wire(user: _TenantUser) -> dict[str, Any]:
 
 
 def password_problem(password: str, *, user_name: str, full_name: str) -> str:
-    """Cloudmore's password rules (seed 004): "" when the password is acceptable."""
+    """Cloudmore's password rules: "" when the password is acceptable."""
     if len(password) < 8:
         return "Minimum password length is eight (8) characters."
     if not (

@@ -1,6 +1,6 @@
 """httpx client for Microsoft Partner Center REST v1, speaking its wire format and nothing else.
 
-What the wire looks like (shared/research/marketplace-apis.md §3 and the Partner Center addendum):
+What the wire looks like (as publicly documented):
 - Base `https://api.partnercenter.microsoft.com/v1/`; the NCE price sheet lives on another host,
   `https://api.partner.microsoft.com/v1.0/sales/pricesheets(Market='DE',PricesheetView='updatedlicensebased')/$value`,
   and answers CSV. With a `server_url` (the simulator, a proxy) all three bases, login included,

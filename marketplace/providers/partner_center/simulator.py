@@ -1,7 +1,6 @@
 """A WSGI simulator of Microsoft Partner Center (REST v1), its price sheet and the Entra token endpoint.
 
-It answers the way the research (shared/research/marketplace-apis.md §3 and the Partner Center
-addendum) says Partner Center does:
+It answers as Partner Center does, as far as that is publicly documented:
 - `POST /{tenant}/oauth2/v2.0/token` (form-encoded, as Entra's `login.microsoftonline.com`): client
   credentials (App only) or a refresh token (App+User); access tokens are JWTs with `exp`.
 - `/v1/...` JSON with camelCase keys, `attributes.objectType`, `links {uri, method, headers[]}`,
@@ -29,11 +28,11 @@ addendum) says Partner Center does:
 - Errors: the JSON envelope `{code, description, errorName, data, source}`; 429 with `Retry-After`
   and `{statusCode, message}`; 401 with an empty body and `WWW-Authenticate` for bad or expired tokens.
 
-Inferences (the research marks them [I] or says nothing): the replay window (a day); the 202
+Inferences (no public source says): the replay window (a day); the 202
 `Location` pointing at `.../subscriptions/{id}/operations/{operationId}`; a cart line's
 `parentSubscriptionId` naming the base subscription of an NCE add-on; the SKU's
 `dynamicAttributes.isAddon / prerequisiteSkus`; one order group per cart line; numeric codes for
-errors the research names no code for (the HTTP status is used).
+errors no source names a code for (the HTTP status is used).
 
 Each instance owns its state, so tests run isolated simulators in-process through
 `httpx.WSGITransport(app=simulator)`; `python -m marketplace.providers.partner_center.simulator

@@ -753,7 +753,7 @@ def test_bad_subscription_ids_are_not_found(provider: CloudmoreProvider) -> None
 
 
 # ------------------------------------------------------------------------------------------------
-# Seed 004: Add O365 CSP Direct service
+# Cloudmore's Add O365 CSP Direct service
 # ------------------------------------------------------------------------------------------------
 
 
