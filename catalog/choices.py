@@ -1,15 +1,17 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The one billing-cycle enum is the provider contract's (which stays free of Django); here it gets its labels.
+from marketplace.providers.base import BillingCycle as BillingCycle
 
-class BillingCycle(models.TextChoices):
-    """How often a plan is invoiced; the values are `marketplace.providers.base.BillingCycle`'s."""
-
-    MONTHLY = "monthly", _("Monthly")
-    ANNUAL = "annual", _("Annual")
-    TRIENNIAL = "triennial", _("Every three years")
-    ONE_TIME = "one_time", _("One time")
-    NONE = "none", _("None")
+#: A billing cycle's choices for model fields, filters and labels.
+BILLING_CYCLE_CHOICES = [
+    (BillingCycle.MONTHLY.value, _("Monthly")),
+    (BillingCycle.ANNUAL.value, _("Annual")),
+    (BillingCycle.TRIENNIAL.value, _("Every three years")),
+    (BillingCycle.ONE_TIME.value, _("One time")),
+    (BillingCycle.NONE.value, _("None")),
+]
 
 
 class ChargeType(models.TextChoices):

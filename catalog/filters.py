@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from catalog.choices import BillingCycle, Eligibility
+from catalog.choices import BILLING_CYCLE_CHOICES, Eligibility
 from catalog.models import Category, CustomerPrice, Offer, ProductGroup
 from catalog.selectors import OTHER, offers_in
 
@@ -63,7 +63,7 @@ class OfferFilterSet(CatalogFilterSet):
         queryset=None, label=_("Marketplace account"), empty_label=_("All accounts")
     )
     billing_cycle = django_filters.ChoiceFilter(
-        choices=BillingCycle.choices, label=_("Billing cycle"), empty_label=_("Any billing cycle")
+        choices=BILLING_CYCLE_CHOICES, label=_("Billing cycle"), empty_label=_("Any billing cycle")
     )
     eligibility = django_filters.ChoiceFilter(
         choices=[(value or "everyone", label) for value, label in Eligibility.choices],

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from catalog.choices import BillingCycle, ChargeType, Eligibility
+from catalog.choices import BILLING_CYCLE_CHOICES, ChargeType, Eligibility
 
 
 class Offer(models.Model):
@@ -30,7 +30,7 @@ class Offer(models.Model):
     name = models.CharField(_("name"), max_length=255)
     vendor = models.CharField(_("vendor"), max_length=200, blank=True)
     sku = models.CharField(_("SKU"), max_length=200, blank=True)
-    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BillingCycle.choices)
+    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BILLING_CYCLE_CHOICES)
     term = models.CharField(_("term"), max_length=16, blank=True, help_text=_("ISO 8601 duration, such as P1Y"))
     charge_type = models.CharField(_("charge type"), max_length=16, choices=ChargeType.choices)
     currency = models.CharField(_("currency"), max_length=3)

@@ -6,12 +6,11 @@ Every function runs in a transaction and records an audit event. A refused chang
 
 from __future__ import annotations
 
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -29,6 +28,7 @@ from catalog.models import (
 )
 from customers.models import Customer
 from portal.audit.services import audit_record, model_snapshot
+from portal.core.locks import transaction_lock
 
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
@@ -253,9 +253,7 @@ def product_group_update(
 
 def _classify_lock() -> None:
     """One classification at a time per partner: two syncs finishing together would create a group twice."""
-    key = zlib.crc32(f"catalog.classify:{connection.schema_name}".encode())
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    transaction_lock("catalog.classify")
 
 
 def _default_category(default: DefaultCategory, categories: dict[str, Category]) -> Category:

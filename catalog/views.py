@@ -35,6 +35,7 @@ from customers.selectors import customer_tenants_visible_to, customers_visible_t
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
 from portal.audit.selectors import audit_events_for_object
+from portal.core.htmx import partial_template
 
 CATALOG = PermissionModule.CATALOG
 SUBSCRIPTIONS = PermissionModule.SUBSCRIPTIONS
@@ -42,10 +43,6 @@ VIEW = AccessLevel.VIEW
 MANAGE = AccessLevel.MANAGE
 PER_PAGE = 25
 STORE_TABS = ("basics", "dependent", "cost", "audit")
-
-
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
 
 
 def _can_manage(user) -> bool:
@@ -90,7 +87,7 @@ def public_index(request: HttpRequest) -> HttpResponse:
     if filterset.is_filtered:
         results = Paginator(filterset.qs.filter(is_add_on=False), PER_PAGE).get_page(request.GET.get("page"))
     context = {"filterset": filterset, "tree": tree, "results": results}
-    return render(request, _partial(request, "catalog/public_index.html", "results"), context)
+    return render(request, partial_template(request, "catalog/public_index.html", "results"), context)
 
 
 @require_GET
@@ -154,7 +151,7 @@ def catalog_index(request: HttpRequest) -> HttpResponse:
         "settings": selectors.catalog_settings(),
         "visibility_form": OfferVisibilityForm(),
     }
-    return render(request, _partial(request, "catalog/catalog_index.html", "results"), context)
+    return render(request, partial_template(request, "catalog/catalog_index.html", "results"), context)
 
 
 def _offer_for(user, pk: int):
@@ -580,7 +577,7 @@ def customer_price_list(request: HttpRequest) -> HttpResponse:
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     table.prices = customer_price_rows_resolve(rows=[row.record for row in table.paginated_rows])
     context = {"filterset": filterset, "table": table, "can_manage": can_manage}
-    return render(request, _partial(request, "catalog/customer_price_list.html", "results"), context)
+    return render(request, partial_template(request, "catalog/customer_price_list.html", "results"), context)
 
 
 @permission_required(CATALOG, VIEW)
@@ -684,7 +681,7 @@ def store(request: HttpRequest, tenant_pk: int) -> HttpResponse:
     products = selectors.store_page_products(offers=filterset.qs, rows=list(page.object_list))
     prices = prices_resolve(offers=[plan for product in products for plan in product.plans], customer=tenant.customer)
     context.update({"filterset": filterset, "page": page, "products": products, "prices": prices})
-    return render(request, _partial(request, "catalog/store.html", "results"), context)
+    return render(request, partial_template(request, "catalog/store.html", "results"), context)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)
@@ -707,4 +704,4 @@ def store_offer(request: HttpRequest, tenant_pk: int, offer_pk: int) -> HttpResp
             "events": selectors.offer_audit_events(offer=offer, customer=tenant.customer) if tab == "audit" else [],
         }
     )
-    return render(request, _partial(request, "catalog/store_offer.html", "tab"), context)
+    return render(request, partial_template(request, "catalog/store_offer.html", "tab"), context)

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -44,6 +44,7 @@ from portal.accounts.permissions import (
     user_sees_all_customers,
 )
 from portal.accounts.services import user_preference_set
+from portal.core.htmx import partial_for_target, partial_template, post_only
 from portal.microsoft.service import handoff_read
 
 VIEW = AccessLevel.VIEW
@@ -53,10 +54,6 @@ PER_PAGE = 25
 AUDIT_EVENTS_SHOWN = 100
 CONSENT_SESSION_KEY = "customers.consent"
 DETAIL_TABS = ("overview", "tenants", "subscriptions", "orders", "audit")
-
-
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
 
 
 def _can_manage(user) -> bool:
@@ -73,11 +70,6 @@ def _assignable_groups(user):
     if user.kind == UserKind.CUSTOMER_ADMIN:
         return None, False
     return customer_groups_visible_to(user=user), not user_sees_all_customers(user)
-
-
-def _post_only(request: HttpRequest) -> HttpResponse | None:
-    """For actions on an object: scope first (404), then the method (405), so GET never confirms an object."""
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
 
 
 # -- list -----------------------------------------------------------------------------------------------------------
@@ -103,7 +95,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "can_onboard": _can_onboard(request.user),
         "total": filterset.queryset.count(),
     }
-    return render(request, _partial(request, "customers/customer_list.html", "results"), context)
+    return render(request, partial_template(request, "customers/customer_list.html", "results"), context)
 
 
 @permission_required(CUSTOMERS, VIEW)
@@ -230,9 +222,9 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     tab = request.GET.get("tab", "overview")
     if tab not in DETAIL_TABS:
         tab = "overview"
-    template = "customers/customer_detail.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#audit" if request.htmx.target == "audit-events" else "#tab_content"
+    template = partial_for_target(
+        request, "customers/customer_detail.html", {"audit-events": "audit"}, default="tab_content"
+    )
     return render(request, template, _detail_context(request, customer, tab=tab))
 
 
@@ -244,7 +236,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def customer_tenant_add_view(request: HttpRequest, customer_pk: int) -> HttpResponse:
     customer = get_object_or_404(customers_visible_to(user=request.user), pk=customer_pk)
     permission_check(request.user, CUSTOMERS, MANAGE)  # after the scoped lookup: out of scope is 404
-    if not_allowed := _post_only(request):
+    if not_allowed := post_only(request):
         return not_allowed
     form = CustomerTenantAddForm(request.POST)
     detail_url = reverse("customers:customer_detail", args=[customer.pk]) + "?tab=tenants"
@@ -270,7 +262,7 @@ def customer_tenant_add_view(request: HttpRequest, customer_pk: int) -> HttpResp
     if form is not None:
         messages.error(request, _("The tenant was not added."))
     context = _detail_context(request, customer, tab="tenants", tenant_form=form)
-    return render(request, _partial(request, "customers/customer_detail.html", "tenants"), context)
+    return render(request, partial_template(request, "customers/customer_detail.html", "tenants"), context)
 
 
 @permission_required(CUSTOMERS, VIEW)
@@ -306,7 +298,7 @@ def customer_tenant_consent_start_view(request: HttpRequest, customer_pk: int, t
     customer = get_object_or_404(customers_visible_to(user=request.user), pk=customer_pk)
     tenant = get_object_or_404(customer_tenants_of(customer=customer), pk=tenant_pk)
     permission_check(request.user, CUSTOMERS, MANAGE)  # after the scoped lookup: out of scope is 404
-    if not_allowed := _post_only(request):
+    if not_allowed := post_only(request):
         return not_allowed
     try:
         start = customer_tenant_consent_start(

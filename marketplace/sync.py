@@ -29,7 +29,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import import_module
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import DatabaseError, OperationalError, connection, models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import Count, Func, Q, Sum, Value
 from django.db.models.functions import Cast
 from django.urls import NoReverseMatch, reverse
@@ -68,6 +67,7 @@ from marketplace.secrets import SecretUnreadable
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, UserKind
 from portal.audit.choices import AuditResult, NotificationLevel
 from portal.audit.services import audit_record, notification_create
+from portal.core.locks import session_lock
 from subscriptions.models import Subscription
 from subscriptions.services_prices import subscription_prices_pin_new
 
@@ -653,30 +653,9 @@ def sync_subscriptions(
 # -- one run -----------------------------------------------------------------------------------------------------------
 
 
-def _lock_key(account: MarketplaceAccount) -> int:
-    digest = hashlib.blake2b(f"marketplace.sync:{connection.schema_name}:{account.pk}".encode(), digest_size=8)
-    return int.from_bytes(digest.digest(), "big", signed=True)
-
-
-@contextmanager
-def account_sync_lock(account: MarketplaceAccount) -> Iterator[bool]:
-    """Yield whether this process holds the account's sync lock (never waits for it).
-
-    A session-level advisory lock: the run commits phase by phase, and a worker that dies drops
-    its connection and with it the lock."""
-    key = _lock_key(account)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = bool(cursor.fetchone()[0])
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-            except DatabaseError:  # the connection is broken; closing it released the lock
-                logger.warning("Could not release the sync lock of account %s", account.pk, exc_info=True)
+#: The account's sync lock (`portal.core.locks.session_lock`): session-level, since the run commits phase
+#: by phase; a worker that dies drops its connection and with it the lock.
+SYNC_LOCK = "marketplace.sync"
 
 
 def _save_run(run: SyncRun, **changes: Any) -> None:
@@ -793,7 +772,7 @@ def sync_run_execute(*, run_id: int, final_attempt: bool = True) -> SyncRun | No
     if run.status in (SyncStatus.SUCCEEDED, SyncStatus.FAILED, SyncStatus.SKIPPED):
         return run
     account = run.account
-    with account_sync_lock(account) as acquired:
+    with session_lock(SYNC_LOCK, account.pk) as acquired:
         if not acquired:
             _finish(run, status=SyncStatus.SKIPPED, error_message=_("Another sync of this account was running."))
             return run

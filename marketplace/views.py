@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -70,6 +70,7 @@ from portal.accounts.permissions import (
     user_has_permission,
     user_sees_cost_prices,
 )
+from portal.core.htmx import partial_template, post_only
 
 VIEW = AccessLevel.VIEW
 MANAGE = AccessLevel.MANAGE
@@ -86,10 +87,6 @@ ACCOUNT_FIELDS = {
 }
 
 
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
-
-
 def _marketplace(slug: str) -> MarketplaceInfo:
     info = marketplace_info(slug)
     if info is None:
@@ -104,11 +101,6 @@ def _can_manage(user) -> bool:
 def _require_manage(request: HttpRequest) -> None:
     if not _can_manage(request.user):
         raise PermissionDenied
-
-
-def _post_only(request: HttpRequest) -> HttpResponse | None:
-    """Actions: the object is looked up first (404), then the method (405), so GET confirms nothing."""
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
 
 
 def _account_url(name: str, account: MarketplaceAccount, **extra) -> str:
@@ -159,7 +151,7 @@ def marketplace_detail(request: HttpRequest, marketplace: str) -> HttpResponse:
         "can_manage": _can_manage(request.user),
         "filtered": any(request.GET.get(name) for name in ("q", "state", "account")),
     }
-    return render(request, _partial(request, "marketplace/marketplace_detail.html", "results"), context)
+    return render(request, partial_template(request, "marketplace/marketplace_detail.html", "results"), context)
 
 
 # -- accounts ("resellers") ---------------------------------------------------------------------------------------
@@ -329,7 +321,7 @@ def account_field_edit(request: HttpRequest, marketplace: str, account_pk: int, 
         "tab": "basics",
         **_sync_context(account),
     }
-    return render(request, _partial(request, "marketplace/account_detail.html", "field_form"), context)
+    return render(request, partial_template(request, "marketplace/account_detail.html", "field_form"), context)
 
 
 @permission_required(MARKETPLACE, MANAGE)
@@ -360,7 +352,7 @@ def account_sync(request: HttpRequest, marketplace: str, account_pk: int) -> Htt
     """ "Sync now": queue a sync (or show the one running) and answer the live sync panel."""
     info = _marketplace(marketplace)
     account = marketplace_account_get(marketplace=info.slug, pk=account_pk)
-    if (not_allowed := _post_only(request)) is not None:
+    if (not_allowed := post_only(request)) is not None:
         return not_allowed
     _require_manage(request)
     sync_run_request(actor=request.user, account=account, trigger=SyncTrigger.MANUAL)
@@ -443,7 +435,7 @@ def account_prices(request: HttpRequest, marketplace: str, account_pk: int) -> H
         "uniform_form": UniformPriceForm(),
         "tab": "prices",
     }
-    return render(request, _partial(request, "marketplace/account_prices.html", "price_table"), context)
+    return render(request, partial_template(request, "marketplace/account_prices.html", "price_table"), context)
 
 
 @permission_required(MARKETPLACE, VIEW)
@@ -451,7 +443,7 @@ def account_prices(request: HttpRequest, marketplace: str, account_pk: int) -> H
 def account_prices_uniform(request: HttpRequest, marketplace: str, account_pk: int) -> HttpResponse:
     """ "Set a uniform price" for the selected plans: a percentage over the reseller price."""
     _info, account = _prices_account(request, marketplace, account_pk)
-    if (not_allowed := _post_only(request)) is not None:
+    if (not_allowed := post_only(request)) is not None:
         return not_allowed
     _require_manage(request)
     form = UniformPriceForm(request.POST)
@@ -481,7 +473,7 @@ def account_prices_uniform(request: HttpRequest, marketplace: str, account_pk: i
 def account_prices_delete(request: HttpRequest, marketplace: str, account_pk: int) -> HttpResponse:
     """Delete the selected price records, after a confirmation that lists them."""
     info, account = _prices_account(request, marketplace, account_pk)
-    if (not_allowed := _post_only(request)) is not None:
+    if (not_allowed := post_only(request)) is not None:
         return not_allowed
     _require_manage(request)
     rows = _selected_rows(request)
@@ -534,7 +526,7 @@ def account_prices_add(request: HttpRequest, marketplace: str, account_pk: int) 
         "plans": [(plan.pk, plan_label(plan), plan.cost_price, plan.currency) for plan in plans],
         "retrieved": bool(licences),
     }
-    return render(request, _partial(request, "marketplace/account_prices_add.html", "plan_choices"), context)
+    return render(request, partial_template(request, "marketplace/account_prices_add.html", "plan_choices"), context)
 
 
 # -- tenants ------------------------------------------------------------------------------------------------------
@@ -569,7 +561,7 @@ def tenant_add(request: HttpRequest, marketplace: str) -> HttpResponse:
                 )
                 return redirect("marketplace:marketplace_detail", marketplace=info.slug)
     context = {"marketplace": info, "form": form, "customer": customer, "tenants": tenants}
-    return render(request, _partial(request, "marketplace/tenant_add.html", "tenant_choices"), context)
+    return render(request, partial_template(request, "marketplace/tenant_add.html", "tenant_choices"), context)
 
 
 @permission_required(MARKETPLACE, VIEW)
@@ -620,7 +612,7 @@ def tenant_connect(request: HttpRequest, marketplace: str, connection_pk: int) -
         "customers": customers,
         "account_synced": account_first_sync_finished(account=account) if account else False,
     }
-    return render(request, _partial(request, "marketplace/tenant_connect.html", "customer_choices"), context)
+    return render(request, partial_template(request, "marketplace/tenant_connect.html", "customer_choices"), context)
 
 
 @permission_required(MARKETPLACE, VIEW)

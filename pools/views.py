@@ -36,6 +36,7 @@ from pools.tables import (
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required, user_has_permission
 from portal.accounts.services import user_preference_set
+from portal.core.htmx import partial_for_target
 from resellers.listing import ColumnsForm, chosen_columns, filter_chips, large_account_reseller_required
 from resellers.selectors import reseller_customer_usage, reseller_link_of, reseller_links_mapped
 
@@ -51,11 +52,8 @@ COLUMN_TABLES = {
 }
 
 
-def _partial(request: HttpRequest, template: str) -> str:
-    target = request.headers.get("HX-Target", "") if request.htmx else ""
-    if request.htmx and not request.htmx.boosted and target in {"pools-results", "customers-results"}:
-        return f"{template}#{target.replace('-', '_')}"
-    return template
+#: The dashboard's two lists, each swapped on its own by the element htmx targets.
+DASHBOARD_PARTIALS = {"pools-results": "pools_results", "customers-results": "customers_results"}
 
 
 def _reseller_id(value: str | None) -> int | None:
@@ -144,7 +142,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "words": {"available": _("available"), "purchased": _("purchased"), "allocated": _("allocated")},
         },
     )
-    return render(request, _partial(request, "pools/dashboard.html"), context)
+    return render(request, partial_for_target(request, "pools/dashboard.html", DASHBOARD_PARTIALS), context)
 
 
 @permission_required(RESELLERS, VIEW)

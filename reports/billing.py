@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from catalog.pricing import money_round, money_text
+from marketplace.providers.base import billing_cycle_months
 from reports.choices import BillingLineKind
 
 MONTH_END = 31
@@ -40,7 +41,6 @@ MONTH_END = 31
 REFUND_WINDOW_DAYS = 7
 #: Statuses whose seats are billed. A suspended NCE subscription is still billed to its term's end.
 BILLABLE_STATUSES = frozenset({"active", "suspended"})
-PERIOD_MONTHS = {"annual": 12, "triennial": 36}
 ZERO = Decimal(0)
 
 
@@ -372,7 +372,9 @@ def billing_lines(
             previous = change.quantity
         return lines
 
-    months = PERIOD_MONTHS.get(billing_cycle)
+    months = billing_cycle_months(billing_cycle)
+    if months == 1:  # a monthly fee follows the partner's cycle, not a term of its own
+        months = None
 
     def period_of(day: date) -> tuple[date, date]:
         if months is None:  # monthly (and anything else recurring): the partner's cycle is the period

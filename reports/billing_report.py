@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db.models import Case, F, Max, Q, Value, When, Window
 from django.db.models.functions import Lag
 
-from catalog.choices import BillingCycle as OfferBillingCycle
+from catalog.choices import BILLING_CYCLE_CHOICES
 from catalog.pricing import ResolvedPrice
 from customers.models import Customer
 from reports.billing import (
@@ -82,7 +82,7 @@ class SubscriptionBill:
 
     @property
     def billing_cycle_label(self) -> str:
-        return str(dict(OfferBillingCycle.choices).get(self.billing_cycle, self.billing_cycle))
+        return str(dict(BILLING_CYCLE_CHOICES).get(self.billing_cycle, self.billing_cycle))
 
     @property
     def is_priced(self) -> bool:

@@ -17,7 +17,7 @@ from reports.billing import (
 )
 from reports.choices import BillingPreset, CustomDimension, CustomMeasure, GapKind
 from reports.models import MONTH_END
-from subscriptions.choices import SubscriptionStatus
+from subscriptions.choices import SUBSCRIPTION_STATUS_CHOICES
 
 MAX_CYCLES = 24
 
@@ -137,7 +137,7 @@ class UsageForm(forms.Form):
         label=_("Marketplace account"), queryset=None, required=False, empty_label=_("All accounts")
     )
     status = forms.ChoiceField(
-        label=_("Status"), choices=[("", _("Any status")), *SubscriptionStatus.choices], required=False
+        label=_("Status"), choices=[("", _("Any status")), *SUBSCRIPTION_STATUS_CHOICES], required=False
     )
 
     def __init__(self, *args, customers, accounts, **kwargs):

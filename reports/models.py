@@ -13,9 +13,9 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from catalog.choices import BillingCycle
+from catalog.choices import BILLING_CYCLE_CHOICES
 from reports.choices import CustomDimension, CustomMeasure, InvoiceImportStatus
-from subscriptions.choices import SubscriptionStatus
+from subscriptions.choices import SUBSCRIPTION_STATUS_CHOICES
 
 #: `BillingDay.cycle_end_day` value for "the last day of the month" (calendar-month cycles).
 MONTH_END = 31
@@ -72,7 +72,7 @@ class TrackedSubscription(models.Model):
     offer_external_id = models.CharField(_("offer ID"), max_length=255)
     product_id = models.CharField(_("product ID"), max_length=255)
     name = models.CharField(_("name"), max_length=255)
-    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BillingCycle.choices)
+    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BILLING_CYCLE_CHOICES)
     term = models.CharField(_("term"), max_length=16, blank=True)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     started_on = models.DateField(_("started"), null=True, blank=True)
@@ -106,7 +106,7 @@ class UsageSnapshot(models.Model):
     day = models.DateField(_("day"))
     quantity = models.PositiveIntegerField(_("quantity"))
     assigned = models.PositiveIntegerField(_("assigned"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=SubscriptionStatus.choices)
+    status = models.CharField(_("status"), max_length=16, choices=SUBSCRIPTION_STATUS_CHOICES)
 
     class Meta:
         ordering = ["subscription_id", "day"]

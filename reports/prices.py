@@ -18,15 +18,14 @@ from django.utils.translation import gettext as _
 
 from catalog.models import CustomerPrice, Offer, SegmentMembership, SegmentPrice
 from catalog.pricing import PriceStep, ResolvedPrice, money_round, prices_resolve
+from marketplace.providers.base import billing_cycle_months
 
 ONE = Decimal(1)
-#: What a unit price per billing period is worth per month (usage and one-time: nothing recurring).
-MONTHS_PER_PERIOD = {"monthly": Decimal(1), "annual": Decimal(12), "triennial": Decimal(36)}
 
 
 def monthly_amount(unit_price: Decimal, billing_cycle: str) -> Decimal:
     """A price per billing period as a monthly run rate (unrounded; round totals, not parts)."""
-    months = MONTHS_PER_PERIOD.get(billing_cycle)
+    months = billing_cycle_months(billing_cycle)  # usage and one-time: nothing recurring
     return unit_price / months if months else Decimal(0)
 
 

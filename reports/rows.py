@@ -9,14 +9,14 @@ from decimal import Decimal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.choices import BillingCycle
+from catalog.choices import BILLING_CYCLE_CHOICES
 from catalog.pricing import money_round
 from reports.billing_report import SubscriptionBill
 from reports.choices import BillingLineKind
-from subscriptions.choices import SubscriptionStatus
+from subscriptions.choices import SUBSCRIPTION_STATUS_CHOICES
 
-_CYCLES = dict(BillingCycle.choices)
-_STATUSES = dict(SubscriptionStatus.choices)
+_CYCLES = dict(BILLING_CYCLE_CHOICES)
+_STATUSES = dict(SUBSCRIPTION_STATUS_CHOICES)
 
 
 def _label(choices: dict, value) -> str:
@@ -174,7 +174,7 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
     labels = [_("Friendly name"), _("PO number"), _("Issued on")]
     header += labels
     kinds = {kind: str(label) for kind, label in BillingLineKind.choices}
-    cycles = {cycle: str(label) for cycle, label in BillingCycle.choices}
+    cycles = {cycle: str(label) for cycle, label in BILLING_CYCLE_CHOICES}
 
     def lines() -> Iterator[list]:
         for bill in bills:

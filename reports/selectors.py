@@ -587,15 +587,15 @@ _DIMENSION_ATTRIBUTES = {
 def _dimension_label(dimension: str, value) -> str:
     from django_countries import countries
 
-    from catalog.choices import BillingCycle
-    from subscriptions.choices import SubscriptionStatus
+    from catalog.choices import BILLING_CYCLE_CHOICES
+    from subscriptions.choices import SUBSCRIPTION_STATUS_CHOICES
 
     if value in (None, ""):
         return "—"
     if dimension == CustomDimension.BILLING_CYCLE:
-        return str(dict(BillingCycle.choices).get(value, value))
+        return str(dict(BILLING_CYCLE_CHOICES).get(value, value))
     if dimension == CustomDimension.STATUS:
-        return str(dict(SubscriptionStatus.choices).get(value, value))
+        return str(dict(SUBSCRIPTION_STATUS_CHOICES).get(value, value))
     if dimension == CustomDimension.COUNTRY:
         return countries.name(str(value)) or str(value)
     return str(value)

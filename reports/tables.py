@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from catalog.choices import BillingCycle
-from subscriptions.choices import SubscriptionStatus
+from catalog.choices import BILLING_CYCLE_CHOICES
+from subscriptions.choices import SUBSCRIPTION_STATUS_CHOICES, SubscriptionStatus
 
 _STATUS_CSS = {
     SubscriptionStatus.ACTIVE: "text-bg-success",
@@ -16,8 +16,8 @@ _STATUS_CSS = {
     SubscriptionStatus.PENDING: "text-bg-info",
     SubscriptionStatus.FAILED: "text-bg-danger",
 }
-_CYCLES = dict(BillingCycle.choices)
-_STATUSES = dict(SubscriptionStatus.choices)
+_CYCLES = dict(BILLING_CYCLE_CHOICES)
+_STATUSES = dict(SUBSCRIPTION_STATUS_CHOICES)
 ATTRS = {"class": "table table-hover align-middle mb-0"}
 
 

@@ -24,6 +24,7 @@ from django_tables2 import RequestConfig
 from customers.models import Customer
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
+from portal.core.htmx import partial_template
 from portal.core.tasks import enqueue_on_commit
 from reports import rows as export_rows
 from reports.billing import billing_cycle_ending_in, last_complete_cycle
@@ -79,10 +80,6 @@ REPORTS = PermissionModule.REPORTS
 VIEW = AccessLevel.VIEW
 MANAGE = AccessLevel.MANAGE
 PER_PAGE = 50
-
-
-def _partial(request: HttpRequest, template: str, name: str = "results") -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
 
 
 def _export_format(request: HttpRequest) -> str:
@@ -157,7 +154,7 @@ def usage(request: HttpRequest) -> HttpResponse:
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     return render(
         request,
-        _partial(request, "reports/usage.html"),
+        partial_template(request, "reports/usage.html", "results"),
         {
             "form": form,
             "table": table,
@@ -254,7 +251,7 @@ def operations(request: HttpRequest) -> HttpResponse:
     ]
     return render(
         request,
-        _partial(request, "reports/operations.html"),
+        partial_template(request, "reports/operations.html", "results"),
         {
             "form": form,
             "start": start,
@@ -312,7 +309,7 @@ def activity(request: HttpRequest) -> HttpResponse:
         )
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     context["table"] = table
-    return render(request, _partial(request, "reports/activity.html"), context)
+    return render(request, partial_template(request, "reports/activity.html", "results"), context)
 
 
 @permission_required(REPORTS, VIEW)
@@ -407,7 +404,7 @@ def custom(request: HttpRequest) -> HttpResponse:
     }
     return render(
         request,
-        _partial(request, "reports/custom.html"),
+        partial_template(request, "reports/custom.html", "results"),
         {
             "form": form,
             "report": report,
@@ -512,7 +509,7 @@ def billing(request: HttpRequest) -> HttpResponse:
     opened = next((summary for summary in summaries if summary.cycle == open_cycle), None)
     return render(
         request,
-        _partial(request, "reports/billing.html"),
+        partial_template(request, "reports/billing.html", "results"),
         {
             "form": form,
             "customer": customer,
@@ -638,7 +635,7 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     )
     return render(
         request,
-        _partial(request, "reports/reconciliation.html"),
+        partial_template(request, "reports/reconciliation.html", "results"),
         {
             "form": form,
             "result": result,

@@ -13,6 +13,7 @@ from django_tables2 import RequestConfig
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required, user_has_permission
 from portal.accounts.services import user_preference_set
+from portal.core.htmx import partial_template
 from portal.partners.models import Partner
 from resellers.batch import (
     UPLOAD_LIMITS,
@@ -54,10 +55,6 @@ MANAGE = AccessLevel.MANAGE
 PER_PAGE = 25
 
 
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
-
-
 def _can_manage(user) -> bool:
     return user_has_permission(user, RESELLERS, MANAGE)
 
@@ -93,7 +90,7 @@ def directory(request: HttpRequest) -> HttpResponse:
         "can_manage": _can_manage(request.user),
         "total": queryset.count(),
     }
-    return render(request, _partial(request, "resellers/directory.html", "results"), context)
+    return render(request, partial_template(request, "resellers/directory.html", "results"), context)
 
 
 @permission_required(RESELLERS, VIEW)
@@ -150,7 +147,7 @@ def invite(request: HttpRequest) -> HttpResponse:
             organisation_name=search_form.cleaned_data["organisation_name"],
         )
     context = {"search_form": search_form, "search": search, "match": CandidateMatch}
-    return render(request, _partial(request, "resellers/invite.html", "results"), context)
+    return render(request, partial_template(request, "resellers/invite.html", "results"), context)
 
 
 @permission_required(RESELLERS, MANAGE)

@@ -4,7 +4,7 @@ seats of accepted pools to this partner's own customers."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -19,6 +19,7 @@ from pools.services import allocation_accept, allocation_decline
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required, user_has_permission
 from portal.core.formatting import when_text
+from portal.core.htmx import post_only
 from resellers.choices import ResellerStatus
 from resellers.forms import AssignmentForm
 from resellers.selectors import provider_links_of
@@ -35,11 +36,6 @@ MANAGE = AccessLevel.MANAGE
 
 def _refusal(error: ValidationError) -> str:
     return " ".join(error.messages)
-
-
-def _post_only(request: HttpRequest) -> HttpResponse | None:
-    """Scope first (404), then the method (405), so a GET never confirms an object exists."""
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
 
 
 @permission_required(RESELLERS, VIEW)
@@ -77,7 +73,7 @@ def _my_allocation(request: HttpRequest, pk: int):
 @permission_required(RESELLERS, MANAGE)
 def invitation_answer(request: HttpRequest, pk: int, accept: bool) -> HttpResponse:
     link = _my_link(request, pk)
-    if (response := _post_only(request)) is not None:
+    if (response := post_only(request)) is not None:
         return response
     service = reseller_invitation_accept if accept else reseller_invitation_decline
     try:
@@ -99,7 +95,7 @@ def invitation_answer(request: HttpRequest, pk: int, accept: bool) -> HttpRespon
 def my_visibility(request: HttpRequest, pk: int) -> HttpResponse:
     """Only the reseller decides whether its LAR sees its customers' names (on or off)."""
     link = _my_link(request, pk)
-    if (response := _post_only(request)) is not None:
+    if (response := post_only(request)) is not None:
         return response
     visible = request.POST.get("visible") == "on"
     try:
@@ -120,7 +116,7 @@ def my_visibility(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(RESELLERS, MANAGE)
 def allocation_answer(request: HttpRequest, pk: int, accept: bool) -> HttpResponse:
     allocation = _my_allocation(request, pk)
-    if (response := _post_only(request)) is not None:
+    if (response := post_only(request)) is not None:
         return response
     service = allocation_accept if accept else allocation_decline
     try:
@@ -186,7 +182,7 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required(RESELLERS, MANAGE)
 def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
     assignment = get_object_or_404(pool_assignments_visible_to(user=request.user), pk=pk)
-    if (response := _post_only(request)) is not None:
+    if (response := post_only(request)) is not None:
         return response
     try:
         assignment = pool_assignment_end(actor=request.user, assignment=assignment)

@@ -1,15 +1,19 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# The one subscription-status and line-outcome enums are the provider contract's (which stays free of Django);
+# here they get their labels.
+from marketplace.providers.base import OrderLineOutcome as OrderLineOutcome
+from marketplace.providers.base import SubscriptionStatus as SubscriptionStatus
 
-class SubscriptionStatus(models.TextChoices):
-    """A subscription's state; the values are `marketplace.providers.base.SubscriptionStatus`'s."""
-
-    PENDING = "pending", _("Pending")
-    ACTIVE = "active", _("Active")
-    SUSPENDED = "suspended", _("Suspended")
-    TERMINATED = "terminated", _("Terminated")
-    FAILED = "failed", _("Failed")
+#: A subscription status's choices for model fields, filters and labels.
+SUBSCRIPTION_STATUS_CHOICES = [
+    (SubscriptionStatus.PENDING.value, _("Pending")),
+    (SubscriptionStatus.ACTIVE.value, _("Active")),
+    (SubscriptionStatus.SUSPENDED.value, _("Suspended")),
+    (SubscriptionStatus.TERMINATED.value, _("Terminated")),
+    (SubscriptionStatus.FAILED.value, _("Failed")),
+]
 
 
 # -- orders -----------------------------------------------------------------------------------------------------------
@@ -58,11 +62,11 @@ class OrderLineStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class OrderLineOutcome(models.TextChoices):
-    """Of an applied line: did the marketplace finish, or is it still provisioning (Partner Center)?"""
-
-    COMPLETED = "completed", _("Provisioned")
-    PROVISIONING = "provisioning", _("Provisioning")
+#: Of an applied line: did the marketplace finish, or is it still provisioning (Partner Center)?
+ORDER_LINE_OUTCOME_CHOICES = [
+    (OrderLineOutcome.COMPLETED.value, _("Provisioned")),
+    (OrderLineOutcome.PROVISIONING.value, _("Provisioning")),
+]
 
 
 class QuoteStatus(models.TextChoices):

@@ -24,9 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from catalog.choices import BillingCycle
 from catalog.pricing import money_format, money_multiply, percent_text
-from marketplace.providers.base import Capability
+from marketplace.providers.base import Capability, billing_cycle_months
 from marketplace.providers.registry import UnknownMarketplace, provider_class
 from portal.core.formatting import when_text
 from subscriptions.choices import SubscriptionStatus
@@ -36,7 +35,6 @@ from subscriptions.models import Subscription
 #: Microsoft NCE: decreases and cancellation within 7 days (168 hours) of purchase or renewal.
 NCE_WINDOW = timedelta(days=7)
 _TERM_MONTHS = {"P1M": 1, "P1Y": 12, "P3Y": 36}
-_CYCLE_MONTHS = {BillingCycle.MONTHLY: 1, BillingCycle.ANNUAL: 12, BillingCycle.TRIENNIAL: 36}
 
 
 @dataclass(frozen=True)
@@ -140,7 +138,7 @@ def monthly_unit_cost(subscription: Subscription) -> Decimal | None:
     """The unit cost per month: providers report the price per billing period."""
     if subscription.unit_cost_price is None or subscription.trial:
         return None
-    months = _CYCLE_MONTHS.get(subscription.billing_cycle)
+    months = billing_cycle_months(subscription.billing_cycle)
     if months is None:
         return None
     return subscription.unit_cost_price / months

@@ -5,10 +5,10 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from catalog.choices import BillingCycle
+from catalog.choices import BILLING_CYCLE_CHOICES
 from customers.selectors import customers_visible_to
 from marketplace.choices import MarketplaceSlug
-from subscriptions.choices import SubscriptionStatus
+from subscriptions.choices import SUBSCRIPTION_STATUS_CHOICES
 from subscriptions.models import Subscription
 
 TRIAL_CHOICES = (("yes", _("Trials only")), ("no", _("Paid only")))
@@ -21,7 +21,7 @@ class SubscriptionFilterSet(django_filters.FilterSet):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Subscription, domain, customer or ID")}),
     )
     status = django_filters.ChoiceFilter(
-        choices=SubscriptionStatus.choices, label=_("Status"), empty_label=_("Any status")
+        choices=SUBSCRIPTION_STATUS_CHOICES, label=_("Status"), empty_label=_("Any status")
     )
     marketplace = django_filters.ChoiceFilter(
         field_name="account__marketplace",
@@ -33,7 +33,7 @@ class SubscriptionFilterSet(django_filters.FilterSet):
         field_name="customer_tenant__customer", queryset=None, label=_("Customer"), empty_label=_("Any customer")
     )
     billing_cycle = django_filters.ChoiceFilter(
-        choices=BillingCycle.choices, label=_("Billing cycle"), empty_label=_("Any billing cycle")
+        choices=BILLING_CYCLE_CHOICES, label=_("Billing cycle"), empty_label=_("Any billing cycle")
     )
     trial = django_filters.ChoiceFilter(
         method="filter_trial", choices=TRIAL_CHOICES, label=_("Trial"), empty_label=_("Trials and paid")

@@ -6,16 +6,16 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from catalog.choices import BillingCycle
+from catalog.choices import BILLING_CYCLE_CHOICES
 from subscriptions.choices import (
     ORDER_IN_FLIGHT,
+    ORDER_LINE_OUTCOME_CHOICES,
+    SUBSCRIPTION_STATUS_CHOICES,
     OrderLineKind,
-    OrderLineOutcome,
     OrderLineStatus,
     OrderStatus,
     PriceSource,
     QuoteStatus,
-    SubscriptionStatus,
 )
 from subscriptions.choices_lifecycle import (
     ApprovalDecision,
@@ -69,8 +69,8 @@ class Subscription(models.Model):
     name = models.CharField(_("name"), max_length=255)
     quantity = models.PositiveIntegerField(_("quantity"))
     assigned = models.PositiveIntegerField(_("assigned"), null=True, blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=SubscriptionStatus.choices)
-    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BillingCycle.choices)
+    status = models.CharField(_("status"), max_length=16, choices=SUBSCRIPTION_STATUS_CHOICES)
+    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BILLING_CYCLE_CHOICES)
     term = models.CharField(_("term"), max_length=16, blank=True)
     term_end = models.DateField(_("term end"), null=True, blank=True)
     auto_renew = models.BooleanField(_("auto-renew"), default=True)
@@ -236,7 +236,7 @@ class OrderLine(models.Model):
     add_on_external_id = models.CharField(_("add-on ID"), max_length=255, blank=True)
     quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
     previous_quantity = models.PositiveIntegerField(_("previous quantity"), null=True, blank=True)
-    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BillingCycle.choices, blank=True)
+    billing_cycle = models.CharField(_("billing cycle"), max_length=16, choices=BILLING_CYCLE_CHOICES, blank=True)
     auto_renew = models.BooleanField(_("auto-renew"), null=True, blank=True)
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
@@ -253,7 +253,7 @@ class OrderLine(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=OrderLineStatus.choices, default=OrderLineStatus.PENDING
     )
-    outcome = models.CharField(_("outcome"), max_length=16, choices=OrderLineOutcome.choices, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ORDER_LINE_OUTCOME_CHOICES, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     marketplace_reference = models.CharField(_("marketplace reference"), max_length=255, blank=True)
     error_code = models.CharField(_("error code"), max_length=100, blank=True)

@@ -20,15 +20,13 @@ These functions commit as they go: call them outside `transaction.atomic()` (the
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,11 +45,11 @@ from marketplace.providers.base import (
     Unavailable,
     Unsupported,
 )
-from marketplace.providers.base import OrderLineOutcome as ProviderOutcome
 from marketplace.secrets import SecretUnreadable
 from marketplace.sync import SUBSCRIPTION_FIELDS, fingerprint, subscription_row
 from portal.audit.choices import AuditResult
 from portal.audit.services import audit_record
+from portal.core.locks import session_lock
 from subscriptions.choices import (
     ORDER_IN_FLIGHT,
     OrderLineKind,
@@ -122,27 +120,8 @@ def subscription_upsert(
 # -- one worker per order -----------------------------------------------------------------------------------------
 
 
-def _lock_key(order_id: int) -> int:
-    digest = hashlib.blake2b(f"subscriptions.order:{connection.schema_name}:{order_id}".encode(), digest_size=8)
-    return int.from_bytes(digest.digest(), "big", signed=True)
-
-
-@contextmanager
-def order_lock(order_id: int) -> Iterator[bool]:
-    """Yield whether this process holds the order's placing lock (never waits for it)."""
-    key = _lock_key(order_id)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = bool(cursor.fetchone()[0])
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            try:
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
-            except DatabaseError:  # the connection broke; closing it released the lock
-                logger.warning("Could not release the placing lock of order %s", order_id, exc_info=True)
+#: The order's placing lock (`portal.core.locks.session_lock`), held while a worker places its lines.
+ORDER_LOCK = "subscriptions.order"
 
 
 # -- what each kind of line asks of the marketplace ---------------------------------------------------------------
@@ -224,7 +203,7 @@ def _new_subscription(line: OrderLine, context: LineContext) -> LineResult:
         idempotency_key=key,
     )
     outcome = (
-        OrderLineOutcome.PROVISIONING if result.outcome == ProviderOutcome.PROVISIONING else OrderLineOutcome.COMPLETED
+        OrderLineOutcome.PROVISIONING if result.outcome == OrderLineOutcome.PROVISIONING else OrderLineOutcome.COMPLETED
     )
     return LineResult(subscription=result.subscription, reference=result.subscription.external_id, outcome=outcome)
 
@@ -534,7 +513,7 @@ def order_execute(*, order_id: int, final_attempt: bool = True) -> Order:
     order = Order.objects.select_related("account", "customer_tenant").get(pk=order_id)
     if order.status not in ORDER_IN_FLIGHT:
         return order
-    with order_lock(order.pk) as acquired:
+    with session_lock(ORDER_LOCK, order.pk) as acquired:
         if not acquired:
             logger.info("Order %s is being placed by another worker", order.pk)
             return order

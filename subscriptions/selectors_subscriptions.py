@@ -12,13 +12,13 @@ from django.db.models import Prefetch, QuerySet
 
 from catalog.pricing import money_round
 from customers.selectors import customer_tenants_visible_to
-from marketplace.providers.base import Capability
+from marketplace.providers.base import Capability, billing_cycle_months
 from portal.audit.models import AuditEvent
 from portal.audit.selectors import audit_events_for_object
 from subscriptions import commitment
 from subscriptions.choices import SubscriptionStatus
 from subscriptions.choices_lifecycle import ScheduledChangeStatus
-from subscriptions.commitment import _CYCLE_MONTHS, marketplace_capabilities, marketplace_name, marketplace_rule
+from subscriptions.commitment import marketplace_capabilities, marketplace_name, marketplace_rule
 from subscriptions.models import ScheduledChange, Subscription
 
 LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED, SubscriptionStatus.PENDING)
@@ -96,7 +96,7 @@ class SubscriptionMoney:
 
 
 def _per_month(unit: Decimal | None, subscription: Subscription) -> Decimal | None:
-    months = _CYCLE_MONTHS.get(subscription.billing_cycle)
+    months = billing_cycle_months(subscription.billing_cycle)
     if unit is None or months is None or subscription.trial:
         return None
     return money_round(unit * subscription.quantity / months, subscription.currency or "EUR")

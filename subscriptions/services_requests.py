@@ -23,6 +23,7 @@ from catalog.pricing import money_round
 from customers.models import CustomerTenant
 from customers.selectors import customers_visible_to
 from marketplace.models import TenantConnection
+from marketplace.providers.base import billing_cycle_months
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.models import User
 from portal.accounts.permissions import user_has_permission
@@ -37,7 +38,7 @@ from subscriptions.choices_lifecycle import (
     RequestStatus,
     ScheduledChangeStatus,
 )
-from subscriptions.commitment import _CYCLE_MONTHS, quantity_change_preview
+from subscriptions.commitment import quantity_change_preview
 from subscriptions.lifecycle_orders import LifecycleLine, OrderMachineryUnavailable, lifecycle_order_place
 from subscriptions.models import (
     LicenseChangeApproval,
@@ -162,7 +163,7 @@ def request_decision_refusal(*, user, request: LicenseChangeRequest) -> str:
 
 
 def _per_month(unit: Decimal | None, billing_cycle: str) -> Decimal | None:
-    months = _CYCLE_MONTHS.get(billing_cycle)
+    months = billing_cycle_months(billing_cycle)
     if unit is None or months is None:
         return None
     return unit / months

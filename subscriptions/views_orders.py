@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -32,6 +32,7 @@ from catalog.pricing import (
 from customers.selectors import customer_tenants_visible_to
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
+from portal.core.htmx import get_only, partial_template, post_only
 from subscriptions.choices import OrderLineKind, OrderLineStatus, OrderStatus
 from subscriptions.filters_orders import OrderFilterSet, QuoteFilterSet
 from subscriptions.forms_orders import OrderDetailsForm, OrderNewForm, OrderSubmitForm, QuoteCreateForm
@@ -71,10 +72,6 @@ SUBSCRIPTIONS = PermissionModule.SUBSCRIPTIONS
 PER_PAGE = 25
 
 
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
-
-
 def _can_order(user) -> bool:
     return user_has_permission(user, SUBSCRIPTIONS, MANAGE)
 
@@ -82,15 +79,6 @@ def _can_order(user) -> bool:
 def _require_manage(request: HttpRequest) -> None:
     if not _can_order(request.user):
         raise PermissionDenied
-
-
-def _post_only(request: HttpRequest) -> HttpResponse | None:
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
-
-
-def _get_only(request: HttpRequest) -> HttpResponse | None:
-    """For pages of an object: scope first (404), then the method (405)."""
-    return None if request.method in ("GET", "HEAD") else HttpResponseNotAllowed(["GET"])
 
 
 def _order_or_404(request: HttpRequest, order_pk: int) -> Order:
@@ -333,7 +321,7 @@ def _cart_context(request: HttpRequest, order: Order, **extra) -> dict:
 @permission_required(SUBSCRIPTIONS, VIEW)
 def order_cart(request: HttpRequest, order_pk: int) -> HttpResponse:
     order = _order_or_404(request, order_pk)
-    if (refused := _get_only(request)) is not None:
+    if (refused := get_only(request)) is not None:
         return refused
     if not _is_cart(order):
         return redirect(order_url(order) if order.status != OrderStatus.DRAFT else _quote_url(order))
@@ -359,7 +347,7 @@ def _confirm_changed_prices_form(form: OrderSubmitForm, changed: PricesChanged) 
 def order_submit_view(request: HttpRequest, order_pk: int) -> HttpResponse:
     """Place order: terms accepted, prices confirmed when they changed; one order however many clicks."""
     order = _order_or_404(request, order_pk)
-    if (refused := _post_only(request)) is not None:
+    if (refused := post_only(request)) is not None:
         return refused
     _require_manage(request)
     form = OrderSubmitForm(request.POST)
@@ -395,7 +383,7 @@ def order_submit_view(request: HttpRequest, order_pk: int) -> HttpResponse:
 def order_details_view(request: HttpRequest, order_pk: int) -> HttpResponse:
     """Save the cart's friendly name and PO number; "Save for later" keeps it as a draft."""
     order = _order_or_404(request, order_pk)
-    if (refused := _post_only(request)) is not None:
+    if (refused := post_only(request)) is not None:
         return refused
     _require_manage(request)
     form = OrderDetailsForm(request.POST)
@@ -426,7 +414,7 @@ def order_line_remove_view(request: HttpRequest, order_pk: int, line_pk: int) ->
     line = next((item for item in order.lines.all() if item.pk == line_pk), None)
     if line is None:
         raise Http404
-    if (refused := _post_only(request)) is not None:
+    if (refused := post_only(request)) is not None:
         return refused
     _require_manage(request)
     try:
@@ -444,7 +432,7 @@ def order_line_remove_view(request: HttpRequest, order_pk: int, line_pk: int) ->
 def order_quote_create_view(request: HttpRequest, order_pk: int) -> HttpResponse:
     """Save as quote: the cart becomes a quote with an expiry, to send to the customer."""
     order = _order_or_404(request, order_pk)
-    if (refused := _post_only(request)) is not None:
+    if (refused := post_only(request)) is not None:
         return refused
     _require_manage(request)
     form = QuoteCreateForm(request.POST)
@@ -467,7 +455,7 @@ def order_quote_create_view(request: HttpRequest, order_pk: int) -> HttpResponse
 @permission_required(SUBSCRIPTIONS, VIEW)
 def order_cancel_view(request: HttpRequest, order_pk: int) -> HttpResponse:
     order = _order_or_404(request, order_pk)
-    if (refused := _post_only(request)) is not None:
+    if (refused := post_only(request)) is not None:
         return refused
     _require_manage(request)
     try:
@@ -494,13 +482,13 @@ def order_list(request: HttpRequest) -> HttpResponse:
         "can_order": _can_order(request.user),
         "has_cart": carts_of(user=request.user).exists(),
     }
-    return render(request, _partial(request, "subscriptions/order_list.html", "results"), context)
+    return render(request, partial_template(request, "subscriptions/order_list.html", "results"), context)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)
 def order_detail(request: HttpRequest, order_pk: int) -> HttpResponse:
     order = _order_or_404(request, order_pk)
-    if (refused := _get_only(request)) is not None:
+    if (refused := get_only(request)) is not None:
         return refused
     if _is_cart(order):
         return redirect("subscriptions:order_cart", order_pk=order.pk)
@@ -514,7 +502,7 @@ def order_detail(request: HttpRequest, order_pk: int) -> HttpResponse:
         "can_cancel": order.status == OrderStatus.SUBMITTED
         and all(line.status == OrderLineStatus.PENDING for line in lines),
     }
-    return render(request, _partial(request, "subscriptions/order_detail.html", "lines"), context)
+    return render(request, partial_template(request, "subscriptions/order_detail.html", "lines"), context)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)
@@ -523,7 +511,7 @@ def order_line_retry_view(request: HttpRequest, order_pk: int, line_pk: int) -> 
     line = next((item for item in order.lines.all() if item.pk == line_pk), None)
     if line is None:
         raise Http404
-    if (refused := _post_only(request)) is not None:
+    if (refused := post_only(request)) is not None:
         return refused
     _require_manage(request)
     try:
@@ -545,7 +533,7 @@ def quote_list(request: HttpRequest) -> HttpResponse:
     table = QuoteTable(filterset.qs, request=request)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     context = {"filterset": filterset, "table": table}
-    return render(request, _partial(request, "subscriptions/quote_list.html", "results"), context)
+    return render(request, partial_template(request, "subscriptions/quote_list.html", "results"), context)
 
 
 def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
@@ -565,7 +553,7 @@ def _quote_context(request: HttpRequest, quote: Quote, **extra) -> dict:
 @permission_required(SUBSCRIPTIONS, VIEW)
 def quote_detail(request: HttpRequest, quote_pk: int) -> HttpResponse:
     quote = _quote_or_404(request, quote_pk)
-    if (refused := _get_only(request)) is not None:
+    if (refused := get_only(request)) is not None:
         return refused
     return render(request, "subscriptions/quote_detail.html", _quote_context(request, quote))
 
@@ -574,7 +562,7 @@ def quote_detail(request: HttpRequest, quote_pk: int) -> HttpResponse:
 def quote_print(request: HttpRequest, quote_pk: int) -> HttpResponse:
     """The quote as the customer sees it: customer prices only, ready to print or save as PDF."""
     quote = _quote_or_404(request, quote_pk)
-    if (refused := _get_only(request)) is not None:
+    if (refused := get_only(request)) is not None:
         return refused
     context = _quote_context(request, quote)
     context["sees_cost"] = False
@@ -587,7 +575,7 @@ def quote_print(request: HttpRequest, quote_pk: int) -> HttpResponse:
 @permission_required(SUBSCRIPTIONS, VIEW)
 def quote_accept_view(request: HttpRequest, quote_pk: int) -> HttpResponse:
     quote = _quote_or_404(request, quote_pk)
-    if (refused := _post_only(request)) is not None:
+    if (refused := post_only(request)) is not None:
         return refused
     _require_manage(request)
     form = OrderSubmitForm(request.POST)
@@ -622,7 +610,7 @@ def quote_accept_view(request: HttpRequest, quote_pk: int) -> HttpResponse:
 @permission_required(SUBSCRIPTIONS, VIEW)
 def quote_withdraw_view(request: HttpRequest, quote_pk: int) -> HttpResponse:
     quote = _quote_or_404(request, quote_pk)
-    if (refused := _post_only(request)) is not None:
+    if (refused := post_only(request)) is not None:
         return refused
     _require_manage(request)
     try:

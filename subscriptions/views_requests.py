@@ -15,6 +15,7 @@ from customers.selectors import customer_tenants_visible_to, customers_visible_t
 from marketplace.choices import MarketplaceSlug
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import permission_check, permission_required, user_has_permission
+from portal.core.htmx import partial_template
 from subscriptions.choices_lifecycle import RequestSource, RequestStatus
 from subscriptions.commitment import quantity_change_preview
 from subscriptions.forms_requests import (
@@ -48,10 +49,6 @@ VIEW = AccessLevel.VIEW
 MANAGE = AccessLevel.MANAGE
 SUBSCRIPTIONS = PermissionModule.SUBSCRIPTIONS
 PER_PAGE = 25
-
-
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
 
 
 # -- list and detail -------------------------------------------------------------------------------------------------
@@ -88,7 +85,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "can_request": user_has_permission(request.user, SUBSCRIPTIONS, MANAGE),
     }
-    return render(request, _partial(request, "subscriptions/request_list.html", "results"), context)
+    return render(request, partial_template(request, "subscriptions/request_list.html", "results"), context)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)

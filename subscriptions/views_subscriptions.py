@@ -19,6 +19,7 @@ from marketplace.providers.base import Capability
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
 from portal.accounts.services import user_preference_set
+from portal.core.htmx import partial_for_target, partial_template
 from subscriptions.choices_lifecycle import ScheduledChangeStatus
 from subscriptions.commitment import (
     ChangePreview,
@@ -97,10 +98,6 @@ MANAGE_ACTIONS = (
 )
 
 
-def _partial(request: HttpRequest, template: str, name: str) -> str:
-    return f"{template}#{name}" if request.htmx and not request.htmx.boosted else template
-
-
 def can_act(user) -> bool:
     """Lifecycle actions are the partner's: a partner user with Subscriptions "manage"."""
     return user.kind == UserKind.PARTNER and user_has_permission(user, SUBSCRIPTIONS, MANAGE)
@@ -177,7 +174,8 @@ def subscription_list(request: HttpRequest) -> HttpResponse:
             "subscriptions/subscription_list.html#results",
             _list_context(request, embed_customer=embed_customer),
         )
-    return render(request, _partial(request, "subscriptions/subscription_list.html", "results"), _list_context(request))
+    template = partial_template(request, "subscriptions/subscription_list.html", "results")
+    return render(request, template, _list_context(request))
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)
@@ -380,9 +378,9 @@ def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     tab = request.GET.get("tab", "basics")
     if tab not in DETAIL_TABS:
         tab = "basics"
-    template = "subscriptions/subscription_detail.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#audit" if request.htmx.target == "audit-events" else "#tab_content"
+    template = partial_for_target(
+        request, "subscriptions/subscription_detail.html", {"audit-events": "audit"}, default="tab_content"
+    )
     return render(request, template, _detail_context(request, subscription, tab=tab))
 
 
@@ -645,4 +643,4 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "is_filtered": bool(customer_id or marketplace),
         "query": query.urlencode(),
     }
-    return render(request, _partial(request, "subscriptions/calendar.html", "results"), context)
+    return render(request, partial_template(request, "subscriptions/calendar.html", "results"), context)

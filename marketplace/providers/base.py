@@ -46,7 +46,9 @@ class Capability(enum.StrEnum):
 
 
 class BillingCycle(enum.StrEnum):
-    """How often the marketplace invoices a subscription (not how long it commits)."""
+    """How often the marketplace invoices a subscription (not how long it commits).
+
+    The console's one billing-cycle enum: the models take their choices from it (`catalog.choices`)."""
 
     MONTHLY = "monthly"
     ANNUAL = "annual"
@@ -57,7 +59,19 @@ class BillingCycle(enum.StrEnum):
     @classmethod
     def from_months(cls, months: int | None) -> BillingCycle:
         """Map an advance-payment period in months, the unit most marketplaces use."""
-        return {1: cls.MONTHLY, 12: cls.ANNUAL, 36: cls.TRIENNIAL}.get(months or 0, cls.NONE)
+        cycles = {count: cycle for cycle, count in BILLING_CYCLE_MONTHS.items()}
+        return cls(cycles.get(months or 0, cls.NONE))
+
+
+#: How many months one billing period of a recurring cycle covers.
+BILLING_CYCLE_MONTHS: Mapping[str, int] = MappingProxyType(
+    {BillingCycle.MONTHLY: 1, BillingCycle.ANNUAL: 12, BillingCycle.TRIENNIAL: 36}
+)
+
+
+def billing_cycle_months(billing_cycle: str) -> int | None:
+    """The months one billing period covers; None for a cycle that does not recur (one time, none)."""
+    return BILLING_CYCLE_MONTHS.get(billing_cycle)
 
 
 class ChargeType(enum.StrEnum):
@@ -68,7 +82,9 @@ class ChargeType(enum.StrEnum):
 
 
 class SubscriptionStatus(enum.StrEnum):
-    """A subscription's state; a scheduled termination is still ACTIVE until it takes effect."""
+    """A subscription's state; a scheduled termination is still ACTIVE until it takes effect.
+
+    The console's one subscription-status enum: the models take their choices from it (`subscriptions.choices`)."""
 
     PENDING = "pending"
     ACTIVE = "active"
@@ -89,7 +105,9 @@ class InvoiceChargeType(enum.StrEnum):
 
 
 class OrderLineOutcome(enum.StrEnum):
-    """Whether the marketplace finished provisioning when it answered the order."""
+    """Whether the marketplace finished provisioning when it answered the order.
+
+    The console's one line-outcome enum: the models take their choices from it (`subscriptions.choices`)."""
 
     COMPLETED = "completed"
     PROVISIONING = "provisioning"

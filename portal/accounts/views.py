@@ -26,6 +26,7 @@ from portal.authentication.services_throttle import (
     sign_in_success_record,
 )
 from portal.authentication.session import VERIFY, second_factor_step, sign_in_establish
+from portal.core.htmx import partial_template
 from portal.partners.selectors import partner_current
 from portal.partners.services import partner_host_is_configured
 
@@ -135,9 +136,7 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    template = "accounts/profile.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#profile_form"
+    template = partial_template(request, "accounts/profile.html", "profile_form")
     spoken = (request.user.language, request.user.time_zone)  # validating the form writes to the instance
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():

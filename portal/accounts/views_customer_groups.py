@@ -21,11 +21,11 @@ from portal.accounts.services_customer_groups import (
 )
 from portal.accounts.views_settings import (
     form_add_service_error,
-    htmx_template,
     paginate,
     service_error_text,
     settings_context,
 )
+from portal.core.htmx import partial_template
 
 
 @permission_required(PermissionModule.SETTINGS, AccessLevel.VIEW)
@@ -34,7 +34,7 @@ def customer_group_list(request: HttpRequest) -> HttpResponse:
     filterset = CustomerGroupFilterSet(request.GET or None, queryset=customer_groups_with_counts())
     page = paginate(request, filterset.qs.prefetch_related("roles"))
     context = settings_context(request, "customer_groups", filter=filterset, page=page, groups=page.object_list)
-    return render(request, htmx_template(request, "settings/customer_group_list.html", "results"), context)
+    return render(request, partial_template(request, "settings/customer_group_list.html", "results"), context)
 
 
 @permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)

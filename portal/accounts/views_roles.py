@@ -16,11 +16,11 @@ from portal.accounts.services import role_create, role_delete, role_update
 from portal.accounts.views_settings import (
     can_manage_settings,
     form_add_service_error,
-    htmx_template,
     paginate,
     service_error_text,
     settings_context,
 )
+from portal.core.htmx import partial_template
 
 
 @permission_required(PermissionModule.SETTINGS, AccessLevel.VIEW)
@@ -35,7 +35,7 @@ def role_list(request: HttpRequest) -> HttpResponse:
         for role in page.object_list
     ]
     context = settings_context(request, "roles", page=page, rows=rows)
-    return render(request, htmx_template(request, "settings/role_list.html", "results"), context)
+    return render(request, partial_template(request, "settings/role_list.html", "results"), context)
 
 
 @permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)

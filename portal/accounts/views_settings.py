@@ -45,12 +45,6 @@ def service_error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def htmx_template(request: HttpRequest, template: str, partial: str) -> str:
-    if request.htmx and not request.htmx.boosted:
-        return f"{template}#{partial}"
-    return template
-
-
 @permission_required(PermissionModule.SETTINGS, AccessLevel.VIEW)
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:

@@ -25,13 +25,13 @@ from portal.accounts.services import (
 )
 from portal.accounts.views_settings import (
     form_add_service_error,
-    htmx_template,
     paginate,
     service_error_text,
     settings_context,
 )
 from portal.audit.selectors import audit_events_for_object
 from portal.authentication.services_throttle import account_unlock, locked_account_of, locked_accounts
+from portal.core.htmx import partial_template
 
 VIEW = (PermissionModule.SETTINGS, AccessLevel.VIEW)
 MANAGE = (PermissionModule.SETTINGS, AccessLevel.MANAGE)
@@ -53,7 +53,7 @@ def user_list(request: HttpRequest) -> HttpResponse:
     context = settings_context(
         request, "users", filter=filterset, page=page, users=page.object_list, locked=locked_accounts()
     )
-    return render(request, htmx_template(request, "settings/user_list.html", "results"), context)
+    return render(request, partial_template(request, "settings/user_list.html", "results"), context)
 
 
 @permission_required(*MANAGE)

@@ -13,11 +13,12 @@ from django_tenants.utils import schema_context
 
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required
-from portal.accounts.views_settings import htmx_template, paginate, settings_context
+from portal.accounts.views_settings import paginate, settings_context
 from portal.audit.filters import AuditEventFilterSet
 from portal.audit.selectors import audit_events_all, notifications_for, notifications_unread_count
 from portal.audit.services import notifications_mark_read
 from portal.core.exports import csv_row
+from portal.core.htmx import partial_template, wants_partial
 
 PANEL_SIZE = 8
 CSV_HEADER = (
@@ -46,7 +47,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     context = settings_context(
         request, "audit_log", filter=filterset, page=page, events=page.object_list, export_query=query.urlencode()
     )
-    return render(request, htmx_template(request, "settings/audit_log.html", "results"), context)
+    return render(request, partial_template(request, "settings/audit_log.html", "results"), context)
 
 
 def _csv_rows(schema_name: str, queryset):
@@ -98,7 +99,7 @@ def _panel_context(request: HttpRequest) -> dict:
 @require_GET
 def notification_panel(request: HttpRequest) -> HttpResponse:
     """The bell's panel (htmx) or, opened on its own, the page of all the user's notifications."""
-    if request.htmx and not request.htmx.boosted:
+    if wants_partial(request):
         return render(request, "audit/notifications.html#panel", _panel_context(request))
     page = paginate(request, notifications_for(user=request.user))
     context = {**_panel_context(request), "page": page, "all_notifications": page.object_list}

@@ -47,6 +47,7 @@ from portal.authentication.services import (
     trusted_directory_remove,
 )
 from portal.authentication.session import microsoft_mfa_done, sign_in_establish
+from portal.core.htmx import partial_template
 from portal.microsoft.identity import (
     AccessDenied,
     FlowExpired,
@@ -219,9 +220,7 @@ def sign_in_complete(request: HttpRequest) -> HttpResponse:
 @permission_required(PermissionModule.SETTINGS, AccessLevel.VIEW)
 @require_http_methods(["GET", "POST"])
 def authentication_settings(request: HttpRequest) -> HttpResponse:
-    template = "authentication/authentication_settings.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#settings_form"
+    template = partial_template(request, "authentication/authentication_settings.html", "settings_form")
     can_manage = user_has_permission(request.user, PermissionModule.SETTINGS, AccessLevel.MANAGE)
     current = authentication_settings_get()
     initial = model_snapshot(current, SETTINGS_FIELDS)

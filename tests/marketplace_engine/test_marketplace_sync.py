@@ -27,9 +27,10 @@ from marketplace.providers.partner_center.adapter import PartnerCenterProvider
 from marketplace.providers.partner_center.simulator import DEMO_CONNECTION as PARTNER_CENTER_DEMO
 from marketplace.secrets import secret_encrypt
 from marketplace.services import sync_run_request, sync_runs_schedule_due
-from marketplace.sync import _lock_key, sync_run_execute
+from marketplace.sync import SYNC_LOCK, sync_run_execute
 from marketplace.tasks import SYNC_MAX_RETRIES, sync_account_run, sync_due_accounts, sync_retry_countdown
 from portal.audit.models import AuditEvent, Notification
+from portal.core.locks import advisory_lock_key
 from subscriptions.models import Subscription
 from tests.marketplace_engine.engine_factories import AccountFactory, CustomerTenantFactory, company_id, connect
 
@@ -270,13 +271,13 @@ def test_two_syncs_of_one_account_never_run_at_once(account, contoso):
     other = psycopg2.connect(**{key: value for key, value in parameters.items() if key != "cursor_factory"})
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [_lock_key(account)])
+            cursor.execute("SELECT pg_advisory_lock(%s)", [advisory_lock_key(SYNC_LOCK, account.pk)])
         blocked = run_sync(account)
         assert blocked.status == SyncStatus.SKIPPED
         assert "Another sync" in blocked.error_message
         assert not Subscription.objects.exists()
         with other.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [_lock_key(account)])
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [advisory_lock_key(SYNC_LOCK, account.pk)])
     finally:
         other.close()
     assert run_sync(account).status == SyncStatus.SUCCEEDED
