@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
 
+from marketplace.providers.alef import DESCRIPTION
 from marketplace.providers.alef.client import AlefClient, EtagConflict, WireObject
 from marketplace.providers.alef.records import (
     CustomerEligibility,
@@ -60,6 +60,7 @@ from marketplace.providers.base import (
     SubscriptionRecord,
     SubscriptionStatus,
 )
+from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
 
 logger = logging.getLogger(__name__)
@@ -102,59 +103,9 @@ def split_offer_id(offer_id: str) -> tuple[str, str, str]:
 
 
 class AlefProvider(ProviderBase):
-    slug: ClassVar[str] = "alef"
-    display_name: ClassVar[str] = "ALEF Distribution"
+    description: ClassVar[MarketplaceDescription] = DESCRIPTION
     #: A repeated `place_order_line` with the same key returns the first result and buys nothing.
     idempotent_order_lines: ClassVar[bool] = True
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LIST_CUSTOMERS,
-            Capability.LIST_OFFERS,
-            Capability.LIST_SUBSCRIPTIONS,
-            Capability.CREATE_CUSTOMER,
-            Capability.PLACE_ORDER,
-            Capability.CHANGE_QUANTITY,
-            Capability.SUSPEND,
-            Capability.REACTIVATE,
-            Capability.TERMINATE,
-            Capability.REVOKE_TERMINATION,
-            Capability.CHANGE_BILLING_CYCLE,
-            Capability.ADD_ADD_ON,
-            Capability.CHANGE_ADD_ON,
-            Capability.REMOVE_ADD_ON,
-            Capability.CREATE_TENANT,
-        }
-    )
-    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
-        {
-            Capability.PLACE_ORDER: (
-                "Academic, government and non-profit offers only for organizations flagged so; the customer "
-                "needs a Microsoft tenant, and orders wait while a new one is being created. A retried order "
-                "replays the first answer (MS-RequestId)."
-            ),
-            Capability.CHANGE_QUANTITY: (
-                "Increase any time; decrease only by licences bought in the last 7 days (168 hours), "
-                "not while suspended (Microsoft error 800090 otherwise)."
-            ),
-            Capability.SUSPEND: "Suspends the add-ons with their base subscription.",
-            Capability.REACTIVATE: "An add-on can only be reactivated while its base subscription is active.",
-            Capability.TERMINATE: (
-                "Inside the 7-day cancellation window the subscription ends at once; after it, auto-renew is "
-                "turned off and it ends with its term."
-            ),
-            Capability.REVOKE_TERMINATION: "Turns auto-renew back on, until the term has ended.",
-            Capability.CHANGE_BILLING_CYCLE: (
-                "Monthly or yearly within the same term, at once; a monthly-term (P1M) offer is billed monthly only."
-            ),
-            Capability.REMOVE_ADD_ON: (
-                "Follows the termination rule: after 7 days the add-on ends with its term instead of at once."
-            ),
-            Capability.CREATE_TENANT: (
-                "Asynchronous: Microsoft checks that the onmicrosoft.com domain is unique, which takes minutes; "
-                "poll the operation. Needs the organization's complete address."
-            ),
-        }
-    )
 
     def __init__(
         self,

@@ -24,16 +24,15 @@ import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
 
+from marketplace.providers.also import DESCRIPTION
 from marketplace.providers.also.client import AlsoClient, WireObject
 from marketplace.providers.base import (
     AddOnRecord,
     BillingCycle,
-    Capability,
     ChargeType,
     CustomerDraft,
     CustomerRecord,
@@ -52,6 +51,7 @@ from marketplace.providers.base import (
     SubscriptionStatus,
     term_from_months,
 )
+from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
 
 logger = logging.getLogger(__name__)
@@ -105,52 +105,7 @@ def split_offer_id(offer_id: str) -> tuple[str, str]:
 
 
 class AlsoProvider(ProviderBase):
-    slug: ClassVar[str] = "also"
-    display_name: ClassVar[str] = "ALSO Cloud Marketplace"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LIST_CUSTOMERS,
-            Capability.LIST_OFFERS,
-            Capability.LIST_SUBSCRIPTIONS,
-            Capability.CREATE_CUSTOMER,
-            Capability.PLACE_ORDER,
-            Capability.CHANGE_QUANTITY,
-            Capability.TERMINATE,
-            Capability.REVOKE_TERMINATION,
-            Capability.CHANGE_BILLING_CYCLE,
-            Capability.ADD_ADD_ON,
-            Capability.CHANGE_ADD_ON,
-            Capability.REMOVE_ADD_ON,
-            Capability.LIST_INVOICE_LINES,
-        }
-    )
-    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
-        {
-            Capability.PLACE_ORDER: (
-                "ALSO has no idempotency key: the order line's key is sent as the purchase order number, "
-                "and a retry first looks for a subscription carrying it."
-            ),
-            Capability.CHANGE_QUANTITY: (
-                "Increase any time; NCE subscriptions can only be decreased within 7 days (168 hours) "
-                "of purchase or renewal."
-            ),
-            Capability.TERMINATE: (
-                "Inside the 7-day cancellation window an NCE subscription ends at once; after it, "
-                "the termination is scheduled for the end of the term."
-            ),
-            Capability.REVOKE_TERMINATION: "Only a scheduled termination can be revoked, before the end of the term.",
-            Capability.CHANGE_BILLING_CYCLE: (
-                "Takes effect at the next renewal, keeping the same term; ALSO applies it at the contract end date."
-            ),
-            Capability.REMOVE_ADD_ON: (
-                "Follows the termination rule: after 7 days the removal is scheduled for the end of the term."
-            ),
-            Capability.LIST_INVOICE_LINES: (
-                "ALSO invoices per calendar month (GetLatestInvoicesForPeriod); a period reads every month it "
-                "touches and keeps the charges that start inside it."
-            ),
-        }
-    )
+    description: ClassVar[MarketplaceDescription] = DESCRIPTION
 
     def __init__(
         self,

@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
@@ -51,6 +50,7 @@ from marketplace.providers.base import (
     SubscriptionRecord,
     SubscriptionStatus,
 )
+from marketplace.providers.cloudmore import DESCRIPTION
 from marketplace.providers.cloudmore.client import DEFAULT_CLIENT_ID, CloudmoreClient, WireObject
 from marketplace.providers.cloudmore.records import (
     DOMAIN_TAKEN_EXPLANATION,
@@ -63,6 +63,7 @@ from marketplace.providers.cloudmore.records import (
     TenantRecord,
     TenantUserRecord,
 )
+from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
 
 logger = logging.getLogger(__name__)
@@ -244,62 +245,9 @@ class CloudmoreTenantCreation:
 
 
 class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
-    slug: ClassVar[str] = "cloudmore"
-    display_name: ClassVar[str] = "Cloudmore"
+    description: ClassVar[MarketplaceDescription] = DESCRIPTION
     #: A repeated `place_order_line` with the same key returns the first result and buys nothing.
     idempotent_order_lines: ClassVar[bool] = True
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LIST_CUSTOMERS,
-            Capability.LIST_OFFERS,
-            Capability.LIST_SUBSCRIPTIONS,
-            Capability.CREATE_CUSTOMER,
-            Capability.PLACE_ORDER,
-            Capability.CHANGE_QUANTITY,
-            Capability.SUSPEND,
-            Capability.REACTIVATE,
-            Capability.TERMINATE,
-            Capability.REVOKE_TERMINATION,
-            Capability.ADD_ADD_ON,
-            Capability.CHANGE_ADD_ON,
-            Capability.REMOVE_ADD_ON,
-            Capability.CREATE_TENANT,
-            Capability.LIST_INVOICE_LINES,
-        }
-    )
-    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
-        {
-            Capability.PLACE_ORDER: (
-                "The customer needs the O365 CSP Direct service (a Microsoft tenant) first. Cloudmore has no "
-                "idempotency key: the order line's key is the purchase order number, looked for before buying."
-            ),
-            Capability.CHANGE_QUANTITY: (
-                "Increase any time; licences can only be decreased within 7 days (168 hours) of their purchase "
-                "or renewal, and not while the subscription is suspended."
-            ),
-            Capability.SUSPEND: "Suspends the add-ons with their base subscription; Microsoft keeps billing.",
-            Capability.REACTIVATE: "An add-on can only be reactivated while its base subscription is active.",
-            Capability.TERMINATE: (
-                "Inside the 7-day cancellation window the subscription ends at once; after it, auto-renew is "
-                "turned off and it ends with its term."
-            ),
-            Capability.REVOKE_TERMINATION: "Turns auto-renew back on, until the term has ended.",
-            Capability.CHANGE_BILLING_CYCLE: (
-                "Not offered: Cloudmore fixes an NCE subscription's billing frequency for the whole term."
-            ),
-            Capability.REMOVE_ADD_ON: (
-                "Follows the termination rule: after 7 days the add-on ends with its term instead of at once."
-            ),
-            Capability.CREATE_TENANT: (
-                "Needs the organization's complete address and an available onmicrosoft.com domain; the admin "
-                "user's credentials are emailed to the contact. No charge until a subscription is bought."
-            ),
-            Capability.LIST_INVOICE_LINES: (
-                "From the monthly billing report (MonthlyBillingPerOrganizationAsync) at the reseller's cost "
-                "prices, one report per month the period touches."
-            ),
-        }
-    )
 
     def __init__(
         self,

@@ -33,11 +33,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
@@ -46,7 +45,6 @@ from marketplace.providers.base import (
     AddOnRecord,
     AuthenticationFailed,
     BillingCycle,
-    Capability,
     ChargeType,
     CustomerDraft,
     CustomerRecord,
@@ -64,7 +62,9 @@ from marketplace.providers.base import (
     SubscriptionRecord,
     SubscriptionStatus,
 )
+from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
+from marketplace.providers.partner_center import DESCRIPTION
 from marketplace.providers.partner_center.client import PartnerCenterClient, PreconditionFailed, WireObject
 
 logger = logging.getLogger(__name__)
@@ -169,76 +169,9 @@ def request_id_for(*, purpose: str, customer_id: str, key: str) -> str:
 
 
 class PartnerCenterProvider(ProviderBase):
-    slug: ClassVar[str] = "partner_center"
-    display_name: ClassVar[str] = "Microsoft Partner Center"
+    description: ClassVar[MarketplaceDescription] = DESCRIPTION
     #: Placing the same idempotency key twice returns the first result (MS-RequestId replay).
     idempotent_order_lines: ClassVar[bool] = True
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LIST_CUSTOMERS,
-            Capability.LIST_OFFERS,
-            Capability.LIST_SUBSCRIPTIONS,
-            Capability.CREATE_CUSTOMER,
-            Capability.PLACE_ORDER,
-            Capability.CHANGE_QUANTITY,
-            Capability.SUSPEND,
-            Capability.REACTIVATE,
-            Capability.TERMINATE,
-            Capability.REVOKE_TERMINATION,
-            Capability.CHANGE_BILLING_CYCLE,
-            Capability.ADD_ADD_ON,
-            Capability.CHANGE_ADD_ON,
-            Capability.REMOVE_ADD_ON,
-            Capability.LIST_INVOICE_LINES,
-        }
-    )
-    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
-        {
-            Capability.CREATE_CUSTOMER: (
-                "Creates a new Microsoft tenant <prefix>.onmicrosoft.com; the prefix must not be taken."
-            ),
-            Capability.PLACE_ORDER: (
-                "Bought through a cart and checkout carrying an MS-RequestId derived from the line: repeating "
-                "the line returns the original order and buys nothing twice. New subscriptions stay pending "
-                "until Microsoft has provisioned them."
-            ),
-            Capability.CHANGE_QUANTITY: (
-                "Increase any time. Seat decreases and cancellation only within 7 days (168 hours) of purchase "
-                "or renewal: only seats still inside their own 7-day window can be removed."
-            ),
-            Capability.SUSPEND: (
-                "Only an active subscription can be suspended; Microsoft keeps billing a suspended NCE "
-                "subscription until it is cancelled or its term ends."
-            ),
-            Capability.REACTIVATE: "Only a suspended subscription can be reactivated.",
-            Capability.TERMINATE: (
-                "Within 7 days (168 hours) of purchase or renewal the subscription is cancelled at once with a "
-                "prorated refund; after that auto-renew is turned off and it ends with its term."
-            ),
-            Capability.REVOKE_TERMINATION: (
-                "Turns auto-renew back on before the term ends; a cancelled subscription cannot be restored."
-            ),
-            Capability.CHANGE_BILLING_CYCLE: (
-                "Switches between monthly and annual billing within the same term, at once; one-month terms "
-                "bill monthly only and trials cannot change."
-            ),
-            Capability.ADD_ADD_ON: (
-                "The parent subscription must be one of the add-on's prerequisite products; the add-on gets "
-                "its own term and 7-day cancellation window."
-            ),
-            Capability.CHANGE_ADD_ON: (
-                "Increase any time; decreases only within 7 days (168 hours) of purchase or renewal."
-            ),
-            Capability.REMOVE_ADD_ON: (
-                "Within 7 days (168 hours) of purchase or renewal the add-on is cancelled at once; after that "
-                "it stops renewing and ends with its term."
-            ),
-            Capability.LIST_INVOICE_LINES: (
-                "Reads the NCE billing line items (onetime provider) of every invoice whose billing period "
-                "touches the period, and keeps the charges that start inside it."
-            ),
-        }
-    )
 
     def __init__(
         self,
