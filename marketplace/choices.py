@@ -5,7 +5,7 @@ from marketplace.providers.registry import marketplaces
 
 #: The registered marketplaces as model-field choices (slug, short name), built from their descriptions
 #: (marketplace.providers.registry) so a new provider package is a new choice.
-MarketplaceSlug = models.TextChoices(  # type: ignore[misc]
+MarketplaceSlug = models.TextChoices(  # type: ignore[call-overload]  # built from the registry
     "MarketplaceSlug",
     [(description.slug.upper(), (description.slug, description.name)) for description in marketplaces().values()],
 )
