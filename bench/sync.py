@@ -47,8 +47,8 @@ from marketplace.connections import (  # noqa: E402
     provider_for_account,
     secret_options_encrypt,
 )
-from marketplace.marketplaces import MARKETPLACES, marketplaces_available  # noqa: E402
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, SyncRun, TenantConnection  # noqa: E402
+from marketplace.providers.registry import marketplaces  # noqa: E402
 from marketplace.secrets import secret_encrypt  # noqa: E402
 from marketplace.sync import sync_run_execute  # noqa: E402
 from portal.partners.models import Partner  # noqa: E402
@@ -61,7 +61,7 @@ SUBSCRIPTIONS_PER_COMPANY = int(os.environ.get("BENCH_SUBSCRIPTIONS_PER_COMPANY"
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 PROVIDERS = [
     slug.strip()
-    for slug in os.environ.get("BENCH_PROVIDERS", ",".join(info.slug for info in marketplaces_available())).split(",")
+    for slug in os.environ.get("BENCH_PROVIDERS", ",".join(marketplaces())).split(",")
     if slug.strip()
 ]
 BULK_PREFIX = "Bulk Customer"
@@ -97,10 +97,10 @@ def connect_companies(slug: str) -> MarketplaceAccount:
     """The account of the simulator's demo reseller, and one consented tenant per bulk company (the
     companies as the provider lists them, so the same code serves every marketplace)."""
     demo = simulator_module(slug).DEMO_CONNECTION
-    secret_names = {option.name for option in MARKETPLACES[slug].options if option.secret}
+    secret_names = {option.name for option in marketplaces()[slug].options if option.secret}
     account = MarketplaceAccount.objects.create(
         marketplace=slug,
-        display_name=f"{MARKETPLACES[slug].name} bench",
+        display_name=f"{marketplaces()[slug].name} bench",
         region=demo.region,
         username=demo.username,
         secret_ciphertext=secret_encrypt(demo.secret),
@@ -221,7 +221,7 @@ def verdict(met: bool) -> str:
 
 
 def bench_marketplace(slug: str) -> dict[str, float | int]:
-    name = MARKETPLACES[slug].name
+    name = marketplaces()[slug].name
     print(f"{name}: simulator with {COMPANIES} companies x {SUBSCRIPTIONS_PER_COMPANY} subscriptions", flush=True)
     simulator = bulk_simulator(slug)
     floor: list[float] = []
@@ -279,7 +279,7 @@ def main() -> None:
         a, b, c, rows = result["a"], result["b"], result["c"], result["rows"]
         met = b / a <= 1.5 and c / a <= 1.2 and rows == 0
         print(
-            f"  {MARKETPLACES[slug].name:<26} a {a:6.2f} s  b/a {b / a:.2f}  c/a {c / a:.2f}  rows {rows}  "
+            f"  {marketplaces()[slug].name:<26} a {a:6.2f} s  b/a {b / a:.2f}  c/a {c / a:.2f}  rows {rows}  "
             f"targets {verdict(met)}"
         )
 

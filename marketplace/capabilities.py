@@ -1,7 +1,8 @@
 """The capability matrix: which marketplace supports which action, and under which rule.
 
-Built from each provider's declared `capabilities` and `capability_rules` (marketplace.providers),
-so the screens offer an action only where the marketplace can do it and show the reason otherwise.
+Built from each marketplace's description (its `capabilities` and `capability_rules`,
+marketplace.providers.description), so the screens offer an action only where the marketplace can do
+it and show the reason otherwise.
 """
 
 from __future__ import annotations
@@ -9,35 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
-from django.utils.translation import gettext_lazy as _
 
-from marketplace.marketplaces import MarketplaceInfo, marketplace_info, marketplaces_available
 from marketplace.providers.base import Capability
-from marketplace.providers.registry import provider_class
-
-CAPABILITY_LABELS: dict[Capability, str | Promise] = {
-    Capability.LIST_CUSTOMERS: _("List customers"),
-    Capability.LIST_OFFERS: _("List offers and prices"),
-    Capability.LIST_SUBSCRIPTIONS: _("List subscriptions"),
-    Capability.CREATE_CUSTOMER: _("Create a customer"),
-    Capability.CREATE_TENANT: _("Create a Microsoft tenant"),
-    Capability.PLACE_ORDER: _("Place an order"),
-    Capability.CHANGE_QUANTITY: _("Change quantity"),
-    Capability.SUSPEND: _("Suspend"),
-    Capability.REACTIVATE: _("Reactivate"),
-    Capability.TERMINATE: _("Terminate"),
-    Capability.REVOKE_TERMINATION: _("Revoke a termination"),
-    Capability.CHANGE_BILLING_CYCLE: _("Change billing cycle"),
-    Capability.ADD_ADD_ON: _("Add an add-on"),
-    Capability.CHANGE_ADD_ON: _("Change an add-on"),
-    Capability.REMOVE_ADD_ON: _("Remove an add-on"),
-    Capability.LIST_INVOICE_LINES: _("Read invoice lines"),
-}
+from marketplace.providers.description import MarketplaceDescription, capability_label
+from marketplace.providers.registry import marketplaces
 
 
 @dataclass(frozen=True)
 class CapabilityCell:
-    marketplace: MarketplaceInfo
+    marketplace: MarketplaceDescription
     supported: bool
     #: the marketplace's rule for the action, or why it cannot do it ("" when it says nothing)
     rule: str
@@ -50,32 +31,27 @@ class CapabilityRow:
     cells: tuple[CapabilityCell, ...]
 
 
-def capability_label(capability: Capability) -> str | Promise:
-    return CAPABILITY_LABELS.get(capability, capability.value.replace("_", " "))
-
-
 def marketplace_capability(*, marketplace: str, capability: Capability) -> CapabilityCell | None:
     """Whether one marketplace supports one action, with its rule (None for an unknown marketplace)."""
-    info = marketplace_info(marketplace)
-    if info is None:
+    description = marketplaces().get(marketplace)
+    if description is None:
         return None
-    provider = provider_class(marketplace)
     return CapabilityCell(
-        marketplace=info,
-        supported=capability in provider.capabilities,
-        rule=str(provider.capability_rules.get(capability, "")),
+        marketplace=description,
+        supported=capability in description.capabilities,
+        rule=str(description.capability_rules.get(capability, "")),
     )
 
 
-def capability_matrix() -> tuple[list[MarketplaceInfo], list[CapabilityRow]]:
+def capability_matrix() -> tuple[list[MarketplaceDescription], list[CapabilityRow]]:
     """(the marketplaces as columns, one row per action) for every marketplace the console can reach."""
-    marketplaces = marketplaces_available()
+    columns = list(marketplaces().values())
     rows = []
     for capability in Capability:
         cells = tuple(
             cell
-            for info in marketplaces
-            if (cell := marketplace_capability(marketplace=info.slug, capability=capability)) is not None
+            for description in columns
+            if (cell := marketplace_capability(marketplace=description.slug, capability=capability)) is not None
         )
         rows.append(CapabilityRow(capability=capability, label=capability_label(capability), cells=cells))
-    return marketplaces, rows
+    return columns, rows

@@ -1,14 +1,14 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.providers.registry import marketplaces
 
-class MarketplaceSlug(models.TextChoices):
-    """The marketplaces the design names; a tile appears once its provider package exists."""
-
-    ALSO = "also", "ALSO"
-    PARTNER_CENTER = "partner_center", "Microsoft Partner Center"
-    CLOUDMORE = "cloudmore", "Cloudmore"
-    ALEF = "alef", "ALEF"
+#: The registered marketplaces as model-field choices (slug, short name), built from their descriptions
+#: (marketplace.providers.registry) so a new provider package is a new choice.
+MarketplaceSlug = models.TextChoices(  # type: ignore[call-overload]  # built from the registry
+    "MarketplaceSlug",
+    [(description.slug.upper(), (description.slug, description.name)) for description in marketplaces().values()],
+)
 
 
 class AccountStatus(models.TextChoices):

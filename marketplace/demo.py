@@ -25,9 +25,9 @@ from customers.choices import ConsentState
 from customers.models import Customer, CustomerTenant
 from marketplace.choices import SyncStatus, SyncTrigger
 from marketplace.connections import override_provider_transport, server_url_for
-from marketplace.marketplaces import MARKETPLACES, marketplace_info
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, SyncRun, TenantConnection
 from marketplace.providers.base import ProviderConnection
+from marketplace.providers.registry import marketplaces
 from marketplace.services import (
     marketplace_account_create,
     sync_run_active,
@@ -62,9 +62,7 @@ def demo_accounts() -> list[DemoAccount]:
     names = {"also": DISPLAY_NAME, "partner_center": "Partner Center demo", "cloudmore": "Cloudmore Nordic"}
     names["alef"] = "ALEF demo reseller"
     accounts = []
-    for slug in MARKETPLACES:
-        if marketplace_info(slug) is None:
-            continue
+    for slug in marketplaces():
         accounts.append(
             DemoAccount(
                 slug=str(slug),
@@ -86,7 +84,7 @@ def _simulator_answers(url: str) -> bool:
 @contextlib.contextmanager
 def _reachable_simulator(slug: str = "also") -> Iterator[str]:
     """Use the running simulator if it answers, else an in-process one for as long as seeding takes."""
-    name = MARKETPLACES[slug].name
+    name = marketplaces()[slug].name
     url = server_url_for(slug)
     if url and _simulator_answers(url):
         yield f"the {name} simulator at {url}"
@@ -197,7 +195,7 @@ def _seed_marketplace(demo: DemoAccount, actor) -> str:
     if last is not None and last.status == SyncStatus.FAILED:
         state += f" ({last.error_message})"
     return (
-        f"  {MARKETPLACES[slug].name}: account '{account.display_name}' ({login.username} / {login.secret}, "
+        f"  {marketplaces()[slug].name}: account '{account.display_name}' ({login.username} / {login.secret}, "
         f"region {login.region}) synced against {where}: {state}; {connected} tenant(s) connected, "
         f"{subscriptions} subscription(s)"
     )

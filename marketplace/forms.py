@@ -3,12 +3,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer
-from marketplace.marketplaces import AccountOption, MarketplaceInfo
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer
+from marketplace.providers.description import AccountOption, MarketplaceDescription
 from portal.partners.choices import Currency
 
 
-def _region_field(marketplace: MarketplaceInfo, *, initial: str | None = None, with_empty: bool = True) -> forms.Field:
+def _region_field(
+    marketplace: MarketplaceDescription, *, initial: str | None = None, with_empty: bool = True
+) -> forms.Field:
     if marketplace.regions:
         choices = [("", "---------"), *marketplace.regions] if with_empty else list(marketplace.regions)
         return forms.ChoiceField(
@@ -48,11 +50,11 @@ def _option_field(option: AccountOption, *, initial: str | None = None, editing:
 
 class AccountCreateForm(forms.Form):
     """An account's sign-in: the fields every marketplace has, then the marketplace's own options
-    (`option_<name>`, declared in marketplace.marketplaces)."""
+    (`option_<name>`, declared by the marketplace's description)."""
 
     display_name = forms.CharField(label=_("Display name"), max_length=100)
 
-    def __init__(self, *args, marketplace: MarketplaceInfo, **kwargs):
+    def __init__(self, *args, marketplace: MarketplaceDescription, **kwargs):
         super().__init__(*args, **kwargs)
         self.marketplace = marketplace
         self.fields["region"] = _region_field(marketplace)
@@ -82,7 +84,9 @@ class AccountFieldForm(forms.Form):
         "sync_interval_minutes": _("Sync interval (minutes)"),
     }
 
-    def __init__(self, *args, field_name: str, marketplace: MarketplaceInfo, account: MarketplaceAccount, **kwargs):
+    def __init__(
+        self, *args, field_name: str, marketplace: MarketplaceDescription, account: MarketplaceAccount, **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.field_name = field_name
         if field_name.startswith("option:"):

@@ -27,7 +27,7 @@ class MarketplaceAccount(models.Model):
     region = models.CharField(_("region"), max_length=63)
     username = models.CharField(_("username"), max_length=254)
     secret_ciphertext = models.TextField(_("encrypted secret"), editable=False)
-    #: The marketplace's own non-secret connection options (marketplaces.MarketplaceInfo.options).
+    #: The marketplace's own non-secret connection options (the options of its MarketplaceDescription).
     options = models.JSONField(_("connection options"), default=dict, blank=True)
     #: The secret options as encrypted JSON (marketplace.secrets), like the password; never rendered.
     secret_options_ciphertext = models.TextField(_("encrypted secret options"), blank=True, editable=False)

@@ -28,7 +28,6 @@ from marketplace.connections import (
     secret_options_decrypt,
     secret_options_encrypt,
 )
-from marketplace.marketplaces import MARKETPLACES, region_label
 from marketplace.models import (
     MarketplaceAccount,
     MarketplaceCustomer,
@@ -37,6 +36,7 @@ from marketplace.models import (
     TenantConnection,
 )
 from marketplace.providers.base import AuthenticationFailed, ProviderError, Throttled, Unavailable
+from marketplace.providers.registry import marketplaces, region_label
 from marketplace.secrets import SecretUnreadable, secret_decrypt, secret_encrypt, secret_is_current, secret_rotate
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.confirmation import confirmation_typed
@@ -80,14 +80,14 @@ def uniform_price(*, reseller_price: Decimal, percentage: Decimal, currency: str
 
 
 def _marketplace_words(marketplace: str) -> str:
-    info = MARKETPLACES.get(marketplace)
+    info = marketplaces().get(marketplace)
     return info.name if info else marketplace
 
 
 def _options_split(marketplace: str, options: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
     """(non-secret, secret) options as the marketplace declares them, empty values dropped; a missing
     required option is refused on its field (`option_<name>`)."""
-    info = MARKETPLACES.get(marketplace)
+    info = marketplaces().get(marketplace)
     declared = {option.name: option for option in info.options} if info else {}
     unknown = set(options) - set(declared)
     if unknown:

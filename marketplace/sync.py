@@ -48,7 +48,6 @@ from catalog.services import offers_classify
 from marketplace import connections as provider_connections
 from marketplace.choices import AccountStatus, SyncPhase, SyncStatus
 from marketplace.connections import provider_for_account
-from marketplace.marketplaces import MARKETPLACES
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, SyncRun, TenantConnection
 from marketplace.providers import base as provider_base
 from marketplace.providers import http as provider_http
@@ -63,6 +62,7 @@ from marketplace.providers.base import (
     Throttled,
     Unavailable,
 )
+from marketplace.providers.registry import marketplaces
 from marketplace.secrets import SecretUnreadable
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, UserKind
 from portal.audit.choices import AuditResult, NotificationLevel
@@ -706,7 +706,7 @@ def _fail(run: SyncRun, account: MarketplaceAccount, error: BaseException) -> No
     """Record the failure where people look: the run, the account's status, a notification."""
     message = _describe(error)
     _finish(run, status=SyncStatus.FAILED, error_message=message)
-    marketplace = MARKETPLACES.get(account.marketplace)
+    marketplace = marketplaces().get(account.marketplace)
     with transaction.atomic():
         locked = MarketplaceAccount.objects.select_for_update().get(pk=account.pk)
         newly_failing = locked.status != AccountStatus.FAILING

@@ -8,8 +8,8 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from marketplace.choices import AccountStatus, SyncStatus
-from marketplace.marketplaces import region_label
 from marketplace.models import MarketplaceAccount, TenantConnection
+from marketplace.providers.registry import region_label
 
 _STATUS_BADGES = {
     AccountStatus.NEW: "text-bg-secondary",

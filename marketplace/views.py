@@ -30,8 +30,9 @@ from marketplace.forms import (
     UniformPriceForm,
     plan_label,
 )
-from marketplace.marketplaces import MarketplaceInfo, marketplace_info, marketplaces_available, region_label
 from marketplace.models import MarketplaceAccount
+from marketplace.providers.description import MarketplaceDescription
+from marketplace.providers.registry import marketplaces, region_label
 from marketplace.selectors import (
     account_first_sync_finished,
     account_sync_runs,
@@ -87,8 +88,8 @@ ACCOUNT_FIELDS = {
 }
 
 
-def _marketplace(slug: str) -> MarketplaceInfo:
-    info = marketplace_info(slug)
+def _marketplace(slug: str) -> MarketplaceDescription:
+    info = marketplaces().get(slug)
     if info is None:
         raise Http404(_("No such marketplace."))
     return info
@@ -116,7 +117,7 @@ def _account_url(name: str, account: MarketplaceAccount, **extra) -> str:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     tiles = []
-    for info in marketplaces_available():
+    for info in marketplaces().values():
         accounts = marketplace_accounts(marketplace=info.slug)
         tiles.append(
             {
@@ -200,7 +201,7 @@ def account_create(request: HttpRequest, marketplace: str) -> HttpResponse:
 OPTION_SLUG_PREFIX = "option_"
 
 
-def _service_field(info: MarketplaceInfo, slug: str) -> str | None:
+def _service_field(info: MarketplaceDescription, slug: str) -> str | None:
     """URL slug of an inline-editable field -> the field name AccountFieldForm takes."""
     if slug.startswith(OPTION_SLUG_PREFIX):
         name = slug.removeprefix(OPTION_SLUG_PREFIX)
@@ -209,7 +210,7 @@ def _service_field(info: MarketplaceInfo, slug: str) -> str | None:
 
 
 def _account_fields(account: MarketplaceAccount) -> list[dict]:
-    info = marketplace_info(account.marketplace)
+    info = marketplaces().get(account.marketplace)
     stored = account.options or {}
     options = []
     for option in info.options if info else ():
@@ -383,7 +384,7 @@ def account_sync_status(request: HttpRequest, marketplace: str, account_pk: int)
 
 def _prices_account(
     request: HttpRequest, marketplace: str, account_pk: int
-) -> tuple[MarketplaceInfo, MarketplaceAccount]:
+) -> tuple[MarketplaceDescription, MarketplaceAccount]:
     info = _marketplace(marketplace)
     account = marketplace_account_get(marketplace=info.slug, pk=account_pk)
     if not user_sees_cost_prices(request.user):

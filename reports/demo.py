@@ -123,7 +123,7 @@ def _simulator(slug: str) -> Iterator[None]:
     import importlib
 
     from marketplace.connections import override_provider_transport, server_url_for
-    from marketplace.providers.registry import PROVIDER_PATHS
+    from marketplace.providers.registry import marketplace_description
 
     url = server_url_for(slug)
     if url:
@@ -133,7 +133,7 @@ def _simulator(slug: str) -> Iterator[None]:
                 return
         except httpx.HTTPError:
             pass
-    module = importlib.import_module(f"{PROVIDER_PATHS[slug].rsplit('.', 2)[0]}.simulator")
+    module = importlib.import_module(f"{marketplace_description(slug).package}.simulator")
     with override_provider_transport(slug, httpx.WSGITransport(app=module.create_simulator())):
         yield
 

@@ -7,7 +7,8 @@ The marketplace decides, not a guess. Three sources, in this order:
 - the provider's declared capabilities and the rule text it publishes (`capability_rules`), shown to
   the user next to the verdict;
 - a few provider specifics that the rule texts state and the simulators enforce, kept as data in
-  `MARKETPLACE_RULES` (and checked against the rule texts by the tests).
+  each marketplace's description (`MarketplaceDescription.commitment`, checked against the rule texts
+  by the tests).
 
 Amounts are estimates from the subscription's unit cost price (per billing period, as every provider
 reports it) prorated over the days left in the term; each comes with its derivation.
@@ -18,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cache
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,8 @@ from django.utils.translation import ngettext
 
 from catalog.pricing import money_format, money_multiply, percent_text
 from marketplace.providers.base import Capability, billing_cycle_months
-from marketplace.providers.registry import UnknownMarketplace, provider_class
+from marketplace.providers.description import CommitmentRules
+from marketplace.providers.registry import marketplaces
 from portal.core.formatting import when_text
 from subscriptions.choices import SubscriptionStatus
 from subscriptions.choices_lifecycle import ChangeTiming
@@ -37,23 +38,13 @@ NCE_WINDOW = timedelta(days=7)
 _TERM_MONTHS = {"P1M": 1, "P1Y": 12, "P3Y": 36}
 
 
-@dataclass(frozen=True)
-class MarketplaceRules:
-    """What the rule texts of one marketplace say beyond the window itself."""
-
-    #: "not while the subscription is suspended" (ALEF, Cloudmore; Partner Center changes only active ones)
-    quantity_change_while_suspended: bool
-    #: outside the window a termination stops the renewal and the subscription ends with its term
-    termination_ends_with_term: bool
+_DEFAULT_RULES = CommitmentRules()
 
 
-MARKETPLACE_RULES: dict[str, MarketplaceRules] = {
-    "partner_center": MarketplaceRules(quantity_change_while_suspended=False, termination_ends_with_term=True),
-    "alef": MarketplaceRules(quantity_change_while_suspended=False, termination_ends_with_term=True),
-    "cloudmore": MarketplaceRules(quantity_change_while_suspended=False, termination_ends_with_term=True),
-    "also": MarketplaceRules(quantity_change_while_suspended=True, termination_ends_with_term=True),
-}
-_DEFAULT_RULES = MarketplaceRules(quantity_change_while_suspended=True, termination_ends_with_term=True)
+def commitment_rules(slug: str) -> CommitmentRules:
+    """The marketplace's commitment rules (the lenient defaults for a marketplace the console does not know)."""
+    description = marketplaces().get(slug)
+    return description.commitment if description else _DEFAULT_RULES
 
 
 def clock() -> datetime:
@@ -61,20 +52,15 @@ def clock() -> datetime:
     return timezone.now()
 
 
-@cache
 def marketplace_capabilities(slug: str) -> frozenset[Capability]:
-    try:
-        return frozenset(provider_class(slug).capabilities)
-    except UnknownMarketplace:
-        return frozenset()
+    description = marketplaces().get(slug)
+    return description.capabilities if description else frozenset()
 
 
 def marketplace_rule(slug: str, capability: Capability) -> str:
     """The marketplace's own words for a capability ("" when it states none)."""
-    try:
-        return provider_class(slug).capability_rules.get(capability, "")
-    except UnknownMarketplace:
-        return ""
+    description = marketplaces().get(slug)
+    return description.capability_rules.get(capability, "") if description else ""
 
 
 def marketplace_supports(slug: str, capability: Capability) -> bool:
@@ -82,10 +68,8 @@ def marketplace_supports(slug: str, capability: Capability) -> bool:
 
 
 def marketplace_name(slug: str) -> str:
-    try:
-        return provider_class(slug).display_name or slug
-    except UnknownMarketplace:
-        return slug
+    description = marketplaces().get(slug)
+    return description.display_name if description else slug
 
 
 # -- windows -------------------------------------------------------------------------------------------------------
@@ -215,7 +199,7 @@ def quantity_change_preview(*, subscription: Subscription, quantity: int, now: d
     """Whether changing the quantity to `quantity` is allowed now, at renewal, or not at all, and why."""
     now = now or clock()
     slug = subscription.account.marketplace
-    rules = MARKETPLACE_RULES.get(slug, _DEFAULT_RULES)
+    rules = commitment_rules(slug)
     window = commitment_window(subscription=subscription, now=now)
     rule = marketplace_rule(slug, Capability.CHANGE_QUANTITY)
     base = {"rule": rule, "window": window, "current_quantity": subscription.quantity, "new_quantity": quantity}
@@ -305,7 +289,7 @@ def termination_preview(*, subscription: Subscription, now: datetime | None = No
     """What terminating does now: ends at once with a refund inside the window, else ends with the term."""
     now = now or clock()
     slug = subscription.account.marketplace
-    rules = MARKETPLACE_RULES.get(slug, _DEFAULT_RULES)
+    rules = commitment_rules(slug)
     window = commitment_window(subscription=subscription, now=now)
     rule = marketplace_rule(slug, Capability.TERMINATE)
     base = {"rule": rule, "window": window, "current_quantity": subscription.quantity, "new_quantity": 0}

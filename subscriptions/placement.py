@@ -45,6 +45,7 @@ from marketplace.providers.base import (
     Unavailable,
     Unsupported,
 )
+from marketplace.retry import PROVISIONING_CHECKS
 from marketplace.secrets import SecretUnreadable
 from marketplace.sync import SUBSCRIPTION_FIELDS, fingerprint, subscription_row
 from portal.audit.choices import AuditResult
@@ -579,7 +580,7 @@ def order_finish(*, order_id: int, provisioning_check: int = 0) -> Order:
             status == OrderLineStatus.APPLIED and outcome == OrderLineOutcome.PROVISIONING
             for status, outcome in statuses
         )
-        if provisioning and provisioning_check < PROVISIONING_CHECKS:
+        if provisioning and provisioning_check < PROVISIONING_CHECKS.max_retries:
             if order.status != OrderStatus.PROVISIONING:
                 order.status = OrderStatus.PROVISIONING
                 order.save(update_fields=["status", "updated"])
@@ -605,14 +606,9 @@ def order_finish(*, order_id: int, provisioning_check: int = 0) -> Order:
     return order
 
 
-#: Checks of a provisioning order, and the first wait (doubled each time, at most the cap): ~2 hours in all.
-PROVISIONING_CHECKS = 10
-PROVISIONING_CHECK_SECONDS = 30
-PROVISIONING_CHECK_MAX_SECONDS = 900
-
-
 def provisioning_check_countdown(check: int) -> int:
-    return min(PROVISIONING_CHECK_SECONDS * 2 ** max(check - 1, 0), PROVISIONING_CHECK_MAX_SECONDS)
+    """The wait before provisioning check `check` (1 for the first): the policy's backoff, no jitter."""
+    return int(PROVISIONING_CHECKS.delay(check - 1))
 
 
 def _enqueue_provisioning_check(order: Order, *, check: int) -> None:

@@ -1,13 +1,10 @@
 """Celery tasks of the order machinery: adapters that take ids and call one function.
 
-Retried only when the marketplace throttled us or was unavailable, with exponential backoff and
-jitter (a throttled call waits at least what the marketplace asked); a refusal is never retried.
-Countdowns stay well below the broker's visibility timeout (an hour), or Redis would redeliver.
+Retried only when the marketplace throttled us or was unavailable, by the marketplace task retry
+policy (marketplace.retry); a refusal is never retried.
 """
 
 from __future__ import annotations
-
-import random
 
 from celery import shared_task
 from django.conf import settings
@@ -15,31 +12,19 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from marketplace.providers.base import ProviderError, Throttled, Unavailable
+from marketplace.providers.base import Throttled, Unavailable
+from marketplace.retry import ORDER_RETRY
 from portal.accounts.locale import user_locale
 from subscriptions.placement import order_execute, order_provisioning_refresh
 
-#: Attempts after the first before a throttled or unavailable line is marked failed.
-ORDER_MAX_RETRIES = 5
-ORDER_RETRY_BASE_SECONDS = 15
-ORDER_RETRY_MAX_SECONDS = 900
 
-
-def order_retry_countdown(*, error: ProviderError, retries: int) -> float:
-    backoff = min(ORDER_RETRY_BASE_SECONDS * (2**retries), ORDER_RETRY_MAX_SECONDS)
-    backoff += random.uniform(0, backoff / 4)
-    if isinstance(error, Throttled):
-        return min(max(backoff, error.retry_after), ORDER_RETRY_MAX_SECONDS * 2)
-    return backoff
-
-
-@shared_task(bind=True, name="subscriptions.tasks.order_place", ignore_result=True, max_retries=ORDER_MAX_RETRIES)
+@shared_task(bind=True, name="subscriptions.tasks.order_place", ignore_result=True, max_retries=ORDER_RETRY.max_retries)
 def order_place(self, *, order_id: int) -> None:
     """Place the open lines of a submitted order (`subscriptions.placement.order_execute`)."""
     try:
         order_execute(order_id=order_id, final_attempt=self.request.retries >= self.max_retries)
     except (Throttled, Unavailable) as error:
-        countdown = order_retry_countdown(error=error, retries=self.request.retries)
+        countdown = ORDER_RETRY.countdown(error=error, retries=self.request.retries)
         raise self.retry(exc=error, countdown=countdown) from error
 
 

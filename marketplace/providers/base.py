@@ -17,7 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
+
+if TYPE_CHECKING:
+    from marketplace.providers.description import MarketplaceDescription
 
 # --------------------------------------------------------------------------------------------
 # Vocabulary
@@ -423,10 +426,22 @@ class ProviderBase:
     """Shared behaviour for providers: every capability method refuses with `Unsupported` until a
     provider overrides it, so an undeclared action fails the same clean way everywhere."""
 
+    #: The marketplace this provider speaks to: a subclass that sets it takes its slug, display name,
+    #: capabilities and rule texts from it (marketplace.providers.description).
+    description: ClassVar[MarketplaceDescription | None] = None
     slug: ClassVar[str] = ""
     display_name: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
     capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType({})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        description = cls.__dict__.get("description")
+        if description is not None:
+            cls.slug = description.slug
+            cls.display_name = description.display_name
+            cls.capabilities = description.capabilities
+            cls.capability_rules = description.capability_rules
 
     def supports(self, capability: Capability) -> bool:
         return capability in self.capabilities

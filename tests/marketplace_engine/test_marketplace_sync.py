@@ -25,10 +25,11 @@ from marketplace.providers.also.simulator import TENANT_SERVICE
 from marketplace.providers.base import Throttled
 from marketplace.providers.partner_center.adapter import PartnerCenterProvider
 from marketplace.providers.partner_center.simulator import DEMO_CONNECTION as PARTNER_CENTER_DEMO
+from marketplace.retry import SYNC_RETRY
 from marketplace.secrets import secret_encrypt
 from marketplace.services import sync_run_request, sync_runs_schedule_due
 from marketplace.sync import SYNC_LOCK, sync_run_execute
-from marketplace.tasks import SYNC_MAX_RETRIES, sync_account_run, sync_due_accounts, sync_retry_countdown
+from marketplace.tasks import sync_account_run, sync_due_accounts
 from portal.audit.models import AuditEvent, Notification
 from portal.core.locks import advisory_lock_key
 from subscriptions.models import Subscription
@@ -216,7 +217,7 @@ def test_a_long_retry_after_goes_back_to_the_task_queue_and_the_retry_succeeds(
     run.refresh_from_db()
     assert run.status == SyncStatus.SUCCEEDED
     assert run.attempts == 2
-    assert sync_retry_countdown(error=Throttled(retry_after=120), retries=0) >= 120
+    assert SYNC_RETRY.countdown(error=Throttled(retry_after=120), retries=0) >= 120
 
 
 def test_5xx_is_retried_then_the_run_fails_with_the_message_the_account_fails_and_admins_are_told(
@@ -230,9 +231,9 @@ def test_5xx_is_retried_then_the_run_fails_with_the_message_the_account_fails_an
     run.refresh_from_db()
     account.refresh_from_db()
     assert run.status == SyncStatus.FAILED
-    assert run.attempts == SYNC_MAX_RETRIES + 1
+    assert run.attempts == SYNC_RETRY.max_retries + 1
     assert "503" in run.error_message and "GetCompanies" in run.error_message
-    assert simulator.call_counts["GetCompanies"] == 4 * (SYNC_MAX_RETRIES + 1)  # the client retried each attempt
+    assert simulator.call_counts["GetCompanies"] == 4 * (SYNC_RETRY.max_retries + 1)  # the client retried each attempt
     assert len(sleeps) >= 3
     assert account.status == AccountStatus.FAILING
     assert "503" in account.status_message

@@ -10,6 +10,7 @@ from django.core import mail
 
 from catalog.pricing import PriceOption
 from marketplace.connections import provider_for_account
+from marketplace.retry import ORDER_RETRY
 from portal.audit.models import AuditEvent, Notification
 from subscriptions.choices import OrderLineKind, OrderLineOutcome, OrderLineStatus, OrderStatus
 from subscriptions.models import Order, OrderLine, Subscription
@@ -23,7 +24,6 @@ from subscriptions.services_orders import (
     order_line_retry,
     order_submit,
 )
-from subscriptions.tasks import ORDER_MAX_RETRIES, order_retry_countdown
 
 ALSO_BASIC_MONTHLY = "1429494_NCEMicros365BusinessBasic_12909|Monthly (no commitment) - P1M"
 ALSO_STANDARD_MONTHLY = "1429495_NCEMicros365BusinessStandard_12910|Monthly (no commitment) - P1M"
@@ -313,14 +313,14 @@ def test_a_refused_line_is_not_retried_by_the_task(
 def test_a_marketplace_down_for_every_attempt_fails_the_line_and_retry_keeps_its_key(
     also_world, buyer, eager_retries, django_capture_on_commit_callbacks
 ):
-    also_world.simulator.inject(kind="unavailable", operation="CreateSubscription", count=ORDER_MAX_RETRIES + 1)
+    also_world.simulator.inject(kind="unavailable", operation="CreateSubscription", count=ORDER_RETRY.max_retries + 1)
     order = _place(also_world, buyer, [_spec(also_world, ALSO_BASIC_MONTHLY, 2)], django_capture_on_commit_callbacks)
 
     line = order.lines.get()
     assert order.status == OrderStatus.FAILED
     assert line.status == OrderLineStatus.FAILED
     assert line.error_code == "unavailable"
-    assert line.attempts == ORDER_MAX_RETRIES + 1
+    assert line.attempts == ORDER_RETRY.max_retries + 1
     key = line.idempotency_key
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -335,9 +335,9 @@ def test_a_marketplace_down_for_every_attempt_fails_the_line_and_retry_keeps_its
 def test_the_retry_countdown_backs_off_and_respects_retry_after():
     from marketplace.providers.base import Throttled, Unavailable
 
-    assert 15 <= order_retry_countdown(error=Unavailable("down"), retries=0) <= 15 * 1.25
-    assert 60 <= order_retry_countdown(error=Unavailable("down"), retries=2) <= 60 * 1.25
-    assert order_retry_countdown(error=Throttled(retry_after=300), retries=0) >= 300
+    assert 15 <= ORDER_RETRY.countdown(error=Unavailable("down"), retries=0) <= 15 * 1.25
+    assert 60 <= ORDER_RETRY.countdown(error=Unavailable("down"), retries=2) <= 60 * 1.25
+    assert ORDER_RETRY.countdown(error=Throttled(retry_after=300), retries=0) >= 300
 
 
 # -- submitting -----------------------------------------------------------------------------------------------------

@@ -13,13 +13,13 @@ import httpx
 import pytest
 
 from marketplace.providers.base import Capability, InvoiceChargeType, InvoiceLineRecord, Unsupported
-from marketplace.providers.registry import PROVIDER_PATHS, available_slugs, create_provider
+from marketplace.providers.registry import available_slugs, create_provider, marketplace_description
 
 SLUGS = available_slugs()
 
 
 def provider_for(slug: str):
-    package = PROVIDER_PATHS[slug].rsplit(".", 2)[0]
+    package = marketplace_description(slug).package
     module = importlib.import_module(f"{package}.simulator")
     return create_provider(
         slug=slug,

@@ -8,9 +8,9 @@ import pytest
 from django.utils import timezone
 
 from marketplace.providers.base import Capability
-from marketplace.providers.registry import provider_class
+from marketplace.providers.registry import available_slugs, marketplace_description, provider_class
 from subscriptions.choices_lifecycle import ChangeTiming
-from subscriptions.commitment import MARKETPLACE_RULES, quantity_change_preview, termination_preview
+from subscriptions.commitment import quantity_change_preview, termination_preview
 from tests.subscription_lifecycle.lifecycle_support import (
     CustomerTenantFactory,
     account_create,
@@ -165,11 +165,11 @@ def test_a_marketplace_without_the_capability_refuses_with_its_name(in_alpha):
     assert preview.rule == provider_class("also").capability_rules[Capability.CHANGE_QUANTITY]
 
 
-@pytest.mark.parametrize("slug", sorted(MARKETPLACE_RULES))
+@pytest.mark.parametrize("slug", available_slugs())
 def test_the_provider_specifics_match_the_marketplaces_own_rule_texts(slug):
-    """MARKETPLACE_RULES restates what each provider publishes: they must not drift apart."""
+    """A description's commitment rules restate its rule texts: they must not drift apart."""
     provider = provider_class(slug)
-    rules = MARKETPLACE_RULES[slug]
+    rules = marketplace_description(slug).commitment
     quantity_rule = provider.capability_rules.get(Capability.CHANGE_QUANTITY, "").lower()
     suspend_rule = provider.capability_rules.get(Capability.REACTIVATE, "")
     says_not_while_suspended = "not while" in quantity_rule and "suspended" in quantity_rule

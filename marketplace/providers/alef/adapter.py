@@ -25,14 +25,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
 
+from marketplace.providers.alef import DESCRIPTION
 from marketplace.providers.alef.client import AlefClient, EtagConflict, WireObject
 from marketplace.providers.alef.records import (
     CustomerEligibility,
@@ -60,7 +59,9 @@ from marketplace.providers.base import (
     SubscriptionRecord,
     SubscriptionStatus,
 )
+from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
+from marketplace.providers.wire import instant, integer, money
 
 logger = logging.getLogger(__name__)
 
@@ -102,59 +103,9 @@ def split_offer_id(offer_id: str) -> tuple[str, str, str]:
 
 
 class AlefProvider(ProviderBase):
-    slug: ClassVar[str] = "alef"
-    display_name: ClassVar[str] = "ALEF Distribution"
+    description: ClassVar[MarketplaceDescription] = DESCRIPTION
     #: A repeated `place_order_line` with the same key returns the first result and buys nothing.
     idempotent_order_lines: ClassVar[bool] = True
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LIST_CUSTOMERS,
-            Capability.LIST_OFFERS,
-            Capability.LIST_SUBSCRIPTIONS,
-            Capability.CREATE_CUSTOMER,
-            Capability.PLACE_ORDER,
-            Capability.CHANGE_QUANTITY,
-            Capability.SUSPEND,
-            Capability.REACTIVATE,
-            Capability.TERMINATE,
-            Capability.REVOKE_TERMINATION,
-            Capability.CHANGE_BILLING_CYCLE,
-            Capability.ADD_ADD_ON,
-            Capability.CHANGE_ADD_ON,
-            Capability.REMOVE_ADD_ON,
-            Capability.CREATE_TENANT,
-        }
-    )
-    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
-        {
-            Capability.PLACE_ORDER: (
-                "Academic, government and non-profit offers only for organizations flagged so; the customer "
-                "needs a Microsoft tenant, and orders wait while a new one is being created. A retried order "
-                "replays the first answer (MS-RequestId)."
-            ),
-            Capability.CHANGE_QUANTITY: (
-                "Increase any time; decrease only by licences bought in the last 7 days (168 hours), "
-                "not while suspended (Microsoft error 800090 otherwise)."
-            ),
-            Capability.SUSPEND: "Suspends the add-ons with their base subscription.",
-            Capability.REACTIVATE: "An add-on can only be reactivated while its base subscription is active.",
-            Capability.TERMINATE: (
-                "Inside the 7-day cancellation window the subscription ends at once; after it, auto-renew is "
-                "turned off and it ends with its term."
-            ),
-            Capability.REVOKE_TERMINATION: "Turns auto-renew back on, until the term has ended.",
-            Capability.CHANGE_BILLING_CYCLE: (
-                "Monthly or yearly within the same term, at once; a monthly-term (P1M) offer is billed monthly only."
-            ),
-            Capability.REMOVE_ADD_ON: (
-                "Follows the termination rule: after 7 days the add-on ends with its term instead of at once."
-            ),
-            Capability.CREATE_TENANT: (
-                "Asynchronous: Microsoft checks that the onmicrosoft.com domain is unique, which takes minutes; "
-                "poll the operation. Needs the organization's complete address."
-            ),
-        }
-    )
 
     def __init__(
         self,
@@ -524,9 +475,9 @@ def _offer_record(row: WireObject) -> OfferRecord:
         term=str(row.get("termDuration") or "") or None,
         charge_type=ChargeType.RECURRING,
         currency=str(row.get("currencyCode") or "EUR"),
-        cost_price=_money(row.get("partnerPrice")) or Decimal("0"),
-        sales_price=_money(row.get("customerPrice")),
-        suggested_retail_price=_money(row.get("suggestedRetailPrice")),
+        cost_price=money(row.get("partnerPrice")) or Decimal("0"),
+        sales_price=money(row.get("customerPrice")),
+        suggested_retail_price=money(row.get("suggestedRetailPrice")),
         add_on_parent_product_ids=tuple(str(parent) for parent in row.get("parentProductIds") or ()),
     )
 
@@ -544,7 +495,7 @@ def _nest(wires: list[WireObject]) -> Iterator[SubscriptionRecord]:
 def _subscription_record(wire: WireObject, *, add_ons: list[WireObject]) -> SubscriptionRecord:
     status = _status(wire)
     live = status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
-    end = _parse_datetime(wire.get("commitmentEndDate"))
+    end = instant(wire.get("commitmentEndDate"))
     auto_renew = bool(wire.get("autoRenewEnabled"))
     return SubscriptionRecord(
         external_id=str(wire["id"]),
@@ -557,7 +508,7 @@ def _subscription_record(wire: WireObject, *, add_ons: list[WireObject]) -> Subs
         product_id=f"{wire.get('productId')}:{wire.get('skuId')}",
         name=str(wire.get("offerName") or wire.get("friendlyName") or ""),
         quantity=int(wire.get("quantity") or 0),
-        assigned=_integer(wire.get("assignedLicenses")),
+        assigned=integer(wire.get("assignedLicenses")),
         status=status,
         billing_cycle=_billing_cycle(wire.get("billingCycle")),
         term=wire.get("termDuration") or None,
@@ -565,12 +516,12 @@ def _subscription_record(wire: WireObject, *, add_ons: list[WireObject]) -> Subs
         auto_renew=auto_renew and live,
         trial=bool(wire.get("isTrial")),
         add_ons=tuple(_add_on_record(child) for child in add_ons),
-        cancellation_allowed_until=_parse_datetime(wire.get("cancellationAllowedUntilDate")) if live else None,
+        cancellation_allowed_until=instant(wire.get("cancellationAllowedUntilDate")) if live else None,
         scheduled_termination_date=end.date() if live and end and not auto_renew else None,
-        started_at=_parse_datetime(wire.get("creationDate")),
+        started_at=instant(wire.get("creationDate")),
         currency=wire.get("currencyCode") or None,
-        unit_cost_price=_money(wire.get("partnerPrice")),
-        unit_sales_price=_money(wire.get("customerPrice")),
+        unit_cost_price=money(wire.get("partnerPrice")),
+        unit_sales_price=money(wire.get("customerPrice")),
         order_reference=wire.get("orderReferenceNumber") or None,
     )
 
@@ -605,8 +556,8 @@ def _operation_record(wire: WireObject) -> TenantOperation:
         tenant_id=wire.get("tenantId") or None,
         error_code=error.get("code") or None,
         message=error.get("message") or None,
-        created_at=_parse_datetime(wire.get("createdDateTime")),
-        completed_at=_parse_datetime(wire.get("lastActionDateTime")) if status != OperationStatus.RUNNING else None,
+        created_at=instant(wire.get("createdDateTime")),
+        completed_at=instant(wire.get("lastActionDateTime")) if status != OperationStatus.RUNNING else None,
     )
 
 
@@ -616,33 +567,3 @@ def _status(wire: WireObject) -> SubscriptionStatus:
 
 def _billing_cycle(value: Any) -> BillingCycle:
     return _BILLING_CYCLES.get(str(value or "").lower(), BillingCycle.NONE)
-
-
-def _integer(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _money(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _parse_date(value: Any) -> date | None:
-    moment = _parse_datetime(value)
-    return moment.date() if moment else None

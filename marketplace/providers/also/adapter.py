@@ -22,18 +22,17 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
 
+from marketplace.providers.also import DESCRIPTION
 from marketplace.providers.also.client import AlsoClient, WireObject
 from marketplace.providers.base import (
     AddOnRecord,
     BillingCycle,
-    Capability,
     ChargeType,
     CustomerDraft,
     CustomerRecord,
@@ -52,7 +51,9 @@ from marketplace.providers.base import (
     SubscriptionStatus,
     term_from_months,
 )
+from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
+from marketplace.providers.wire import calendar_date, instant, integer, money
 
 logger = logging.getLogger(__name__)
 
@@ -105,52 +106,7 @@ def split_offer_id(offer_id: str) -> tuple[str, str]:
 
 
 class AlsoProvider(ProviderBase):
-    slug: ClassVar[str] = "also"
-    display_name: ClassVar[str] = "ALSO Cloud Marketplace"
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LIST_CUSTOMERS,
-            Capability.LIST_OFFERS,
-            Capability.LIST_SUBSCRIPTIONS,
-            Capability.CREATE_CUSTOMER,
-            Capability.PLACE_ORDER,
-            Capability.CHANGE_QUANTITY,
-            Capability.TERMINATE,
-            Capability.REVOKE_TERMINATION,
-            Capability.CHANGE_BILLING_CYCLE,
-            Capability.ADD_ADD_ON,
-            Capability.CHANGE_ADD_ON,
-            Capability.REMOVE_ADD_ON,
-            Capability.LIST_INVOICE_LINES,
-        }
-    )
-    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
-        {
-            Capability.PLACE_ORDER: (
-                "ALSO has no idempotency key: the order line's key is sent as the purchase order number, "
-                "and a retry first looks for a subscription carrying it."
-            ),
-            Capability.CHANGE_QUANTITY: (
-                "Increase any time; NCE subscriptions can only be decreased within 7 days (168 hours) "
-                "of purchase or renewal."
-            ),
-            Capability.TERMINATE: (
-                "Inside the 7-day cancellation window an NCE subscription ends at once; after it, "
-                "the termination is scheduled for the end of the term."
-            ),
-            Capability.REVOKE_TERMINATION: "Only a scheduled termination can be revoked, before the end of the term.",
-            Capability.CHANGE_BILLING_CYCLE: (
-                "Takes effect at the next renewal, keeping the same term; ALSO applies it at the contract end date."
-            ),
-            Capability.REMOVE_ADD_ON: (
-                "Follows the termination rule: after 7 days the removal is scheduled for the end of the term."
-            ),
-            Capability.LIST_INVOICE_LINES: (
-                "ALSO invoices per calendar month (GetLatestInvoicesForPeriod); a period reads every month it "
-                "touches and keeps the charges that start inside it."
-            ),
-        }
-    )
+    description: ClassVar[MarketplaceDescription] = DESCRIPTION
 
     def __init__(
         self,
@@ -228,14 +184,14 @@ class AlsoProvider(ProviderBase):
                     vendor=service.get("VendorDisplayName"),
                     sku=charge.get("ProductNumber") or billing.get("VendorSku"),
                     billing_cycle=BillingCycle.from_months(
-                        _integer(billing.get("AdvancePaymentPeriodInMonths") or charge.get("PrepaidPeriodInMonths"))
+                        integer(billing.get("AdvancePaymentPeriodInMonths") or charge.get("PrepaidPeriodInMonths"))
                     ),
-                    term=term_from_months(_integer(charge.get("CommitementPeriodInMonths"))),
+                    term=term_from_months(integer(charge.get("CommitementPeriodInMonths"))),
                     charge_type=_CHARGE_TYPES.get(str(charge.get("ChargeType", "")).lower(), ChargeType.OTHER),
                     currency=str(charge.get("Currency") or "EUR"),
-                    cost_price=_money(charge["PurchasePrice"]) or Decimal("0"),
-                    sales_price=_money(charge.get("CustomPrice")),
-                    suggested_retail_price=_money(charge.get("SuggestedRetailPrice")),
+                    cost_price=money(charge["PurchasePrice"]) or Decimal("0"),
+                    sales_price=money(charge.get("CustomPrice")),
+                    suggested_retail_price=money(charge.get("SuggestedRetailPrice")),
                     add_on_parent_product_ids=parents,
                 )
 
@@ -480,7 +436,7 @@ def _subscription_record(wire: WireObject, *, add_ons: tuple[AddOnRecord, ...]) 
     fields = _fields(wire)
     billing_type = fields.get("BillingType")
     item = _priceable_item(wire)
-    started_at = _parse_datetime(wire.get("BillingStartDate"))
+    started_at = instant(wire.get("BillingStartDate"))
     status = _status(wire)
     nce = isinstance(billing_type, str) and bool(_NCE_BILLING_TYPE.search(billing_type))
     return SubscriptionRecord(
@@ -489,12 +445,12 @@ def _subscription_record(wire: WireObject, *, add_ons: tuple[AddOnRecord, ...]) 
         offer_id=_offer_id_of(wire, billing_type),
         product_id=str(wire.get("ServiceName") or wire.get("ProductName")),
         name=str(wire.get("ServiceDisplayName") or wire.get("ServiceName")),
-        quantity=_integer(fields.get("Quantity")) or 0,
+        quantity=integer(fields.get("Quantity")) or 0,
         assigned=None,  # ALSO does not report assigned seats
         status=status,
-        billing_cycle=BillingCycle.from_months(_integer(item.get("PrepaidPeriodInMonths"))),
-        term=term_from_months(_integer(item.get("CommitementPeriodInMonths"))),
-        term_end=_parse_date(wire.get("ContractEndDate")),
+        billing_cycle=BillingCycle.from_months(integer(item.get("PrepaidPeriodInMonths"))),
+        term=term_from_months(integer(item.get("CommitementPeriodInMonths"))),
+        term_end=calendar_date(wire.get("ContractEndDate")),
         auto_renew=status != SubscriptionStatus.TERMINATED and wire.get("AdvancePeriodEndAction") != "Terminate",
         trial=isinstance(billing_type, str) and "trial" in billing_type.lower(),
         add_ons=add_ons,
@@ -503,11 +459,11 @@ def _subscription_record(wire: WireObject, *, add_ons: tuple[AddOnRecord, ...]) 
             if nce and started_at and status != SubscriptionStatus.TERMINATED
             else None
         ),
-        scheduled_termination_date=_parse_date(wire.get("ScheduledTerminationDate")),
+        scheduled_termination_date=calendar_date(wire.get("ScheduledTerminationDate")),
         started_at=started_at,
         currency=item.get("Currency"),
-        unit_cost_price=_money(item.get("PurchasePrice")),
-        unit_sales_price=_money(item.get("SalesPrice")),
+        unit_cost_price=money(item.get("PurchasePrice")),
+        unit_sales_price=money(item.get("SalesPrice")),
         order_reference=wire.get("PurchaseOrderNumber") or None,
     )
 
@@ -519,7 +475,7 @@ def _add_on_record(wire: WireObject) -> AddOnRecord:
         offer_id=_offer_id_of(wire, fields.get("BillingType")),
         product_id=str(wire.get("ServiceName")),
         name=str(wire.get("ServiceDisplayName") or wire.get("ServiceName")),
-        quantity=_integer(fields.get("Quantity")) or 0,
+        quantity=integer(fields.get("Quantity")) or 0,
         status=_status(wire),
         order_reference=wire.get("PurchaseOrderNumber") or None,
     )
@@ -609,9 +565,9 @@ def _invoice_line_record(
     interval = _charge_interval(charge.get("ActualChargeInterval"))
     if interval is None:
         return None
-    quantity = _integer(charge.get("UDRCValue")) or 0
-    unit_price = _money(charge.get("CostsOfUnit")) or Decimal("0")
-    amount = _money(charge.get("Costs")) or Decimal("0")
+    quantity = integer(charge.get("UDRCValue")) or 0
+    unit_price = money(charge.get("CostsOfUnit")) or Decimal("0")
+    amount = money(charge.get("Costs")) or Decimal("0")
     item_type = str(charge.get("PriceableItemType") or "").lower()
     if item_type == "usage":
         charge_type = InvoiceChargeType.USAGE
@@ -645,33 +601,3 @@ def _invoice_line_record(
         amount=amount,
         currency=str(charge.get("Currency") or "EUR"),
     )
-
-
-def _integer(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(Decimal(str(value)))
-    except ArithmeticError:
-        return None
-
-
-def _money(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _parse_date(value: Any) -> date | None:
-    moment = _parse_datetime(value)
-    return moment.date() if moment else None

@@ -24,9 +24,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
-from types import MappingProxyType
 from typing import Any, ClassVar
 
 import httpx
@@ -51,6 +50,7 @@ from marketplace.providers.base import (
     SubscriptionRecord,
     SubscriptionStatus,
 )
+from marketplace.providers.cloudmore import DESCRIPTION
 from marketplace.providers.cloudmore.client import DEFAULT_CLIENT_ID, CloudmoreClient, WireObject
 from marketplace.providers.cloudmore.records import (
     DOMAIN_TAKEN_EXPLANATION,
@@ -63,7 +63,9 @@ from marketplace.providers.cloudmore.records import (
     TenantRecord,
     TenantUserRecord,
 )
+from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
+from marketplace.providers.wire import calendar_date, instant, integer, money
 
 logger = logging.getLogger(__name__)
 
@@ -244,62 +246,9 @@ class CloudmoreTenantCreation:
 
 
 class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
-    slug: ClassVar[str] = "cloudmore"
-    display_name: ClassVar[str] = "Cloudmore"
+    description: ClassVar[MarketplaceDescription] = DESCRIPTION
     #: A repeated `place_order_line` with the same key returns the first result and buys nothing.
     idempotent_order_lines: ClassVar[bool] = True
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LIST_CUSTOMERS,
-            Capability.LIST_OFFERS,
-            Capability.LIST_SUBSCRIPTIONS,
-            Capability.CREATE_CUSTOMER,
-            Capability.PLACE_ORDER,
-            Capability.CHANGE_QUANTITY,
-            Capability.SUSPEND,
-            Capability.REACTIVATE,
-            Capability.TERMINATE,
-            Capability.REVOKE_TERMINATION,
-            Capability.ADD_ADD_ON,
-            Capability.CHANGE_ADD_ON,
-            Capability.REMOVE_ADD_ON,
-            Capability.CREATE_TENANT,
-            Capability.LIST_INVOICE_LINES,
-        }
-    )
-    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
-        {
-            Capability.PLACE_ORDER: (
-                "The customer needs the O365 CSP Direct service (a Microsoft tenant) first. Cloudmore has no "
-                "idempotency key: the order line's key is the purchase order number, looked for before buying."
-            ),
-            Capability.CHANGE_QUANTITY: (
-                "Increase any time; licences can only be decreased within 7 days (168 hours) of their purchase "
-                "or renewal, and not while the subscription is suspended."
-            ),
-            Capability.SUSPEND: "Suspends the add-ons with their base subscription; Microsoft keeps billing.",
-            Capability.REACTIVATE: "An add-on can only be reactivated while its base subscription is active.",
-            Capability.TERMINATE: (
-                "Inside the 7-day cancellation window the subscription ends at once; after it, auto-renew is "
-                "turned off and it ends with its term."
-            ),
-            Capability.REVOKE_TERMINATION: "Turns auto-renew back on, until the term has ended.",
-            Capability.CHANGE_BILLING_CYCLE: (
-                "Not offered: Cloudmore fixes an NCE subscription's billing frequency for the whole term."
-            ),
-            Capability.REMOVE_ADD_ON: (
-                "Follows the termination rule: after 7 days the add-on ends with its term instead of at once."
-            ),
-            Capability.CREATE_TENANT: (
-                "Needs the organization's complete address and an available onmicrosoft.com domain; the admin "
-                "user's credentials are emailed to the contact. No charge until a subscription is bought."
-            ),
-            Capability.LIST_INVOICE_LINES: (
-                "From the monthly billing report (MonthlyBillingPerOrganizationAsync) at the reseller's cost "
-                "prices, one report per month the period touches."
-            ),
-        }
-    )
 
     def __init__(
         self,
@@ -363,9 +312,9 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
                 term=row.get("termDuration") or None,
                 charge_type=ChargeType.RECURRING,
                 currency=str(row.get("currency") or "EUR"),
-                cost_price=_money(row["costPrice"]) or Decimal("0"),
-                sales_price=_money(row.get("price")),
-                suggested_retail_price=_money(row.get("retailPrice")),
+                cost_price=money(row["costPrice"]) or Decimal("0"),
+                sales_price=money(row.get("price")),
+                suggested_retail_price=money(row.get("retailPrice")),
                 add_on_parent_product_ids=tuple(str(parent) for parent in row.get("parentProducts") or ()),
             )
 
@@ -557,14 +506,14 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
                 customer_id = str(organization.get("organizationId") or "")
                 for subscription in organization.get("subscriptions") or []:
                     for item in subscription.get("items") or []:
-                        start = _parse_date(item.get("fromDate")) or date(year, month, 1)
+                        start = calendar_date(item.get("fromDate")) or date(year, month, 1)
                         if not period_start <= start <= period_end:
                             continue
                         kind = _CHARGE_TYPES.get(str(item.get("type", "")).lower(), BillingChargeType.OTHER)
                         quantity = int(item.get("quantity") or 0)
-                        amount = _money(item.get("costAmount"))
+                        amount = money(item.get("costAmount"))
                         if amount is None:
-                            amount = _money(item.get("amount")) or Decimal("0")
+                            amount = money(item.get("amount")) or Decimal("0")
                         yield InvoiceLineRecord(
                             invoice_id=f"{year:04d}-{month:02d}/{customer_id}",
                             customer_external_id=customer_id,
@@ -584,9 +533,9 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
                                 }.get(kind, InvoiceChargeType.OTHER)
                             ),
                             charge_start=start,
-                            charge_end=_parse_date(item.get("toDate")) or start,
+                            charge_end=calendar_date(item.get("toDate")) or start,
                             quantity=-abs(quantity) if amount < 0 else quantity,
-                            unit_price=_money(item.get("unitCost")) or _money(item.get("unitPrice")) or Decimal("0"),
+                            unit_price=money(item.get("unitCost")) or money(item.get("unitPrice")) or Decimal("0"),
                             amount=amount,
                             currency=currency,
                         )
@@ -624,12 +573,12 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
                         charge_type=_CHARGE_TYPES.get(str(item.get("type", "")).lower(), BillingChargeType.OTHER),
                         description=str(item.get("description") or ""),
                         quantity=int(item.get("quantity") or 0),
-                        unit_price=_money(item.get("unitPrice")) or Decimal("0"),
-                        amount=_money(item.get("amount")) or Decimal("0"),
-                        unit_cost_price=_money(item.get("unitCost")),
-                        cost_amount=_money(item.get("costAmount")),
-                        period_start=_parse_date(item.get("fromDate")),
-                        period_end=_parse_date(item.get("toDate")),
+                        unit_price=money(item.get("unitPrice")) or Decimal("0"),
+                        amount=money(item.get("amount")) or Decimal("0"),
+                        unit_cost_price=money(item.get("unitCost")),
+                        cost_amount=money(item.get("costAmount")),
+                        period_start=calendar_date(item.get("fromDate")),
+                        period_end=calendar_date(item.get("toDate")),
                     )
                 )
         return BillingReport(
@@ -637,8 +586,8 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
             customer_name=str(organization.get("organizationName") or ""),
             month=month.replace(day=1),
             currency=currency,
-            total=_money(organization.get("total")) or Decimal("0"),
-            cost_total=_money(organization.get("costTotal")),
+            total=money(organization.get("total")) or Decimal("0"),
+            cost_total=money(organization.get("costTotal")),
             lines=tuple(lines),
         )
 
@@ -677,7 +626,7 @@ def _subscription_record(wire: WireObject, *, add_ons: list[WireObject]) -> Subs
     status = _status(wire)
     live = status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED)
     auto_renew = bool(wire.get("autoRenew")) and live
-    end = _parse_datetime(wire.get("endDate"))
+    end = instant(wire.get("endDate"))
     return SubscriptionRecord(
         external_id=subscription_external_id(organization_id=organization_id, subscription_id=str(wire["id"])),
         customer_external_id=organization_id,
@@ -685,7 +634,7 @@ def _subscription_record(wire: WireObject, *, add_ons: list[WireObject]) -> Subs
         product_id=f"{wire.get('productId')}:{wire.get('skuId')}",
         name=str(wire.get("productName") or wire.get("friendlyName") or ""),
         quantity=int(wire.get("quantity") or 0),
-        assigned=_integer(wire.get("consumedQuantity")),
+        assigned=integer(wire.get("consumedQuantity")),
         status=status,
         billing_cycle=_billing_cycle(wire.get("billingFrequency")),
         term=wire.get("termDuration") or None,
@@ -693,12 +642,12 @@ def _subscription_record(wire: WireObject, *, add_ons: list[WireObject]) -> Subs
         auto_renew=auto_renew,
         trial=bool(wire.get("isTrial")),
         add_ons=tuple(_add_on_record(child) for child in add_ons),
-        cancellation_allowed_until=_parse_datetime(wire.get("cancellationAllowedUntilDate")) if live else None,
+        cancellation_allowed_until=instant(wire.get("cancellationAllowedUntilDate")) if live else None,
         scheduled_termination_date=end.date() if live and end and not wire.get("autoRenew") else None,
-        started_at=_parse_datetime(wire.get("createdDate")),
+        started_at=instant(wire.get("createdDate")),
         currency=wire.get("currency") or None,
-        unit_cost_price=_money(wire.get("costPrice")),
-        unit_sales_price=_money(wire.get("price")),
+        unit_cost_price=money(wire.get("costPrice")),
+        unit_sales_price=money(wire.get("price")),
         order_reference=wire.get("purchaseOrderNumber") or None,
     )
 
@@ -725,7 +674,7 @@ def _tenant_record(wire: WireObject) -> TenantRecord:
         status=str(wire.get("status") or "Active"),
         admin_user_name=wire.get("adminUserName") or None,
         credentials_sent_to=wire.get("contactEmail") or None,
-        created_at=_parse_datetime(wire.get("createdDate")),
+        created_at=instant(wire.get("createdDate")),
     )
 
 
@@ -750,37 +699,3 @@ def _status(wire: WireObject) -> SubscriptionStatus:
 
 def _billing_cycle(value: Any) -> BillingCycle:
     return _BILLING_CYCLES.get(str(value or "").lower(), BillingCycle.NONE)
-
-
-def _integer(value: Any) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _money(value: Any) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _parse_date(value: Any) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None

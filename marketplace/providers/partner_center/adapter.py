@@ -33,11 +33,10 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
-from types import MappingProxyType
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
@@ -46,7 +45,6 @@ from marketplace.providers.base import (
     AddOnRecord,
     AuthenticationFailed,
     BillingCycle,
-    Capability,
     ChargeType,
     CustomerDraft,
     CustomerRecord,
@@ -64,8 +62,11 @@ from marketplace.providers.base import (
     SubscriptionRecord,
     SubscriptionStatus,
 )
+from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
+from marketplace.providers.partner_center import DESCRIPTION
 from marketplace.providers.partner_center.client import PartnerCenterClient, PreconditionFailed, WireObject
+from marketplace.providers.wire import calendar_date, instant, integer, money
 
 logger = logging.getLogger(__name__)
 
@@ -169,76 +170,9 @@ def request_id_for(*, purpose: str, customer_id: str, key: str) -> str:
 
 
 class PartnerCenterProvider(ProviderBase):
-    slug: ClassVar[str] = "partner_center"
-    display_name: ClassVar[str] = "Microsoft Partner Center"
+    description: ClassVar[MarketplaceDescription] = DESCRIPTION
     #: Placing the same idempotency key twice returns the first result (MS-RequestId replay).
     idempotent_order_lines: ClassVar[bool] = True
-    capabilities: ClassVar[frozenset[Capability]] = frozenset(
-        {
-            Capability.LIST_CUSTOMERS,
-            Capability.LIST_OFFERS,
-            Capability.LIST_SUBSCRIPTIONS,
-            Capability.CREATE_CUSTOMER,
-            Capability.PLACE_ORDER,
-            Capability.CHANGE_QUANTITY,
-            Capability.SUSPEND,
-            Capability.REACTIVATE,
-            Capability.TERMINATE,
-            Capability.REVOKE_TERMINATION,
-            Capability.CHANGE_BILLING_CYCLE,
-            Capability.ADD_ADD_ON,
-            Capability.CHANGE_ADD_ON,
-            Capability.REMOVE_ADD_ON,
-            Capability.LIST_INVOICE_LINES,
-        }
-    )
-    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType(
-        {
-            Capability.CREATE_CUSTOMER: (
-                "Creates a new Microsoft tenant <prefix>.onmicrosoft.com; the prefix must not be taken."
-            ),
-            Capability.PLACE_ORDER: (
-                "Bought through a cart and checkout carrying an MS-RequestId derived from the line: repeating "
-                "the line returns the original order and buys nothing twice. New subscriptions stay pending "
-                "until Microsoft has provisioned them."
-            ),
-            Capability.CHANGE_QUANTITY: (
-                "Increase any time. Seat decreases and cancellation only within 7 days (168 hours) of purchase "
-                "or renewal: only seats still inside their own 7-day window can be removed."
-            ),
-            Capability.SUSPEND: (
-                "Only an active subscription can be suspended; Microsoft keeps billing a suspended NCE "
-                "subscription until it is cancelled or its term ends."
-            ),
-            Capability.REACTIVATE: "Only a suspended subscription can be reactivated.",
-            Capability.TERMINATE: (
-                "Within 7 days (168 hours) of purchase or renewal the subscription is cancelled at once with a "
-                "prorated refund; after that auto-renew is turned off and it ends with its term."
-            ),
-            Capability.REVOKE_TERMINATION: (
-                "Turns auto-renew back on before the term ends; a cancelled subscription cannot be restored."
-            ),
-            Capability.CHANGE_BILLING_CYCLE: (
-                "Switches between monthly and annual billing within the same term, at once; one-month terms "
-                "bill monthly only and trials cannot change."
-            ),
-            Capability.ADD_ADD_ON: (
-                "The parent subscription must be one of the add-on's prerequisite products; the add-on gets "
-                "its own term and 7-day cancellation window."
-            ),
-            Capability.CHANGE_ADD_ON: (
-                "Increase any time; decreases only within 7 days (168 hours) of purchase or renewal."
-            ),
-            Capability.REMOVE_ADD_ON: (
-                "Within 7 days (168 hours) of purchase or renewal the add-on is cancelled at once; after that "
-                "it stops renewing and ends with its term."
-            ),
-            Capability.LIST_INVOICE_LINES: (
-                "Reads the NCE billing line items (onetime provider) of every invoice whose billing period "
-                "touches the period, and keeps the charges that start inside it."
-            ),
-        }
-    )
 
     def __init__(
         self,
@@ -291,8 +225,8 @@ class PartnerCenterProvider(ProviderBase):
 
     def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
         for invoice in self.client.list_invoices():
-            billed_from = _parse_date(invoice.get("billingPeriodStartDate"))
-            billed_until = _parse_date(invoice.get("billingPeriodEndDate"))
+            billed_from = calendar_date(invoice.get("billingPeriodStartDate"))
+            billed_until = calendar_date(invoice.get("billingPeriodEndDate"))
             if billed_from is None or billed_until is None or billed_until < period_start or billed_from > period_end:
                 continue
             for wire in self.client.iter_invoice_line_items(invoice_id=str(invoice["id"])):
@@ -704,7 +638,7 @@ class PartnerCenterProvider(ProviderBase):
         status = str(wire.get("status") or "").lower()
         if status in ("deleted", "expired"):
             return
-        window = _parse_datetime(wire.get("cancellationAllowedUntilDate"))
+        window = instant(wire.get("cancellationAllowedUntilDate"))
         if wire.get("isTrial") or (window is not None and self._clock() <= window):
             try:
                 self._patch(customer_id, subscription_id, lambda w: w.update(status="deleted"))
@@ -757,11 +691,11 @@ class PartnerCenterProvider(ProviderBase):
             for row in rows:
                 if str(row.get("Segment") or "Commercial").lower() != "commercial":
                     continue
-                start = _parse_datetime(row.get("EffectiveStartDate"))
-                end = _parse_datetime(row.get("EffectiveEndDate"))
+                start = instant(row.get("EffectiveStartDate"))
+                end = instant(row.get("EffectiveEndDate"))
                 if (start and start > now) or (end and end < now):
                     continue
-                unit_price = _money(row.get("UnitPrice"))
+                unit_price = money(row.get("UnitPrice"))
                 if unit_price is None:
                     continue
                 key = (
@@ -774,7 +708,7 @@ class PartnerCenterProvider(ProviderBase):
                     key,
                     _Price(
                         unit_price=unit_price,
-                        retail_price=_money(row.get("ERP Price")),
+                        retail_price=money(row.get("ERP Price")),
                         currency=str(row.get("Currency") or "").upper(),
                     ),
                 )
@@ -823,14 +757,14 @@ def _subscription_record(
     ending = (
         status in (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED) and wire.get("autoRenewEnabled") is False
     )
-    term_end = _parse_date(wire.get("commitmentEndDate"))
+    term_end = calendar_date(wire.get("commitmentEndDate"))
     return SubscriptionRecord(
         external_id=subscription_external_id(customer_id=customer_id, subscription_id=str(wire["id"])),
         customer_external_id=customer_id,
         offer_id=_offer_id_of(wire),
         product_id=f"{product_id}{ID_SEPARATOR}{sku_id}",
         name=str(wire.get("offerName") or _without_marker(str(wire.get("friendlyName") or "")) or product_id),
-        quantity=_integer(wire.get("quantity")),
+        quantity=integer(wire.get("quantity"), default=0),
         assigned=None,  # seat assignment lives in the customer's tenant (Graph), not in Partner Center
         status=status,
         billing_cycle=_BILLING_CYCLES.get(str(wire.get("billingCycle") or "").lower(), BillingCycle.NONE),
@@ -840,12 +774,10 @@ def _subscription_record(
         trial=bool(wire.get("isTrial")),
         add_ons=add_ons,
         cancellation_allowed_until=(
-            None
-            if status == SubscriptionStatus.TERMINATED
-            else _parse_datetime(wire.get("cancellationAllowedUntilDate"))
+            None if status == SubscriptionStatus.TERMINATED else instant(wire.get("cancellationAllowedUntilDate"))
         ),
         scheduled_termination_date=term_end if ending else None,
-        started_at=_parse_datetime(wire.get("creationDate")),
+        started_at=instant(wire.get("creationDate")),
         currency=price.currency if price else None,
         unit_cost_price=price.unit_price if price else None,
         unit_sales_price=None,
@@ -860,7 +792,7 @@ def _add_on_record(customer_id: str, wire: WireObject) -> AddOnRecord:
         offer_id=_offer_id_of(wire),
         product_id=f"{product_id}{ID_SEPARATOR}{sku_id}",
         name=str(wire.get("offerName") or _without_marker(str(wire.get("friendlyName") or "")) or product_id),
-        quantity=_integer(wire.get("quantity")),
+        quantity=integer(wire.get("quantity"), default=0),
         status=_STATUSES.get(str(wire.get("status") or "").lower(), SubscriptionStatus.PENDING),
         order_reference=_order_reference(wire),
     )
@@ -887,17 +819,18 @@ def _term_duration(text: Any) -> str:
 
 
 def _invoice_line_record(wire: WireObject) -> InvoiceLineRecord | None:
-    charge_start, charge_end = _parse_date(wire.get("chargeStartDate")), _parse_date(wire.get("chargeEndDate"))
+    charge_start, charge_end = calendar_date(wire.get("chargeStartDate")), calendar_date(wire.get("chargeEndDate"))
     if charge_start is None:
         return None
     charge = str(wire.get("chargeType") or "").replace(" ", "").lower()
     quantity = int(Decimal(str(wire.get("quantity") or 0)))
-    amount = _decimal(wire.get("subtotal"))
+    amount = money(wire.get("subtotal"), default=Decimal(0))
+    unit_price = money(wire.get("unitPrice"), default=Decimal(0))
     if charge in _REFUND_CHARGES or amount < 0:
         charge_type, quantity, amount = InvoiceChargeType.REFUND, -abs(quantity), -abs(amount)
     elif charge in _FULL_CHARGES:
         charge_type = InvoiceChargeType.CYCLE_FEE
-    elif charge == "new" and amount == (_decimal(wire.get("unitPrice")) * quantity).quantize(Decimal("0.01")):
+    elif charge == "new" and amount == (unit_price * quantity).quantize(Decimal("0.01")):
         charge_type = InvoiceChargeType.CYCLE_FEE
     elif charge in ("new", "addquantity", "purchase"):
         charge_type = InvoiceChargeType.PRO_RATA
@@ -931,17 +864,10 @@ def _invoice_line_record(wire: WireObject) -> InvoiceLineRecord | None:
         charge_start=charge_start,
         charge_end=charge_end or charge_start,
         quantity=quantity,
-        unit_price=_decimal(wire.get("unitPrice")),
+        unit_price=unit_price,
         amount=amount,
         currency=str(wire.get("currency") or wire.get("pricingCurrency") or "EUR").upper(),
     )
-
-
-def _decimal(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
-    except InvalidOperation:
-        return Decimal(0)
 
 
 def _offer_id_of(wire: WireObject) -> str:
@@ -981,37 +907,6 @@ def _failure(line: OrderLine, code: str, message: str) -> OrderLineFailure:
 
 def _same(left: Any, right: Any) -> bool:
     return bool(left) and bool(right) and str(left).lower() == str(right).lower()
-
-
-def _integer(value: Any) -> int:
-    try:
-        return int(Decimal(str(value)))
-    except (InvalidOperation, ValueError):
-        return 0
-
-
-def _money(value: Any) -> Decimal | None:
-    if value is None or str(value).strip() == "":
-        return None
-    try:
-        return Decimal(str(value).strip())
-    except InvalidOperation:
-        return None
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _parse_date(value: Any) -> date | None:
-    moment = _parse_datetime(value)
-    return moment.date() if moment else None
 
 
 __all__ = [

@@ -43,7 +43,7 @@ from marketplace.providers.base import (
     SubscriptionStatus,
     Unsupported,
 )
-from marketplace.providers.registry import PROVIDER_PATHS, available_slugs, create_provider
+from marketplace.providers.registry import available_slugs, create_provider, marketplace_description
 
 SLUGS = available_slugs()
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -62,7 +62,7 @@ class Harness:
 
 
 def simulator_module(slug: str) -> ModuleType:
-    package = PROVIDER_PATHS[slug].rsplit(".", 2)[0]
+    package = marketplace_description(slug).package
     return importlib.import_module(f"{package}.simulator")
 
 
