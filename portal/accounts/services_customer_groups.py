@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, CustomerGroup
 from customers.selectors import customers_visible_to
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.names import name_checked
 
@@ -42,7 +43,7 @@ def customer_group_create(
         group.customers.set(list(customers))
         audit_record(
             actor=actor,
-            action="customer_group.create",
+            action=AuditAction.CUSTOMER_GROUP_CREATE,
             target=group,
             after=model_snapshot(group, GROUP_AUDIT_FIELDS),
         )
@@ -63,7 +64,7 @@ def customer_group_update(
         group.customers.set([*customers, *hidden])
         audit_record(
             actor=actor,
-            action="customer_group.update",
+            action=AuditAction.CUSTOMER_GROUP_UPDATE,
             target=group,
             before=before,
             after=model_snapshot(group, GROUP_AUDIT_FIELDS),
@@ -77,5 +78,5 @@ def customer_group_delete(*, actor: User, group: CustomerGroup) -> None:
         group = CustomerGroup.objects.select_for_update().get(pk=group.pk)
         before = model_snapshot(group, GROUP_AUDIT_FIELDS)
         before["roles"] = sorted(role.name for role in group.roles.all())
-        audit_record(actor=actor, action="customer_group.delete", target=group, before=before)
+        audit_record(actor=actor, action=AuditAction.CUSTOMER_GROUP_DELETE, target=group, before=before)
         group.delete()

@@ -9,7 +9,8 @@ from typing import Any
 from django.db import models, transaction
 from django.utils import timezone
 
-from portal.audit.choices import AuditResult, NotificationLevel
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.context import current_ip_address
 from portal.audit.models import AuditEvent, Notification
 
@@ -43,8 +44,8 @@ def model_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, A
 
 def audit_record(
     *,
-    actor,
-    action: str,
+    actor: Actor,
+    action: AuditAction,
     target: models.Model | None = None,
     target_label: str | None = None,
     customer_id: int | None = None,
@@ -53,7 +54,7 @@ def audit_record(
     result: str = AuditResult.SUCCESS,
     message: str = "",
 ) -> AuditEvent:
-    """Record an audit event. `actor` is a user, None or a string such as "automation".
+    """Record an audit event. `actor` is a user, None or a system actor such as "automation".
 
     Call it inside the service's transaction, so the event commits with the change it describes
     (and a failure is recorded by a service that catches it, with result=FAILURE).

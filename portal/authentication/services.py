@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit.choices import AuditResult
+from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, model_snapshot
 from portal.authentication.choices import SignInMethod
@@ -81,7 +81,7 @@ def authentication_settings_update(
         current.save(update_fields=[*SETTINGS_FIELDS, "updated"])
         audit_record(
             actor=actor,
-            action="authentication_settings.update",
+            action=AuditAction.AUTHENTICATION_SETTINGS_UPDATE,
             target=current,
             before=before,
             after=after,
@@ -102,7 +102,7 @@ def _link(*, actor: User | str, user: User, account: SignedInUser, message: str)
     )
     audit_record(
         actor=actor,
-        action="microsoft_identity.link",
+        action=AuditAction.MICROSOFT_IDENTITY_LINK,
         target=user,
         after={"tid": account.tid, "oid": account.oid, "username": identity.username},
         message=message,
@@ -149,7 +149,7 @@ def microsoft_identity_unlink(*, actor: User, identity: MicrosoftIdentity) -> No
         user = identity.user
         snapshot = {"tid": identity.tid, "oid": identity.oid, "username": identity.username}
         identity.delete()
-        audit_record(actor=actor, action="microsoft_identity.unlink", target=user, before=snapshot)
+        audit_record(actor=actor, action=AuditAction.MICROSOFT_IDENTITY_UNLINK, target=user, before=snapshot)
 
 
 def _not_linked(account: SignedInUser, *, user: User | None = None) -> SignInRefused:
@@ -208,7 +208,7 @@ def trusted_directory_add(*, actor: User, account: SignedInUser) -> TrustedDirec
         directory = TrustedDirectory.objects.create(tid=account.tid, name=name[:254], added_by=actor)
         audit_record(
             actor=actor,
-            action="trusted_directory.add",
+            action=AuditAction.TRUSTED_DIRECTORY_ADD,
             target=directory,
             after={"tid": directory.tid, "name": directory.name, "verified_with": username},
         )
@@ -220,7 +220,7 @@ def trusted_directory_remove(*, actor: User, directory: TrustedDirectory) -> Non
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="trusted_directory.remove",
+            action=AuditAction.TRUSTED_DIRECTORY_REMOVE,
             target=directory,
             before={"tid": directory.tid, "name": directory.name},
         )
@@ -253,7 +253,7 @@ def sign_in_record(
     with transaction.atomic():
         return audit_record(
             actor=actor,
-            action="user.sign_in",
+            action=AuditAction.USER_SIGN_IN,
             target=user,
             after={"method": str(method), **(details or {})},
             result=result,

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal.audit.choices import AuditResult
+from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import SYSTEM_ACTOR, audit_record
 from portal.authentication.choices import ThrottleScope
 from portal.authentication.models import SignInThrottle
@@ -100,6 +100,14 @@ def throttle_lock_of(*, keys: list[tuple[str, str]]) -> Lock | None:
     return max(locks, key=lambda lock: lock.until, default=None)
 
 
+# What a lock without a known user is recorded as, per scope.
+LOCK_ACTIONS = {
+    ThrottleScope.ACCOUNT: AuditAction.ACCOUNT_LOCK,
+    ThrottleScope.ADDRESS: AuditAction.ADDRESS_LOCK,
+    ThrottleScope.PASSWORD_RESET: AuditAction.PASSWORD_RESET_LOCK,
+}
+
+
 def _limit_for(scope: str) -> int:
     return {
         ThrottleScope.ACCOUNT: settings.SIGN_IN_ACCOUNT_FAILURES,
@@ -137,7 +145,7 @@ def throttle_count(*, scope: str, key: str, limit: int, user: User | None = None
             lock = Lock(scope=scope, until=row.locked_until)
             audit_record(
                 actor=SYSTEM_ACTOR,
-                action=f"{'user' if user is not None else scope}.lock",
+                action=AuditAction.USER_LOCK if user is not None else LOCK_ACTIONS[scope],
                 target=user,
                 target_label=None if user is not None else (subject or key)[:254],
                 after={"scope": scope, "locked_until": row.locked_until, "level": row.lock_level, "seconds": seconds},
@@ -239,7 +247,7 @@ def account_unlock(*, actor: User | str, user: User, message: str = "") -> bool:
         row.save(update_fields=["locked_until", "failures", "window_started"])
         audit_record(
             actor=actor,
-            action="user.unlock",
+            action=AuditAction.USER_UNLOCK,
             target=user,
             before=before,
             after={"locked_until": None},
