@@ -28,7 +28,7 @@ from catalog.models import (
     SegmentPrice,
 )
 from customers.models import Customer
-from portal.accounts.types import Actor
+from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 
@@ -122,7 +122,7 @@ def catalog_settings_update(
         settings.default_markup_percent = default_markup_percent.quantize(CENT)
         if large_quantity_seats is not None:
             settings.large_quantity_seats = large_quantity_seats
-        settings.updated_by = actor if getattr(actor, "pk", None) else None
+        settings.updated_by = actor_user(actor)
         settings.save()
         audit_record(
             actor=actor,
@@ -260,7 +260,7 @@ def product_group_update(
 
 def _classify_lock() -> None:
     """One classification at a time per partner: two syncs finishing together would create a group twice."""
-    key = zlib.crc32(f"catalog.classify:{connection.schema_name}".encode())
+    key = zlib.crc32(f"catalog.classify:{connection.schema_name}".encode())  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
@@ -570,7 +570,7 @@ def customer_price_set(
         before = model_snapshot(row, RULE_FIELDS) if row else {}
         if row is None:
             row = CustomerPrice(
-                customer=customer, offer=offer, created_by=actor if getattr(actor, "pk", None) else None
+                customer=customer, offer=offer, created_by=actor_user(actor)
             )
         row.markup_percent, row.price = _rule_values(markup_percent, price)
         row.save()

@@ -38,7 +38,7 @@ from marketplace.models import (
 )
 from marketplace.providers.base import AuthenticationFailed, ProviderError, Throttled, Unavailable
 from marketplace.secrets import SecretUnreadable, secret_decrypt, secret_encrypt, secret_is_current, secret_rotate
-from portal.accounts.types import Actor
+from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.confirmation import confirmation_typed
@@ -195,7 +195,7 @@ def marketplace_account_create(
             secret_ciphertext=secret_encrypt(secret),
             options=public_options,
             secret_options_ciphertext=secret_options_encrypt(secret_options),
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor_user(actor),
         )
         if sync_interval_minutes is not None:
             account.sync_interval_minutes = sync_interval_minutes
@@ -403,7 +403,7 @@ def tenant_connection_add(*, actor: Actor, marketplace: str, customer_tenant: Cu
         connection = TenantConnection(
             marketplace=marketplace,
             customer_tenant=customer_tenant,
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor_user(actor),
         )
         try:
             with transaction.atomic():
@@ -617,7 +617,7 @@ def price_customizations_save(
                 if price is None:
                     continue
                 record = PriceCustomization(account=account, offer=offer, currency=currency, price=price)
-                record.updated_by = actor if getattr(actor, "pk", None) else None
+                record.updated_by = actor_user(actor)
                 record.save()
                 audit_record(
                     actor=actor,
@@ -629,7 +629,7 @@ def price_customizations_save(
             elif record.price != price:
                 before = _price_snapshot(record)
                 record.price = price
-                record.updated_by = actor if getattr(actor, "pk", None) else None
+                record.updated_by = actor_user(actor)
                 record.save()
                 audit_record(
                     actor=actor,
@@ -671,7 +671,7 @@ def price_customizations_set_uniform(
             )
             before = None if created else _price_snapshot(record)
             record.price = price
-            record.updated_by = actor if getattr(actor, "pk", None) else None
+            record.updated_by = actor_user(actor)
             record.save()
             audit_record(
                 actor=actor,
@@ -706,7 +706,7 @@ def price_customization_add(
             offer=offer,
             currency=currency,
             price=parsed,
-            updated_by=actor if getattr(actor, "pk", None) else None,
+            updated_by=actor_user(actor),
         )
         audit_record(
             actor=actor, action=AuditAction.MARKETPLACE_PRICE_CREATE, target=record, after=_price_snapshot(record)
@@ -770,7 +770,7 @@ def sync_run_request(*, actor: Actor, account: MarketplaceAccount, trigger: str)
         run = SyncRun.objects.create(
             account=account,
             trigger=trigger,
-            requested_by=actor if getattr(actor, "pk", None) else None,
+            requested_by=actor_user(actor),
         )
         if actor is not None:
             audit_record(actor=actor, action=AuditAction.MARKETPLACE_ACCOUNT_SYNC_REQUEST, target=account)

@@ -64,7 +64,7 @@ def pool_assignment_create(
     """Assign seats of an accepted allocation to one of the reseller's customers. `partner` is the
     reseller acting; this runs in its schema, where its customers are."""
     today = _today(today)
-    if connection.schema_name != partner.schema_name:
+    if connection.schema_name != partner.schema_name:  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
         raise ValidationError(_("Assign pools from the reseller's own console."), code="wrong_schema")
     with transaction.atomic():
         allocation = PoolAllocation.objects.select_for_update(of=("self",)).select_related("pool").get(pk=allocation.pk)

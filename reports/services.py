@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from catalog.models import Offer
 from marketplace.models import MarketplaceAccount
 from marketplace.providers.base import Capability, InvoiceLineRecord, ProviderError, Unsupported
+from portal.accounts.models import User
 from portal.accounts.types import Actor
 from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import audit_record
@@ -278,7 +279,7 @@ def billing_day_clear(*, actor: Actor, account: MarketplaceAccount) -> None:
 # -- saved custom reports -------------------------------------------------------------------------------------------
 
 
-def saved_report_create(*, actor: Actor, name: str, dimension: str, measure: str) -> SavedReport:
+def saved_report_create(*, actor: User, name: str, dimension: str, measure: str) -> SavedReport:
     name = (name or "").strip()
     if not name:
         raise ReportActionRefused(_("Give the report a name."), field="name")
@@ -299,7 +300,7 @@ def saved_report_create(*, actor: Actor, name: str, dimension: str, measure: str
     return report
 
 
-def saved_report_delete(*, actor: Actor, report: SavedReport) -> None:
+def saved_report_delete(*, actor: User, report: SavedReport) -> None:
     if report.owner_id != actor.pk:
         raise ReportActionRefused(_("Only the owner can delete a saved report."))
     with transaction.atomic():

@@ -351,7 +351,7 @@ def _lines_add(order: Order, specs: Sequence[LineSpec]) -> list[OrderLine]:
             add_on.save()
             created.append(add_on)
             position += 1
-    schema_name = connection.schema_name
+    schema_name = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
     for line in created:
         line.idempotency_key = idempotency_key_for(
             line_pk=line.pk, generation=line.key_generation, schema_name=schema_name
@@ -748,7 +748,7 @@ def order_line_retry(*, actor: Actor, line: OrderLine) -> Order:
                 parent_line=line, status=OrderLineStatus.FAILED, error_code="parent_failed"
             )
         )
-        schema_name = connection.schema_name
+        schema_name = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
         for item in retried:
             before = {"status": item.status, "error": item.error_message, "idempotency_key": item.idempotency_key}
             if item.error_code not in UNCERTAIN_ERROR_CODES:

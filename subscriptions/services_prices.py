@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.accounts.types import Actor
+from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from subscriptions.choices import PriceApplication, PriceSource
@@ -149,7 +149,7 @@ def subscription_price_record(
                 "currency": currency,
                 "source": source,
                 "order_line": order_line,
-                "actor": actor if getattr(actor, "pk", None) else None,
+                "actor": actor_user(actor),
             },
         )
         audit_record(
@@ -230,7 +230,7 @@ def subscription_prices_apply(
                 next_cycles[row.account_id] = next_cycle_start(account_id=row.account_id)
             day = next_cycles[row.account_id]
         by_day.setdefault(day, []).append(row)
-    user = actor if getattr(actor, "pk", None) else None
+    user = actor_user(actor)
     changed: dict[str, int] = {}
     with transaction.atomic():
         for day, group in sorted(by_day.items()):

@@ -26,7 +26,7 @@ from marketplace.models import TenantConnection
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.models import User
 from portal.accounts.permissions import user_has_permission
-from portal.accounts.types import Actor
+from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, model_snapshot, notification_create
 from subscriptions.choices import OrderLineKind, OrderStatus
@@ -96,7 +96,7 @@ def tenant_license_settings_save(
         for name in SETTINGS_FIELDS:
             if name in fields:
                 setattr(settings, name, fields[name])
-        settings.updated_by = actor
+        settings.updated_by = actor_user(actor)
         settings.save()
         audit_record(
             actor=actor,

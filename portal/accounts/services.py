@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user_model, password_validation
+from django.contrib.auth import SESSION_KEY, password_validation
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, AccessLevel, PermissionModule, UserKind
-from portal.accounts.models import Invitation, Role
+from portal.accounts.models import Invitation, Role, User
 from portal.accounts.permissions import forget_permissions, user_is_administrator
 from portal.accounts.selectors import (
     administrators_active,
@@ -31,8 +31,6 @@ from portal.audit.services import audit_record, model_snapshot, notification_cre
 from portal.core.names import name_checked
 from portal.core.tasks import enqueue_on_commit
 from portal.partners.selectors import partner_current
-
-User = get_user_model()
 
 PROFILE_FIELDS = ("first_name", "last_name", "organisation_name", "language", "time_zone")
 USER_AUDIT_FIELDS = ("email", "kind", "is_active", "roles")

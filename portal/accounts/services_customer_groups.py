@@ -6,18 +6,16 @@ belong to Settings because a group exists to scope roles.
 
 from collections.abc import Iterable
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, CustomerGroup
 from customers.selectors import customers_visible_to
+from portal.accounts.models import User
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.names import name_checked
-
-User = get_user_model()
 
 GROUP_AUDIT_FIELDS = ("name", "description", "customers")
 

@@ -11,3 +11,8 @@ SystemActor: TypeAlias = str
 
 # A signed-in user, a system actor, or None (the trail says "system").
 Actor: TypeAlias = "User | SystemActor | None"
+
+
+def actor_user(actor: Actor) -> "User | None":
+    """The user behind an actor, for a `created_by`-style column: None for a system actor."""
+    return actor if actor is not None and not isinstance(actor, str) and actor.pk else None

@@ -59,11 +59,10 @@ def audit_record(
     Call it inside the service's transaction, so the event commits with the change it describes
     (and a failure is recorded by a service that catches it, with result=FAILURE).
     """
-    user = actor if actor is not None and not isinstance(actor, str) else None
-    if user is not None:
-        actor_label = user.email or user.username
+    if actor is None or isinstance(actor, str):
+        user, actor_label = None, actor or SYSTEM_ACTOR
     else:
-        actor_label = actor or SYSTEM_ACTOR
+        user, actor_label = actor, actor.email or actor.username
     changed_before = _json_safe(before or {})
     changed_after = _json_safe(after or {})
     if before is not None and after is not None:

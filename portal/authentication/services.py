@@ -9,12 +9,12 @@ directory the partner trusts and its sign-in name is a user's email. Nobody is c
 in (no auto-provisioning).
 """
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.accounts.models import User
 from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, model_snapshot
@@ -29,8 +29,6 @@ from portal.authentication.selectors import (
     user_for_trusted_directory_account,
 )
 from portal.microsoft.identity import SignedInUser
-
-User = get_user_model()
 
 SETTINGS_FIELDS = ("allow_local_sign_in", "allow_microsoft_sign_in", "require_mfa")
 # The actor of a failed sign-in nobody could be named for (a forged or cancelled Microsoft answer).

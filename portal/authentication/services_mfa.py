@@ -9,7 +9,6 @@ import base64
 import hashlib
 import secrets
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,13 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.accounts.models import User
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from portal.authentication.choices import SecondFactor
 from portal.authentication.models import Passkey
 from portal.authentication.selectors import authentication_settings_get
-
-User = get_user_model()
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read off paper

@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,12 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from portal.accounts.models import User
 from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import SYSTEM_ACTOR, audit_record
 from portal.authentication.choices import ThrottleScope
 from portal.authentication.models import SignInThrottle
-
-User = get_user_model()
 
 UNLOCK_SALT = "portal.authentication.account-unlock"
 UNLOCK_LINK_MAX_AGE = 60 * 60 * 24
@@ -101,7 +99,7 @@ def throttle_lock_of(*, keys: list[tuple[str, str]]) -> Lock | None:
 
 
 # What a lock without a known user is recorded as, per scope.
-LOCK_ACTIONS = {
+LOCK_ACTIONS: dict[str, AuditAction] = {
     ThrottleScope.ACCOUNT: AuditAction.ACCOUNT_LOCK,
     ThrottleScope.ADDRESS: AuditAction.ADDRESS_LOCK,
     ThrottleScope.PASSWORD_RESET: AuditAction.PASSWORD_RESET_LOCK,
@@ -109,10 +107,11 @@ LOCK_ACTIONS = {
 
 
 def _limit_for(scope: str) -> int:
-    return {
+    limits: dict[str, int] = {
         ThrottleScope.ACCOUNT: settings.SIGN_IN_ACCOUNT_FAILURES,
         ThrottleScope.ADDRESS: settings.SIGN_IN_ADDRESS_FAILURES,
-    }[scope]
+    }
+    return limits[scope]
 
 
 def throttle_count(*, scope: str, key: str, limit: int, user: User | None = None, subject: str = "") -> Lock | None:

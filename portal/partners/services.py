@@ -127,7 +127,7 @@ def partner_template_ensure(*, verbosity: int = 0) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(f'CREATE SCHEMA "{template}"')
         call_command("migrate_schemas", tenant=True, schema_name=template, interactive=False, verbosity=verbosity)
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
 
 
 def _schema_is_current(schema_name: str) -> bool:
@@ -209,7 +209,7 @@ def partner_create(
     schema_name = schema_name_for(slug)
     password = admin_password or secrets.token_urlsafe(12)
     username = "admin"
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
     with transaction.atomic():
         used = _create_schema(schema_name, method)
         partner = Partner.objects.create(
@@ -239,7 +239,7 @@ def partner_create(
             administrator.roles.add(Role.objects.get(name=ADMINISTRATORS_ROLE_NAME, is_builtin=True))
         partner.status = PartnerStatus.ACTIVE
         partner.save(update_fields=["status"])
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
     return ProvisionedPartner(
         partner=partner, admin_username=username, admin_email=admin_email, admin_password=password, method=used
     )
