@@ -79,7 +79,8 @@ def _microsoft_words(exc: IdentityError) -> str:
 
 def _customer_snapshot(customer: Customer) -> dict[str, Any]:
     snapshot = model_snapshot(customer, (*CUSTOMER_FIELDS, "groups"))
-    snapshot["country"] = customer.country.code or ""  # a Country object is not JSON
+    # a Country object is not JSON; django-countries has no types, so its CountryField reads as str
+    snapshot["country"] = customer.country.code or ""  # type: ignore[attr-defined]
     return snapshot
 
 
@@ -112,7 +113,7 @@ def _customer_name_check(name: str, *, exclude_pk: int | None = None) -> str:
     """The name normalised and free of invisible and control characters (a ValidationError on the
     name), and unlike every other customer's, look-alikes included (CustomerActionRefused)."""
     try:
-        name = name_clean(name, max_length=Customer._meta.get_field("name").max_length)
+        name = name_clean(name, max_length=Customer._meta.get_field("name").max_length)  # type: ignore[arg-type]  # a CharField's max_length is set
     except ValidationError as error:
         raise ValidationError({"name": error.messages}) from error
     try:

@@ -227,7 +227,7 @@ def marketplace_account_update(
     unknown = set(changes) - set(ACCOUNT_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
-    values = {
+    values: dict[str, Any] = {
         key: (value.strip() if isinstance(value, str) and key != "secret" else value) for key, value in changes.items()
     }
     new_secret_options: dict[str, str] | None = None

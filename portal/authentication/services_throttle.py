@@ -256,6 +256,7 @@ def account_unlock(*, actor: User | str, user: User, message: str = "") -> bool:
 
 
 def unlock_token_make(*, row: SignInThrottle) -> str:
+    assert row.last_locked_at is not None, "only a locked row has an unlock link"
     return signing.dumps({"u": row.user_id, "at": row.last_locked_at.isoformat()}, salt=UNLOCK_SALT, compress=True)
 
 
