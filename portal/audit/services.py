@@ -4,7 +4,7 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -13,6 +13,9 @@ from portal.accounts.types import Actor
 from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.context import current_ip_address
 from portal.audit.models import AuditEvent, Notification
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 SYSTEM_ACTOR = "system"
 
@@ -52,7 +55,7 @@ def audit_record(
     before: dict | None = None,
     after: dict | None = None,
     result: str = AuditResult.SUCCESS,
-    message: str = "",
+    message: "str | StrPromise" = "",
 ) -> AuditEvent:
     """Record an audit event. `actor` is a user, None or a system actor such as "automation".
 
@@ -83,7 +86,7 @@ def audit_record(
         before=changed_before,
         after=changed_after,
         result=result,
-        message=message,
+        message=str(message),
         ip_address=current_ip_address.get(),
     )
 

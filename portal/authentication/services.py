@@ -9,12 +9,15 @@ directory the partner trusts and its sign-in name is a user's email. Nobody is c
 in (no auto-provisioning).
 """
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.accounts.models import User
+from portal.accounts.types import Actor
 from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, model_snapshot
@@ -30,6 +33,9 @@ from portal.authentication.selectors import (
 )
 from portal.microsoft.identity import SignedInUser
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 SETTINGS_FIELDS = ("allow_local_sign_in", "allow_microsoft_sign_in", "require_mfa")
 # The actor of a failed sign-in nobody could be named for (a forged or cancelled Microsoft answer).
 ANONYMOUS_ACTOR = "anonymous"
@@ -42,7 +48,7 @@ class SignInRefused(Exception):
     the page that says how to link it rather than a one-line message.
     """
 
-    def __init__(self, message: str, *, user: User | None = None, not_linked: bool = False) -> None:
+    def __init__(self, message: "str | StrPromise", *, user: User | None = None, not_linked: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.user = user
@@ -90,7 +96,7 @@ def authentication_settings_update(
 # -- linked Microsoft identities ---------------------------------------------------------------------------------------
 
 
-def _link(*, actor: User | str, user: User, account: SignedInUser, message: str) -> MicrosoftIdentity:
+def _link(*, actor: User | str, user: User, account: SignedInUser, message: "str | StrPromise") -> MicrosoftIdentity:
     identity = MicrosoftIdentity.objects.create(
         user=user,
         tid=account.tid,
@@ -173,13 +179,13 @@ def microsoft_sign_in_user(*, account: SignedInUser) -> User:
             raise SignInRefused(_("Sign-in with Microsoft is turned off for this console."))
         identity = microsoft_identity_find(tid=account.tid, oid=account.oid)
         if identity is not None:
-            user = identity.user
-            if not user.is_active:
-                raise SignInRefused(_("Your console account is deactivated. Ask an administrator."), user=user)
+            linked = identity.user
+            if not linked.is_active:
+                raise SignInRefused(_("Your console account is deactivated. Ask an administrator."), user=linked)
             identity.last_used = timezone.now()
             identity.username = (account.preferred_username or identity.username)[:254]
             identity.save(update_fields=["last_used", "username"])
-            return user
+            return linked
         if trusted_directory_find(tid=account.tid) is None:
             raise _not_linked(account)
         user = user_for_trusted_directory_account(username=account.preferred_username)
@@ -245,7 +251,7 @@ def sign_in_record(
     if user is None and identifier and method == SignInMethod.PASSWORD:
         user = user_for_sign_in_identifier(identifier=identifier)
     if result == AuditResult.SUCCESS:
-        actor: User | str = user
+        actor: Actor = user
     else:
         actor = (identifier or ANONYMOUS_ACTOR)[:254]
     with transaction.atomic():

@@ -5,9 +5,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import translation
+from django_tenants.utils import schema_context
 
 from portal.audit.choices import AuditAction
 from portal.audit.models import AuditEvent
+from portal.audit.services import audit_record
 from portal.authentication.choices import ThrottleScope
 from portal.authentication.services_throttle import LOCK_ACTIONS
 from subscriptions.services_lifecycle import action_specs
@@ -94,3 +96,15 @@ def test_the_trail_shows_the_label_in_the_readers_language_and_an_unknown_code_a
     with translation.override("ja"):
         assert event.action_label == "顧客を作成"
     assert AuditEvent(action="retired.action").action_label == "retired.action"
+
+
+def test_the_audit_log_screen_names_the_action_and_shows_its_code(partner_alpha, alpha_admin_client):
+    with schema_context(partner_alpha.schema_name):
+        audit_record(actor="automation", action=AuditAction.ROLE_CREATE, target_label="Desk")
+
+    body = alpha_admin_client.get("/settings/audit-logs/").content.decode()
+
+    assert "Role created" in body  # the row, and the action filter's choice
+    assert "<code>role.create</code>" in body
+    filtered = alpha_admin_client.get("/settings/audit-logs/", {"action": "role.create"}).content.decode()
+    assert '<option value="role.create" selected>Role created</option>' in filtered
