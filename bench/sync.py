@@ -60,9 +60,7 @@ COMPANIES = int(os.environ.get("BENCH_COMPANIES", "2000"))
 SUBSCRIPTIONS_PER_COMPANY = int(os.environ.get("BENCH_SUBSCRIPTIONS_PER_COMPANY", "10"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
 PROVIDERS = [
-    slug.strip()
-    for slug in os.environ.get("BENCH_PROVIDERS", ",".join(marketplaces())).split(",")
-    if slug.strip()
+    slug.strip() for slug in os.environ.get("BENCH_PROVIDERS", ",".join(marketplaces())).split(",") if slug.strip()
 ]
 BULK_PREFIX = "Bulk Customer"
 

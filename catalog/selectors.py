@@ -46,7 +46,7 @@ def offers_visible() -> QuerySet[Offer]:
 
 
 def eligibilities_of(customer: Customer) -> list[str]:
-    allowed = [Eligibility.EVERYONE]
+    allowed: list[str] = [Eligibility.EVERYONE]
     if customer.is_academic:
         allowed.append(Eligibility.ACADEMIC)
     if customer.is_government:

@@ -27,6 +27,8 @@ from catalog.models import (
     SegmentPrice,
 )
 from customers.models import Customer
+from portal.accounts.types import Actor, actor_user
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.locks import transaction_lock
 
@@ -87,7 +89,7 @@ def _prices_pin(subscriptions) -> None:
     subscription_prices_pin(subscriptions=subscriptions)
 
 
-def _prices_apply(*, actor, subscriptions, apply, target, reason: str, customer_id: int | None = None) -> int:
+def _prices_apply(*, actor: Actor, subscriptions, apply, target, reason: str, customer_id: int | None = None) -> int:
     from subscriptions.services_prices import subscription_prices_apply
 
     if apply is None:
@@ -101,7 +103,7 @@ SETTINGS_FIELDS = ["default_markup_percent", "large_quantity_seats"]
 
 
 def catalog_settings_update(
-    *, actor, default_markup_percent: Decimal, large_quantity_seats: int | None = None, apply=None
+    *, actor: Actor, default_markup_percent: Decimal, large_quantity_seats: int | None = None, apply=None
 ) -> CatalogSettings:
     """The partner's default markup (every offer without a custom price is priced at cost plus this,
     and a Price Options markup adds to it) and the seat count above which an order needs confirming.
@@ -120,11 +122,11 @@ def catalog_settings_update(
         settings.default_markup_percent = default_markup_percent.quantize(CENT)
         if large_quantity_seats is not None:
             settings.large_quantity_seats = large_quantity_seats
-        settings.updated_by = actor if getattr(actor, "pk", None) else None
+        settings.updated_by = actor_user(actor)
         settings.save()
         audit_record(
             actor=actor,
-            action="catalog.default_markup_update",
+            action=AuditAction.DEFAULT_MARKUP_UPDATE,
             target=settings,
             before=before,
             after=model_snapshot(settings, SETTINGS_FIELDS),
@@ -145,7 +147,7 @@ CATEGORY_FIELDS = ["name", "description", "position"]
 GROUP_FIELDS = ["name", "category_id", "description", "is_visible", "position"]
 
 
-def category_create(*, actor, name: str, description: str = "", position: int = 100) -> Category:
+def category_create(*, actor: Actor, name: str, description: str = "", position: int = 100) -> Category:
     name = name.strip()
     with transaction.atomic():
         if _name_taken(Category, name):
@@ -155,14 +157,16 @@ def category_create(*, actor, name: str, description: str = "", position: int = 
         )
         audit_record(
             actor=actor,
-            action="catalog.category_create",
+            action=AuditAction.CATEGORY_CREATE,
             target=category,
             after=model_snapshot(category, CATEGORY_FIELDS),
         )
     return category
 
 
-def category_update(*, actor, category: Category, name: str, description: str = "", position: int = 100) -> Category:
+def category_update(
+    *, actor: Actor, category: Category, name: str, description: str = "", position: int = 100
+) -> Category:
     name = name.strip()
     with transaction.atomic():
         if _name_taken(Category, name, exclude_pk=category.pk):
@@ -172,7 +176,7 @@ def category_update(*, actor, category: Category, name: str, description: str = 
         category.save()
         audit_record(
             actor=actor,
-            action="catalog.category_update",
+            action=AuditAction.CATEGORY_UPDATE,
             target=category,
             before=before,
             after=model_snapshot(category, CATEGORY_FIELDS),
@@ -180,14 +184,14 @@ def category_update(*, actor, category: Category, name: str, description: str = 
     return category
 
 
-def category_delete(*, actor, category: Category) -> None:
+def category_delete(*, actor: Actor, category: Category) -> None:
     """Its product groups stay, without a category ("Other" on the catalog pages)."""
     with transaction.atomic():
         before = model_snapshot(category, CATEGORY_FIELDS)
         groups = category.product_groups.count()
         audit_record(
             actor=actor,
-            action="catalog.category_delete",
+            action=AuditAction.CATEGORY_DELETE,
             target=category,
             before=before,
             message=_("%(count)s product groups left without a category.") % {"count": groups} if groups else "",
@@ -197,7 +201,7 @@ def category_delete(*, actor, category: Category) -> None:
 
 def product_group_create(
     *,
-    actor,
+    actor: Actor,
     name: str,
     category: Category | None,
     description: str = "",
@@ -217,14 +221,17 @@ def product_group_create(
             position=position,
         )
         audit_record(
-            actor=actor, action="catalog.product_group_create", target=group, after=model_snapshot(group, GROUP_FIELDS)
+            actor=actor,
+            action=AuditAction.PRODUCT_GROUP_CREATE,
+            target=group,
+            after=model_snapshot(group, GROUP_FIELDS),
         )
     return group
 
 
 def product_group_update(
     *,
-    actor,
+    actor: Actor,
     group: ProductGroup,
     name: str,
     category: Category | None,
@@ -243,7 +250,7 @@ def product_group_update(
         group.save()
         audit_record(
             actor=actor,
-            action="catalog.product_group_update",
+            action=AuditAction.PRODUCT_GROUP_UPDATE,
             target=group,
             before=before,
             after=model_snapshot(group, GROUP_FIELDS),
@@ -272,7 +279,7 @@ def default_categories_ensure() -> list[Category]:
     return [_default_category(default, categories) for default in DEFAULT_CATEGORIES]
 
 
-def offers_classify(*, actor=None, account=None) -> int:
+def offers_classify(*, actor: Actor = None, account=None) -> int:
     """Put every offer that has no product group yet into one (created with its default category when
     new), and guess its eligibility from its name. Offers the partner already placed are never touched,
     so it is safe to run after every sync. Returns how many offers were placed."""
@@ -310,7 +317,7 @@ def offers_classify(*, actor=None, account=None) -> int:
             Offer.objects.filter(pk__in=pks).update(eligibility=eligibility)
         audit_record(
             actor=actor if actor is not None else "catalog",
-            action="catalog.offers_classify",
+            action=AuditAction.OFFERS_CLASSIFY,
             target=account,
             after={"offers": len(rows), "new_product_groups": created},
             message=_("%(count)s offers placed in product groups.") % {"count": len(rows)},
@@ -324,7 +331,7 @@ OFFER_CUSTOMIZE_FIELDS = ["is_visible", "eligibility", "product_group_id"]
 
 
 def offer_customize(
-    *, actor, offer: Offer, is_visible: bool, eligibility: str, product_group: ProductGroup | None
+    *, actor: Actor, offer: Offer, is_visible: bool, eligibility: str, product_group: ProductGroup | None
 ) -> Offer:
     if eligibility not in Eligibility.values:
         raise CatalogActionRefused(_("Choose who may buy this offer."), field="eligibility")
@@ -338,7 +345,7 @@ def offer_customize(
         offer.is_visible, offer.eligibility, offer.product_group = is_visible, eligibility, product_group
         audit_record(
             actor=actor,
-            action="catalog.offer_customize",
+            action=AuditAction.OFFER_CUSTOMIZE,
             target=offer,
             before=before,
             after=model_snapshot(offer, OFFER_CUSTOMIZE_FIELDS),
@@ -346,7 +353,7 @@ def offer_customize(
     return offer
 
 
-def offers_visibility_set(*, actor, offer_ids: Iterable[int], is_visible: bool) -> int:
+def offers_visibility_set(*, actor: Actor, offer_ids: Iterable[int], is_visible: bool) -> int:
     """Show or hide many offers at once (Catalog > Customize); returns how many changed."""
     ids = sorted(set(offer_ids))
     with transaction.atomic():
@@ -361,7 +368,7 @@ def offers_visibility_set(*, actor, offer_ids: Iterable[int], is_visible: bool) 
             for pk, name in changed:
                 audit_record(
                     actor=actor,
-                    action="catalog.offer_customize",
+                    action=AuditAction.OFFER_CUSTOMIZE,
                     target=Offer(pk=pk),
                     target_label=name,
                     before={"is_visible": not is_visible},
@@ -393,19 +400,22 @@ def _rule_values(markup_percent: Decimal | None, price: Decimal | None) -> tuple
     )
 
 
-def segment_create(*, actor, name: str, description: str = "") -> CustomerSegment:
+def segment_create(*, actor: Actor, name: str, description: str = "") -> CustomerSegment:
     name = name.strip()
     with transaction.atomic():
         if _name_taken(CustomerSegment, name):
             raise CatalogActionRefused(_("A segment with this name exists."), field="name")
         segment = CustomerSegment.objects.create(name=name, description=description)
         audit_record(
-            actor=actor, action="catalog.segment_create", target=segment, after=model_snapshot(segment, SEGMENT_FIELDS)
+            actor=actor,
+            action=AuditAction.SEGMENT_CREATE,
+            target=segment,
+            after=model_snapshot(segment, SEGMENT_FIELDS),
         )
     return segment
 
 
-def segment_update(*, actor, segment: CustomerSegment, name: str, description: str = "") -> CustomerSegment:
+def segment_update(*, actor: Actor, segment: CustomerSegment, name: str, description: str = "") -> CustomerSegment:
     name = name.strip()
     with transaction.atomic():
         if _name_taken(CustomerSegment, name, exclude_pk=segment.pk):
@@ -415,7 +425,7 @@ def segment_update(*, actor, segment: CustomerSegment, name: str, description: s
         segment.save()
         audit_record(
             actor=actor,
-            action="catalog.segment_update",
+            action=AuditAction.SEGMENT_UPDATE,
             target=segment,
             before=before,
             after=model_snapshot(segment, SEGMENT_FIELDS),
@@ -423,21 +433,21 @@ def segment_update(*, actor, segment: CustomerSegment, name: str, description: s
     return segment
 
 
-def segment_delete(*, actor, segment: CustomerSegment) -> None:
+def segment_delete(*, actor: Actor, segment: CustomerSegment) -> None:
     """Its customers pay the partner price again (or their own customer prices)."""
     with transaction.atomic():
         members = segment.memberships.count()
         prices = segment.prices.count()
         audit_record(
             actor=actor,
-            action="catalog.segment_delete",
+            action=AuditAction.SEGMENT_DELETE,
             target=segment,
             before={**model_snapshot(segment, SEGMENT_FIELDS), "customers": members, "prices": prices},
         )
         segment.delete()
 
 
-def segment_member_add(*, actor, segment: CustomerSegment, customer: Customer) -> SegmentMembership:
+def segment_member_add(*, actor: Actor, segment: CustomerSegment, customer: Customer) -> SegmentMembership:
     """A customer is in one segment at most: adding it to another is refused, not a silent move."""
     with transaction.atomic():
         current = (
@@ -456,7 +466,7 @@ def segment_member_add(*, actor, segment: CustomerSegment, customer: Customer) -
         membership = SegmentMembership.objects.create(segment=segment, customer=customer)
         audit_record(
             actor=actor,
-            action="catalog.segment_member_add",
+            action=AuditAction.SEGMENT_MEMBER_ADD,
             target=segment,
             customer_id=customer.pk,
             after={"customer": customer.name},
@@ -464,11 +474,11 @@ def segment_member_add(*, actor, segment: CustomerSegment, customer: Customer) -
     return membership
 
 
-def segment_member_remove(*, actor, membership: SegmentMembership) -> None:
+def segment_member_remove(*, actor: Actor, membership: SegmentMembership) -> None:
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="catalog.segment_member_remove",
+            action=AuditAction.SEGMENT_MEMBER_REMOVE,
             target=membership.segment,
             customer_id=membership.customer_id,
             before={"customer": membership.customer.name},
@@ -478,7 +488,7 @@ def segment_member_remove(*, actor, membership: SegmentMembership) -> None:
 
 def segment_price_set(
     *,
-    actor,
+    actor: Actor,
     segment: CustomerSegment,
     offer: Offer,
     markup_percent: Decimal | None = None,
@@ -499,7 +509,7 @@ def segment_price_set(
         row.save()
         audit_record(
             actor=actor,
-            action="catalog.segment_price_set",
+            action=AuditAction.SEGMENT_PRICE_SET,
             target=offer,
             target_label=f"{segment.name}: {offer}",
             before=before,
@@ -515,13 +525,13 @@ def segment_price_set(
     return row
 
 
-def segment_price_delete(*, actor, segment_price: SegmentPrice, apply=None) -> None:
+def segment_price_delete(*, actor: Actor, segment_price: SegmentPrice, apply=None) -> None:
     with transaction.atomic():
         affected = _subscriptions_priced_by(offer=segment_price.offer, segment=segment_price.segment)
         _prices_pin(affected)
         audit_record(
             actor=actor,
-            action="catalog.segment_price_delete",
+            action=AuditAction.SEGMENT_PRICE_DELETE,
             target=segment_price.offer,
             target_label=f"{segment_price.segment.name}: {segment_price.offer}",
             before={**model_snapshot(segment_price, RULE_FIELDS), "segment": segment_price.segment.name},
@@ -541,7 +551,7 @@ def segment_price_delete(*, actor, segment_price: SegmentPrice, apply=None) -> N
 
 def customer_price_set(
     *,
-    actor,
+    actor: Actor,
     customer: Customer,
     offer: Offer,
     markup_percent: Decimal | None = None,
@@ -557,14 +567,12 @@ def customer_price_set(
         row = CustomerPrice.objects.select_for_update().filter(customer=customer, offer=offer).first()
         before = model_snapshot(row, RULE_FIELDS) if row else {}
         if row is None:
-            row = CustomerPrice(
-                customer=customer, offer=offer, created_by=actor if getattr(actor, "pk", None) else None
-            )
+            row = CustomerPrice(customer=customer, offer=offer, created_by=actor_user(actor))
         row.markup_percent, row.price = _rule_values(markup_percent, price)
         row.save()
         audit_record(
             actor=actor,
-            action="catalog.customer_price_set",
+            action=AuditAction.CUSTOMER_PRICE_SET,
             target=offer,
             target_label=f"{customer.name}: {offer}",
             customer_id=customer.pk,
@@ -584,7 +592,7 @@ def customer_price_set(
 
 def customer_price_update(
     *,
-    actor,
+    actor: Actor,
     customer_price: CustomerPrice,
     markup_percent: Decimal | None = None,
     price: Decimal | None = None,
@@ -600,13 +608,13 @@ def customer_price_update(
     )
 
 
-def customer_price_delete(*, actor, customer_price: CustomerPrice, apply=None) -> None:
+def customer_price_delete(*, actor: Actor, customer_price: CustomerPrice, apply=None) -> None:
     with transaction.atomic():
         affected = _subscriptions_priced_by(offer=customer_price.offer, customer=customer_price.customer)
         _prices_pin(affected)
         audit_record(
             actor=actor,
-            action="catalog.customer_price_delete",
+            action=AuditAction.CUSTOMER_PRICE_DELETE,
             target=customer_price.offer,
             target_label=f"{customer_price.customer.name}: {customer_price.offer}",
             customer_id=customer_price.customer_id,

@@ -13,6 +13,7 @@ from django.utils import timezone
 from customers.choices import ConsentState, CustomerStatus, Industry
 from customers.models import Customer, CustomerGroup, CustomerTenant
 from customers.services import TENANT_FIELDS, customer_create
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 from portal.partners.choices import Currency, Language
 
@@ -220,7 +221,7 @@ def seed(partner) -> list[str]:
             )
             audit_record(
                 actor=actor,
-                action="customer_tenant.add",
+                action=AuditAction.CUSTOMER_TENANT_ADD,
                 target=tenant,
                 customer_id=customer.pk,
                 after=model_snapshot(tenant, TENANT_FIELDS),

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from customers.choices import ConsentState
 from customers.models import Customer, CustomerGroup, CustomerTenant
 from portal.accounts.models import User
-from portal.audit.choices import AuditResult
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.names import name_clean, name_ensure_unique
 from portal.microsoft.identity import AccessDenied, IdentityError, StateMismatch, TenantNotFound
@@ -78,11 +79,12 @@ def _microsoft_words(exc: IdentityError) -> str:
 
 def _customer_snapshot(customer: Customer) -> dict[str, Any]:
     snapshot = model_snapshot(customer, (*CUSTOMER_FIELDS, "groups"))
-    snapshot["country"] = customer.country.code or ""  # a Country object is not JSON
+    # a Country object is not JSON; django-countries has no types, so its CountryField reads as str
+    snapshot["country"] = customer.country.code or ""  # type: ignore[attr-defined]
     return snapshot
 
 
-def _actor_label(actor) -> str:
+def _actor_label(actor: Actor) -> str:
     if actor is None or isinstance(actor, str):
         return actor or "system"
     return actor.email or actor.username
@@ -111,7 +113,7 @@ def _customer_name_check(name: str, *, exclude_pk: int | None = None) -> str:
     """The name normalised and free of invisible and control characters (a ValidationError on the
     name), and unlike every other customer's, look-alikes included (CustomerActionRefused)."""
     try:
-        name = name_clean(name, max_length=Customer._meta.get_field("name").max_length)
+        name = name_clean(name, max_length=Customer._meta.get_field("name").max_length)  # type: ignore[arg-type]  # a CharField's max_length is set
     except ValidationError as error:
         raise ValidationError({"name": error.messages}) from error
     try:
@@ -126,9 +128,7 @@ def _customer_name_check(name: str, *, exclude_pk: int | None = None) -> str:
     return name
 
 
-def customer_create(
-    *, actor: User | str | None, fields: Mapping[str, Any], groups: Iterable[CustomerGroup] = ()
-) -> Customer:
+def customer_create(*, actor: Actor, fields: Mapping[str, Any], groups: Iterable[CustomerGroup] = ()) -> Customer:
     """Onboard a customer. The name must be new (case-insensitive): two records of one
     organisation split its tenants and subscriptions."""
     values = {key: value for key, value in fields.items() if key in CUSTOMER_FIELDS}
@@ -141,7 +141,7 @@ def customer_create(
         customer.groups.set(list(groups))
         audit_record(
             actor=actor,
-            action="customer.create",
+            action=AuditAction.CUSTOMER_CREATE,
             target=customer,
             customer_id=customer.pk,
             after=_customer_snapshot(customer),
@@ -151,7 +151,7 @@ def customer_create(
 
 def customer_update(
     *,
-    actor: User | str | None,
+    actor: Actor,
     customer: Customer,
     fields: Mapping[str, Any],
     groups: Iterable[CustomerGroup] | None = None,
@@ -171,7 +171,7 @@ def customer_update(
             customer.groups.set(list(groups))
         audit_record(
             actor=actor,
-            action="customer.update",
+            action=AuditAction.CUSTOMER_UPDATE,
             target=customer,
             customer_id=customer.pk,
             before=before,
@@ -180,7 +180,7 @@ def customer_update(
     return customer
 
 
-def customer_delete(*, actor: User | str | None, customer: Customer) -> None:
+def customer_delete(*, actor: Actor, customer: Customer) -> None:
     """Delete a customer with its tenants. Refused while it has active subscriptions: those are
     bought at a marketplace and must be cancelled there first."""
     with transaction.atomic():
@@ -197,7 +197,7 @@ def customer_delete(*, actor: User | str | None, customer: Customer) -> None:
         tenants = [str(tenant) for tenant in customer.tenants.all()]
         audit_record(
             actor=actor,
-            action="customer.delete",
+            action=AuditAction.CUSTOMER_DELETE,
             target=customer,
             customer_id=customer.pk,
             before={**_customer_snapshot(customer), "tenants": tenants},
@@ -210,7 +210,7 @@ def customer_delete(*, actor: User | str | None, customer: Customer) -> None:
 
 
 def customer_tenant_add(
-    *, actor: User | str | None, customer: Customer, domain_or_id: str, display_name: str = ""
+    *, actor: Actor, customer: Customer, domain_or_id: str, display_name: str = ""
 ) -> CustomerTenant:
     """Attach a Microsoft tenant, given its ID or a verified domain, resolved the way Microsoft does.
 
@@ -265,7 +265,7 @@ def customer_tenant_add(
             ) from exc
         audit_record(
             actor=actor,
-            action="customer_tenant.add",
+            action=AuditAction.CUSTOMER_TENANT_ADD,
             target=tenant,
             customer_id=customer.pk,
             after=model_snapshot(tenant, TENANT_FIELDS),
@@ -273,7 +273,7 @@ def customer_tenant_add(
     return tenant
 
 
-def customer_tenant_remove(*, actor: User | str | None, customer_tenant: CustomerTenant) -> None:
+def customer_tenant_remove(*, actor: Actor, customer_tenant: CustomerTenant) -> None:
     """Detach a tenant from its customer (Microsoft keeps the tenant; the console forgets it)."""
     with transaction.atomic():
         tenant = CustomerTenant.objects.select_for_update().get(pk=customer_tenant.pk)
@@ -285,7 +285,7 @@ def customer_tenant_remove(*, actor: User | str | None, customer_tenant: Custome
             )
         audit_record(
             actor=actor,
-            action="customer_tenant.remove",
+            action=AuditAction.CUSTOMER_TENANT_REMOVE,
             target=tenant,
             customer_id=tenant.customer_id,
             before=model_snapshot(tenant, TENANT_FIELDS),
@@ -303,7 +303,7 @@ class ConsentStart:
 
 
 def customer_tenant_consent_start(
-    *, actor: User | str | None, customer_tenant: CustomerTenant, schema_name: str, return_path: str
+    *, actor: Actor, customer_tenant: CustomerTenant, schema_name: str, return_path: str
 ) -> ConsentStart:
     """Ask the customer's admin to grant the console's app in their tenant (Microsoft admin consent).
 
@@ -327,7 +327,7 @@ def customer_tenant_consent_start(
         tenant.save(update_fields=["consent_state", "consent_requested_at", "consent_message"])
         audit_record(
             actor=actor,
-            action="customer_tenant.consent_start",
+            action=AuditAction.CUSTOMER_TENANT_CONSENT_START,
             target=tenant,
             customer_id=tenant.customer_id,
             before=before,
@@ -338,7 +338,7 @@ def customer_tenant_consent_start(
 
 def _consent_outcome(
     *,
-    actor,
+    actor: Actor,
     customer_tenant: CustomerTenant,
     consent_state: str,
     message: str,
@@ -355,7 +355,7 @@ def _consent_outcome(
         tenant.save(update_fields=["consent_state", "consent_message", "consented_at", "consented_by"])
         audit_record(
             actor=actor,
-            action="customer_tenant.consent",
+            action=AuditAction.CUSTOMER_TENANT_CONSENT,
             target=tenant,
             customer_id=tenant.customer_id,
             before=before,
@@ -368,7 +368,7 @@ def _consent_outcome(
 
 def customer_tenant_consent_complete(
     *,
-    actor: User | str | None,
+    actor: Actor,
     customer_tenant: CustomerTenant,
     params: Mapping[str, str],
     expected_state: str,

@@ -36,6 +36,8 @@ from marketplace.services import (
     tenant_connection_connect,
 )
 from marketplace.sync import sync_run_execute
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 
 DISPLAY_NAME = "ALSO Germany"
@@ -98,7 +100,7 @@ def _word(name: str) -> str:
     return "".join(ch for ch in name.lower().split(" ")[0] if ch.isalnum())
 
 
-def _tenant_for(company: MarketplaceCustomer, actor, slug: str = "also") -> CustomerTenant | None:
+def _tenant_for(company: MarketplaceCustomer, actor: Actor, slug: str = "also") -> CustomerTenant | None:
     """The consented tenant of the customer whose name starts like the company's; a new customer with a
     consented tenant when no customer matches; None when the matching customer has no consented tenant
     (it shows the consent rule in the demo)."""
@@ -125,7 +127,7 @@ def _tenant_for(company: MarketplaceCustomer, actor, slug: str = "also") -> Cust
         consented_at=timezone.now(),
         consented_by=f"admin@{domain}demo.onmicrosoft.com",
     )
-    audit_record(actor=actor, action="customer.create", target=customer, customer_id=customer.pk)
+    audit_record(actor=actor, action=AuditAction.CUSTOMER_CREATE, target=customer, customer_id=customer.pk)
     return tenant
 
 
@@ -143,7 +145,7 @@ def seed(partner) -> list[str]:
     return [_seed_marketplace(demo, actor) for demo in demo_accounts()]
 
 
-def _seed_marketplace(demo: DemoAccount, actor) -> str:
+def _seed_marketplace(demo: DemoAccount, actor: Actor) -> str:
     slug, login = demo.slug, demo.connection
     with _reachable_simulator(slug) as where:
         account = MarketplaceAccount.objects.filter(

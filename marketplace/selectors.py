@@ -123,12 +123,12 @@ def price_rows(*, account: MarketplaceAccount, search: str = "") -> list[PriceRo
     offers = Offer.objects.filter(account=account)
     if search:
         offers = offers.filter(Q(name__icontains=search) | Q(sku__icontains=search) | Q(product_id__icontains=search))
-    offers = list(offers.order_by("name", "billing_cycle", "term", "pk"))
+    offer_list = list(offers.order_by("name", "billing_cycle", "term", "pk"))
     records: dict[int, list[PriceCustomization]] = {}
-    for record in PriceCustomization.objects.filter(account=account, offer__in=offers).order_by("currency"):
+    for record in PriceCustomization.objects.filter(account=account, offer__in=offer_list).order_by("currency"):
         records.setdefault(record.offer_id, []).append(record)
     rows = []
-    for offer in offers:
+    for offer in offer_list:
         own = {record.currency: record for record in records.get(offer.pk, [])}
         if offer.is_available or offer.currency in own:
             rows.append(PriceRow(offer=offer, currency=offer.currency, customization=own.pop(offer.currency, None)))

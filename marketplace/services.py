@@ -38,6 +38,8 @@ from marketplace.models import (
 from marketplace.providers.base import AuthenticationFailed, ProviderError, Throttled, Unavailable
 from marketplace.providers.registry import marketplaces, region_label
 from marketplace.secrets import SecretUnreadable, secret_decrypt, secret_encrypt, secret_is_current, secret_rotate
+from portal.accounts.types import Actor, actor_user
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.confirmation import confirmation_typed
 from subscriptions.models import Subscription
@@ -161,7 +163,7 @@ def _account_conflict(
 
 def marketplace_account_create(
     *,
-    actor,
+    actor: Actor,
     marketplace: str,
     display_name: str,
     region: str,
@@ -193,7 +195,7 @@ def marketplace_account_create(
             secret_ciphertext=secret_encrypt(secret),
             options=public_options,
             secret_options_ciphertext=secret_options_encrypt(secret_options),
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor_user(actor),
         )
         if sync_interval_minutes is not None:
             account.sync_interval_minutes = sync_interval_minutes
@@ -204,7 +206,7 @@ def marketplace_account_create(
             raise MarketplaceActionRefused(_("This account was added a moment ago by someone else.")) from error
         audit_record(
             actor=actor,
-            action="marketplace.account.create",
+            action=AuditAction.MARKETPLACE_ACCOUNT_CREATE,
             target=account,
             after=model_snapshot(account, ACCOUNT_FIELDS),
         )
@@ -216,14 +218,16 @@ ACCOUNT_EDITABLE_FIELDS = ("display_name", "region", "username", "secret", "opti
 _CREDENTIAL_FIELDS = frozenset({"region", "username", "secret", "options"})
 
 
-def marketplace_account_update(*, actor, account: MarketplaceAccount, changes: Mapping[str, Any]) -> MarketplaceAccount:
+def marketplace_account_update(
+    *, actor: Actor, account: MarketplaceAccount, changes: Mapping[str, Any]
+) -> MarketplaceAccount:
     """Change fields of an account. New credentials (region, username, secret or some of the
     marketplace's `options`, given as {name: value}) are tried at the marketplace first; when they
     work the account is active again and a sync is queued."""
     unknown = set(changes) - set(ACCOUNT_EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Not editable: {', '.join(sorted(unknown))}")
-    values = {
+    values: dict[str, Any] = {
         key: (value.strip() if isinstance(value, str) and key != "secret" else value) for key, value in changes.items()
     }
     new_secret_options: dict[str, str] | None = None
@@ -296,13 +300,15 @@ def marketplace_account_update(*, actor, account: MarketplaceAccount, changes: M
             before["secret"], after["secret"] = "(previous)", "(changed)"
         if new_secret_options is not None:
             before["secret_options"], after["secret_options"] = "(previous)", "(changed)"
-        audit_record(actor=actor, action="marketplace.account.update", target=account, before=before, after=after)
+        audit_record(
+            actor=actor, action=AuditAction.MARKETPLACE_ACCOUNT_UPDATE, target=account, before=before, after=after
+        )
         if credentials_changed:
             sync_run_request(actor=None, account=account, trigger=SyncTrigger.ACCOUNT)
     return account
 
 
-def marketplace_account_delete(*, actor, account: MarketplaceAccount) -> None:
+def marketplace_account_delete(*, actor: Actor, account: MarketplaceAccount) -> None:
     """Delete an account with what its syncs mirrored. Refused while tenants are connected through it."""
     with transaction.atomic():
         account = MarketplaceAccount.objects.select_for_update().get(pk=account.pk)
@@ -321,7 +327,7 @@ def marketplace_account_delete(*, actor, account: MarketplaceAccount) -> None:
             )
         audit_record(
             actor=actor,
-            action="marketplace.account.delete",
+            action=AuditAction.MARKETPLACE_ACCOUNT_DELETE,
             target=account,
             before=model_snapshot(account, ACCOUNT_FIELDS),
         )
@@ -365,7 +371,7 @@ def marketplace_secrets_rotate(*, dry_run: bool = False) -> SecretRotation:
         if rotated and not dry_run:
             audit_record(
                 actor="system",
-                action="marketplace.account.rotate_secrets",
+                action=AuditAction.MARKETPLACE_ACCOUNT_ROTATE_SECRETS,
                 target_label=_("Marketplace account secrets"),
                 message=_("%(count)d secret(s) re-encrypted with the newest key.") % {"count": rotated},
             )
@@ -379,7 +385,7 @@ def _connection_audit(connection: TenantConnection) -> dict[str, Any]:
     return model_snapshot(connection, CONNECTION_FIELDS)
 
 
-def tenant_connection_add(*, actor, marketplace: str, customer_tenant: CustomerTenant) -> TenantConnection:
+def tenant_connection_add(*, actor: Actor, marketplace: str, customer_tenant: CustomerTenant) -> TenantConnection:
     """Add a customer tenant to a marketplace's module. The console's app must be consented in it."""
     if not customer_tenant.is_consented:
         raise MarketplaceActionRefused(
@@ -397,7 +403,7 @@ def tenant_connection_add(*, actor, marketplace: str, customer_tenant: CustomerT
         connection = TenantConnection(
             marketplace=marketplace,
             customer_tenant=customer_tenant,
-            created_by=actor if getattr(actor, "pk", None) else None,
+            created_by=actor_user(actor),
         )
         try:
             with transaction.atomic():
@@ -406,7 +412,7 @@ def tenant_connection_add(*, actor, marketplace: str, customer_tenant: CustomerT
             raise MarketplaceActionRefused(_("This tenant was added a moment ago by someone else.")) from error
         audit_record(
             actor=actor,
-            action="marketplace.tenant.add",
+            action=AuditAction.MARKETPLACE_TENANT_ADD,
             target=connection,
             customer_id=customer_tenant.customer_id,
             after=_connection_audit(connection),
@@ -425,7 +431,11 @@ def _forget_subscriptions(connection: TenantConnection) -> int:
 
 
 def tenant_connection_connect(
-    *, actor, connection: TenantConnection, account: MarketplaceAccount, marketplace_customer: MarketplaceCustomer
+    *,
+    actor: Actor,
+    connection: TenantConnection,
+    account: MarketplaceAccount,
+    marketplace_customer: MarketplaceCustomer,
 ) -> TenantConnection:
     """Map a tenant to a customer at the marketplace through one account (also "Edit connection"),
     then sync the account so the tenant's subscriptions arrive."""
@@ -471,7 +481,9 @@ def tenant_connection_connect(
         connection.save()
         audit_record(
             actor=actor,
-            action="marketplace.tenant.connection_edit" if was_connected else "marketplace.tenant.connect",
+            action=AuditAction.MARKETPLACE_TENANT_CONNECTION_EDIT
+            if was_connected
+            else AuditAction.MARKETPLACE_TENANT_CONNECT,
             target=connection,
             customer_id=connection.customer_tenant.customer_id,
             before=before,
@@ -481,7 +493,7 @@ def tenant_connection_connect(
     return connection
 
 
-def tenant_connection_disconnect(*, actor, connection: TenantConnection) -> TenantConnection:
+def tenant_connection_disconnect(*, actor: Actor, connection: TenantConnection) -> TenantConnection:
     """Disconnect a tenant from the marketplace: it stays in the module, unmapped, and the console
     forgets its subscriptions there (the marketplace keeps them)."""
     with transaction.atomic():
@@ -501,7 +513,7 @@ def tenant_connection_disconnect(*, actor, connection: TenantConnection) -> Tena
         connection.save()
         audit_record(
             actor=actor,
-            action="marketplace.tenant.disconnect",
+            action=AuditAction.MARKETPLACE_TENANT_DISCONNECT,
             target=connection,
             customer_id=connection.customer_tenant.customer_id,
             before=before,
@@ -511,7 +523,7 @@ def tenant_connection_disconnect(*, actor, connection: TenantConnection) -> Tena
     return connection
 
 
-def tenant_connection_remove(*, actor, connection: TenantConnection, confirmation: str) -> None:
+def tenant_connection_remove(*, actor: Actor, connection: TenantConnection, confirmation: str) -> None:
     """Take a tenant out of the marketplace's module ("Disconnect tenant"); the user types Yes."""
     if not confirmation_typed(confirmation):
         raise MarketplaceActionRefused(_("Type Yes to confirm."), field="confirmation")
@@ -522,7 +534,7 @@ def tenant_connection_remove(*, actor, connection: TenantConnection, confirmatio
         forgotten = _forget_subscriptions(connection)
         audit_record(
             actor=actor,
-            action="marketplace.tenant.remove",
+            action=AuditAction.MARKETPLACE_TENANT_REMOVE,
             target=connection,
             customer_id=connection.customer_tenant.customer_id,
             before=_connection_audit(connection),
@@ -573,7 +585,7 @@ def _subscription_prices_pin(*, offer_ids) -> None:
 
 
 def price_customizations_save(
-    *, actor, account: MarketplaceAccount, prices: Mapping[tuple[int, str], str | Decimal | None]
+    *, actor: Actor, account: MarketplaceAccount, prices: Mapping[tuple[int, str], str | Decimal | None]
 ) -> int:
     """Save the Price column: {(offer id, currency): price or blank}. A blank price on a plan without a
     record leaves it alone; on a record it clears the price. Returns how many records changed."""
@@ -605,20 +617,23 @@ def price_customizations_save(
                 if price is None:
                     continue
                 record = PriceCustomization(account=account, offer=offer, currency=currency, price=price)
-                record.updated_by = actor if getattr(actor, "pk", None) else None
+                record.updated_by = actor_user(actor)
                 record.save()
                 audit_record(
-                    actor=actor, action="marketplace.price.create", target=record, after=_price_snapshot(record)
+                    actor=actor,
+                    action=AuditAction.MARKETPLACE_PRICE_CREATE,
+                    target=record,
+                    after=_price_snapshot(record),
                 )
                 changed += 1
             elif record.price != price:
                 before = _price_snapshot(record)
                 record.price = price
-                record.updated_by = actor if getattr(actor, "pk", None) else None
+                record.updated_by = actor_user(actor)
                 record.save()
                 audit_record(
                     actor=actor,
-                    action="marketplace.price.update",
+                    action=AuditAction.MARKETPLACE_PRICE_UPDATE,
                     target=record,
                     before=before,
                     after=_price_snapshot(record),
@@ -628,7 +643,7 @@ def price_customizations_save(
 
 
 def price_customizations_set_uniform(
-    *, actor, account: MarketplaceAccount, rows: Iterable[tuple[int, str]], percentage: Decimal
+    *, actor: Actor, account: MarketplaceAccount, rows: Iterable[tuple[int, str]], percentage: Decimal
 ) -> list[PriceCustomization]:
     """ "Set a uniform price": for each selected (plan, currency), the reseller price plus `percentage`
     percent, rounded to the currency. Only rows in the plan's own currency have a reseller price."""
@@ -656,11 +671,11 @@ def price_customizations_set_uniform(
             )
             before = None if created else _price_snapshot(record)
             record.price = price
-            record.updated_by = actor if getattr(actor, "pk", None) else None
+            record.updated_by = actor_user(actor)
             record.save()
             audit_record(
                 actor=actor,
-                action="marketplace.price.create" if created else "marketplace.price.update",
+                action=AuditAction.MARKETPLACE_PRICE_CREATE if created else AuditAction.MARKETPLACE_PRICE_UPDATE,
                 target=record,
                 before=before,
                 after=_price_snapshot(record),
@@ -672,7 +687,7 @@ def price_customizations_set_uniform(
 
 
 def price_customization_add(
-    *, actor, account: MarketplaceAccount, offer_id: int, currency: str, price: str | Decimal | None = None
+    *, actor: Actor, account: MarketplaceAccount, offer_id: int, currency: str, price: str | Decimal | None = None
 ) -> PriceCustomization:
     """ "Add license and configure price": a record for a plan the marketplace lists, in a currency."""
     currency = currency.upper()
@@ -691,13 +706,15 @@ def price_customization_add(
             offer=offer,
             currency=currency,
             price=parsed,
-            updated_by=actor if getattr(actor, "pk", None) else None,
+            updated_by=actor_user(actor),
         )
-        audit_record(actor=actor, action="marketplace.price.create", target=record, after=_price_snapshot(record))
+        audit_record(
+            actor=actor, action=AuditAction.MARKETPLACE_PRICE_CREATE, target=record, after=_price_snapshot(record)
+        )
     return record
 
 
-def price_customizations_delete(*, actor, account: MarketplaceAccount, rows: Iterable[tuple[int, str]]) -> int:
+def price_customizations_delete(*, actor: Actor, account: MarketplaceAccount, rows: Iterable[tuple[int, str]]) -> int:
     """Delete the selected price records (a plan without a record keeps showing its reseller price)."""
     keys = {(offer_id, currency.upper()) for offer_id, currency in rows}
     if not keys:
@@ -711,7 +728,9 @@ def price_customizations_delete(*, actor, account: MarketplaceAccount, rows: Ite
         for record in (
             PriceCustomization.objects.select_for_update().select_related("offer").filter(condition, account=account)
         ):
-            audit_record(actor=actor, action="marketplace.price.delete", target=record, before=_price_snapshot(record))
+            audit_record(
+                actor=actor, action=AuditAction.MARKETPLACE_PRICE_DELETE, target=record, before=_price_snapshot(record)
+            )
             record.delete()
             deleted += 1
     return deleted
@@ -741,7 +760,7 @@ def sync_run_active(*, account: MarketplaceAccount, now: datetime | None = None)
     )
 
 
-def sync_run_request(*, actor, account: MarketplaceAccount, trigger: str) -> SyncRun:
+def sync_run_request(*, actor: Actor, account: MarketplaceAccount, trigger: str) -> SyncRun:
     """Queue a sync of the account, or return the one already queued or running ("Sync now" twice
     is one sync). The task is sent when the transaction commits."""
     with transaction.atomic():
@@ -751,10 +770,10 @@ def sync_run_request(*, actor, account: MarketplaceAccount, trigger: str) -> Syn
         run = SyncRun.objects.create(
             account=account,
             trigger=trigger,
-            requested_by=actor if getattr(actor, "pk", None) else None,
+            requested_by=actor_user(actor),
         )
         if actor is not None:
-            audit_record(actor=actor, action="marketplace.account.sync_request", target=account)
+            audit_record(actor=actor, action=AuditAction.MARKETPLACE_ACCOUNT_SYNC_REQUEST, target=account)
         _enqueue_sync(run)
     return run
 

@@ -65,7 +65,7 @@ from marketplace.providers.base import (
 from marketplace.providers.registry import marketplaces
 from marketplace.secrets import SecretUnreadable
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, UserKind
-from portal.audit.choices import AuditResult, NotificationLevel
+from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, notification_create
 from portal.core.locks import session_lock
 from subscriptions.models import Subscription
@@ -716,7 +716,7 @@ def _fail(run: SyncRun, account: MarketplaceAccount, error: BaseException) -> No
             )
         audit_record(
             actor="system",
-            action="marketplace.account.sync",
+            action=AuditAction.MARKETPLACE_ACCOUNT_SYNC,
             target=account,
             result=AuditResult.FAILURE,
             message=message,
@@ -751,7 +751,7 @@ def _succeed(run: SyncRun, account: MarketplaceAccount, outcome: SyncOutcome) ->
     if run.rows_written:
         audit_record(
             actor="system",
-            action="marketplace.account.sync",
+            action=AuditAction.MARKETPLACE_ACCOUNT_SYNC,
             target=account,
             after={"counts": run.counts},
             message=_("%(written)d row(s) written, %(unchanged)d unchanged.")

@@ -22,6 +22,8 @@ from pool_assignments.choices import HOLDING_STATUSES, MINIMUM_TERM_DAYS, Assign
 from pool_assignments.models import PoolAssignment
 from pools.choices import AllocationStatus
 from pools.models import PoolAllocation
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction
 from portal.audit.services import SYSTEM_ACTOR, audit_record, model_snapshot
 from portal.core.formatting import when_text
 from portal.partners.models import Partner
@@ -51,7 +53,7 @@ def allocation_seats_assigned(*, allocation: PoolAllocation, today: datetime.dat
 
 def pool_assignment_create(
     *,
-    actor,
+    actor: Actor,
     partner: Partner,
     allocation: PoolAllocation,
     customer: Customer,
@@ -62,7 +64,7 @@ def pool_assignment_create(
     """Assign seats of an accepted allocation to one of the reseller's customers. `partner` is the
     reseller acting; this runs in its schema, where its customers are."""
     today = _today(today)
-    if connection.schema_name != partner.schema_name:
+    if connection.schema_name != partner.schema_name:  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
         raise ValidationError(_("Assign pools from the reseller's own console."), code="wrong_schema")
     with transaction.atomic():
         allocation = PoolAllocation.objects.select_for_update(of=("self",)).select_related("pool").get(pk=allocation.pk)
@@ -111,7 +113,7 @@ def pool_assignment_create(
             earlier.save(update_fields=["expires_on", "status"])
             audit_record(
                 actor=actor,
-                action="pool_assignment.supersede",
+                action=AuditAction.POOL_ASSIGNMENT_SUPERSEDE,
                 target=earlier,
                 customer_id=customer.pk,
                 before=before,
@@ -130,7 +132,7 @@ def pool_assignment_create(
         )
         audit_record(
             actor=actor,
-            action="pool_assignment.create",
+            action=AuditAction.POOL_ASSIGNMENT_CREATE,
             target=assignment,
             target_label=f"{allocation.pool.name} → {customer.name}",
             customer_id=customer.pk,
@@ -139,7 +141,9 @@ def pool_assignment_create(
     return assignment
 
 
-def pool_assignment_end(*, actor, assignment: PoolAssignment, today: datetime.date | None = None) -> PoolAssignment:
+def pool_assignment_end(
+    *, actor: Actor, assignment: PoolAssignment, today: datetime.date | None = None
+) -> PoolAssignment:
     """End a customer's pooled subscription as early as the rules allow: today, or when its 31-day
     minimum is over (it then runs until that date)."""
     today = _today(today)
@@ -160,7 +164,7 @@ def pool_assignment_end(*, actor, assignment: PoolAssignment, today: datetime.da
         assignment.save(update_fields=["expires_on", "status"])
         audit_record(
             actor=actor,
-            action="pool_assignment.end",
+            action=AuditAction.POOL_ASSIGNMENT_END,
             target=assignment,
             customer_id=assignment.customer_id,
             before=before,
@@ -186,7 +190,7 @@ def pool_assignments_cap_expiry(*, allocation: PoolAllocation, today: datetime.d
             assignment.save(update_fields=["expires_on", "status"])
             audit_record(
                 actor=SYSTEM_ACTOR,
-                action="pool_assignment.cap_expiry",
+                action=AuditAction.POOL_ASSIGNMENT_CAP_EXPIRY,
                 target=assignment,
                 customer_id=assignment.customer_id,
                 before=before,
@@ -211,7 +215,7 @@ def pool_assignments_expire(*, today: datetime.date | None = None) -> int:
             assignment.save(update_fields=["status"])
             audit_record(
                 actor=SYSTEM_ACTOR,
-                action="pool_assignment.expire",
+                action=AuditAction.POOL_ASSIGNMENT_EXPIRE,
                 target=assignment,
                 customer_id=assignment.customer_id,
                 before={"status": "holding"},

@@ -36,6 +36,8 @@ from pools.choices import (
     PoolUnit,
 )
 from pools.models import Pool, PoolAllocation, PoolSnapshot
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction
 from portal.audit.services import SYSTEM_ACTOR, audit_record, model_snapshot
 from portal.core.formatting import when_text
 from portal.partners.models import Partner
@@ -47,7 +49,7 @@ POOL_AUDIT_FIELDS = ("name", "service", "source", "payment_type", "seats", "expi
 ALLOCATION_AUDIT_FIELDS = ("payment_type", "seats", "expiry_mode", "expires_on", "status")
 
 
-def _actor_label(actor) -> str:
+def _actor_label(actor: Actor) -> str:
     if actor is None or isinstance(actor, str):
         return actor or SYSTEM_ACTOR
     return actor.email or actor.username
@@ -74,7 +76,7 @@ def _lock_pool(pool: Pool) -> Pool:
 
 def pool_create(
     *,
-    actor,
+    actor: Actor,
     owner: Partner,
     service: str,
     seats: int,
@@ -111,12 +113,14 @@ def pool_create(
             expires_on=expires_on,
             status=PoolStatus.ACTIVE if expires_on > timezone.localdate() else PoolStatus.EXPIRED,
         )
-        audit_record(actor=actor, action="pool.create", target=pool, after=model_snapshot(pool, POOL_AUDIT_FIELDS))
+        audit_record(
+            actor=actor, action=AuditAction.POOL_CREATE, target=pool, after=model_snapshot(pool, POOL_AUDIT_FIELDS)
+        )
     return pool
 
 
 def pool_update(
-    *, actor, pool: Pool, seats: int | None = None, expires_on: datetime.date | None = None, today=None
+    *, actor: Actor, pool: Pool, seats: int | None = None, expires_on: datetime.date | None = None, today=None
 ) -> Pool:
     """Change a pool's seats or renew it. Allocations "same as pooled subscription" follow the new
     date; allocations that would outlast a shortened pool are cut back to it."""
@@ -145,7 +149,7 @@ def pool_update(
                     _allocation_expiry_set(allocation, expires_on, today=today)
         audit_record(
             actor=actor,
-            action="pool.update",
+            action=AuditAction.POOL_UPDATE,
             target=pool,
             before=before,
             after=model_snapshot(pool, POOL_AUDIT_FIELDS),
@@ -199,7 +203,7 @@ def _free_seats_error(free: int) -> ValidationError:
 
 def allocation_create(
     *,
-    actor,
+    actor: Actor,
     link: ResellerLink,
     pool: Pool,
     payment_type: str,
@@ -240,7 +244,7 @@ def allocation_create(
         )
         audit_record(
             actor=actor,
-            action="pool.allocation_create",
+            action=AuditAction.POOL_ALLOCATION_CREATE,
             target=allocation,
             target_label=f"{pool.name} → {link.display_name}",
             after=model_snapshot(allocation, ALLOCATION_AUDIT_FIELDS),
@@ -267,7 +271,7 @@ def _assigned_seats(allocation: PoolAllocation, link: ResellerLink | None) -> in
 
 def allocation_update(
     *,
-    actor,
+    actor: Actor,
     allocation: PoolAllocation,
     payment_type: str,
     seats: int,
@@ -320,7 +324,7 @@ def allocation_update(
             _allocation_expiry_set(allocation, resolved, today=today)
         audit_record(
             actor=actor,
-            action="pool.allocation_update",
+            action=AuditAction.POOL_ALLOCATION_UPDATE,
             target=allocation,
             target_label=f"{pool.name} → {allocation.reseller.name}",
             before=before,
@@ -329,7 +333,7 @@ def allocation_update(
     return allocation
 
 
-def allocation_return(*, actor, allocation: PoolAllocation) -> PoolAllocation:
+def allocation_return(*, actor: Actor, allocation: PoolAllocation) -> PoolAllocation:
     """Return to pool: only while the reseller has not accepted yet; the seats are free again."""
     with transaction.atomic():
         pool = _lock_pool(allocation.pool)
@@ -344,7 +348,7 @@ def allocation_return(*, actor, allocation: PoolAllocation) -> PoolAllocation:
         allocation.save(update_fields=["status", "ended_at"])
         audit_record(
             actor=actor,
-            action="pool.allocation_return",
+            action=AuditAction.POOL_ALLOCATION_RETURN,
             target=allocation,
             target_label=f"{pool.name} → {allocation.reseller.name}",
             before=before,
@@ -362,7 +366,9 @@ def allocation_return(*, actor, allocation: PoolAllocation) -> PoolAllocation:
 # --- Allocations (reseller side) ----------------------------------------------------------------
 
 
-def _allocation_answer(*, actor, partner: Partner, allocation: PoolAllocation, accept: bool, today) -> PoolAllocation:
+def _allocation_answer(
+    *, actor: Actor, partner: Partner, allocation: PoolAllocation, accept: bool, today
+) -> PoolAllocation:
     today = _today(today)
     with transaction.atomic():
         pool = _lock_pool(allocation.pool)
@@ -380,7 +386,7 @@ def _allocation_answer(*, actor, partner: Partner, allocation: PoolAllocation, a
         allocation.save(update_fields=["status", "responded_at", "ended_at"])
         audit_record(
             actor=actor,
-            action="pool.allocation_accept" if accept else "pool.allocation_decline",
+            action=AuditAction.POOL_ALLOCATION_ACCEPT if accept else AuditAction.POOL_ALLOCATION_DECLINE,
             target=allocation,
             target_label=f"{pool.name} ({pool.owner.name})",
             before=before,
@@ -397,11 +403,11 @@ def _allocation_answer(*, actor, partner: Partner, allocation: PoolAllocation, a
     return allocation
 
 
-def allocation_accept(*, actor, partner: Partner, allocation: PoolAllocation, today=None) -> PoolAllocation:
+def allocation_accept(*, actor: Actor, partner: Partner, allocation: PoolAllocation, today=None) -> PoolAllocation:
     return _allocation_answer(actor=actor, partner=partner, allocation=allocation, accept=True, today=today)
 
 
-def allocation_decline(*, actor, partner: Partner, allocation: PoolAllocation, today=None) -> PoolAllocation:
+def allocation_decline(*, actor: Actor, partner: Partner, allocation: PoolAllocation, today=None) -> PoolAllocation:
     return _allocation_answer(actor=actor, partner=partner, allocation=allocation, accept=False, today=today)
 
 
@@ -436,7 +442,7 @@ def pools_expire(*, today: datetime.date | None = None) -> ExpiryRun:
             with schema_context(pool.owner.schema_name):
                 audit_record(
                     actor=SYSTEM_ACTOR,
-                    action="pool.expire",
+                    action=AuditAction.POOL_EXPIRE,
                     target=pool,
                     before={"status": PoolStatus.ACTIVE},
                     after={"status": PoolStatus.EXPIRED},
@@ -456,7 +462,7 @@ def pools_expire(*, today: datetime.date | None = None) -> ExpiryRun:
             with schema_context(allocation.pool.owner.schema_name):
                 audit_record(
                     actor=SYSTEM_ACTOR,
-                    action="pool.allocation_expire",
+                    action=AuditAction.POOL_ALLOCATION_EXPIRE,
                     target=allocation,
                     target_label=f"{allocation.pool.name} → {allocation.reseller.name}",
                     before={"status": "holding"},

@@ -19,7 +19,9 @@ from django.utils.translation import gettext as _
 from catalog.models import Offer
 from marketplace.models import MarketplaceAccount
 from marketplace.providers.base import Capability, InvoiceLineRecord, ProviderError, Unsupported
-from portal.audit.choices import AuditResult
+from portal.accounts.models import User
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import audit_record
 from reports.choices import CustomDimension, CustomMeasure, InvoiceImportStatus
 from reports.models import (
@@ -240,7 +242,7 @@ def usage_snapshots_refresh_today() -> int:
 # -- billing day ----------------------------------------------------------------------------------------------------
 
 
-def billing_day_set(*, actor, cycle_end_day: int, account: MarketplaceAccount | None = None) -> BillingDay:
+def billing_day_set(*, actor: Actor, cycle_end_day: int, account: MarketplaceAccount | None = None) -> BillingDay:
     """Set the day the partner's (or one account's) marketplace billing cycle ends."""
     if not 1 <= int(cycle_end_day) <= MONTH_END:
         raise ReportActionRefused(_("Choose a day from 1 to 31."), field="cycle_end_day")
@@ -254,7 +256,7 @@ def billing_day_set(*, actor, cycle_end_day: int, account: MarketplaceAccount | 
         current.save()
         audit_record(
             actor=actor,
-            action="reports.billing_day.set",
+            action=AuditAction.BILLING_DAY_SET,
             target=account if account is not None else current,
             target_label=str(account) if account is not None else _("Partner billing cycle"),
             before=before,
@@ -263,7 +265,7 @@ def billing_day_set(*, actor, cycle_end_day: int, account: MarketplaceAccount | 
     return current
 
 
-def billing_day_clear(*, actor, account: MarketplaceAccount) -> None:
+def billing_day_clear(*, actor: Actor, account: MarketplaceAccount) -> None:
     """An account goes back to the partner's billing day."""
     with transaction.atomic():
         current = BillingDay.objects.select_for_update().filter(account=account).first()
@@ -271,13 +273,13 @@ def billing_day_clear(*, actor, account: MarketplaceAccount) -> None:
             return
         before = {"cycle_end_day": current.cycle_end_day}
         current.delete()
-        audit_record(actor=actor, action="reports.billing_day.clear", target=account, before=before, after={})
+        audit_record(actor=actor, action=AuditAction.BILLING_DAY_CLEAR, target=account, before=before, after={})
 
 
 # -- saved custom reports -------------------------------------------------------------------------------------------
 
 
-def saved_report_create(*, actor, name: str, dimension: str, measure: str) -> SavedReport:
+def saved_report_create(*, actor: User, name: str, dimension: str, measure: str) -> SavedReport:
     name = (name or "").strip()
     if not name:
         raise ReportActionRefused(_("Give the report a name."), field="name")
@@ -291,20 +293,20 @@ def saved_report_create(*, actor, name: str, dimension: str, measure: str) -> Sa
         report = SavedReport.objects.create(owner=actor, name=name[:100], dimension=dimension, measure=measure)
         audit_record(
             actor=actor,
-            action="reports.saved_report.create",
+            action=AuditAction.SAVED_REPORT_CREATE,
             target=report,
             after={"name": report.name, "dimension": dimension, "measure": measure},
         )
     return report
 
 
-def saved_report_delete(*, actor, report: SavedReport) -> None:
+def saved_report_delete(*, actor: User, report: SavedReport) -> None:
     if report.owner_id != actor.pk:
         raise ReportActionRefused(_("Only the owner can delete a saved report."))
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="reports.saved_report.delete",
+            action=AuditAction.SAVED_REPORT_DELETE,
             target=report,
             before={"name": report.name, "dimension": report.dimension, "measure": report.measure},
         )
@@ -343,7 +345,7 @@ def _invoice_line(record: InvoiceLineRecord, invoice_import: InvoiceImport) -> I
 
 
 def invoice_lines_import(
-    *, actor, account: MarketplaceAccount, period_start: date, period_end: date, provider=None
+    *, actor: Actor, account: MarketplaceAccount, period_start: date, period_end: date, provider=None
 ) -> InvoiceFetch:
     """Fetch the account's invoice lines charged inside the period and keep them (replacing an
     earlier fetch of the same period). A marketplace without invoices, or a failure, is recorded on
@@ -383,7 +385,7 @@ def invoice_lines_import(
         InvoiceLine.objects.bulk_create([_invoice_line(record, invoice_import) for record in records], batch_size=2000)
         audit_record(
             actor=actor,
-            action="reports.invoices.fetch",
+            action=AuditAction.INVOICES_FETCH,
             target=account,
             after={"period_start": period_start, "period_end": period_end, "lines": len(records), "status": status},
             result=AuditResult.SUCCESS if status == InvoiceImportStatus.SUCCEEDED else AuditResult.FAILURE,

@@ -27,6 +27,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog.pricing import PriceStep, ResolvedPrice
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from reports.billing import (
     BillingCycle,
@@ -576,7 +578,7 @@ def _csv_field(value, column: str) -> str:
 
 
 def billing_cycle_close(
-    *, actor, cycle: BillingCycle, dry_run: bool = False, now: datetime | None = None
+    *, actor: Actor, cycle: BillingCycle, dry_run: bool = False, now: datetime | None = None
 ) -> CycleCloseResult:
     """Issue `cycle`: freeze every customer's lines as statements, with adjustment lines for late
     corrections of the cycles issued before. A cycle already issued is left as it is (idempotent:
@@ -638,7 +640,7 @@ def billing_cycle_close(
                     )
                 audit_record(
                     actor=actor,
-                    action="reports.billing_cycle.close",
+                    action=AuditAction.BILLING_CYCLE_CLOSE,
                     target=close,
                     target_label=f"{cycle.start} – {cycle.end}",
                     after={
@@ -656,7 +658,7 @@ def billing_cycle_close(
     return result
 
 
-def billing_cycles_close_due(*, actor, today: date | None = None, dry_run: bool = False) -> CycleCloseResult:
+def billing_cycles_close_due(*, actor: Actor, today: date | None = None, dry_run: bool = False) -> CycleCloseResult:
     """Close the last complete cycle of the partner's billing day (beat runs it daily; from the day
     after the billing day on, the cycle that ended then is due, and closing it again is a no-op)."""
     from reports.selectors import billing_cycle_end_day

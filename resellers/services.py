@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from pools.choices import HOLDING_STATUSES
 from pools.models import PoolAllocation
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.confirmation import confirmation_typed
 from portal.core.formatting import when_text
@@ -33,7 +35,7 @@ from resellers.tasks import reseller_invitation_email_send
 LINK_AUDIT_FIELDS = ("status", "reseller", "email", "organisation_name", "customers_visible")
 
 
-def _actor_label(actor) -> str:
+def _actor_label(actor: Actor) -> str:
     if actor is None or isinstance(actor, str):
         return actor or ""
     return actor.email or actor.username
@@ -71,7 +73,7 @@ def _organisation_name(large_account_reseller: Partner, organisation_name: str, 
 
 
 def reseller_invite(
-    *, actor, large_account_reseller: Partner, reseller: Partner, organisation_name: str = ""
+    *, actor: Actor, large_account_reseller: Partner, reseller: Partner, organisation_name: str = ""
 ) -> ResellerLink:
     """Invite a registered partner; it appears as Pending acceptance until it answers."""
     _require_large_account_reseller(large_account_reseller)
@@ -116,7 +118,7 @@ def reseller_invite(
         link.save()
         audit_record(
             actor=actor,
-            action="reseller.invite",
+            action=AuditAction.RESELLER_INVITE,
             target=link,
             before=before,
             after=model_snapshot(link, LINK_AUDIT_FIELDS),
@@ -126,7 +128,7 @@ def reseller_invite(
 
 
 def reseller_invite_by_email(
-    *, actor, large_account_reseller: Partner, email: str, organisation_name: str = "", send_email: bool = True
+    *, actor: Actor, large_account_reseller: Partner, email: str, organisation_name: str = "", send_email: bool = True
 ) -> ResellerLink:
     """Invite an address nobody in the console owns yet: status Unmapped until the LAR maps the
     partner that signs up. The invitation email leaves after commit."""
@@ -160,7 +162,7 @@ def reseller_invite_by_email(
         )
         audit_record(
             actor=actor,
-            action="reseller.invite_by_email",
+            action=AuditAction.RESELLER_INVITE_BY_EMAIL,
             target=link,
             after={**model_snapshot(link, LINK_AUDIT_FIELDS), "email_sent": send_email},
         )
@@ -177,7 +179,7 @@ class BatchInviteResult:
 
 
 def reseller_batch_invite(
-    *, actor, large_account_reseller: Partner, rows: Iterable[tuple[str, str]], send_email: bool
+    *, actor: Actor, large_account_reseller: Partner, rows: Iterable[tuple[str, str]], send_email: bool
 ) -> BatchInviteResult:
     """Invite the rows of a batch file, as (organisation name, email). The rows are judged again
     (the directory may have changed since the preview); rows that cannot be invited are skipped
@@ -211,7 +213,7 @@ def reseller_batch_invite(
                 result.skipped.append(row)
         audit_record(
             actor=actor,
-            action="reseller.batch_invite",
+            action=AuditAction.RESELLER_BATCH_INVITE,
             target=large_account_reseller,
             after={
                 "invited": len(result.invited),
@@ -222,7 +224,7 @@ def reseller_batch_invite(
     return result
 
 
-def reseller_map(*, actor, link: ResellerLink, reseller: Partner) -> ResellerLink:
+def reseller_map(*, actor: Actor, link: ResellerLink, reseller: Partner) -> ResellerLink:
     """Map an unmapped reseller (an email invitation) to the partner that signed up: status Mapped."""
     large_account_reseller = link.large_account_reseller
     _check_invitable(large_account_reseller, reseller)
@@ -249,7 +251,7 @@ def reseller_map(*, actor, link: ResellerLink, reseller: Partner) -> ResellerLin
         link.save(update_fields=["reseller", "organisation_name", "status", "mapped_at"])
         audit_record(
             actor=actor,
-            action="reseller.map",
+            action=AuditAction.RESELLER_MAP,
             target=link,
             before=before,
             after=model_snapshot(link, LINK_AUDIT_FIELDS),
@@ -272,7 +274,7 @@ def reseller_active_pool_count(*, link: ResellerLink) -> int:
     ).count()
 
 
-def reseller_delete(*, actor, link: ResellerLink, confirmation: str) -> None:
+def reseller_delete(*, actor: Actor, link: ResellerLink, confirmation: str) -> None:
     """Remove a reseller from the directory (typed Yes), refused while it holds pooled subscriptions."""
     if not confirmation_typed(confirmation):
         raise ValidationError(_("Type Yes to confirm the deletion."), code="confirmation")
@@ -288,11 +290,15 @@ def reseller_delete(*, actor, link: ResellerLink, confirmation: str) -> None:
                 % {"name": link.display_name, "count": active},
                 code="active_pools",
             )
-        audit_record(actor=actor, action="reseller.delete", target=link, before=model_snapshot(link, LINK_AUDIT_FIELDS))
+        audit_record(
+            actor=actor, action=AuditAction.RESELLER_DELETE, target=link, before=model_snapshot(link, LINK_AUDIT_FIELDS)
+        )
         link.delete()
 
 
-def reseller_customer_visibility_set(*, actor, partner: Partner, link: ResellerLink, visible: bool) -> ResellerLink:
+def reseller_customer_visibility_set(
+    *, actor: Actor, partner: Partner, link: ResellerLink, visible: bool
+) -> ResellerLink:
     """ "View reseller's customers": the LAR may switch it off; only the reseller switches it (back) on.
 
     `partner` is the partner acting (the request's), which decides the side and the audit schema.
@@ -320,7 +326,7 @@ def reseller_customer_visibility_set(*, actor, partner: Partner, link: ResellerL
         link.save(update_fields=["customers_visible"])
         audit_record(
             actor=actor,
-            action="reseller.customer_visibility",
+            action=AuditAction.RESELLER_CUSTOMER_VISIBILITY_SET,
             target=link,
             before=before,
             after=model_snapshot(link, ("customers_visible",)),
@@ -337,7 +343,7 @@ def reseller_customer_visibility_set(*, actor, partner: Partner, link: ResellerL
     return link
 
 
-def _reseller_answer(*, actor, partner: Partner, link: ResellerLink, accept: bool) -> ResellerLink:
+def _reseller_answer(*, actor: Actor, partner: Partner, link: ResellerLink, accept: bool) -> ResellerLink:
     with transaction.atomic():
         link = (
             ResellerLink.objects.select_for_update(of=("self",))
@@ -355,7 +361,7 @@ def _reseller_answer(*, actor, partner: Partner, link: ResellerLink, accept: boo
         link.save(update_fields=["status", "responded_at", "mapped_at"])
         audit_record(
             actor=actor,
-            action="reseller.invitation_accept" if accept else "reseller.invitation_decline",
+            action=AuditAction.RESELLER_INVITATION_ACCEPT if accept else AuditAction.RESELLER_INVITATION_DECLINE,
             target=link,
             target_label=link.large_account_reseller.name,
             before=before,
@@ -372,9 +378,9 @@ def _reseller_answer(*, actor, partner: Partner, link: ResellerLink, accept: boo
     return link
 
 
-def reseller_invitation_accept(*, actor, partner: Partner, link: ResellerLink) -> ResellerLink:
+def reseller_invitation_accept(*, actor: Actor, partner: Partner, link: ResellerLink) -> ResellerLink:
     return _reseller_answer(actor=actor, partner=partner, link=link, accept=True)
 
 
-def reseller_invitation_decline(*, actor, partner: Partner, link: ResellerLink) -> ResellerLink:
+def reseller_invitation_decline(*, actor: Actor, partner: Partner, link: ResellerLink) -> ResellerLink:
     return _reseller_answer(actor=actor, partner=partner, link=link, accept=False)

@@ -22,6 +22,7 @@ from catalog.models import Offer
 from marketplace.connections import override_provider_transport, server_url_for
 from marketplace.models import MarketplaceAccount, TenantConnection
 from marketplace.providers.also.simulator import AlsoSimulator
+from portal.accounts.types import Actor
 from subscriptions.choices import OrderLineKind, OrderStatus, PriceSource
 from subscriptions.models import Order, Quote, Subscription, SubscriptionOptions, SubscriptionPrice
 from subscriptions.placement import order_execute
@@ -84,7 +85,7 @@ DEMO_NAMES = [("Sales team", "PO-2026-0142"), ("Warehouse kiosks", "PO-2026-0187
 DEMO_PRICE_CHANGES = [(120, Decimal("1.05")), (40, Decimal("0.95")), (-20, Decimal("1.08"))]
 
 
-def _price_history(actor) -> list[str]:
+def _price_history(actor: Actor) -> list[str]:
     """Friendly names, PO numbers and a price change history on a few synced subscriptions (idempotent)."""
     subscriptions = list(
         Subscription.objects.filter(offer__isnull=False, status="active", options__isnull=True)

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 
 from marketplace.models import MarketplaceAccount
 from portal.accounts.choices import UserKind
+from portal.accounts.types import Actor
 from subscriptions import commitment
 from subscriptions.choices import SubscriptionStatus
 from subscriptions.choices_lifecycle import ChangeTiming, RequestSource, RequestStatus, ScheduledChangeStatus
@@ -111,7 +112,7 @@ def seed(partner) -> list[str]:
                     continue
                 break
 
-    def ask(reason: str, subscription: Subscription, quantity: int, actor, source=RequestSource.USER):
+    def ask(reason: str, subscription: Subscription, quantity: int, actor: Actor, source=RequestSource.USER):
         existing = _request(reason)
         if existing is not None:
             return existing

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from portal.accounts.types import Actor
 from subscriptions.models import Order, Subscription
 
 
@@ -38,7 +39,9 @@ class LifecycleLine:
     parameters: dict[str, Any] = field(default_factory=dict)
 
 
-def lifecycle_order_place(*, actor, customer_tenant, account, lines: Sequence[LifecycleLine], source: str) -> Order:
+def lifecycle_order_place(
+    *, actor: Actor, customer_tenant, account, lines: Sequence[LifecycleLine], source: str
+) -> Order:
     """Create an order with `lines` for one customer tenant at one marketplace account and submit it
     (`services_orders.order_create(..., submit=True)`). Call inside the caller's transaction: the placing
     task is enqueued when it commits. The user confirmed the change, which accepts the terms for it.

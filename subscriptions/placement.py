@@ -48,7 +48,7 @@ from marketplace.providers.base import (
 from marketplace.retry import PROVISIONING_CHECKS
 from marketplace.secrets import SecretUnreadable
 from marketplace.sync import SUBSCRIPTION_FIELDS, fingerprint, subscription_row
-from portal.audit.choices import AuditResult
+from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import audit_record
 from portal.core.locks import session_lock
 from subscriptions.choices import (
@@ -366,7 +366,7 @@ def line_fail(*, order: Order, line: OrderLine, code: str, message: str) -> Orde
         line.save(update_fields=["status", "error_code", "error_message", "updated"])
         audit_record(
             actor="system",
-            action="order.line.fail",
+            action=AuditAction.ORDER_LINE_FAIL,
             target=order,
             customer_id=order.customer_tenant.customer_id,
             after=_line_snapshot(line),
@@ -405,7 +405,7 @@ def _line_applied(*, order: Order, line: OrderLine, result: LineResult) -> Order
             )
         audit_record(
             actor="system",
-            action="order.line.apply",
+            action=AuditAction.ORDER_LINE_APPLY,
             target=order,
             customer_id=order.customer_tenant.customer_id,
             after=_line_snapshot(line),
@@ -593,7 +593,7 @@ def order_finish(*, order_id: int, provisioning_check: int = 0) -> Order:
         order.save(update_fields=["status", "completed_at", "updated"])
         audit_record(
             actor="system",
-            action="order.fail" if failed else "order.complete",
+            action=AuditAction.ORDER_FAIL if failed else AuditAction.ORDER_COMPLETE,
             target=order,
             customer_id=order.customer_tenant.customer_id,
             after={"status": order.status},

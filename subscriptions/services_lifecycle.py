@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 
 from catalog.choices import BillingCycle
 from marketplace.providers.base import Capability
-from portal.audit.choices import AuditResult, NotificationLevel
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, notification_create
 from portal.core.formatting import when_text
 from subscriptions import commitment
@@ -240,7 +241,9 @@ def subscription_lock(*, subscription_id: int, version: str | None) -> Subscript
     return subscription
 
 
-def _audit(actor, action: str, subscription: Subscription, *, before=None, after=None, message="", result=None):
+def _audit(
+    actor: Actor, action: AuditAction, subscription: Subscription, *, before=None, after=None, message="", result=None
+):
     return audit_record(
         actor=actor,
         action=action,
@@ -253,7 +256,7 @@ def _audit(actor, action: str, subscription: Subscription, *, before=None, after
     )
 
 
-def _order_for(actor, subscription: Subscription, lines: Sequence[LifecycleLine], *, source: str) -> Order:
+def _order_for(actor: Actor, subscription: Subscription, lines: Sequence[LifecycleLine], *, source: str) -> Order:
     return lifecycle_order_place(
         actor=actor,
         customer_tenant=subscription.customer_tenant,
@@ -281,7 +284,7 @@ class QuantityChangesResult:
 
 
 def subscription_quantity_change(
-    *, actor, subscription: Subscription, quantity: int, version: str | None, schedule_if_needed: bool = False
+    *, actor: Actor, subscription: Subscription, quantity: int, version: str | None, schedule_if_needed: bool = False
 ) -> Order | ScheduledChange:
     """Change one subscription's quantity now (an order), or schedule a decrease for the renewal."""
     result = subscriptions_quantities_change(
@@ -298,7 +301,7 @@ def subscription_quantity_change(
     return result.orders[0] if result.orders else result.scheduled[0]
 
 
-def subscriptions_quantities_change(*, actor, changes: Iterable[QuantityChange]) -> QuantityChangesResult:
+def subscriptions_quantities_change(*, actor: Actor, changes: Iterable[QuantityChange]) -> QuantityChangesResult:
     """Apply changes: one order per customer tenant and account, one line per change ("Apply changes").
 
     All or nothing: a conflict or a refused change anywhere raises before anything is placed, and says
@@ -335,7 +338,7 @@ def subscriptions_quantities_change(*, actor, changes: Iterable[QuantityChange])
             for subscription, line in group:
                 _audit(
                     actor,
-                    "subscription.quantity_change",
+                    AuditAction.SUBSCRIPTION_QUANTITY_CHANGE,
                     subscription,
                     before={"quantity": line.previous_quantity},
                     after={"quantity": line.quantity},
@@ -352,7 +355,7 @@ def subscriptions_quantities_change(*, actor, changes: Iterable[QuantityChange])
 # -- scheduled for renewal -------------------------------------------------------------------------------------------
 
 
-def _schedule(*, actor, subscription: Subscription, quantity: int, request) -> ScheduledChange:
+def _schedule(*, actor: Actor, subscription: Subscription, quantity: int, request) -> ScheduledChange:
     replaced = list(
         ScheduledChange.objects.select_for_update().filter(
             subscription=subscription, status=ScheduledChangeStatus.SCHEDULED
@@ -373,7 +376,7 @@ def _schedule(*, actor, subscription: Subscription, quantity: int, request) -> S
     )
     _audit(
         actor,
-        "subscription.decrease_scheduled",
+        AuditAction.SUBSCRIPTION_DECREASE_SCHEDULE,
         subscription,
         before={"scheduled_quantity": replaced[0].quantity if replaced else None},
         after={"scheduled_quantity": quantity, "effective_on": subscription.term_end},
@@ -384,7 +387,7 @@ def _schedule(*, actor, subscription: Subscription, quantity: int, request) -> S
 
 
 def scheduled_decrease_create(
-    *, actor, subscription: Subscription, quantity: int, version: str | None, request=None
+    *, actor: Actor, subscription: Subscription, quantity: int, version: str | None, request=None
 ) -> ScheduledChange:
     """Keep a decrease the window does not allow now, for the renewal."""
     with transaction.atomic():
@@ -399,7 +402,7 @@ def scheduled_decrease_create(
         return _schedule(actor=actor, subscription=subscription, quantity=quantity, request=request)
 
 
-def scheduled_change_cancel(*, actor, change: ScheduledChange) -> ScheduledChange:
+def scheduled_change_cancel(*, actor: Actor, change: ScheduledChange) -> ScheduledChange:
     with transaction.atomic():
         change = (
             ScheduledChange.objects.select_for_update()
@@ -414,7 +417,7 @@ def scheduled_change_cancel(*, actor, change: ScheduledChange) -> ScheduledChang
         change.save(update_fields=["status", "processed_at", "result_message"])
         _audit(
             actor,
-            "subscription.scheduled_decrease_cancel",
+            AuditAction.SUBSCRIPTION_SCHEDULED_DECREASE_CANCEL,
             change.subscription,
             before={"scheduled_quantity": change.quantity},
             after={"scheduled_quantity": None},
@@ -463,7 +466,7 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
             message = _("The subscription is %(status)s: nothing to decrease.") % {
                 "status": subscription.get_status_display().lower()
             }
-            _audit(AUTOMATION_ACTOR, "subscription.scheduled_decrease_skip", subscription, message=message)
+            _audit(AUTOMATION_ACTOR, AuditAction.SUBSCRIPTION_SCHEDULED_DECREASE_SKIP, subscription, message=message)
             return _finish(change, ScheduledChangeStatus.CANCELLED, message)
         renewed = subscription.term_end is not None and subscription.term_end > change.effective_on
         if not renewed:
@@ -478,7 +481,7 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
             message = describe()
             _audit(
                 AUTOMATION_ACTOR,
-                "subscription.scheduled_decrease_skip",
+                AuditAction.SUBSCRIPTION_SCHEDULED_DECREASE_SKIP,
                 subscription,
                 message=message,
                 result=AuditResult.FAILURE,
@@ -506,7 +509,7 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
             message = describe()
             _audit(
                 AUTOMATION_ACTOR,
-                "subscription.scheduled_decrease_skip",
+                AuditAction.SUBSCRIPTION_SCHEDULED_DECREASE_SKIP,
                 subscription,
                 message=message,
                 result=AuditResult.FAILURE,
@@ -525,7 +528,7 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
             message = describe()
             _audit(
                 AUTOMATION_ACTOR,
-                "subscription.scheduled_decrease_skip",
+                AuditAction.SUBSCRIPTION_SCHEDULED_DECREASE_SKIP,
                 subscription,
                 message=message,
                 result=AuditResult.FAILURE,
@@ -556,7 +559,7 @@ def scheduled_change_apply(*, change_id: int, now: datetime | None = None) -> st
         message = _("Ordered at the renewal in %(order)s.") % {"order": order}
         _audit(
             AUTOMATION_ACTOR,
-            "subscription.scheduled_decrease_apply",
+            AuditAction.SUBSCRIPTION_SCHEDULED_DECREASE_APPLY,
             subscription,
             before={"quantity": subscription.quantity},
             after={"quantity": change.quantity},
@@ -587,7 +590,7 @@ def scheduled_changes_apply_due(*, now: datetime | None = None) -> dict[str, int
 
 
 def subscription_action(
-    *, actor, subscription: Subscription, key: str, version: str | None, billing_cycle: str = "", enabled=None
+    *, actor: Actor, subscription: Subscription, key: str, version: str | None, billing_cycle: str = "", enabled=None
 ) -> Order:
     """Suspend, reactivate, terminate, revoke termination, change billing cycle or auto-renew: one order line."""
     spec = action_specs()[key]
@@ -616,7 +619,7 @@ def subscription_action(
         order = _order_for(actor, subscription, [line], source=key)
         _audit(
             actor,
-            f"subscription.{key}",
+            AuditAction(f"subscription.{key}"),
             subscription,
             before=before,
             after=after,
@@ -625,7 +628,7 @@ def subscription_action(
     return order
 
 
-def subscription_trial_convert(*, actor, subscription: Subscription, offer, version: str | None) -> Order:
+def subscription_trial_convert(*, actor: Actor, subscription: Subscription, offer, version: str | None) -> Order:
     """Convert a trial: buy the chosen paid plan of the same product for the trial's seats."""
     with transaction.atomic():
         subscription = subscription_lock(subscription_id=subscription.pk, version=version)
@@ -650,7 +653,7 @@ def subscription_trial_convert(*, actor, subscription: Subscription, offer, vers
         )
         _audit(
             actor,
-            "subscription.convert_trial",
+            AuditAction.SUBSCRIPTION_CONVERT_TRIAL,
             subscription,
             after={"offer": offer.external_id, "quantity": subscription.quantity},
             message=_("Ordered in %(order)s.") % {"order": order},
@@ -658,7 +661,9 @@ def subscription_trial_convert(*, actor, subscription: Subscription, offer, vers
     return order
 
 
-def subscription_friendly_name_set(*, actor, subscription: Subscription, friendly_name: str) -> SubscriptionOptions:
+def subscription_friendly_name_set(
+    *, actor: Actor, subscription: Subscription, friendly_name: str
+) -> SubscriptionOptions:
     """The console keeps friendly names itself (no marketplace contract carries them)."""
     friendly_name = friendly_name.strip()[:120]
     with transaction.atomic():
@@ -668,7 +673,7 @@ def subscription_friendly_name_set(*, actor, subscription: Subscription, friendl
         options.save(update_fields=["friendly_name", "updated"])
         _audit(
             actor,
-            "subscription.friendly_name",
+            AuditAction.SUBSCRIPTION_FRIENDLY_NAME_SET,
             subscription,
             before={"friendly_name": before},
             after={"friendly_name": friendly_name},
@@ -685,7 +690,7 @@ def add_on_find(subscription: Subscription, add_on_external_id: str) -> dict | N
     )
 
 
-def add_on_add(*, actor, subscription: Subscription, offer, quantity: int, version: str | None) -> Order:
+def add_on_add(*, actor: Actor, subscription: Subscription, offer, quantity: int, version: str | None) -> Order:
     with transaction.atomic():
         subscription = subscription_lock(subscription_id=subscription.pk, version=version)
         if not marketplace_supports(subscription.account.marketplace, Capability.ADD_ADD_ON):
@@ -707,7 +712,7 @@ def add_on_add(*, actor, subscription: Subscription, offer, quantity: int, versi
         )
         _audit(
             actor,
-            "subscription.add_on_add",
+            AuditAction.SUBSCRIPTION_ADD_ON_ADD,
             subscription,
             after={"add_on": offer.name, "quantity": quantity},
             message=_("Ordered in %(order)s.") % {"order": order},
@@ -716,7 +721,7 @@ def add_on_add(*, actor, subscription: Subscription, offer, quantity: int, versi
 
 
 def add_on_change(
-    *, actor, subscription: Subscription, add_on_external_id: str, quantity: int, version: str | None
+    *, actor: Actor, subscription: Subscription, add_on_external_id: str, quantity: int, version: str | None
 ) -> Order:
     with transaction.atomic():
         subscription = subscription_lock(subscription_id=subscription.pk, version=version)
@@ -752,7 +757,7 @@ def add_on_change(
         )
         _audit(
             actor,
-            "subscription.add_on_change",
+            AuditAction.SUBSCRIPTION_ADD_ON_CHANGE,
             subscription,
             before={"add_on": add_on.get("name"), "quantity": add_on.get("quantity")},
             after={"add_on": add_on.get("name"), "quantity": quantity},
@@ -761,7 +766,7 @@ def add_on_change(
     return order
 
 
-def add_on_remove(*, actor, subscription: Subscription, add_on_external_id: str, version: str | None) -> Order:
+def add_on_remove(*, actor: Actor, subscription: Subscription, add_on_external_id: str, version: str | None) -> Order:
     with transaction.atomic():
         subscription = subscription_lock(subscription_id=subscription.pk, version=version)
         add_on = add_on_find(subscription, add_on_external_id)
@@ -784,7 +789,7 @@ def add_on_remove(*, actor, subscription: Subscription, add_on_external_id: str,
         )
         _audit(
             actor,
-            "subscription.add_on_remove",
+            AuditAction.SUBSCRIPTION_ADD_ON_REMOVE,
             subscription,
             before={"add_on": add_on.get("name"), "quantity": add_on.get("quantity")},
             message=_("Ordered in %(order)s.") % {"order": order},

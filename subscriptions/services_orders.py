@@ -32,6 +32,8 @@ from customers.models import CustomerTenant
 from marketplace.models import MarketplaceAccount, TenantConnection
 from marketplace.providers.base import Capability
 from marketplace.providers.registry import UnknownMarketplace, provider_class
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.tasks import enqueue_on_commit
 from subscriptions.choices import (
@@ -135,7 +137,7 @@ class LineSpec:
 # -- helpers -----------------------------------------------------------------------------------------------------
 
 
-def _actor_user(actor):
+def _actor_user(actor: Actor):
     return actor if getattr(actor, "pk", None) else None
 
 
@@ -349,7 +351,7 @@ def _lines_add(order: Order, specs: Sequence[LineSpec]) -> list[OrderLine]:
             add_on.save()
             created.append(add_on)
             position += 1
-    schema_name = connection.schema_name
+    schema_name = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
     for line in created:
         line.idempotency_key = idempotency_key_for(
             line_pk=line.pk, generation=line.key_generation, schema_name=schema_name
@@ -358,7 +360,7 @@ def _lines_add(order: Order, specs: Sequence[LineSpec]) -> list[OrderLine]:
     return created
 
 
-def _order_new(*, actor, customer_tenant: CustomerTenant, account: MarketplaceAccount, **fields: Any) -> Order:
+def _order_new(*, actor: Actor, customer_tenant: CustomerTenant, account: MarketplaceAccount, **fields: Any) -> Order:
     if not _is_connected(customer_tenant, account):
         raise OrderActionRefused(
             _("Tenant %(tenant)s is not connected to %(account)s.") % {"tenant": customer_tenant, "account": account}
@@ -385,7 +387,7 @@ def _account_of(specs: Sequence[LineSpec]) -> MarketplaceAccount:
 
 def cart_add(
     *,
-    actor,
+    actor: Actor,
     customer_tenant: CustomerTenant,
     lines: Sequence[LineSpec],
     friendly_name: str = "",
@@ -420,7 +422,7 @@ def cart_add(
         added = _lines_add(order, lines)
         audit_record(
             actor=actor,
-            action="order.cart_add",
+            action=AuditAction.ORDER_CART_ADD,
             target=order,
             customer_id=customer_tenant.customer_id,
             after={"lines": [_line_audit(line) for line in added]},
@@ -429,7 +431,7 @@ def cart_add(
     return order
 
 
-def order_line_remove(*, actor, line: OrderLine) -> Order | None:
+def order_line_remove(*, actor: Actor, line: OrderLine) -> Order | None:
     """Take a line (and its add-ons) out of a draft; an emptied cart is discarded. Returns the order,
     or None when it was discarded."""
     with transaction.atomic():
@@ -439,7 +441,7 @@ def order_line_remove(*, actor, line: OrderLine) -> Order | None:
         line = OrderLine.objects.get(pk=line.pk, order=order)
         audit_record(
             actor=actor,
-            action="order.line_remove",
+            action=AuditAction.ORDER_LINE_REMOVE,
             target=order,
             customer_id=order.customer_tenant.customer_id,
             before=_line_audit(line),
@@ -448,7 +450,7 @@ def order_line_remove(*, actor, line: OrderLine) -> Order | None:
         if not order.lines.exists():
             audit_record(
                 actor=actor,
-                action="order.discard",
+                action=AuditAction.ORDER_DISCARD,
                 target=order,
                 customer_id=order.customer_tenant.customer_id,
                 before=model_snapshot(order, ORDER_FIELDS),
@@ -460,7 +462,7 @@ def order_line_remove(*, actor, line: OrderLine) -> Order | None:
     return order
 
 
-def order_details_update(*, actor, order: Order, friendly_name: str, po_number: str) -> Order:
+def order_details_update(*, actor: Actor, order: Order, friendly_name: str, po_number: str) -> Order:
     """Friendly name and PO number of a draft; both carry over to what it buys."""
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("customer_tenant").get(pk=order.pk)
@@ -472,7 +474,7 @@ def order_details_update(*, actor, order: Order, friendly_name: str, po_number: 
         order.save(update_fields=["friendly_name", "po_number", "updated"])
         audit_record(
             actor=actor,
-            action="order.update",
+            action=AuditAction.ORDER_UPDATE,
             target=order,
             customer_id=order.customer_tenant.customer_id,
             before=before,
@@ -513,7 +515,7 @@ def price_confirmation_for(changes: Sequence[PriceChange]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _reprice(order: Order, changes: Sequence[PriceChange], actor) -> None:
+def _reprice(order: Order, changes: Sequence[PriceChange], actor: Actor) -> None:
     for change in changes:
         line = change.line
         option = price_option_of(line)
@@ -534,7 +536,7 @@ def _reprice(order: Order, changes: Sequence[PriceChange], actor) -> None:
         )
     audit_record(
         actor=actor,
-        action="order.reprice",
+        action=AuditAction.ORDER_REPRICE,
         target=order,
         customer_id=order.customer_tenant.customer_id,
         after={
@@ -563,7 +565,7 @@ def _enqueue_placing(order: Order) -> None:
 
 def _submit_locked(
     *,
-    actor,
+    actor: Actor,
     order: Order,
     terms_accepted: bool,
     client_token: uuid.UUID | None,
@@ -615,7 +617,7 @@ def _submit_locked(
         raise ClientTokenUsed() from error
     audit_record(
         actor=actor,
-        action="order.submit",
+        action=AuditAction.ORDER_SUBMIT,
         target=order,
         customer_id=order.customer_tenant.customer_id,
         after={**model_snapshot(order, ORDER_FIELDS), "lines": [_line_audit(line) for line in lines]},
@@ -633,7 +635,7 @@ def _already_submitted(order: Order, client_token: uuid.UUID | None) -> bool:
 
 def order_submit(
     *,
-    actor,
+    actor: Actor,
     order: Order,
     terms_accepted: bool,
     client_token: uuid.UUID | None = None,
@@ -665,7 +667,7 @@ def order_submit(
 
 def order_create(
     *,
-    actor,
+    actor: Actor,
     customer_tenant: CustomerTenant,
     lines: Sequence[LineSpec],
     friendly_name: str = "",
@@ -697,7 +699,7 @@ def order_create(
             added = _lines_add(order, lines)
             audit_record(
                 actor=actor,
-                action="order.create",
+                action=AuditAction.ORDER_CREATE,
                 target=order,
                 customer_id=customer_tenant.customer_id,
                 after={**model_snapshot(order, ORDER_FIELDS), "lines": [_line_audit(line) for line in added]},
@@ -724,7 +726,7 @@ def order_create(
 # -- after submitting ----------------------------------------------------------------------------------------------
 
 
-def order_line_retry(*, actor, line: OrderLine) -> Order:
+def order_line_retry(*, actor: Actor, line: OrderLine) -> Order:
     """Send a failed line again, with the add-ons that failed because of it. After a refusal the line
     gets a new idempotency key (the refused request was never applied); after the marketplace did not
     answer it keeps its key, and the placing task asks the marketplace first."""
@@ -746,7 +748,7 @@ def order_line_retry(*, actor, line: OrderLine) -> Order:
                 parent_line=line, status=OrderLineStatus.FAILED, error_code="parent_failed"
             )
         )
-        schema_name = connection.schema_name
+        schema_name = connection.schema_name  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
         for item in retried:
             before = {"status": item.status, "error": item.error_message, "idempotency_key": item.idempotency_key}
             if item.error_code not in UNCERTAIN_ERROR_CODES:
@@ -761,7 +763,7 @@ def order_line_retry(*, actor, line: OrderLine) -> Order:
             item.save()
             audit_record(
                 actor=actor,
-                action="order.line_retry",
+                action=AuditAction.ORDER_LINE_RETRY,
                 target=order,
                 customer_id=order.customer_tenant.customer_id,
                 before=before,
@@ -775,7 +777,7 @@ def order_line_retry(*, actor, line: OrderLine) -> Order:
     return order
 
 
-def order_cancel(*, actor, order: Order) -> Order:
+def order_cancel(*, actor: Actor, order: Order) -> Order:
     """Cancel a draft, or a submitted order no worker has started yet."""
     with transaction.atomic():
         order = Order.objects.select_for_update(of=("self",)).select_related("customer_tenant").get(pk=order.pk)
@@ -789,7 +791,7 @@ def order_cancel(*, actor, order: Order) -> Order:
         order.save(update_fields=["status", "updated"])
         audit_record(
             actor=actor,
-            action="order.cancel",
+            action=AuditAction.ORDER_CANCEL,
             target=order,
             customer_id=order.customer_tenant.customer_id,
             before=before,
@@ -825,7 +827,7 @@ def _order_place_task():
 # -- quotes ----------------------------------------------------------------------------------------------------------
 
 
-def quote_create(*, actor, order: Order, valid_until: date, note: str = "") -> Quote:
+def quote_create(*, actor: Actor, order: Order, valid_until: date, note: str = "") -> Quote:
     """Save a cart as a quote for the customer: its lines and prices are kept as they are until
     `valid_until`; the user's next purchase starts a new cart."""
     if valid_until < timezone.localdate():
@@ -843,7 +845,7 @@ def quote_create(*, actor, order: Order, valid_until: date, note: str = "") -> Q
         quote.save(update_fields=["number"])
         audit_record(
             actor=actor,
-            action="quote.create",
+            action=AuditAction.QUOTE_CREATE,
             target=quote,
             customer_id=order.customer_tenant.customer_id,
             after=model_snapshot(quote, QUOTE_FIELDS),
@@ -853,7 +855,7 @@ def quote_create(*, actor, order: Order, valid_until: date, note: str = "") -> Q
 
 def quote_accept(
     *,
-    actor,
+    actor: Actor,
     quote: Quote,
     terms_accepted: bool,
     client_token: uuid.UUID | None = None,
@@ -889,7 +891,7 @@ def quote_accept(
         quote.save(update_fields=["status", "accepted_at", "accepted_by", "updated"])
         audit_record(
             actor=actor,
-            action="quote.accept",
+            action=AuditAction.QUOTE_ACCEPT,
             target=quote,
             customer_id=order.customer_tenant.customer_id,
             before=before,
@@ -898,7 +900,7 @@ def quote_accept(
     return order
 
 
-def quote_withdraw(*, actor, quote: Quote) -> Quote:
+def quote_withdraw(*, actor: Actor, quote: Quote) -> Quote:
     """Withdraw an open quote; its order is cancelled."""
     with transaction.atomic():
         quote = Quote.objects.select_for_update().get(pk=quote.pk)
@@ -912,7 +914,7 @@ def quote_withdraw(*, actor, quote: Quote) -> Quote:
         order.save(update_fields=["status", "updated"])
         audit_record(
             actor=actor,
-            action="quote.withdraw",
+            action=AuditAction.QUOTE_WITHDRAW,
             target=quote,
             customer_id=order.customer_tenant.customer_id,
             before=before,

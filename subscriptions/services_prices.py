@@ -20,6 +20,8 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from portal.accounts.types import Actor, actor_user
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from subscriptions.choices import PriceApplication, PriceSource
 from subscriptions.models import OrderLine, Subscription, SubscriptionOptions, SubscriptionPrice
@@ -125,7 +127,7 @@ def subscription_prices_pin_new(*, account) -> int:
 
 def subscription_price_record(
     *,
-    actor,
+    actor: Actor,
     subscription: Subscription,
     effective_from: datetime,
     unit_price: Decimal,
@@ -147,12 +149,12 @@ def subscription_price_record(
                 "currency": currency,
                 "source": source,
                 "order_line": order_line,
-                "actor": actor if getattr(actor, "pk", None) else None,
+                "actor": actor_user(actor),
             },
         )
         audit_record(
             actor=actor,
-            action="subscription.price_set",
+            action=AuditAction.SUBSCRIPTION_PRICE_SET,
             target=subscription,
             customer_id=subscription.customer_tenant.customer_id,
             after={
@@ -201,7 +203,7 @@ def subscription_order_terms_apply(
 
 def subscription_prices_apply(
     *,
-    actor,
+    actor: Actor,
     subscriptions: QuerySet[Subscription],
     apply: PriceApply,
     target,
@@ -228,7 +230,7 @@ def subscription_prices_apply(
                 next_cycles[row.account_id] = next_cycle_start(account_id=row.account_id)
             day = next_cycles[row.account_id]
         by_day.setdefault(day, []).append(row)
-    user = actor if getattr(actor, "pk", None) else None
+    user = actor_user(actor)
     changed: dict[str, int] = {}
     with transaction.atomic():
         for day, group in sorted(by_day.items()):
@@ -269,7 +271,7 @@ def subscription_prices_apply(
         if changed:
             audit_record(
                 actor=actor,
-                action="subscription.prices_apply",
+                action=AuditAction.SUBSCRIPTION_PRICES_APPLY,
                 target=target,
                 customer_id=customer_id,
                 after={"subscriptions_from": changed},

@@ -27,7 +27,8 @@ from marketplace.providers.base import billing_cycle_months
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.models import User
 from portal.accounts.permissions import user_has_permission
-from portal.audit.choices import AuditResult, NotificationLevel
+from portal.accounts.types import Actor, actor_user
+from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, model_snapshot, notification_create
 from subscriptions.choices import OrderLineKind, OrderStatus
 from subscriptions.choices_lifecycle import (
@@ -86,7 +87,7 @@ def tenant_license_settings_for(*, customer_tenant: CustomerTenant) -> TenantLic
 
 
 def tenant_license_settings_save(
-    *, actor, customer_tenant: CustomerTenant, fields: dict[str, Any]
+    *, actor: Actor, customer_tenant: CustomerTenant, fields: dict[str, Any]
 ) -> TenantLicenseSettings:
     with transaction.atomic():
         settings, _created = TenantLicenseSettings.objects.select_for_update().get_or_create(
@@ -96,11 +97,11 @@ def tenant_license_settings_save(
         for name in SETTINGS_FIELDS:
             if name in fields:
                 setattr(settings, name, fields[name])
-        settings.updated_by = actor
+        settings.updated_by = actor_user(actor)
         settings.save()
         audit_record(
             actor=actor,
-            action="customer_tenant.license_settings",
+            action=AuditAction.CUSTOMER_TENANT_LICENSE_SETTINGS_UPDATE,
             target=customer_tenant,
             customer_id=customer_tenant.customer_id,
             before=before,
@@ -109,7 +110,9 @@ def tenant_license_settings_save(
     return settings
 
 
-def subscription_options_save(*, actor, subscription: Subscription, fields: dict[str, Any]) -> SubscriptionOptions:
+def subscription_options_save(
+    *, actor: Actor, subscription: Subscription, fields: dict[str, Any]
+) -> SubscriptionOptions:
     with transaction.atomic():
         options, _created = SubscriptionOptions.objects.select_for_update().get_or_create(subscription=subscription)
         before = model_snapshot(options, OPTIONS_FIELDS)
@@ -119,7 +122,7 @@ def subscription_options_save(*, actor, subscription: Subscription, fields: dict
         options.save()
         audit_record(
             actor=actor,
-            action="subscription.license_options",
+            action=AuditAction.SUBSCRIPTION_LICENSE_OPTIONS_UPDATE,
             target=subscription,
             customer_id=subscription.customer_tenant.customer_id,
             before=before,
@@ -206,7 +209,7 @@ def _request_url(request: LicenseChangeRequest) -> str:
     return reverse("lifecycle:request_detail", args=[request.pk])
 
 
-def _actor_user(actor) -> User | None:
+def _actor_user(actor: Actor) -> User | None:
     return actor if actor is not None and not isinstance(actor, str) else None
 
 
@@ -217,10 +220,10 @@ def _request_snapshot(request: LicenseChangeRequest) -> dict[str, Any]:
     )
 
 
-def _after_create(actor, request: LicenseChangeRequest, settings: TenantLicenseSettings) -> LicenseChangeRequest:
+def _after_create(actor: Actor, request: LicenseChangeRequest, settings: TenantLicenseSettings) -> LicenseChangeRequest:
     audit_record(
         actor=actor,
-        action="license_request.create",
+        action=AuditAction.LICENSE_REQUEST_CREATE,
         target=request,
         customer_id=request.customer_tenant.customer_id,
         after=_request_snapshot(request),
@@ -233,7 +236,7 @@ def _after_create(actor, request: LicenseChangeRequest, settings: TenantLicenseS
         request.save(update_fields=["status", "decided_at", "decision_comment", "updated"])
         audit_record(
             actor=AUTOMATION_ACTOR,
-            action="license_request.approve",
+            action=AuditAction.LICENSE_REQUEST_APPROVE,
             target=request,
             customer_id=request.customer_tenant.customer_id,
             after={"status": request.status},
@@ -268,7 +271,7 @@ def _open_request_exists(subscription: Subscription) -> bool:
 
 
 def license_change_request_create(
-    *, actor, subscription: Subscription, quantity: int, reason: str = "", source: str = RequestSource.USER
+    *, actor: Actor, subscription: Subscription, quantity: int, reason: str = "", source: str = RequestSource.USER
 ) -> LicenseChangeRequest:
     """Ask for `quantity` licences of a subscription. The automation passes its source and actor "automation"."""
     with transaction.atomic():
@@ -311,7 +314,7 @@ def license_change_request_create(
 
 
 def license_change_requests_create(
-    *, actor, changes: list[tuple[Subscription, int]], reason: str = ""
+    *, actor: Actor, changes: list[tuple[Subscription, int]], reason: str = ""
 ) -> list[LicenseChangeRequest]:
     """Several requests at once ("Request changes" on the Subscriptions list): all or none."""
     with transaction.atomic():
@@ -322,7 +325,7 @@ def license_change_requests_create(
 
 
 def license_change_request_new_service(
-    *, actor, customer_tenant: CustomerTenant, offer, quantity: int, reason: str = ""
+    *, actor: Actor, customer_tenant: CustomerTenant, offer, quantity: int, reason: str = ""
 ) -> LicenseChangeRequest:
     """Ask for a new service from the store (a plan of a marketplace the tenant is connected to)."""
     if quantity < 1:
@@ -389,7 +392,7 @@ def license_change_request_decide(
         request.save()
         audit_record(
             actor=actor,
-            action="license_request.approve" if approve else "license_request.reject",
+            action=AuditAction.LICENSE_REQUEST_APPROVE if approve else AuditAction.LICENSE_REQUEST_REJECT,
             target=request,
             customer_id=request.customer_tenant.customer_id,
             before=before,
@@ -429,13 +432,13 @@ def license_change_request_decide(
     return request
 
 
-def _fail(request: LicenseChangeRequest, message: str, *, actor) -> LicenseChangeRequest:
+def _fail(request: LicenseChangeRequest, message: str, *, actor: Actor) -> LicenseChangeRequest:
     request.status = RequestStatus.FAILED
     request.result_message = message
     request.save(update_fields=["status", "result_message", "updated"])
     audit_record(
         actor=actor,
-        action="license_request.fail",
+        action=AuditAction.LICENSE_REQUEST_FAIL,
         target=request,
         customer_id=request.customer_tenant.customer_id,
         after={"status": request.status},
@@ -452,7 +455,7 @@ def _fail(request: LicenseChangeRequest, message: str, *, actor) -> LicenseChang
     return request
 
 
-def _fulfil(request: LicenseChangeRequest, *, actor) -> LicenseChangeRequest:
+def _fulfil(request: LicenseChangeRequest, *, actor: Actor) -> LicenseChangeRequest:
     """An approved request becomes an order (or a decrease scheduled for the renewal). Inside the caller's
     transaction; a refusal fails the request with the reason, it does not undo the approval."""
     order_actor = _actor_user(actor) or request.requested_by
@@ -558,7 +561,9 @@ def license_change_requests_settle() -> int:
             request.save(update_fields=["status", "result_message", "updated"])
             audit_record(
                 actor=AUTOMATION_ACTOR,
-                action="license_request.apply" if outcome == RequestStatus.APPLIED else "license_request.fail",
+                action=AuditAction.LICENSE_REQUEST_APPLY
+                if outcome == RequestStatus.APPLIED
+                else AuditAction.LICENSE_REQUEST_FAIL,
                 target=request,
                 customer_id=request.customer_tenant.customer_id,
                 after={"status": outcome},

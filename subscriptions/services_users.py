@@ -20,7 +20,8 @@ from customers.models import CustomerTenant
 from marketplace.models import TenantConnection
 from marketplace.providers.base import ProviderError
 from marketplace.providers.registry import UnknownMarketplace, provider_class
-from portal.audit.choices import AuditResult
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import audit_record
 from subscriptions.models import LicenseAssignment, Subscription, TenantUser
 
@@ -136,7 +137,7 @@ class UsersSyncResult:
     removed: int = 0
 
 
-def tenant_users_sync(*, actor, customer_tenant: CustomerTenant) -> UsersSyncResult:
+def tenant_users_sync(*, actor: Actor, customer_tenant: CustomerTenant) -> UsersSyncResult:
     """Pull the tenant's users and their licences from the marketplace (users created there show here)."""
     connection = _require_connection(customer_tenant)
     provider = tenant_users_provider(connection.account)
@@ -161,7 +162,7 @@ def tenant_users_sync(*, actor, customer_tenant: CustomerTenant) -> UsersSyncRes
         )
         audit_record(
             actor=actor,
-            action="tenant_users.sync",
+            action=AuditAction.TENANT_USERS_SYNC,
             target=customer_tenant,
             customer_id=customer_tenant.customer_id,
             after={"users": len(kept)},
@@ -171,7 +172,7 @@ def tenant_users_sync(*, actor, customer_tenant: CustomerTenant) -> UsersSyncRes
 
 def tenant_user_create(
     *,
-    actor,
+    actor: Actor,
     customer_tenant: CustomerTenant,
     user_name: str,
     first_name: str,
@@ -206,7 +207,7 @@ def tenant_user_create(
         user = _mirror_user(connection, record, _subscriptions_by_marketplace_id(connection))
         audit_record(
             actor=actor,
-            action="tenant_user.create",
+            action=AuditAction.TENANT_USER_CREATE,
             target=user,
             customer_id=customer_tenant.customer_id,
             after={
@@ -226,7 +227,12 @@ class AssignResult:
 
 
 def _assignment_change(
-    *, actor, customer_tenant: CustomerTenant, users: Iterable[TenantUser], subscription: Subscription, assign: bool
+    *,
+    actor: Actor,
+    customer_tenant: CustomerTenant,
+    users: Iterable[TenantUser],
+    subscription: Subscription,
+    assign: bool,
 ) -> AssignResult:
     connection = _require_connection(customer_tenant)
     if subscription.customer_tenant_id != customer_tenant.pk or subscription.account_id != connection.account_id:
@@ -252,7 +258,9 @@ def _assignment_change(
                 _mirror_user(connection, record, _subscriptions_by_marketplace_id(connection))
                 audit_record(
                     actor=actor,
-                    action="tenant_user.license_assign" if assign else "tenant_user.license_unassign",
+                    action=AuditAction.TENANT_USER_LICENSE_ASSIGN
+                    if assign
+                    else AuditAction.TENANT_USER_LICENSE_UNASSIGN,
                     target=user,
                     customer_id=customer_tenant.customer_id,
                     after={"subscription": subscription.name, "assigned": assign},
@@ -263,7 +271,9 @@ def _assignment_change(
             if result.failed:
                 audit_record(
                     actor=actor,
-                    action="tenant_user.license_assign" if assign else "tenant_user.license_unassign",
+                    action=AuditAction.TENANT_USER_LICENSE_ASSIGN
+                    if assign
+                    else AuditAction.TENANT_USER_LICENSE_UNASSIGN,
                     target=subscription,
                     customer_id=customer_tenant.customer_id,
                     result=AuditResult.FAILURE,
@@ -275,7 +285,7 @@ def _assignment_change(
 
 
 def licenses_assign(
-    *, actor, customer_tenant: CustomerTenant, users: Iterable[TenantUser], subscription: Subscription
+    *, actor: Actor, customer_tenant: CustomerTenant, users: Iterable[TenantUser], subscription: Subscription
 ) -> AssignResult:
     """Subscribe users to a subscription, one by one or in bulk; each user that cannot be (no seat left)
     is reported with the marketplace's reason while the others go on."""
@@ -285,7 +295,7 @@ def licenses_assign(
 
 
 def licenses_unassign(
-    *, actor, customer_tenant: CustomerTenant, users: Iterable[TenantUser], subscription: Subscription
+    *, actor: Actor, customer_tenant: CustomerTenant, users: Iterable[TenantUser], subscription: Subscription
 ) -> AssignResult:
     return _assignment_change(
         actor=actor, customer_tenant=customer_tenant, users=users, subscription=subscription, assign=False

@@ -216,6 +216,30 @@ def command_test(arguments: list[str]) -> int:
     return subprocess.run(command, env=environment, cwd=ROOT).returncode
 
 
+# The checks CI runs before the tests (.ci/run); each must pass.
+LINT_CHECKS = [
+    ("ruff check", ["-m", "ruff", "check", "."]),
+    ("ruff format --check", ["-m", "ruff", "format", "--check", "."]),
+    ("mypy", ["-m", "mypy"]),  # files and settings: [tool.mypy] in pyproject.toml
+    ("lint-imports", ["-c", "from importlinter.cli import lint_imports_command; lint_imports_command()"]),
+]
+
+
+def command_lint(arguments: list[str]) -> int:
+    """Run every check, then fail if any failed (so one run shows all the problems)."""
+    environment = {**os.environ, "DEBUG": os.environ.get("DEBUG") or "1"}  # mypy's Django plugin imports settings
+    failed = []
+    for name, command in LINT_CHECKS:
+        say(f"Running: {name}")
+        if subprocess.run([PYTHON, *command], env=environment, cwd=ROOT).returncode != 0:
+            failed.append(name)
+    if failed:
+        say("Failed: " + ", ".join(failed))
+        return 1
+    say("All checks passed.")
+    return 0
+
+
 def command_manage(arguments: list[str]) -> int:
     environment = service_environment(settings="portal.settings.base")
     environment.setdefault("DEBUG", "1")
@@ -238,17 +262,21 @@ def command_bench(arguments: list[str]) -> int:
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
-        print("Usage: ./dev up | ./dev test [pytest arguments] | ./dev manage <command> | ./dev bench <name>")
+        print(
+            "Usage: ./dev up | ./dev test [pytest arguments] | ./dev lint | ./dev manage <command> | ./dev bench <name>"
+        )
         return 0
     if argv[0] == "up":
         return command_up()
     if argv[0] == "test":
         return command_test(argv[1:])
+    if argv[0] == "lint":
+        return command_lint(argv[1:])
     if argv[0] == "manage":
         return command_manage(argv[1:])
     if argv[0] == "bench":
         return command_bench(argv[1:])
-    print(f"Unknown command {argv[0]!r}. Use: up, test, manage.")
+    print(f"Unknown command {argv[0]!r}. Use: up, test, lint, manage, bench.")
     return 2
 
 

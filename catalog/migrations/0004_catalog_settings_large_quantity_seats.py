@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0003_structure_and_prices'),
+        ("catalog", "0003_structure_and_prices"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='catalogsettings',
-            name='large_quantity_seats',
-            field=models.PositiveIntegerField(default=300, help_text='An order or quantity change above this many seats, or above ten times the current quantity, needs an explicit confirmation.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='large order (seats)'),
+            model_name="catalogsettings",
+            name="large_quantity_seats",
+            field=models.PositiveIntegerField(
+                default=300,
+                help_text="An order or quantity change above this many seats, or above ten times the current quantity, needs an explicit confirmation.",
+                validators=[django.core.validators.MinValueValidator(1)],
+                verbose_name="large order (seats)",
+            ),
         ),
     ]

@@ -193,14 +193,14 @@ class MarketplaceHttpClient:
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 never_sent = isinstance(transport_error, httpx.ConnectError | httpx.ConnectTimeout)
                 self._log(method, operation, None, elapsed_ms, attempt, error=type(transport_error).__name__)
-                error = Unavailable(
+                unavailable = Unavailable(
                     f"{self.marketplace_name} {operation} failed: {type(transport_error).__name__}"
                     + ("" if never_sent or idempotent else " (the request may have been applied; not re-sent)")
                 )
                 if (never_sent or idempotent) and attempt < policy.max_attempts:
                     self._wait(policy.backoff(attempt=attempt, random_fraction=self._random_fraction()))
                     continue
-                raise error from transport_error
+                raise unavailable from transport_error
 
             elapsed_ms = (time.perf_counter() - started) * 1000
             self._log(method, operation, response.status_code, elapsed_ms, attempt)

@@ -82,5 +82,6 @@ def create_provider(
     transport: httpx.BaseTransport | None = None,
     sleep: SleepFunction = time.sleep,
 ) -> MarketplaceProvider:
-    provider: MarketplaceProvider = provider_class(slug)(connection=connection, transport=transport, sleep=sleep)
+    # every registered provider is also a MarketplaceHttpClient, whose __init__ takes these
+    provider: MarketplaceProvider = provider_class(slug)(connection=connection, transport=transport, sleep=sleep)  # type: ignore[call-arg]
     return provider

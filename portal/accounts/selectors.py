@@ -7,7 +7,6 @@ users list can filter and sort on it.
 
 import hashlib
 
-from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, Exists, OuterRef, Q, QuerySet, Value, When
 from django.db.models import CharField as CharFieldType
 from django.utils import timezone
@@ -15,9 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import CustomerGroup
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, UserKind
-from portal.accounts.models import Invitation, Role
-
-User = get_user_model()
+from portal.accounts.models import Invitation, Role, User
 
 
 class UserStatus:

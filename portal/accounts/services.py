@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY, get_user_model, password_validation
+from django.contrib.auth import SESSION_KEY, password_validation
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, AccessLevel, PermissionModule, UserKind
-from portal.accounts.models import Invitation, Role
+from portal.accounts.models import Invitation, Role, User
 from portal.accounts.permissions import forget_permissions, user_is_administrator
 from portal.accounts.selectors import (
     administrators_active,
@@ -26,12 +26,11 @@ from portal.accounts.selectors import (
     invitation_token_hash,
 )
 from portal.accounts.tasks import invitation_email_send
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot, notification_create
 from portal.core.names import name_checked
 from portal.core.tasks import enqueue_on_commit
 from portal.partners.selectors import partner_current
-
-User = get_user_model()
 
 PROFILE_FIELDS = ("first_name", "last_name", "organisation_name", "language", "time_zone")
 USER_AUDIT_FIELDS = ("email", "kind", "is_active", "roles")
@@ -157,7 +156,7 @@ def user_invite(
                 after["customers"] = sorted(str(customer.pk) for customer in customers)
             audit_record(
                 actor=actor,
-                action="user.invite",
+                action=AuditAction.USER_INVITE,
                 target=user,
                 customer_id=_customer_id_for_audit(customers),
                 after=after,
@@ -177,7 +176,7 @@ def invitation_resend(*, actor: User, user: User) -> Invitation:
             raise ValidationError(_("This user has already signed in; there is no invitation to resend."))
         user.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True).update(revoked_at=timezone.now())
         invitation = _invitation_issue(actor=actor, user=user)
-        audit_record(actor=actor, action="user.invitation_resend", target=user)
+        audit_record(actor=actor, action=AuditAction.USER_INVITATION_RESEND, target=user)
     return invitation
 
 
@@ -190,7 +189,7 @@ def invitation_revoke(*, actor: User, user: User) -> bool:
         pending = user.invitations.filter(accepted_at__isnull=True, revoked_at__isnull=True)
         if not pending.exists():
             raise ValidationError(_("This user has no pending invitation."))
-        audit_record(actor=actor, action="user.invitation_revoke", target=user, before={"email": user.email})
+        audit_record(actor=actor, action=AuditAction.USER_INVITATION_REVOKE, target=user, before={"email": user.email})
         if user.last_login is None:
             user.delete()
             return True
@@ -253,7 +252,7 @@ def _invitation_used(invitation: Invitation, *, method: str = "password") -> Non
     invitation.save(update_fields=["accepted_at"])
     audit_record(
         actor=user,
-        action="user.invitation_accept",
+        action=AuditAction.USER_INVITATION_ACCEPT,
         target=user,
         after={"method": method} if method != "password" else None,
     )
@@ -288,7 +287,7 @@ def user_role_add(*, actor: User, user: User, role: Role) -> User:
         user.roles.add(role)
         audit_record(
             actor=actor,
-            action="user.role_add",
+            action=AuditAction.USER_ROLE_ADD,
             target=user,
             before=before,
             after=model_snapshot(user, ["roles"]),
@@ -315,7 +314,7 @@ def user_role_remove(*, actor: User, user: User, role: Role) -> User:
         user.roles.remove(role)
         audit_record(
             actor=actor,
-            action="user.role_remove",
+            action=AuditAction.USER_ROLE_REMOVE,
             target=user,
             before=before,
             after=model_snapshot(user, ["roles"]),
@@ -337,7 +336,7 @@ def user_customers_set(*, actor: User, user: User, customers: Iterable) -> User:
         user.customers.set(customers)
         audit_record(
             actor=actor,
-            action="user.customers_set",
+            action=AuditAction.USER_CUSTOMERS_SET,
             target=user,
             customer_id=_customer_id_for_audit(customers),
             before=before,
@@ -374,7 +373,7 @@ def user_deactivate(*, actor: User, user: User) -> User:
         ended = _sessions_end(user)
         audit_record(
             actor=actor,
-            action="user.deactivate",
+            action=AuditAction.USER_DEACTIVATE,
             target=user,
             before={"is_active": True},
             after={"is_active": False},
@@ -391,7 +390,11 @@ def user_reactivate(*, actor: User, user: User) -> User:
         user.is_active = True
         user.save(update_fields=["is_active"])
         audit_record(
-            actor=actor, action="user.reactivate", target=user, before={"is_active": False}, after={"is_active": True}
+            actor=actor,
+            action=AuditAction.USER_REACTIVATE,
+            target=user,
+            before={"is_active": False},
+            after={"is_active": True},
         )
     return user
 
@@ -440,7 +443,9 @@ def role_create(
             all_customers=all_customers,
         )
         role.customer_groups.set([] if all_customers else list(customer_groups))
-        audit_record(actor=actor, action="role.create", target=role, after=model_snapshot(role, ROLE_AUDIT_FIELDS))
+        audit_record(
+            actor=actor, action=AuditAction.ROLE_CREATE, target=role, after=model_snapshot(role, ROLE_AUDIT_FIELDS)
+        )
     return role
 
 
@@ -467,7 +472,7 @@ def role_update(
         role.customer_groups.set([] if all_customers else list(customer_groups))
         audit_record(
             actor=actor,
-            action="role.update",
+            action=AuditAction.ROLE_UPDATE,
             target=role,
             before=before,
             after=model_snapshot(role, ROLE_AUDIT_FIELDS),
@@ -487,5 +492,7 @@ def role_delete(*, actor: User, role: Role) -> None:
                 _("%(count)d user(s) hold the role %(name)s. Remove it from them first.")
                 % {"count": holders, "name": role.name}
             )
-        audit_record(actor=actor, action="role.delete", target=role, before=model_snapshot(role, ROLE_AUDIT_FIELDS))
+        audit_record(
+            actor=actor, action=AuditAction.ROLE_DELETE, target=role, before=model_snapshot(role, ROLE_AUDIT_FIELDS)
+        )
         role.delete()

@@ -6,17 +6,16 @@ belong to Settings because a group exists to scope roles.
 
 from collections.abc import Iterable
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from customers.models import Customer, CustomerGroup
 from customers.selectors import customers_visible_to
+from portal.accounts.models import User
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.names import name_checked
-
-User = get_user_model()
 
 GROUP_AUDIT_FIELDS = ("name", "description", "customers")
 
@@ -29,7 +28,7 @@ def _name_check(name: str, *, exclude_pk: int | None = None) -> str:
         name,
         queryset=CustomerGroup.objects.all(),
         exclude_pk=exclude_pk,
-        max_length=CustomerGroup._meta.get_field("name").max_length,
+        max_length=CustomerGroup._meta.get_field("name").max_length,  # type: ignore[arg-type]  # a CharField's max_length is set
         duplicate_message=_("A customer group called %(name)s already exists."),
     )
 
@@ -42,7 +41,7 @@ def customer_group_create(
         group.customers.set(list(customers))
         audit_record(
             actor=actor,
-            action="customer_group.create",
+            action=AuditAction.CUSTOMER_GROUP_CREATE,
             target=group,
             after=model_snapshot(group, GROUP_AUDIT_FIELDS),
         )
@@ -63,7 +62,7 @@ def customer_group_update(
         group.customers.set([*customers, *hidden])
         audit_record(
             actor=actor,
-            action="customer_group.update",
+            action=AuditAction.CUSTOMER_GROUP_UPDATE,
             target=group,
             before=before,
             after=model_snapshot(group, GROUP_AUDIT_FIELDS),
@@ -77,5 +76,5 @@ def customer_group_delete(*, actor: User, group: CustomerGroup) -> None:
         group = CustomerGroup.objects.select_for_update().get(pk=group.pk)
         before = model_snapshot(group, GROUP_AUDIT_FIELDS)
         before["roles"] = sorted(role.name for role in group.roles.all())
-        audit_record(actor=actor, action="customer_group.delete", target=group, before=before)
+        audit_record(actor=actor, action=AuditAction.CUSTOMER_GROUP_DELETE, target=group, before=before)
         group.delete()

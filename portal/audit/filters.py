@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.choices import AuditResult
-from portal.audit.models import AuditEvent
+from portal.audit.models import AuditEvent, action_label
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -32,7 +32,8 @@ class AuditEventFilterSet(django_filters.FilterSet):
         # The choices are what the trail holds, so a filter never offers something that matches nothing.
         events = AuditEvent.objects.order_by()
         self.filters["action"].extra["choices"] = [
-            (action, action) for action in events.values_list("action", flat=True).distinct().order_by("action")
+            (action, action_label(action))
+            for action in events.values_list("action", flat=True).distinct().order_by("action")
         ]
         self.filters["target_type"].extra["choices"] = [
             (target_type, target_type)

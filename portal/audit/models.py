@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit.choices import AuditResult, NotificationLevel
+from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 
 
 class AuditEvent(models.Model):
@@ -43,6 +43,18 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_label}"
+
+    @property
+    def action_label(self) -> str:
+        """What happened, in the reader's language; an action no longer in AuditAction shows its code."""
+        return action_label(self.action)
+
+
+def action_label(action: str) -> str:
+    try:
+        return str(AuditAction(action).label)
+    except ValueError:
+        return action
 
 
 class Notification(models.Model):

@@ -4,14 +4,18 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models, transaction
 from django.utils import timezone
 
-from portal.audit.choices import AuditResult, NotificationLevel
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.context import current_ip_address
 from portal.audit.models import AuditEvent, Notification
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 SYSTEM_ACTOR = "system"
 
@@ -43,26 +47,25 @@ def model_snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, A
 
 def audit_record(
     *,
-    actor,
-    action: str,
+    actor: Actor,
+    action: AuditAction,
     target: models.Model | None = None,
     target_label: str | None = None,
     customer_id: int | None = None,
     before: dict | None = None,
     after: dict | None = None,
     result: str = AuditResult.SUCCESS,
-    message: str = "",
+    message: "str | StrPromise" = "",
 ) -> AuditEvent:
-    """Record an audit event. `actor` is a user, None or a string such as "automation".
+    """Record an audit event. `actor` is a user, None or a system actor such as "automation".
 
     Call it inside the service's transaction, so the event commits with the change it describes
     (and a failure is recorded by a service that catches it, with result=FAILURE).
     """
-    user = actor if actor is not None and not isinstance(actor, str) else None
-    if user is not None:
-        actor_label = user.email or user.username
+    if actor is None or isinstance(actor, str):
+        user, actor_label = None, actor or SYSTEM_ACTOR
     else:
-        actor_label = actor or SYSTEM_ACTOR
+        user, actor_label = actor, actor.email or actor.username
     changed_before = _json_safe(before or {})
     changed_after = _json_safe(after or {})
     if before is not None and after is not None:
@@ -83,7 +86,7 @@ def audit_record(
         before=changed_before,
         after=changed_after,
         result=result,
-        message=message,
+        message=str(message),
         ip_address=current_ip_address.get(),
     )
 

@@ -127,6 +127,8 @@ class TrustedDirectory(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.tid
+
+
 class Passkey(models.Model):
     """A passkey or security key (WebAuthn credential) a user registered as a second factor.
 

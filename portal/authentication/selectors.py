@@ -1,11 +1,9 @@
 """Reads of sign-in settings and linked Microsoft identities (the partner is the active schema)."""
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from portal.accounts.models import User
 from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity, TrustedDirectory
-
-User = get_user_model()
 
 
 def authentication_settings_get() -> AuthenticationSettings:

@@ -9,13 +9,16 @@ directory the partner trusts and its sign-in name is a user's email. Nobody is c
 in (no auto-provisioning).
 """
 
-from django.contrib.auth import get_user_model
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit.choices import AuditResult
+from portal.accounts.models import User
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record, model_snapshot
 from portal.authentication.choices import SignInMethod
@@ -30,7 +33,8 @@ from portal.authentication.selectors import (
 )
 from portal.microsoft.identity import SignedInUser
 
-User = get_user_model()
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 SETTINGS_FIELDS = ("allow_local_sign_in", "allow_microsoft_sign_in", "require_mfa")
 # The actor of a failed sign-in nobody could be named for (a forged or cancelled Microsoft answer).
@@ -44,7 +48,7 @@ class SignInRefused(Exception):
     the page that says how to link it rather than a one-line message.
     """
 
-    def __init__(self, message: str, *, user: User | None = None, not_linked: bool = False) -> None:
+    def __init__(self, message: "str | StrPromise", *, user: User | None = None, not_linked: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.user = user
@@ -81,7 +85,7 @@ def authentication_settings_update(
         current.save(update_fields=[*SETTINGS_FIELDS, "updated"])
         audit_record(
             actor=actor,
-            action="authentication_settings.update",
+            action=AuditAction.AUTHENTICATION_SETTINGS_UPDATE,
             target=current,
             before=before,
             after=after,
@@ -92,7 +96,7 @@ def authentication_settings_update(
 # -- linked Microsoft identities ---------------------------------------------------------------------------------------
 
 
-def _link(*, actor: User | str, user: User, account: SignedInUser, message: str) -> MicrosoftIdentity:
+def _link(*, actor: User | str, user: User, account: SignedInUser, message: "str | StrPromise") -> MicrosoftIdentity:
     identity = MicrosoftIdentity.objects.create(
         user=user,
         tid=account.tid,
@@ -102,7 +106,7 @@ def _link(*, actor: User | str, user: User, account: SignedInUser, message: str)
     )
     audit_record(
         actor=actor,
-        action="microsoft_identity.link",
+        action=AuditAction.MICROSOFT_IDENTITY_LINK,
         target=user,
         after={"tid": account.tid, "oid": account.oid, "username": identity.username},
         message=message,
@@ -149,7 +153,7 @@ def microsoft_identity_unlink(*, actor: User, identity: MicrosoftIdentity) -> No
         user = identity.user
         snapshot = {"tid": identity.tid, "oid": identity.oid, "username": identity.username}
         identity.delete()
-        audit_record(actor=actor, action="microsoft_identity.unlink", target=user, before=snapshot)
+        audit_record(actor=actor, action=AuditAction.MICROSOFT_IDENTITY_UNLINK, target=user, before=snapshot)
 
 
 def _not_linked(account: SignedInUser, *, user: User | None = None) -> SignInRefused:
@@ -175,13 +179,13 @@ def microsoft_sign_in_user(*, account: SignedInUser) -> User:
             raise SignInRefused(_("Sign-in with Microsoft is turned off for this console."))
         identity = microsoft_identity_find(tid=account.tid, oid=account.oid)
         if identity is not None:
-            user = identity.user
-            if not user.is_active:
-                raise SignInRefused(_("Your console account is deactivated. Ask an administrator."), user=user)
+            linked = identity.user
+            if not linked.is_active:
+                raise SignInRefused(_("Your console account is deactivated. Ask an administrator."), user=linked)
             identity.last_used = timezone.now()
             identity.username = (account.preferred_username or identity.username)[:254]
             identity.save(update_fields=["last_used", "username"])
-            return user
+            return linked
         if trusted_directory_find(tid=account.tid) is None:
             raise _not_linked(account)
         user = user_for_trusted_directory_account(username=account.preferred_username)
@@ -208,7 +212,7 @@ def trusted_directory_add(*, actor: User, account: SignedInUser) -> TrustedDirec
         directory = TrustedDirectory.objects.create(tid=account.tid, name=name[:254], added_by=actor)
         audit_record(
             actor=actor,
-            action="trusted_directory.add",
+            action=AuditAction.TRUSTED_DIRECTORY_ADD,
             target=directory,
             after={"tid": directory.tid, "name": directory.name, "verified_with": username},
         )
@@ -220,7 +224,7 @@ def trusted_directory_remove(*, actor: User, directory: TrustedDirectory) -> Non
     with transaction.atomic():
         audit_record(
             actor=actor,
-            action="trusted_directory.remove",
+            action=AuditAction.TRUSTED_DIRECTORY_REMOVE,
             target=directory,
             before={"tid": directory.tid, "name": directory.name},
         )
@@ -247,13 +251,13 @@ def sign_in_record(
     if user is None and identifier and method == SignInMethod.PASSWORD:
         user = user_for_sign_in_identifier(identifier=identifier)
     if result == AuditResult.SUCCESS:
-        actor: User | str = user
+        actor: Actor = user
     else:
         actor = (identifier or ANONYMOUS_ACTOR)[:254]
     with transaction.atomic():
         return audit_record(
             actor=actor,
-            action="user.sign_in",
+            action=AuditAction.USER_SIGN_IN,
             target=user,
             after={"method": str(method), **(details or {})},
             result=result,

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import secrets
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,12 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal.accounts.models import User
+from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from portal.authentication.choices import SecondFactor
 from portal.authentication.models import Passkey
 from portal.authentication.selectors import authentication_settings_get
-
-User = get_user_model()
 
 RECOVERY_CODE_COUNT = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i: codes are read off paper
@@ -77,7 +76,10 @@ def totp_enrolment_confirm(*, actor: User, device: TOTPDevice, code: str, name: 
         device.name = (name or "").strip()[:64] or str(_("Authenticator app"))
         device.save(update_fields=["confirmed", "name"])
         audit_record(
-            actor=actor, action="user.second_factor_add", target=device.user, after={"factor": SecondFactor.TOTP}
+            actor=actor,
+            action=AuditAction.USER_SECOND_FACTOR_ADD,
+            target=device.user,
+            after={"factor": SecondFactor.TOTP},
         )
         if not recovery_codes_left(user=device.user):
             return _recovery_codes_replace(actor=actor, user=device.user)
@@ -90,7 +92,7 @@ def totp_remove(*, actor: User, device: TOTPDevice) -> None:
         device.delete()
         audit_record(
             actor=actor,
-            action="user.second_factor_remove",
+            action=AuditAction.USER_SECOND_FACTOR_REMOVE,
             target=device.user,
             before={"factor": SecondFactor.TOTP, "name": device.name},
         )
@@ -116,7 +118,7 @@ def passkey_add(
         )
         audit_record(
             actor=actor,
-            action="user.second_factor_add",
+            action=AuditAction.USER_SECOND_FACTOR_ADD,
             target=user,
             after={"factor": SecondFactor.PASSKEY, "name": passkey.name},
         )
@@ -136,7 +138,7 @@ def passkey_remove(*, actor: User, passkey: Passkey) -> None:
         passkey.delete()
         audit_record(
             actor=actor,
-            action="user.second_factor_remove",
+            action=AuditAction.USER_SECOND_FACTOR_REMOVE,
             target=passkey.user,
             before={"factor": SecondFactor.PASSKEY, "name": passkey.name},
         )
@@ -172,7 +174,7 @@ def _recovery_codes_replace(*, actor: User, user: User) -> list[str]:
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = [_recovery_code() for _index in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
-    audit_record(actor=actor, action="user.recovery_codes_create", target=user, after={"count": len(codes)})
+    audit_record(actor=actor, action=AuditAction.USER_RECOVERY_CODES_CREATE, target=user, after={"count": len(codes)})
     return [recovery_code_display(code) for code in codes]
 
 

@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,12 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from portal.audit.choices import AuditResult
+from portal.accounts.models import User
+from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import SYSTEM_ACTOR, audit_record
 from portal.authentication.choices import ThrottleScope
 from portal.authentication.models import SignInThrottle
-
-User = get_user_model()
 
 UNLOCK_SALT = "portal.authentication.account-unlock"
 UNLOCK_LINK_MAX_AGE = 60 * 60 * 24
@@ -100,11 +98,20 @@ def throttle_lock_of(*, keys: list[tuple[str, str]]) -> Lock | None:
     return max(locks, key=lambda lock: lock.until, default=None)
 
 
+# What a lock without a known user is recorded as, per scope.
+LOCK_ACTIONS: dict[str, AuditAction] = {
+    ThrottleScope.ACCOUNT: AuditAction.ACCOUNT_LOCK,
+    ThrottleScope.ADDRESS: AuditAction.ADDRESS_LOCK,
+    ThrottleScope.PASSWORD_RESET: AuditAction.PASSWORD_RESET_LOCK,
+}
+
+
 def _limit_for(scope: str) -> int:
-    return {
+    limits: dict[str, int] = {
         ThrottleScope.ACCOUNT: settings.SIGN_IN_ACCOUNT_FAILURES,
         ThrottleScope.ADDRESS: settings.SIGN_IN_ADDRESS_FAILURES,
-    }[scope]
+    }
+    return limits[scope]
 
 
 def throttle_count(*, scope: str, key: str, limit: int, user: User | None = None, subject: str = "") -> Lock | None:
@@ -137,7 +144,7 @@ def throttle_count(*, scope: str, key: str, limit: int, user: User | None = None
             lock = Lock(scope=scope, until=row.locked_until)
             audit_record(
                 actor=SYSTEM_ACTOR,
-                action=f"{'user' if user is not None else scope}.lock",
+                action=AuditAction.USER_LOCK if user is not None else LOCK_ACTIONS[scope],
                 target=user,
                 target_label=None if user is not None else (subject or key)[:254],
                 after={"scope": scope, "locked_until": row.locked_until, "level": row.lock_level, "seconds": seconds},
@@ -239,7 +246,7 @@ def account_unlock(*, actor: User | str, user: User, message: str = "") -> bool:
         row.save(update_fields=["locked_until", "failures", "window_started"])
         audit_record(
             actor=actor,
-            action="user.unlock",
+            action=AuditAction.USER_UNLOCK,
             target=user,
             before=before,
             after={"locked_until": None},
@@ -249,6 +256,7 @@ def account_unlock(*, actor: User | str, user: User, message: str = "") -> bool:
 
 
 def unlock_token_make(*, row: SignInThrottle) -> str:
+    assert row.last_locked_at is not None, "only a locked row has an unlock link"
     return signing.dumps({"u": row.user_id, "at": row.last_locked_at.isoformat()}, salt=UNLOCK_SALT, compress=True)
 
 

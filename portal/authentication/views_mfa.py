@@ -34,7 +34,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from portal.audit.choices import AuditResult
+from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.context import client_ip
 from portal.audit.services import audit_record
 from portal.authentication.choices import SecondFactor
@@ -85,7 +85,7 @@ def _next_url(request: HttpRequest) -> str:
 def _second_factor_record(request: HttpRequest, *, factor: str, result: str, message: str = "") -> None:
     audit_record(
         actor=request.user if result == AuditResult.SUCCESS else request.user.get_username(),
-        action="user.second_factor",
+        action=AuditAction.USER_SECOND_FACTOR_VERIFY,
         target=request.user,
         after={"factor": str(factor)},
         result=result,

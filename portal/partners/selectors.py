@@ -23,6 +23,6 @@ def partner_current() -> Partner | None:
     `schema_context`, where `connection.tenant` is not always the Partner row."""
     from django.db import connection
 
-    if connection.schema_name == "public":
+    if connection.schema_name == "public":  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
         return None
-    return Partner.objects.filter(schema_name=connection.schema_name).first()
+    return Partner.objects.filter(schema_name=connection.schema_name).first()  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper

@@ -28,6 +28,8 @@ from django_tenants.utils import schema_context, schema_exists
 
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME
 from portal.accounts.models import Role
+from portal.accounts.types import Actor
+from portal.audit.choices import AuditAction
 from portal.core.names import name_clean, name_ensure_unique
 from portal.partners.choices import Currency, Language, PartnerStatus, Region
 from portal.partners.clone import clone_schema_lean
@@ -125,7 +127,7 @@ def partner_template_ensure(*, verbosity: int = 0) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(f'CREATE SCHEMA "{template}"')
         call_command("migrate_schemas", tenant=True, schema_name=template, interactive=False, verbosity=verbosity)
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
 
 
 def _schema_is_current(schema_name: str) -> bool:
@@ -207,7 +209,7 @@ def partner_create(
     schema_name = schema_name_for(slug)
     password = admin_password or secrets.token_urlsafe(12)
     username = "admin"
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
     with transaction.atomic():
         used = _create_schema(schema_name, method)
         partner = Partner.objects.create(
@@ -237,7 +239,7 @@ def partner_create(
             administrator.roles.add(Role.objects.get(name=ADMINISTRATORS_ROLE_NAME, is_builtin=True))
         partner.status = PartnerStatus.ACTIVE
         partner.save(update_fields=["status"])
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
     return ProvisionedPartner(
         partner=partner, admin_username=username, admin_email=admin_email, admin_password=password, method=used
     )
@@ -256,7 +258,7 @@ def platform_ensure() -> Partner:
 PARTNER_LOCALE_FIELDS = ("default_language", "default_time_zone")
 
 
-def partner_locale_update(*, actor, partner: Partner, default_language: str, default_time_zone: str) -> Partner:
+def partner_locale_update(*, actor: Actor, partner: Partner, default_language: str, default_time_zone: str) -> Partner:
     """The language and time zone new users of the partner start with. People already here keep theirs:
     each chose, or can choose, in My profile."""
     from portal.accounts.locale import time_zone_names
@@ -273,7 +275,7 @@ def partner_locale_update(*, actor, partner: Partner, default_language: str, def
         partner.save(update_fields=list(PARTNER_LOCALE_FIELDS))
         audit_record(
             actor=actor,
-            action="partner.locale_update",
+            action=AuditAction.PARTNER_LOCALE_UPDATE,
             target=partner,
             before=before,
             after=model_snapshot(partner, PARTNER_LOCALE_FIELDS),

@@ -5,53 +5,129 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('catalog', '0002_initial'),
-        ('customers', '0001_initial'),
-        ('marketplace', '0001_initial'),
+        ("catalog", "0002_initial"),
+        ("customers", "0001_initial"),
+        ("marketplace", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(max_length=255, verbose_name='subscription ID')),
-                ('offer_external_id', models.CharField(max_length=255, verbose_name='offer ID')),
-                ('product_id', models.CharField(max_length=255, verbose_name='product ID')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('quantity', models.PositiveIntegerField(verbose_name='quantity')),
-                ('assigned', models.PositiveIntegerField(blank=True, null=True, verbose_name='assigned')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('active', 'Active'), ('suspended', 'Suspended'), ('terminated', 'Terminated'), ('failed', 'Failed')], max_length=16, verbose_name='status')),
-                ('billing_cycle', models.CharField(choices=[('monthly', 'Monthly'), ('annual', 'Annual'), ('triennial', 'Every three years'), ('one_time', 'One time'), ('none', 'None')], max_length=16, verbose_name='billing cycle')),
-                ('term', models.CharField(blank=True, max_length=16, verbose_name='term')),
-                ('term_end', models.DateField(blank=True, null=True, verbose_name='term end')),
-                ('auto_renew', models.BooleanField(default=True, verbose_name='auto-renew')),
-                ('trial', models.BooleanField(default=False, verbose_name='trial')),
-                ('cancellation_allowed_until', models.DateTimeField(blank=True, null=True, verbose_name='cancellation allowed until')),
-                ('scheduled_termination_date', models.DateField(blank=True, null=True, verbose_name='scheduled termination')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('currency', models.CharField(blank=True, max_length=3, verbose_name='currency')),
-                ('unit_cost_price', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True, verbose_name='unit cost price')),
-                ('unit_sales_price', models.DecimalField(blank=True, decimal_places=4, max_digits=14, null=True, verbose_name='unit sales price')),
-                ('order_reference', models.CharField(blank=True, max_length=255, verbose_name='order reference')),
-                ('add_ons', models.JSONField(blank=True, default=list, verbose_name='add-ons')),
-                ('sync_fingerprint', models.CharField(blank=True, editable=False, max_length=32, verbose_name='sync fingerprint')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='first seen')),
-                ('updated', models.DateTimeField(auto_now=True, verbose_name='last changed')),
-                ('account', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='marketplace.marketplaceaccount', verbose_name='marketplace account')),
-                ('customer_tenant', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='customers.customertenant', verbose_name='customer tenant')),
-                ('offer', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='subscriptions', to='catalog.offer', verbose_name='offer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("external_id", models.CharField(max_length=255, verbose_name="subscription ID")),
+                ("offer_external_id", models.CharField(max_length=255, verbose_name="offer ID")),
+                ("product_id", models.CharField(max_length=255, verbose_name="product ID")),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                ("quantity", models.PositiveIntegerField(verbose_name="quantity")),
+                ("assigned", models.PositiveIntegerField(blank=True, null=True, verbose_name="assigned")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("active", "Active"),
+                            ("suspended", "Suspended"),
+                            ("terminated", "Terminated"),
+                            ("failed", "Failed"),
+                        ],
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "billing_cycle",
+                    models.CharField(
+                        choices=[
+                            ("monthly", "Monthly"),
+                            ("annual", "Annual"),
+                            ("triennial", "Every three years"),
+                            ("one_time", "One time"),
+                            ("none", "None"),
+                        ],
+                        max_length=16,
+                        verbose_name="billing cycle",
+                    ),
+                ),
+                ("term", models.CharField(blank=True, max_length=16, verbose_name="term")),
+                ("term_end", models.DateField(blank=True, null=True, verbose_name="term end")),
+                ("auto_renew", models.BooleanField(default=True, verbose_name="auto-renew")),
+                ("trial", models.BooleanField(default=False, verbose_name="trial")),
+                (
+                    "cancellation_allowed_until",
+                    models.DateTimeField(blank=True, null=True, verbose_name="cancellation allowed until"),
+                ),
+                (
+                    "scheduled_termination_date",
+                    models.DateField(blank=True, null=True, verbose_name="scheduled termination"),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                ("currency", models.CharField(blank=True, max_length=3, verbose_name="currency")),
+                (
+                    "unit_cost_price",
+                    models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=14, null=True, verbose_name="unit cost price"
+                    ),
+                ),
+                (
+                    "unit_sales_price",
+                    models.DecimalField(
+                        blank=True, decimal_places=4, max_digits=14, null=True, verbose_name="unit sales price"
+                    ),
+                ),
+                ("order_reference", models.CharField(blank=True, max_length=255, verbose_name="order reference")),
+                ("add_ons", models.JSONField(blank=True, default=list, verbose_name="add-ons")),
+                (
+                    "sync_fingerprint",
+                    models.CharField(blank=True, editable=False, max_length=32, verbose_name="sync fingerprint"),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="first seen")),
+                ("updated", models.DateTimeField(auto_now=True, verbose_name="last changed")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="marketplace.marketplaceaccount",
+                        verbose_name="marketplace account",
+                    ),
+                ),
+                (
+                    "customer_tenant",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="customers.customertenant",
+                        verbose_name="customer tenant",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="subscriptions",
+                        to="catalog.offer",
+                        verbose_name="offer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'subscription',
-                'verbose_name_plural': 'subscriptions',
-                'ordering': ['name', 'id'],
-                'indexes': [models.Index(fields=['customer_tenant', 'status'], name='subscriptions_tenant_status')],
-                'constraints': [models.UniqueConstraint(fields=('account', 'external_id'), name='subscriptions_unique_per_account')],
+                "verbose_name": "subscription",
+                "verbose_name_plural": "subscriptions",
+                "ordering": ["name", "id"],
+                "indexes": [models.Index(fields=["customer_tenant", "status"], name="subscriptions_tenant_status")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("account", "external_id"), name="subscriptions_unique_per_account")
+                ],
             },
         ),
     ]

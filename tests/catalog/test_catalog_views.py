@@ -179,9 +179,7 @@ def test_the_administrator_sees_cost_and_partner_prices_with_their_derivation(al
     headers = dict(re.findall(r'data-column="(\w+)"[^>]*>\s*(?:<a[^>]*>)?\s*([^<]+?)\s*<', body))
     assert headers["cost_price"] == "Partner price"
     assert headers["price"] == "Default customer price"
-    assert "Partner price at ALSO (Demo reseller): €14.16&#10;Default markup 5%: €14.87" in body.replace(
-        "\n", "&#10;"
-    )
+    assert "Partner price at ALSO (Demo reseller): €14.16&#10;Default markup 5%: €14.87" in body.replace("\n", "&#10;")
     assert "Secret Legacy Plan" in body  # the partner sees hidden offers, marked as such
     assert "Hidden" in body
 

@@ -210,9 +210,9 @@ class PartnerCenterClient(MarketplaceHttpClient):
             answer = _decode(response)
             if response.status_code >= 400:
                 description = answer.get("error_description") if isinstance(answer, dict) else None
-                error = answer.get("error") if isinstance(answer, dict) else None
+                code = answer.get("error") if isinstance(answer, dict) else None
                 raise AuthenticationFailed(
-                    f"Entra refused to sign in ({error or response.status_code}): {description or response.text[:200]}",
+                    f"Entra refused to sign in ({code or response.status_code}): {description or response.text[:200]}",
                     reference=answer.get("correlation_id") if isinstance(answer, dict) else None,
                 )
             return _as_object(answer)

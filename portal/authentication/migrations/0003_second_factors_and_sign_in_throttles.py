@@ -6,56 +6,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('authentication', '0002_trusted_directory'),
+        ("authentication", "0002_trusted_directory"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='authenticationsettings',
-            name='require_mfa',
-            field=models.BooleanField(default=True, help_text='Everyone signing in with a password proves a second factor: an authenticator app, a passkey or a security key. A Microsoft sign-in counts when Microsoft already asked for one.', verbose_name='require multi-factor authentication'),
+            model_name="authenticationsettings",
+            name="require_mfa",
+            field=models.BooleanField(
+                default=True,
+                help_text="Everyone signing in with a password proves a second factor: an authenticator app, a passkey or a security key. A Microsoft sign-in counts when Microsoft already asked for one.",
+                verbose_name="require multi-factor authentication",
+            ),
         ),
         migrations.CreateModel(
-            name='Passkey',
+            name="Passkey",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('credential_id', models.BinaryField(max_length=1024, verbose_name='credential ID')),
-                ('public_key', models.BinaryField(max_length=2048, verbose_name='public key')),
-                ('sign_count', models.PositiveBigIntegerField(default=0, verbose_name='sign count')),
-                ('transports', models.JSONField(blank=True, default=list, verbose_name='transports')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='added')),
-                ('last_used', models.DateTimeField(blank=True, null=True, verbose_name='last used')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='passkeys', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("credential_id", models.BinaryField(max_length=1024, verbose_name="credential ID")),
+                ("public_key", models.BinaryField(max_length=2048, verbose_name="public key")),
+                ("sign_count", models.PositiveBigIntegerField(default=0, verbose_name="sign count")),
+                ("transports", models.JSONField(blank=True, default=list, verbose_name="transports")),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="added")),
+                ("last_used", models.DateTimeField(blank=True, null=True, verbose_name="last used")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="passkeys",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'passkey',
-                'verbose_name_plural': 'passkeys',
-                'ordering': ['created', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('credential_id',), name='authentication_passkey_credential_unique')],
+                "verbose_name": "passkey",
+                "verbose_name_plural": "passkeys",
+                "ordering": ["created", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("credential_id",), name="authentication_passkey_credential_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='SignInThrottle',
+            name="SignInThrottle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(choices=[('account', 'Account'), ('address', 'Address'), ('password_reset', 'Password reset')], max_length=20, verbose_name='scope')),
-                ('key', models.CharField(max_length=254, verbose_name='key')),
-                ('failures', models.PositiveIntegerField(default=0, verbose_name='failures')),
-                ('window_started', models.DateTimeField(blank=True, null=True, verbose_name='counting since')),
-                ('locked_until', models.DateTimeField(blank=True, null=True, verbose_name='locked until')),
-                ('lock_level', models.PositiveSmallIntegerField(default=0, verbose_name='lock level')),
-                ('last_locked_at', models.DateTimeField(blank=True, null=True, verbose_name='last locked')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='sign_in_throttles', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "scope",
+                    models.CharField(
+                        choices=[("account", "Account"), ("address", "Address"), ("password_reset", "Password reset")],
+                        max_length=20,
+                        verbose_name="scope",
+                    ),
+                ),
+                ("key", models.CharField(max_length=254, verbose_name="key")),
+                ("failures", models.PositiveIntegerField(default=0, verbose_name="failures")),
+                ("window_started", models.DateTimeField(blank=True, null=True, verbose_name="counting since")),
+                ("locked_until", models.DateTimeField(blank=True, null=True, verbose_name="locked until")),
+                ("lock_level", models.PositiveSmallIntegerField(default=0, verbose_name="lock level")),
+                ("last_locked_at", models.DateTimeField(blank=True, null=True, verbose_name="last locked")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sign_in_throttles",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sign-in throttle',
-                'verbose_name_plural': 'sign-in throttles',
-                'ordering': ['scope', 'key'],
-                'constraints': [models.UniqueConstraint(fields=('scope', 'key'), name='authentication_sign_in_throttle_unique')],
+                "verbose_name": "sign-in throttle",
+                "verbose_name_plural": "sign-in throttles",
+                "ordering": ["scope", "key"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("scope", "key"), name="authentication_sign_in_throttle_unique")
+                ],
             },
         ),
     ]
