@@ -5,6 +5,7 @@ dialog: each must work with scripts only from static files, and the browser fixt
 any violation it reports (tests/browser/conftest.py).
 """
 
+import re
 import sys
 from datetime import timedelta
 from types import SimpleNamespace
@@ -12,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
+from playwright.sync_api import expect
 
 from customers.models import Customer
 from marketplace.models import MarketplaceAccount
@@ -102,9 +104,10 @@ def test_charts_htmx_and_confirmations_work_under_the_policy(
     # htmx swaps a tab in; the tab strip follows
     page.locator("a[data-tab=tenants]").click()
     page.locator("#tab-content[data-active-tab=tenants]").wait_for()
-    assert "active" in page.locator("a[data-tab=tenants]").get_attribute("class")
-    assert "active" not in page.locator("a[data-tab=overview]").get_attribute("class")
-    assert page.locator("a[data-tab=tenants]").get_attribute("aria-selected") == "true"
+    # console.js marks the strip on htmx:load, just after the new content is in: wait for it, do not race it
+    expect(page.locator("a[data-tab=tenants]")).to_have_class(re.compile(r"\bactive\b"))
+    expect(page.locator("a[data-tab=overview]")).not_to_have_class(re.compile(r"\bactive\b"))
+    expect(page.locator("a[data-tab=tenants]")).to_have_attribute("aria-selected", "true")
 
     # dropdowns (Bootstrap) and the subscriptions list
     page.goto(base + "/subscriptions/")
