@@ -40,7 +40,7 @@ from subscriptions.choices_lifecycle import (
     ScheduledChangeStatus,
 )
 from subscriptions.commitment import quantity_change_preview
-from subscriptions.lifecycle_orders import LifecycleLine, OrderMachineryUnavailable, lifecycle_order_place
+from subscriptions.lifecycle_orders import LifecycleLine, lifecycle_order_place
 from subscriptions.models import (
     LicenseChangeApproval,
     LicenseChangeRequest,
@@ -514,7 +514,7 @@ def _fulfil(request: LicenseChangeRequest, *, actor: Actor) -> LicenseChangeRequ
                 else:
                     raise LifecycleRefused(preview.message)
             request.save(update_fields=["order", "result_message", "updated"])
-    except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+    except LifecycleRefused as refused:
         return _fail(request, str(refused), actor=actor)
     return request
 

@@ -42,7 +42,6 @@ from subscriptions.forms_lifecycle import (
     FriendlyNameForm,
     QuantityForm,
 )
-from subscriptions.lifecycle_orders import OrderMachineryUnavailable
 from subscriptions.models import ScheduledChange, Subscription
 from subscriptions.selectors_prices import subscription_price_history
 from subscriptions.selectors_subscriptions import (
@@ -305,7 +304,7 @@ def subscription_changes(request: HttpRequest) -> HttpResponse:
                 for change in proposed
             ],
         )
-    except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+    except LifecycleRefused as refused:
         context["errors"] = [str(refused)]
         # Show the current state, keeping the user's values.
         proposed, _errors = _proposed_changes(request)
@@ -423,7 +422,7 @@ def subscription_quantity(request: HttpRequest, pk: int) -> HttpResponse:
         except LifecycleConflict as conflict:
             form.add_error(None, str(conflict))
             subscription = _subscription_or_404(request, pk)
-        except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+        except LifecycleRefused as refused:
             form.add_error(None, str(refused))
         else:
             if isinstance(outcome, ScheduledChange):
@@ -503,7 +502,7 @@ def subscription_manage(request: HttpRequest, pk: int, action: str) -> HttpRespo
                     billing_cycle=form.cleaned_data.get("billing_cycle", ""),
                     enabled=form.cleaned_data.get("enabled"),
                 )
-        except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+        except LifecycleRefused as refused:
             form.add_error(None, str(refused))
         else:
             messages.success(
@@ -538,7 +537,7 @@ def subscription_add_on_add(request: HttpRequest, pk: int) -> HttpResponse:
                 quantity=form.cleaned_data["quantity"],
                 version=form.cleaned_data["version"] or None,
             )
-        except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+        except LifecycleRefused as refused:
             form.add_error(None, str(refused))
         else:
             messages.success(request, _("%(order)s placed: the add-on is added shortly.") % {"order": order})
@@ -585,7 +584,7 @@ def subscription_add_on(request: HttpRequest, pk: int, add_on: str) -> HttpRespo
                     quantity=form.cleaned_data["quantity"],
                     version=form.cleaned_data["version"] or None,
                 )
-        except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+        except LifecycleRefused as refused:
             form.add_error(None, str(refused))
         else:
             messages.success(request, _("%(order)s placed: the marketplace applies it shortly.") % {"order": order})
