@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.pricing import money_round
+from catalog.pricing import money_round, price_resolve
 from customers.models import CustomerTenant
 from customers.selectors import customers_visible_to
 from marketplace.models import TenantConnection
@@ -180,13 +180,7 @@ def _subscription_monthly_unit(subscription: Subscription) -> tuple[Decimal | No
 
 
 def _offer_monthly_unit(offer, customer) -> tuple[Decimal | None, str]:
-    price = None
-    try:
-        from catalog.pricing import price_resolve
-
-        price = price_resolve(offer=offer, customer=customer).amount
-    except ImportError:
-        price = offer.sales_price or offer.cost_price
+    price = price_resolve(offer=offer, customer=customer).amount
     return _per_month(price, offer.billing_cycle), offer.currency
 
 
