@@ -70,6 +70,3 @@ def order_email_send(*, order_id: int, event: str) -> None:
             subject = order_title(order, event)
             body = render_to_string("subscriptions/email/order_event.txt", context)
         EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
-
-
-from subscriptions import tasks_lifecycle  # noqa: E402, F401  (registers the lifecycle's beat tasks)
