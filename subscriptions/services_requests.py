@@ -200,7 +200,7 @@ def _approvals_required(settings: TenantLicenseSettings, *, seats: int, amount: 
 
 
 def _request_url(request: LicenseChangeRequest) -> str:
-    return reverse("lifecycle:request_detail", args=[request.pk])
+    return reverse("subscriptions:request_detail", args=[request.pk])
 
 
 def _actor_user(actor: Actor) -> User | None:
