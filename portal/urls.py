@@ -17,7 +17,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("catalog/", include("catalog.urls")),
     path("subscriptions/", include("subscriptions.urls_subscriptions")),
-    path("orders/", include(("subscriptions.urls_orders", "subscriptions"))),
+    path("orders/", include("subscriptions.urls_orders")),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),
 ]

@@ -11,17 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from portal.accounts.types import Actor
 from subscriptions.models import Order, Subscription
-
-
-class OrderMachineryUnavailable(Exception):
-    """The order machinery is not installed: lifecycle actions place nothing."""
-
-    def __init__(self) -> None:
-        super().__init__(_("Ordering is not available in this console yet: nothing was sent to the marketplace."))
+from subscriptions.services_orders import LineSpec, OrderActionRefused, order_create
 
 
 @dataclass(frozen=True)
@@ -46,11 +38,7 @@ def lifecycle_order_place(
     (`services_orders.order_create(..., submit=True)`). Call inside the caller's transaction: the placing
     task is enqueued when it commits. The user confirmed the change, which accepts the terms for it.
     A refusal of the order machinery is a `LifecycleRefused` (nothing saved)."""
-    try:
-        from subscriptions.services_orders import LineSpec, OrderActionRefused, order_create
-    except ImportError as missing:  # pragma: no cover - the order machinery is part of this app
-        raise OrderMachineryUnavailable() from missing
-    from subscriptions.services_lifecycle import LifecycleRefused
+    from subscriptions.services_lifecycle import LifecycleRefused  # services_lifecycle imports this module
 
     specs = [
         LineSpec(

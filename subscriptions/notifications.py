@@ -51,7 +51,7 @@ def order_notify(*, order: Order, event: str) -> None:
         recipients=recipients,
         title=lambda: order_title(order, event),
         body=order.friendly_name or "",
-        url=reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk}),
+        url=reverse("orders:order_detail", kwargs={"order_pk": order.pk}),
         level=EVENTS.get(event, NotificationLevel.INFO),
     )
     enqueue_on_commit(order_email_send, order_id=order.pk, event=event)

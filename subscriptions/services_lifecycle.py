@@ -435,7 +435,7 @@ def _notify_scheduled(
         recipients=recipients,
         title=title,
         body=body,
-        url=reverse("lifecycle:subscription_detail", args=[change.subscription_id]),
+        url=reverse("subscriptions:subscription_detail", args=[change.subscription_id]),
         level=level,
     )
 

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.pricing import money_round
+from catalog.pricing import money_round, price_resolve
 from customers.models import CustomerTenant
 from customers.selectors import customers_visible_to
 from marketplace.models import TenantConnection
@@ -40,7 +40,7 @@ from subscriptions.choices_lifecycle import (
     ScheduledChangeStatus,
 )
 from subscriptions.commitment import quantity_change_preview
-from subscriptions.lifecycle_orders import LifecycleLine, OrderMachineryUnavailable, lifecycle_order_place
+from subscriptions.lifecycle_orders import LifecycleLine, lifecycle_order_place
 from subscriptions.models import (
     LicenseChangeApproval,
     LicenseChangeRequest,
@@ -180,13 +180,7 @@ def _subscription_monthly_unit(subscription: Subscription) -> tuple[Decimal | No
 
 
 def _offer_monthly_unit(offer, customer) -> tuple[Decimal | None, str]:
-    price = None
-    try:
-        from catalog.pricing import price_resolve
-
-        price = price_resolve(offer=offer, customer=customer).amount
-    except ImportError:
-        price = offer.sales_price or offer.cost_price
+    price = price_resolve(offer=offer, customer=customer).amount
     return _per_month(price, offer.billing_cycle), offer.currency
 
 
@@ -206,7 +200,7 @@ def _approvals_required(settings: TenantLicenseSettings, *, seats: int, amount: 
 
 
 def _request_url(request: LicenseChangeRequest) -> str:
-    return reverse("lifecycle:request_detail", args=[request.pk])
+    return reverse("subscriptions:request_detail", args=[request.pk])
 
 
 def _actor_user(actor: Actor) -> User | None:
@@ -514,7 +508,7 @@ def _fulfil(request: LicenseChangeRequest, *, actor: Actor) -> LicenseChangeRequ
                 else:
                     raise LifecycleRefused(preview.message)
             request.save(update_fields=["order", "result_message", "updated"])
-    except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+    except LifecycleRefused as refused:
         return _fail(request, str(refused), actor=actor)
     return request
 

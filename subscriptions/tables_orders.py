@@ -29,8 +29,8 @@ QUOTE_STATUS_BADGES = {
 def order_url(order: Order) -> str:
     """A draft opens as the cart (resume it); anything else as the order."""
     if order.status == OrderStatus.DRAFT:
-        return reverse("subscriptions:order_cart", kwargs={"order_pk": order.pk})
-    return reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk})
+        return reverse("orders:order_cart", kwargs={"order_pk": order.pk})
+    return reverse("orders:order_detail", kwargs={"order_pk": order.pk})
 
 
 def order_status_badge(order: Order):
@@ -129,7 +129,7 @@ class QuoteTable(tables.Table):
     def render_number(self, record: Quote):
         return format_html(
             '<a href="{}" class="fw-semibold text-decoration-none">{}</a>',
-            reverse("subscriptions:quote_detail", kwargs={"quote_pk": record.pk}),
+            reverse("orders:quote_detail", kwargs={"quote_pk": record.pk}),
             _("Quote %(number)s") % {"number": record.number},
         )
 

@@ -64,12 +64,9 @@ def order_email_send(*, order_id: int, event: str) -> None:
             "lines": list(order.lines.all()),
             "event": event,
             "partner_name": getattr(partner, "name", ""),
-            "order_url": base_url + reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk}),
+            "order_url": base_url + reverse("orders:order_detail", kwargs={"order_pk": order.pk}),
         }
         with user_locale(user):
             subject = order_title(order, event)
             body = render_to_string("subscriptions/email/order_event.txt", context)
         EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
-
-
-from subscriptions import tasks_lifecycle  # noqa: E402, F401  (registers the lifecycle's beat tasks)

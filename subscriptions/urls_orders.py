@@ -1,8 +1,10 @@
-"""Order screens, at /orders/ in the `subscriptions` namespace."""
+"""Order screens, at /orders/ in the `orders` namespace."""
 
 from django.urls import path
 
 from subscriptions import views_orders as views
+
+app_name = "orders"
 
 urlpatterns = [
     path("", views.order_list, name="order_list"),

@@ -1,10 +1,10 @@
-"""URLs of the subscription lifecycle screens, under /subscriptions/ (namespace `lifecycle`)."""
+"""URLs of the subscription lifecycle screens, under /subscriptions/ (namespace `subscriptions`)."""
 
 from django.urls import path
 
 from subscriptions import views_requests, views_subscriptions, views_users
 
-app_name = "lifecycle"
+app_name = "subscriptions"
 
 urlpatterns = [
     path("", views_subscriptions.subscription_list, name="subscription_list"),

@@ -273,7 +273,7 @@ def _order_new_submit(request: HttpRequest, form: OrderNewForm) -> HttpResponse 
                 request,
                 _("Order %(number)s was placed; it is being sent to the marketplace.") % {"number": order.number},
             )
-            return redirect("subscriptions:order_detail", order_pk=order.pk)
+            return redirect("orders:order_detail", order_pk=order.pk)
         order = cart_add(
             actor=request.user,
             customer_tenant=data["tenant"],
@@ -286,7 +286,7 @@ def _order_new_submit(request: HttpRequest, form: OrderNewForm) -> HttpResponse 
         form.add_error(field, refusal.message)
         return None
     messages.success(request, _("%(product)s was added to the cart.") % {"product": data["plan"].name})
-    return redirect("subscriptions:order_cart", order_pk=order.pk)
+    return redirect("orders:order_cart", order_pk=order.pk)
 
 
 # -- cart ------------------------------------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ def cart_index(request: HttpRequest) -> HttpResponse:
     """The user's cart. One draft: that cart; several (one per tenant and account): the list to choose from."""
     carts = list(carts_of(user=request.user).select_related("customer_tenant__customer", "account")[:50])
     if len(carts) == 1:
-        return redirect("subscriptions:order_cart", order_pk=carts[0].pk)
+        return redirect("orders:order_cart", order_pk=carts[0].pk)
     return render(request, "subscriptions/cart_index.html", {"carts": carts})
 
 
@@ -329,7 +329,7 @@ def order_cart(request: HttpRequest, order_pk: int) -> HttpResponse:
 
 
 def _quote_url(order: Order) -> str:
-    return reverse("subscriptions:quote_detail", kwargs={"quote_pk": order.quote.pk})
+    return reverse("orders:quote_detail", kwargs={"quote_pk": order.quote.pk})
 
 
 def _confirm_changed_prices_form(form: OrderSubmitForm, changed: PricesChanged) -> OrderSubmitForm:
@@ -376,7 +376,7 @@ def order_submit_view(request: HttpRequest, order_pk: int) -> HttpResponse:
     messages.success(
         request, _("Order %(number)s was placed; it is being sent to the marketplace.") % {"number": order.number}
     )
-    return redirect("subscriptions:order_detail", order_pk=order.pk)
+    return redirect("orders:order_detail", order_pk=order.pk)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)
@@ -403,9 +403,9 @@ def order_details_view(request: HttpRequest, order_pk: int) -> HttpResponse:
         messages.success(
             request, _("Order %(number)s was saved for later; resume it from Orders.") % {"number": order.number}
         )
-        return redirect("subscriptions:order_list")
+        return redirect("orders:order_list")
     messages.success(request, _("The order details were saved."))
-    return redirect("subscriptions:order_cart", order_pk=order.pk)
+    return redirect("orders:order_cart", order_pk=order.pk)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)
@@ -424,8 +424,8 @@ def order_line_remove_view(request: HttpRequest, order_pk: int, line_pk: int) ->
         return redirect(order_url(order))
     messages.success(request, _("%(product)s was removed.") % {"product": line.offer_name})
     if remaining is None:
-        return redirect("subscriptions:order_list")
-    return redirect("subscriptions:order_cart", order_pk=order.pk)
+        return redirect("orders:order_list")
+    return redirect("orders:order_cart", order_pk=order.pk)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)
@@ -448,7 +448,7 @@ def order_quote_create_view(request: HttpRequest, order_pk: int) -> HttpResponse
             form.add_error("valid_until" if refusal.field == "valid_until" else None, refusal.message)
         else:
             messages.success(request, _("Quote %(number)s was saved.") % {"number": quote.number})
-            return redirect("subscriptions:quote_detail", quote_pk=quote.pk)
+            return redirect("orders:quote_detail", quote_pk=quote.pk)
     return render(request, "subscriptions/order_cart.html", _cart_context(request, order, quote_form=form))
 
 
@@ -464,7 +464,7 @@ def order_cancel_view(request: HttpRequest, order_pk: int) -> HttpResponse:
         messages.error(request, refusal.message)
         return redirect(order_url(order))
     messages.success(request, _("Order %(number)s was cancelled.") % {"number": order.number})
-    return redirect("subscriptions:order_list")
+    return redirect("orders:order_list")
 
 
 # -- orders ------------------------------------------------------------------------------------------------------------
@@ -491,7 +491,7 @@ def order_detail(request: HttpRequest, order_pk: int) -> HttpResponse:
     if (refused := get_only(request)) is not None:
         return refused
     if _is_cart(order):
-        return redirect("subscriptions:order_cart", order_pk=order.pk)
+        return redirect("orders:order_cart", order_pk=order.pk)
     lines = list(order.lines.all())
     context = {
         "order": order,
@@ -520,7 +520,7 @@ def order_line_retry_view(request: HttpRequest, order_pk: int, line_pk: int) -> 
         messages.error(request, refusal.message)
     else:
         messages.success(request, _("%(product)s is being sent again.") % {"product": line.offer_name})
-    return redirect("subscriptions:order_detail", order_pk=order.pk)
+    return redirect("orders:order_detail", order_pk=order.pk)
 
 
 # -- quotes ------------------------------------------------------------------------------------------------------------
@@ -604,7 +604,7 @@ def quote_accept_view(request: HttpRequest, quote_pk: int) -> HttpResponse:
         _("Quote %(quote)s was accepted: order %(number)s is being placed.")
         % {"quote": quote.number, "number": order.number},
     )
-    return redirect("subscriptions:order_detail", order_pk=order.pk)
+    return redirect("orders:order_detail", order_pk=order.pk)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)
@@ -619,4 +619,4 @@ def quote_withdraw_view(request: HttpRequest, quote_pk: int) -> HttpResponse:
         messages.error(request, refusal.message)
     else:
         messages.success(request, _("Quote %(number)s was withdrawn.") % {"number": quote.number})
-    return redirect("subscriptions:quote_detail", quote_pk=quote.pk)
+    return redirect("orders:quote_detail", quote_pk=quote.pk)

@@ -122,7 +122,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose to approve or reject."))
-        return redirect("lifecycle:request_detail", pk=change_request.pk)
+        return redirect("subscriptions:request_detail", pk=change_request.pk)
     try:
         decided = license_change_request_decide(
             actor=request.user,
@@ -132,7 +132,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except RequestRefused as refused:
         messages.error(request, str(refused))
-        return redirect("lifecycle:request_detail", pk=change_request.pk)
+        return redirect("subscriptions:request_detail", pk=change_request.pk)
     if decided.status == RequestStatus.PENDING:
         messages.success(request, _("Your approval was recorded; a second approver must decide as well."))
     elif decided.status == RequestStatus.REJECTED:
@@ -143,7 +143,7 @@ def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.success(request, _("Approved: %(result)s") % {"result": decided.result_message})
-    return redirect("lifecycle:request_detail", pk=change_request.pk)
+    return redirect("subscriptions:request_detail", pk=change_request.pk)
 
 
 # -- creating ---------------------------------------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(refused))
         else:
             messages.success(request, _("Your request was sent: %(change)s.") % {"change": created})
-            return redirect("lifecycle:request_detail", pk=created.pk)
+            return redirect("subscriptions:request_detail", pk=created.pk)
     context = {"subscription": subscription, "form": form, "preview": preview}
     return render(request, "subscriptions/request_form.html", context, status=400 if form.errors else 200)
 
@@ -218,7 +218,7 @@ def request_new_service(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(refused))
         else:
             messages.success(request, _("Your request was sent: %(change)s.") % {"change": created})
-            return redirect("lifecycle:request_detail", pk=created.pk)
+            return redirect("subscriptions:request_detail", pk=created.pk)
     context = {"form": form, "tenant": tenant, "has_offers": offers.exists() if tenant is not None else False}
     return render(request, "subscriptions/request_new_service.html", context, status=400 if form.errors else 200)
 
@@ -249,7 +249,7 @@ def tenant_license_settings(request: HttpRequest, tenant_pk: int) -> HttpRespons
                 fields={name: form.cleaned_data[name] for name in form.fields},
             )
             messages.success(request, _("The licence settings of %(tenant)s were saved.") % {"tenant": tenant})
-            return redirect("lifecycle:tenant_license_settings", tenant_pk=tenant.pk)
+            return redirect("subscriptions:tenant_license_settings", tenant_pk=tenant.pk)
         messages.error(request, _("The settings were not saved. Correct the fields marked below."))
     context = {
         "tenant": tenant,
@@ -279,6 +279,6 @@ def subscription_options_edit(request: HttpRequest, tenant_pk: int, pk: int) -> 
             fields={name: form.cleaned_data[name] for name in form.fields},
         )
         messages.success(request, _("The automation settings of %(name)s were saved.") % {"name": subscription.name})
-        return redirect("lifecycle:tenant_license_settings", tenant_pk=tenant.pk)
+        return redirect("subscriptions:tenant_license_settings", tenant_pk=tenant.pk)
     context = {"tenant": tenant, "subscription": subscription, "form": form}
     return render(request, "subscriptions/request_options.html", context, status=400 if form.errors else 200)

@@ -42,7 +42,6 @@ from subscriptions.forms_lifecycle import (
     FriendlyNameForm,
     QuantityForm,
 )
-from subscriptions.lifecycle_orders import OrderMachineryUnavailable
 from subscriptions.models import ScheduledChange, Subscription
 from subscriptions.selectors_prices import subscription_price_history
 from subscriptions.selectors_subscriptions import (
@@ -190,7 +189,7 @@ def subscription_columns(request: HttpRequest) -> HttpResponse:
         query = form.cleaned_data["query"]
     else:
         messages.error(request, _("Those columns are not available."))
-    url = reverse("lifecycle:subscription_list")
+    url = reverse("subscriptions:subscription_list")
     return HttpResponseRedirect(f"{url}?{query}" if query else url)
 
 
@@ -268,9 +267,9 @@ def subscription_changes(request: HttpRequest) -> HttpResponse:
     if not (can_act(request.user) or can_request(request.user)):
         raise PermissionDenied
     proposed, errors = _proposed_changes(request)
-    back = request.POST.get("back") or reverse("lifecycle:subscription_list")
+    back = request.POST.get("back") or reverse("subscriptions:subscription_list")
     if not back.startswith("/"):
-        back = reverse("lifecycle:subscription_list")
+        back = reverse("subscriptions:subscription_list")
     context = {"proposed": proposed, "errors": errors, "back": back, "can_act": can_act(request.user)}
     if not proposed and not errors:
         messages.info(request, _("No quantity was changed: there is nothing to apply."))
@@ -291,7 +290,7 @@ def subscription_changes(request: HttpRequest) -> HttpResponse:
             request,
             _("%(count)d licence change request(s) were sent to your provider for approval.") % {"count": len(created)},
         )
-        return redirect("lifecycle:request_list")
+        return redirect("subscriptions:request_list")
     try:
         result = subscriptions_quantities_change(
             actor=request.user,
@@ -305,7 +304,7 @@ def subscription_changes(request: HttpRequest) -> HttpResponse:
                 for change in proposed
             ],
         )
-    except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+    except LifecycleRefused as refused:
         context["errors"] = [str(refused)]
         # Show the current state, keeping the user's values.
         proposed, _errors = _proposed_changes(request)
@@ -400,7 +399,7 @@ def subscription_quantity(request: HttpRequest, pk: int) -> HttpResponse:
             {"subscription": subscription, "preview": preview, "form": form},
         )
     if can_request(request.user):
-        return redirect(f"{reverse('lifecycle:request_create')}?subscription={subscription.pk}")
+        return redirect(f"{reverse('subscriptions:request_create')}?subscription={subscription.pk}")
     _require_act(request)
     form = QuantityForm(request.POST)
     if form.is_valid() and form.guardrails_enforce(
@@ -423,7 +422,7 @@ def subscription_quantity(request: HttpRequest, pk: int) -> HttpResponse:
         except LifecycleConflict as conflict:
             form.add_error(None, str(conflict))
             subscription = _subscription_or_404(request, pk)
-        except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+        except LifecycleRefused as refused:
             form.add_error(None, str(refused))
         else:
             if isinstance(outcome, ScheduledChange):
@@ -434,7 +433,7 @@ def subscription_quantity(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             else:
                 messages.success(request, _("%(order)s placed: the quantity changes shortly.") % {"order": outcome})
-            return redirect("lifecycle:subscription_detail", pk=subscription.pk)
+            return redirect("subscriptions:subscription_detail", pk=subscription.pk)
     context = _detail_context(request, subscription, tab="basics", quantity_form=form)
     context["preview"] = (
         quantity_change_preview(subscription=subscription, quantity=form.cleaned_data["quantity"])
@@ -488,7 +487,7 @@ def subscription_manage(request: HttpRequest, pk: int, action: str) -> HttpRespo
                     actor=request.user, subscription=subscription, friendly_name=form.cleaned_data["friendly_name"]
                 )
                 messages.success(request, _("The friendly name was saved."))
-                return redirect("lifecycle:subscription_detail", pk=subscription.pk)
+                return redirect("subscriptions:subscription_detail", pk=subscription.pk)
             version = form.cleaned_data.get("version") or None
             if action == "convert_trial":
                 order = subscription_trial_convert(
@@ -503,7 +502,7 @@ def subscription_manage(request: HttpRequest, pk: int, action: str) -> HttpRespo
                     billing_cycle=form.cleaned_data.get("billing_cycle", ""),
                     enabled=form.cleaned_data.get("enabled"),
                 )
-        except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+        except LifecycleRefused as refused:
             form.add_error(None, str(refused))
         else:
             messages.success(
@@ -511,7 +510,7 @@ def subscription_manage(request: HttpRequest, pk: int, action: str) -> HttpRespo
                 _("%(order)s placed: %(action)s is applied by the marketplace shortly.")
                 % {"order": order, "action": availability.spec.label},
             )
-            return redirect("lifecycle:subscription_detail", pk=subscription.pk)
+            return redirect("subscriptions:subscription_detail", pk=subscription.pk)
     return render(request, "subscriptions/subscription_manage.html", context, status=_form_status(request, form))
 
 
@@ -538,11 +537,11 @@ def subscription_add_on_add(request: HttpRequest, pk: int) -> HttpResponse:
                 quantity=form.cleaned_data["quantity"],
                 version=form.cleaned_data["version"] or None,
             )
-        except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+        except LifecycleRefused as refused:
             form.add_error(None, str(refused))
         else:
             messages.success(request, _("%(order)s placed: the add-on is added shortly.") % {"order": order})
-            return redirect(f"{reverse('lifecycle:subscription_detail', args=[subscription.pk])}?tab=add_ons")
+            return redirect(f"{reverse('subscriptions:subscription_detail', args=[subscription.pk])}?tab=add_ons")
     context = {
         "subscription": subscription,
         "form": form,
@@ -585,11 +584,11 @@ def subscription_add_on(request: HttpRequest, pk: int, add_on: str) -> HttpRespo
                     quantity=form.cleaned_data["quantity"],
                     version=form.cleaned_data["version"] or None,
                 )
-        except (LifecycleRefused, OrderMachineryUnavailable) as refused:
+        except LifecycleRefused as refused:
             form.add_error(None, str(refused))
         else:
             messages.success(request, _("%(order)s placed: the marketplace applies it shortly.") % {"order": order})
-            return redirect(f"{reverse('lifecycle:subscription_detail', args=[subscription.pk])}?tab=add_ons")
+            return redirect(f"{reverse('subscriptions:subscription_detail', args=[subscription.pk])}?tab=add_ons")
     capability = Capability.REMOVE_ADD_ON if removing else Capability.CHANGE_ADD_ON
     context = {
         "subscription": subscription,
@@ -619,7 +618,7 @@ def scheduled_change_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(refused))
     else:
         messages.success(request, _("The scheduled decrease was cancelled."))
-    return redirect("lifecycle:subscription_detail", pk=change.subscription_id)
+    return redirect("subscriptions:subscription_detail", pk=change.subscription_id)
 
 
 # -- commitment calendar -----------------------------------------------------------------------------------------------

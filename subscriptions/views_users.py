@@ -132,7 +132,7 @@ def tenant_users_sync_view(request: HttpRequest, tenant_pk: int) -> HttpResponse
         messages.error(request, str(refused))
     else:
         messages.success(request, _("%(count)d user(s) synced from the marketplace.") % {"count": result.users})
-    return redirect("lifecycle:tenant_user_list", tenant_pk=tenant.pk)
+    return redirect("subscriptions:tenant_user_list", tenant_pk=tenant.pk)
 
 
 @permission_required(SUBSCRIPTIONS, VIEW)
@@ -165,7 +165,7 @@ def tenant_user_create_view(request: HttpRequest, tenant_pk: int) -> HttpRespons
                 if data["generate_password"]
                 else _("%(user)s was created.") % {"user": user.user_name},
             )
-            return redirect("lifecycle:tenant_user_detail", tenant_pk=tenant.pk, pk=user.pk)
+            return redirect("subscriptions:tenant_user_detail", tenant_pk=tenant.pk, pk=user.pk)
     context = {"tenant": tenant, "form": form, "connection": connection}
     return render(request, "subscriptions/tenant_user_form.html", context, status=400 if form.errors else 200)
 
@@ -187,7 +187,7 @@ def tenant_user_detail(request: HttpRequest, tenant_pk: int, pk: int) -> HttpRes
             messages.error(request, str(refused))
         else:
             _report(request, result, assigned=assign, subscription=subscription)
-        return redirect("lifecycle:tenant_user_detail", tenant_pk=tenant.pk, pk=user.pk)
+        return redirect("subscriptions:tenant_user_detail", tenant_pk=tenant.pk, pk=user.pk)
     assigned = {assignment.subscription_id for assignment in user.assignments.all()}
     context = {
         "tenant": tenant,
@@ -211,7 +211,7 @@ def tenant_users_assign(request: HttpRequest, tenant_pk: int) -> HttpResponse:
     users = list(TenantUser.objects.filter(customer_tenant=tenant, pk__in=request.POST.getlist("users")))
     if subscription is None:
         messages.error(request, _("Choose a subscription."))
-        return redirect("lifecycle:tenant_user_list", tenant_pk=tenant.pk)
+        return redirect("subscriptions:tenant_user_list", tenant_pk=tenant.pk)
     assign = request.POST.get("op") != "unassign"
     try:
         change = licenses_assign if assign else licenses_unassign
@@ -220,4 +220,4 @@ def tenant_users_assign(request: HttpRequest, tenant_pk: int) -> HttpResponse:
         messages.error(request, str(refused))
     else:
         _report(request, result, assigned=assign, subscription=subscription)
-    return redirect("lifecycle:tenant_user_list", tenant_pk=tenant.pk)
+    return redirect("subscriptions:tenant_user_list", tenant_pk=tenant.pk)

@@ -59,14 +59,14 @@ def test_the_preview_shows_what_will_need_confirming(also_world, alpha_admin_cli
     offer = also_world.offer(external_id="1429494_NCEMicros365BusinessBasic_12909|Monthly (no commitment) - P1M")
     query = {"offer": offer.pk, "tenant": also_world.tenant.pk, "plan": offer.pk, "quantity": 1}
     query.update(price_mode="target", target_price="5.00")
-    page = text(alpha_admin_client.get(reverse("subscriptions:order_new"), query, HTTP_HX_REQUEST="true"))
+    page = text(alpha_admin_client.get(reverse("orders:order_new"), query, HTTP_HX_REQUEST="true"))
     assert 'data-testid="summary-guardrails"' in page and BELOW_COST in page
 
 
 def test_the_preview_of_an_invalid_field_says_which_and_marks_it(also_world, alpha_admin_client):
     offer = also_world.offer(external_id="1429494_NCEMicros365BusinessBasic_12909|Monthly (no commitment) - P1M")
     query = {"offer": offer.pk, "tenant": also_world.tenant.pk, "plan": offer.pk, "quantity": 0}
-    page = text(alpha_admin_client.get(reverse("subscriptions:order_new"), query, HTTP_HX_REQUEST="true"))
+    page = text(alpha_admin_client.get(reverse("orders:order_new"), query, HTTP_HX_REQUEST="true"))
     assert "Correct the highlighted fields to see the prices." in page
     assert "<li>Number of licences: Ensure this value is greater than or equal to 1.</li>" in page
     # the error lands next to the field, out of band: the swap of the summary alone would hide it

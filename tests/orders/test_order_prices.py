@@ -122,9 +122,11 @@ def test_the_friendly_name_and_po_number_of_the_order_show_wherever_the_subscrip
     subscription = Subscription.objects.get(pk=order.lines.get().subscription_id)
     assert (subscription.options.friendly_name, subscription.options.po_number) == ("Front desk", "PO-4711")
 
-    listing = alpha_admin_client.get(reverse("lifecycle:subscription_list")).content.decode()
+    listing = alpha_admin_client.get(reverse("subscriptions:subscription_list")).content.decode()
     assert "Front desk" in listing and "PO-4711" in listing
-    detail = alpha_admin_client.get(reverse("lifecycle:subscription_detail", args=[subscription.pk])).content.decode()
+    detail = alpha_admin_client.get(
+        reverse("subscriptions:subscription_detail", args=[subscription.pk])
+    ).content.decode()
     assert "Front desk" in detail and "PO-4711" in detail
     assert "Price history" in detail and "Order" in detail
 
@@ -156,7 +158,9 @@ def test_the_user_assignment_dropdown_shows_the_friendly_name(also_world, alpha_
     )
     LicenseAssignment.objects.create(user=user, subscription=named)
 
-    page = alpha_admin_client.get(reverse("lifecycle:tenant_user_list", args=[also_world.tenant.pk])).content.decode()
+    page = alpha_admin_client.get(
+        reverse("subscriptions:tenant_user_list", args=[also_world.tenant.pk])
+    ).content.decode()
     dropdown = page[page.index('id="bulk-subscription"') : page.index("</select>")]
     assert f'<option value="{named.pk}">Sales team · Microsoft 365 Business Basic' in dropdown
     assert dropdown.count("Microsoft 365 Business Basic") == 2  # the two are told apart by the friendly name

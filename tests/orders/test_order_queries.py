@@ -68,9 +68,9 @@ def _queries(client, url: str, params: dict | None = None) -> int:
 @pytest.mark.parametrize("params", [{}, {"status": "completed"}, {"q": "Product"}, {"sort": "tenant", "page": 2}])
 def test_the_orders_list_costs_the_same_at_10_and_1000_orders(in_alpha, alpha_admin_client, params):
     _orders(10)
-    few = _queries(alpha_admin_client, reverse("subscriptions:order_list"), params if "page" not in params else {})
+    few = _queries(alpha_admin_client, reverse("orders:order_list"), params if "page" not in params else {})
     _orders(990)
-    many = _queries(alpha_admin_client, reverse("subscriptions:order_list"), params)
+    many = _queries(alpha_admin_client, reverse("orders:order_list"), params)
     assert few == many
 
 
@@ -84,13 +84,13 @@ def test_the_quotes_list_costs_the_same_at_10_and_1000_quotes(in_alpha, alpha_ad
         Quote.objects.bulk_create(Quote(order=order, number=f"QQ-{order.pk}", valid_until=until) for order in orders)
 
     quotes(_orders(10))
-    few = _queries(alpha_admin_client, reverse("subscriptions:quote_list"))
+    few = _queries(alpha_admin_client, reverse("orders:quote_list"))
     quotes(_orders(990))
-    many = _queries(alpha_admin_client, reverse("subscriptions:quote_list"))
+    many = _queries(alpha_admin_client, reverse("orders:quote_list"))
     assert few == many
 
 
-@pytest.mark.parametrize("page", ["subscriptions:order_detail", "subscriptions:order_cart"])
+@pytest.mark.parametrize("page", ["orders:order_detail", "orders:order_cart"])
 def test_an_order_page_costs_the_same_with_10_and_1000_lines(in_alpha, alpha_admin_client, page):
     status = OrderStatus.DRAFT if page.endswith("cart") else OrderStatus.COMPLETED
     small, large = _orders(1, lines_each=10)[0], _orders(1, lines_each=1000)[0]

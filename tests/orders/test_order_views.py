@@ -38,7 +38,7 @@ def text(response) -> str:
 
 def buy_url(world, offer_id: str = BASIC) -> str:
     offer = world.offer(external_id=offer_id)
-    return f"{reverse('subscriptions:order_new')}?tenant={world.tenant.pk}&offer={offer.pk}"
+    return f"{reverse('orders:order_new')}?tenant={world.tenant.pk}&offer={offer.pk}"
 
 
 def new_order_form(world, *, action: str, offer_id: str = BASIC, **fields) -> dict:
@@ -96,7 +96,7 @@ def test_the_summary_follows_the_price_option_and_quantity(also_world, alpha_adm
         "price_mode": "markup",
         "markup_percent": "5",  # on top of the default 5 %: 10 % on the partner price
     }
-    response = alpha_admin_client.get(reverse("subscriptions:order_new"), query, HTTP_HX_REQUEST="true")
+    response = alpha_admin_client.get(reverse("orders:order_new"), query, HTTP_HX_REQUEST="true")
 
     page = text(response)
     assert page.lstrip().startswith('<div id="summary"')
@@ -106,7 +106,7 @@ def test_the_summary_follows_the_price_option_and_quantity(also_world, alpha_adm
     assert "Markup +5% on the default 5%." in page
 
     query.update(price_mode="target", markup_percent="", target_price="7.00")
-    page = text(alpha_admin_client.get(reverse("subscriptions:order_new"), query, HTTP_HX_REQUEST="true"))
+    page = text(alpha_admin_client.get(reverse("orders:order_new"), query, HTTP_HX_REQUEST="true"))
     assert "€21.00" in page
     assert "Markup +10.32% on the default 5%." in page  # 7.00 / 6.07 = +15.32 %
 
@@ -128,7 +128,7 @@ def test_add_to_cart_with_an_add_on_and_the_order_details(also_world, alpha_admi
     with alpha_schema():
         order = Order.objects.get()
         assert response.status_code == 302
-        assert response["Location"] == reverse("subscriptions:order_cart", kwargs={"order_pk": order.pk})
+        assert response["Location"] == reverse("orders:order_cart", kwargs={"order_pk": order.pk})
         assert order.status == OrderStatus.DRAFT
         assert (order.friendly_name, order.po_number) == ("Ski school", "PO-778")
         base, add_on = order.lines.order_by("position")
@@ -159,9 +159,7 @@ def test_place_now_needs_the_terms_and_then_places_the_order(
     with alpha_schema():
         order = Order.objects.get()
         assert (
-            response["Location"]
-            == again["Location"]
-            == reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk})
+            response["Location"] == again["Location"] == reverse("orders:order_detail", kwargs={"order_pk": order.pk})
         )
         assert order.status == OrderStatus.COMPLETED
     page = text(alpha_admin_client.get(response["Location"]))
@@ -170,7 +168,7 @@ def test_place_now_needs_the_terms_and_then_places_the_order(
 
 
 def test_the_order_page_without_an_offer_says_where_to_start(alpha_admin_client):
-    response = alpha_admin_client.get(reverse("subscriptions:order_new"))
+    response = alpha_admin_client.get(reverse("orders:order_new"))
 
     assert response.status_code == 200
     assert "Choose what to buy first" in text(response)
@@ -183,7 +181,7 @@ def test_placing_the_cart_needs_the_terms(also_world, admin, alpha_admin_client)
     order = a_cart(also_world, admin)
 
     response = alpha_admin_client.post(
-        reverse("subscriptions:order_submit", kwargs={"order_pk": order.pk}), {"client_token": str(uuid.uuid4())}
+        reverse("orders:order_submit", kwargs={"order_pk": order.pk}), {"client_token": str(uuid.uuid4())}
     )
 
     assert response.status_code == 200
@@ -200,7 +198,7 @@ def test_a_changed_cost_shows_the_new_prices_and_placing_confirms_them(
     offer = also_world.offer(external_id=BASIC)
     offer.cost_price = Decimal("8.00")
     offer.save()
-    url = reverse("subscriptions:order_submit", kwargs={"order_pk": order.pk})
+    url = reverse("orders:order_submit", kwargs={"order_pk": order.pk})
 
     response = alpha_admin_client.post(url, {"terms_accepted": "on", "client_token": str(uuid.uuid4())})
 
@@ -227,7 +225,7 @@ def test_removing_the_last_line_discards_the_cart(also_world, admin, alpha_admin
     line = order.lines.get()
 
     response = alpha_admin_client.post(
-        reverse("subscriptions:order_line_remove", kwargs={"order_pk": order.pk, "line_pk": line.pk})
+        reverse("orders:order_line_remove", kwargs={"order_pk": order.pk, "line_pk": line.pk})
     )
 
     assert response.status_code == 302
@@ -239,16 +237,16 @@ def test_save_for_later_keeps_the_draft_and_the_list_resumes_it(also_world, admi
     order = a_cart(also_world, admin)
 
     response = alpha_admin_client.post(
-        reverse("subscriptions:order_details", kwargs={"order_pk": order.pk}),
+        reverse("orders:order_details", kwargs={"order_pk": order.pk}),
         {"friendly_name": "Later", "po_number": "", "action": "later"},
     )
 
-    assert response["Location"] == reverse("subscriptions:order_list")
-    page = text(alpha_admin_client.get(reverse("subscriptions:order_list"), {"status": "draft"}))
-    assert reverse("subscriptions:order_cart", kwargs={"order_pk": order.pk}) in page
+    assert response["Location"] == reverse("orders:order_list")
+    page = text(alpha_admin_client.get(reverse("orders:order_list"), {"status": "draft"}))
+    assert reverse("orders:order_cart", kwargs={"order_pk": order.pk}) in page
     assert f"Order {order.number}" in page
-    assert alpha_admin_client.get(reverse("subscriptions:cart"))["Location"] == reverse(
-        "subscriptions:order_cart", kwargs={"order_pk": order.pk}
+    assert alpha_admin_client.get(reverse("orders:cart"))["Location"] == reverse(
+        "orders:order_cart", kwargs={"order_pk": order.pk}
     )
 
 
@@ -264,19 +262,15 @@ def test_the_orders_list_shows_id_items_change_creator_date_and_status(
             actor=buyer, customer_tenant=also_world.tenant, lines=[spec], submit=True, terms_accepted=True
         )
 
-    page = text(alpha_admin_client.get(reverse("subscriptions:order_list")))
+    page = text(alpha_admin_client.get(reverse("orders:order_list")))
 
     assert f"Order {placed.number}" in page
     assert "1 item" in page
     assert 'Microsoft 365 Business Basic (NCE) <span class="text-body-secondary">+25 licences</span>' in page
     assert buyer.get_full_name() in page
     assert 'data-status="completed"' in page
-    assert "No orders match" in text(
-        alpha_admin_client.get(reverse("subscriptions:order_list"), {"q": "nothing-like-it"})
-    )
-    assert f"Order {placed.number}" in text(
-        alpha_admin_client.get(reverse("subscriptions:order_list"), {"q": "alpineski"})
-    )
+    assert "No orders match" in text(alpha_admin_client.get(reverse("orders:order_list"), {"q": "nothing-like-it"}))
+    assert f"Order {placed.number}" in text(alpha_admin_client.get(reverse("orders:order_list"), {"q": "alpineski"}))
 
 
 def test_a_failed_line_shows_the_marketplaces_reason_and_retry_places_it(
@@ -290,7 +284,7 @@ def test_a_failed_line_shows_the_marketplaces_reason_and_retry_places_it(
         order = order_create(
             actor=buyer, customer_tenant=also_world.tenant, lines=[spec], submit=True, terms_accepted=True
         )
-    detail = reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk})
+    detail = reverse("orders:order_detail", kwargs={"order_pk": order.pk})
 
     page = text(alpha_admin_client.get(detail))
     assert "Tenant is locked." in page
@@ -299,7 +293,7 @@ def test_a_failed_line_shows_the_marketplaces_reason_and_retry_places_it(
     line = order.lines.get()
     with django_capture_on_commit_callbacks(execute=True):
         response = alpha_admin_client.post(
-            reverse("subscriptions:order_line_retry", kwargs={"order_pk": order.pk, "line_pk": line.pk})
+            reverse("orders:order_line_retry", kwargs={"order_pk": order.pk, "line_pk": line.pk})
         )
 
     assert response["Location"] == detail
@@ -319,28 +313,28 @@ def test_a_cart_saved_as_a_quote_prints_customer_prices_and_accepting_places_it(
     until = timezone.localdate() + timedelta(days=14)
 
     response = alpha_admin_client.post(
-        reverse("subscriptions:order_quote_create", kwargs={"order_pk": order.pk}),
+        reverse("orders:order_quote_create", kwargs={"order_pk": order.pk}),
         {"valid_until": until.isoformat(), "note": "Thank you for your interest."},
     )
 
     with alpha_schema():
         quote = Quote.objects.get()
-    assert response["Location"] == reverse("subscriptions:quote_detail", kwargs={"quote_pk": quote.pk})
-    assert f"Quote {quote.number}" in text(alpha_admin_client.get(reverse("subscriptions:quote_list")))
+    assert response["Location"] == reverse("orders:quote_detail", kwargs={"quote_pk": quote.pk})
+    assert f"Quote {quote.number}" in text(alpha_admin_client.get(reverse("orders:quote_list")))
     # the quote's draft is not a cart any more, and not in the orders list
-    assert f"Order {order.number}" not in text(alpha_admin_client.get(reverse("subscriptions:order_list")))
-    printed = text(alpha_admin_client.get(reverse("subscriptions:quote_print", kwargs={"quote_pk": quote.pk})))
+    assert f"Order {order.number}" not in text(alpha_admin_client.get(reverse("orders:order_list")))
+    printed = text(alpha_admin_client.get(reverse("orders:quote_print", kwargs={"quote_pk": quote.pk})))
     assert 'data-testid="quote-total">€25.48<' in printed  # 4 × 6.37
     assert "6.07" not in printed  # never the cost
     assert "Thank you for your interest." in printed
 
     with django_capture_on_commit_callbacks(execute=True):
         response = alpha_admin_client.post(
-            reverse("subscriptions:quote_accept", kwargs={"quote_pk": quote.pk}),
+            reverse("orders:quote_accept", kwargs={"quote_pk": quote.pk}),
             {"terms_accepted": "on", "client_token": str(uuid.uuid4())},
         )
 
-    assert response["Location"] == reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk})
+    assert response["Location"] == reverse("orders:order_detail", kwargs={"order_pk": order.pk})
     with alpha_schema():
         quote.refresh_from_db()
         order.refresh_from_db()
@@ -353,7 +347,7 @@ def test_an_expired_quote_cannot_be_accepted(also_world, admin, alpha_admin_clie
     Quote.objects.filter(pk=quote.pk).update(valid_until=timezone.localdate() - timedelta(days=1))
 
     response = alpha_admin_client.post(
-        reverse("subscriptions:quote_accept", kwargs={"quote_pk": quote.pk}),
+        reverse("orders:quote_accept", kwargs={"quote_pk": quote.pk}),
         {"terms_accepted": "on", "client_token": str(uuid.uuid4())},
     )
 
@@ -399,17 +393,17 @@ def test_orders_of_other_customers_are_404_for_a_customer_tenant_admin(also_worl
     line = order.lines.get()
 
     for url in (
-        reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk}),
-        reverse("subscriptions:order_cart", kwargs={"order_pk": order.pk}),
-        reverse("subscriptions:order_submit", kwargs={"order_pk": order.pk}),
-        reverse("subscriptions:order_line_remove", kwargs={"order_pk": order.pk, "line_pk": line.pk}),
-        reverse("subscriptions:quote_detail", kwargs={"quote_pk": quote.pk}),
-        reverse("subscriptions:quote_print", kwargs={"quote_pk": quote.pk}),
+        reverse("orders:order_detail", kwargs={"order_pk": order.pk}),
+        reverse("orders:order_cart", kwargs={"order_pk": order.pk}),
+        reverse("orders:order_submit", kwargs={"order_pk": order.pk}),
+        reverse("orders:order_line_remove", kwargs={"order_pk": order.pk, "line_pk": line.pk}),
+        reverse("orders:quote_detail", kwargs={"quote_pk": quote.pk}),
+        reverse("orders:quote_print", kwargs={"quote_pk": quote.pk}),
         buy_url(also_world),
     ):
         assert client.get(url).status_code == 404, url
         assert client.post(url, {"terms_accepted": "on"}).status_code == 404, url
-    assert f"Order {order.number}" not in text(client.get(reverse("subscriptions:order_list")))
+    assert f"Order {order.number}" not in text(client.get(reverse("orders:order_list")))
     with alpha_schema():
         assert Order.objects.get(pk=order.pk).lines.count() == 1
 
@@ -419,13 +413,11 @@ def test_viewers_see_orders_but_cannot_order(also_world, admin, partner_alpha):
     user_with("viewer", ORDER_VIEW)
     client = signed_in_client(partner_alpha, username="viewer", password=PASSWORD)
 
-    assert client.get(reverse("subscriptions:order_list")).status_code == 200
-    page = text(client.get(reverse("subscriptions:order_cart", kwargs={"order_pk": order.pk})))
+    assert client.get(reverse("orders:order_list")).status_code == 200
+    page = text(client.get(reverse("orders:order_cart", kwargs={"order_pk": order.pk})))
     assert 'data-testid="place-order"' not in page
     assert (
-        client.post(
-            reverse("subscriptions:order_submit", kwargs={"order_pk": order.pk}), {"terms_accepted": "on"}
-        ).status_code
+        client.post(reverse("orders:order_submit", kwargs={"order_pk": order.pk}), {"terms_accepted": "on"}).status_code
         == 403
     )
     assert client.post(buy_url(also_world), new_order_form(also_world, action="cart")).status_code == 403
@@ -442,9 +434,9 @@ def test_another_partners_session_is_anonymous_on_the_order_screens(
     intruder.cookies["sessionid"] = beta_admin_client.cookies["sessionid"].value
 
     for url in (
-        reverse("subscriptions:order_list"),
-        reverse("subscriptions:order_cart", kwargs={"order_pk": order.pk}),
-        reverse("subscriptions:order_submit", kwargs={"order_pk": order.pk}),
+        reverse("orders:order_list"),
+        reverse("orders:order_cart", kwargs={"order_pk": order.pk}),
+        reverse("orders:order_submit", kwargs={"order_pk": order.pk}),
     ):
         response = intruder.post(url, {"terms_accepted": "on"}) if "submit" in url else intruder.get(url)
         assert response.status_code == 302
@@ -454,8 +446,8 @@ def test_another_partners_session_is_anonymous_on_the_order_screens(
 
 
 def test_the_navigation_leads_to_the_orders(alpha_admin_client):
-    page = text(alpha_admin_client.get(reverse("subscriptions:order_list")))
-    assert f'href="{reverse("subscriptions:order_list")}"' in page
+    page = text(alpha_admin_client.get(reverse("orders:order_list")))
+    assert f'href="{reverse("orders:order_list")}"' in page
     assert "No orders yet" in page
 
 
@@ -464,7 +456,7 @@ def test_a_printed_quote_speaks_the_customers_language(also_world, admin, alpha_
     Customer.objects.filter(pk=also_world.tenant.customer_id).update(preferred_language="de")
     quote = quote_create(actor=admin, order=a_cart(also_world, admin, quantity=4), valid_until=timezone.localdate())
 
-    printed = text(alpha_admin_client.get(reverse("subscriptions:quote_print", kwargs={"quote_pk": quote.pk})))
+    printed = text(alpha_admin_client.get(reverse("orders:quote_print", kwargs={"quote_pk": quote.pk})))
 
     with translation.override("de"):
         heading = gettext("Total per billing period")
@@ -472,4 +464,4 @@ def test_a_printed_quote_speaks_the_customers_language(also_world, admin, alpha_
     assert '<html lang="de">' in printed and heading in printed
     assert 'data-testid="quote-total">25,48 €<' in printed  # 4 × 6.37, written the German way
     # the console around it still speaks the admin's language
-    assert '<html lang="en">' in text(alpha_admin_client.get(reverse("subscriptions:quote_list")))
+    assert '<html lang="en">' in text(alpha_admin_client.get(reverse("orders:quote_list")))

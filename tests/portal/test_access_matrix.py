@@ -330,14 +330,14 @@ def _lifecycle_objects(partner, *, tenant) -> dict[str, object]:
             customer_tenant=tenant, account_id=connection.account_id, external_id="matrix-user", user_name="m@x.test"
         )
     return {
-        "lifecycle.pk": subscription.pk,
-        "lifecycle.action": "suspend",
-        "lifecycle.add_on": "matrix-add-on",
-        "lifecycle:scheduled_change_cancel.pk": scheduled.pk,
-        "lifecycle:request_detail.pk": request.pk,
-        "lifecycle:request_decide.pk": request.pk,
-        "lifecycle.tenant_pk": tenant.pk,
-        "lifecycle:tenant_user_detail.pk": user.pk,
+        "subscriptions.pk": subscription.pk,
+        "subscriptions.action": "suspend",
+        "subscriptions.add_on": "matrix-add-on",
+        "subscriptions:scheduled_change_cancel.pk": scheduled.pk,
+        "subscriptions:request_detail.pk": request.pk,
+        "subscriptions:request_decide.pk": request.pk,
+        "subscriptions.tenant_pk": tenant.pk,
+        "subscriptions:tenant_user_detail.pk": user.pk,
     }
 
 
@@ -354,7 +354,7 @@ def _order_objects(partner, *, tenant) -> dict[str, object]:
         line = OrderLine.objects.create(order=cart, kind="new_subscription", offer_name="Matrix", quantity=1)
         quoted = Order.objects.create(customer_tenant=tenant, account_id=account_id, number="MATRIX-QUOTED")
         quote = Quote.objects.create(order=quoted, number="MATRIX-QUOTE", valid_until=datetime.date.today())
-    return {"subscriptions.order_pk": cart.pk, "subscriptions.line_pk": line.pk, "subscriptions.quote_pk": quote.pk}
+    return {"orders.order_pk": cart.pk, "orders.line_pk": line.pk, "orders.quote_pk": quote.pk}
 
 
 def _reseller_objects(partner, *, customer) -> dict[str, object]:
@@ -478,7 +478,7 @@ def test_the_administrator_can_open_every_page(world, partner_alpha):
 
 # URLs whose object belongs to the out-of-scope customer (or its tenant): a partner user whose role
 # covers only other customers gets exactly 404 there, whatever level the role grants.
-CUSTOMER_SCOPED_NAMESPACES = {"customers", "lifecycle", "subscriptions"}
+CUSTOMER_SCOPED_NAMESPACES = {"customers", "subscriptions", "orders"}
 CUSTOMER_SCOPED_NAMES = {
     "catalog:customer_price_edit",
     "catalog:customer_price_delete",

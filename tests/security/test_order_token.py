@@ -62,7 +62,7 @@ def test_placing_the_cart_without_the_token_is_refused(also_world, alpha_admin_c
     admin = get_user_model().objects.get(username="admin")
     spec = LineSpec(kind=OrderLineKind.NEW_SUBSCRIPTION, offer=also_world.offer(external_id=BASIC), quantity=2)
     cart = cart_add(actor=admin, customer_tenant=also_world.tenant, lines=[spec])
-    url = reverse("subscriptions:order_submit", kwargs={"order_pk": cart.pk})
+    url = reverse("orders:order_submit", kwargs={"order_pk": cart.pk})
 
     responses = [alpha_admin_client.post(url, {"terms_accepted": "on"}) for _ in range(2)]
 
@@ -87,9 +87,7 @@ def test_with_the_token_a_double_click_still_places_one_order(
     with alpha_schema():
         order = Order.objects.get()
         assert order.status == OrderStatus.COMPLETED
-    assert (
-        first["Location"] == second["Location"] == reverse("subscriptions:order_detail", kwargs={"order_pk": order.pk})
-    )
+    assert first["Location"] == second["Location"] == reverse("orders:order_detail", kwargs={"order_pk": order.pk})
 
 
 def test_adding_to_the_cart_needs_no_token(also_world, alpha_admin_client):

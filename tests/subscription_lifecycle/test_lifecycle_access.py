@@ -10,7 +10,7 @@ from tests.support import PASSWORD, host_of, signed_in_client
 
 
 def lifecycle_urls():
-    return [(name, route, arguments) for name, route, arguments in console_urls() if name.startswith("lifecycle:")]
+    return [(name, route, arguments) for name, route, arguments in console_urls() if name.startswith("subscriptions:")]
 
 
 def test_there_are_lifecycle_urls():

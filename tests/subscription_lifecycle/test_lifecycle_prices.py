@@ -114,7 +114,9 @@ def test_a_price_edit_applied_from_a_date_prices_the_subscriptions_from_that_day
     event = AuditEvent.objects.get(action="subscription.prices_apply")
     assert event.after == {"subscriptions_from": {day.isoformat(): 1}}
 
-    detail = alpha_admin_client.get(reverse("lifecycle:subscription_detail", args=[subscription.pk])).content.decode()
+    detail = alpha_admin_client.get(
+        reverse("subscriptions:subscription_detail", args=[subscription.pk])
+    ).content.decode()
     assert "€19.90" in detail and "Price edit" in detail
 
 
