@@ -21,8 +21,9 @@ from portal.audit.models import AuditEvent, Notification
 from portal.partners.models import Partner
 from subscriptions.models import Order
 from tests.browser.conftest import totp_code_of
+from tests.factories.subscriptions import SubscriptionFactory
 from tests.processes import free_port, port_answers, process_environment, running, wait_for, web_server_command
-from tests.reports.report_factories import SubscriptionFactory, history, track
+from tests.reports.report_factories import history, track
 from tests.support import PASSWORD
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]

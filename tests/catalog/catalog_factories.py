@@ -1,95 +1,19 @@
 """Factories for the catalog tests. They write to the active schema."""
 
-import uuid
 from decimal import Decimal
 
-import factory
-
 from catalog.models import (
-    Category,
     CustomerPrice,
     CustomerSegment,
     Offer,
-    ProductGroup,
     SegmentMembership,
     SegmentPrice,
 )
-from customers.choices import ConsentState
 from customers.models import Customer, CustomerTenant
 from marketplace.models import MarketplaceAccount, PriceCustomization, TenantConnection
 from portal.accounts.models import Role
 from tests.factories import UserFactory
-
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    name = factory.Sequence(lambda n: f"Catalog Customer {n:03d}")
-    country = "DE"
-
-
-class CustomerTenantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CustomerTenant
-
-    customer = factory.SubFactory(CustomerFactory)
-    tenant_id = factory.LazyFunction(uuid.uuid4)
-    primary_domain = factory.Sequence(lambda n: f"catalog{n}.onmicrosoft.com")
-    consent_state = ConsentState.CONSENTED
-
-
-class AccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = MarketplaceAccount
-
-    marketplace = "also"
-    display_name = factory.Sequence(lambda n: f"Catalog reseller {n}")
-    region = "de"
-    username = factory.Sequence(lambda n: f"catalog{n}@also.example")
-    secret_ciphertext = "not-a-secret"
-
-
-class CategoryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Category
-
-    name = factory.Sequence(lambda n: f"Category {n}")
-    slug = factory.Sequence(lambda n: f"category-{n}")
-
-
-class ProductGroupFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ProductGroup
-
-    name = factory.Sequence(lambda n: f"Product group {n}")
-    slug = factory.Sequence(lambda n: f"product-group-{n}")
-    category = factory.SubFactory(CategoryFactory)
-
-
-class OfferFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Offer
-
-    account = factory.SubFactory(AccountFactory)
-    external_id = factory.Sequence(lambda n: f"OFFER-{n:05d}")
-    product_id = factory.Sequence(lambda n: f"PRODUCT-{n:05d}")
-    name = factory.Sequence(lambda n: f"Microsoft 365 Plan {n}")
-    vendor = "Microsoft"
-    sku = factory.Sequence(lambda n: f"SKU-{n}")
-    billing_cycle = "monthly"
-    term = "P1M"
-    charge_type = "recurring"
-    currency = "EUR"
-    cost_price = Decimal("14.16")
-    suggested_retail_price = Decimal("16.87")
-
-
-class SegmentFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CustomerSegment
-
-    name = factory.Sequence(lambda n: f"Segment {n}")
+from tests.factories.catalog import SegmentFactory
 
 
 def price_customization(offer: Offer, price: str, currency: str | None = None) -> PriceCustomization:

@@ -11,15 +11,10 @@ from catalog.selectors import (
     offers_orderable_by,
     offers_visible,
 )
-from tests.catalog.catalog_factories import (
-    AccountFactory,
-    CategoryFactory,
-    CustomerFactory,
-    CustomerTenantFactory,
-    OfferFactory,
-    ProductGroupFactory,
-    connect,
-)
+from tests.catalog.catalog_factories import connect
+from tests.factories.catalog import CategoryFactory, OfferFactory, ProductGroupFactory
+from tests.factories.customers import CustomerFactory, CustomerTenantFactory
+from tests.factories.marketplace import AccountFactory
 
 pytestmark = pytest.mark.usefixtures("in_alpha")
 

@@ -39,8 +39,9 @@ from catalog.services import (
     segment_update,
 )
 from portal.audit.models import AuditEvent
-from tests.catalog.catalog_factories import CustomerFactory, OfferFactory, ProductGroupFactory, SegmentFactory
 from tests.factories import UserFactory
+from tests.factories.catalog import OfferFactory, ProductGroupFactory, SegmentFactory
+from tests.factories.customers import CustomerFactory
 
 pytestmark = pytest.mark.usefixtures("in_alpha")
 

@@ -11,18 +11,10 @@ from catalog.models import CatalogSettings, CustomerPrice, CustomerSegment, Offe
 from catalog.pricing import guardrails_check, guardrails_token
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.audit.models import AuditEvent
-from tests.catalog.catalog_factories import (
-    AccountFactory,
-    CategoryFactory,
-    CustomerFactory,
-    CustomerTenantFactory,
-    OfferFactory,
-    ProductGroupFactory,
-    SegmentFactory,
-    connect,
-    customer_price,
-    user_with,
-)
+from tests.catalog.catalog_factories import connect, customer_price, user_with
+from tests.factories.catalog import CategoryFactory, OfferFactory, ProductGroupFactory, SegmentFactory
+from tests.factories.customers import CustomerFactory, CustomerTenantFactory
+from tests.factories.marketplace import AccountFactory
 from tests.support import PASSWORD, host_of, signed_in_client
 
 CATALOG_VIEW = {PermissionModule.CATALOG: AccessLevel.VIEW}

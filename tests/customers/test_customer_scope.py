@@ -7,8 +7,8 @@ from django_tenants.utils import schema_context
 
 from customers.models import Customer
 from portal.accounts.choices import AccessLevel, UserKind
-from tests.customers.customer_factories import CustomerFactory, CustomerGroupFactory, CustomerTenantFactory
 from tests.customers.customer_support import client_for, make_user
+from tests.factories.customers import CustomerFactory, CustomerGroupFactory, CustomerTenantFactory
 from tests.support import host_of
 
 

@@ -9,7 +9,7 @@ from customers.choices import ConsentState
 from customers.models import Customer, CustomerGroup, CustomerTenant
 from customers.services import CustomerActionRefused, customer_delete, customer_tenant_remove
 from portal.audit.models import AuditEvent
-from tests.customers.customer_factories import CustomerFactory, CustomerTenantFactory
+from tests.factories.customers import CustomerFactory, CustomerTenantFactory
 
 
 class FakeSubscriptions:

@@ -18,8 +18,8 @@ from portal.microsoft.identity import IdentityClient, TenantNotFound
 from portal.microsoft.service import handoff_create, set_identity_client, state_create
 from portal.microsoft.simulator import MicrosoftSimulator, SimulatedBrowser
 from portal.partners.models import Partner
-from tests.customers.customer_factories import CustomerFactory, CustomerTenantFactory
 from tests.customers.customer_support import CALLBACK_URL, CONTOSO, FABRIKAM, NORTHWIND, PUBLIC_HOST
+from tests.factories.customers import CustomerFactory, CustomerTenantFactory
 
 COMPLETE = "/customers/tenants/consent/complete/"
 
@@ -171,7 +171,12 @@ def test_a_tenant_of_another_customer_is_not_found_under_this_one(alpha_admin_cl
 
 @pytest.fixture
 def contoso_tenant(customer):
-    return CustomerTenantFactory(customer=customer, tenant_id=CONTOSO, primary_domain="contoso.onmicrosoft.com")
+    return CustomerTenantFactory(
+        customer=customer,
+        tenant_id=CONTOSO,
+        primary_domain="contoso.onmicrosoft.com",
+        consent_state=ConsentState.NOT_CONSENTED,
+    )
 
 
 def start_consent(client: Client, tenant: CustomerTenant) -> str:

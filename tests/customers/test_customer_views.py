@@ -9,7 +9,7 @@ from customers.choices import CustomerStatus, Industry
 from customers.models import Customer
 from portal.audit.models import AuditEvent
 from portal.partners.models import Partner
-from tests.customers.customer_factories import CustomerFactory, CustomerGroupFactory, CustomerTenantFactory
+from tests.factories.customers import CustomerFactory, CustomerGroupFactory, CustomerTenantFactory
 
 LIST = "/customers/"
 

@@ -1,48 +1,10 @@
 """Factories and helpers for the marketplace engine tests. They write to the active schema."""
 
-import uuid
-
-import factory
-
-from customers.choices import ConsentState
-from customers.models import Customer, CustomerTenant
+from customers.models import CustomerTenant
 from marketplace.models import MarketplaceAccount, TenantConnection
-from marketplace.providers.also.simulator import DEMO_PASSWORD, DEMO_USERNAME
-from marketplace.secrets import secret_encrypt
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.models import Role
 from tests.factories import UserFactory
-
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    name = factory.Sequence(lambda n: f"Engine Customer {n:03d}")
-    country = "DE"
-
-
-class CustomerTenantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CustomerTenant
-
-    customer = factory.SubFactory(CustomerFactory)
-    tenant_id = factory.LazyFunction(uuid.uuid4)
-    primary_domain = factory.Sequence(lambda n: f"engine{n}.onmicrosoft.com")
-    consent_state = ConsentState.CONSENTED
-
-
-class AccountFactory(factory.django.DjangoModelFactory):
-    """An ALSO account stored directly (no credential check): the simulator's demo reseller."""
-
-    class Meta:
-        model = MarketplaceAccount
-
-    marketplace = "also"
-    display_name = factory.Sequence(lambda n: f"ALSO account {n}")
-    region = "de"
-    username = DEMO_USERNAME
-    secret_ciphertext = factory.LazyFunction(lambda: secret_encrypt(DEMO_PASSWORD))
 
 
 def company_id(simulator, name: str) -> str:

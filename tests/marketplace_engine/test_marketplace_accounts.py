@@ -21,13 +21,9 @@ from marketplace.providers.also.simulator import (
 )
 from marketplace.secrets import secret_decrypt
 from portal.audit.models import AuditEvent
-from tests.marketplace_engine.engine_factories import (
-    MARKETPLACE_VIEW,
-    AccountFactory,
-    CustomerTenantFactory,
-    connect,
-    user_with,
-)
+from tests.factories.customers import CustomerTenantFactory
+from tests.factories.marketplace import AccountFactory
+from tests.marketplace_engine.engine_factories import MARKETPLACE_VIEW, connect, user_with
 from tests.support import PASSWORD, host_of, signed_in_client
 
 ADD_URL = "/marketplace/also/accounts/add/"
@@ -127,7 +123,7 @@ def test_an_unavailable_marketplace_saves_nothing_and_says_so(alpha_admin_client
 
 def test_the_same_login_cannot_be_added_twice(alpha_admin_client, partner_alpha, simulator):
     with schema_context(partner_alpha.schema_name):
-        AccountFactory(display_name="Existing")
+        AccountFactory(demo=True, display_name="Existing")
 
     response = add(alpha_admin_client, display_name="Another name")
 
@@ -138,7 +134,7 @@ def test_the_same_login_cannot_be_added_twice(alpha_admin_client, partner_alpha,
 
 def test_the_secret_is_never_rendered_back(alpha_admin_client, partner_alpha, simulator):
     with schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="ALSO Germany")
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
 
     pages = [
         alpha_admin_client.get(account_url(account)),
@@ -156,7 +152,7 @@ def test_the_secret_is_never_rendered_back(alpha_admin_client, partner_alpha, si
 
 def test_a_field_is_edited_inline(alpha_admin_client, partner_alpha, simulator):
     with schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="ALSO Germany")
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
 
     form = alpha_admin_client.get(
         account_url(account, "account_field_edit", field="display_name"), HTTP_HX_REQUEST="true"
@@ -179,7 +175,7 @@ def test_a_field_is_edited_inline(alpha_admin_client, partner_alpha, simulator):
 
 def test_a_new_password_is_tried_before_it_is_saved(alpha_admin_client, partner_alpha, simulator):
     with schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="ALSO Germany")
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
         before = account.secret_ciphertext
     url = account_url(account, "account_field_edit", field="password")
 
@@ -204,7 +200,7 @@ def test_a_new_password_is_tried_before_it_is_saved(alpha_admin_client, partner_
 
 def test_delete_is_refused_while_tenants_are_connected(alpha_admin_client, partner_alpha):
     with schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="ALSO Germany")
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
         connect(account, CustomerTenantFactory(), "100002")
 
     confirm = alpha_admin_client.get(account_url(account, "account_delete"))
@@ -219,7 +215,7 @@ def test_delete_is_refused_while_tenants_are_connected(alpha_admin_client, partn
 
 def test_an_account_without_tenants_is_deleted_after_confirmation(alpha_admin_client, partner_alpha):
     with schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="ALSO Germany")
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
 
     confirm = alpha_admin_client.get(account_url(account, "account_delete"))
     response = alpha_admin_client.post(account_url(account, "account_delete"))
@@ -235,7 +231,7 @@ def test_sync_now_answers_the_live_panel_and_the_panel_stops_polling_when_done(
     alpha_admin_client, partner_alpha, simulator, django_capture_on_commit_callbacks
 ):
     with schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="ALSO Germany")
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
 
     response = alpha_admin_client.post(account_url(account, "account_sync"), HTTP_HX_REQUEST="true")
 
@@ -259,7 +255,7 @@ def test_sync_now_answers_the_live_panel_and_the_panel_stops_polling_when_done(
 def test_rotate_command_re_encrypts_with_the_newest_key(partner_alpha, simulator):
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     with override_settings(MARKETPLACE_SECRET_KEYS=[old_key]), schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="ALSO Germany")
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
         original = raw_secret(account)
 
     with override_settings(MARKETPLACE_SECRET_KEYS=[new_key, old_key]):
@@ -299,7 +295,7 @@ def test_a_missing_key_outside_development_is_a_clear_error():
 
 def test_viewers_see_accounts_but_cannot_change_them(partner_alpha, simulator):
     with schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="ALSO Germany")
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
         user_with("viewer", MARKETPLACE_VIEW, email="viewer@alpha.example")
     client = signed_in_client(partner_alpha, username="viewer", password=PASSWORD)
 
@@ -328,7 +324,7 @@ def test_another_partners_session_is_anonymous_and_their_accounts_do_not_exist_h
     partner_alpha, partner_beta, beta_admin_client
 ):
     with schema_context(partner_beta.schema_name):
-        theirs = AccountFactory(display_name="Beta ALSO")
+        theirs = AccountFactory(demo=True, display_name="Beta ALSO")
     from django.test import Client
 
     intruder = Client(HTTP_HOST=host_of(partner_alpha))
@@ -347,7 +343,7 @@ def test_rotate_command_names_secrets_no_key_can_read_and_changes_nothing_on_a_d
 
     lost_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     with override_settings(MARKETPLACE_SECRET_KEYS=[lost_key]), schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="Orphaned secret")
+        account = AccountFactory(demo=True, display_name="Orphaned secret")
         original = raw_secret(account)
     out, err = StringIO(), StringIO()
 

@@ -8,8 +8,8 @@ from django_tenants.utils import schema_context
 
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, TenantConnection
 from marketplace.services import marketplace_account_create, tenant_connection_add
+from tests.factories.customers import CustomerTenantFactory
 from tests.marketplace_engine.conftest import OTHER_MARKETPLACES, simulator_module
-from tests.marketplace_engine.engine_factories import CustomerTenantFactory
 
 NAMES = {"also": "ALSO", "partner_center": "Microsoft Partner Center", "cloudmore": "Cloudmore", "alef": "ALEF"}
 

@@ -19,7 +19,7 @@ from marketplace.services import (
 )
 from marketplace.sync import sync_run_execute
 from portal.audit.models import AuditEvent
-from tests.marketplace_engine.engine_factories import AccountFactory
+from tests.factories.marketplace import AccountFactory
 
 E3 = "1429492_NCEMicros365E3_12907"
 
@@ -54,7 +54,7 @@ def test_money_rounds_half_up_to_the_minor_unit():
 
 @pytest.fixture
 def synced_account(in_alpha, simulator):
-    account = AccountFactory(display_name="ALSO Germany")
+    account = AccountFactory(demo=True, display_name="ALSO Germany")
     sync_run_execute(run_id=SyncRun.objects.create(account=account, trigger="manual").pk)
     return account
 
@@ -121,7 +121,7 @@ def test_saving_the_price_column_creates_updates_and_clears_and_rounds(synced_ac
 
 def test_only_plans_the_marketplace_lists_can_be_added_and_records_can_be_deleted(synced_account):
     e3 = plan(synced_account)
-    other_account = AccountFactory(display_name="Other", username="other@also.example")
+    other_account = AccountFactory(demo=True, display_name="Other", username="other@also.example")
     foreign = Offer.objects.create(
         account=other_account,
         external_id="x|y",
@@ -157,7 +157,7 @@ def prices_url(account, name="account_prices") -> str:
 
 def test_the_tab_says_retrieving_until_the_first_sync_finished(alpha_admin_client, partner_alpha, simulator):
     with schema_context(partner_alpha.schema_name):
-        account = AccountFactory(display_name="ALSO Germany")
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
 
     before = alpha_admin_client.get(prices_url(account)).content.decode()
     assert 'data-testid="prices-retrieving"' in before and 'hx-trigger="every 3s"' in before

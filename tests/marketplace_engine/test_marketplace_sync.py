@@ -33,7 +33,9 @@ from marketplace.tasks import sync_account_run, sync_due_accounts
 from portal.audit.models import AuditEvent, Notification
 from portal.core.locks import advisory_lock_key
 from subscriptions.models import Subscription
-from tests.marketplace_engine.engine_factories import AccountFactory, CustomerTenantFactory, company_id, connect
+from tests.factories.customers import CustomerTenantFactory
+from tests.factories.marketplace import AccountFactory
+from tests.marketplace_engine.engine_factories import company_id, connect
 
 E3 = "1429492_NCEMicros365E3_12907"
 BASIC = "1429494_NCEMicros365BusinessBasic_12909"
@@ -41,7 +43,7 @@ BASIC = "1429494_NCEMicros365BusinessBasic_12909"
 
 @pytest.fixture
 def account(in_alpha, simulator):
-    return AccountFactory(display_name="ALSO Germany")
+    return AccountFactory(demo=True, display_name="ALSO Germany")
 
 
 @pytest.fixture
@@ -303,7 +305,9 @@ def test_a_finished_run_is_not_run_again(account, simulator):
 
 
 def test_beat_syncs_accounts_whose_interval_has_elapsed(account, django_capture_on_commit_callbacks):
-    other = AccountFactory(display_name="Slow account", username="other@also.example", sync_interval_minutes=60)
+    other = AccountFactory(
+        demo=True, display_name="Slow account", username="other@also.example", sync_interval_minutes=60
+    )
     SyncRun.objects.filter(pk=run_sync(account).pk).update(created=timezone.now() - timedelta(minutes=16))
     SyncRun.objects.create(account=other, trigger=SyncTrigger.SCHEDULE, status=SyncStatus.SUCCEEDED)
     SyncRun.objects.filter(account=other).update(created=timezone.now() - timedelta(minutes=30))

@@ -21,13 +21,9 @@ from marketplace.sync import sync_run_execute
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.audit.models import AuditEvent
 from subscriptions.models import Subscription
-from tests.marketplace_engine.engine_factories import (
-    AccountFactory,
-    CustomerFactory,
-    CustomerTenantFactory,
-    company_id,
-    user_with,
-)
+from tests.factories.customers import CustomerFactory, CustomerTenantFactory
+from tests.factories.marketplace import AccountFactory
+from tests.marketplace_engine.engine_factories import company_id, user_with
 from tests.support import PASSWORD, host_of, signed_in_client
 
 
@@ -38,7 +34,7 @@ def tenant_url(connection, name: str) -> str:
 @pytest.fixture
 def synced_account(in_alpha, simulator):
     """An ALSO account whose first sync finished: its customers are known."""
-    account = AccountFactory(display_name="ALSO Germany")
+    account = AccountFactory(demo=True, display_name="ALSO Germany")
     run = SyncRun.objects.create(account=account, trigger="manual")
     assert sync_run_execute(run_id=run.pk).status == SyncStatus.SUCCEEDED
     return account

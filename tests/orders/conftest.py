@@ -11,7 +11,8 @@ from marketplace.connections import override_provider_transport, provider_for_ac
 from marketplace.providers.also.simulator import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator
 from marketplace.providers.partner_center import simulator as partner_center_simulator
 from marketplace.providers.registry import create_provider
-from tests.orders.order_support import CustomerTenantFactory, World, account_create, connect, offers_sync, user_with
+from tests.factories.customers import CustomerTenantFactory
+from tests.orders.order_support import World, account_create, connect, offers_sync, user_with
 from tests.support import PASSWORD
 
 

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
-import factory
-
 from catalog.models import Offer
-from customers.choices import ConsentState
 from customers.models import Customer, CustomerTenant
 from marketplace.models import MarketplaceAccount, TenantConnection
 from marketplace.secrets import secret_encrypt
@@ -19,24 +15,6 @@ from tests.factories import UserFactory
 
 ORDER_VIEW = {PermissionModule.SUBSCRIPTIONS: AccessLevel.VIEW}
 ORDER_MANAGE = {PermissionModule.SUBSCRIPTIONS: AccessLevel.MANAGE, PermissionModule.CATALOG: AccessLevel.VIEW}
-
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    name = factory.Sequence(lambda n: f"Order Customer {n:03d}")
-    country = "DE"
-
-
-class CustomerTenantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CustomerTenant
-
-    customer = factory.SubFactory(CustomerFactory)
-    tenant_id = factory.LazyFunction(uuid.uuid4)
-    primary_domain = factory.Sequence(lambda n: f"orders{n}.onmicrosoft.com")
-    consent_state = ConsentState.CONSENTED
 
 
 def account_create(*, marketplace: str, username: str, secret: str, region: str, name: str) -> MarketplaceAccount:

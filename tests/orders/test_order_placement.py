@@ -446,7 +446,7 @@ def test_one_cart_per_user_tenant_and_account(also_world, buyer):
 
 
 def test_an_offer_of_another_account_or_an_unconnected_tenant_is_refused(also_world, buyer):
-    from tests.orders.order_support import CustomerTenantFactory
+    from tests.factories.customers import CustomerTenantFactory
 
     loner = CustomerTenantFactory()
     with pytest.raises(OrderActionRefused, match="not connected"):

@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from subscriptions.choices import OrderLineKind, OrderLineStatus, OrderStatus
 from subscriptions.models import Order, OrderLine, Quote
-from tests.orders.order_support import CustomerTenantFactory, account_create, connect
+from tests.factories.customers import CustomerTenantFactory
+from tests.orders.order_support import account_create, connect
 
 STATUSES = [OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.PROVISIONING, OrderStatus.DRAFT]
 

@@ -19,7 +19,8 @@ from portal.partners.models import Partner
 from subscriptions.choices import OrderLineKind, OrderLineStatus, OrderStatus, QuoteStatus
 from subscriptions.models import Order, OrderLine, Quote
 from subscriptions.services_orders import LineSpec, cart_add, order_create, quote_create
-from tests.orders.order_support import ORDER_MANAGE, ORDER_VIEW, CustomerTenantFactory, customer_admin_for, user_with
+from tests.factories.customers import CustomerTenantFactory
+from tests.orders.order_support import ORDER_MANAGE, ORDER_VIEW, customer_admin_for, user_with
 from tests.support import PASSWORD, host_of, signed_in_client
 
 BASIC = "1429494_NCEMicros365BusinessBasic_12909|Monthly (no commitment) - P1M"

@@ -10,14 +10,11 @@ from customers.models import Customer
 from marketplace.models import MarketplaceAccount
 from reports.models import TrackedSubscription
 from subscriptions.models import Subscription
-from tests.reports.report_factories import (
-    AccountFactory,
-    CustomerTenantFactory,
-    OfferFactory,
-    SubscriptionFactory,
-    history,
-    track,
-)
+from tests.factories.catalog import OfferFactory
+from tests.factories.customers import CustomerTenantFactory
+from tests.factories.marketplace import AccountFactory
+from tests.factories.subscriptions import SubscriptionFactory
+from tests.reports.report_factories import history, track
 
 
 @dataclass
@@ -39,7 +36,7 @@ def billing_world(partner_alpha) -> BillingWorld:
     - theirs: 3 seats throughout, 1 assigned."""
     with schema_context(partner_alpha.schema_name):
         account = AccountFactory(display_name="ALSO Test")
-        offer = OfferFactory(account=account, name="Business Standard", external_id="BS|Monthly")
+        offer = OfferFactory(business_plan=True, account=account, name="Business Standard", external_id="BS|Monthly")
         ours_tenant = CustomerTenantFactory(customer__name="Alpine Bakery")
         theirs_tenant = CustomerTenantFactory(customer__name="Zenith Logistics")
         ours = SubscriptionFactory(customer_tenant=ours_tenant, offer=offer, quantity=6, assigned=6, external_id="S-1")

@@ -1,13 +1,7 @@
 """Factories and helpers for the reports tests. They write to the active schema."""
 
-import uuid
 from datetime import date, timedelta
-from decimal import Decimal
 
-import factory
-
-from catalog.models import Offer
-from customers.choices import ConsentState
 from customers.models import Customer, CustomerGroup, CustomerTenant
 from marketplace.models import MarketplaceAccount, TenantConnection
 from portal.accounts.choices import AccessLevel, PermissionModule
@@ -15,68 +9,6 @@ from portal.accounts.models import Role
 from reports.models import TrackedSubscription, UsageSnapshot
 from subscriptions.models import Subscription
 from tests.factories import UserFactory
-
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    name = factory.Sequence(lambda n: f"Report Customer {n:03d}")
-    country = "DE"
-
-
-class CustomerTenantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CustomerTenant
-
-    customer = factory.SubFactory(CustomerFactory)
-    tenant_id = factory.LazyFunction(uuid.uuid4)
-    primary_domain = factory.Sequence(lambda n: f"report{n}.onmicrosoft.com")
-    consent_state = ConsentState.CONSENTED
-
-
-class AccountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = MarketplaceAccount
-
-    marketplace = "also"
-    display_name = factory.Sequence(lambda n: f"Report reseller {n}")
-    region = "de"
-    username = factory.Sequence(lambda n: f"report{n}@also.example")
-    secret_ciphertext = "not-a-secret"
-
-
-class OfferFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Offer
-
-    account = factory.SubFactory(AccountFactory)
-    external_id = factory.Sequence(lambda n: f"OFFER-{n}|Monthly")
-    product_id = factory.Sequence(lambda n: f"PRODUCT-{n}")
-    name = factory.Sequence(lambda n: f"Business Plan {n}")
-    billing_cycle = "monthly"
-    term = "P1Y"
-    charge_type = "recurring"
-    currency = "EUR"
-    cost_price = Decimal("10.00")
-
-
-class SubscriptionFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Subscription
-
-    customer_tenant = factory.SubFactory(CustomerTenantFactory)
-    offer = factory.SubFactory(OfferFactory)
-    account = factory.LazyAttribute(lambda subscription: subscription.offer.account)
-    external_id = factory.Sequence(lambda n: f"SUB-{n}")
-    offer_external_id = factory.LazyAttribute(lambda subscription: subscription.offer.external_id)
-    product_id = factory.LazyAttribute(lambda subscription: subscription.offer.product_id)
-    name = factory.LazyAttribute(lambda subscription: subscription.offer.name)
-    quantity = 5
-    assigned = 5
-    status = "active"
-    billing_cycle = factory.LazyAttribute(lambda subscription: subscription.offer.billing_cycle)
-    currency = "EUR"
 
 
 def track(subscription: Subscription, *, first_seen: date, started_on: date | None = None) -> TrackedSubscription:

@@ -15,7 +15,7 @@ from subscriptions.choices import PriceApplication, PriceSource
 from subscriptions.models import SubscriptionPrice
 from subscriptions.selectors_prices import subscription_price_periods
 from subscriptions.services_prices import NOT_APPLIED, PriceApply
-from tests.reports.report_factories import SubscriptionFactory
+from tests.factories.subscriptions import SubscriptionFactory
 
 FEBRUARY = billing_cycle_ending_in(2024, 2, cycle_end_day=31)
 

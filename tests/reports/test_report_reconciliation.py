@@ -19,7 +19,8 @@ from reports.choices import GapKind, InvoiceImportStatus
 from reports.models import InvoiceImport, InvoiceLine
 from reports.reconciliation import reconciliation_gaps
 from reports.services import invoice_lines_import
-from tests.reports.report_factories import AccountFactory, connect, scoped_viewer, user_with
+from tests.factories.marketplace import AccountFactory
+from tests.reports.report_factories import connect, scoped_viewer, user_with
 from tests.support import PASSWORD, signed_in_client
 
 FEBRUARY = "month=2024-02"

@@ -18,14 +18,9 @@ from reports.models import SavedReport, TrackedSubscription, UsageSnapshot
 from reports.services import usage_snapshots_take
 from reports.tasks import usage_snapshots_take_task
 from subscriptions.models import LicenseChangeRequest, Order
-from tests.reports.report_factories import (
-    REPORTS_AND_COST,
-    REPORTS_VIEW,
-    CustomerTenantFactory,
-    SubscriptionFactory,
-    scoped_viewer,
-    user_with,
-)
+from tests.factories.customers import CustomerTenantFactory
+from tests.factories.subscriptions import SubscriptionFactory
+from tests.reports.report_factories import REPORTS_AND_COST, REPORTS_VIEW, scoped_viewer, user_with
 from tests.support import PASSWORD, host_of, signed_in_client
 
 
@@ -63,10 +58,12 @@ def test_the_snapshot_records_every_subscription_once_a_day_and_the_last_run_win
 
 
 def test_add_ons_are_tracked_on_their_own_under_their_subscription(in_alpha):
-    from tests.reports.report_factories import OfferFactory
+    from tests.factories.catalog import OfferFactory
 
     subscription = SubscriptionFactory(quantity=10)
-    add_on_offer = OfferFactory(account=subscription.account, external_id="TEAMS|Monthly", name="Teams Phone")
+    add_on_offer = OfferFactory(
+        business_plan=True, account=subscription.account, external_id="TEAMS|Monthly", name="Teams Phone"
+    )
     subscription.add_ons = [
         {
             "external_id": "ADDON-1",

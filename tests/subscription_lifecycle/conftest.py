@@ -12,10 +12,10 @@ import pytest
 from marketplace.connections import override_provider_transport
 from marketplace.providers.alef.simulator import DEMO_PASSWORD, DEMO_RESELLER, DEMO_USERNAME, AlefSimulator
 from subscriptions import commitment
+from tests.factories.customers import CustomerTenantFactory
 from tests.portal.test_access_matrix import world  # noqa: F401  (the access matrix's objects, for test_lifecycle_access)
 from tests.subscription_lifecycle.lifecycle_support import (
     SUBSCRIPTIONS_MANAGE,
-    CustomerTenantFactory,
     World,
     account_create,
     connect,

@@ -7,11 +7,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-import factory
 from django.utils import timezone
 
-from customers.choices import ConsentState
-from customers.models import Customer, CustomerGroup, CustomerTenant
+from customers.models import CustomerGroup, CustomerTenant
 from marketplace.models import MarketplaceAccount, SyncRun, TenantConnection
 from marketplace.secrets import secret_encrypt
 from marketplace.sync import sync_run_execute
@@ -22,24 +20,6 @@ from tests.factories import UserFactory
 
 SUBSCRIPTIONS_MANAGE = {PermissionModule.SUBSCRIPTIONS: AccessLevel.MANAGE, PermissionModule.CATALOG: AccessLevel.VIEW}
 SUBSCRIPTIONS_VIEW = {PermissionModule.SUBSCRIPTIONS: AccessLevel.VIEW}
-
-
-class CustomerFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Customer
-
-    name = factory.Sequence(lambda n: f"Lifecycle Customer {n:03d}")
-    country = "RO"
-
-
-class CustomerTenantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CustomerTenant
-
-    customer = factory.SubFactory(CustomerFactory)
-    tenant_id = factory.LazyFunction(uuid.uuid4)
-    primary_domain = factory.Sequence(lambda n: f"lifecycle{n}.onmicrosoft.com")
-    consent_state = ConsentState.CONSENTED
 
 
 def account_create(*, marketplace: str, username: str, secret: str, region: str, name: str) -> MarketplaceAccount:

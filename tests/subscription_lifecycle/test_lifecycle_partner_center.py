@@ -8,7 +8,8 @@ from marketplace.providers.registry import create_provider
 from subscriptions.choices import OrderStatus
 from subscriptions.placement import subscription_upsert
 from subscriptions.services_lifecycle import action_availability, subscription_action
-from tests.subscription_lifecycle.lifecycle_support import CustomerTenantFactory, account_create, connect
+from tests.factories.customers import CustomerTenantFactory
+from tests.subscription_lifecycle.lifecycle_support import account_create, connect
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ from catalog.models import CustomerPrice, CustomerSegment, SegmentMembership
 from portal.audit.models import AuditEvent
 from subscriptions.choices import PriceApplication, PriceSource
 from subscriptions.models import SubscriptionOptions, SubscriptionPrice
-from tests.reports.report_factories import OfferFactory
-from tests.subscription_lifecycle.lifecycle_support import CustomerTenantFactory, run_sync, subscription_row
+from tests.factories.catalog import OfferFactory
+from tests.factories.customers import CustomerTenantFactory
+from tests.subscription_lifecycle.lifecycle_support import run_sync, subscription_row
 
 
 def test_the_sync_starts_the_price_history_and_never_overwrites_the_order_s_name_or_po(contoso):
@@ -41,7 +42,7 @@ def test_the_sync_starts_the_price_history_and_never_overwrites_the_order_s_name
 
 def test_the_migration_seeds_one_price_per_subscription_from_what_billing_charges_today(in_alpha):
     seed = importlib.import_module("subscriptions.migrations.0005_seed_subscription_prices").seed
-    offer = OfferFactory(cost_price=Decimal("20.00"))
+    offer = OfferFactory(business_plan=True, cost_price=Decimal("20.00"))
     tenant = CustomerTenantFactory()
     started = timezone.now() - timedelta(days=90)
     own_price = subscription_row(tenant, offer.account, offer=offer, started_at=started)
@@ -68,7 +69,7 @@ def _price_form(offer, customer, **fields) -> dict:
 
 
 def test_a_price_edit_from_a_past_date_is_refused_on_its_field_and_saves_nothing(in_alpha, alpha_admin_client):
-    offer = OfferFactory(is_available=True)
+    offer = OfferFactory(business_plan=True, is_available=True)
     tenant = CustomerTenantFactory()
     subscription_row(tenant, offer.account, offer=offer)
     yesterday = timezone.localdate() - timedelta(days=1)
@@ -91,7 +92,7 @@ def test_a_price_edit_from_a_past_date_is_refused_on_its_field_and_saves_nothing
 def test_a_price_edit_applied_from_a_date_prices_the_subscriptions_from_that_day_and_is_audited(
     in_alpha, alpha_admin_client
 ):
-    offer = OfferFactory(is_available=True)
+    offer = OfferFactory(business_plan=True, is_available=True)
     tenant = CustomerTenantFactory()
     subscription = subscription_row(tenant, offer.account, offer=offer)
     untouched = subscription_row(CustomerTenantFactory(), offer.account, offer=offer)
@@ -121,7 +122,7 @@ def test_a_price_edit_applied_from_a_date_prices_the_subscriptions_from_that_day
 
 
 def test_a_segment_price_reaches_only_its_members_and_deleting_it_asks_too(in_alpha, alpha_admin_client):
-    offer = OfferFactory(is_available=True)
+    offer = OfferFactory(business_plan=True, is_available=True)
     member, outsider = CustomerTenantFactory(), CustomerTenantFactory()
     segment = CustomerSegment.objects.create(name="Schools")
     SegmentMembership.objects.create(segment=segment, customer=member.customer)

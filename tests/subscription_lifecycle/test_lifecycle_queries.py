@@ -4,7 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.subscription_lifecycle.lifecycle_support import CustomerTenantFactory, account_create, subscription_row
+from tests.factories.customers import CustomerTenantFactory
+from tests.subscription_lifecycle.lifecycle_support import account_create, subscription_row
 
 
 def queries_for(client, path: str) -> int:

@@ -18,7 +18,8 @@ from subscriptions.services_users import (
     tenant_user_create,
     tenant_users_sync,
 )
-from tests.subscription_lifecycle.lifecycle_support import CustomerTenantFactory, account_create, connect
+from tests.factories.customers import CustomerTenantFactory
+from tests.subscription_lifecycle.lifecycle_support import account_create, connect
 
 BASIC = "Microsoft 365 Business Basic"
 

@@ -13,10 +13,10 @@ from subscriptions.choices_lifecycle import RequestStatus
 from subscriptions.models import LicenseChangeRequest, Order, ScheduledChange, TenantLicenseSettings
 from subscriptions.selectors_subscriptions import subscription_version
 from subscriptions.services_lifecycle import scheduled_decrease_create
+from tests.factories.customers import CustomerTenantFactory
 from tests.subscription_lifecycle.lifecycle_support import (
     SUBSCRIPTIONS_MANAGE,
     SUBSCRIPTIONS_VIEW,
-    CustomerTenantFactory,
     host_client,
     scoped_user,
     subscription_row,

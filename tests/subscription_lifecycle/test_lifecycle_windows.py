@@ -11,11 +11,8 @@ from marketplace.providers.base import Capability
 from marketplace.providers.registry import available_slugs, marketplace_description, provider_class
 from subscriptions.choices_lifecycle import ChangeTiming
 from subscriptions.commitment import quantity_change_preview, termination_preview
-from tests.subscription_lifecycle.lifecycle_support import (
-    CustomerTenantFactory,
-    account_create,
-    subscription_row,
-)
+from tests.factories.customers import CustomerTenantFactory
+from tests.subscription_lifecycle.lifecycle_support import account_create, subscription_row
 
 
 @pytest.fixture

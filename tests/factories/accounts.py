@@ -1,4 +1,4 @@
-"""Factories for the platform core. They write to whichever schema is active."""
+"""Factories of the portal's accounts (users). They write to whichever schema is active."""
 
 import factory
 from django.contrib.auth import get_user_model

@@ -4,6 +4,7 @@ import uuid
 
 import factory
 
+from customers.choices import ConsentState
 from customers.models import Customer, CustomerGroup, CustomerTenant
 
 
@@ -34,9 +35,12 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
 
 class CustomerTenantFactory(factory.django.DjangoModelFactory):
+    """A tenant that has consented; pass `consent_state=` for one that has not (yet)."""
+
     class Meta:
         model = CustomerTenant
 
     customer = factory.SubFactory(CustomerFactory)
     tenant_id = factory.LazyFunction(uuid.uuid4)
     primary_domain = factory.Sequence(lambda n: f"tenant{n}.onmicrosoft.com")
+    consent_state = ConsentState.CONSENTED
