@@ -584,8 +584,29 @@ def _subscription_prices_pin(*, offer_ids) -> None:
     subscription_prices_pin(subscriptions=Subscription.objects.filter(offer_id__in=list(offer_ids)))
 
 
+def _subscription_prices_apply(*, actor: Actor, account: MarketplaceAccount, offer_ids, apply) -> int:
+    """After a custom price changed: when the user chose to, the subscriptions of these plans get the new
+    price from the next billing cycle or a date not in the past (`subscriptions.services_prices.PriceApply`)."""
+    if apply is None:
+        return 0
+    from subscriptions.models import Subscription
+    from subscriptions.services_prices import subscription_prices_apply
+
+    return subscription_prices_apply(
+        actor=actor,
+        subscriptions=Subscription.objects.filter(offer_id__in=list(offer_ids)),
+        apply=apply,
+        target=account,
+        reason=_("Price customization changed"),
+    )
+
+
 def price_customizations_save(
-    *, actor: Actor, account: MarketplaceAccount, prices: Mapping[tuple[int, str], str | Decimal | None]
+    *,
+    actor: Actor,
+    account: MarketplaceAccount,
+    prices: Mapping[tuple[int, str], str | Decimal | None],
+    apply=None,
 ) -> int:
     """Save the Price column: {(offer id, currency): price or blank}. A blank price on a plan without a
     record leaves it alone; on a record it clears the price. Returns how many records changed."""
@@ -599,6 +620,7 @@ def price_customizations_save(
     if errors:
         raise MarketplaceActionRefused(" ".join(dict.fromkeys(errors)))
     changed = 0
+    changed_offers: list[int] = []
     with transaction.atomic():
         _subscription_prices_pin(offer_ids=[key[0] for key in parsed])
         existing = {
@@ -626,6 +648,7 @@ def price_customizations_save(
                     after=_price_snapshot(record),
                 )
                 changed += 1
+                changed_offers.append(offer_id)
             elif record.price != price:
                 before = _price_snapshot(record)
                 record.price = price
@@ -639,11 +662,18 @@ def price_customizations_save(
                     after=_price_snapshot(record),
                 )
                 changed += 1
+                changed_offers.append(offer_id)
+        _subscription_prices_apply(actor=actor, account=account, offer_ids=changed_offers, apply=apply)
     return changed
 
 
 def price_customizations_set_uniform(
-    *, actor: Actor, account: MarketplaceAccount, rows: Iterable[tuple[int, str]], percentage: Decimal
+    *,
+    actor: Actor,
+    account: MarketplaceAccount,
+    rows: Iterable[tuple[int, str]],
+    percentage: Decimal,
+    apply=None,
 ) -> list[PriceCustomization]:
     """ "Set a uniform price": for each selected (plan, currency), the reseller price plus `percentage`
     percent, rounded to the currency. Only rows in the plan's own currency have a reseller price."""
@@ -683,11 +713,20 @@ def price_customizations_set_uniform(
                 % {"percentage": percent_text(percentage, signed=True)},
             )
             saved.append(record)
+        _subscription_prices_apply(
+            actor=actor, account=account, offer_ids=[record.offer_id for record in saved], apply=apply
+        )
     return saved
 
 
 def price_customization_add(
-    *, actor: Actor, account: MarketplaceAccount, offer_id: int, currency: str, price: str | Decimal | None = None
+    *,
+    actor: Actor,
+    account: MarketplaceAccount,
+    offer_id: int,
+    currency: str,
+    price: str | Decimal | None = None,
+    apply=None,
 ) -> PriceCustomization:
     """ "Add license and configure price": a record for a plan the marketplace lists, in a currency."""
     currency = currency.upper()
@@ -711,10 +750,13 @@ def price_customization_add(
         audit_record(
             actor=actor, action=AuditAction.MARKETPLACE_PRICE_CREATE, target=record, after=_price_snapshot(record)
         )
+        _subscription_prices_apply(actor=actor, account=account, offer_ids=[offer.pk], apply=apply)
     return record
 
 
-def price_customizations_delete(*, actor: Actor, account: MarketplaceAccount, rows: Iterable[tuple[int, str]]) -> int:
+def price_customizations_delete(
+    *, actor: Actor, account: MarketplaceAccount, rows: Iterable[tuple[int, str]], apply=None
+) -> int:
     """Delete the selected price records (a plan without a record keeps showing its reseller price)."""
     keys = {(offer_id, currency.upper()) for offer_id, currency in rows}
     if not keys:
@@ -723,6 +765,7 @@ def price_customizations_delete(*, actor: Actor, account: MarketplaceAccount, ro
     for offer_id, currency in keys:
         condition |= Q(offer_id=offer_id, currency=currency)
     deleted = 0
+    deleted_offers: list[int] = []
     with transaction.atomic():
         _subscription_prices_pin(offer_ids=[offer_id for offer_id, _currency in keys])
         for record in (
@@ -731,8 +774,10 @@ def price_customizations_delete(*, actor: Actor, account: MarketplaceAccount, ro
             audit_record(
                 actor=actor, action=AuditAction.MARKETPLACE_PRICE_DELETE, target=record, before=_price_snapshot(record)
             )
+            deleted_offers.append(record.offer_id)
             record.delete()
             deleted += 1
+        _subscription_prices_apply(actor=actor, account=account, offer_ids=deleted_offers, apply=apply)
     return deleted
 
 

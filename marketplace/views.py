@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from django_tables2 import RequestConfig
 
+from catalog.forms import PriceApplicationForm
 from catalog.pricing import percent_text
 from marketplace.choices import AccountStatus, SyncTrigger
 from marketplace.filters import TenantConnectionFilterSet
@@ -392,6 +393,11 @@ def _prices_account(
     return info, account
 
 
+def _price_application_errors(form: PriceApplicationForm) -> str:
+    """The apply-to-existing-subscriptions choice's errors as one message (the table has no field to mark)."""
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
 def _selected_rows(request: HttpRequest) -> list[tuple[int, str]]:
     rows = []
     for value in request.POST.getlist("selected"):
@@ -415,8 +421,13 @@ def account_prices(request: HttpRequest, marketplace: str, account_pk: int) -> H
                 offer_id, _separator, currency = key.removeprefix("price-").partition(":")
                 if offer_id.isdigit() and len(currency) == 3:
                     prices[(int(offer_id), currency)] = value
+        apply_form = PriceApplicationForm(request.POST)
         try:
-            changed = price_customizations_save(actor=request.user, account=account, prices=prices)
+            if not apply_form.is_valid():
+                raise MarketplaceActionRefused(_price_application_errors(apply_form))
+            changed = price_customizations_save(
+                actor=request.user, account=account, prices=prices, apply=apply_form.price_apply()
+            )
         except MarketplaceActionRefused as refusal:
             messages.error(request, refusal.message)
         else:
@@ -434,6 +445,7 @@ def account_prices(request: HttpRequest, marketplace: str, account_pk: int) -> H
         "can_manage": _can_manage(request.user),
         "can_see_prices": True,
         "uniform_form": UniformPriceForm(),
+        "apply_form": PriceApplicationForm(),
         "tab": "prices",
     }
     return render(request, partial_template(request, "marketplace/account_prices.html", "price_table"), context)
@@ -448,8 +460,11 @@ def account_prices_uniform(request: HttpRequest, marketplace: str, account_pk: i
         return not_allowed
     _require_manage(request)
     form = UniformPriceForm(request.POST)
+    apply_form = PriceApplicationForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Enter the increase as a percentage, for example 15."))
+    elif not apply_form.is_valid():
+        messages.error(request, _price_application_errors(apply_form))
     else:
         try:
             saved = price_customizations_set_uniform(
@@ -457,6 +472,7 @@ def account_prices_uniform(request: HttpRequest, marketplace: str, account_pk: i
                 account=account,
                 rows=_selected_rows(request),
                 percentage=form.cleaned_data["percentage"],
+                apply=apply_form.price_apply(),
             )
         except MarketplaceActionRefused as refusal:
             messages.error(request, refusal.message)
@@ -481,13 +497,15 @@ def account_prices_delete(request: HttpRequest, marketplace: str, account_pk: in
     if not rows:
         messages.error(request, _("Select the records to delete first."))
         return redirect(_account_url("account_prices", account))
-    if request.POST.get("confirmed") != "1":
+    apply_form = PriceApplicationForm(request.POST if request.POST.get("confirmed") == "1" else None)
+    if request.POST.get("confirmed") != "1" or not apply_form.is_valid():
         keys = {f"{offer_id}:{currency}" for offer_id, currency in rows}
         chosen = [row for row in price_rows(account=account) if row.key in keys and row.customization]
-        return render(
-            request, "marketplace/account_prices_delete.html", {"marketplace": info, "account": account, "rows": chosen}
-        )
-    deleted = price_customizations_delete(actor=request.user, account=account, rows=rows)
+        context = {"marketplace": info, "account": account, "rows": chosen, "form": apply_form}
+        return render(request, "marketplace/account_prices_delete.html", context)
+    deleted = price_customizations_delete(
+        actor=request.user, account=account, rows=rows, apply=apply_form.price_apply()
+    )
     messages.success(request, _("%(count)d price record(s) deleted.") % {"count": deleted})
     return redirect(_account_url("account_prices", account))
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from catalog.models import Offer
@@ -212,3 +213,45 @@ def test_add_license_and_configure_price_offers_the_licences_plans(alpha_admin_c
     assert saved.status_code == 302
     page = alpha_admin_client.get(prices_url(synced_account)).content.decode()
     assert f'name="price-{e3.pk}:JPY"' in page and 'step="1"' in page
+
+
+def test_a_custom_price_reaches_existing_subscriptions_only_when_and_from_when_the_user_chooses(
+    alpha_admin_client, partner_alpha, synced_account
+):
+    """The Price column asks, as the catalog's price screens do, whether an edit reaches what was already
+    bought: not at all keeps every subscription's price; from the next billing cycle records the new price
+    from that cycle's first day; the days before are never touched."""
+    from subscriptions.choices import PriceApplication, PriceSource
+    from subscriptions.models import SubscriptionPrice
+    from subscriptions.services_prices import next_cycle_start
+    from tests.factories.subscriptions import SubscriptionFactory
+
+    with schema_context(partner_alpha.schema_name):
+        e3 = plan(synced_account)
+        bought = SubscriptionFactory(offer=e3, account=synced_account, currency=e3.currency)
+    key = f"{e3.pk}:{e3.currency}"
+    page = alpha_admin_client.get(prices_url(synced_account)).content.decode()
+    assert "Existing subscriptions" in page and "From the next billing cycle" in page
+
+    alpha_admin_client.post(
+        prices_url(synced_account), {f"price-{key}": "399.5", "apply_to_subscriptions": PriceApplication.NONE}
+    )
+    with schema_context(partner_alpha.schema_name):
+        assert not SubscriptionPrice.objects.filter(subscription=bought, source=PriceSource.PRICE_EDIT).exists()
+
+    alpha_admin_client.post(
+        prices_url(synced_account), {f"price-{key}": "410", "apply_to_subscriptions": PriceApplication.NEXT_CYCLE}
+    )
+    with schema_context(partner_alpha.schema_name):
+        edit = SubscriptionPrice.objects.get(subscription=bought, source=PriceSource.PRICE_EDIT)
+        assert edit.unit_price == Decimal("410")
+        assert timezone.localdate(edit.effective_from) == next_cycle_start(account_id=synced_account.pk)
+
+    refused = alpha_admin_client.post(
+        prices_url(synced_account),
+        {f"price-{key}": "420", "apply_to_subscriptions": PriceApplication.FROM_DATE, "apply_from": "2001-01-01"},
+        follow=True,
+    )
+    assert "The date cannot be in the past" in refused.content.decode()
+    with schema_context(partner_alpha.schema_name):
+        assert PriceCustomization.objects.get(offer=e3).price == Decimal("410")  # nothing saved
