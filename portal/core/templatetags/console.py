@@ -27,3 +27,20 @@ def bootstrap(field: forms.BoundField):
 @register.filter
 def is_checkbox(field: forms.BoundField) -> bool:
     return isinstance(field.field.widget, forms.CheckboxInput)
+
+
+@register.filter
+def is_radio(field: forms.BoundField) -> bool:
+    """A set of radio buttons: rendered one Bootstrap form-check per choice, under a legend."""
+    return isinstance(field.field.widget, forms.RadioSelect)
+
+
+@register.simple_tag
+def radio_input(choice, invalid: bool = False):
+    """One radio button of a RadioSelect with the widget's own attributes (htmx ones too) and Bootstrap's class."""
+    attrs = dict(choice.data.get("attrs") or {})
+    attrs["class"] = " ".join(
+        part for part in (attrs.get("class", ""), "form-check-input", "is-invalid" if invalid else "") if part
+    )
+    context = {"widget": {**choice.data, "attrs": attrs, "wrap_label": False}}
+    return choice.parent_widget._render(choice.template_name, context, choice.renderer)
