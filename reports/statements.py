@@ -137,13 +137,9 @@ def statement_totals(
     return {by_key[key]: values for key, values in grouped.items() if key in by_key}
 
 
-LINE_VALUES = (
-    "statement__cycle_start",
-    "statement__cycle_end",
-    "statement__customer_id",
-    "statement__customer_name",
-    "statement__currency",
-    "statement__issued_at",
+#: What a statement line holds of its subscription and computation: read back (LINE_VALUES) and
+#: written (LINE_COLUMNS) in the same order, so a new field is added in one place.
+LINE_FIELDS = (
     "tracked_id",
     "account_id",
     "account_name",
@@ -167,6 +163,15 @@ LINE_VALUES = (
     "adjusts_cycle_end",
     "issued_amount",
     "issued_quantity",
+)
+LINE_VALUES = (
+    "statement__cycle_start",
+    "statement__cycle_end",
+    "statement__customer_id",
+    "statement__customer_name",
+    "statement__currency",
+    "statement__issued_at",
+    *LINE_FIELDS,
 )
 
 
@@ -406,33 +411,7 @@ def _adjustment(bill: SubscriptionBill, before: _Issued | None, *, cycle: Billin
     )
 
 
-LINE_COLUMNS = (
-    "statement_id",
-    "position",
-    "tracked_id",
-    "account_id",
-    "account_name",
-    "subscription_name",
-    "friendly_name",
-    "po_number",
-    "offer_name",
-    "offer_external_id",
-    "billing_cycle",
-    "kind",
-    "day",
-    "quantity",
-    "days",
-    "period_days",
-    "unit_price",
-    "amount",
-    "unit_cost",
-    "cost_amount",
-    "price_steps",
-    "adjusts_cycle_start",
-    "adjusts_cycle_end",
-    "issued_amount",
-    "issued_quantity",
-)
+LINE_COLUMNS = ("statement_id", "position", *LINE_FIELDS)
 
 
 class _Writer:
