@@ -92,8 +92,6 @@ def _prices_pin(subscriptions) -> None:
 def _prices_apply(*, actor: Actor, subscriptions, apply, target, reason: str, customer_id: int | None = None) -> int:
     from subscriptions.services_prices import subscription_prices_apply
 
-    if apply is None:
-        return 0
     return subscription_prices_apply(
         actor=actor, subscriptions=subscriptions, apply=apply, target=target, reason=reason, customer_id=customer_id
     )

@@ -587,8 +587,6 @@ def _subscription_prices_pin(*, offer_ids) -> None:
 def _subscription_prices_apply(*, actor: Actor, account: MarketplaceAccount, offer_ids, apply) -> int:
     """After a custom price changed: when the user chose to, the subscriptions of these plans get the new
     price from the next billing cycle or a date not in the past (`subscriptions.services_prices.PriceApply`)."""
-    if apply is None:
-        return 0
     from subscriptions.models import Subscription
     from subscriptions.services_prices import subscription_prices_apply
 

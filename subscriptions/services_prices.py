@@ -205,7 +205,7 @@ def subscription_prices_apply(
     *,
     actor: Actor,
     subscriptions: QuerySet[Subscription],
-    apply: PriceApply,
+    apply: PriceApply | None,
     target,
     reason: str,
     customer_id: int | None = None,
@@ -213,8 +213,9 @@ def subscription_prices_apply(
     """After a catalog price edit: each subscription costs today's catalog price from the chosen day on (the
     next billing cycle of its account, or the date given). Price-edit rows after that day are replaced (the
     newest decision wins from its day on); days before it are never touched. One audit event on the edited
-    `target` says how many subscriptions got which day; each row keeps who and why. Returns how many."""
-    if not apply.applies:
+    `target` says how many subscriptions got which day; each row keeps who and why. Returns how many
+    (none when `apply` is None or says not at all)."""
+    if apply is None or not apply.applies:
         return 0
     rows = list(subscriptions.select_related("customer_tenant__customer"))
     prices = _catalog_prices(rows)
