@@ -190,8 +190,8 @@ def billing(bills: Iterable[SubscriptionBill], *, sees_cost: bool) -> tuple[list
             ]
             issued_at = getattr(bill, "issued_at", None)
             end = [
-                getattr(bill, "friendly_name", ""),
-                getattr(bill, "po_number", ""),
+                bill.friendly_name,
+                bill.po_number,
                 timezone.localdate(issued_at) if issued_at else "",
             ]
             if bill.price is None:

@@ -43,15 +43,12 @@ from reports.billing import (
 from reports.billing_report import EVERY_CUSTOMER, SubscriptionBill, billing_bills, customer_scope
 from reports.choices import BillingLineKind
 from reports.models import BillingCycleClose, BillingStatement, BillingStatementLine
-from subscriptions.models import Subscription
 
 ZERO = Decimal(0)
 #: Issued cycles before the one closing that are checked for late corrections.
 ADJUSTMENT_LOOKBACK_CYCLES = 3
 #: Statements written per bulk insert (their lines follow in one more).
 STATEMENT_BATCH = 500
-#: What the billing line or the subscription may call itself on an invoice (filled when present).
-LABEL_FIELDS = ("friendly_name", "po_number")
 BILLED_KINDS = (BillingLineKind.CYCLE_FEE, BillingLineKind.PRO_RATA, BillingLineKind.ONE_TIME)
 
 
@@ -460,9 +457,9 @@ class _Writer:
                     "account_id": bill.account_pk,
                     "account_name": bill.account_name or "",
                     "subscription_name": bill.name,
-                    # What the billing line itself says wins; else the subscription's, filled at flush.
-                    "friendly_name": getattr(bill, "friendly_name", "") or "",
-                    "po_number": getattr(bill, "po_number", "") or "",
+                    # As the order named it (the subscription's options): frozen with the line.
+                    "friendly_name": bill.friendly_name or "",
+                    "po_number": bill.po_number or "",
                     "offer_name": bill.offer_name or "",
                     "offer_external_id": bill.offer_external_id or "",
                     "billing_cycle": bill.billing_cycle or "",
@@ -476,8 +473,6 @@ class _Writer:
                     lines.append(
                         {
                             **common,
-                            "friendly_name": getattr(line, "friendly_name", "") or common["friendly_name"],
-                            "po_number": getattr(line, "po_number", "") or common["po_number"],
                             "position": len(lines),
                             "kind": str(line.kind),
                             "day": line.day,
@@ -510,26 +505,10 @@ class _Writer:
         if len(self.pending) >= STATEMENT_BATCH:
             self.flush()
 
-    def _fill_labels(self) -> None:
-        """Friendly name and PO number from the subscriptions, where the line did not bring its own
-        (blank while the console keeps neither on a subscription)."""
-        fields = [name for name in LABEL_FIELDS if any(f.name == name for f in Subscription._meta.get_fields())]
-        if not fields:
-            return
-        tracked = {line["tracked_id"] for _, lines in self.pending for line in lines if line["tracked_id"]}
-        rows = Subscription.objects.filter(tracked__pk__in=tracked).values("tracked__pk", *fields)
-        labels = {row.pop("tracked__pk"): row for row in rows}
-        for _, lines in self.pending:
-            for line in lines:
-                for name, value in labels.get(line["tracked_id"], {}).items():
-                    if not line[name] and value:
-                        line[name] = str(value)
-
     def flush(self) -> None:
         if self.close is None or not self.pending:
             self.pending = []
             return
-        self._fill_labels()
         statements = BillingStatement.objects.bulk_create([statement for statement, _ in self.pending])
         buffer = io.StringIO()
         for statement, lines in zip(statements, (lines for _, lines in self.pending), strict=True):
