@@ -27,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog.pricing import PriceStep, ResolvedPrice
-from portal.accounts.types import Actor
+from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from reports.billing import (
@@ -557,7 +557,7 @@ def billing_cycle_close(
                     cycle_start=cycle.start,
                     cycle_end=cycle.end,
                     issued_at=now,
-                    issued_by=actor if actor is not None and not isinstance(actor, str) else None,
+                    issued_by=actor_user(actor),
                 )
             writer = _Writer(close=close, cycle=cycle, issued_at=now)
             customer: tuple[int, str] | None = None
