@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -217,13 +217,21 @@ def usage_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _operations(request: HttpRequest):
     form = OperationsForm(request.GET, customers=report_customers(user=request.user))
-    start, end = form.period_bounds()
-    data = form.cleaned_data if form.is_valid() else {}
+    bounds = form.period_bounds()
+    if bounds is None:
+        return form, None, None, []
+    start, end = bounds
+    data = form.cleaned_data
     customer = data.get("customer")
     rows = customer_operations(
         user=request.user, start=start, end=end, customer_id=customer.pk if customer else None, q=data.get("q") or ""
     )
     return form, start, end, rows
+
+
+def _period_refused(form) -> HttpResponse:
+    """An export of a period the form refused: the reason, not a file of another period."""
+    return HttpResponseBadRequest(" ".join(form.non_field_errors()), content_type="text/plain; charset=utf-8")
 
 
 @permission_required(REPORTS, VIEW)
@@ -270,7 +278,9 @@ def operations(request: HttpRequest) -> HttpResponse:
 @require_GET
 def operations_export(request: HttpRequest):
     export_format = _export_format(request)
-    _form, start, end, rows = _operations(request)
+    form, start, end, rows = _operations(request)
+    if start is None:
+        return _period_refused(form)
     header, lines = export_rows.operations(rows, operation_statuses())
     return export_response(
         export_format=export_format,
@@ -288,7 +298,8 @@ def operations_export(request: HttpRequest):
 @require_GET
 def activity(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET)
-    start, end = form.period_bounds()
+    bounds = form.period_bounds()
+    start, end = bounds or (None, None)
     actor = request.GET.get("actor", "").strip()
     context = {
         "form": form,
@@ -298,7 +309,9 @@ def activity(request: HttpRequest) -> HttpResponse:
         "export_query": _query_without(request, "page", "sort"),
         "back_query": _query_without(request, "page", "sort", "actor"),
     }
-    if actor:
+    if bounds is None:
+        table = ActivityTable([], actor_url="")
+    elif actor:
         table = ActivityEventTable(user_activity_events(user=request.user, start=start, end=end, actor_label=actor))
         context["actions"] = user_activity_actions(user=request.user, start=start, end=end, actor_label=actor)
     else:
@@ -317,7 +330,10 @@ def activity(request: HttpRequest) -> HttpResponse:
 def activity_export(request: HttpRequest):
     export_format = _export_format(request)
     form = PeriodForm(request.GET)
-    start, end = form.period_bounds()
+    bounds = form.period_bounds()
+    if bounds is None:
+        return _period_refused(form)
+    start, end = bounds
     actor = request.GET.get("actor", "").strip()
     if actor:
         header, rows = export_rows.activity_events(
