@@ -48,6 +48,7 @@ SHARED_APPS = [
     "django_tenants",
     "portal.partners",
     "resellers",
+    "signup",
     "pools",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -84,6 +85,20 @@ TENANT_APPS = [
     "pool_assignments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+
+# Partner sign-up: the data centre a country/region is assigned to (ISO 3166 codes); any other country
+# goes to PARTNER_DATA_CENTRE_DEFAULT. Codes are `portal.partners.choices.DataCentre`.
+PARTNER_DATA_CENTRE_DEFAULT = "eu-west"
+PARTNER_DATA_CENTRE_BY_COUNTRY = {
+    **dict.fromkeys(("GB", "IE", "IM", "JE", "GG"), "uk-south"),
+    **dict.fromkeys(("CH", "LI"), "ch-north"),
+    **dict.fromkeys(("US", "CA", "MX", "BR", "AR", "CL", "CO", "PE", "UY", "PR"), "us-east"),
+    **dict.fromkeys(("SG", "MY", "ID", "TH", "VN", "PH", "IN", "HK", "TW", "KR", "CN", "BD", "LK"), "ap-southeast"),
+    **dict.fromkeys(("AU", "NZ", "FJ", "PG"), "au-east"),
+    "JP": "jp-east",
+}
+# A sign-up's emailed verification link works this long (seconds).
+PARTNER_SIGN_UP_VERIFY_MAX_AGE = 3 * 24 * 3600
 
 TENANT_MODEL = "partners.Partner"
 TENANT_DOMAIN_MODEL = "partners.Domain"
