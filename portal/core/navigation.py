@@ -5,6 +5,7 @@ a partner that is both gets two tabs. An app that is built replaces its section'
 `url_name` with its own list view.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -33,6 +34,8 @@ class Section:
     module: str | None = None
     # Other path prefixes whose pages belong to this section (besides /<key>/).
     extra_prefixes: tuple[str, ...] = ()
+    # Whether the partner has this section at all, beyond its kind (None: every partner of the tabs).
+    partner_has: Callable[[object], bool] | None = None
 
     @property
     def url(self) -> str:
@@ -102,10 +105,20 @@ SECTIONS: tuple[Section, ...] = (
         module=PermissionModule.RESELLERS,
     ),
     Section(
+        "my_providers",
+        _("My providers"),
+        "building-up",
+        "resellers:my_providers",
+        module=PermissionModule.RESELLERS,
+        extra_prefixes=("/resellers/my-providers/",),
+        # a reseller: some large account reseller's directory holds this partner
+        partner_has=lambda partner: partner.provider_links.exists(),
+    ),
+    Section(
         "pools",
         _("Pools"),
         "stack",
-        "pools:dashboard",
+        "pools:own_pools",
         tabs=frozenset({NavigationTab.LICENSES}),
         module=PermissionModule.RESELLERS,
     ),
@@ -138,16 +151,23 @@ def partner_sections(partner, user=None) -> list[Section]:
     return [
         section
         for section in SECTIONS
-        if section.tabs & tabs and (user is None or section.module is None or user_has_permission(user, section.module))
+        if section.tabs & tabs
+        and (user is None or section.module is None or user_has_permission(user, section.module))
+        and (section.partner_has is None or section.partner_has(partner))
     ]
 
 
 def section_for_path(path: str) -> Section | None:
+    # the longest matching prefix wins: /resellers/my-providers/ is My providers, not the directory
+    found, length = None, 0
     for section in SECTIONS:
         if section.key == "home":
             continue
-        if path.startswith((f"/{section.key}/", *section.extra_prefixes)):
-            return section
+        for prefix in (f"/{section.key}/", *section.extra_prefixes):
+            if path.startswith(prefix) and len(prefix) > length:
+                found, length = section, len(prefix)
+    if found is not None:
+        return found
     return SECTION_BY_KEY["home"] if path == "/" else None
 
 
