@@ -49,12 +49,14 @@ def order_email_send(*, order_id: int, event: str) -> None:
     from portal.partners.services import partner_url
     from subscriptions.notifications import order_recipients, order_title
     from subscriptions.selectors_orders import order_with_lines
+    from support.selectors import troubleshooting_addresses
 
     order = order_with_lines(order_id=order_id)
     if order is None:
         return
     partner = partner_current()
     base_url = partner_url(partner).rstrip("/") if partner is not None else ""
+    copies = troubleshooting_addresses()  # the troubleshooting profile gets one copy of the event
     for user in order_recipients(order):
         if not user.email:
             continue
@@ -69,4 +71,5 @@ def order_email_send(*, order_id: int, event: str) -> None:
         with user_locale(user):
             subject = order_title(order, event)
             body = render_to_string("subscriptions/email/order_event.txt", context)
-        EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
+        EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], cc=copies).send()
+        copies = []

@@ -123,6 +123,7 @@ SECTIONS: tuple[Section, ...] = (
         module=PermissionModule.RESELLERS,
     ),
     Section("reports", _("Reports"), "bar-chart-line", "reports:index", module=PermissionModule.REPORTS),
+    Section("help", _("Help"), "question-circle", "help:feedback"),
     Section(
         "settings",
         _("Settings"),

@@ -8,6 +8,7 @@ from django.urls import path
 from marketplace import views_settings as marketplace_settings_views
 from portal.accounts import views_customer_groups, views_roles, views_settings, views_users
 from portal.audit import views as audit_views
+from support import views as support_views
 
 app_name = "settings"
 
@@ -37,6 +38,11 @@ urlpatterns = [
         views_customer_groups.customer_group_delete_view,
         name="customer_group_delete",
     ),
+    path("feedback/", support_views.feedback_management, name="feedback_list"),
+    path("feedback/export.csv", support_views.feedback_export, name="feedback_export"),
+    path("feedback/<int:pk>/", support_views.feedback_detail, name="feedback_detail"),
+    path("troubleshooting/", support_views.troubleshooting_profile, name="troubleshooting"),
+    path("troubleshooting/<int:pk>/remove/", support_views.troubleshooting_remove, name="troubleshooting_remove"),
     path("audit-logs/", audit_views.audit_log, name="audit_log"),
     path("audit-logs/export.csv", audit_views.audit_log_export, name="audit_log_export"),
     path(

@@ -83,6 +83,7 @@ TENANT_APPS = [
     "marketplace",
     "reports",
     "pool_assignments",
+    "support",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

@@ -171,6 +171,7 @@ def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, o
     from customers.models import CustomerGroup
     from portal.audit.services import notification_create
     from portal.authentication.models import TrustedDirectory
+    from support.models import Feedback, TroubleshootingAddress
 
     with schema_context(partner.schema_name):
         group = CustomerGroup.objects.create(name="Out of scope group")
@@ -178,7 +179,14 @@ def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, o
         administrator = get_user_model().objects.get(username="admin")
         [notification] = notification_create(recipients=[administrator], title="For the administrator", url="/")
         directory = TrustedDirectory.objects.create(tid="0f0e0d0c-0b0a-4908-8706-0504030201ff", name="matrix")
+        feedback = Feedback.objects.create(
+            author_label="Out of scope", author_kind="customer_admin", customer=customer,
+            category="idea", subject="Matrix", message="Matrix feedback",
+        )  # fmt: skip
+        address = TroubleshootingAddress.objects.create(email="matrix@alpha.example")
     return {
+        "settings:feedback_detail.pk": feedback.pk,
+        "settings:troubleshooting_remove.pk": address.pk,
         "microsoft:trusted_directory_remove.pk": directory.pk,
         "settings.pk": customer_admin.pk,
         "settings.role_pk": role.pk,
