@@ -14,6 +14,31 @@ class NotificationLevel(models.TextChoices):
     ERROR = "error", _("Error")
 
 
+class NotificationKind(models.TextChoices):
+    """What a notification is about: the Notifications page has a tab for each kind that matters."""
+
+    ORDERS = "orders", _("Orders")
+    LICENCES = "licences", _("Licences")
+    POOLS = "pools", _("Pools")
+    OTHER = "other", _("Other")
+
+
+# A notification's kind follows from the page it links to (longest prefix first).
+NOTIFICATION_KIND_BY_PATH = (
+    ("/resellers/my-providers/", NotificationKind.POOLS),
+    ("/pools/", NotificationKind.POOLS),
+    ("/orders/", NotificationKind.ORDERS),
+    ("/subscriptions/", NotificationKind.LICENCES),
+)
+
+
+def notification_kind_for_url(url: str) -> str:
+    for prefix, kind in NOTIFICATION_KIND_BY_PATH:
+        if (url or "").startswith(prefix):
+            return kind
+    return NotificationKind.OTHER
+
+
 class AuditAction(models.TextChoices):
     """Every action the audit trail records. The stored values are the trail's history (exports and
     filters read them), so they never change; the member names say NOUN_VERB, whatever shape the

@@ -1,3 +1,5 @@
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -15,6 +17,8 @@ class Partner(TenantMixin):
     auto_create_schema = False
     auto_drop_schema = False
 
+    # The partner's tenant ID: a stable identifier people quote to support (shown in My profile).
+    tenant_id = models.UUIDField(_("tenant ID"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     is_service_provider = models.BooleanField(_("service provider"), default=True)
