@@ -120,10 +120,14 @@ class PeriodForm(forms.Form):
 
 class OperationsForm(PeriodForm):
     customer = CustomerChoiceField(label=_("Customer"), queryset=None, required=False, empty_label=_("All customers"))
+    status = forms.ChoiceField(label=_("Job status"), required=False)
+    # The online service (marketplace) whose card was clicked; empty: every service.
+    service = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, customers, **kwargs):
+    def __init__(self, *args, customers, statuses, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers
+        self.fields["status"].choices = [("", _("Any status")), *statuses]
 
 
 # -- subscription usage -------------------------------------------------------------------------------------------

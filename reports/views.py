@@ -50,6 +50,8 @@ from reports.selectors import (
     cost_overview,
     custom_report,
     customer_operations,
+    operation_service_cards,
+    operation_status_choices,
     operation_statuses,
     report_accounts,
     report_customers,
@@ -215,18 +217,26 @@ def usage_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # -- Customer operations --------------------------------------------------------------------------------------------
 
 
-def _operations(request: HttpRequest):
-    form = OperationsForm(request.GET, customers=report_customers(user=request.user))
+def _operations(request: HttpRequest, *, cards: bool = False):
+    form = OperationsForm(
+        request.GET, customers=report_customers(user=request.user), statuses=operation_status_choices()
+    )
     bounds = form.period_bounds()
     if bounds is None:
-        return form, None, None, []
+        return form, None, None, [], []
     start, end = bounds
     data = form.cleaned_data
     customer = data.get("customer")
-    rows = customer_operations(
-        user=request.user, start=start, end=end, customer_id=customer.pk if customer else None, q=data.get("q") or ""
-    )
-    return form, start, end, rows
+    scope = {
+        "user": request.user,
+        "start": start,
+        "end": end,
+        "customer_id": customer.pk if customer else None,
+        "q": data.get("q") or "",
+        "status": data.get("status") or "",
+    }
+    rows = customer_operations(**scope, service=data.get("service") or "")
+    return form, start, end, rows, operation_service_cards(**scope) if cards else []
 
 
 def _period_refused(form) -> HttpResponse:
@@ -237,7 +247,7 @@ def _period_refused(form) -> HttpResponse:
 @permission_required(REPORTS, VIEW)
 @require_GET
 def operations(request: HttpRequest) -> HttpResponse:
-    form, start, end, rows = _operations(request)
+    form, start, end, rows, cards = _operations(request, cards=True)
     statuses = operation_statuses()
     totals = {
         kind: {status: sum(getattr(row, kind).get(status, 0) for row in rows) for status, _label in choices}
@@ -269,6 +279,9 @@ def operations(request: HttpRequest) -> HttpResponse:
             "row_count": len(rows),
             "statuses": statuses,
             "totals": totals,
+            "cards": cards,
+            "service": form.cleaned_data.get("service", "") if form.is_valid() else "",
+            "card_query": _query_without(request, "page", "service"),
             "export_query": _query_without(request, "page"),
         },
     )
@@ -278,7 +291,7 @@ def operations(request: HttpRequest) -> HttpResponse:
 @require_GET
 def operations_export(request: HttpRequest):
     export_format = _export_format(request)
-    form, start, end, rows = _operations(request)
+    form, start, end, rows, _cards = _operations(request)
     if start is None:
         return _period_refused(form)
     header, lines = export_rows.operations(rows, operation_statuses())

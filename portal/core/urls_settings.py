@@ -30,6 +30,7 @@ urlpatterns = [
     path("roles/new/", views_roles.role_create_view, name="role_create"),
     path("roles/<int:pk>/", views_roles.role_edit, name="role_edit"),
     path("roles/<int:pk>/delete/", views_roles.role_delete_view, name="role_delete"),
+    path("roles/<int:pk>/users/add/", views_roles.role_user_add_view, name="role_user_add"),
     path("customer-groups/", views_customer_groups.customer_group_list, name="customer_group_list"),
     path("customer-groups/new/", views_customer_groups.customer_group_create_view, name="customer_group_create"),
     path("customer-groups/<int:pk>/", views_customer_groups.customer_group_edit, name="customer_group_edit"),

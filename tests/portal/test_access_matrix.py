@@ -132,6 +132,7 @@ def world(partner_alpha) -> World:
         customer_admin.customers.add(ours)
     objects: dict[str, object] = {
         "customers.pk": theirs.pk,
+        "customer_add_service.customer_pk": theirs.pk,
         "customers.customer_pk": theirs.pk,
         "customers.customer_id": theirs.pk,
         "customers.tenant_pk": tenant.pk,
@@ -192,6 +193,7 @@ def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, o
         "settings.role_pk": role.pk,
         "settings:role_edit.pk": role.pk,
         "settings:role_delete.pk": role.pk,
+        "settings:role_user_add.pk": role.pk,
         "settings:customer_group_edit.pk": group.pk,
         "settings:customer_group_delete.pk": group.pk,
         "audit.pk": notification.pk,
@@ -488,6 +490,7 @@ def test_the_administrator_can_open_every_page(world, partner_alpha):
 # covers only other customers gets exactly 404 there, whatever level the role grants.
 CUSTOMER_SCOPED_NAMESPACES = {"customers", "subscriptions", "orders"}
 CUSTOMER_SCOPED_NAMES = {
+    "customer_add_service",
     "catalog:customer_price_edit",
     "catalog:customer_price_delete",
     "catalog:segment_member_remove",
