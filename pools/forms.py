@@ -68,9 +68,7 @@ class _ExpiryFields(forms.Form):
         if cleaned.get("expiry_mode") == ExpiryMode.DATE and not cleaned.get("expires_on"):
             self.add_error("expires_on", gettext("Choose a date, or another expiration option."))
         if cleaned.get("expiry_mode") == ExpiryMode.NOW and not cleaned.get("confirm_expire_now"):
-            self.add_error(
-                "confirm_expire_now", gettext("Expire now cannot be undone: tick the box to confirm it.")
-            )
+            self.add_error("confirm_expire_now", gettext("Expire now cannot be undone: tick the box to confirm it."))
         return cleaned
 
 

@@ -393,14 +393,15 @@ def reseller_invitation_signed_up(*, actor: Actor, link: ResellerLink, reseller:
 
     Recorded in the reseller's trail (the acceptance is its act) and notified to the LAR."""
     with transaction.atomic():
-        link = (
+        waiting = (
             ResellerLink.objects.select_for_update(of=("self",))
             .select_related("large_account_reseller")
             .filter(pk=link.pk, reseller__isnull=True, status=ResellerStatus.UNMAPPED)
             .first()
         )
-        if link is None:
+        if waiting is None:
             return None
+        link = waiting
         large_account_reseller = link.large_account_reseller
         if ResellerLink.objects.filter(large_account_reseller=large_account_reseller, reseller=reseller).exists():
             return None

@@ -7,8 +7,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from resellers.choices import ResellerStatus
-from resellers.selectors import reseller_invitation_token
 from resellers.models import ResellerLink
+from resellers.selectors import reseller_invitation_token
 
 
 def _console_url() -> str:

@@ -75,10 +75,13 @@ def sign_up_name_problem(name: str) -> str | None:
     """Why an organisation name cannot sign up: refused characters, or a partner or an open sign-up
     that reads the same."""
     try:
-        name = name_clean(name, max_length=PartnerSignUp._meta.get_field("organisation_name").max_length)
+        name = name_clean(name, max_length=PartnerSignUp._meta.get_field("organisation_name").max_length or 200)
     except ValidationError as error:
         return error.messages[0]
-    taken = [*partners_all().values_list("name", flat=True), *sign_ups_open().values_list("organisation_name", flat=True)]
+    taken = [
+        *partners_all().values_list("name", flat=True),
+        *sign_ups_open().values_list("organisation_name", flat=True),
+    ]
     collision = name_collision(name, taken)
     if collision is not None:
         return name_collision_message(
@@ -219,7 +222,7 @@ def sign_up_provision(*, sign_up_id: int) -> PartnerSignUp | None:
                 default_language=sign_up.language,
             ).partner
         except ValidationError as error:
-            _step(sign_up, sign_up.step, status=SignUpStatus.FAILED, error=" ".join(error.messages))
+            _step(sign_up, SignUpStep.CONSOLE, status=SignUpStatus.FAILED, error=" ".join(error.messages))
             return sign_up
         _step(sign_up, SignUpStep.CONSOLE, partner=partner)
     _step(sign_up, SignUpStep.ADMINISTRATOR)
@@ -237,7 +240,7 @@ def sign_up_provision(*, sign_up_id: int) -> PartnerSignUp | None:
                 target=partner,
                 after={field: getattr(sign_up, field) for field in SIGN_UP_AUDIT_FIELDS},
             )
-    if sign_up.invitation_id is not None:
+    if sign_up.invitation is not None:
         _step(sign_up, SignUpStep.INVITATION)
         reseller_invitation_signed_up(actor=administrator, link=sign_up.invitation, reseller=partner)
     _step(sign_up, SignUpStep.READY, status=SignUpStatus.READY, provisioned_at=timezone.now(), error="")
@@ -245,7 +248,8 @@ def sign_up_provision(*, sign_up_id: int) -> PartnerSignUp | None:
 
 
 def _partner_of(sign_up: PartnerSignUp) -> Partner | None:
-    """The partner a redelivered provisioning made before it was interrupted: this slug, this owner, after the sign-up."""
+    """The partner a redelivered provisioning made before it was interrupted: this slug, this owner,
+    created after the sign-up."""
     partner = partner_by_slug(slug=sign_up.slug)
     if partner and partner.owner_email == sign_up.admin_email and partner.created >= sign_up.created:
         return partner

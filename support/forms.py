@@ -17,7 +17,9 @@ class FeedbackFilterForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Subject, text, author or customer")}),
     )
-    status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any status")), *FeedbackStatus.choices], required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Any status")), *FeedbackStatus.choices], required=False
+    )
     category = forms.ChoiceField(
         label=_("Category"), choices=[("", _("Any category")), *FeedbackCategory.choices], required=False
     )
@@ -28,9 +30,7 @@ class FeedbackStatusForm(forms.Form):
 
 
 class FeedbackReplyForm(forms.Form):
-    message = forms.CharField(
-        label=_("Reply by email"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
-    )
+    message = forms.CharField(label=_("Reply by email"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000)
 
 
 class TroubleshootingAddressForm(forms.Form):

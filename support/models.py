@@ -52,6 +52,9 @@ class FeedbackReply(models.Model):
     class Meta:
         ordering = ["created", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.author_label}: {self.message[:50]}"
+
 
 class TroubleshootingAddress(models.Model):
     """An address copied on every support email the console sends about a customer (order emails,

@@ -14,7 +14,10 @@ def feedback_list(*, status: str = "", category: str = "", q: str = "") -> Query
         rows = rows.filter(category=category)
     if q:
         rows = rows.filter(
-            Q(subject__icontains=q) | Q(message__icontains=q) | Q(author_label__icontains=q) | Q(customer__name__icontains=q)
+            Q(subject__icontains=q)
+            | Q(message__icontains=q)
+            | Q(author_label__icontains=q)
+            | Q(customer__name__icontains=q)
         )
     return rows
 

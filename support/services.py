@@ -120,7 +120,9 @@ def troubleshooting_address_add(*, actor: Actor, email: str) -> TroubleshootingA
         if TroubleshootingAddress.objects.filter(email__iexact=email).exists():
             raise ValidationError({"email": _("%(email)s is already in the profile.") % {"email": email}})
         address = TroubleshootingAddress.objects.create(email=email, added_by=_label(actor))
-        audit_record(actor=actor, action=AuditAction.TROUBLESHOOTING_ADDRESS_ADD, target=address, after={"email": email})
+        audit_record(
+            actor=actor, action=AuditAction.TROUBLESHOOTING_ADDRESS_ADD, target=address, after={"email": email}
+        )
     return address
 
 

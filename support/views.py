@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required
@@ -79,7 +79,16 @@ def feedback_management(request: HttpRequest) -> HttpResponse:
 @require_GET
 def feedback_export(request: HttpRequest) -> StreamingHttpResponse:
     _form, rows = _feedback_filtered(request)
-    header = [_("Submitted"), _("From"), _("Email"), _("Customer"), _("Category"), _("Status"), _("Subject"), _("Message")]
+    header = [
+        _("Submitted"),
+        _("From"),
+        _("Email"),
+        _("Customer"),
+        _("Category"),
+        _("Status"),
+        _("Subject"),
+        _("Message"),
+    ]
     lines = (
         [
             row.created,
@@ -123,11 +132,11 @@ def feedback_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 except ValidationError as error:
                     form_add_service_error(reply_form, error)
                 else:
-                    messages.success(request, _("Your reply was emailed to %(email)s.") % {"email": feedback.author_email})
+                    messages.success(
+                        request, _("Your reply was emailed to %(email)s.") % {"email": feedback.author_email}
+                    )
                     return redirect("settings:feedback_detail", pk=feedback.pk)
-    context = settings_context(
-        request, "feedback", feedback=feedback, status_form=status_form, reply_form=reply_form
-    )
+    context = settings_context(request, "feedback", feedback=feedback, status_form=status_form, reply_form=reply_form)
     return render(request, "support/feedback_detail.html", context)
 
 

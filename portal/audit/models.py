@@ -70,9 +70,7 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
-    kind = models.CharField(
-        _("kind"), max_length=16, choices=NotificationKind.choices, default=NotificationKind.OTHER
-    )
+    kind = models.CharField(_("kind"), max_length=16, choices=NotificationKind.choices, default=NotificationKind.OTHER)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
     class Meta:

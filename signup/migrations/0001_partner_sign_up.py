@@ -7,47 +7,123 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('partners', '0003_partner_country_data_centre'),
-        ('resellers', '0001_initial'),
+        ("partners", "0003_partner_country_data_centre"),
+        ("resellers", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PartnerSignUp',
+            name="PartnerSignUp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name='public id')),
-                ('organisation_name', models.CharField(max_length=200, verbose_name='organisation')),
-                ('slug', models.SlugField(verbose_name='console address')),
-                ('country', models.CharField(max_length=2, verbose_name='country/region')),
-                ('data_centre', models.CharField(choices=[('eu-west', 'West Europe (Amsterdam)'), ('uk-south', 'United Kingdom (London)'), ('ch-north', 'Switzerland (Zurich)'), ('us-east', 'North America (Virginia)'), ('ap-southeast', 'Asia Pacific (Singapore)'), ('au-east', 'Australia (Sydney)'), ('jp-east', 'Japan (Tokyo)')], max_length=16, verbose_name='data centre')),
-                ('is_service_provider', models.BooleanField(default=True, verbose_name='service provider')),
-                ('is_large_account_reseller', models.BooleanField(default=False, verbose_name='large account reseller')),
-                ('admin_email', models.EmailField(max_length=254, verbose_name='administrator email')),
-                ('admin_first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('admin_last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('password_hash', models.CharField(max_length=128)),
-                ('language', models.CharField(default='en', max_length=8, verbose_name='language')),
-                ('terms_accepted_at', models.DateTimeField(verbose_name='terms accepted')),
-                ('status', models.CharField(choices=[('awaiting_verification', 'Waiting for the email address to be verified'), ('queued', 'Queued'), ('provisioning', 'Provisioning'), ('ready', 'Ready'), ('failed', 'Failed')], default='awaiting_verification', max_length=24, verbose_name='status')),
-                ('step', models.CharField(blank=True, choices=[('verified', 'Email address verified'), ('console', 'Creating your console and its database'), ('administrator', 'Setting up your administrator account'), ('invitation', 'Joining the reseller directory that invited you'), ('ready', 'Your console is ready')], max_length=16, verbose_name='step')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('email_verified_at', models.DateTimeField(blank=True, null=True, verbose_name='email verified')),
-                ('provisioned_at', models.DateTimeField(blank=True, null=True, verbose_name='provisioned')),
-                ('invitation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sign_ups', to='resellers.resellerlink', verbose_name='reseller invitation')),
-                ('partner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sign_ups', to='partners.partner', verbose_name='partner')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name="public id"),
+                ),
+                ("organisation_name", models.CharField(max_length=200, verbose_name="organisation")),
+                ("slug", models.SlugField(verbose_name="console address")),
+                ("country", models.CharField(max_length=2, verbose_name="country/region")),
+                (
+                    "data_centre",
+                    models.CharField(
+                        choices=[
+                            ("eu-west", "West Europe (Amsterdam)"),
+                            ("uk-south", "United Kingdom (London)"),
+                            ("ch-north", "Switzerland (Zurich)"),
+                            ("us-east", "North America (Virginia)"),
+                            ("ap-southeast", "Asia Pacific (Singapore)"),
+                            ("au-east", "Australia (Sydney)"),
+                            ("jp-east", "Japan (Tokyo)"),
+                        ],
+                        max_length=16,
+                        verbose_name="data centre",
+                    ),
+                ),
+                ("is_service_provider", models.BooleanField(default=True, verbose_name="service provider")),
+                (
+                    "is_large_account_reseller",
+                    models.BooleanField(default=False, verbose_name="large account reseller"),
+                ),
+                ("admin_email", models.EmailField(max_length=254, verbose_name="administrator email")),
+                ("admin_first_name", models.CharField(blank=True, max_length=150, verbose_name="first name")),
+                ("admin_last_name", models.CharField(blank=True, max_length=150, verbose_name="last name")),
+                ("password_hash", models.CharField(max_length=128)),
+                ("language", models.CharField(default="en", max_length=8, verbose_name="language")),
+                ("terms_accepted_at", models.DateTimeField(verbose_name="terms accepted")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("awaiting_verification", "Waiting for the email address to be verified"),
+                            ("queued", "Queued"),
+                            ("provisioning", "Provisioning"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="awaiting_verification",
+                        max_length=24,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "step",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("verified", "Email address verified"),
+                            ("console", "Creating your console and its database"),
+                            ("administrator", "Setting up your administrator account"),
+                            ("invitation", "Joining the reseller directory that invited you"),
+                            ("ready", "Your console is ready"),
+                        ],
+                        max_length=16,
+                        verbose_name="step",
+                    ),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("email_verified_at", models.DateTimeField(blank=True, null=True, verbose_name="email verified")),
+                ("provisioned_at", models.DateTimeField(blank=True, null=True, verbose_name="provisioned")),
+                (
+                    "invitation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sign_ups",
+                        to="resellers.resellerlink",
+                        verbose_name="reseller invitation",
+                    ),
+                ),
+                (
+                    "partner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sign_ups",
+                        to="partners.partner",
+                        verbose_name="partner",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'partner sign-up',
-                'verbose_name_plural': 'partner sign-ups',
-                'ordering': ['-created'],
-                'indexes': [models.Index(django.db.models.functions.text.Lower('organisation_name'), name='signup_name_ci')],
-                'constraints': [models.UniqueConstraint(models.F('slug'), condition=models.Q(('status__in', ('awaiting_verification', 'queued', 'provisioning'))), name='signup_open_slug_unique')],
+                "verbose_name": "partner sign-up",
+                "verbose_name_plural": "partner sign-ups",
+                "ordering": ["-created"],
+                "indexes": [
+                    models.Index(django.db.models.functions.text.Lower("organisation_name"), name="signup_name_ci")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        models.F("slug"),
+                        condition=models.Q(("status__in", ("awaiting_verification", "queued", "provisioning"))),
+                        name="signup_open_slug_unique",
+                    )
+                ],
             },
         ),
     ]

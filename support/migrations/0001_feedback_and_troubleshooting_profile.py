@@ -6,64 +6,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0002_tenant_domain_optional_consent_message'),
+        ("customers", "0002_tenant_domain_optional_consent_message"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TroubleshootingAddress',
+            name="TroubleshootingAddress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, unique=True, verbose_name='email')),
-                ('added_by', models.CharField(blank=True, max_length=254, verbose_name='added by')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='added')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.EmailField(max_length=254, unique=True, verbose_name="email")),
+                ("added_by", models.CharField(blank=True, max_length=254, verbose_name="added by")),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="added")),
             ],
             options={
-                'verbose_name': 'troubleshooting address',
-                'verbose_name_plural': 'troubleshooting profile',
-                'ordering': ['email'],
+                "verbose_name": "troubleshooting address",
+                "verbose_name_plural": "troubleshooting profile",
+                "ordering": ["email"],
             },
         ),
         migrations.CreateModel(
-            name='Feedback',
+            name="Feedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_label', models.CharField(max_length=254, verbose_name='from')),
-                ('author_email', models.EmailField(blank=True, max_length=254, verbose_name='email')),
-                ('author_kind', models.CharField(max_length=20, verbose_name='kind of user')),
-                ('category', models.CharField(choices=[('idea', 'Idea or request'), ('problem', 'Problem'), ('question', 'Question'), ('praise', 'Praise')], max_length=16, verbose_name='category')),
-                ('subject', models.CharField(max_length=200, verbose_name='subject')),
-                ('message', models.TextField(verbose_name='message')),
-                ('page', models.CharField(blank=True, max_length=500, verbose_name='page')),
-                ('status', models.CharField(choices=[('new', 'New'), ('in_progress', 'In progress'), ('resolved', 'Resolved'), ('closed', 'Closed')], db_index=True, default='new', max_length=16, verbose_name='status')),
-                ('created', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='submitted')),
-                ('updated', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='author')),
-                ('customer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='customers.customer', verbose_name='customer')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("author_label", models.CharField(max_length=254, verbose_name="from")),
+                ("author_email", models.EmailField(blank=True, max_length=254, verbose_name="email")),
+                ("author_kind", models.CharField(max_length=20, verbose_name="kind of user")),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("idea", "Idea or request"),
+                            ("problem", "Problem"),
+                            ("question", "Question"),
+                            ("praise", "Praise"),
+                        ],
+                        max_length=16,
+                        verbose_name="category",
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200, verbose_name="subject")),
+                ("message", models.TextField(verbose_name="message")),
+                ("page", models.CharField(blank=True, max_length=500, verbose_name="page")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("in_progress", "In progress"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="new",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="submitted")),
+                ("updated", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="customers.customer",
+                        verbose_name="customer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'feedback',
-                'verbose_name_plural': 'feedback',
-                'ordering': ['-created', '-id'],
+                "verbose_name": "feedback",
+                "verbose_name_plural": "feedback",
+                "ordering": ["-created", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='FeedbackReply',
+            name="FeedbackReply",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('author_label', models.CharField(max_length=254, verbose_name='from')),
-                ('message', models.TextField(verbose_name='message')),
-                ('created', models.DateTimeField(auto_now_add=True, verbose_name='sent')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='emailed')),
-                ('feedback', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='support.feedback')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("author_label", models.CharField(max_length=254, verbose_name="from")),
+                ("message", models.TextField(verbose_name="message")),
+                ("created", models.DateTimeField(auto_now_add=True, verbose_name="sent")),
+                ("emailed_at", models.DateTimeField(blank=True, null=True, verbose_name="emailed")),
+                (
+                    "feedback",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="replies", to="support.feedback"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created', 'id'],
+                "ordering": ["created", "id"],
             },
         ),
     ]

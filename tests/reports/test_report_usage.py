@@ -260,7 +260,9 @@ def test_customer_operations_count_orders_and_requests_by_status_in_the_period(
     card = text(alpha_admin_client.get(f"/reports/operations/?period=30d&service={marketplace}"))
     assert f'data-service="{marketplace}" aria-current="true"' in card
     other = "alef" if marketplace != "alef" else "also"
-    assert "No operations in this period" in text(alpha_admin_client.get(f"/reports/operations/?period=30d&service={other}"))
+    assert "No operations in this period" in text(
+        alpha_admin_client.get(f"/reports/operations/?period=30d&service={other}")
+    )
 
 
 # -- custom report --------------------------------------------------------------------------------------------------

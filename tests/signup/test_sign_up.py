@@ -90,7 +90,9 @@ def test_sign_up_end_to_end_through_the_background_provisioning(db, public, djan
 
     # the administrator signs in with the password chosen at sign-up
     client = Client(HTTP_HOST=host_of(partner))
-    assert client.post("/accounts/sign-in/", {"username": "gina@gamma.example", "password": PASSWORD}).status_code == 302
+    assert (
+        client.post("/accounts/sign-in/", {"username": "gina@gamma.example", "password": PASSWORD}).status_code == 302
+    )
     with schema_context(partner.schema_name):
         event = AuditEvent.objects.get(action=AuditAction.PARTNER_SIGN_UP)
         assert event.after["data_centre"] == "jp-east" and event.after["terms_accepted_at"]

@@ -93,9 +93,10 @@ def test_the_troubleshooting_profile_adds_and_removes_addresses(partner_alpha, a
     assert "already in the profile" in again.content.decode()
     with schema_context(partner_alpha.schema_name):
         address = TroubleshootingAddress.objects.get()
-    assert "Remove loop@alpha.example?" in alpha_admin_client.get(
-        f"/settings/troubleshooting/{address.pk}/remove/"
-    ).content.decode()
+    assert (
+        "Remove loop@alpha.example?"
+        in alpha_admin_client.get(f"/settings/troubleshooting/{address.pk}/remove/").content.decode()
+    )
     alpha_admin_client.post(f"/settings/troubleshooting/{address.pk}/remove/")
     with schema_context(partner_alpha.schema_name):
         assert not TroubleshootingAddress.objects.exists()

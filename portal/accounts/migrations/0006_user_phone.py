@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_user_time_zone'),
+        ("accounts", "0005_user_time_zone"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='phone',
-            field=models.CharField(blank=True, max_length=40, verbose_name='phone number'),
+            model_name="user",
+            name="phone",
+            field=models.CharField(blank=True, max_length=40, verbose_name="phone number"),
         ),
     ]

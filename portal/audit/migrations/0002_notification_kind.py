@@ -19,21 +19,25 @@ def kinds_fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0001_initial'),
+        ("audit", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('orders', 'Orders'), ('licences', 'Licences'), ('pools', 'Pools'), ('other', 'Other')], default='other', max_length=16, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[("orders", "Orders"), ("licences", "Licences"), ("pools", "Pools"), ("other", "Other")],
+                default="other",
+                max_length=16,
+                verbose_name="kind",
+            ),
         ),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(fields=['recipient', 'kind', '-created'], name='audit_notification_kind'),
+            model_name="notification",
+            index=models.Index(fields=["recipient", "kind", "-created"], name="audit_notification_kind"),
         ),
         migrations.RunPython(kinds_fill, migrations.RunPython.noop),
     ]

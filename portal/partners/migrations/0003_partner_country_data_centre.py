@@ -4,20 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partners', '0002_partner_default_time_zone'),
+        ("partners", "0002_partner_default_time_zone"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='partner',
-            name='country',
-            field=models.CharField(blank=True, max_length=2, verbose_name='country/region'),
+            model_name="partner",
+            name="country",
+            field=models.CharField(blank=True, max_length=2, verbose_name="country/region"),
         ),
         migrations.AddField(
-            model_name='partner',
-            name='data_centre',
-            field=models.CharField(choices=[('eu-west', 'West Europe (Amsterdam)'), ('uk-south', 'United Kingdom (London)'), ('ch-north', 'Switzerland (Zurich)'), ('us-east', 'North America (Virginia)'), ('ap-southeast', 'Asia Pacific (Singapore)'), ('au-east', 'Australia (Sydney)'), ('jp-east', 'Japan (Tokyo)')], db_index=True, default='eu-west', max_length=16, verbose_name='data centre'),
+            model_name="partner",
+            name="data_centre",
+            field=models.CharField(
+                choices=[
+                    ("eu-west", "West Europe (Amsterdam)"),
+                    ("uk-south", "United Kingdom (London)"),
+                    ("ch-north", "Switzerland (Zurich)"),
+                    ("us-east", "North America (Virginia)"),
+                    ("ap-southeast", "Asia Pacific (Singapore)"),
+                    ("au-east", "Australia (Sydney)"),
+                    ("jp-east", "Japan (Tokyo)"),
+                ],
+                db_index=True,
+                default="eu-west",
+                max_length=16,
+                verbose_name="data centre",
+            ),
         ),
     ]
