@@ -68,6 +68,7 @@ from reports.selectors import (
     user_activity_actions,
     user_activity_events,
 )
+from reports.storage import storage_by_customer, storage_of_customer, storage_snapshots_refresh
 from reports.services import (
     ReportActionRefused,
     billing_day_clear,
@@ -737,3 +738,63 @@ def reconciliation_fetch(request: HttpRequest) -> HttpResponse:
     if account is not None:
         query["account"] = account.pk
     return redirect(f"{reverse('reports:reconciliation')}?{urlencode(query)}")
+
+
+# -- Storage consumption ----------------------------------------------------------------------------------------------
+
+GIB = 1024**3
+
+
+@permission_required(REPORTS, VIEW)
+@require_http_methods(["GET", "POST"])
+def storage(request: HttpRequest) -> HttpResponse:
+    """The storage consumption report: a summary of every customer's storage and a card per customer.
+    POST (managers) reads Microsoft Graph's usage reports now instead of waiting for the nightly run."""
+    if request.method == "POST":
+        if not _can_manage(request.user):
+            raise PermissionDenied
+        refreshed = storage_snapshots_refresh()
+        messages.success(
+            request,
+            _("Storage of %(count)s tenant(s) read from Microsoft Graph.") % {"count": refreshed.tenants},
+        )
+        for tenant, reason in refreshed.failures.items():
+            messages.warning(request, _("%(tenant)s: %(reason)s") % {"tenant": tenant, "reason": reason})
+        return redirect("reports:storage")
+    summary, cards = storage_by_customer(user=request.user)
+    page = _page(request, cards, per_page=24)
+    return render(
+        request,
+        partial_template(request, "reports/storage.html", "results"),
+        {"summary": summary, "page": page, "can_manage": _can_manage(request.user)},
+    )
+
+
+@permission_required(REPORTS, VIEW)
+@require_GET
+def storage_customer(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = report_customers(user=request.user).filter(pk=pk).first()
+    if customer is None:
+        raise Http404(_("No such customer."))
+    tenants = storage_of_customer(customer=customer)
+    days = sorted({snapshot.day for _tenant, snapshots in tenants for snapshot in snapshots})
+    totals = {day: [0, 0, 0] for day in days}
+    for _tenant, snapshots in tenants:
+        for snapshot in snapshots:
+            row = totals[snapshot.day]
+            row[0] += snapshot.mailbox_bytes
+            row[1] += snapshot.onedrive_bytes
+            row[2] += snapshot.sharepoint_bytes
+    chart = {
+        "labels": [day.isoformat() for day in days],
+        "unit": "GiB",
+        "series": [
+            {"label": label, "data": [round(totals[day][index] / GIB, 2) for day in days]}
+            for index, label in enumerate((_("Mailboxes"), _("OneDrive"), _("SharePoint")))
+        ],
+    }
+    return render(
+        request,
+        "reports/storage_customer.html",
+        {"customer": customer, "tenants": [(tenant, snapshots[-1] if snapshots else None) for tenant, snapshots in tenants], "chart": chart},
+    )

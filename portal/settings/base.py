@@ -228,6 +228,13 @@ CELERY_BEAT_SCHEDULE["partners-usage-snapshots"] = {
     "args": ("reports.tasks.usage_snapshots_take",),
     "kwargs": {"spread_seconds": 1800},
 }
+# Reports: each partner's customer tenants' storage, from Microsoft Graph's usage reports (they change daily).
+CELERY_BEAT_SCHEDULE["partners-storage-consumption"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60 * 24,
+    "args": ("reports.tasks.storage_snapshots_refresh",),
+    "kwargs": {"spread_seconds": 3600},
+}
 # Reports: issue each partner's billing statements once its cycle has ended (a no-op when already issued).
 CELERY_BEAT_SCHEDULE["partners-billing-cycles-close"] = {
     "task": "portal.core.tasks.dispatch_to_partners",
@@ -291,6 +298,8 @@ if not DEBUG and (
 MICROSOFT_CLIENT_ID = MICROSOFT_CLIENT_ID or _SIMULATOR_APP[0]
 MICROSOFT_CLIENT_SECRET = MICROSOFT_CLIENT_SECRET or _SIMULATOR_APP[1]
 MICROSOFT_AUTHORITY = env_str("MICROSOFT_AUTHORITY", "https://login.microsoftonline.com")
+# Microsoft Graph (usage reports); with the identity simulator, its /graph endpoints.
+MICROSOFT_GRAPH_URL = env_str("MICROSOFT_GRAPH_URL", "https://graph.microsoft.com")
 MICROSOFT_SIMULATOR_URL = env_development_url("MICROSOFT_SIMULATOR_URL", debug=DEBUG)
 
 # --- Email --------------------------------------------------------------------------------------

@@ -227,7 +227,11 @@ def _report_objects(partner, *, tenant) -> dict[str, object]:
         )
         administrator = get_user_model().objects.get(username="admin")
         saved = SavedReport.objects.create(owner=administrator, name="Matrix", dimension="customer", measure="seats")
-    return {"reports:usage_detail.pk": tracked.pk, "reports:custom_delete.pk": saved.pk}
+    return {
+        "reports:usage_detail.pk": tracked.pk,
+        "reports:custom_delete.pk": saved.pk,
+        "reports:storage_customer.pk": tenant.customer_id,
+    }
 
 
 def _marketplace_objects(partner, tenant) -> dict[str, object]:
@@ -500,6 +504,7 @@ CUSTOMER_SCOPED_NAMES = {
     "marketplace:tenant_disconnect",
     "marketplace:tenant_remove",
     "reports:usage_detail",
+    "reports:storage_customer",
 }
 
 
