@@ -68,7 +68,6 @@ from reports.selectors import (
     user_activity_actions,
     user_activity_events,
 )
-from reports.storage import storage_by_customer, storage_of_customer, storage_snapshots_refresh
 from reports.services import (
     ReportActionRefused,
     billing_day_clear,
@@ -77,6 +76,7 @@ from reports.services import (
     saved_report_delete,
     usage_snapshots_refresh_today,
 )
+from reports.storage import storage_by_customer, storage_of_customer, storage_snapshots_refresh
 from reports.tables import ActivityEventTable, ActivityTable, UsageCustomerTable, UsageSubscriptionTable
 
 REPORTS = PermissionModule.REPORTS
@@ -796,5 +796,9 @@ def storage_customer(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "reports/storage_customer.html",
-        {"customer": customer, "tenants": [(tenant, snapshots[-1] if snapshots else None) for tenant, snapshots in tenants], "chart": chart},
+        {
+            "customer": customer,
+            "tenants": [(tenant, snapshots[-1] if snapshots else None) for tenant, snapshots in tenants],
+            "chart": chart,
+        },
     )

@@ -532,7 +532,10 @@ class MicrosoftSimulator:
             (r"^/discovery/v2\.0/keys$", "_keys"),
             # Microsoft Graph usage reports (storage), under /graph: see the usage-reports block below
             (r"^/graph/v1\.0/reports/(?P<report>get\w+UsageStorage)\(period='(?P<period>[^']*)'\)$", "_usage_report"),
-            (r"^/graph/_downloads/(?P<report>get\w+UsageStorage)/(?P<tid>[0-9a-f-]+)/(?P<period>D\d+)$", "_usage_download"),
+            (
+                r"^/graph/_downloads/(?P<report>get\w+UsageStorage)/(?P<tid>[0-9a-f-]+)/(?P<period>D\d+)$",
+                "_usage_download",
+            ),
         )
     )
 
@@ -1156,10 +1159,14 @@ class MicrosoftSimulator:
     USAGE_REPORTS = {
         "getMailboxUsageStorage": ("Report Refresh Date,Storage Used (Byte),Report Date,Report Period", None, 6),
         "getOneDriveUsageStorage": (
-            "Report Refresh Date,Site Type,Storage Used (Byte),Report Date,Report Period", "OneDrive", 3
+            "Report Refresh Date,Site Type,Storage Used (Byte),Report Date,Report Period",
+            "OneDrive",
+            3,
         ),
         "getSharePointSiteUsageStorage": (
-            "Report Refresh Date,Site Type,Storage Used (Byte),Report Date,Report Period", "All", 9
+            "Report Refresh Date,Site Type,Storage Used (Byte),Report Date,Report Period",
+            "All",
+            9,
         ),
     }
     USAGE_PERIODS = frozenset({"D7", "D30", "D90", "D180"})
@@ -1170,7 +1177,9 @@ class MicrosoftSimulator:
 
     def _usage_report(self, request: _Request, report: str, period: str) -> _Response:
         if report not in self.USAGE_REPORTS:
-            return self._graph_error(HTTPStatus.BAD_REQUEST, "BadRequest", f"Resource not found for the segment '{report}'.")
+            return self._graph_error(
+                HTTPStatus.BAD_REQUEST, "BadRequest", f"Resource not found for the segment '{report}'."
+            )
         token = request.environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
         try:
             claims = jwt.decode(
@@ -1216,7 +1225,10 @@ class MicrosoftSimulator:
         return _Response(
             HTTPStatus.OK,
             body,
-            [("Content-Type", "application/octet-stream"), ("Content-Disposition", f'attachment; filename="{report}.csv"')],
+            [
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Disposition", f'attachment; filename="{report}.csv"'),
+            ],
         )
 
     # -- control API and index -------------------------------------------------------------------------------------

@@ -88,7 +88,11 @@ def graph_reports() -> GraphReports:
     if _reports is None:
         from portal.microsoft.service import identity_client
 
-        graph_url = f"{settings.MICROSOFT_SIMULATOR_URL.rstrip('/')}/graph" if settings.MICROSOFT_SIMULATOR_URL else settings.MICROSOFT_GRAPH_URL
+        graph_url = (
+            f"{settings.MICROSOFT_SIMULATOR_URL.rstrip('/')}/graph"
+            if settings.MICROSOFT_SIMULATOR_URL
+            else settings.MICROSOFT_GRAPH_URL
+        )
         _reports = GraphReports(identity=identity_client(), graph_url=graph_url)
     return _reports
 

@@ -5,29 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_tenant_domain_optional_consent_message'),
-        ('reports', '0002_billing_statements'),
+        ("customers", "0002_tenant_domain_optional_consent_message"),
+        ("reports", "0002_billing_statements"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StorageSnapshot',
+            name="StorageSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='day')),
-                ('mailbox_bytes', models.BigIntegerField(default=0, verbose_name='mailboxes')),
-                ('onedrive_bytes', models.BigIntegerField(default=0, verbose_name='OneDrive')),
-                ('sharepoint_bytes', models.BigIntegerField(default=0, verbose_name='SharePoint')),
-                ('refreshed', models.DateTimeField(auto_now=True, verbose_name='refreshed')),
-                ('customer_tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='storage_snapshots', to='customers.customertenant', verbose_name='tenant')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(verbose_name="day")),
+                ("mailbox_bytes", models.BigIntegerField(default=0, verbose_name="mailboxes")),
+                ("onedrive_bytes", models.BigIntegerField(default=0, verbose_name="OneDrive")),
+                ("sharepoint_bytes", models.BigIntegerField(default=0, verbose_name="SharePoint")),
+                ("refreshed", models.DateTimeField(auto_now=True, verbose_name="refreshed")),
+                (
+                    "customer_tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="storage_snapshots",
+                        to="customers.customertenant",
+                        verbose_name="tenant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'storage snapshot',
-                'verbose_name_plural': 'storage snapshots',
-                'ordering': ['customer_tenant_id', 'day'],
-                'constraints': [models.UniqueConstraint(fields=('customer_tenant', 'day'), name='reports_storage_snapshot_unique')],
+                "verbose_name": "storage snapshot",
+                "verbose_name_plural": "storage snapshots",
+                "ordering": ["customer_tenant_id", "day"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("customer_tenant", "day"), name="reports_storage_snapshot_unique")
+                ],
             },
         ),
     ]
