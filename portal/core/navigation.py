@@ -5,7 +5,6 @@ a partner that is both gets two tabs. An app that is built replaces its section'
 `url_name` with its own list view.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -34,8 +33,6 @@ class Section:
     module: str | None = None
     # Other path prefixes whose pages belong to this section (besides /<key>/).
     extra_prefixes: tuple[str, ...] = ()
-    # Whether the partner has this section at all, beyond its kind (None: every partner of the tabs).
-    partner_has: Callable[[object], bool] | None = None
 
     @property
     def url(self) -> str:
@@ -110,9 +107,8 @@ SECTIONS: tuple[Section, ...] = (
         "building-up",
         "resellers:my_providers",
         module=PermissionModule.RESELLERS,
+        # every partner may be some large account reseller's reseller: the page says when none has invited it
         extra_prefixes=("/resellers/my-providers/",),
-        # a reseller: some large account reseller's directory holds this partner
-        partner_has=lambda partner: partner.provider_links.exists(),
     ),
     Section(
         "pools",
@@ -154,7 +150,6 @@ def partner_sections(partner, user=None) -> list[Section]:
         for section in SECTIONS
         if section.tabs & tabs
         and (user is None or section.module is None or user_has_permission(user, section.module))
-        and (section.partner_has is None or section.partner_has(partner))
     ]
 
 

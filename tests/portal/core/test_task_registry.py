@@ -18,12 +18,15 @@ APPS = [
     "catalog",
     "customers",
     "marketplace",
+    "orders",
     "pool_assignments",
     "pools",
     "portal",
     "reports",
     "resellers",
+    "signup",
     "subscriptions",
+    "support",
 ]
 
 REGISTRY = """
