@@ -148,8 +148,7 @@ def partner_sections(partner, user=None) -> list[Section]:
     return [
         section
         for section in SECTIONS
-        if section.tabs & tabs
-        and (user is None or section.module is None or user_has_permission(user, section.module))
+        if section.tabs & tabs and (user is None or section.module is None or user_has_permission(user, section.module))
     ]
 
 
