@@ -440,8 +440,8 @@ def operation_status_choices() -> list[tuple[str, str]]:
     kind_labels = {"orders": _("Orders"), "requests": _("Licence requests")}
     return [
         (f"{kind}:{status}", f"{kind_labels[kind]}: {label}")
-        for kind, model in _operation_sources()
-        for status, label in model._meta.get_field("status").choices
+        for kind, choices in operation_statuses().items()
+        for status, label in choices
     ]
 
 
