@@ -385,7 +385,11 @@ def segment_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     table = SegmentTable(selectors.segments_for_list(), request=request)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return render(request, "catalog/segment_list.html", {"table": table, "can_manage": _can_manage(request.user)})
+    return render(
+        request,
+        partial_template(request, "catalog/segment_list.html", "results"),
+        {"table": table, "can_manage": _can_manage(request.user)},
+    )
 
 
 def _segment_for(request: HttpRequest, pk: int) -> CustomerSegment:

@@ -74,10 +74,15 @@ def _days(count: int) -> datetime.date:
     return timezone.localdate() + datetime.timedelta(days=count)
 
 
-def _history(*, start: datetime.date, purchased: int, current: int, seed: int) -> list[tuple[datetime.date, int]]:
-    """A plausible daily history: use grows from a third of today's towards today's, with a ripple."""
-    today = timezone.localdate()
-    first = max(start, today - datetime.timedelta(days=HISTORY_DAYS - 1))
+def _history(
+    *, start: datetime.date, purchased: int, current: int, seed: int, end: datetime.date | None = None
+) -> list[tuple[datetime.date, int]]:
+    """A plausible daily history up to `end` (today by default): use grows from a third of the last
+    day's towards it, with a ripple."""
+    today = min(end or timezone.localdate(), timezone.localdate())
+    first = max(start, timezone.localdate() - datetime.timedelta(days=HISTORY_DAYS - 1))
+    if first > today:
+        return []
     span = max((today - first).days, 1)
     points = []
     for offset in range(span + 1):
@@ -157,13 +162,16 @@ def seed(partner: Partner) -> list[str]:
         for day, value in _history(start=pool.starts_on, purchased=pool.seats, current=held, seed=index * 7):
             snapshots.append(PoolSnapshot(pool=pool, allocation=None, day=day, purchased=pool.seats, allocated=value))
     for index, allocation in enumerate(allocations.values()):
-        if allocation.status not in HOLDING_STATUSES:
+        expired = allocation.status == AllocationStatus.EXPIRED
+        if allocation.status not in HOLDING_STATUSES and not expired:
             continue
+        # an allocation that expired was snapshotted every day it held seats: the chart draws it up to its last day
         for day, value in _history(
             start=allocation.pool.starts_on,
             purchased=allocation.seats,
-            current=assigned.get(allocation.pk, 0),
+            current=assigned.get(allocation.pk, 0) or (allocation.seats // 2 if expired else 0),
             seed=index * 5,
+            end=allocation.expires_on - datetime.timedelta(days=1) if expired else None,
         ):
             snapshots.append(
                 PoolSnapshot(

@@ -21,6 +21,7 @@ from portal.audit.services import notification_create
 from portal.core.tasks import enqueue_on_commit
 from portal.partners.selectors import partner_current
 from portal.partners.services import partner_url
+from support.selectors import troubleshooting_addresses
 
 #: event -> (notification level, title)
 EVENTS = {
@@ -70,6 +71,7 @@ def order_email_deliver(*, order_id: int, event: str) -> None:
         return
     partner = partner_current()
     base_url = partner_url(partner).rstrip("/") if partner is not None else ""
+    copies = troubleshooting_addresses()  # the troubleshooting profile gets one copy of the event
     for user in order_recipients(order):
         if not user.email:
             continue
@@ -84,4 +86,5 @@ def order_email_deliver(*, order_id: int, event: str) -> None:
         with user_locale(user):
             subject = order_title(order, event)
             body = render_to_string("orders/email/order_event.txt", context)
-        EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
+        EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], cc=copies).send()
+        copies = []

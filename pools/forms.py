@@ -7,11 +7,28 @@ from pools.models import Pool, PoolAllocation
 from portal.core.formatting import when_text
 
 
+def pool_label(pool: Pool) -> str:
+    """A pool as a choice names everything that tells two pools of one name apart: source, payment
+    type, free seats, start and expiration dates."""
+    return gettext("%(name)s · %(source)s · %(payment)s · %(free)s of %(seats)s free · %(start)s to %(date)s") % {
+        "name": pool.name,
+        "source": pool.get_source_display(),
+        "payment": pool.get_payment_type_display(),
+        "free": getattr(pool, "free", pool.seats),
+        "seats": pool.seats,
+        "start": when_text(pool.starts_on),
+        "date": when_text(pool.expires_on),
+    }
+
+
 class ServicesForm(forms.Form):
     """Add pool, step one: the services to give, chosen as cards."""
 
     service = forms.MultipleChoiceField(
-        label=_("Online services"), choices=PoolService.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Online services"),
+        choices=PoolService.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Select at least one online service to give.")},
     )
 
     def __init__(self, *args, available: set[str], **kwargs):
@@ -40,10 +57,18 @@ class _ExpiryFields(forms.Form):
         label=_("Expiration date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    confirm_expire_now = forms.BooleanField(
+        label=_("Yes, end the reseller's pool today"),
+        required=False,
+        help_text=_("Expire now ends the reseller's seats at once; its customers lose them."),
+    )
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("expiry_mode") == ExpiryMode.DATE and not cleaned.get("expires_on"):
             self.add_error("expires_on", gettext("Choose a date, or another expiration option."))
+        if cleaned.get("expiry_mode") == ExpiryMode.NOW and not cleaned.get("confirm_expire_now"):
+            self.add_error("confirm_expire_now", gettext("Expire now cannot be undone: tick the box to confirm it."))
         return cleaned
 
 
@@ -53,28 +78,18 @@ class AllocationAddForm(_ExpiryFields):
     pool = forms.ModelChoiceField(label=_("Pool"), queryset=Pool.objects.none())
     source = forms.ChoiceField(
         label=_("Source"),
-        choices=[("", _("Any source"))] + list(PoolSource.choices),
-        required=False,
-        help_text=_("Where your pool was bought: the vendor or a marketplace."),
+        choices=PoolSource.choices,
+        help_text=_("Where the pool you give was bought: the vendor or a marketplace."),
     )
     payment_type = forms.ChoiceField(label=_("Payment type"), choices=PaymentType.choices)
     seats = forms.IntegerField(label=_("User seats"), min_value=1)
 
-    field_order = ["pool", "source", "payment_type", "seats", "expiry_mode", "expires_on"]
+    field_order = ["pool", "source", "payment_type", "seats", "expiry_mode", "expires_on", "confirm_expire_now"]
 
     def __init__(self, *args, pools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["pool"].queryset = pools
-        self.fields["pool"].label_from_instance = lambda pool: (
-            gettext("%(name)s · %(source)s · %(free)s of %(seats)s free · until %(date)s")
-            % {
-                "name": pool.name,
-                "source": pool.get_source_display(),
-                "free": getattr(pool, "free", pool.seats),
-                "seats": pool.seats,
-                "date": when_text(pool.expires_on),
-            }
-        )
+        self.fields["pool"].label_from_instance = pool_label
 
     def clean(self):
         cleaned = super().clean()
@@ -91,7 +106,7 @@ class AllocationEditForm(_ExpiryFields):
     payment_type = forms.ChoiceField(label=_("Payment type"), choices=PaymentType.choices)
     seats = forms.IntegerField(label=_("User seats"), min_value=1)
 
-    field_order = ["payment_type", "seats", "expiry_mode", "expires_on"]
+    field_order = ["payment_type", "seats", "expiry_mode", "expires_on", "confirm_expire_now"]
 
     def __init__(self, *args, allocation: PoolAllocation, assigned: int, **kwargs):
         kwargs.setdefault(

@@ -8,13 +8,15 @@ from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from pools.choices import HOLDING_STATUSES, AllocationStatus, PoolStatus
+from pools.choices import HOLDING_STATUSES, AllocationStatus, PoolSource, PoolStatus
 from pools.models import Pool, PoolAllocation, PoolSnapshot
+from portal.core.formatting import when_text
 from portal.partners.models import Partner
 from resellers.models import ResellerLink
 from resellers.selectors import ResellerCustomerUsage, reseller_customer_usage
 
 CHART_DAYS = 183  # six months of daily snapshots
+CHART_COLOURS = 8  # the chart's palette (pools/available_licences_chart.js, .chart-key-N in console.css)
 EXPIRING_DAYS = 30
 
 
@@ -123,14 +125,24 @@ def available_licences_chart(*, link: ResellerLink, today: datetime.date | None 
                 day__lte=today,
             )
             .order_by("allocation__pool__name", "allocation_id", "day")
-            .values_list("allocation_id", "allocation__pool__name", "day", "purchased", "allocated")
+            .values_list(
+                "allocation_id",
+                "allocation__pool__name",
+                "allocation__pool__source",
+                "allocation__expires_on",
+                "day",
+                "purchased",
+                "allocated",
+            )
         )
-        for allocation_id, pool_name, day, purchased, allocated in rows:
+        sources = dict(PoolSource.choices)
+        for allocation_id, pool_name, source, expires_on, day, purchased, allocated in rows:
             entry = series.setdefault(
                 allocation_id,
                 {
                     "id": allocation_id,
-                    "label": pool_name,
+                    # two pools of one name differ by source or dates: the label says which
+                    "label": f"{pool_name} · {sources.get(source, source)} · {when_text(expires_on)}",
                     "percent": [None] * CHART_DAYS,
                     "purchased": [None] * CHART_DAYS,
                     "allocated": [None] * CHART_DAYS,
@@ -140,4 +152,7 @@ def available_licences_chart(*, link: ResellerLink, today: datetime.date | None 
             entry["percent"][position] = round(100 * max(purchased - allocated, 0) / purchased, 1) if purchased else 0.0
             entry["purchased"][position] = purchased
             entry["allocated"][position] = allocated
-    return {"days": [day.isoformat() for day in days], "series": list(series.values())}
+    drawn = list(series.values())
+    for position, entry in enumerate(drawn):
+        entry["colour"] = position % CHART_COLOURS  # the legend's key and the line share it
+    return {"days": [day.isoformat() for day in days], "series": drawn}

@@ -6,6 +6,7 @@ app_name = "pools"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("own/", views.own_pools, name="own_pools"),
     path("columns/", views.columns, name="columns"),
     path("add/", views.allocation_add, name="allocation_add"),
     path("allocations/<int:pk>/edit/", views.allocation_edit, name="allocation_edit"),

@@ -3,6 +3,7 @@ gives a reseller. Every screen is a 404 at a partner that is not a LAR. Views st
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from pools.choices import HOLDING_STATUSES, PoolService
+from pools.choices import HOLDING_STATUSES, PoolService, PoolStatus
 from pools.filters import AllocationFilterSet, CustomerFilterForm
 from pools.forms import AllocationAddForm, AllocationEditForm, ServicesForm
 from pools.selectors import (
@@ -81,6 +82,31 @@ def _columns(request: HttpRequest, table: str) -> tuple[list[str], ColumnsForm]:
 
 
 # -- dashboard ------------------------------------------------------------------------------------
+
+
+@permission_required(RESELLERS, VIEW)
+@large_account_reseller_required
+@require_GET
+def own_pools(request: HttpRequest) -> HttpResponse:
+    """The LAR's own pools: what it bought, handed out to resellers, and has left."""
+    pools = list(pools_of(owner=request.tenant))
+    active = [pool for pool in pools if pool.status == PoolStatus.ACTIVE]
+    totals = {
+        "bought": sum(pool.seats for pool in active),
+        "handed_out": sum(pool.allocated for pool in active),
+        "left": sum(max(pool.free, 0) for pool in active),
+    }
+    page = Paginator(pools, PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "pools/own_pools.html",
+        {
+            "own_pools": page.object_list,
+            "page": page,
+            "totals": totals,
+            "links": reseller_links_mapped(large_account_reseller=request.tenant).exists(),
+        },
+    )
 
 
 @permission_required(RESELLERS, VIEW)
@@ -182,7 +208,8 @@ def allocation_add(request: HttpRequest) -> HttpResponse:
     own_pools = list(pools_of(owner=partner))
     assignable = list(pools_assignable(owner=partner))
     available = {pool.service for pool in assignable if pool.free > 0}
-    services_form = ServicesForm(request.GET if "service" in request.GET else None, available=available)
+    chosen = "service" in request.GET or "step" in request.GET  # "Next" sends step, even with no service ticked
+    services_form = ServicesForm(request.GET if chosen else None, available=available)
     context = {"link": link, "own_pools": own_pools, "services_form": services_form}
     cards = [
         (value, label, value in available, [pool for pool in assignable if pool.service == value])
@@ -195,7 +222,7 @@ def allocation_add(request: HttpRequest) -> HttpResponse:
     for service in services_form.cleaned_data["service"]:
         pools = pools_assignable(owner=partner).filter(service=service)
         first = next((pool for pool in assignable if pool.service == service), None)
-        initial = {"pool": first.pk, "payment_type": first.payment_type} if first else {}
+        initial = {"pool": first.pk, "source": first.source, "payment_type": first.payment_type} if first else {}
         forms.append(
             (
                 service,
@@ -204,32 +231,46 @@ def allocation_add(request: HttpRequest) -> HttpResponse:
             )
         )
     if request.method == "POST":
-        if all(form.is_valid() for _service, _label, form in forms):
-            current = None
+        # every form is checked, and every valid one tried, so every error shows at once
+        valid = [form for _service, _label, form in forms if form.is_valid()]
+        if _allocations_create(request, link, valid, commit=len(valid) == len(forms)):
+            messages.success(
+                request,
+                _("%(count)s pool(s) added for %(name)s, pending the reseller's acceptance.")
+                % {"count": len(forms), "name": link.display_name},
+            )
+            return redirect(reverse("pools:dashboard") + f"?reseller={link.pk}")
+        messages.error(request, _("No pool was added. Correct the fields marked below."))
+    failing = [label for _service, label, form in forms if form.errors]
+    return render(
+        request, "pools/allocation_add.html", {**context, "step": "details", "forms": forms, "failing": failing}
+    )
+
+
+def _allocations_create(request: HttpRequest, link, forms, *, commit: bool) -> bool:
+    """Create every service's allocation, or none: each is tried (in order, so later ones see the seats
+    earlier ones took) and its refusal marked on its form; any refusal, or `commit` False (another
+    service's form is invalid), rolls all of them back."""
+    refused = False
+    with transaction.atomic():
+        for form in forms:
             try:
                 with transaction.atomic():
-                    for _service, _label, form in forms:
-                        current = form
-                        allocation_create(
-                            actor=request.user,
-                            link=link,
-                            pool=form.cleaned_data["pool"],
-                            payment_type=form.cleaned_data["payment_type"],
-                            seats=form.cleaned_data["seats"],
-                            expiry_mode=form.cleaned_data["expiry_mode"],
-                            expires_on=form.cleaned_data["expires_on"],
-                        )
+                    allocation_create(
+                        actor=request.user,
+                        link=link,
+                        pool=form.cleaned_data["pool"],
+                        payment_type=form.cleaned_data["payment_type"],
+                        seats=form.cleaned_data["seats"],
+                        expiry_mode=form.cleaned_data["expiry_mode"],
+                        expires_on=form.cleaned_data["expires_on"],
+                    )
             except ValidationError as error:
-                _apply_errors(current, error)
-            else:
-                messages.success(
-                    request,
-                    _("%(count)s pool(s) added for %(name)s, pending the reseller's acceptance.")
-                    % {"count": len(forms), "name": link.display_name},
-                )
-                return redirect(reverse("pools:dashboard") + f"?reseller={link.pk}")
-        messages.error(request, _("No pool was added. Correct the fields marked below."))
-    return render(request, "pools/allocation_add.html", {**context, "step": "details", "forms": forms})
+                _apply_errors(form, error)
+                refused = True
+        if refused or not commit:
+            transaction.set_rollback(True)
+    return commit and not refused
 
 
 def _allocation_or_404(request: HttpRequest, pk: int):

@@ -3,11 +3,18 @@
 from django.urls import include, path
 
 from portal.core import views as core_views
+from resellers import views_providers
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("portal.accounts.urls")),
     path("microsoft/", include("portal.microsoft.urls")),
+    # Add service on a customer offers pooled services too, which the customers app does not know about
+    path(
+        "customers/<int:customer_pk>/add-service/",
+        views_providers.customer_add_service,
+        name="customer_add_service",
+    ),
     path("customers/", include("customers.urls")),
     path("marketplace/", include("marketplace.urls")),
     path("settings/", include("portal.core.urls_settings")),
@@ -15,6 +22,7 @@ urlpatterns = [
     path("resellers/", include("resellers.urls")),
     path("pools/", include("pools.urls")),
     path("reports/", include("reports.urls")),
+    path("help/", include("support.urls")),
     path("catalog/", include("catalog.urls")),
     path("subscriptions/", include("subscriptions.urls")),
     path("orders/", include("orders.urls")),

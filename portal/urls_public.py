@@ -1,4 +1,4 @@
-"""URLs of the public host (<PORTAL_DOMAIN>): the landing page and the platform admin."""
+"""URLs of the public host (<PORTAL_DOMAIN>): the landing page, partner sign-up and the platform admin."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -13,4 +13,5 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("microsoft/", include("portal.microsoft.urls_public")),
+    path("sign-up/", include("signup.urls")),
 ]

@@ -60,10 +60,17 @@ PERIOD_PRESETS = (
 )
 
 
-class PeriodForm(forms.Form):
-    """A period of whole days: a preset or a custom start and end."""
+DEFAULT_PERIOD = "30d"
 
-    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_PRESETS, required=False, initial="30d")
+
+class PeriodForm(forms.Form):
+    """A period of whole days: a preset or a custom start and end.
+
+    A query string without a period means the default preset, and the form says so (the select shows
+    the preset the rows cover). A custom range that cannot be read is refused, never swapped for
+    another period: `period_bounds` is then None and the report shows the error instead of rows."""
+
+    period = forms.ChoiceField(label=_("Period"), choices=PERIOD_PRESETS, required=False, initial=DEFAULT_PERIOD)
     start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(
@@ -72,10 +79,16 @@ class PeriodForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name")}),
     )
 
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and not data.get("period"):
+            data = data.copy()
+            data["period"] = DEFAULT_PERIOD
+        super().__init__(data, *args, **kwargs)
+
     def clean(self):
         data = super().clean()
         today = timezone.localdate()
-        period = data.get("period") or "30d"
+        period = data.get("period") or DEFAULT_PERIOD
         if period == "custom":
             start, end = data.get("start"), data.get("end")
             if not start or not end:
@@ -98,19 +111,23 @@ class PeriodForm(forms.Form):
         data["period"], data["start"], data["end"] = period, start, end
         return data
 
-    def period_bounds(self) -> tuple[date, date]:
+    def period_bounds(self) -> tuple[date, date] | None:
+        """The first and last day of the chosen period; None when the period was refused."""
         if self.is_valid():
             return self.cleaned_data["start"], self.cleaned_data["end"]
-        today = timezone.localdate()
-        return today - timedelta(days=29), today
+        return None
 
 
 class OperationsForm(PeriodForm):
     customer = CustomerChoiceField(label=_("Customer"), queryset=None, required=False, empty_label=_("All customers"))
+    status = forms.ChoiceField(label=_("Job status"), required=False)
+    # The online service (marketplace) whose card was clicked; empty: every service.
+    service = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, customers, **kwargs):
+    def __init__(self, *args, customers, statuses, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["customer"].queryset = customers
+        self.fields["status"].choices = [("", _("Any status")), *statuses]
 
 
 # -- subscription usage -------------------------------------------------------------------------------------------

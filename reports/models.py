@@ -385,3 +385,32 @@ class BillingStatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_name}: {self.kind} {self.amount}"
+
+
+class StorageSnapshot(models.Model):
+    """Storage a customer tenant used on one day, per workload, from Microsoft Graph's usage reports
+    (refreshed daily; a day read again replaces its row)."""
+
+    customer_tenant = models.ForeignKey(
+        "customers.CustomerTenant", verbose_name=_("tenant"), on_delete=models.CASCADE, related_name="storage_snapshots"
+    )
+    day = models.DateField(_("day"))
+    mailbox_bytes = models.BigIntegerField(_("mailboxes"), default=0)
+    onedrive_bytes = models.BigIntegerField(_("OneDrive"), default=0)
+    sharepoint_bytes = models.BigIntegerField(_("SharePoint"), default=0)
+    refreshed = models.DateTimeField(_("refreshed"), auto_now=True)
+
+    class Meta:
+        ordering = ["customer_tenant_id", "day"]
+        verbose_name = _("storage snapshot")
+        verbose_name_plural = _("storage snapshots")
+        constraints = [
+            models.UniqueConstraint(fields=["customer_tenant", "day"], name="reports_storage_snapshot_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_tenant_id} {self.day}"
+
+    @property
+    def total_bytes(self) -> int:
+        return self.mailbox_bytes + self.onedrive_bytes + self.sharepoint_bytes

@@ -15,11 +15,13 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.price_book import PriceBook
 from catalog.pricing import money_round
 from customers.models import Customer
 from customers.selectors import customers_visible_to
+from marketplace.choices import MarketplaceSlug
 from marketplace.models import MarketplaceAccount
 from orders.models import Order
 from portal.accounts.permissions import user_sees_all_customers
@@ -330,35 +332,117 @@ class CustomerOperations:
         return sum(self.requests.values())
 
 
+# Which marketplace (the "online service") an operation went to, per kind of operation.
+OPERATION_SERVICE_PATHS = {
+    "orders": ("account__marketplace",),
+    "requests": ("subscription__account__marketplace", "offer__account__marketplace"),
+}
+
+
 def _operation_sources() -> list[tuple[str, type[Order] | type[LicenseChangeRequest]]]:
     """(kind, model) of every operation the report counts. A new kind joins by adding a pair here."""
     return [("orders", Order), ("requests", LicenseChangeRequest)]
 
 
+def _operations_of(*, kind: str, model, user, start: date, end: date, customer_id, q: str, service: str, status: str):
+    since, until = day_bounds(start, end)
+    operations = model.objects.filter(
+        created__gte=since, created__lt=until, customer_tenant__customer_id__in=_visible_customer_ids(user)
+    )
+    if customer_id:
+        operations = operations.filter(customer_tenant__customer_id=customer_id)
+    for term in q.split():
+        operations = operations.filter(customer_tenant__customer__name__icontains=term)
+    if service:
+        matches = Q()
+        for path in OPERATION_SERVICE_PATHS[kind]:
+            matches |= Q(**{path: service})
+        operations = operations.filter(matches)
+    if status:
+        wanted_kind, _separator, wanted_status = status.partition(":")
+        operations = operations.filter(status=wanted_status) if wanted_kind == kind else operations.none()
+    return operations
+
+
 def customer_operations(
-    *, user, start: date, end: date, customer_id: int | None = None, q: str = ""
+    *,
+    user,
+    start: date,
+    end: date,
+    customer_id: int | None = None,
+    q: str = "",
+    service: str = "",
+    status: str = "",
 ) -> list[CustomerOperations]:
     """Orders and licence change requests created in the period, by status, per customer (one
-    grouped query per kind of operation, whatever the number of customers)."""
-    since, until = day_bounds(start, end)
-    visible = _visible_customer_ids(user)
+    grouped query per kind of operation, whatever the number of customers); `service` keeps one
+    marketplace's, `status` ("orders:failed") one job status."""
     rows: dict[int, CustomerOperations] = {}
     for kind, model in _operation_sources():
-        operations = model.objects.filter(
-            created__gte=since, created__lt=until, customer_tenant__customer_id__in=visible
-        )
-        if customer_id:
-            operations = operations.filter(customer_tenant__customer_id=customer_id)
-        for term in q.split():
-            operations = operations.filter(customer_tenant__customer__name__icontains=term)
-        for customer_pk, customer_name, status, count in (
+        operations = _operations_of(
+            kind=kind, model=model, user=user, start=start, end=end, customer_id=customer_id, q=q, service=service,
+            status=status,
+        )  # fmt: skip
+        for customer_pk, customer_name, job_status, count in (
             operations.order_by()
             .values_list("customer_tenant__customer_id", "customer_tenant__customer__name", "status")
             .annotate(count=Count("pk"))
         ):
             row = rows.setdefault(customer_pk, CustomerOperations(customer_pk=customer_pk, customer_name=customer_name))
-            getattr(row, kind)[status] = count
+            getattr(row, kind)[job_status] = count
     return sorted(rows.values(), key=lambda row: (row.customer_name.lower(), row.customer_pk))
+
+
+@dataclass
+class ServiceCard:
+    """One online service (marketplace) of the customer operations report: its operations in the period."""
+
+    service: str
+    label: str
+    orders: int = 0
+    requests: int = 0
+    customers: set[int] = field(default_factory=set)
+
+    @property
+    def total(self) -> int:
+        return self.orders + self.requests
+
+
+def operation_service_cards(
+    *, user, start: date, end: date, customer_id: int | None = None, q: str = "", status: str = ""
+) -> list[ServiceCard]:
+    """The report's service cards: per marketplace, the orders and licence requests in the period (the
+    job status filter applies, the chosen service does not: every card stays clickable)."""
+    labels = dict(MarketplaceSlug.choices)
+    cards: dict[str, ServiceCard] = {}
+    for kind, model in _operation_sources():
+        operations = _operations_of(
+            kind=kind, model=model, user=user, start=start, end=end, customer_id=customer_id, q=q, service="",
+            status=status,
+        )  # fmt: skip
+        for path in OPERATION_SERVICE_PATHS[kind]:
+            for service, customer_pk, count in (
+                operations.filter(**{f"{path}__isnull": False})
+                .order_by()
+                .values_list(path, "customer_tenant__customer_id")
+                .annotate(count=Count("pk"))
+            ):
+                card = cards.setdefault(service, ServiceCard(service=service, label=str(labels.get(service, service))))
+                setattr(card, kind, getattr(card, kind) + count)
+                card.customers.add(customer_pk)
+            if kind == "requests":
+                operations = operations.filter(**{f"{path}__isnull": True})  # counted once, by its subscription first
+    return sorted(cards.values(), key=lambda card: card.label.lower())
+
+
+def operation_status_choices() -> list[tuple[str, str]]:
+    """The job status filter: every status of every kind of operation, as "kind:status"."""
+    kind_labels = {"orders": _("Orders"), "requests": _("Licence requests")}
+    return [
+        (f"{kind}:{status}", f"{kind_labels[kind]}: {label}")
+        for kind, choices in operation_statuses().items()
+        for status, label in choices
+    ]
 
 
 def operation_statuses() -> dict[str, list[tuple[str, str]]]:

@@ -37,3 +37,11 @@ def invoice_lines_fetch(*, account_id: int, period_start: str, period_end: str, 
         period_end=date.fromisoformat(period_end),
     )
     return fetch.invoice_import.line_count
+
+
+@shared_task(name="reports.tasks.storage_snapshots_refresh", ignore_result=True)
+def storage_snapshots_refresh_task() -> int:
+    """Beat, per partner, daily: read the customer tenants' storage from Microsoft Graph's usage reports."""
+    from reports.storage import storage_snapshots_refresh
+
+    return storage_snapshots_refresh().tenants

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -50,6 +50,8 @@ from reports.selectors import (
     cost_overview,
     custom_report,
     customer_operations,
+    operation_service_cards,
+    operation_status_choices,
     operation_statuses,
     report_accounts,
     report_customers,
@@ -74,6 +76,7 @@ from reports.services import (
     saved_report_delete,
     usage_snapshots_refresh_today,
 )
+from reports.storage import storage_by_customer, storage_of_customer, storage_snapshots_refresh
 from reports.tables import ActivityEventTable, ActivityTable, UsageCustomerTable, UsageSubscriptionTable
 
 REPORTS = PermissionModule.REPORTS
@@ -215,21 +218,37 @@ def usage_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # -- Customer operations --------------------------------------------------------------------------------------------
 
 
-def _operations(request: HttpRequest):
-    form = OperationsForm(request.GET, customers=report_customers(user=request.user))
-    start, end = form.period_bounds()
-    data = form.cleaned_data if form.is_valid() else {}
-    customer = data.get("customer")
-    rows = customer_operations(
-        user=request.user, start=start, end=end, customer_id=customer.pk if customer else None, q=data.get("q") or ""
+def _operations(request: HttpRequest, *, cards: bool = False):
+    form = OperationsForm(
+        request.GET, customers=report_customers(user=request.user), statuses=operation_status_choices()
     )
-    return form, start, end, rows
+    bounds = form.period_bounds()
+    if bounds is None:
+        return form, None, None, [], []
+    start, end = bounds
+    data = form.cleaned_data
+    customer = data.get("customer")
+    scope = {
+        "user": request.user,
+        "start": start,
+        "end": end,
+        "customer_id": customer.pk if customer else None,
+        "q": data.get("q") or "",
+        "status": data.get("status") or "",
+    }
+    rows = customer_operations(**scope, service=data.get("service") or "")
+    return form, start, end, rows, operation_service_cards(**scope) if cards else []
+
+
+def _period_refused(form) -> HttpResponse:
+    """An export of a period the form refused: the reason, not a file of another period."""
+    return HttpResponseBadRequest(" ".join(form.non_field_errors()), content_type="text/plain; charset=utf-8")
 
 
 @permission_required(REPORTS, VIEW)
 @require_GET
 def operations(request: HttpRequest) -> HttpResponse:
-    form, start, end, rows = _operations(request)
+    form, start, end, rows, cards = _operations(request, cards=True)
     statuses = operation_statuses()
     totals = {
         kind: {status: sum(getattr(row, kind).get(status, 0) for row in rows) for status, _label in choices}
@@ -261,6 +280,9 @@ def operations(request: HttpRequest) -> HttpResponse:
             "row_count": len(rows),
             "statuses": statuses,
             "totals": totals,
+            "cards": cards,
+            "service": form.cleaned_data.get("service", "") if form.is_valid() else "",
+            "card_query": _query_without(request, "page", "service"),
             "export_query": _query_without(request, "page"),
         },
     )
@@ -270,7 +292,9 @@ def operations(request: HttpRequest) -> HttpResponse:
 @require_GET
 def operations_export(request: HttpRequest):
     export_format = _export_format(request)
-    _form, start, end, rows = _operations(request)
+    form, start, end, rows, _cards = _operations(request)
+    if start is None:
+        return _period_refused(form)
     header, lines = export_rows.operations(rows, operation_statuses())
     return export_response(
         export_format=export_format,
@@ -288,7 +312,8 @@ def operations_export(request: HttpRequest):
 @require_GET
 def activity(request: HttpRequest) -> HttpResponse:
     form = PeriodForm(request.GET)
-    start, end = form.period_bounds()
+    bounds = form.period_bounds()
+    start, end = bounds or (None, None)
     actor = request.GET.get("actor", "").strip()
     context = {
         "form": form,
@@ -298,7 +323,9 @@ def activity(request: HttpRequest) -> HttpResponse:
         "export_query": _query_without(request, "page", "sort"),
         "back_query": _query_without(request, "page", "sort", "actor"),
     }
-    if actor:
+    if bounds is None:
+        table = ActivityTable([], actor_url="")
+    elif actor:
         table = ActivityEventTable(user_activity_events(user=request.user, start=start, end=end, actor_label=actor))
         context["actions"] = user_activity_actions(user=request.user, start=start, end=end, actor_label=actor)
     else:
@@ -317,7 +344,10 @@ def activity(request: HttpRequest) -> HttpResponse:
 def activity_export(request: HttpRequest):
     export_format = _export_format(request)
     form = PeriodForm(request.GET)
-    start, end = form.period_bounds()
+    bounds = form.period_bounds()
+    if bounds is None:
+        return _period_refused(form)
+    start, end = bounds
     actor = request.GET.get("actor", "").strip()
     if actor:
         header, rows = export_rows.activity_events(
@@ -708,3 +738,67 @@ def reconciliation_fetch(request: HttpRequest) -> HttpResponse:
     if account is not None:
         query["account"] = account.pk
     return redirect(f"{reverse('reports:reconciliation')}?{urlencode(query)}")
+
+
+# -- Storage consumption ----------------------------------------------------------------------------------------------
+
+GIB = 1024**3
+
+
+@permission_required(REPORTS, VIEW)
+@require_http_methods(["GET", "POST"])
+def storage(request: HttpRequest) -> HttpResponse:
+    """The storage consumption report: a summary of every customer's storage and a card per customer.
+    POST (managers) reads Microsoft Graph's usage reports now instead of waiting for the nightly run."""
+    if request.method == "POST":
+        if not _can_manage(request.user):
+            raise PermissionDenied
+        refreshed = storage_snapshots_refresh()
+        messages.success(
+            request,
+            _("Storage of %(count)s tenant(s) read from Microsoft Graph.") % {"count": refreshed.tenants},
+        )
+        for tenant, reason in refreshed.failures.items():
+            messages.warning(request, _("%(tenant)s: %(reason)s") % {"tenant": tenant, "reason": reason})
+        return redirect("reports:storage")
+    summary, cards = storage_by_customer(user=request.user)
+    page = _page(request, cards, per_page=24)
+    return render(
+        request,
+        partial_template(request, "reports/storage.html", "results"),
+        {"summary": summary, "page": page, "can_manage": _can_manage(request.user)},
+    )
+
+
+@permission_required(REPORTS, VIEW)
+@require_GET
+def storage_customer(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = report_customers(user=request.user).filter(pk=pk).first()
+    if customer is None:
+        raise Http404(_("No such customer."))
+    tenants = storage_of_customer(customer=customer)
+    days = sorted({snapshot.day for _tenant, snapshots in tenants for snapshot in snapshots})
+    totals = {day: [0, 0, 0] for day in days}
+    for _tenant, snapshots in tenants:
+        for snapshot in snapshots:
+            row = totals[snapshot.day]
+            row[0] += snapshot.mailbox_bytes
+            row[1] += snapshot.onedrive_bytes
+            row[2] += snapshot.sharepoint_bytes
+    chart = {
+        "labels": [day.isoformat() for day in days],
+        "unit": "GiB",
+        "series": [
+            {"label": label, "data": [round(totals[day][index] / GIB, 2) for day in days]}
+            for index, label in enumerate((_("Mailboxes"), _("OneDrive"), _("SharePoint")))
+        ],
+    }
+    return render(
+        request,
+        "reports/storage_customer.html",
+        {
+            "customer": customer,
+            "tenants": [(tenant, snapshots[-1] if snapshots else None) for tenant, snapshots in tenants],
+            "chart": chart,
+        },
+    )

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -311,3 +312,33 @@ def reseller_customer_usage(*, link: ResellerLink, today: date | None = None) ->
             )
         )
     return usage
+
+
+# --- Invitation links -----------------------------------------------------------------------------
+
+INVITATION_SALT = "resellers.invitation"
+# An emailed reseller invitation's sign-up link works this long (seconds).
+INVITATION_MAX_AGE = 60 * 24 * 3600
+
+
+def reseller_invitation_token(*, link: ResellerLink) -> str:
+    """The signed token of an email invitation's sign-up link: it names the invitation and cannot be forged."""
+    return signing.dumps({"link": link.pk, "email": link.email}, salt=INVITATION_SALT, compress=True)
+
+
+def reseller_invitation_from_token(*, token: str) -> ResellerLink | None:
+    """The email invitation a sign-up link names, while it still waits for a partner; None otherwise."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=INVITATION_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return (
+        ResellerLink.objects.select_related("large_account_reseller")
+        .filter(
+            pk=data.get("link"),
+            email__iexact=data.get("email", ""),
+            reseller__isnull=True,
+            status=ResellerStatus.UNMAPPED,
+        )
+        .first()
+    )

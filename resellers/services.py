@@ -14,6 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
 from pools.choices import HOLDING_STATUSES
 from pools.models import PoolAllocation
@@ -384,3 +385,45 @@ def reseller_invitation_accept(*, actor: Actor, partner: Partner, link: Reseller
 
 def reseller_invitation_decline(*, actor: Actor, partner: Partner, link: ResellerLink) -> ResellerLink:
     return _reseller_answer(actor=actor, partner=partner, link=link, accept=False)
+
+
+def reseller_invitation_signed_up(*, actor: Actor, link: ResellerLink, reseller: Partner) -> ResellerLink | None:
+    """The partner that signed up from an email invitation's link accepts it: the link is mapped to
+    it. None when the invitation no longer waits (the LAR deleted or mapped it meanwhile).
+
+    Recorded in the reseller's trail (the acceptance is its act) and notified to the LAR."""
+    with transaction.atomic():
+        waiting = (
+            ResellerLink.objects.select_for_update(of=("self",))
+            .select_related("large_account_reseller")
+            .filter(pk=link.pk, reseller__isnull=True, status=ResellerStatus.UNMAPPED)
+            .first()
+        )
+        if waiting is None:
+            return None
+        link = waiting
+        large_account_reseller = link.large_account_reseller
+        if ResellerLink.objects.filter(large_account_reseller=large_account_reseller, reseller=reseller).exists():
+            return None
+        before = model_snapshot(link, LINK_AUDIT_FIELDS)
+        link.reseller = reseller
+        link.organisation_name = link.organisation_name or reseller.name
+        link.status = ResellerStatus.MAPPED
+        link.responded_at = link.mapped_at = timezone.now()
+        link.save(update_fields=["reseller", "organisation_name", "status", "responded_at", "mapped_at"])
+        with schema_context(reseller.schema_name):
+            audit_record(
+                actor=actor,
+                action=AuditAction.RESELLER_INVITATION_SIGN_UP,
+                target=link,
+                target_label=large_account_reseller.name,
+                before=before,
+                after=model_snapshot(link, LINK_AUDIT_FIELDS),
+            )
+        reseller_name = reseller.name
+        partner_administrators_notify(
+            partner=large_account_reseller,
+            title=lambda: _("%(name)s signed up and joined your reseller directory") % {"name": reseller_name},
+            url=reverse("resellers:directory"),
+        )
+    return link

@@ -1,3 +1,5 @@
+from urllib.parse import urlencode
+
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -6,6 +8,7 @@ from django.utils import timezone, translation
 
 from resellers.choices import ResellerStatus
 from resellers.models import ResellerLink
+from resellers.selectors import reseller_invitation_token
 
 
 def _console_url() -> str:
@@ -25,6 +28,7 @@ def reseller_invitation_email_send(*, link_id: int) -> None:
         "link": link,
         "large_account_reseller": large_account_reseller,
         "console_url": _console_url(),
+        "sign_up_url": f"{_console_url()}sign-up/?{urlencode({'invitation': reseller_invitation_token(link=link)})}",
     }
     with translation.override(large_account_reseller.default_language or settings.LANGUAGE_CODE):
         subject = "".join(render_to_string("resellers/invitation_email_subject.txt", context).splitlines())

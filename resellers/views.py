@@ -220,13 +220,15 @@ def batch_invite(request: HttpRequest) -> HttpResponse:
             form.add_error("file", str(error))
         else:
             rows = batch_rows_classify(large_account_reseller=request.tenant, rows=read)
-            actionable = [(row.line, row.organisation_name, row.email) for row in rows if row.is_actionable]
+            # every row goes back to the confirmation, so the rows it skips are counted and explained there too
+            every_row = [(row.line, row.organisation_name, row.email) for row in rows]
+            actionable = [row for row in rows if row.is_actionable]
             context.update(
                 rows=rows,
                 counts=_batch_counts(rows),
                 confirm_form=BatchConfirmForm(
                     initial={
-                        "payload": batch_payload_sign(actionable),
+                        "payload": batch_payload_sign(every_row),
                         "send_email": form.cleaned_data["send_email"],
                     }
                 ),
@@ -258,6 +260,18 @@ def batch_confirm(request: HttpRequest) -> HttpResponse:
         _("%(invited)s reseller(s) invited, %(emailed)s invitation email(s) sent, %(skipped)s row(s) skipped.")
         % {"invited": len(result.invited), "emailed": len(result.emailed), "skipped": len(result.skipped)},
     )
+    if result.skipped:
+        messages.warning(
+            request,
+            _("Skipped: %(rows)s")
+            % {
+                "rows": "; ".join(
+                    _("line %(line)s (%(email)s): %(reason)s")
+                    % {"line": row.line, "email": row.email or "-", "reason": row.message or row.result_label}
+                    for row in result.skipped
+                )
+            },
+        )
     return redirect("resellers:directory")
 
 

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -140,7 +141,9 @@ def assignment_create(request: HttpRequest, pk: int) -> HttpResponse:
     if allocation.status != AllocationStatus.ACCEPTED:
         messages.error(request, _("Accept the pool before you assign it."))
         return redirect("resellers:my_providers")
-    form = AssignmentForm(request.POST or None, customers=customers_visible_to(user=request.user).order_by("name"))
+    customers = customers_visible_to(user=request.user).order_by("name")
+    chosen = customers.filter(pk=request.GET.get("customer") or 0).first()  # Add service on a customer
+    form = AssignmentForm(request.POST or None, customers=customers, initial={"customer": chosen} if chosen else None)
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -198,3 +201,27 @@ def assignment_end(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The subscription has ended."))
     return redirect("resellers:my_providers")
+
+
+@permission_required(PermissionModule.CUSTOMERS, AccessLevel.VIEW)
+@require_GET
+def customer_add_service(request: HttpRequest, customer_pk: int) -> HttpResponse:
+    """Add service on a customer: a pooled service from a provider's accepted pool, or a marketplace
+    offer from the store of one of the customer's tenants."""
+    customer = get_object_or_404(customers_visible_to(user=request.user).prefetch_related("tenants"), pk=customer_pk)
+    today = timezone.localdate()
+    pools = [
+        allocation
+        for allocation in pool_allocations_offered_to(partner=request.tenant).filter(status=AllocationStatus.ACCEPTED)
+        if allocation.expires_on > today
+    ]
+    return render(
+        request,
+        "resellers/customer_add_service.html",
+        {
+            "customer": customer,
+            "tenants": list(customer.tenants.all()),
+            "pools": pools,
+            "can_assign": user_has_permission(request.user, PermissionModule.RESELLERS, AccessLevel.MANAGE),
+        },
+    )

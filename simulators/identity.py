@@ -40,7 +40,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from http import HTTPStatus
 from socketserver import ThreadingMixIn
@@ -60,6 +60,7 @@ DEFAULT_PERMISSIONS = (
     f"{GRAPH_RESOURCE}/Directory.Read.All",
     f"{GRAPH_RESOURCE}/Organization.Read.All",
     f"{GRAPH_RESOURCE}/User.Read.All",
+    f"{GRAPH_RESOURCE}/Reports.Read.All",
 )
 MULTI_TENANT_SEGMENTS = frozenset({"organizations", "common"})
 CODE_LIFETIME = 600  # seconds; Microsoft's codes live about ten minutes
@@ -529,6 +530,12 @@ class MicrosoftSimulator:
             (r"^/(?P<segment>[^/]+)/(?:v2\.0/)?adminconsent$", "_admin_consent"),
             (r"^/(?P<segment>[^/]+)/discovery/v2\.0/keys$", "_keys"),
             (r"^/discovery/v2\.0/keys$", "_keys"),
+            # Microsoft Graph usage reports (storage), under /graph: see the usage-reports block below
+            (r"^/graph/v1\.0/reports/(?P<report>get\w+UsageStorage)\(period='(?P<period>[^']*)'\)$", "_usage_report"),
+            (
+                r"^/graph/_downloads/(?P<report>get\w+UsageStorage)/(?P<tid>[0-9a-f-]+)/(?P<period>D\d+)$",
+                "_usage_download",
+            ),
         )
     )
 
@@ -1142,6 +1149,86 @@ class MicrosoftSimulator:
                 "ext_expires_in": TOKEN_LIFETIME - 1,
                 "access_token": self._sign(claims),
             },
+        )
+
+    # -- Microsoft Graph usage reports (storage) ---------------------------------------------------------------------
+    # GET /v1.0/reports/get{Mailbox,OneDrive,SharePointSite}UsageStorage(period='D7|D30|D90|D180') with an app token
+    # holding Reports.Read.All answers 302 to a pre-authenticated download, which is a CSV with a byte order mark:
+    # one row per day, newest first, the data two days behind (as Microsoft's reports are).
+
+    USAGE_REPORTS = {
+        "getMailboxUsageStorage": ("Report Refresh Date,Storage Used (Byte),Report Date,Report Period", None, 6),
+        "getOneDriveUsageStorage": (
+            "Report Refresh Date,Site Type,Storage Used (Byte),Report Date,Report Period",
+            "OneDrive",
+            3,
+        ),
+        "getSharePointSiteUsageStorage": (
+            "Report Refresh Date,Site Type,Storage Used (Byte),Report Date,Report Period",
+            "All",
+            9,
+        ),
+    }
+    USAGE_PERIODS = frozenset({"D7", "D30", "D90", "D180"})
+
+    def _graph_error(self, status: int, code: str, message: str) -> _Response:
+        now = datetime.fromtimestamp(self.clock(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return _json(status, {"error": {"code": code, "message": message, "innerError": {"date": now}}})
+
+    def _usage_report(self, request: _Request, report: str, period: str) -> _Response:
+        if report not in self.USAGE_REPORTS:
+            return self._graph_error(
+                HTTPStatus.BAD_REQUEST, "BadRequest", f"Resource not found for the segment '{report}'."
+            )
+        token = request.environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ").strip()
+        try:
+            claims = jwt.decode(
+                token, self._key.public_key(), algorithms=["RS256"], audience=GRAPH_RESOURCE, leeway=60,
+                options={"verify_exp": True},
+            )  # fmt: skip
+        except jwt.PyJWTError:
+            return self._graph_error(
+                HTTPStatus.UNAUTHORIZED, "InvalidAuthenticationToken", "Access token validation failure."
+            )
+        if "Reports.Read.All" not in claims.get("roles", []):
+            return self._graph_error(
+                HTTPStatus.FORBIDDEN,
+                "UnknownError",
+                "Insufficient privileges to perform this operation: the app needs Reports.Read.All.",
+            )
+        if period not in self.USAGE_PERIODS:
+            return self._graph_error(
+                HTTPStatus.BAD_REQUEST, "BadRequest", f"Invalid value '{period}' for parameter 'period'."
+            )
+        tid = str(claims["tid"])
+        signature = hmac.new(self.kid.encode(), f"{report}/{tid}/{period}".encode(), hashlib.sha256).hexdigest()
+        base = self._public_base(request)
+        return _redirect(f"{base}/graph/_downloads/{report}/{tid}/{period}?sig={signature}")
+
+    def _usage_download(self, request: _Request, report: str, tid: str, period: str) -> _Response:
+        expected = hmac.new(self.kid.encode(), f"{report}/{tid}/{period}".encode(), hashlib.sha256).hexdigest()
+        if report not in self.USAGE_REPORTS or not hmac.compare_digest(request.query.get("sig", ""), expected):
+            return _json(HTTPStatus.FORBIDDEN, {"error": "invalid_signature"})
+        header, site_type, scale = self.USAGE_REPORTS[report]
+        days = int(period[1:])
+        refreshed = datetime.fromtimestamp(self.clock(), tz=UTC).date() - timedelta(days=2)
+        seed = int(hashlib.sha256(f"{tid}:{report}".encode()).hexdigest()[:8], 16)
+        base_bytes = (seed % 40 + 10) * scale * 1024**3 // 10
+        growth = (seed % 7 + 1) * 1024**2 * scale
+        lines = [header]
+        for offset in range(days):
+            day = refreshed - timedelta(days=offset)
+            used = base_bytes - growth * offset
+            cells = [refreshed.isoformat(), *([site_type] if site_type else []), str(used), day.isoformat(), str(days)]
+            lines.append(",".join(cells))
+        body = ("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8")
+        return _Response(
+            HTTPStatus.OK,
+            body,
+            [
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Disposition", f'attachment; filename="{report}.csv"'),
+            ],
         )
 
     # -- control API and index -------------------------------------------------------------------------------------

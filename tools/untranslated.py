@@ -43,6 +43,8 @@ SOURCE_FOLDERS = (
     "pools",
     "pool_assignments",
     "reports",
+    "signup",
+    "support",
     "templates",
 )
 # Python that only operators or developers read: management commands speak English to ops, migrations

@@ -42,4 +42,4 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = get_user_model()
-        fields = ["first_name", "last_name", "organisation_name", "language", "time_zone"]
+        fields = ["first_name", "last_name", "organisation_name", "phone", "language", "time_zone"]

@@ -56,6 +56,8 @@ class User(AbstractUser):
     account_id = models.UUIDField(_("account ID"), default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("email address"))
     organisation_name = models.CharField(_("organisation name"), max_length=200, blank=True)
+    # How the partner reaches this person besides email (shown in My profile as contact information).
+    phone = models.CharField(_("phone number"), max_length=40, blank=True)
     language = models.CharField(_("language"), max_length=8, choices=Language.choices, default=Language.ENGLISH)
     # An IANA name ("Europe/Berlin"); dates and times on screens and in emails are shown in it.
     time_zone = models.CharField(_("time zone"), max_length=64, default="UTC")

@@ -33,7 +33,7 @@ from portal.core.names import name_checked
 from portal.core.tasks import enqueue_on_commit
 from portal.partners.selectors import partner_current
 
-PROFILE_FIELDS = ("first_name", "last_name", "organisation_name", "language", "time_zone")
+PROFILE_FIELDS = ("first_name", "last_name", "organisation_name", "phone", "language", "time_zone")
 USER_AUDIT_FIELDS = ("email", "kind", "is_active", "roles")
 ROLE_AUDIT_FIELDS = ("name", "description", "permissions", "all_customers", "customer_groups")
 

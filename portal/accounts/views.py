@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import HttpResponseClientRefresh
 
+from portal.accounts.choices import UserKind
 from portal.accounts.forms import PasswordResetByEmailForm, ProfileForm, SignInForm
 from portal.accounts.services import user_profile_update
 from portal.audit.choices import AuditResult
@@ -133,6 +134,15 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
 
 
+def _own_customer_tenants(user) -> list:
+    """A customer tenant admin's Microsoft tenants (their customers'); none for a partner user."""
+    from customers.selectors import customer_tenants_visible_to
+
+    if user.kind != UserKind.CUSTOMER_ADMIN:
+        return []
+    return list(customer_tenants_visible_to(user=user).order_by("primary_domain"))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -153,5 +163,6 @@ def profile(request: HttpRequest) -> HttpResponse:
         "totp_devices": totp_devices_of(user=request.user),
         "passkeys": passkeys_of(user=request.user),
         "recovery_codes_left": recovery_codes_left(user=request.user),
+        "customer_tenants": _own_customer_tenants(request.user),
     }
     return render(request, template, context)

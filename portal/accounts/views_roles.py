@@ -1,6 +1,7 @@
 """Settings > Roles: the built-in Administrators role (read-only) and custom roles."""
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +13,7 @@ from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.forms_settings import RoleForm
 from portal.accounts.permissions import permission_required
 from portal.accounts.selectors import roles_with_user_counts
-from portal.accounts.services import role_create, role_delete, role_update
+from portal.accounts.services import role_create, role_delete, role_update, user_role_add
 from portal.accounts.views_settings import (
     can_manage_settings,
     form_add_service_error,
@@ -73,10 +74,39 @@ def role_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The role %(name)s is saved.") % {"name": role.name})
             return redirect("settings:role_list")
+    candidates = (
+        get_user_model().objects.filter(is_active=True).exclude(roles=role).order_by("username")
+        if can_manage_settings(request)
+        else get_user_model().objects.none()
+    )
     context = settings_context(
-        request, "roles", form=form, role=role, read_only=read_only, holders=role.users.order_by("username")[:50]
+        request,
+        "roles",
+        form=form,
+        role=role,
+        read_only=read_only,
+        holders=role.users.order_by("username")[:50],
+        candidates=candidates[:500],
     )
     return render(request, "settings/role_form.html", context)
+
+
+@permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)
+@require_http_methods(["POST"])
+def role_user_add_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add existing user: give the role (the built-in Administrators too) to a user who does not hold it."""
+    role = get_object_or_404(roles_with_user_counts(), pk=pk)
+    user = get_user_model().objects.filter(is_active=True, pk=request.POST.get("user") or 0).first()
+    if user is None:
+        messages.error(request, _("Choose a user to add."))
+        return redirect("settings:role_edit", pk=role.pk)
+    try:
+        user_role_add(actor=request.user, user=user, role=role)
+    except ValidationError as error:
+        messages.error(request, service_error_text(error))
+    else:
+        messages.success(request, _("%(user)s now holds the role %(role)s.") % {"user": user, "role": role.name})
+    return redirect("settings:role_edit", pk=role.pk)
 
 
 @permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)

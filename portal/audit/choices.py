@@ -14,6 +14,31 @@ class NotificationLevel(models.TextChoices):
     ERROR = "error", _("Error")
 
 
+class NotificationKind(models.TextChoices):
+    """What a notification is about: the Notifications page has a tab for each kind that matters."""
+
+    ORDERS = "orders", _("Orders")
+    LICENCES = "licences", _("Licences")
+    POOLS = "pools", _("Pools")
+    OTHER = "other", _("Other")
+
+
+# A notification's kind follows from the page it links to (longest prefix first).
+NOTIFICATION_KIND_BY_PATH = (
+    ("/resellers/my-providers/", NotificationKind.POOLS),
+    ("/pools/", NotificationKind.POOLS),
+    ("/orders/", NotificationKind.ORDERS),
+    ("/subscriptions/", NotificationKind.LICENCES),
+)
+
+
+def notification_kind_for_url(url: str) -> str:
+    for prefix, kind in NOTIFICATION_KIND_BY_PATH:
+        if (url or "").startswith(prefix):
+            return kind
+    return NotificationKind.OTHER
+
+
 class AuditAction(models.TextChoices):
     """Every action the audit trail records. The stored values are the trail's history (exports and
     filters read them), so they never change; the member names say NOUN_VERB, whatever shape the
@@ -88,7 +113,11 @@ class AuditAction(models.TextChoices):
     ORDER_LINE_RETRY = "order.line_retry", _("Order line retried")
     ORDER_LINE_APPLY = "order.line.apply", _("Order line applied")
     ORDER_LINE_FAIL = "order.line.fail", _("Order line failed")
+    FEEDBACK_SUBMIT = "feedback.submit", _("Feedback submitted")
+    FEEDBACK_STATUS_SET = "feedback.status_set", _("Feedback status changed")
+    FEEDBACK_REPLY = "feedback.reply", _("Feedback answered")
     PARTNER_LOCALE_UPDATE = "partner.locale_update", _("Language and region changed")
+    PARTNER_SIGN_UP = "partner.sign_up", _("Partner signed up")
     POOL_CREATE = "pool.create", _("Licence pool created")
     POOL_UPDATE = "pool.update", _("Licence pool changed")
     POOL_EXPIRE = "pool.expire", _("Licence pool expired")
@@ -112,6 +141,8 @@ class AuditAction(models.TextChoices):
     INVOICES_FETCH = "reports.invoices.fetch", _("Invoices fetched")
     SAVED_REPORT_CREATE = "reports.saved_report.create", _("Report saved")
     SAVED_REPORT_DELETE = "reports.saved_report.delete", _("Saved report deleted")
+    TROUBLESHOOTING_ADDRESS_ADD = "troubleshooting.address_add", _("Troubleshooting address added")
+    TROUBLESHOOTING_ADDRESS_REMOVE = "troubleshooting.address_remove", _("Troubleshooting address removed")
     RESELLER_INVITE = "reseller.invite", _("Reseller invited")
     RESELLER_INVITE_BY_EMAIL = "reseller.invite_by_email", _("Reseller invited by email")
     RESELLER_BATCH_INVITE = "reseller.batch_invite", _("Resellers invited from a file")
@@ -120,6 +151,7 @@ class AuditAction(models.TextChoices):
     RESELLER_CUSTOMER_VISIBILITY_SET = "reseller.customer_visibility", _("Reseller customer visibility changed")
     RESELLER_INVITATION_ACCEPT = "reseller.invitation_accept", _("Reseller invitation accepted")
     RESELLER_INVITATION_DECLINE = "reseller.invitation_decline", _("Reseller invitation declined")
+    RESELLER_INVITATION_SIGN_UP = "reseller.invitation_sign_up", _("Reseller signed up from an invitation")
     ROLE_CREATE = "role.create", _("Role created")
     ROLE_UPDATE = "role.update", _("Role changed")
     ROLE_DELETE = "role.delete", _("Role deleted")

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
+from portal.audit.choices import AuditAction, AuditResult, NotificationKind, NotificationLevel
 
 
 class AuditEvent(models.Model):
@@ -70,13 +70,17 @@ class Notification(models.Model):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=NotificationKind.choices, default=NotificationKind.OTHER)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        indexes = [models.Index(fields=["recipient", "read_at", "-created"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created"]),
+            models.Index(fields=["recipient", "kind", "-created"], name="audit_notification_kind"),
+        ]
 
     def __str__(self) -> str:
         return self.title

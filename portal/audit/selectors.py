@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import QuerySet
 
+from portal.audit.choices import NotificationKind
 from portal.audit.models import AuditEvent, Notification
 
 
@@ -11,8 +12,17 @@ def audit_events_for_object(*, target: models.Model) -> QuerySet[AuditEvent]:
     )
 
 
-def notifications_for(*, user) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user)
+NOTIFICATION_TABS = ("unread", "all", *(kind for kind in NotificationKind.values if kind != NotificationKind.OTHER))
+
+
+def notifications_for(*, user, tab: str = "all") -> QuerySet[Notification]:
+    """The user's notifications on a tab of the Notifications page: unread, all, or one kind."""
+    rows = Notification.objects.filter(recipient=user)
+    if tab == "unread":
+        return rows.filter(read_at__isnull=True)
+    if tab in NotificationKind.values:
+        return rows.filter(kind=tab)
+    return rows
 
 
 def notifications_unread_count(*, user) -> int:

@@ -10,7 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from portal.accounts.types import Actor
-from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
+from portal.audit.choices import AuditAction, AuditResult, NotificationLevel, notification_kind_for_url
 from portal.audit.context import current_ip_address
 from portal.audit.models import AuditEvent, Notification
 
@@ -110,7 +110,14 @@ def notification_create(
             title_text = title() if callable(title) else str(title)
             body_text = body() if callable(body) else str(body)
         notifications.append(
-            Notification(recipient=user, title=title_text[:200], body=body_text, url=url[:500], level=level)
+            Notification(
+                recipient=user,
+                title=title_text[:200],
+                body=body_text,
+                url=url[:500],
+                level=level,
+                kind=notification_kind_for_url(url),
+            )
         )
     return Notification.objects.bulk_create(notifications)
 

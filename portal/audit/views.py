@@ -8,14 +8,16 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_tenants.utils import schema_context
 
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required
 from portal.accounts.views_settings import paginate, settings_context
+from portal.audit.choices import NotificationKind
 from portal.audit.filters import AuditEventFilterSet
-from portal.audit.selectors import audit_events_all, notifications_for, notifications_unread_count
+from portal.audit.selectors import NOTIFICATION_TABS, audit_events_all, notifications_for, notifications_unread_count
 from portal.audit.services import notifications_mark_read
 from portal.core.exports import csv_row
 from portal.core.htmx import partial_template, wants_partial
@@ -88,6 +90,13 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
 # --- Notifications -----------------------------------------------------------------------------------
 
 
+NOTIFICATION_TAB_LABELS = {
+    "unread": gettext_lazy("Unread"),
+    "all": gettext_lazy("All"),
+    **{kind: label for kind, label in NotificationKind.choices},
+}
+
+
 def _panel_context(request: HttpRequest) -> dict:
     return {
         "notifications": notifications_for(user=request.user)[:PANEL_SIZE],
@@ -99,11 +108,14 @@ def _panel_context(request: HttpRequest) -> dict:
 @require_GET
 def notification_panel(request: HttpRequest) -> HttpResponse:
     """The bell's panel (htmx) or, opened on its own, the page of all the user's notifications."""
-    if wants_partial(request):
+    if wants_partial(request) and request.htmx.target == "notification-panel":
         return render(request, "audit/notifications.html#panel", _panel_context(request))
-    page = paginate(request, notifications_for(user=request.user))
-    context = {**_panel_context(request), "page": page, "all_notifications": page.object_list}
-    return render(request, "audit/notifications.html", context)
+    tab = request.GET.get("tab", "")
+    tab = tab if tab in NOTIFICATION_TABS else "all"
+    page = paginate(request, notifications_for(user=request.user, tab=tab))
+    tabs = [(name, NOTIFICATION_TAB_LABELS[name]) for name in NOTIFICATION_TABS]
+    context = {**_panel_context(request), "page": page, "all_notifications": page.object_list, "tab": tab, "tabs": tabs}
+    return render(request, partial_template(request, "audit/notifications.html", "results"), context)
 
 
 @login_required

@@ -102,14 +102,24 @@ SECTIONS: tuple[Section, ...] = (
         module=PermissionModule.RESELLERS,
     ),
     Section(
+        "my_providers",
+        _("My providers"),
+        "building-up",
+        "resellers:my_providers",
+        module=PermissionModule.RESELLERS,
+        # every partner may be some large account reseller's reseller: the page says when none has invited it
+        extra_prefixes=("/resellers/my-providers/",),
+    ),
+    Section(
         "pools",
         _("Pools"),
         "stack",
-        "pools:dashboard",
+        "pools:own_pools",
         tabs=frozenset({NavigationTab.LICENSES}),
         module=PermissionModule.RESELLERS,
     ),
     Section("reports", _("Reports"), "bar-chart-line", "reports:index", module=PermissionModule.REPORTS),
+    Section("help", _("Help"), "question-circle", "help:feedback"),
     Section(
         "settings",
         _("Settings"),
@@ -143,11 +153,16 @@ def partner_sections(partner, user=None) -> list[Section]:
 
 
 def section_for_path(path: str) -> Section | None:
+    # the longest matching prefix wins: /resellers/my-providers/ is My providers, not the directory
+    found, length = None, 0
     for section in SECTIONS:
         if section.key == "home":
             continue
-        if path.startswith((f"/{section.key}/", *section.extra_prefixes)):
-            return section
+        for prefix in (f"/{section.key}/", *section.extra_prefixes):
+            if path.startswith(prefix) and len(prefix) > length:
+                found, length = section, len(prefix)
+    if found is not None:
+        return found
     return SECTION_BY_KEY["home"] if path == "/" else None
 
 

@@ -8,6 +8,7 @@ from django.urls import path
 from marketplace import views_settings as marketplace_settings_views
 from portal.accounts import views_customer_groups, views_roles, views_settings, views_users
 from portal.audit import views as audit_views
+from support import views as support_views
 
 app_name = "settings"
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("roles/new/", views_roles.role_create_view, name="role_create"),
     path("roles/<int:pk>/", views_roles.role_edit, name="role_edit"),
     path("roles/<int:pk>/delete/", views_roles.role_delete_view, name="role_delete"),
+    path("roles/<int:pk>/users/add/", views_roles.role_user_add_view, name="role_user_add"),
     path("customer-groups/", views_customer_groups.customer_group_list, name="customer_group_list"),
     path("customer-groups/new/", views_customer_groups.customer_group_create_view, name="customer_group_create"),
     path("customer-groups/<int:pk>/", views_customer_groups.customer_group_edit, name="customer_group_edit"),
@@ -37,6 +39,11 @@ urlpatterns = [
         views_customer_groups.customer_group_delete_view,
         name="customer_group_delete",
     ),
+    path("feedback/", support_views.feedback_management, name="feedback_list"),
+    path("feedback/export.csv", support_views.feedback_export, name="feedback_export"),
+    path("feedback/<int:pk>/", support_views.feedback_detail, name="feedback_detail"),
+    path("troubleshooting/", support_views.troubleshooting_profile, name="troubleshooting"),
+    path("troubleshooting/<int:pk>/remove/", support_views.troubleshooting_remove, name="troubleshooting_remove"),
     path("audit-logs/", audit_views.audit_log, name="audit_log"),
     path("audit-logs/export.csv", audit_views.audit_log_export, name="audit_log_export"),
     path(

@@ -36,8 +36,17 @@ class DomainInline(admin.TabularInline):
 @admin.register(Partner)
 class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
     form = PartnerAdminForm
-    list_display = ["name", "slug", "is_service_provider", "is_large_account_reseller", "status", "region", "created"]
-    list_filter = ["status", "is_service_provider", "is_large_account_reseller", "region"]
+    list_display = [
+        "name",
+        "slug",
+        "is_service_provider",
+        "is_large_account_reseller",
+        "status",
+        "data_centre",
+        "country",
+        "created",
+    ]
+    list_filter = ["status", "data_centre", "is_service_provider", "is_large_account_reseller", "region"]
     search_fields = ["name", "slug", "owner_email"]
     readonly_fields = ["schema_name", "created"]
     inlines = [DomainInline]

@@ -15,6 +15,19 @@ class Region(models.TextChoices):
     JAPAN = "jp", _("Japan")
 
 
+class DataCentre(models.TextChoices):
+    """Where a partner's data is kept. A partner is assigned the data centre its country/region is
+    nearest to (`PARTNER_DATA_CENTRE_BY_COUNTRY` in the settings) when it signs up."""
+
+    EU_WEST = "eu-west", _("West Europe (Amsterdam)")
+    UK_SOUTH = "uk-south", _("United Kingdom (London)")
+    CH_NORTH = "ch-north", _("Switzerland (Zurich)")
+    US_EAST = "us-east", _("North America (Virginia)")
+    AP_SOUTHEAST = "ap-southeast", _("Asia Pacific (Singapore)")
+    AU_EAST = "au-east", _("Australia (Sydney)")
+    JP_EAST = "jp-east", _("Japan (Tokyo)")
+
+
 class Language(models.TextChoices):
     ENGLISH = "en", _("English")
     GERMAN = "de", _("German")

@@ -1,8 +1,10 @@
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
-from portal.partners.choices import Currency, Language, PartnerStatus, Region
+from portal.partners.choices import Currency, DataCentre, Language, PartnerStatus, Region
 
 
 class Partner(TenantMixin):
@@ -15,11 +17,18 @@ class Partner(TenantMixin):
     auto_create_schema = False
     auto_drop_schema = False
 
+    # The partner's tenant ID: a stable identifier people quote to support (shown in My profile).
+    tenant_id = models.UUIDField(_("tenant ID"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     is_service_provider = models.BooleanField(_("service provider"), default=True)
     is_large_account_reseller = models.BooleanField(_("large account reseller"), default=False)
     region = models.CharField(_("region"), max_length=8, choices=Region.choices, default=Region.EUROPE)
+    # The country/region the partner signed up from, and the data centre it implies.
+    country = models.CharField(_("country/region"), max_length=2, blank=True)
+    data_centre = models.CharField(
+        _("data centre"), max_length=16, choices=DataCentre.choices, default=DataCentre.EU_WEST, db_index=True
+    )
     default_language = models.CharField(
         _("default language"), max_length=8, choices=Language.choices, default=Language.ENGLISH
     )

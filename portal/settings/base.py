@@ -48,6 +48,7 @@ SHARED_APPS = [
     "django_tenants",
     "portal.partners",
     "resellers",
+    "signup",
     "pools",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -83,12 +84,27 @@ TENANT_APPS = [
     "marketplace",
     "reports",
     "pool_assignments",
+    "support",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 # The demo partner's data and its `seed_demo` command drive the simulators: development and tests only, and
 # the Docker image leaves both packages out.
 if DEBUG:
     INSTALLED_APPS += ["demo"]
+
+# Partner sign-up: the data centre a country/region is assigned to (ISO 3166 codes); any other country
+# goes to PARTNER_DATA_CENTRE_DEFAULT. Codes are `portal.partners.choices.DataCentre`.
+PARTNER_DATA_CENTRE_DEFAULT = "eu-west"
+PARTNER_DATA_CENTRE_BY_COUNTRY = {
+    **dict.fromkeys(("GB", "IE", "IM", "JE", "GG"), "uk-south"),
+    **dict.fromkeys(("CH", "LI"), "ch-north"),
+    **dict.fromkeys(("US", "CA", "MX", "BR", "AR", "CL", "CO", "PE", "UY", "PR"), "us-east"),
+    **dict.fromkeys(("SG", "MY", "ID", "TH", "VN", "PH", "IN", "HK", "TW", "KR", "CN", "BD", "LK"), "ap-southeast"),
+    **dict.fromkeys(("AU", "NZ", "FJ", "PG"), "au-east"),
+    "JP": "jp-east",
+}
+# A sign-up's emailed verification link works this long (seconds).
+PARTNER_SIGN_UP_VERIFY_MAX_AGE = 3 * 24 * 3600
 
 TENANT_MODEL = "partners.Partner"
 TENANT_DOMAIN_MODEL = "partners.Domain"
@@ -212,6 +228,13 @@ CELERY_BEAT_SCHEDULE["partners-usage-snapshots"] = {
     "args": ("reports.tasks.usage_snapshots_take",),
     "kwargs": {"spread_seconds": 1800},
 }
+# Reports: each partner's customer tenants' storage, from Microsoft Graph's usage reports (they change daily).
+CELERY_BEAT_SCHEDULE["partners-storage-consumption"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60 * 24,
+    "args": ("reports.tasks.storage_snapshots_refresh",),
+    "kwargs": {"spread_seconds": 3600},
+}
 # Reports: issue each partner's billing statements once its cycle has ended (a no-op when already issued).
 CELERY_BEAT_SCHEDULE["partners-billing-cycles-close"] = {
     "task": "portal.core.tasks.dispatch_to_partners",
@@ -275,6 +298,8 @@ if not DEBUG and (
 MICROSOFT_CLIENT_ID = MICROSOFT_CLIENT_ID or _SIMULATOR_APP[0]
 MICROSOFT_CLIENT_SECRET = MICROSOFT_CLIENT_SECRET or _SIMULATOR_APP[1]
 MICROSOFT_AUTHORITY = env_str("MICROSOFT_AUTHORITY", "https://login.microsoftonline.com")
+# Microsoft Graph (usage reports); with the identity simulator, its /graph endpoints.
+MICROSOFT_GRAPH_URL = env_str("MICROSOFT_GRAPH_URL", "https://graph.microsoft.com")
 MICROSOFT_SIMULATOR_URL = env_development_url("MICROSOFT_SIMULATOR_URL", debug=DEBUG)
 
 # --- Email --------------------------------------------------------------------------------------

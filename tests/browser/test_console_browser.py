@@ -49,7 +49,9 @@ def test_sign_in_and_navigate_the_console(alpha_admin_authenticator, browser, co
         "License change requests",
         "Orders",
         "Catalog",
+        "My providers",
         "Reports",
+        "Help",
         "Settings",
     ]
     nav.get_by_role("link", name="Subscriptions").click()

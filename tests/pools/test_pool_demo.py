@@ -43,5 +43,7 @@ def test_the_demo_seed_covers_every_status_and_is_idempotent(partner_beta):
     assert any("demo-reseller-pass" in line for line in lines)
     link = ResellerLink.objects.get(large_account_reseller=partner_beta, reseller__slug="demo-northwind")
     chart = available_licences_chart(link=link)
-    assert len(chart["series"]) == 3  # two accepted, one pending
+    assert len(chart["series"]) == 4  # two accepted, one pending, and one that expired inside the window
+    expired = next(series for series in chart["series"] if series["label"].startswith("Cloud Archiving"))
+    assert expired["percent"][-1] is None and sum(value is not None for value in expired["percent"]) > 100
     assert sum(value is not None for value in chart["series"][0]["percent"]) > 150

@@ -75,7 +75,7 @@ def test_the_dashboard_shows_kpis_chart_pools_and_customers(world, beta_admin_cl
     }
     chart = _chart(content)
     (series,) = chart["series"]
-    assert series["label"] == "Backup Pool"
+    assert series["label"].startswith("Backup Pool · ALSO · ")  # what tells two pools of one name apart
     position = chart["days"].index(today().replace(day=1).isoformat())
     assert (series["percent"][position], series["purchased"][position], series["allocated"][position]) == (60.0, 30, 12)
     assert len(chart["days"]) == 183
@@ -139,10 +139,12 @@ def test_add_pool_picks_services_then_saves_each(world, beta_admin_client, partn
     assert "Step 2 of 2" in content and "View details of available user seats" in content
     data = {
         "backup_m365-pool": world["backup"].pk,
+        "backup_m365-source": PoolSource.ALSO,
         "backup_m365-payment_type": PaymentType.PREPAID,
         "backup_m365-seats": 70,
         "backup_m365-expiry_mode": "same_as_pool",
         "insights-pool": world["insights"].pk,
+        "insights-source": PoolSource.VENDOR,
         "insights-payment_type": PaymentType.PAY_AS_YOU_GO,
         "insights-seats": 31,  # 10 of 40 are pending at alpha already
         "insights-expiry_mode": "date",
@@ -164,12 +166,43 @@ def test_add_pool_picks_services_then_saves_each(world, beta_admin_client, partn
         assert AuditEvent.objects.filter(action="pool.allocation_create").count() == 2
 
 
+def test_add_pool_next_without_a_service_says_so(world, beta_admin_client):
+    content = beta_admin_client.get(f"/pools/add/?reseller={world['link'].pk}&step=details").content.decode()
+    assert "Step 1 of 2" in content
+    assert "Select at least one online service to give." in content
+
+
+def test_add_pool_shows_every_services_errors_at_once_and_requires_a_source(world, beta_admin_client):
+    step_two = f"/pools/add/?reseller={world['link'].pk}&service=backup_m365&service=insights"
+    content = beta_admin_client.get(step_two).content.decode()
+    assert "Any source" not in content
+    assert 'value="also" selected' in content  # the first pool's source, chosen, not a filter
+    data = {
+        "backup_m365-pool": world["backup"].pk,
+        "backup_m365-source": PoolSource.ALSO,
+        "backup_m365-payment_type": PaymentType.PREPAID,
+        "backup_m365-seats": 500,  # more than is free
+        "backup_m365-expiry_mode": "same_as_pool",
+        "insights-pool": world["insights"].pk,
+        "insights-source": "",
+        "insights-payment_type": PaymentType.PAY_AS_YOU_GO,
+        "insights-seats": 1,
+        "insights-expiry_mode": "same_as_pool",
+    }
+    content = beta_admin_client.post(step_two, data).content.decode()
+    assert content.count('data-testid="tab-errors"') == 2
+    assert "Correct the fields of: Backup for Microsoft 365" in content or 'data-testid="failing-services"' in content
+    assert "seats of this pool are free" in content
+    assert PoolAllocation.objects.count() == 2
+
+
 def test_add_pool_refuses_a_date_past_the_pool(world, beta_admin_client):
     url = f"/pools/add/?reseller={world['link'].pk}&service=backup_m365"
     response = beta_admin_client.post(
         url,
         {
             "backup_m365-pool": world["backup"].pk,
+            "backup_m365-source": PoolSource.ALSO,
             "backup_m365-payment_type": PaymentType.PREPAID,
             "backup_m365-seats": 1,
             "backup_m365-expiry_mode": "date",
@@ -192,6 +225,20 @@ def test_edit_pool_locks_the_payment_type_once_assigned(world, beta_admin_client
     assert (world["accepted"].seats, world["accepted"].payment_type) == (40, PaymentType.PREPAID)
     response = beta_admin_client.post(url, {"seats": 11, "expiry_mode": "same_as_pool"})
     assert "assigned 12 seats to customers" in response.content.decode()
+
+
+def test_expire_now_asks_for_confirmation(world, beta_admin_client):
+    url = f"/pools/allocations/{world['pending'].pk}/edit/"
+    data = {"payment_type": PaymentType.PAY_AS_YOU_GO, "seats": 10, "expiry_mode": "now"}
+    response = beta_admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "Expire now cannot be undone" in response.content.decode()
+    world["pending"].refresh_from_db()
+    assert world["pending"].status == AllocationStatus.PENDING
+    response = beta_admin_client.post(url, {**data, "confirm_expire_now": "on"})
+    assert response.status_code == 302
+    world["pending"].refresh_from_db()
+    assert world["pending"].status == AllocationStatus.EXPIRED
 
 
 def test_return_to_pool_only_while_pending(world, beta_admin_client):
@@ -285,3 +332,26 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     assert response.status_code == 200
     assert len(_chart(response.content.decode())["series"]) == 48
     assert len(large) == len(small)
+
+
+def test_the_pools_menu_opens_the_lars_own_pools(world, beta_admin_client):
+    home = beta_admin_client.get("/").content.decode()
+    assert 'href="/pools/own/"' in home
+    page = beta_admin_client.get("/pools/own/").content.decode()
+    # Backup Pool: 100 bought, 30 accepted at alpha; Insights Pool: 40 bought, 10 pending at alpha
+    assert 'data-kpi="bought">140<' in page
+    assert 'data-kpi="handed_out">40<' in page
+    assert 'data-kpi="left">100<' in page
+    assert "Backup Pool" in page and "Insights Pool" in page
+
+
+def test_a_reseller_has_my_providers_in_its_navigation(world, alpha_admin_client, partner_alpha):
+    page = alpha_admin_client.get("/").content.decode()
+    assert 'href="/resellers/my-providers/"' in page
+
+
+def test_pools_of_one_name_are_told_apart_in_add_pool(world, beta_admin_client, partner_beta):
+    pool_make(partner_beta, seats=20, name="Backup Pool", source=PoolSource.VENDOR)
+    step_two = f"/pools/add/?reseller={world['link'].pk}&service=backup_m365"
+    content = beta_admin_client.get(step_two).content.decode()
+    assert "Backup Pool · ALSO · Prepaid" in content and "Backup Pool · Vendor (direct) · Prepaid" in content

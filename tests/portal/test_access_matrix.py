@@ -132,6 +132,7 @@ def world(partner_alpha) -> World:
         customer_admin.customers.add(ours)
     objects: dict[str, object] = {
         "customers.pk": theirs.pk,
+        "customer_add_service.customer_pk": theirs.pk,
         "customers.customer_pk": theirs.pk,
         "customers.customer_id": theirs.pk,
         "customers.tenant_pk": tenant.pk,
@@ -171,6 +172,7 @@ def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, o
     from customers.models import CustomerGroup
     from portal.audit.services import notification_create
     from portal.authentication.models import TrustedDirectory
+    from support.models import Feedback, TroubleshootingAddress
 
     with schema_context(partner.schema_name):
         group = CustomerGroup.objects.create(name="Out of scope group")
@@ -178,12 +180,20 @@ def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, o
         administrator = get_user_model().objects.get(username="admin")
         [notification] = notification_create(recipients=[administrator], title="For the administrator", url="/")
         directory = TrustedDirectory.objects.create(tid="0f0e0d0c-0b0a-4908-8706-0504030201ff", name="matrix")
+        feedback = Feedback.objects.create(
+            author_label="Out of scope", author_kind="customer_admin", customer=customer,
+            category="idea", subject="Matrix", message="Matrix feedback",
+        )  # fmt: skip
+        address = TroubleshootingAddress.objects.create(email="matrix@alpha.example")
     return {
+        "settings:feedback_detail.pk": feedback.pk,
+        "settings:troubleshooting_remove.pk": address.pk,
         "microsoft:trusted_directory_remove.pk": directory.pk,
         "settings.pk": customer_admin.pk,
         "settings.role_pk": role.pk,
         "settings:role_edit.pk": role.pk,
         "settings:role_delete.pk": role.pk,
+        "settings:role_user_add.pk": role.pk,
         "settings:customer_group_edit.pk": group.pk,
         "settings:customer_group_delete.pk": group.pk,
         "audit.pk": notification.pk,
@@ -217,7 +227,11 @@ def _report_objects(partner, *, tenant) -> dict[str, object]:
         )
         administrator = get_user_model().objects.get(username="admin")
         saved = SavedReport.objects.create(owner=administrator, name="Matrix", dimension="customer", measure="seats")
-    return {"reports:usage_detail.pk": tracked.pk, "reports:custom_delete.pk": saved.pk}
+    return {
+        "reports:usage_detail.pk": tracked.pk,
+        "reports:custom_delete.pk": saved.pk,
+        "reports:storage_customer.pk": tenant.customer_id,
+    }
 
 
 def _marketplace_objects(partner, tenant) -> dict[str, object]:
@@ -480,6 +494,7 @@ def test_the_administrator_can_open_every_page(world, partner_alpha):
 # covers only other customers gets exactly 404 there, whatever level the role grants.
 CUSTOMER_SCOPED_NAMESPACES = {"customers", "subscriptions", "orders"}
 CUSTOMER_SCOPED_NAMES = {
+    "customer_add_service",
     "catalog:customer_price_edit",
     "catalog:customer_price_delete",
     "catalog:segment_member_remove",
@@ -489,6 +504,7 @@ CUSTOMER_SCOPED_NAMES = {
     "marketplace:tenant_disconnect",
     "marketplace:tenant_remove",
     "reports:usage_detail",
+    "reports:storage_customer",
 }
 
 

@@ -55,3 +55,30 @@ def test_htmx_requests_get_the_results_fragment(billing_world, alpha_admin_clien
     for url in ("/reports/usage/", "/reports/activity/", "/reports/operations/", "/reports/reconciliation/"):
         page = alpha_admin_client.get(url, HTTP_HX_REQUEST="true").content.decode()
         assert page.lstrip().startswith('<div id="results">'), url
+
+
+def test_the_period_shown_is_the_period_the_rows_cover(billing_world, alpha_admin_client):
+    """Without a period in the query string the select shows the default preset the rows cover."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    page = alpha_admin_client.get("/reports/operations/").content.decode()
+    assert '<option value="30d" selected>' in page
+    today = timezone.localdate()
+    start = today - timedelta(days=29)
+    assert f"{start:%Y-%m-%d}" in page or f"{start:%m/%d/%Y}" in page
+
+    page = alpha_admin_client.get("/reports/operations/?period=7d").content.decode()
+    assert '<option value="7d" selected>' in page
+
+
+@pytest.mark.parametrize("url", ["/reports/operations/", "/reports/activity/"])
+def test_an_inverted_custom_range_is_refused_not_replaced(billing_world, alpha_admin_client, url):
+    query = "period=custom&start=2024-03-31&end=2024-01-01"
+    swapped = alpha_admin_client.get(f"{url}?{query}", HTTP_HX_REQUEST="true").content.decode()
+    assert "The period ends before it starts." in swapped
+    assert 'data-testid="period-shown"' not in swapped
+    export = alpha_admin_client.get(f"{url}export/?{query}&format=csv")
+    assert export.status_code == 400
+    assert "The period ends before it starts." in export.content.decode()

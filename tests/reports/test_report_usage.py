@@ -251,6 +251,19 @@ def test_customer_operations_count_orders_and_requests_by_status_in_the_period(
     assert alpine[header.index("Licence requests: Pending")] == "1"
     assert "No operations in this period" in text(alpha_admin_client.get("/reports/operations/?period=7d&q=zenith"))
 
+    # a card per online service (the account's marketplace), and the job status filter
+    marketplace = billing_world.account.marketplace
+    assert f'data-service="{marketplace}"' in page
+    failed = csv_rows(alpha_admin_client.get("/reports/operations/export/?period=30d&status=orders:failed"))
+    assert failed[1][failed[0].index("Orders: total")] == "1"
+    assert failed[1][failed[0].index("Licence requests: total")] == "0"
+    card = text(alpha_admin_client.get(f"/reports/operations/?period=30d&service={marketplace}"))
+    assert f'data-service="{marketplace}" aria-current="true"' in card
+    other = "alef" if marketplace != "alef" else "also"
+    assert "No operations in this period" in text(
+        alpha_admin_client.get(f"/reports/operations/?period=30d&service={other}")
+    )
+
 
 # -- custom report --------------------------------------------------------------------------------------------------
 

@@ -99,7 +99,10 @@ def test_confirming_invites_the_good_rows_and_emails_those_not_registered(
     assert links["owner@new-reseller.example"].organisation_name == "New Reseller"
     assert [message.to for message in mail.outbox] == [["owner@new-reseller.example"]]
     page = client.get("/resellers/").content.decode()
-    assert "1 reseller(s) invited, 1 invitation email(s) sent, 0 row(s) skipped." in page
+    assert "1 reseller(s) invited, 1 invitation email(s) sent, 4 row(s) skipped." in page
+    # each skipped row says why
+    assert "line 4 (not-an-email)" in page and "line 5 (-)" in page
+    assert "line 6 (admin@alpha.example)" in page and "line 7 (admin@beta.example)" in page
 
 
 def test_without_emails_the_unregistered_rows_are_skipped(partner_beta, partner_alpha, client):

@@ -21,7 +21,11 @@
     data: {
       labels: data.days,
       datasets: data.series.map(function (series, index) {
-        var colour = palette[index % palette.length];
+        var colour = palette[(series.colour === undefined ? index : series.colour) % palette.length];
+        // A line that starts or ends inside the window (a pool that expired) shows its ends as points.
+        var first = series.percent.findIndex(function (value) { return value !== null; });
+        var lastDrawn = series.percent.length - 1 - series.percent.slice().reverse().findIndex(function (value) { return value !== null; });
+        var shown = function (isMarked, day) { return isMarked || day === first || day === lastDrawn; };
         return {
           label: series.label,
           data: series.percent,
@@ -32,8 +36,8 @@
           borderWidth: 2,
           tension: 0.2,
           spanGaps: true,
-          pointRadius: marked.map(function (isMarked) { return isMarked ? 3 : 0; }),
-          pointHoverRadius: marked.map(function (isMarked) { return isMarked ? 6 : 0; }),
+          pointRadius: marked.map(function (isMarked, day) { return shown(isMarked, day) ? 3 : 0; }),
+          pointHoverRadius: marked.map(function (isMarked, day) { return shown(isMarked, day) ? 6 : 0; }),
         };
       }),
     },

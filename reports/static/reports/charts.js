@@ -20,6 +20,20 @@
     });
   }
 
+  var storage = data("storage-chart-data");
+  if (storage && document.getElementById("storage-chart")) {
+    new Chart(document.getElementById("storage-chart"), {
+      type: "line",
+      data: {
+        labels: storage.labels,
+        datasets: storage.series.map(function (series, index) {
+          return { label: series.label, data: series.data, borderColor: palette[index], backgroundColor: palette[index], pointRadius: 0, spanGaps: true };
+        })
+      },
+      options: { maintainAspectRatio: false, interaction: { mode: "index", intersect: false }, scales: { y: { beginAtZero: true, title: { display: true, text: storage.unit } } } }
+    });
+  }
+
   var pie = data("custom-chart-data");
   if (pie && document.getElementById("custom-chart")) {
     new Chart(document.getElementById("custom-chart"), {

@@ -123,3 +123,16 @@ def test_role_pages_need_the_settings_permission(make_user, make_role, client_of
     assert viewer_client.get("/settings/roles/").status_code == 200
     assert viewer_client.get("/settings/roles/new/").status_code == 403
     assert viewer_client.get("/settings/roles/999999/").status_code == 404
+
+
+def test_add_an_existing_user_to_the_administrators(partner_alpha, alpha_admin_client, administrators_role, make_user):
+    user = make_user("operator", email="operator@alpha.example")
+    page = alpha_admin_client.get(f"/settings/roles/{administrators_role.pk}/").content.decode()
+    assert 'data-testid="role-user-add"' in page and "operator@alpha.example" in page
+    response = alpha_admin_client.post(f"/settings/roles/{administrators_role.pk}/users/add/", {"user": user.pk})
+    assert response.status_code == 302
+    with schema_context("p_alpha"):
+        assert user.roles.filter(pk=administrators_role.pk).exists()
+        assert AuditEvent.objects.filter(action="user.role_add", target_id=str(user.pk)).exists()
+    page = alpha_admin_client.get(f"/settings/roles/{administrators_role.pk}/").content.decode()
+    assert "(operator@alpha.example)</option>" not in page  # no longer a candidate

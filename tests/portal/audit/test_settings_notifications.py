@@ -28,7 +28,8 @@ def test_the_panel_lists_the_latest_and_marks_all_read(partner_alpha, alpha_admi
     _notify(partner_alpha, alpha_admin, "Invitation accepted", "Sync failed")
     _notify(partner_alpha, make_user("someone"), "Not yours")
 
-    panel = alpha_admin_client.get("/notifications/", HTTP_HX_REQUEST="true")
+    # the bell asks for its panel (HX-Target); the page's tabs ask for #results
+    panel = alpha_admin_client.get("/notifications/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="notification-panel")
     body = panel.content.decode()
 
     assert panel.status_code == 200

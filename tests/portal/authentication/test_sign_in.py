@@ -137,6 +137,8 @@ def test_profile_shows_the_account_and_saves_changes(alpha_admin_client, partner
         admin = get_user_model().objects.get(username="admin")
     assert str(admin.account_id) in page
     assert "Alpha IT Services" in page
+    assert f'data-testid="tenant-id">{partner_alpha.tenant_id}<' in page
+    assert 'data-testid="contact-information"' in page and admin.email in page
 
     try:
         response = alpha_admin_client.post(
@@ -145,6 +147,7 @@ def test_profile_shows_the_account_and_saves_changes(alpha_admin_client, partner
                 "first_name": "Ada",
                 "last_name": "Lovelace",
                 "organisation_name": "Alpha IT",
+                "phone": "+43 1 234 56 78",
                 "language": "de",
                 "time_zone": "Europe/Berlin",
             },

@@ -240,7 +240,7 @@ def test_admin_consent_then_app_token(identity: IdentityClient, browser: Simulat
     assert tenant_id == NORTHWIND
     claims = jwt.decode(token, options={"verify_signature": False})
     assert claims["tid"] == NORTHWIND and claims["appid"] == DEFAULT_CLIENT_ID
-    assert claims["roles"] == ["Directory.Read.All", "Organization.Read.All", "User.Read.All"]
+    assert claims["roles"] == ["Directory.Read.All", "Organization.Read.All", "User.Read.All", "Reports.Read.All"]
     assert identity.acquire_app_token(tenant_id=tenant_id) == token  # msal's cache answers the second call
 
 
