@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from api.v1 import api as api_v1
 from portal.core import views as core_views
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("subscriptions/", include("subscriptions.urls_subscriptions")),
     path("orders/", include("subscriptions.urls_orders")),
+    path("api/v1/", api_v1.urls),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),
 ]

@@ -61,6 +61,8 @@ SHARED_APPS = [
     "django_filters",
     "django_tables2",
     "django_countries",
+    # The REST API's interactive docs (Swagger UI) come as the package's own static files (api/v1.py).
+    "ninja",
     "portal.core",
 ]
 # Partner schemas: everything a partner owns. Users and sessions live here too, so a session of
@@ -82,6 +84,7 @@ TENANT_APPS = [
     "marketplace",
     "reports",
     "pool_assignments",
+    "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -221,6 +224,10 @@ CELERY_BEAT_SCHEDULE["partners-subscription-lifecycle"] = {
     "args": ("subscriptions.tasks_lifecycle.lifecycle_run_due",),
     "kwargs": {"spread_seconds": 600},
 }
+
+# --- REST API (api/) -----------------------------------------------------------------------------------
+# Requests per minute per token, unless the token sets its own.
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
 
 # --- Marketplaces (marketplace/) -----------------------------------------------------------------
 # Fernet keys that encrypt marketplace account secrets at rest, comma-separated, newest first: the
