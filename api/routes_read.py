@@ -1,6 +1,5 @@
 """Read endpoints of customers, customer tenants, marketplace accounts, billing statements and pools."""
 
-from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import Router

@@ -1,7 +1,6 @@
 """Subscriptions, orders and licence change requests: reads through the screens' selectors, writes
 through the screens' forms (the same validation and guardrails) and services (the same rules)."""
 
-from __future__ import annotations
 
 import uuid
 

@@ -5,6 +5,7 @@ Authentication settings live in the microsoft app (`microsoft:authentication_set
 
 from django.urls import path
 
+from api import views as api_views
 from marketplace import views_settings as marketplace_settings_views
 from portal.accounts import views_customer_groups, views_roles, views_settings, views_users
 from portal.audit import views as audit_views
@@ -37,6 +38,9 @@ urlpatterns = [
         views_customer_groups.customer_group_delete_view,
         name="customer_group_delete",
     ),
+    path("api-tokens/", api_views.api_token_list, name="api_token_list"),
+    path("api-tokens/new/", api_views.api_token_create_view, name="api_token_create"),
+    path("api-tokens/<int:pk>/revoke/", api_views.api_token_revoke_view, name="api_token_revoke"),
     path("audit-logs/", audit_views.audit_log, name="audit_log"),
     path("audit-logs/export.csv", audit_views.audit_log_export, name="audit_log_export"),
     path(
