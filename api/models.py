@@ -61,3 +61,6 @@ class IdempotentResponse(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["token", "key"], name="api_idempotency_key_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code})"

@@ -1,6 +1,5 @@
 """Read endpoints of customers, customer tenants, marketplace accounts, billing statements and pools."""
 
-
 from django.http import HttpRequest
 from ninja import Router
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -56,9 +55,7 @@ def customer_tenant_list(request: HttpRequest, customer_id: int | None = None):
     return tenants.filter(customer_id=customer_id) if customer_id is not None else tenants
 
 
-@customers.get(
-    "/customer-tenants/{customer_tenant_id}", response=CustomerTenantOut, url_name="customer_tenant_detail"
-)
+@customers.get("/customer-tenants/{customer_tenant_id}", response=CustomerTenantOut, url_name="customer_tenant_detail")
 def customer_tenant_detail(request: HttpRequest, customer_tenant_id: int):
     return one(customer_tenants_visible_to(user=request.user), customer_tenant_id)
 

@@ -1,7 +1,6 @@
 """Subscriptions, orders and licence change requests: reads through the screens' selectors, writes
 through the screens' forms (the same validation and guardrails) and services (the same rules)."""
 
-
 import uuid
 
 from django.http import HttpRequest
@@ -233,7 +232,9 @@ def order_create_endpoint(request: HttpRequest, payload: OrderIn):
             "po_number": payload.po_number,
             "terms_accepted": "on" if payload.terms_accepted else "",
             # One order per Idempotency-Key, even past the key's lifetime: the form's double-click token.
-            "client_token": str(uuid.uuid5(uuid.NAMESPACE_URL, f"api:{request.auth.pk}:{request.path}:{_key(request)}")),
+            "client_token": str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"api:{request.auth.pk}:{request.path}:{_key(request)}")
+            ),
             "confirm_guardrails": payload.confirm_guardrails,
         },
         tenants=tenants_orderable_at(user=request.user, account=offer.account),
@@ -254,7 +255,9 @@ def order_create_endpoint(request: HttpRequest, payload: OrderIn):
     )
     if not form.guardrails_enforce(guardrails):
         raise _confirmation_required(form)
-    spec = LineSpec(kind=OrderLineKind.NEW_SUBSCRIPTION, offer=form.cleaned_data["plan"], quantity=form.cleaned_data["quantity"])
+    spec = LineSpec(
+        kind=OrderLineKind.NEW_SUBSCRIPTION, offer=form.cleaned_data["plan"], quantity=form.cleaned_data["quantity"]
+    )
     try:
         order = order_create(
             actor=request.user,
@@ -316,9 +319,7 @@ def order_submit_endpoint(request: HttpRequest, order_id: int, payload: OrderSub
 # -- licence change requests -------------------------------------------------------------------------------------------
 
 
-@router.get(
-    "/license-change-requests", response=list[LicenseChangeRequestOut], url_name="license_change_request_list"
-)
+@router.get("/license-change-requests", response=list[LicenseChangeRequestOut], url_name="license_change_request_list")
 @paginate(LimitOffsetPagination)
 def license_change_request_list(request: HttpRequest, status: str | None = None):
     requests = requests_for_list(user=request.user)

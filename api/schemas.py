@@ -1,7 +1,6 @@
 """What the API answers and accepts. Money is a decimal string with its currency; dates are ISO 8601.
 Cost prices appear only for users who see them on the screens (`None` otherwise)."""
 
-
 import datetime
 import uuid
 from decimal import Decimal

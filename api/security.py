@@ -139,4 +139,3 @@ def idempotent(view):
             return _replay(stored, fingerprint, request)
 
     return wrapped
-

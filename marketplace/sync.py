@@ -68,6 +68,8 @@ from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, UserKind
 from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, notification_create
 from portal.core.locks import session_lock
+from portal.webhooks.choices import WebhookEventType
+from portal.webhooks.services import webhook_event_emit
 from subscriptions.models import Subscription
 from subscriptions.services_prices import subscription_prices_pin_new
 
@@ -735,6 +737,15 @@ def _fail(run: SyncRun, account: MarketplaceAccount, error: BaseException) -> No
                 url=_account_url(account),
                 level=NotificationLevel.ERROR,
             )
+        webhook_event_emit(
+            type=WebhookEventType.SYNC_FAILED,
+            data={
+                "marketplace_account_id": account.pk,
+                "marketplace": account.marketplace,
+                "sync_run_id": run.pk,
+                "message": message,
+            },
+        )
     logger.error("Sync of marketplace account %s failed: %s", account.pk, message)
 
 

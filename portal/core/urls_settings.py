@@ -9,6 +9,7 @@ from api import views as api_views
 from marketplace import views_settings as marketplace_settings_views
 from portal.accounts import views_customer_groups, views_roles, views_settings, views_users
 from portal.audit import views as audit_views
+from portal.webhooks import views as webhook_views
 
 app_name = "settings"
 
@@ -41,6 +42,16 @@ urlpatterns = [
     path("api-tokens/", api_views.api_token_list, name="api_token_list"),
     path("api-tokens/new/", api_views.api_token_create_view, name="api_token_create"),
     path("api-tokens/<int:pk>/revoke/", api_views.api_token_revoke_view, name="api_token_revoke"),
+    path("webhooks/", webhook_views.webhook_list, name="webhook_list"),
+    path("webhooks/new/", webhook_views.webhook_create_view, name="webhook_create"),
+    path("webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:pk>/ping/", webhook_views.webhook_ping_view, name="webhook_ping"),
+    path("webhooks/<int:pk>/delete/", webhook_views.webhook_delete_view, name="webhook_delete"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_pk>/redeliver/",
+        webhook_views.webhook_redeliver_view,
+        name="webhook_redeliver",
+    ),
     path("audit-logs/", audit_views.audit_log, name="audit_log"),
     path("audit-logs/export.csv", audit_views.audit_log_export, name="audit_log_export"),
     path(

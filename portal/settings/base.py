@@ -84,6 +84,7 @@ TENANT_APPS = [
     "marketplace",
     "reports",
     "pool_assignments",
+    "portal.webhooks",
     "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -228,6 +229,8 @@ CELERY_BEAT_SCHEDULE["partners-subscription-lifecycle"] = {
 # --- REST API (api/) -----------------------------------------------------------------------------------
 # Requests per minute per token, unless the token sets its own.
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
+# Outgoing webhooks never go to loopback, private or link-local addresses, except in development.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 
 # --- Marketplaces (marketplace/) -----------------------------------------------------------------
 # Fernet keys that encrypt marketplace account secrets at rest, comma-separated, newest first: the

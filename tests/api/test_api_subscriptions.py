@@ -211,3 +211,26 @@ def test_revoked_and_expired_tokens_are_refused(partner_alpha, in_alpha):
         response = api_client(partner_alpha, text).get("/api/v1/customers")
         assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
     assert AuditEvent.objects.filter(action="api_token.revoke", target_id=str(revoked.pk)).exists()
+
+
+def test_a_change_made_through_the_api_is_told_to_the_partners_webhooks(contoso, client):
+    import httpx
+
+    from portal.webhooks.services import override_webhook_transport, webhook_endpoint_create
+    from tests.portal.webhooks.receiver import Receiver
+
+    receiver = Receiver()
+    webhook_endpoint_create(
+        actor=None, url="https://psa.example/in", description="", events=["order.completed", "subscription.changed"]
+    )
+    basic = contoso.subscription(BASIC)
+
+    with override_webhook_transport(httpx.WSGITransport(app=receiver)):
+        response = post(client, f"/api/v1/subscriptions/{basic.pk}/quantity", {"quantity": basic.quantity + 1})
+
+    order_id = response.json()["order"]["id"]
+    events = {request.payload["type"]: request.payload["data"] for request in receiver.received}
+    assert set(events) == {"order.completed", "subscription.changed"}
+    assert events["order.completed"]["order_id"] == order_id and events["order.completed"]["status"] == "completed"
+    assert events["subscription.changed"]["subscription_id"] == basic.pk
+    assert events["subscription.changed"]["quantity"] == basic.quantity + 1

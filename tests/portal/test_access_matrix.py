@@ -176,8 +176,9 @@ def _second_factor_objects(partner) -> dict[str, object]:
 
 
 def _api_objects(partner, *, customer) -> dict[str, object]:
-    """An API token of the administrator (Settings > API tokens), and an issued statement of the
-    out-of-scope customer (the API serves statements; the screens read them by cycle)."""
+    """An API token of the administrator (Settings > API tokens), an issued statement of the
+    out-of-scope customer (the API serves statements; the screens read them by cycle), and a webhook
+    endpoint with a failed delivery (Settings > Webhooks)."""
     import datetime
 
     from django.contrib.auth import get_user_model
@@ -208,7 +209,23 @@ def _api_objects(partner, *, customer) -> dict[str, object]:
             issued_at=close.issued_at,
             total="10.00",
         )
-    return {"settings:api_token_revoke.pk": token.pk, "api.statement_id": statement.pk}
+        from portal.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+        endpoint = WebhookEndpoint.objects.create(
+            url="https://psa.example/hooks", events=["order.completed"], secret="x"
+        )
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint, event=WebhookEvent.objects.create(type="order.completed"), status="failed"
+        )
+    return {
+        "settings:api_token_revoke.pk": token.pk,
+        "api.statement_id": statement.pk,
+        "settings:webhook_detail.pk": endpoint.pk,
+        "settings:webhook_ping.pk": endpoint.pk,
+        "settings:webhook_delete.pk": endpoint.pk,
+        "settings:webhook_redeliver.pk": endpoint.pk,
+        "settings.delivery_pk": delivery.pk,
+    }
 
 
 def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, object]:
@@ -650,7 +667,11 @@ def _api_client(partner, token: str | None) -> Client:
 
 def test_the_api_matrix_walks_the_api():
     names = {str(operation) for operation in api_operations()}
-    assert {"GET /api/v1/customers", "POST /api/v1/orders", "POST /api/v1/subscriptions/{subscription_id}/quantity"} <= names
+    assert {
+        "GET /api/v1/customers",
+        "POST /api/v1/orders",
+        "POST /api/v1/subscriptions/{subscription_id}/quantity",
+    } <= names
 
 
 def test_the_api_refuses_requests_without_a_valid_token(world, partner_alpha):
@@ -691,7 +712,11 @@ def test_a_token_of_a_user_scoped_to_other_customers_gets_404_for_this_customers
     client = _api_client(partner_alpha, token_for(partner_alpha, username="apiscoped"))
     problems = []
     # Marketplace accounts are the partner's, not a customer's: whoever has the module sees them.
-    scoped = [operation for operation in api_operations() if operation.names_an_object and "account_id" not in operation.parameters]
+    scoped = [
+        operation
+        for operation in api_operations()
+        if operation.names_an_object and "account_id" not in operation.parameters
+    ]
     scoped.append(next(operation for operation in api_operations() if str(operation) == "POST /api/v1/orders"))
     for operation in scoped:
         response = _api_call(client, operation, world)
@@ -752,7 +777,10 @@ def test_a_customer_tenant_admins_roles_cap_what_a_token_reaches(world, partner_
         administrator.save()
     client = _api_client(partner_alpha, token)
     assert client.get("/api/v1/customers").json()["count"] == 0
-    assert _api_call(client, ApiOperation("GET", "/api/v1/customers/{customer_id}", ("customer_id",)), world).status_code == 404
+    assert (
+        _api_call(client, ApiOperation("GET", "/api/v1/customers/{customer_id}", ("customer_id",)), world).status_code
+        == 404
+    )
 
 
 def test_the_administrators_token_reads_every_object(world, partner_alpha):
