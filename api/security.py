@@ -23,6 +23,7 @@ from api.problems import ApiProblem, problem_from
 from api.services import api_token_authenticate, token_has_scope, token_rate_limit
 from portal.accounts.choices import AccessLevel
 from portal.accounts.permissions import names_an_object, user_has_permission
+from portal.observability.context import user_id
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -64,6 +65,7 @@ class ApiTokenAuth(HttpBearer):
         if found is None:
             return None
         request.user = found.user
+        user_id.set(str(found.user.pk))
         request.api_token = found  # type: ignore[attr-defined]
         rate_limit_check(found)
         write = request.method not in SAFE_METHODS

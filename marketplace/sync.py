@@ -68,6 +68,7 @@ from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, UserKind
 from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, notification_create
 from portal.core.locks import session_lock
+from portal.observability.metrics import sync_run_observe
 from portal.webhooks.choices import WebhookEventType
 from portal.webhooks.services import webhook_event_emit
 from subscriptions.models import Subscription
@@ -668,6 +669,11 @@ def _save_run(run: SyncRun, **changes: Any) -> None:
 
 def _finish(run: SyncRun, *, status: str, error_message: str = "", **changes: Any) -> None:
     finished = timezone.now()
+    sync_run_observe(
+        marketplace=run.account.marketplace,
+        status=status,
+        seconds=(finished - run.started_at).total_seconds() if run.started_at else None,
+    )
     _save_run(
         run,
         status=status,

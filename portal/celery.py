@@ -11,3 +11,27 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Autodiscovery looks for `<app>.tasks` only; the subscription lifecycle's tasks are in their own module.
 app.autodiscover_tasks(["subscriptions"], related_name="tasks_lifecycle")
+
+
+def _observability() -> None:
+    """Task durations for /metrics, a heartbeat when a worker starts (read by /readyz), traces and
+    error reports when the environment asks for them."""
+    from celery import signals
+
+    from portal.observability.metrics import connect_task_signals
+    from portal.observability.tracing import observability_start
+
+    connect_task_signals()
+
+    @signals.worker_ready.connect(weak=False)
+    def _ready(**_kwargs):
+        from portal.observability.readiness import worker_heartbeat_record
+
+        worker_heartbeat_record()
+
+    @signals.worker_process_init.connect(weak=False)
+    def _process(**_kwargs):
+        observability_start(service="console-worker")
+
+
+_observability()

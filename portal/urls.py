@@ -4,9 +4,11 @@ from django.urls import include, path
 
 from api.v1 import api as api_v1
 from portal.core import views as core_views
+from portal.observability import views as observability_views
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", observability_views.readyz, name="readyz"),
     path("accounts/", include("portal.accounts.urls")),
     path("microsoft/", include("portal.microsoft.urls")),
     path("customers/", include("customers.urls")),

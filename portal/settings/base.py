@@ -104,6 +104,9 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 MIDDLEWARE = [
+    # Every log line of a request names it; its latency is measured around everything else.
+    "portal.observability.context.RequestContextMiddleware",
+    "portal.observability.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -113,6 +116,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.observability.context.UserContextMiddleware",
     "portal.core.middleware.SessionPartnerGuardMiddleware",
     "portal.authentication.middleware.SecondFactorMiddleware",
     "portal.audit.context.AuditContextMiddleware",
@@ -231,6 +235,14 @@ CELERY_BEAT_SCHEDULE["partners-subscription-lifecycle"] = {
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
 # Outgoing webhooks never go to loopback, private or link-local addresses, except in development.
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+
+# --- Operations (portal/observability) -----------------------------------------------------------
+# /readyz fails when no worker has run the heartbeat for this long (beat sends it every minute).
+READINESS_WORKER_MAX_AGE = env_int("READINESS_WORKER_MAX_AGE", 180)
+# /metrics (public host) answers a scraper sending `Authorization: Bearer <METRICS_TOKEN>`; without a
+# token it is open in development only.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {"task": "portal.observability.tasks.worker_heartbeat", "schedule": 60}
 
 # --- Marketplaces (marketplace/) -----------------------------------------------------------------
 # Fernet keys that encrypt marketplace account secrets at rest, comma-separated, newest first: the
@@ -365,11 +377,30 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# One JSON object per line in production (LOG_FORMAT=json, the default when DEBUG is off), plain text in
+# development; either way each line names its request id, partner schema and user (portal.observability).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.observability.context.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(partner_schema)s %(user_id)s] %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(partner_schema)s %(user_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # httpx logs every request at INFO; marketplace.providers.http already logs each call with its timing.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},

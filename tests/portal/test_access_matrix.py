@@ -28,6 +28,7 @@ from tests.support import PASSWORD, host_of, signed_in_client
 # Pages anyone may open on a partner host.
 PUBLIC_URL_NAMES = {
     "healthz",
+    "readyz",
     "accounts:login",
     "accounts:logout",
     "accounts:password_reset",
