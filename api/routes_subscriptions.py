@@ -23,19 +23,20 @@ from api.schemas import (
 from api.security import ApiTokenAuth, idempotent
 from catalog.pricing import guardrails_check, guardrails_token, large_quantity_seats, price_resolve
 from customers.selectors import customer_tenants_visible_to
-from portal.accounts.choices import AccessLevel, PermissionModule
-from portal.accounts.permissions import user_has_permission, user_sees_cost_prices
-from subscriptions.choices import OrderLineKind
-from subscriptions.forms_lifecycle import QuantityForm
-from subscriptions.forms_orders import OrderNewForm
-from subscriptions.models import ScheduledChange
-from subscriptions.selectors_orders import (
+from orders.choices import OrderLineKind
+from orders.forms import OrderNewForm
+from orders.selectors import (
     offer_billing_options,
     offers_orderable_by,
     order_for_detail,
     orders_for_list,
     tenants_orderable_at,
 )
+from orders.services import LineSpec, OrderActionRefused, PricesChanged, order_create, order_submit
+from portal.accounts.choices import AccessLevel, PermissionModule
+from portal.accounts.permissions import user_has_permission, user_sees_cost_prices
+from subscriptions.forms_lifecycle import QuantityForm
+from subscriptions.models import ScheduledChange
 from subscriptions.selectors_requests import requests_for_list
 from subscriptions.selectors_subscriptions import subscriptions_visible_to
 from subscriptions.services_lifecycle import (
@@ -44,7 +45,6 @@ from subscriptions.services_lifecycle import (
     subscription_action,
     subscription_quantity_change,
 )
-from subscriptions.services_orders import LineSpec, OrderActionRefused, PricesChanged, order_create, order_submit
 from subscriptions.views_subscriptions import can_act
 
 router = Router(tags=["Subscriptions and orders"], auth=ApiTokenAuth(PermissionModule.SUBSCRIPTIONS))

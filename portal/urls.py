@@ -19,8 +19,8 @@ urlpatterns = [
     path("pools/", include("pools.urls")),
     path("reports/", include("reports.urls")),
     path("catalog/", include("catalog.urls")),
-    path("subscriptions/", include("subscriptions.urls_subscriptions")),
-    path("orders/", include("subscriptions.urls_orders")),
+    path("subscriptions/", include("subscriptions.urls")),
+    path("orders/", include("orders.urls")),
     path("api/v1/", api_v1.urls),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),

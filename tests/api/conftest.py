@@ -1,3 +1,3 @@
 """API tests: the lifecycle tests' ALEF world (the simulator in-process), partner alpha's schema."""
 
-from tests.subscription_lifecycle.conftest import alef, alef_account, contoso, manager, sleeps  # noqa: F401
+from tests.subscriptions.conftest import alef, alef_account, contoso, manager, sleeps  # noqa: F401

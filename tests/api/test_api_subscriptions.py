@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from api.models import ApiToken
+from orders.choices import OrderLineKind, OrderStatus
+from orders.models import Order
 from portal.audit.models import AuditEvent
-from subscriptions.choices import OrderLineKind, OrderStatus
-from subscriptions.models import Order, ScheduledChange
+from subscriptions.models import ScheduledChange
 from subscriptions.selectors_subscriptions import subscription_version
 from tests.api.api_support import api_client, post, token_for
 
@@ -170,7 +171,7 @@ def test_an_order_is_created_as_a_draft_then_submitted(contoso, client):
 
 def test_a_write_needs_the_role_to_manage_not_only_the_scope(contoso, partner_alpha):
     from portal.accounts.choices import AccessLevel, PermissionModule
-    from tests.subscription_lifecycle.lifecycle_support import user_with
+    from tests.factories.accounts import user_with
 
     user_with("viewer", {PermissionModule.SUBSCRIPTIONS: AccessLevel.VIEW})
     viewer = api_client(partner_alpha, token_for(partner_alpha, username="viewer", scopes=["subscriptions:read"]))

@@ -411,7 +411,7 @@ def _order_objects(partner, *, tenant) -> dict[str, object]:
     """Orders: a cart of the out-of-scope tenant with a line, and a quote for that tenant."""
     import datetime
 
-    from subscriptions.models import Order, OrderLine, Quote
+    from orders.models import Order, OrderLine, Quote
 
     with schema_context(partner.schema_name):
         connections = tenant.marketplace_connections.filter(account__isnull=False)
@@ -732,7 +732,7 @@ def test_a_token_of_a_user_scoped_to_other_customers_gets_404_for_this_customers
 
 
 def test_a_read_only_token_writes_nothing(world, partner_alpha):
-    from subscriptions.models import Order
+    from orders.models import Order
     from tests.api.api_support import READ_SCOPES, token_for
 
     client = _api_client(partner_alpha, token_for(partner_alpha, scopes=READ_SCOPES))
