@@ -2,7 +2,6 @@
 
 from django.urls import include, path
 
-from api.v1 import api as api_v1
 from portal.core import views as core_views
 from portal.observability import views as observability_views
 
@@ -21,7 +20,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("subscriptions/", include("subscriptions.urls")),
     path("orders/", include("orders.urls")),
-    path("api/v1/", api_v1.urls),
+    path("api/v1/", include("api.urls")),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),
 ]

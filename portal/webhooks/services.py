@@ -74,7 +74,7 @@ def _address_problem(url: str) -> str:
     if settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES:
         return ""
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
     except OSError:
         return _("The host name %(host)s does not resolve.") % {"host": parts.hostname}
     for address in addresses:
