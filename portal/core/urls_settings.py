@@ -45,6 +45,7 @@ urlpatterns = [
     path("webhooks/", webhook_views.webhook_list, name="webhook_list"),
     path("webhooks/new/", webhook_views.webhook_create_view, name="webhook_create"),
     path("webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:pk>/edit/", webhook_views.webhook_edit_view, name="webhook_edit"),
     path("webhooks/<int:pk>/ping/", webhook_views.webhook_ping_view, name="webhook_ping"),
     path("webhooks/<int:pk>/delete/", webhook_views.webhook_delete_view, name="webhook_delete"),
     path(

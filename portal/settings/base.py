@@ -246,6 +246,12 @@ CELERY_BEAT_SCHEDULE["partners-orders-requeue-stalled"] = {
 # --- REST API (api/) -----------------------------------------------------------------------------------
 # Requests per minute per token, unless the token sets its own.
 API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
+CELERY_BEAT_SCHEDULE["partners-api-idempotency-forget"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60 * 6,
+    "args": ("api.tasks.idempotent_responses_forget",),
+    "kwargs": {"spread_seconds": 1800},
+}
 # Outgoing webhooks never go to loopback, private or link-local addresses, except in development.
 WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", DEBUG)
 

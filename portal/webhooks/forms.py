@@ -14,3 +14,11 @@ class WebhookEndpointForm(forms.Form):
         choices=[(value, label) for value, label in WebhookEventType.choices if value != WebhookEventType.PING],
         widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
     )
+
+
+class WebhookEndpointEditForm(WebhookEndpointForm):
+    is_active = forms.BooleanField(
+        label=_("Active"),
+        required=False,
+        help_text=_("An inactive endpoint receives nothing until it is active again."),
+    )

@@ -108,6 +108,35 @@ def webhook_endpoint_create(*, actor: Actor, url: str, description: str, events:
     return endpoint
 
 
+def webhook_endpoint_update(
+    *, actor: Actor, endpoint: WebhookEndpoint, url: str, description: str, events: list[str], is_active: bool
+) -> WebhookEndpoint:
+    """Change where and what an endpoint receives; the signing secret stays."""
+    unknown = set(events) - set(WebhookEventType.values)
+    if not events or unknown:
+        raise ValidationError({"events": _("Choose at least one event.")})
+    problem = _address_problem(url) if url != endpoint.url else ""
+    if problem:
+        raise ValidationError({"url": problem})
+    fields = ("url", "description", "events", "is_active")
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        before = {field: getattr(endpoint, field) for field in fields}
+        endpoint.url = url
+        endpoint.description = description.strip()[:200]
+        endpoint.events = sorted(set(events))
+        endpoint.is_active = is_active
+        endpoint.save(update_fields=list(fields))
+        audit_record(
+            actor=actor,
+            action=AuditAction.WEBHOOK_ENDPOINT_UPDATE,
+            target=endpoint,
+            before=before,
+            after={field: getattr(endpoint, field) for field in fields},
+        )
+    return endpoint
+
+
 def webhook_endpoint_delete(*, actor: Actor, endpoint: WebhookEndpoint) -> None:
     with transaction.atomic():
         audit_record(

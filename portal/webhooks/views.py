@@ -12,12 +12,13 @@ from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required
 from portal.accounts.views_settings import form_add_service_error, paginate, service_error_text, settings_context
 from portal.core.htmx import partial_template
-from portal.webhooks.forms import WebhookEndpointForm
+from portal.webhooks.forms import WebhookEndpointEditForm, WebhookEndpointForm
 from portal.webhooks.models import WebhookEndpoint
 from portal.webhooks.selectors import webhook_deliveries_of, webhook_endpoints_for_list
 from portal.webhooks.services import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
+    webhook_endpoint_update,
     webhook_ping,
     webhook_redeliver,
 )
@@ -45,6 +46,30 @@ def webhook_create_view(request: HttpRequest) -> HttpResponse:
             return redirect("settings:webhook_detail", pk=endpoint.pk)
     context = settings_context(
         request, "webhooks", form=form, title=_("New webhook endpoint"), cancel_url=reverse("settings:webhook_list")
+    )
+    return render(request, "settings/form.html", context, status=400 if form.errors else 200)
+
+
+@permission_required(PermissionModule.SETTINGS, AccessLevel.MANAGE)
+@require_http_methods(["GET", "POST"])
+def webhook_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    initial = {field: getattr(endpoint, field) for field in ("url", "description", "events", "is_active")}
+    form = WebhookEndpointEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            webhook_endpoint_update(actor=request.user, endpoint=endpoint, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_error(form, error)
+        else:
+            messages.success(request, _("The endpoint is saved."))
+            return redirect("settings:webhook_detail", pk=endpoint.pk)
+    context = settings_context(
+        request,
+        "webhooks",
+        form=form,
+        title=_("Edit webhook endpoint"),
+        cancel_url=reverse("settings:webhook_detail", kwargs={"pk": endpoint.pk}),
     )
     return render(request, "settings/form.html", context, status=400 if form.errors else 200)
 

@@ -223,6 +223,7 @@ def _api_objects(partner, *, customer) -> dict[str, object]:
         "api.statement_id": statement.pk,
         "settings:webhook_detail.pk": endpoint.pk,
         "settings:webhook_ping.pk": endpoint.pk,
+        "settings:webhook_edit.pk": endpoint.pk,
         "settings:webhook_delete.pk": endpoint.pk,
         "settings:webhook_redeliver.pk": endpoint.pk,
         "settings.delivery_pk": delivery.pk,

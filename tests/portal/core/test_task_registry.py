@@ -15,6 +15,7 @@ from django.conf import settings
 from tests.processes import ROOT
 
 APPS = [
+    "api",
     "catalog",
     "customers",
     "marketplace",

@@ -176,6 +176,15 @@ def test_endpoints_are_added_tested_and_deleted_in_settings(
     assert webhook_signature_valid(secret=endpoint.secret, headers=ping.headers, body=ping.body)
 
     assert "https://rmm.example/in" in alpha_admin_client.get("/settings/webhooks/").content.decode()
+    edited = alpha_admin_client.post(
+        f"/settings/webhooks/{endpoint.pk}/edit/",
+        {"url": "https://rmm.example/in", "description": "RMM", "events": ["order.failed"]},
+    )
+    assert edited.status_code == 302
+    endpoint.refresh_from_db()
+    assert (endpoint.events, endpoint.description, endpoint.is_active) == (["order.failed"], "RMM", False)
+    assert AuditEvent.objects.filter(action="webhook_endpoint.update", target_id=str(endpoint.pk)).exists()
+    assert webhook_event_emit(type=WebhookEventType.ORDER_FAILED, data={}) is None  # inactive: nothing is sent
     alpha_admin_client.post(f"/settings/webhooks/{endpoint.pk}/delete/")
     assert not WebhookEndpoint.objects.exists()
     assert AuditEvent.objects.filter(action="webhook_endpoint.delete").exists()
