@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from api.forms import ApiTokenForm
 from api.selectors import api_tokens_for_list
-from api.services import api_token_create, api_token_revoke
+from api.services import TOKEN_PREFIX, api_token_create, api_token_revoke
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import permission_required
 from portal.accounts.views_settings import form_add_service_error, paginate, settings_context
@@ -23,7 +23,14 @@ from portal.core.htmx import partial_template
 @require_GET
 def api_token_list(request: HttpRequest) -> HttpResponse:
     page = paginate(request, api_tokens_for_list())
-    context = settings_context(request, "api_tokens", page=page, tokens=page.object_list, now=timezone.now())
+    context = settings_context(
+        request,
+        "api_tokens",
+        page=page,
+        tokens=page.object_list,
+        now=timezone.now(),
+        token_prefix=f"{TOKEN_PREFIX}_",
+    )
     return render(request, partial_template(request, "settings/api_token_list.html", "results"), context)
 
 
