@@ -37,7 +37,7 @@ Errors are RFC 9457 problem details (`application/problem+json`). Problem types
 """ + "\n".join(f"- `{slug}` ({status}): {title}" for slug, (status, title) in PROBLEM_TYPES.items())
 
 api = NinjaAPI(
-    title="MSP console API",
+    title="MSP console API",  # untranslated: the OpenAPI document is for developers, in English
     version="1",
     description=DESCRIPTION,
     urls_namespace="api",

@@ -43,6 +43,7 @@ SOURCE_FOLDERS = (
     "pools",
     "pool_assignments",
     "reports",
+    "api",
     "templates",
 )
 # Python that only operators or developers read: management commands speak English to ops, migrations

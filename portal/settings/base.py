@@ -64,6 +64,7 @@ SHARED_APPS = [
     # The REST API's interactive docs (Swagger UI) come as the package's own static files (api/v1.py).
     "ninja",
     "portal.core",
+    "portal.observability",
 ]
 # Partner schemas: everything a partner owns. Users and sessions live here too, so a session of
 # one partner does not exist in another partner's schema.
