@@ -68,6 +68,9 @@ from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, UserKind
 from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, notification_create
 from portal.core.locks import session_lock
+from portal.observability.metrics import sync_run_observe
+from portal.webhooks.choices import WebhookEventType
+from portal.webhooks.services import webhook_event_emit
 from subscriptions.models import Subscription
 from subscriptions.services_prices import subscription_prices_pin_new
 
@@ -666,6 +669,11 @@ def _save_run(run: SyncRun, **changes: Any) -> None:
 
 def _finish(run: SyncRun, *, status: str, error_message: str = "", **changes: Any) -> None:
     finished = timezone.now()
+    sync_run_observe(
+        marketplace=run.account.marketplace,
+        status=status,
+        seconds=(finished - run.started_at).total_seconds() if run.started_at else None,
+    )
     _save_run(
         run,
         status=status,
@@ -735,6 +743,15 @@ def _fail(run: SyncRun, account: MarketplaceAccount, error: BaseException) -> No
                 url=_account_url(account),
                 level=NotificationLevel.ERROR,
             )
+        webhook_event_emit(
+            type=WebhookEventType.SYNC_FAILED,
+            data={
+                "marketplace_account_id": account.pk,
+                "marketplace": account.marketplace,
+                "sync_run_id": run.pk,
+                "message": message,
+            },
+        )
     logger.error("Sync of marketplace account %s failed: %s", account.pk, message)
 
 

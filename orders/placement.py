@@ -56,6 +56,8 @@ from orders.tasks import order_provisioning_check
 from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import audit_record
 from portal.core.locks import session_lock
+from portal.webhooks.choices import WebhookEventType
+from portal.webhooks.services import webhook_event_emit
 from subscriptions.models import Subscription
 from subscriptions.services_prices import subscription_order_terms_apply
 
@@ -409,6 +411,18 @@ def _line_applied(*, order: Order, line: OrderLine, result: LineResult) -> Order
             after=_line_snapshot(line),
             message=f"{line.offer_name}: {line.requested_change}",
         )
+        if line.subscription_id is not None:
+            webhook_event_emit(
+                type=WebhookEventType.SUBSCRIPTION_CHANGED,
+                data={
+                    "subscription_id": line.subscription_id,
+                    "customer_tenant_id": order.customer_tenant_id,
+                    "order_id": order.pk,
+                    "order_number": order.number,
+                    "change": line.kind,
+                    "quantity": line.quantity,
+                },
+            )
     return line
 
 
@@ -597,6 +611,19 @@ def order_finish(*, order_id: int, provisioning_check: int = 0) -> Order:
             message=_("%(failed)d of %(total)d line(s) failed.") % {"failed": failed, "total": len(statuses)}
             if failed
             else "",
+        )
+        webhook_event_emit(
+            type=WebhookEventType.ORDER_FAILED if failed else WebhookEventType.ORDER_COMPLETED,
+            data={
+                "order_id": order.pk,
+                "order_number": order.number,
+                "status": order.status,
+                "customer_tenant_id": order.customer_tenant_id,
+                "lines": [
+                    {"id": line.pk, "kind": line.kind, "status": line.status, "subscription_id": line.subscription_id}
+                    for line in order.lines.order_by("position", "pk")
+                ],
+            },
         )
         order_notify(order=order, event="failed" if failed else "provisioned")
     return order

@@ -41,6 +41,8 @@ from portal.audit.choices import AuditAction
 from portal.audit.services import SYSTEM_ACTOR, audit_record, model_snapshot
 from portal.core.formatting import when_text
 from portal.partners.models import Partner
+from portal.webhooks.choices import WebhookEventType
+from portal.webhooks.services import webhook_event_emit
 from resellers.models import ResellerLink
 from resellers.notifications import partner_administrators_notify
 from resellers.selectors import reseller_customer_usage, reseller_link_of
@@ -354,6 +356,7 @@ def allocation_return(*, actor: Actor, allocation: PoolAllocation) -> PoolAlloca
             before=before,
             after=model_snapshot(allocation, ALLOCATION_AUDIT_FIELDS),
         )
+        _allocation_event(WebhookEventType.POOL_ALLOCATION_RETURNED, allocation, pool, partner=allocation.reseller)
         lar_name, pool_name = pool.owner.name, pool.name
         partner_administrators_notify(
             partner=allocation.reseller,
@@ -361,6 +364,23 @@ def allocation_return(*, actor: Actor, allocation: PoolAllocation) -> PoolAlloca
             url=reverse("resellers:my_providers"),
         )
     return allocation
+
+
+def _allocation_event(event_type: str, allocation: PoolAllocation, pool: Pool, *, partner: Partner) -> None:
+    """Tell `partner`'s systems (its webhooks live in its own schema) what happened to the allocation."""
+    with schema_context(partner.schema_name):
+        webhook_event_emit(
+            type=event_type,
+            data={
+                "pool_allocation_id": allocation.pk,
+                "pool_id": pool.pk,
+                "pool_name": pool.name,
+                "large_account_reseller": pool.owner.slug,
+                "reseller": allocation.reseller.slug,
+                "seats": allocation.seats,
+                "status": allocation.status,
+            },
+        )
 
 
 # --- Allocations (reseller side) ----------------------------------------------------------------
@@ -392,6 +412,8 @@ def _allocation_answer(
             before=before,
             after=model_snapshot(allocation, ALLOCATION_AUDIT_FIELDS),
         )
+        if accept:
+            _allocation_event(WebhookEventType.POOL_ALLOCATION_ACCEPTED, allocation, pool, partner=pool.owner)
         reseller_name, pool_name = partner.name, pool.name
         partner_administrators_notify(
             partner=pool.owner,

@@ -3,10 +3,12 @@
 from django.urls import include, path
 
 from portal.core import views as core_views
+from portal.observability import views as observability_views
 from resellers import views_providers
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", observability_views.readyz, name="readyz"),
     path("accounts/", include("portal.accounts.urls")),
     path("microsoft/", include("portal.microsoft.urls")),
     # Add service on a customer offers pooled services too, which the customers app does not know about
@@ -26,6 +28,7 @@ urlpatterns = [
     path("catalog/", include("catalog.urls")),
     path("subscriptions/", include("subscriptions.urls")),
     path("orders/", include("orders.urls")),
+    path("api/v1/", include("api.urls")),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),
 ]

@@ -31,6 +31,8 @@ from portal.accounts.permissions import user_has_permission
 from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, model_snapshot, notification_create
+from portal.webhooks.choices import WebhookEventType
+from portal.webhooks.services import webhook_event_emit
 from subscriptions.choices_lifecycle import (
     ApprovalDecision,
     ChangeTiming,
@@ -214,6 +216,17 @@ def _request_snapshot(request: LicenseChangeRequest) -> dict[str, Any]:
     )
 
 
+def _request_event(request: LicenseChangeRequest) -> dict[str, Any]:
+    return {
+        "license_change_request_id": request.pk,
+        "customer_tenant_id": request.customer_tenant_id,
+        "subscription_id": request.subscription_id,
+        "status": request.status,
+        "current_quantity": request.current_quantity,
+        "requested_quantity": request.requested_quantity,
+    }
+
+
 def _after_create(actor: Actor, request: LicenseChangeRequest, settings: TenantLicenseSettings) -> LicenseChangeRequest:
     audit_record(
         actor=actor,
@@ -223,6 +236,7 @@ def _after_create(actor: Actor, request: LicenseChangeRequest, settings: TenantL
         after=_request_snapshot(request),
         message=request.reason,
     )
+    webhook_event_emit(type=WebhookEventType.LICENSE_CHANGE_REQUEST_CREATED, data=_request_event(request))
     if not settings.approval_required:
         request.status = RequestStatus.APPROVED
         request.decided_at = timezone.now()
@@ -393,6 +407,8 @@ def license_change_request_decide(
             after={"status": request.status, "approvals": approvals, "approvals_required": request.approvals_required},
             message=comment,
         )
+        if request.status != RequestStatus.PENDING:
+            webhook_event_emit(type=WebhookEventType.LICENSE_CHANGE_REQUEST_DECIDED, data=_request_event(request))
         if request.status == RequestStatus.PENDING:
             others = [
                 user

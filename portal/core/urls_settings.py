@@ -5,9 +5,11 @@ Authentication settings live in the microsoft app (`microsoft:authentication_set
 
 from django.urls import path
 
+from api import views as api_views
 from marketplace import views_settings as marketplace_settings_views
 from portal.accounts import views_customer_groups, views_roles, views_settings, views_users
 from portal.audit import views as audit_views
+from portal.webhooks import views as webhook_views
 from support import views as support_views
 
 app_name = "settings"
@@ -44,6 +46,20 @@ urlpatterns = [
     path("feedback/<int:pk>/", support_views.feedback_detail, name="feedback_detail"),
     path("troubleshooting/", support_views.troubleshooting_profile, name="troubleshooting"),
     path("troubleshooting/<int:pk>/remove/", support_views.troubleshooting_remove, name="troubleshooting_remove"),
+    path("api-tokens/", api_views.api_token_list, name="api_token_list"),
+    path("api-tokens/new/", api_views.api_token_create_view, name="api_token_create"),
+    path("api-tokens/<int:pk>/revoke/", api_views.api_token_revoke_view, name="api_token_revoke"),
+    path("webhooks/", webhook_views.webhook_list, name="webhook_list"),
+    path("webhooks/new/", webhook_views.webhook_create_view, name="webhook_create"),
+    path("webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("webhooks/<int:pk>/edit/", webhook_views.webhook_edit_view, name="webhook_edit"),
+    path("webhooks/<int:pk>/ping/", webhook_views.webhook_ping_view, name="webhook_ping"),
+    path("webhooks/<int:pk>/delete/", webhook_views.webhook_delete_view, name="webhook_delete"),
+    path(
+        "webhooks/<int:pk>/deliveries/<int:delivery_pk>/redeliver/",
+        webhook_views.webhook_redeliver_view,
+        name="webhook_redeliver",
+    ),
     path("audit-logs/", audit_views.audit_log, name="audit_log"),
     path("audit-logs/export.csv", audit_views.audit_log_export, name="audit_log_export"),
     path(

@@ -62,7 +62,10 @@ SHARED_APPS = [
     "django_filters",
     "django_tables2",
     "django_countries",
+    # The REST API's interactive docs (Swagger UI) come as the package's own static files (api/v1.py).
+    "ninja",
     "portal.core",
+    "portal.observability",
 ]
 # Partner schemas: everything a partner owns. Users and sessions live here too, so a session of
 # one partner does not exist in another partner's schema.
@@ -85,6 +88,8 @@ TENANT_APPS = [
     "reports",
     "pool_assignments",
     "support",
+    "portal.webhooks",
+    "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 # The demo partner's data and its `seed_demo` command drive the simulators: development and tests only, and
@@ -121,6 +126,9 @@ LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 MIDDLEWARE = [
+    # Every log line of a request names it; its latency is measured around everything else.
+    "portal.observability.context.RequestContextMiddleware",
+    "portal.observability.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -130,6 +138,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.observability.context.UserContextMiddleware",
     "portal.core.middleware.SessionPartnerGuardMiddleware",
     "portal.authentication.middleware.SecondFactorMiddleware",
     "portal.audit.context.AuditContextMiddleware",
@@ -257,6 +266,26 @@ CELERY_BEAT_SCHEDULE["partners-orders-requeue-stalled"] = {
     "args": ("orders.tasks.orders_requeue_stalled",),
     "kwargs": {"spread_seconds": 300},
 }
+
+# --- REST API (api/) -----------------------------------------------------------------------------------
+# Requests per minute per token, unless the token sets its own.
+API_RATE_LIMIT_PER_MINUTE = env_int("API_RATE_LIMIT_PER_MINUTE", 120)
+CELERY_BEAT_SCHEDULE["partners-api-idempotency-forget"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60 * 6,
+    "args": ("api.tasks.idempotent_responses_forget",),
+    "kwargs": {"spread_seconds": 1800},
+}
+# Outgoing webhooks never go to loopback, private or link-local addresses, except in development.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+
+# --- Operations (portal/observability) -----------------------------------------------------------
+# /readyz fails when no worker has run the heartbeat for this long (beat sends it every minute).
+READINESS_WORKER_MAX_AGE = env_int("READINESS_WORKER_MAX_AGE", 180)
+# /metrics (public host) answers a scraper sending `Authorization: Bearer <METRICS_TOKEN>`; without a
+# token it is open in development only.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+CELERY_BEAT_SCHEDULE["worker-heartbeat"] = {"task": "portal.observability.tasks.worker_heartbeat", "schedule": 60}
 
 # --- Marketplaces (marketplace/) -----------------------------------------------------------------
 # Fernet keys that encrypt marketplace account secrets at rest, comma-separated, newest first: the
@@ -393,11 +422,30 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# One JSON object per line in production (LOG_FORMAT=json, the default when DEBUG is off), plain text in
+# development; either way each line names its request id, partner schema and user (portal.observability).
+LOG_FORMAT = env_str("LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.observability.context.ContextFilter"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(partner_schema)s %(user_id)s] %(message)s"
+        },
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(partner_schema)s %(user_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # httpx logs every request at INFO; marketplace.providers.http already logs each call with its timing.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},

@@ -136,6 +136,11 @@ def test_charts_htmx_and_confirmations_work_under_the_policy(
     page.wait_for_url(base + "/orders/")
     assert page.get_by_text("Order CSP-0001 was cancelled.").is_visible()
 
+    # the REST API's interactive docs (Swagger UI, from our static files) render under the policy
+    page.goto(base + "/api/v1/docs")
+    page.locator(".opblock").first.wait_for()
+    assert page.get_by_text("/api/v1/subscriptions/{subscription_id}/quantity").first.is_visible()
+
     # the public host carries the policy too
     response = page.goto(f"http://console.test:{console_server}/")
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]

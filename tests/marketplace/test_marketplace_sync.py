@@ -582,3 +582,28 @@ def test_partner_center_prices_the_clock_chooses_are_part_of_the_payload(in_proc
 
     assert offers > 0 and none == 0
     assert listing_at(now)[0] == listed != before_the_prices
+
+
+def test_a_failed_sync_is_told_to_the_webhook_endpoints_and_measured(
+    account, simulator, django_capture_on_commit_callbacks
+):
+    from portal.observability.metrics import SYNC_FAILURES
+    from portal.webhooks.services import override_webhook_transport, webhook_endpoint_create
+    from tests.portal.webhooks.receiver import Receiver
+
+    webhook_endpoint_create(actor=None, url="https://noc.example/in", description="", events=["sync.failed"])
+    receiver = Receiver()
+    failures_before = SYNC_FAILURES.labels("also")._value.get()
+    simulator.users["demo@also.example"].password = "changed-at-also"
+
+    with (
+        override_webhook_transport(httpx.WSGITransport(app=receiver)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        run = sync_run_request(actor=None, account=account, trigger=SyncTrigger.SCHEDULE)
+
+    (request,) = receiver.received
+    assert request.payload["type"] == "sync.failed"
+    assert request.payload["data"]["sync_run_id"] == run.pk and request.payload["data"]["marketplace"] == "also"
+    assert "check your username and password" in request.payload["data"]["message"]
+    assert SYNC_FAILURES.labels("also")._value.get() == failures_before + 1

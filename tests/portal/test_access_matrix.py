@@ -28,6 +28,7 @@ from tests.support import PASSWORD, host_of, signed_in_client
 # Pages anyone may open on a partner host.
 PUBLIC_URL_NAMES = {
     "healthz",
+    "readyz",
     "accounts:login",
     "accounts:logout",
     "accounts:password_reset",
@@ -80,9 +81,20 @@ def _walk(resolver: URLResolver, prefix: str = "", namespace: str | None = None)
             yield name, prefix + str(pattern.pattern), list(pattern.pattern.converters)
 
 
+# The REST API's documentation pages are signed-in pages like any other; its operations take a bearer
+# token instead of a session and are walked by the API part of the matrix below. Its root names no page.
+API_SESSION_PAGES = {"api:openapi-view", "api:openapi-json"}
+
+
+def _api_operation(name: str) -> bool:
+    return name.startswith("api:") and name not in API_SESSION_PAGES
+
+
 def console_urls() -> list[tuple[str, str, list[str]]]:
     seen = {}
     for name, route, arguments in _walk(get_resolver("portal.urls")):
+        if _api_operation(name):
+            continue
         seen.setdefault((name, tuple(arguments)), (name, route, arguments))
     return sorted(seen.values())
 
@@ -145,6 +157,7 @@ def world(partner_alpha) -> World:
         **_order_objects(partner_alpha, tenant=tenant),
         **_report_objects(partner_alpha, tenant=tenant),
         **_second_factor_objects(partner_alpha),
+        **_api_objects(partner_alpha, customer=theirs),
     }
     return World(objects=objects)
 
@@ -162,6 +175,60 @@ def _second_factor_objects(partner) -> dict[str, object]:
         TOTPDevice.objects.create(user=administrator, name="Being set up", confirmed=False)
         passkey = Passkey.objects.create(user=administrator, name="Key", credential_id=b"key", public_key=b"public")
     return {"accounts:totp_remove.pk": device.pk, "accounts:passkey_remove.pk": passkey.pk}
+
+
+def _api_objects(partner, *, customer) -> dict[str, object]:
+    """An API token of the administrator (Settings > API tokens), an issued statement of the
+    out-of-scope customer (the API serves statements; the screens read them by cycle), and a webhook
+    endpoint with a failed delivery (Settings > Webhooks)."""
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from api.services import api_token_create
+    from reports.models import BillingCycleClose, BillingStatement
+
+    with schema_context(partner.schema_name):
+        administrator = get_user_model().objects.get(username="admin")
+        token = api_token_create(
+            actor=administrator,
+            name="Matrix",
+            scopes=["customers:read"],
+            expires_at=timezone.now() + datetime.timedelta(days=5),
+        ).token
+        start = datetime.date(2026, 1, 16)
+        close = BillingCycleClose.objects.create(
+            cycle_start=start, cycle_end=datetime.date(2026, 2, 15), issued_at=timezone.now()
+        )
+        statement = BillingStatement.objects.create(
+            close=close,
+            customer=customer,
+            customer_name=customer.name,
+            cycle_start=close.cycle_start,
+            cycle_end=close.cycle_end,
+            currency="EUR",
+            issued_at=close.issued_at,
+            total="10.00",
+        )
+        from portal.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+        endpoint = WebhookEndpoint.objects.create(
+            url="https://psa.example/hooks", events=["order.completed"], secret="x"
+        )
+        delivery = WebhookDelivery.objects.create(
+            endpoint=endpoint, event=WebhookEvent.objects.create(type="order.completed"), status="failed"
+        )
+    return {
+        "settings:api_token_revoke.pk": token.pk,
+        "api.statement_id": statement.pk,
+        "settings:webhook_detail.pk": endpoint.pk,
+        "settings:webhook_ping.pk": endpoint.pk,
+        "settings:webhook_edit.pk": endpoint.pk,
+        "settings:webhook_delete.pk": endpoint.pk,
+        "settings:webhook_redeliver.pk": endpoint.pk,
+        "settings.delivery_pk": delivery.pk,
+    }
 
 
 def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, object]:
@@ -536,4 +603,211 @@ def test_a_partner_user_scoped_to_other_customers_gets_404_for_this_customers_ob
         if response.status_code != 404:
             problems.append(f"{_route_label(name, route)}: {response.status_code}")
     assert len(scoped) > 30
+    assert problems == []
+
+
+# -- the REST API: the same rules, walked with bearer tokens -----------------------------------------------------------
+# Every operation of the OpenAPI document is walked, so an endpoint added later is covered without editing
+# this test; a path parameter this table cannot fill fails with a message saying what to add.
+API_PATH_OBJECTS = {
+    "customer_id": "customers.customer_id",
+    "customer_tenant_id": "customers.tenant_pk",
+    "account_id": "marketplace.account_pk",
+    "subscription_id": "subscriptions.pk",
+    "order_id": "orders.order_pk",
+    "request_id": "subscriptions:request_detail.pk",
+    "statement_id": "api.statement_id",
+}
+
+
+@dataclass(frozen=True)
+class ApiOperation:
+    method: str
+    template: str
+    parameters: tuple[str, ...]
+
+    @property
+    def names_an_object(self) -> bool:
+        return bool(self.parameters)
+
+    def path(self, world: World) -> str:
+        path = self.template
+        for parameter in self.parameters:
+            key = API_PATH_OBJECTS.get(parameter)
+            if key is None or key not in world.objects:
+                pytest.fail(f"The access matrix cannot fill {parameter!r} of {self}: add it to API_PATH_OBJECTS.")
+            path = path.replace("{" + parameter + "}", str(world.objects[key]))
+        return path
+
+    def body(self, world: World) -> dict:
+        """A body that is valid as far as its shape goes, naming the out-of-scope customer's objects."""
+        if self.template.endswith("/quantity"):
+            return {"quantity": 6}
+        if self.template.endswith("/submit"):
+            return {"terms_accepted": True}
+        if self.template == "/api/v1/orders":
+            return {
+                "customer_tenant_id": world.objects["customers.tenant_pk"],
+                "line": {"offer_id": world.objects["catalog.offer_pk"], "quantity": 1},
+            }
+        return {}
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.template}"
+
+
+def api_operations() -> list[ApiOperation]:
+    import re
+
+    from api.v1 import api
+
+    operations = []
+    for template, methods in api.get_openapi_schema()["paths"].items():
+        for method in methods:
+            operations.append(ApiOperation(method.upper(), template, tuple(re.findall(r"{(\w+)}", template))))
+    return sorted(operations, key=str)
+
+
+def _api_call(client: Client, operation: ApiOperation, world: World):
+    path = operation.path(world)
+    if operation.method == "GET":
+        return client.get(path)
+    return client.post(
+        path, operation.body(world), content_type="application/json", headers={"Idempotency-Key": f"matrix {path}"}
+    )
+
+
+def _api_client(partner, token: str | None) -> Client:
+    from tests.api.api_support import api_client
+
+    return api_client(partner, token)
+
+
+def test_the_api_matrix_walks_the_api():
+    names = {str(operation) for operation in api_operations()}
+    assert {
+        "GET /api/v1/customers",
+        "POST /api/v1/orders",
+        "POST /api/v1/subscriptions/{subscription_id}/quantity",
+    } <= names
+
+
+def test_the_api_refuses_requests_without_a_valid_token(world, partner_alpha):
+    problems = []
+    for token in (None, "mspc_000000000000_not-a-token", "not even the shape"):
+        client = _api_client(partner_alpha, token)
+        for operation in api_operations():
+            response = _api_call(client, operation, world)
+            if response.status_code != 401 or response["Content-Type"] != "application/problem+json":
+                problems.append(f"{operation} with {token!r}: {response.status_code}")
+    assert problems == []
+
+
+def test_another_partners_token_is_no_token_here(world, partner_alpha, partner_beta):
+    from tests.api.api_support import token_for
+
+    client = _api_client(partner_alpha, token_for(partner_beta))
+    problems = [
+        f"{operation}: {response.status_code}"
+        for operation in api_operations()
+        if (response := _api_call(client, operation, world)).status_code != 401
+    ]
+    assert problems == []
+
+
+def test_a_token_of_a_user_scoped_to_other_customers_gets_404_for_this_customers_objects(world, partner_alpha):
+    from customers.models import Customer, CustomerGroup
+    from tests.api.api_support import token_for
+
+    with schema_context(partner_alpha.schema_name):
+        group = CustomerGroup.objects.create(name="API scope")
+        group.customers.add(Customer.objects.get(name="In Scope GmbH"))
+        role = Role.objects.create(
+            name="API scoped", permissions={module: AccessLevel.MANAGE for module in PermissionModule.values}
+        )
+        group.roles.add(role)
+        UserFactory(username="apiscoped", email="apiscoped@alpha.example", kind=UserKind.PARTNER).roles.add(role)
+    client = _api_client(partner_alpha, token_for(partner_alpha, username="apiscoped"))
+    problems = []
+    # Marketplace accounts are the partner's, not a customer's: whoever has the module sees them.
+    scoped = [
+        operation
+        for operation in api_operations()
+        if operation.names_an_object and "account_id" not in operation.parameters
+    ]
+    scoped.append(next(operation for operation in api_operations() if str(operation) == "POST /api/v1/orders"))
+    for operation in scoped:
+        response = _api_call(client, operation, world)
+        if response.status_code != 404 or response.json()["status"] != 404:
+            problems.append(f"{operation}: {response.status_code}")
+    assert len(scoped) >= 10
+    assert problems == []
+    # ... and their lists do not name the other customer's objects
+    listed = client.get("/api/v1/customers").json()
+    assert [customer["name"] for customer in listed["items"]] == ["In Scope GmbH"]
+    assert client.get("/api/v1/subscriptions").json()["count"] == 0
+
+
+def test_a_read_only_token_writes_nothing(world, partner_alpha):
+    from orders.models import Order
+    from tests.api.api_support import READ_SCOPES, token_for
+
+    client = _api_client(partner_alpha, token_for(partner_alpha, scopes=READ_SCOPES))
+    with schema_context(partner_alpha.schema_name):
+        orders_before = Order.objects.count()
+    problems = []
+    for operation in api_operations():
+        if operation.method == "GET":
+            continue
+        response = _api_call(client, operation, world)
+        if response.status_code != 403 or response.json()["type"].rsplit("/", 1)[-1] != "insufficient-scope":
+            problems.append(f"{operation}: {response.status_code}")
+    assert problems == []
+    with schema_context(partner_alpha.schema_name):
+        assert Order.objects.count() == orders_before
+
+
+def test_a_token_reaches_only_the_modules_of_its_scopes(world, partner_alpha):
+    from tests.api.api_support import token_for
+
+    client = _api_client(partner_alpha, token_for(partner_alpha, scopes=["customers:read"]))
+    assert client.get("/api/v1/customers").status_code == 200
+    problems = []
+    for operation in api_operations():
+        if operation.method != "GET" or "/customer" in operation.template:
+            continue
+        if (response := _api_call(client, operation, world)).status_code != 403:
+            problems.append(f"{operation}: {response.status_code}")
+    assert problems == []
+
+
+def test_a_customer_tenant_admins_roles_cap_what_a_token_reaches(world, partner_alpha):
+    """Customer tenant admins cannot create tokens; a token whose user became one reaches only their customers."""
+    from django.contrib.auth import get_user_model
+
+    from tests.api.api_support import token_for
+
+    token = token_for(partner_alpha, username="admin", scopes=["customers:read", "subscriptions:read"])
+    with schema_context(partner_alpha.schema_name):
+        administrator = get_user_model().objects.get(username="admin")
+        administrator.is_superuser = False
+        administrator.kind = UserKind.CUSTOMER_ADMIN
+        administrator.save()
+    client = _api_client(partner_alpha, token)
+    assert client.get("/api/v1/customers").json()["count"] == 0
+    assert (
+        _api_call(client, ApiOperation("GET", "/api/v1/customers/{customer_id}", ("customer_id",)), world).status_code
+        == 404
+    )
+
+
+def test_the_administrators_token_reads_every_object(world, partner_alpha):
+    from tests.api.api_support import token_for
+
+    client = _api_client(partner_alpha, token_for(partner_alpha))
+    problems = [
+        f"{operation}: {response.status_code} {response.content[:200]!r}"
+        for operation in api_operations()
+        if operation.method == "GET" and (response := _api_call(client, operation, world)).status_code != 200
+    ]
     assert problems == []
