@@ -146,9 +146,10 @@ def history_build(account) -> dict[str, int]:
     from customers.models import CustomerTenant
     from portal.audit.choices import AuditAction
     from portal.audit.models import AuditEvent
-    from subscriptions.choices import OrderLineKind, OrderLineStatus, OrderStatus
+    from orders.choices import OrderLineKind, OrderLineStatus, OrderStatus
+    from orders.models import Order, OrderLine
     from subscriptions.choices_lifecycle import RequestKind, RequestStatus
-    from subscriptions.models import LicenseChangeRequest, Order, OrderLine, Subscription
+    from subscriptions.models import LicenseChangeRequest, Subscription
 
     admin = get_user_model().objects.get(username="admin")
     now = timezone.now()
@@ -256,7 +257,8 @@ def pages(schema_name: str) -> list[Page]:
     from catalog.models import Offer
     from customers.models import Customer
     from marketplace.models import MarketplaceAccount
-    from subscriptions.models import LicenseChangeRequest, Order, Subscription
+    from orders.models import Order
+    from subscriptions.models import LicenseChangeRequest, Subscription
 
     with schema_context(schema_name):
         customers = Customer.objects.order_by("name")
