@@ -32,7 +32,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -147,10 +146,10 @@ def history_build(account) -> dict[str, int]:
     from django.contrib.auth import get_user_model
 
     from customers.models import CustomerTenant
-    from portal.audit.choices import AuditAction
-    from portal.audit.models import AuditEvent
     from orders.choices import OrderLineKind, OrderLineStatus, OrderStatus
     from orders.models import Order, OrderLine
+    from portal.audit.choices import AuditAction
+    from portal.audit.models import AuditEvent
     from subscriptions.choices_lifecycle import RequestKind, RequestStatus
     from subscriptions.models import LicenseChangeRequest, Subscription
 

@@ -104,7 +104,6 @@ def build(today) -> dict:
     from customers.choices import ConsentState
     from customers.models import Customer, CustomerTenant
     from marketplace.models import MarketplaceAccount
-    from reports.models import TrackedSubscription
     from reports.services import usage_snapshots_take
     from subscriptions.models import Subscription
 

@@ -47,7 +47,9 @@ class ConsoleFormRenderer(DjangoTemplates):
     def render(self, template_name, context, request=None):
         widget = context.get("widget") if template_name == SELECT_TEMPLATE else None
         if widget is not None and all(
-            option["template_name"] == OPTION_TEMPLATE for _name, options, _index in widget["optgroups"] for option in options
+            option["template_name"] == OPTION_TEMPLATE
+            for _name, options, _index in widget["optgroups"]
+            for option in options
         ):
             return select_html(widget)
         return super().render(template_name, context, request=request)

@@ -49,17 +49,23 @@ def _name_cell(row, detail_url: str) -> SafeString:
     friendly_name = row.friendly_name
     parts = [
         format_html(
-            '<a href="{}" class="fw-semibold text-decoration-none">{}</a>', detail_url, friendly_name or subscription.name
+            '<a href="{}" class="fw-semibold text-decoration-none">{}</a>',
+            detail_url,
+            friendly_name or subscription.name,
         )
     ]
     if subscription.trial:
-        parts.append(format_html('<span class="badge text-bg-info ms-1" data-testid="trial">{}</span>', gettext("Trial")))
+        parts.append(
+            format_html('<span class="badge text-bg-info ms-1" data-testid="trial">{}</span>', gettext("Trial"))
+        )
     if friendly_name:
         parts.append(format_html('<div class="text-body-secondary">{}</div>', subscription.name))
     if row.po_number:
         parts.append(
             format_html(
-                '<div class="text-body-secondary small" data-testid="po-number">{} {}</div>', gettext("PO"), row.po_number
+                '<div class="text-body-secondary small" data-testid="po-number">{} {}</div>',
+                gettext("PO"),
+                row.po_number,
             )
         )
     parts.extend(
@@ -169,4 +175,15 @@ def subscription_row(row, columns, can_act: bool, can_request: bool) -> SafeStri
     )
     return format_html(
         '<tr data-subscription="{}">\n{}\n{}\n</tr>', subscription.pk, _name_cell(row, detail_url), cells
+    )
+
+
+@register.simple_tag
+def choice_options(choices, selected: str = "") -> SafeString:
+    """`<option>`s of (value, label) pairs, the one whose value is `selected` selected: a filter's list
+    of every customer is thousands of options for a large partner."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, mark_safe(" selected") if str(value) == selected else "", label) for value, label in choices),
     )

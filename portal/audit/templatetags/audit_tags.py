@@ -58,7 +58,9 @@ def _event_row(event: AuditEvent) -> SafeString:
         format_html(
             '<td class="text-break">{}{}</td>',
             event.actor_label,
-            format_html('<div class="small text-body-secondary">{}</div>', event.ip_address) if event.ip_address else "",
+            format_html('<div class="small text-body-secondary">{}</div>', event.ip_address)
+            if event.ip_address
+            else "",
         ),
         format_html(
             '<td>{}<div class="small text-body-secondary"><code>{}</code></div></td>', event.action_label, event.action
@@ -86,7 +88,8 @@ def _event_row(event: AuditEvent) -> SafeString:
             format_html(
                 '<td><button type="button" class="btn btn-link btn-sm p-0 text-nowrap audit-changes-toggle" '
                 'data-bs-toggle="collapse" data-bs-target="#audit-event-{pk}" aria-expanded="false" '
-                'aria-controls="audit-event-{pk}"><i class="bi bi-chevron-down" aria-hidden="true"></i> {count}</button></td>',
+                'aria-controls="audit-event-{pk}"><i class="bi bi-chevron-down" aria-hidden="true"></i> {count}'
+                "</button></td>",
                 pk=event.pk,
                 count=ngettext("%(counter)s field", "%(counter)s fields", len(changes)) % {"counter": len(changes)},
             )
