@@ -77,13 +77,13 @@ def remove_bench_partner() -> None:
         partner.delete()
 
 
-def bulk_simulator(slug: str):
+def bulk_simulator(slug: str, companies: int = COMPANIES, subscriptions_per_company: int = SUBSCRIPTIONS_PER_COMPANY):
     """The marketplace's simulator with its demo data and the bulk companies of its demo reseller."""
     simulator = simulator_module(slug).create_simulator()
     if slug == "partner_center":
-        simulator.seed_bulk(customers=COMPANIES, subscriptions_per_customer=SUBSCRIPTIONS_PER_COMPANY)
+        simulator.seed_bulk(customers=companies, subscriptions_per_customer=subscriptions_per_company)
     else:
-        simulator.seed_bulk(companies=COMPANIES, subscriptions_per_company=SUBSCRIPTIONS_PER_COMPANY)
+        simulator.seed_bulk(companies=companies, subscriptions_per_company=subscriptions_per_company)
     return simulator
 
 

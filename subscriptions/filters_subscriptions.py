@@ -45,7 +45,8 @@ class SubscriptionFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.filters["customer"].queryset = customers_visible_to(user=user).order_by("name")
+        # names only: the filter lists every customer (thousands for a large partner)
+        self.filters["customer"].queryset = customers_visible_to(user=user).order_by("name").only("id", "name")
 
     @property
     def is_filtered(self) -> bool:
@@ -77,5 +78,5 @@ class CalendarFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = customers_visible_to(user=user).order_by("name")
+        self.fields["customer"].queryset = customers_visible_to(user=user).order_by("name").only("id", "name")
         self.fields["marketplace"].choices = [("", _("Any marketplace")), *MarketplaceSlug.choices]

@@ -7,13 +7,14 @@ its subscription's first day.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from subscriptions.choices import PriceSource
 from subscriptions.models import Subscription, SubscriptionPrice
@@ -36,7 +37,13 @@ class PricePeriod:
 
     @property
     def source_label(self) -> str:
-        return str(PriceSource(self.source).label) if self.source in PriceSource.values else self.source
+        return _price_source_label(self.source, translation.get_language())
+
+
+@functools.lru_cache(maxsize=64)
+def _price_source_label(source: str, language: str | None) -> str:
+    """A price source's label in `language`: billing asks it for every price of every subscription."""
+    return str(PriceSource(source).label) if source in PriceSource.values else source
 
 
 def day_start(day: date) -> datetime:

@@ -79,7 +79,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "statuses": RequestStatus.choices,
         "sources": RequestSource.choices,
-        "customers": customers_visible_to(user=request.user).order_by("name"),
+        "customers": customers_visible_to(user=request.user).order_by("name").values_list("pk", "name"),
         "selected": {"status": status, "source": source, "customer": customer, "q": search},
         "is_filtered": bool(status or source or customer or search),
         "query": query.urlencode(),

@@ -56,6 +56,7 @@ from subscriptions.selectors_subscriptions import (
     subscription_rows_grouped,
     subscription_version,
     subscriptions_for_list,
+    subscriptions_page,
     subscriptions_visible_to,
 )
 from subscriptions.services_lifecycle import (
@@ -138,13 +139,13 @@ def _list_context(request: HttpRequest, *, embed_customer=None) -> dict:
         data or None, queryset=subscriptions_for_list(user=request.user), user=request.user
     )
     sees_cost = user_sees_cost_prices(request.user)
-    page = Paginator(filterset.qs, PER_PAGE).get_page(request.GET.get("page"))
+    page, subscriptions = subscriptions_page(filterset.qs, request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return {
         "filterset": filterset,
         "page": page,
-        "groups": subscription_rows_grouped(page.object_list),
+        "groups": subscription_rows_grouped(subscriptions),
         "columns": chosen_columns(request.user.preferences, sees_cost=sees_cost),
         "columns_form": ColumnsForm(
             initial={

@@ -149,6 +149,9 @@ MIDDLEWARE = [
     "portal.core.middleware.HtmxMessagesMiddleware",
 ]
 
+# Django's form templates, with selects written in Python (a select of the time zones is hundreds of options).
+FORM_RENDERER = "portal.core.forms_renderer.ConsoleFormRenderer"
+
 ROOT_URLCONF = "portal.urls"
 PUBLIC_SCHEMA_URLCONF = "portal.urls_public"
 WSGI_APPLICATION = "portal.wsgi.application"
