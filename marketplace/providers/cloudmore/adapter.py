@@ -35,6 +35,7 @@ from marketplace.providers.base import (
     BillingCycle,
     Capability,
     ChargeType,
+    CreatedTenant,
     CustomerDraft,
     CustomerRecord,
     InvoiceChargeType,
@@ -49,6 +50,8 @@ from marketplace.providers.base import (
     Rejected,
     SubscriptionRecord,
     SubscriptionStatus,
+    tenant_address_missing,
+    tenant_domain,
 )
 from marketplace.providers.cloudmore import DESCRIPTION
 from marketplace.providers.cloudmore.client import DEFAULT_CLIENT_ID, CloudmoreClient, WireObject
@@ -116,6 +119,27 @@ class CloudmoreTenantCreation:
 
     def check_domain_availability(self, *, domain: str) -> bool:
         return self.domain_availability(domain=domain).available
+
+    def create_customer_tenant(self, *, customer: CustomerDraft, tenant: TenantDraft) -> CreatedTenant:
+        """A new organization, then its O365 CSP Direct service: Cloudmore emails the admin's
+        credentials to the contact itself. The domain is checked before the organization is created,
+        so a taken domain leaves nothing behind."""
+        self.require(Capability.CREATE_TENANT)
+        missing = tenant_address_missing(customer)
+        if missing:
+            raise Rejected("incomplete_address", f"The company address lacks: {', '.join(missing)}.")
+        availability = self.domain_availability(domain=tenant.domain_prefix)
+        if not availability.available:
+            raise Rejected("domain_taken", availability.message or DOMAIN_TAKEN_EXPLANATION)
+        organization = self.create_customer(customer=customer)
+        record = self.create_tenant(customer_external_id=organization.external_id, tenant=tenant)
+        return CreatedTenant(
+            customer=organization,
+            tenant_id=record.tenant_id,
+            domain=record.domain or tenant_domain(tenant.domain_prefix),
+            admin_user_name=record.admin_user_name,
+            credentials_sent_to=record.credentials_sent_to or tenant.email,
+        )
 
     def domain_availability(self, *, domain: str) -> DomainAvailability:
         """`domain` is the prefix ("contoso") or the whole "contoso.onmicrosoft.com"."""
