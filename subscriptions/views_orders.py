@@ -30,7 +30,9 @@ from catalog.pricing import (
     price_resolve,
 )
 from customers.selectors import customer_tenants_visible_to
-from portal.accounts.choices import AccessLevel, PermissionModule
+from marketplace.providers.base import Capability
+from marketplace.providers.registry import marketplace_description
+from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
 from portal.core.htmx import get_only, partial_template, post_only
 from subscriptions.choices import OrderLineKind, OrderLineStatus, OrderStatus
@@ -169,6 +171,16 @@ def _start_offer(request: HttpRequest):
     return offer
 
 
+def _can_create_tenant(user, offer) -> bool:
+    """ "Create new tenant" on the order page: a partner user who manages marketplaces, at a marketplace
+    that creates Microsoft tenants."""
+    return (
+        user.kind == UserKind.PARTNER
+        and user_has_permission(user, PermissionModule.MARKETPLACE, AccessLevel.MANAGE)
+        and Capability.CREATE_TENANT in marketplace_description(offer.account.marketplace).capabilities
+    )
+
+
 def _start_tenant(request: HttpRequest, tenants):
     raw = request.GET.get("tenant") or ""
     if not raw.isdigit():
@@ -236,6 +248,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         "default_markup": percent_text(default_markup_percent()),
         "can_order": _can_order(request.user),
         "no_tenants": not tenants.exists(),
+        "can_create_tenant": _can_create_tenant(request.user, offer),
     }
     template = "subscriptions/order_new.html"
     if preview:

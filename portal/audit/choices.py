@@ -44,6 +44,7 @@ class AuditAction(models.TextChoices):
     CUSTOMER_GROUP_UPDATE = "customer_group.update", _("Customer group changed")
     CUSTOMER_GROUP_DELETE = "customer_group.delete", _("Customer group deleted")
     CUSTOMER_TENANT_ADD = "customer_tenant.add", _("Tenant added to customer")
+    CUSTOMER_TENANT_CREATE = "customer_tenant.create", _("Microsoft tenant created for customer")
     CUSTOMER_TENANT_REMOVE = "customer_tenant.remove", _("Tenant removed from customer")
     CUSTOMER_TENANT_CONSENT_START = "customer_tenant.consent_start", _("Tenant consent requested")
     CUSTOMER_TENANT_CONSENT = "customer_tenant.consent", _("Tenant consent given")

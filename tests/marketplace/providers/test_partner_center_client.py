@@ -328,7 +328,9 @@ WINGTIP = CustomerDraft(
     address_line="Marktplatz 1",
     postal_code="04109",
 )
-WINGTIP_ADMIN = TenantDraft(domain_prefix="wingtiptoys", first_name="Wanda", last_name="Wing", email="it@wingtip.example")
+WINGTIP_ADMIN = TenantDraft(
+    domain_prefix="wingtiptoys", first_name="Wanda", last_name="Wing", email="it@wingtip.example"
+)
 
 
 def test_domain_availability_is_global(simulator: PartnerCenterSimulator, provider: PartnerCenterProvider) -> None:
