@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
@@ -291,6 +292,14 @@ def customer_tenant_remove_view(request: HttpRequest, customer_pk: int, tenant_p
 # -- admin consent --------------------------------------------------------------------------------------------------
 
 
+def _return_to(request: HttpRequest) -> str:
+    """Where a consent started from a wizard (Add tenant) goes back to, on this host only."""
+    raw = request.POST.get("next", "")
+    if raw and url_has_allowed_host_and_scheme(raw, allowed_hosts={request.get_host()}, require_https=False):
+        return raw
+    return ""
+
+
 @permission_required(CUSTOMERS, VIEW)
 @require_http_methods(["GET", "POST"])
 def customer_tenant_consent_start_view(request: HttpRequest, customer_pk: int, tenant_pk: int) -> HttpResponse:
@@ -315,6 +324,7 @@ def customer_tenant_consent_start_view(request: HttpRequest, customer_pk: int, t
         "tenant_pk": tenant.pk,
         "tenant_id": str(tenant.tenant_id),
         "started_at": start.started_at,
+        "return_to": _return_to(request),
     }
     return HttpResponseRedirect(start.url)
 
@@ -359,4 +369,8 @@ def customer_tenant_consent_complete_view(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(tenants_url)
     request.session.pop(CONSENT_SESSION_KEY, None)
     messages.success(request, _("Consent granted: the console can now work in tenant %(tenant)s.") % {"tenant": tenant})
+    return_to = str(flow.get("return_to") or "")
+    if return_to:
+        separator = "&" if "?" in return_to else "?"
+        return HttpResponseRedirect(f"{return_to}{separator}customer_tenant={tenant.pk}")
     return HttpResponseRedirect(tenants_url)

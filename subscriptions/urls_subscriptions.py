@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from subscriptions import views_requests, views_subscriptions, views_users
+from subscriptions import views_requests, views_subscriptions, views_tenant, views_users
 
 app_name = "subscriptions"
 
@@ -25,6 +25,7 @@ urlpatterns = [
     path("requests/new-service/", views_requests.request_new_service, name="request_new_service"),
     path("requests/<int:pk>/", views_requests.request_detail, name="request_detail"),
     path("requests/<int:pk>/decide/", views_requests.request_decide, name="request_decide"),
+    path("tenants/<int:tenant_pk>/", views_tenant.tenant_detail, name="tenant_detail"),
     path("tenants/<int:tenant_pk>/licenses/", views_requests.tenant_license_settings, name="tenant_license_settings"),
     path(
         "tenants/<int:tenant_pk>/licenses/<int:pk>/",
