@@ -4,6 +4,7 @@ from django.db.models import Count, Q, QuerySet
 
 from customers.choices import ConsentState
 from customers.models import Customer, CustomerGroup, CustomerTenant
+from portal.accounts.acting import acting_customer_id
 from portal.accounts.choices import UserKind
 from portal.accounts.permissions import user_sees_all_customers
 from portal.audit.models import AuditEvent
@@ -15,6 +16,9 @@ def customers_visible_to(*, user) -> QuerySet[Customer]:
     admins) the customers bound to them. Anything else is a 404 for them."""
     if user is None or not user.is_authenticated:
         return Customer.objects.none()
+    acting = acting_customer_id(user)
+    if acting is not None:  # a partner user who opened this customer's account sees it alone
+        return Customer.objects.filter(pk=acting)
     if user.kind == UserKind.CUSTOMER_ADMIN:
         return Customer.objects.filter(admin_users=user)
     if user_sees_all_customers(user):

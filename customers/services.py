@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from customers.choices import ConsentState
 from customers.models import Customer, CustomerGroup, CustomerTenant
+from portal.accounts.choices import UserKind
 from portal.accounts.models import User
 from portal.accounts.types import Actor
 from portal.audit.choices import AuditAction, AuditResult
@@ -433,4 +434,25 @@ def customer_tenant_consent_complete(
         consent_state=ConsentState.CONSENTED,
         message="",
         result=AuditResult.SUCCESS,
+    )
+
+
+# -- acting for a customer -------------------------------------------------------------------------------------------
+
+
+def customer_open_as(*, actor: User, customer: Customer) -> None:
+    """Record that a partner user opened the customer's account: what follows is done in its name."""
+    if actor.kind != UserKind.PARTNER:
+        raise CustomerActionRefused(_("Only partner users open a customer's account."))
+    audit_record(actor=actor, action=AuditAction.CUSTOMER_OPEN_AS, target=customer, customer_id=customer.pk)
+
+
+def customer_open_as_leave(*, actor: User, customer_id: int, customer_name: str) -> None:
+    customer = Customer.objects.filter(pk=customer_id).first()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CUSTOMER_OPEN_AS_LEAVE,
+        target=customer,
+        target_label=None if customer is not None else customer_name,
+        customer_id=customer_id if customer is not None else None,
     )

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -30,6 +30,8 @@ from customers.services import (
     customer_active_subscription_count,
     customer_create,
     customer_delete,
+    customer_open_as,
+    customer_open_as_leave,
     customer_tenant_add,
     customer_tenant_consent_complete,
     customer_tenant_consent_start,
@@ -37,6 +39,7 @@ from customers.services import (
     customer_update,
 )
 from customers.tables import COLUMNS_PREFERENCE, chosen_columns, customer_table, optional_columns
+from portal.accounts.acting import ACTING_CUSTOMER_SESSION_KEY
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import (
     permission_check,
@@ -374,3 +377,36 @@ def customer_tenant_consent_complete_view(request: HttpRequest) -> HttpResponse:
         separator = "&" if "?" in return_to else "?"
         return HttpResponseRedirect(f"{return_to}{separator}customer_tenant={tenant.pk}")
     return HttpResponseRedirect(tenants_url)
+
+
+# -- open as customer -----------------------------------------------------------------------------------------------
+
+
+@permission_required(CUSTOMERS, VIEW)
+@require_POST
+def customer_open_as_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Open as customer": from now on this session sees the console as the customer's admins do."""
+    customer = get_object_or_404(customers_visible_to(user=request.user), pk=pk)
+    if request.user.kind != UserKind.PARTNER:
+        raise Http404  # a customer tenant admin (or a partner already acting for one) has nothing to open
+    try:
+        customer_open_as(actor=request.user, customer=customer)
+    except CustomerActionRefused as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("customers:customer_detail", args=[customer.pk]))
+    request.session[ACTING_CUSTOMER_SESSION_KEY] = {"id": customer.pk, "name": customer.name}
+    messages.info(request, _("You are now working in %(customer)s's account.") % {"customer": customer.name})
+    return redirect("core:home")
+
+
+@require_POST
+def customer_open_as_leave_view(request: HttpRequest) -> HttpResponse:
+    """Back to the partner's console from a customer's account (to that customer's page)."""
+    if not request.user.is_authenticated:
+        return redirect("accounts:login")
+    acting = request.session.pop(ACTING_CUSTOMER_SESSION_KEY, None)
+    if not isinstance(acting, dict) or not isinstance(acting.get("id"), int):
+        return redirect("core:home")
+    customer_open_as_leave(actor=request.user, customer_id=acting["id"], customer_name=str(acting.get("name", "")))
+    messages.info(request, _("You are back in your partner console."))
+    return redirect("customers:customer_detail", pk=acting["id"])

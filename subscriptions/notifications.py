@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from portal.accounts.choices import UserKind
 from portal.audit.choices import NotificationLevel
 from portal.audit.services import notification_create
 from portal.core.tasks import enqueue_on_commit
@@ -23,11 +24,18 @@ EVENTS = {
 
 
 def order_recipients(order: Order) -> list:
-    """The creator and whoever submitted it (a resumed draft may have been placed by someone else)."""
+    """The creator and whoever submitted it (a resumed draft may have been placed by someone else).
+    A customer's own order (placed by one of its tenant admins) also goes to the partner users who
+    manage that customer's subscriptions: the partner learns of what its customer bought."""
+    from subscriptions.services_requests import approvers_for  # the services import this module
+
     people = {}
     for user in (order.created_by, order.submitted_by):
         if user is not None and user.is_active:
             people[user.pk] = user
+    if any(user.kind == UserKind.CUSTOMER_ADMIN for user in people.values()):
+        for user in approvers_for(customer_tenant=order.customer_tenant):
+            people.setdefault(user.pk, user)
     return list(people.values())
 
 

@@ -206,6 +206,9 @@ def order_new(request: HttpRequest) -> HttpResponse:
         return render(request, "subscriptions/order_new.html", {"offer": None})
     tenants = tenants_orderable_at(user=request.user, account=offer.account)
     tenant = _start_tenant(request, tenants)
+    if tenant is None and "tenant" not in request.GET:
+        only = list(tenants[:2])
+        tenant = only[0] if len(only) == 1 else None  # a customer with one tenant does not choose it
     plans = offer_billing_options(offer=offer)
     add_ons = offer_add_ons(offer=offer, user=request.user)
     price_options = user_sees_cost_prices(request.user)  # a markup on a cost one cannot see makes no sense

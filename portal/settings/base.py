@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.core.middleware.SessionPartnerGuardMiddleware",
     "portal.authentication.middleware.SecondFactorMiddleware",
+    "portal.accounts.acting.ActingCustomerMiddleware",
     "portal.audit.context.AuditContextMiddleware",
     "portal.core.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
