@@ -12,7 +12,7 @@ Money is `Decimal` with a currency, quantities are integers, instants are timezo
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -267,6 +267,42 @@ class InvoiceLineRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class InvoiceRecord:
+    """One marketplace invoice to the partner with its lines; `total` is the sum the marketplace
+    charges (its lines' amounts). A preview shows the current, unclosed period as it would be invoiced
+    if nothing changed: it is not issued and changes until the period closes."""
+
+    invoice_id: str
+    period_start: date
+    period_end: date
+    currency: str
+    total: Decimal
+    lines: tuple[InvoiceLineRecord, ...]
+    preview: bool = False
+
+
+def invoices_from_lines(
+    lines: Iterable[InvoiceLineRecord], *, period_start: date, period_end: date, preview: bool = False
+) -> list[InvoiceRecord]:
+    """Invoice lines grouped into their invoices (by invoice id and currency), in the order first seen."""
+    grouped: dict[tuple[str, str], list[InvoiceLineRecord]] = {}
+    for line in lines:
+        grouped.setdefault((line.invoice_id, line.currency), []).append(line)
+    return [
+        InvoiceRecord(
+            invoice_id=invoice_id,
+            period_start=period_start,
+            period_end=period_end,
+            currency=currency,
+            total=sum((line.amount for line in items), Decimal(0)),
+            lines=tuple(items),
+            preview=preview,
+        )
+        for (invoice_id, currency), items in grouped.items()
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
 class DomainAvailability:
     """Whether a Microsoft domain can still be registered. Domains are unique across all of Microsoft
     Online Services, so a taken one cannot be created again: the customer who owns it must grant the
@@ -479,6 +515,10 @@ class MarketplaceProvider(Protocol):
 
     def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]: ...
 
+    def list_invoices(self, *, period_start: date, period_end: date) -> list[InvoiceRecord]: ...
+
+    def list_preview_invoices(self) -> list[InvoiceRecord]: ...
+
     def digest_payload(self, *, digest: PayloadDigest) -> bool: ...
 
     def close(self) -> None: ...
@@ -592,6 +632,16 @@ class ProviderBase:
     def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
         """Invoice lines whose charge starts inside the period (an optional capability)."""
         return self._unsupported(Capability.LIST_INVOICE_LINES)
+
+    def list_invoices(self, *, period_start: date, period_end: date) -> list[InvoiceRecord]:
+        """The invoices whose lines are charged inside the period, each with its lines and total."""
+        lines = self.list_invoice_lines(period_start=period_start, period_end=period_end)
+        return invoices_from_lines(lines, period_start=period_start, period_end=period_end)
+
+    def list_preview_invoices(self) -> list[InvoiceRecord]:
+        """The current period's preview invoices, where the marketplace offers them (none by default)."""
+        self.require(Capability.LIST_INVOICE_LINES)
+        return []
 
     def digest_payload(self, *, digest: PayloadDigest) -> bool:
         """From now on, feed `digest` everything the records this provider lists are made of, and say
