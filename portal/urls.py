@@ -15,6 +15,7 @@ urlpatterns = [
     path("resellers/", include("resellers.urls")),
     path("pools/", include("pools.urls")),
     path("reports/", include("reports.urls")),
+    path("invoices/", include("reports.urls_invoices")),
     path("catalog/", include("catalog.urls")),
     path("subscriptions/", include("subscriptions.urls_subscriptions")),
     path("orders/", include("subscriptions.urls_orders")),
