@@ -1,6 +1,7 @@
 """Customers screens: list, onboarding, detail with tabs, tenants and admin consent. Views stay thin."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import connection
@@ -383,12 +384,14 @@ def customer_tenant_consent_complete_view(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required(CUSTOMERS, VIEW)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def customer_open_as_view(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Open as customer": from now on this session sees the console as the customer's admins do."""
     customer = get_object_or_404(customers_visible_to(user=request.user), pk=pk)
     if request.user.kind != UserKind.PARTNER:
         raise Http404  # a customer tenant admin (or a partner already acting for one) has nothing to open
+    if not_allowed := post_only(request):
+        return not_allowed
     try:
         customer_open_as(actor=request.user, customer=customer)
     except CustomerActionRefused as exc:
@@ -399,11 +402,10 @@ def customer_open_as_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("core:home")
 
 
+@login_required
 @require_POST
 def customer_open_as_leave_view(request: HttpRequest) -> HttpResponse:
     """Back to the partner's console from a customer's account (to that customer's page)."""
-    if not request.user.is_authenticated:
-        return redirect("accounts:login")
     acting = request.session.pop(ACTING_CUSTOMER_SESSION_KEY, None)
     if not isinstance(acting, dict) or not isinstance(acting.get("id"), int):
         return redirect("core:home")

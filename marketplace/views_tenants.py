@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -143,11 +143,9 @@ def tenant_create_domain_check(request: HttpRequest, customer_pk: int) -> HttpRe
     _customer(request, customer_pk)
     raw_account = request.GET.get("account", "")
     account = accounts_creating_tenants().filter(pk=int(raw_account)).first() if raw_account.isdigit() else None
-    if account is None:
-        raise Http404
     domain = request.GET.get("domain_prefix", "")
     context: dict = {"domain": domain}
-    if domain.strip():
+    if account is not None and domain.strip():
         try:
             context["availability"] = domain_availability_check(account=account, domain=domain)
         except MarketplaceActionRefused as refusal:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -36,14 +37,9 @@ def customer_sees_statements(user) -> bool:
     return user.kind == UserKind.CUSTOMER_ADMIN and user_has_permission(user, PermissionModule.SUBSCRIPTIONS)
 
 
-def _login_required(request: HttpRequest) -> None:
-    if not request.user.is_authenticated:
-        raise PermissionDenied
-
-
+@login_required
 @require_GET
 def invoice_list(request: HttpRequest) -> HttpResponse:
-    _login_required(request)
     if customer_sees_statements(request.user):
         page = Paginator(statements_visible_to(user=request.user), PER_PAGE).get_page(request.GET.get("page"))
         return render(request, "reports/invoice_statements.html", {"page": page})
@@ -60,7 +56,6 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
 
 
 def _invoice(request: HttpRequest, import_pk: int, invoice_id: str):
-    _login_required(request)
     if not partner_sees_invoices(request.user):
         raise Http404 if request.user.kind == UserKind.CUSTOMER_ADMIN else PermissionDenied
     lines = marketplace_invoice_lines(import_id=import_pk, invoice_id=invoice_id)
@@ -70,6 +65,7 @@ def _invoice(request: HttpRequest, import_pk: int, invoice_id: str):
     return first.invoice_import, lines
 
 
+@login_required
 @require_GET
 def invoice_detail(request: HttpRequest, import_pk: int, invoice_id: str) -> HttpResponse:
     invoice_import, lines = _invoice(request, import_pk, invoice_id)
@@ -127,11 +123,13 @@ def _export(export_format: str, invoice_id: str, lines):
     return export_response(export_format=export_format, stem=stem, sheet_title=_("Invoice"), header=header, rows=rows)
 
 
+@login_required
 @require_GET
 def statement_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    """A statement issued to the customer: its lines as issued, never recomputed."""
-    _login_required(request)
-    if not customer_sees_statements(request.user):
+    """A statement issued to a customer: its lines as issued, never recomputed. The customer's own users
+    and the partner's report viewers who see that customer open it."""
+    user = request.user
+    if not (customer_sees_statements(user) or user_has_permission(user, PermissionModule.REPORTS)):
         raise Http404
     statement = get_object_or_404(statements_visible_to(user=request.user), pk=pk)
     lines = statement.lines.order_by("position")
