@@ -69,3 +69,17 @@ def customer_tenants_of(*, customer: Customer) -> QuerySet[CustomerTenant]:
 def customer_audit_events(*, customer: Customer) -> QuerySet[AuditEvent]:
     """The customer's own events and every event about something of the customer (its tenants...)."""
     return (audit_events_for_object(target=customer) | AuditEvent.objects.filter(customer_id=customer.pk)).distinct()
+
+
+def partner_users_managing(*, customer_id: int, module: str, level: int) -> list:
+    """The active partner users with `level` on `module` whose scope covers the customer (who to tell
+    about what the customer did itself)."""
+    from portal.accounts.models import User
+    from portal.accounts.permissions import user_has_permission
+
+    users = User.objects.filter(is_active=True, kind=UserKind.PARTNER).prefetch_related("roles").order_by("pk")
+    return [
+        user
+        for user in users
+        if user_has_permission(user, module, level) and customers_visible_to(user=user).filter(pk=customer_id).exists()
+    ]

@@ -145,7 +145,7 @@ def test_going_back_restores_the_partner_console_and_is_audited(alpha_admin_clie
 def tenant_admin_of(customer):
     """A customer tenant admin with what the customer portal offers: customers, subscriptions, catalog."""
     from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
-    from tests.orders.order_support import user_with
+    from tests.factories.accounts import user_with
 
     levels = {
         PermissionModule.CUSTOMERS: AccessLevel.VIEW,
@@ -175,7 +175,7 @@ def test_settings_and_marketplaces_stay_closed_while_acting(alpha_admin_client, 
 
 
 def test_a_customer_out_of_scope_cannot_be_opened(partner_alpha, world):
-    from tests.orders.order_support import user_with
+    from tests.factories.accounts import user_with
 
     user_with("narrow", {"customers": 1}, all_customers=False)
     narrow = signed_in_client(partner_alpha, username="narrow")

@@ -17,18 +17,20 @@ from django_tenants.utils import schema_context
 
 from customers.models import CustomerTenant
 from marketplace.models import MarketplaceCustomer, TenantConnection
-from marketplace.providers.cloudmore import simulator as cloudmore_simulator
-from marketplace.providers.partner_center import simulator as partner_center_simulator
 from marketplace.providers.registry import create_provider
 from marketplace.sync import sync_offers
+from orders.choices import OrderStatus
+from orders.models import Order
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.models import AuditEvent
 from portal.partners.models import Partner
-from subscriptions.choices import OrderStatus
-from subscriptions.models import Order, Subscription
+from simulators import cloudmore as cloudmore_simulator
+from simulators import partner_center as partner_center_simulator
+from subscriptions.models import Subscription
+from tests.factories.accounts import user_with
 from tests.factories.customers import CustomerFactory
-from tests.orders.order_support import account_create, user_with
+from tests.factories.marketplace import account_create
 from tests.support import signed_in_client
 
 WINGTIP = {
@@ -69,7 +71,7 @@ def simulators(monkeypatch):
         )
 
     monkeypatch.setattr("marketplace.services_tenants.provider_for_account", provider_for)
-    monkeypatch.setattr("subscriptions.placement.provider_for_account", provider_for)
+    monkeypatch.setattr("orders.placement.provider_for_account", provider_for)
     return {slug: simulator for slug, (simulator, _connection) in running.items()} | {"provider_for": provider_for}
 
 

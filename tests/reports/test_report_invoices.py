@@ -16,15 +16,16 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from marketplace.connections import override_provider_transport
-from marketplace.providers.also.simulator import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator
 from marketplace.secrets import secret_encrypt
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from reports.billing import BillingCycle
 from reports.models import BillingStatement, InvoiceLine
 from reports.services import invoice_lines_import
 from reports.statements import billing_cycle_close
+from simulators.also import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator
+from tests.factories.accounts import user_with
 from tests.factories.marketplace import AccountFactory
-from tests.reports.report_factories import REPORTS_AND_COST, REPORTS_VIEW, user_with
+from tests.factories.reports import REPORTS_AND_COST, REPORTS_VIEW
 from tests.support import PASSWORD, signed_in_client
 
 FEBRUARY = BillingCycle(start=date(2024, 2, 1), end=date(2024, 2, 29))

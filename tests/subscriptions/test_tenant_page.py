@@ -13,10 +13,11 @@ from marketplace.models import TenantConnection
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from portal.partners.models import Partner
+from tests.factories.accounts import user_with
 from tests.factories.catalog import OfferFactory
 from tests.factories.customers import CustomerTenantFactory
 from tests.factories.subscriptions import SubscriptionFactory
-from tests.orders.order_support import ORDER_VIEW, user_with
+from tests.orders.order_support import ORDER_VIEW
 from tests.support import signed_in_client
 
 
