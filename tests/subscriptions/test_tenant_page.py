@@ -100,3 +100,15 @@ def test_out_of_scope_tenants_are_not_found(partner_alpha, subscription, in_alph
     assert narrow.get(url(hidden)).status_code == 404
     assert narrow.get(url(subscription.customer_tenant)).status_code == 404
     assert beta_admin_client.get(url(subscription.customer_tenant)).status_code == 404
+
+
+def test_manage_columns_offers_the_offer_id_and_the_list_shows_it(alpha_admin_client, subscription):
+    listing = reverse("subscriptions:subscription_list")
+    before = text(alpha_admin_client.get(listing))
+    assert 'value="offer_id"' in before  # offered in Manage columns
+    assert 'data-testid="offer-id"' not in before  # not a default column
+
+    alpha_admin_client.post(reverse("subscriptions:subscription_columns"), {"columns": ["offer_id", "status"], "query": ""})
+    after = text(alpha_admin_client.get(listing))
+
+    assert f'data-testid="offer-id">{subscription.offer_external_id}<' in after
