@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.customer_list, name="customer_list"),
     path("columns/", views.customer_columns, name="customer_columns"),
     path("new/", views.customer_create_view, name="customer_create"),
+    path("own-organisation/", views.own_organisation_add_view, name="own_organisation_add"),
     path("<int:pk>/", views.customer_detail, name="customer_detail"),
     path("<int:pk>/edit/", views.customer_update_view, name="customer_update"),
     path("<int:pk>/delete/", views.customer_delete_view, name="customer_delete"),

@@ -38,6 +38,7 @@ from customers.services import (
     customer_tenant_consent_start,
     customer_tenant_remove,
     customer_update,
+    own_organisation_add,
 )
 from customers.tables import COLUMNS_PREFERENCE, chosen_columns, customer_table, optional_columns
 from portal.accounts.acting import ACTING_CUSTOMER_SESSION_KEY
@@ -99,6 +100,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         ),
         "can_onboard": _can_onboard(request.user),
         "total": filterset.queryset.count(),
+        "can_add_own_organisation": _can_onboard(request.user)
+        and user_sees_all_customers(request.user)
+        and not Customer.objects.filter(is_own_organisation=True).exists(),
     }
     return render(request, partial_template(request, "customers/customer_list.html", "results"), context)
 
@@ -412,3 +416,23 @@ def customer_open_as_leave_view(request: HttpRequest) -> HttpResponse:
     customer_open_as_leave(actor=request.user, customer_id=acting["id"], customer_name=str(acting.get("name", "")))
     messages.info(request, _("You are back in your partner console."))
     return redirect("customers:customer_detail", pk=acting["id"])
+
+
+@permission_required(CUSTOMERS, MANAGE)
+@require_POST
+def own_organisation_add_view(request: HttpRequest) -> HttpResponse:
+    """ "Add your own organisation": the partner itself among its customers, to buy for itself."""
+    if request.user.kind != UserKind.PARTNER or not user_sees_all_customers(request.user):
+        raise PermissionDenied
+    partner = getattr(request, "tenant", None)
+    try:
+        customer = own_organisation_add(actor=request.user, name=getattr(partner, "name", "") or _("Our organisation"))
+    except CustomerActionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("customers:customer_list")
+    messages.success(
+        request,
+        _("%(name)s is listed as your own organisation. Add its Microsoft tenant to buy for yourself.")
+        % {"name": customer.name},
+    )
+    return redirect("customers:customer_detail", pk=customer.pk)

@@ -44,6 +44,7 @@ class AuditAction(models.TextChoices):
     CUSTOMER_GROUP_UPDATE = "customer_group.update", _("Customer group changed")
     CUSTOMER_GROUP_DELETE = "customer_group.delete", _("Customer group deleted")
     CUSTOMER_TENANT_ADD = "customer_tenant.add", _("Tenant added to customer")
+    CUSTOMER_OWN_ORGANISATION_ADD = "customer.own_organisation_add", _("Own organisation listed among the customers")
     CUSTOMER_OPEN_AS = "customer.open_as", _("Customer's account opened as the customer")
     CUSTOMER_OPEN_AS_LEAVE = "customer.open_as_leave", _("Back from the customer's account")
     CUSTOMER_TENANT_CREATE = "customer_tenant.create", _("Microsoft tenant created for customer")
