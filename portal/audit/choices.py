@@ -19,6 +19,8 @@ class AuditAction(models.TextChoices):
     filters read them), so they never change; the member names say NOUN_VERB, whatever shape the
     value has. `audit_record` takes a member, and a test checks that every caller passes one."""
 
+    TERMS_PUBLISH = "terms.publish", _("Terms and conditions published")
+    TERMS_ACCEPT = "terms.accept", _("Terms and conditions accepted")
     AUTHENTICATION_SETTINGS_UPDATE = "authentication_settings.update", _("Sign-in settings changed")
     CATEGORY_CREATE = "catalog.category_create", _("Category created")
     CATEGORY_UPDATE = "catalog.category_update", _("Category changed")

@@ -6,7 +6,7 @@ Authentication settings live in the microsoft app (`microsoft:authentication_set
 from django.urls import path
 
 from marketplace import views_settings as marketplace_settings_views
-from portal.accounts import views_customer_groups, views_roles, views_settings, views_users
+from portal.accounts import views_customer_groups, views_roles, views_settings, views_terms, views_users
 from portal.audit import views as audit_views
 
 app_name = "settings"
@@ -25,6 +25,7 @@ urlpatterns = [
     path("users/<int:pk>/invitation/resend/", views_users.invitation_resend_view, name="invitation_resend"),
     path("users/<int:pk>/invitation/revoke/", views_users.invitation_revoke_view, name="invitation_revoke"),
     path("language-and-region/", views_settings.language_region, name="language_region"),
+    path("terms/", views_terms.terms_settings, name="terms"),
     path("roles/", views_roles.role_list, name="role_list"),
     path("roles/new/", views_roles.role_create_view, name="role_create"),
     path("roles/<int:pk>/", views_roles.role_edit, name="role_edit"),

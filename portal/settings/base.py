@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "portal.core.middleware.SessionPartnerGuardMiddleware",
     "portal.authentication.middleware.SecondFactorMiddleware",
     "portal.accounts.acting.ActingCustomerMiddleware",
+    "portal.accounts.terms.TermsMiddleware",
     "portal.audit.context.AuditContextMiddleware",
     "portal.core.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
