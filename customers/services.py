@@ -189,11 +189,11 @@ def own_organisation_add(*, actor: Actor, name: str) -> Customer:
         if existing is not None:
             return existing
         taken = Customer.objects.annotate(name_ci=Lower("name")).filter(name_ci=name.strip().lower()).first()
+        customer: Customer
         if taken is not None:
             # The partner already listed itself by hand: that record becomes its own organisation.
-            taken.is_own_organisation = True
-            taken.save(update_fields=["is_own_organisation", "updated"])
-            customer = taken
+            Customer.objects.filter(pk=taken.pk).update(is_own_organisation=True, updated=timezone.now())
+            customer = Customer.objects.get(pk=taken.pk)
         else:
             customer = Customer.objects.create(
                 name=_customer_name_check(name), is_own_organisation=True, created_by=actor_user(actor)

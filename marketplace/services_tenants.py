@@ -119,14 +119,16 @@ def domain_availability_check(*, account: MarketplaceAccount, domain: str) -> Do
         raise MarketplaceActionRefused(
             _("%(account)s cannot create Microsoft tenants.") % {"account": account}, field="account"
         )
+    provider = provider_for_account(account)
     try:
-        with provider_for_account(account) as provider:
-            return provider.domain_availability(domain=whole)
+        return provider.domain_availability(domain=whole)
     except ProviderError as error:
         raise MarketplaceActionRefused(
             _("%(account)s could not check the domain: %(error)s") % {"account": account, "error": error},
             field="domain_prefix",
         ) from error
+    finally:
+        provider.close()
 
 
 def _customer_draft(customer: Customer, *, email: str) -> CustomerDraft:
@@ -199,11 +201,9 @@ def customer_tenant_create(
         email=email.strip(),
         phone=phone.strip() or None,
     )
+    provider = provider_for_account(account)
     try:
-        with provider_for_account(account) as provider:
-            created = provider.create_customer_tenant(
-                customer=_customer_draft(customer, email=draft.email), tenant=draft
-            )
+        created = provider.create_customer_tenant(customer=_customer_draft(customer, email=draft.email), tenant=draft)
     except Rejected as rejected:
         _creation_failed(actor=actor, customer=customer, account=account, domain=domain, error=rejected.message)
         if rejected.code == "domain_taken":
@@ -216,6 +216,8 @@ def customer_tenant_create(
         raise MarketplaceActionRefused(
             _("%(account)s could not create the tenant: %(error)s") % {"account": account, "error": error}
         ) from error
+    finally:
+        provider.close()
     return _record_created(
         actor=actor, customer=customer, account=account, created=created, draft=draft, partner_name=partner_name
     )

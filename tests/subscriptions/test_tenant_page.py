@@ -108,7 +108,9 @@ def test_manage_columns_offers_the_offer_id_and_the_list_shows_it(alpha_admin_cl
     assert 'value="offer_id"' in before  # offered in Manage columns
     assert 'data-testid="offer-id"' not in before  # not a default column
 
-    alpha_admin_client.post(reverse("subscriptions:subscription_columns"), {"columns": ["offer_id", "status"], "query": ""})
+    alpha_admin_client.post(
+        reverse("subscriptions:subscription_columns"), {"columns": ["offer_id", "status"], "query": ""}
+    )
     after = text(alpha_admin_client.get(listing))
 
     assert f'data-testid="offer-id">{subscription.offer_external_id}<' in after

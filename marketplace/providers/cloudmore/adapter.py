@@ -116,6 +116,7 @@ class CloudmoreTenantCreation:
 
     client: CloudmoreClient
     require: Callable[[Capability], None]  # ProviderBase's: refuses an undeclared capability
+    create_customer: Callable[..., CustomerRecord]  # the provider's: an organization
 
     def check_domain_availability(self, *, domain: str) -> bool:
         return self.domain_availability(domain=domain).available
