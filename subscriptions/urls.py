@@ -36,6 +36,18 @@ urlpatterns = [
     path("tenants/<int:tenant_pk>/users/", views_users.tenant_user_list, name="tenant_user_list"),
     path("tenants/<int:tenant_pk>/users/new/", views_users.tenant_user_create_view, name="tenant_user_create"),
     path("tenants/<int:tenant_pk>/users/sync/", views_users.tenant_users_sync_view, name="tenant_users_sync"),
+    path(
+        "tenants/<int:tenant_pk>/users/import/",
+        views_users.tenant_users_exchange_view,
+        {"direction": "import"},
+        name="tenant_users_import",
+    ),
+    path(
+        "tenants/<int:tenant_pk>/users/export/",
+        views_users.tenant_users_exchange_view,
+        {"direction": "export"},
+        name="tenant_users_export",
+    ),
     path("tenants/<int:tenant_pk>/users/assign/", views_users.tenant_users_assign, name="tenant_users_assign"),
     path("tenants/<int:tenant_pk>/users/<int:pk>/", views_users.tenant_user_detail, name="tenant_user_detail"),
 ]

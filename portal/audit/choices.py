@@ -158,6 +158,8 @@ class AuditAction(models.TextChoices):
     SUBSCRIPTION_PRICE_SET = "subscription.price_set", _("Subscription price set")
     SUBSCRIPTION_PRICES_APPLY = "subscription.prices_apply", _("Subscription prices applied")
     TENANT_USER_CREATE = "tenant_user.create", _("Tenant user created")
+    TENANT_USERS_IMPORT = "tenant_users.import", _("Users imported from the marketplace's directory")
+    TENANT_USERS_EXPORT = "tenant_users.export", _("Users exported to the marketplace's directory")
     TENANT_USER_LICENSE_ASSIGN = "tenant_user.license_assign", _("Licence assigned to user")
     TENANT_USER_LICENSE_UNASSIGN = "tenant_user.license_unassign", _("Licence removed from user")
     TENANT_USERS_SYNC = "tenant_users.sync", _("Tenant users synchronized")

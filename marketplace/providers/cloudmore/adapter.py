@@ -60,6 +60,7 @@ from marketplace.providers.cloudmore.records import (
     BillingChargeType,
     BillingReport,
     BillingReportLine,
+    DirectoryUserRecord,
     DomainAvailability,
     Segment,
     TenantDraft,
@@ -214,6 +215,67 @@ class CloudmoreTenantCreation:
                 raise Rejected("tenant_exists", rejected.message, reference=rejected.reference) from rejected
             raise
         return _tenant_record(wire)
+
+    def list_directory_users(self, *, customer_external_id: str) -> tuple[DirectoryUserRecord, ...]:
+        self.require(Capability.CREATE_TENANT)
+        return tuple(
+            _directory_user_record(wire)
+            for wire in self.client.list_organization_users(organization_id=customer_external_id)
+        )
+
+    def import_directory_users(
+        self, *, customer_external_id: str, password_recipient: str
+    ) -> tuple[TenantUserRecord, ...]:
+        """User import: every Cloudmore directory user without a Microsoft 365 user gets one, named after the
+        local part of their address in the tenant's domain; the generated passwords go to `password_recipient`."""
+        self.require(Capability.CREATE_TENANT)
+        existing = {
+            user.user_name.split("@")[0].lower()
+            for user in self.list_tenant_users(customer_external_id=customer_external_id)
+        }
+        created = []
+        for person in self.list_directory_users(customer_external_id=customer_external_id):
+            local = person.email.split("@")[0]
+            if local.lower() in existing:
+                continue
+            created.append(
+                self.create_tenant_user(
+                    customer_external_id=customer_external_id,
+                    user_name=local,
+                    first_name=person.first_name or local,
+                    last_name=person.last_name or local,
+                    email=password_recipient,
+                )
+            )
+            existing.add(local.lower())
+        return tuple(created)
+
+    def export_tenant_users(
+        self, *, customer_external_id: str, password_recipient: str
+    ) -> tuple[DirectoryUserRecord, ...]:
+        """User export: every Microsoft 365 user without a Cloudmore directory user gets one (their user name
+        as the Cloudmore user name); Cloudmore emails the passwords to `password_recipient`."""
+        self.require(Capability.CREATE_TENANT)
+        directory = {
+            person.user_name.lower() for person in self.list_directory_users(customer_external_id=customer_external_id)
+        }
+        created = []
+        for user in self.list_tenant_users(customer_external_id=customer_external_id):
+            if user.user_name.lower() in directory:
+                continue
+            first, _space, last = (user.display_name or user.user_name).partition(" ")
+            wire = self.client.create_organization_user(
+                organization_id=customer_external_id,
+                user={
+                    "userName": user.user_name,
+                    "firstName": first or user.user_name,
+                    "lastName": last or first or user.user_name,
+                    "email": password_recipient,
+                },
+            )
+            created.append(_directory_user_record(wire))
+            directory.add(user.user_name.lower())
+        return tuple(created)
 
     def list_tenant_users(self, *, customer_external_id: str) -> tuple[TenantUserRecord, ...]:
         self.require(Capability.CREATE_TENANT)
@@ -700,6 +762,16 @@ def _tenant_record(wire: WireObject) -> TenantRecord:
         admin_user_name=wire.get("adminUserName") or None,
         credentials_sent_to=wire.get("contactEmail") or None,
         created_at=instant(wire.get("createdDate")),
+    )
+
+
+def _directory_user_record(wire: WireObject) -> DirectoryUserRecord:
+    return DirectoryUserRecord(
+        external_id=str(wire["id"]),
+        user_name=str(wire.get("userName") or ""),
+        first_name=str(wire.get("firstName") or ""),
+        last_name=str(wire.get("lastName") or ""),
+        email=str(wire.get("email") or ""),
     )
 
 

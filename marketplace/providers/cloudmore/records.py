@@ -43,6 +43,17 @@ class TenantRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class DirectoryUserRecord:
+    """A user of Cloudmore's own directory (who signs in to the Cloudmore portal), not a Microsoft 365 user."""
+
+    external_id: str
+    user_name: str
+    first_name: str
+    last_name: str
+    email: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class TenantUserRecord:
     external_id: str
     user_name: str
