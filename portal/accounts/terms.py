@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
@@ -43,8 +44,22 @@ OPEN_BEFORE_TERMS = frozenset(
 TERMS_MAX_LENGTH = 100_000
 
 
+TERMS_CACHE_KEY = "accounts.terms.current_version"
+TERMS_SESSION_KEY = "accounts.terms.accepted_version"
+
+
 def terms_current() -> TermsVersion | None:
     return TermsVersion.objects.order_by("-version").first()
+
+
+def terms_current_version() -> int:
+    """The number of the version in force (0: none), cached (the cache key carries the partner's schema)
+    so that a request without anything to accept asks the database nothing."""
+    version = cache.get(TERMS_CACHE_KEY)
+    if version is None:
+        version = TermsVersion.objects.aggregate(top=Max("version"))["top"] or 0
+        cache.set(TERMS_CACHE_KEY, version, 300)
+    return int(version)
 
 
 def terms_pending_for(user) -> TermsVersion | None:
@@ -66,6 +81,8 @@ def terms_publish(*, actor: Actor, text: str) -> TermsVersion:
         latest = TermsVersion.objects.select_for_update().aggregate(top=Max("version"))["top"] or 0
         terms = TermsVersion.objects.create(version=latest + 1, text=text, published_by=actor_user(actor))
         audit_record(actor=actor, action=AuditAction.TERMS_PUBLISH, target=terms, after={"version": terms.version})
+        cache.delete(TERMS_CACHE_KEY)
+        transaction.on_commit(lambda: cache.delete(TERMS_CACHE_KEY))  # and again, once others can read it
     return terms
 
 
@@ -96,7 +113,11 @@ class TermsMiddleware:
         match = request.resolver_match
         if match is not None and match.view_name in OPEN_BEFORE_TERMS:
             return None
+        current = terms_current_version()
+        if current == 0 or request.session.get(TERMS_SESSION_KEY) == current:
+            return None
         if terms_pending_for(user) is None:
+            request.session[TERMS_SESSION_KEY] = current  # accepted earlier: not asked again this session
             return None
         target = reverse("accounts:terms_accept")
         if request.headers.get("HX-Request") == "true":

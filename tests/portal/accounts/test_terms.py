@@ -3,6 +3,7 @@ each acceptance recorded with its version and time; a new version is accepted ag
 
 from __future__ import annotations
 
+import pytest
 from django.urls import reverse
 from django_tenants.utils import schema_context
 
@@ -10,6 +11,18 @@ from portal.accounts.models import TermsAcceptance, TermsVersion
 from portal.audit.models import AuditEvent
 from tests.factories.accounts import user_with
 from tests.support import signed_in_client
+
+
+@pytest.fixture(autouse=True)
+def forget_cached_version(partner_alpha):
+    """The version in force is cached outside the test's transaction: forget it after each test."""
+    yield
+    from django.core.cache import cache
+
+    from portal.accounts.terms import TERMS_CACHE_KEY
+
+    with schema_context(partner_alpha.schema_name):
+        cache.delete(TERMS_CACHE_KEY)
 
 
 def test_without_published_terms_nobody_is_asked(alpha_admin_client):
