@@ -178,6 +178,7 @@ def offer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "show_price": request.user.kind == UserKind.PARTNER or customer is not None,
         "sees_cost": sees_cost,
         "can_manage": _can_manage(request.user),
+        "can_order": offer.is_available and user_has_permission(request.user, SUBSCRIPTIONS, MANAGE),
         "events": selectors.offer_audit_events(offer=offer) if request.user.kind == UserKind.PARTNER else [],
     }
     return render(request, "catalog/offer_detail.html", context)

@@ -61,6 +61,8 @@ class Customer(models.Model):
     admin_users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("customer tenant admins"), blank=True, related_name="customers"
     )
+    # The partner's own organisation, listed among its customers so it can buy for itself (at most one).
+    is_own_organisation = models.BooleanField(_("own organisation"), default=False, editable=False)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(
@@ -77,6 +79,13 @@ class Customer(models.Model):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         indexes = [models.Index(Lower("name"), name="customers_customer_name_ci")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_own_organisation"],
+                condition=models.Q(is_own_organisation=True),
+                name="customers_one_own_organisation",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

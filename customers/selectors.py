@@ -4,6 +4,7 @@ from django.db.models import Count, Q, QuerySet
 
 from customers.choices import ConsentState
 from customers.models import Customer, CustomerGroup, CustomerTenant
+from portal.accounts.acting import acting_customer_id
 from portal.accounts.choices import UserKind
 from portal.accounts.permissions import user_sees_all_customers
 from portal.audit.models import AuditEvent
@@ -15,6 +16,9 @@ def customers_visible_to(*, user) -> QuerySet[Customer]:
     admins) the customers bound to them. Anything else is a 404 for them."""
     if user is None or not user.is_authenticated:
         return Customer.objects.none()
+    acting = acting_customer_id(user)
+    if acting is not None:  # a partner user who opened this customer's account sees it alone
+        return Customer.objects.filter(pk=acting)
     if user.kind == UserKind.CUSTOMER_ADMIN:
         return Customer.objects.filter(admin_users=user)
     if user_sees_all_customers(user):
@@ -65,3 +69,17 @@ def customer_tenants_of(*, customer: Customer) -> QuerySet[CustomerTenant]:
 def customer_audit_events(*, customer: Customer) -> QuerySet[AuditEvent]:
     """The customer's own events and every event about something of the customer (its tenants...)."""
     return (audit_events_for_object(target=customer) | AuditEvent.objects.filter(customer_id=customer.pk)).distinct()
+
+
+def partner_users_managing(*, customer_id: int, module: str, level: int) -> list:
+    """The active partner users with `level` on `module` whose scope covers the customer (who to tell
+    about what the customer did itself)."""
+    from portal.accounts.models import User
+    from portal.accounts.permissions import user_has_permission
+
+    users = User.objects.filter(is_active=True, kind=UserKind.PARTNER).prefetch_related("roles").order_by("pk")
+    return [
+        user
+        for user in users
+        if user_has_permission(user, module, level) and customers_visible_to(user=user).filter(pk=customer_id).exists()
+    ]

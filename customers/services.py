@@ -20,8 +20,9 @@ from django.utils.translation import gettext as _
 
 from customers.choices import ConsentState
 from customers.models import Customer, CustomerGroup, CustomerTenant
+from portal.accounts.choices import UserKind
 from portal.accounts.models import User
-from portal.accounts.types import Actor
+from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import audit_record, model_snapshot
 from portal.core.names import name_clean, name_ensure_unique
@@ -175,6 +176,33 @@ def customer_update(
             target=customer,
             customer_id=customer.pk,
             before=before,
+            after=_customer_snapshot(customer),
+        )
+    return customer
+
+
+def own_organisation_add(*, actor: Actor, name: str) -> Customer:
+    """List the partner's own organisation among its customers, so it can add its own Microsoft tenant
+    and buy the offers it may buy for itself like any customer. There is one; adding it again returns it."""
+    with transaction.atomic():
+        existing = Customer.objects.select_for_update().filter(is_own_organisation=True).first()
+        if existing is not None:
+            return existing
+        taken = Customer.objects.annotate(name_ci=Lower("name")).filter(name_ci=name.strip().lower()).first()
+        customer: Customer
+        if taken is not None:
+            # The partner already listed itself by hand: that record becomes its own organisation.
+            Customer.objects.filter(pk=taken.pk).update(is_own_organisation=True, updated=timezone.now())
+            customer = Customer.objects.get(pk=taken.pk)
+        else:
+            customer = Customer.objects.create(
+                name=_customer_name_check(name), is_own_organisation=True, created_by=actor_user(actor)
+            )
+        audit_record(
+            actor=actor,
+            action=AuditAction.CUSTOMER_OWN_ORGANISATION_ADD,
+            target=customer,
+            customer_id=customer.pk,
             after=_customer_snapshot(customer),
         )
     return customer
@@ -433,4 +461,25 @@ def customer_tenant_consent_complete(
         consent_state=ConsentState.CONSENTED,
         message="",
         result=AuditResult.SUCCESS,
+    )
+
+
+# -- acting for a customer -------------------------------------------------------------------------------------------
+
+
+def customer_open_as(*, actor: User, customer: Customer) -> None:
+    """Record that a partner user opened the customer's account: what follows is done in its name."""
+    if actor.kind != UserKind.PARTNER:
+        raise CustomerActionRefused(_("Only partner users open a customer's account."))
+    audit_record(actor=actor, action=AuditAction.CUSTOMER_OPEN_AS, target=customer, customer_id=customer.pk)
+
+
+def customer_open_as_leave(*, actor: User, customer_id: int, customer_name: str) -> None:
+    customer = Customer.objects.filter(pk=customer_id).first()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CUSTOMER_OPEN_AS_LEAVE,
+        target=customer,
+        target_label=None if customer is not None else customer_name,
+        customer_id=customer_id if customer is not None else None,
     )

@@ -53,11 +53,16 @@ class CustomerTable(tables.Table):
         attrs = {"class": "table table-hover align-middle mb-0"}
 
     def render_name(self, record: Customer, value: str):
-        return format_html(
+        link = format_html(
             '<a href="{}" class="fw-semibold text-decoration-none">{}</a>',
             reverse("customers:customer_detail", args=[record.pk]),
             value,
         )
+        if record.is_own_organisation:
+            return format_html(
+                '{} <span class="badge text-bg-info" data-testid="own-organisation">{}</span>', link, _("You")
+            )
+        return link
 
     def render_status(self, record: Customer):
         css = "text-bg-success" if record.status == CustomerStatus.ACTIVE else "text-bg-secondary"

@@ -1,12 +1,14 @@
 """Customers screens: list, onboarding, detail with tabs, tenants and admin consent. Views stay thin."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_tables2 import RequestConfig
@@ -29,13 +31,17 @@ from customers.services import (
     customer_active_subscription_count,
     customer_create,
     customer_delete,
+    customer_open_as,
+    customer_open_as_leave,
     customer_tenant_add,
     customer_tenant_consent_complete,
     customer_tenant_consent_start,
     customer_tenant_remove,
     customer_update,
+    own_organisation_add,
 )
 from customers.tables import COLUMNS_PREFERENCE, chosen_columns, customer_table, optional_columns
+from portal.accounts.acting import ACTING_CUSTOMER_SESSION_KEY
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import (
     permission_check,
@@ -94,6 +100,9 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         ),
         "can_onboard": _can_onboard(request.user),
         "total": filterset.queryset.count(),
+        "can_add_own_organisation": _can_onboard(request.user)
+        and user_sees_all_customers(request.user)
+        and not Customer.objects.filter(is_own_organisation=True).exists(),
     }
     return render(request, partial_template(request, "customers/customer_list.html", "results"), context)
 
@@ -291,6 +300,14 @@ def customer_tenant_remove_view(request: HttpRequest, customer_pk: int, tenant_p
 # -- admin consent --------------------------------------------------------------------------------------------------
 
 
+def _return_to(request: HttpRequest) -> str:
+    """Where a consent started from a wizard (Add tenant) goes back to, on this host only."""
+    raw = request.POST.get("next", "")
+    if raw and url_has_allowed_host_and_scheme(raw, allowed_hosts={request.get_host()}, require_https=False):
+        return raw
+    return ""
+
+
 @permission_required(CUSTOMERS, VIEW)
 @require_http_methods(["GET", "POST"])
 def customer_tenant_consent_start_view(request: HttpRequest, customer_pk: int, tenant_pk: int) -> HttpResponse:
@@ -315,6 +332,7 @@ def customer_tenant_consent_start_view(request: HttpRequest, customer_pk: int, t
         "tenant_pk": tenant.pk,
         "tenant_id": str(tenant.tenant_id),
         "started_at": start.started_at,
+        "return_to": _return_to(request),
     }
     return HttpResponseRedirect(start.url)
 
@@ -359,4 +377,62 @@ def customer_tenant_consent_complete_view(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect(tenants_url)
     request.session.pop(CONSENT_SESSION_KEY, None)
     messages.success(request, _("Consent granted: the console can now work in tenant %(tenant)s.") % {"tenant": tenant})
+    return_to = str(flow.get("return_to") or "")
+    if return_to:
+        separator = "&" if "?" in return_to else "?"
+        return HttpResponseRedirect(f"{return_to}{separator}customer_tenant={tenant.pk}")
     return HttpResponseRedirect(tenants_url)
+
+
+# -- open as customer -----------------------------------------------------------------------------------------------
+
+
+@permission_required(CUSTOMERS, VIEW)
+@require_http_methods(["GET", "POST"])
+def customer_open_as_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Open as customer": from now on this session sees the console as the customer's admins do."""
+    customer = get_object_or_404(customers_visible_to(user=request.user), pk=pk)
+    if request.user.kind != UserKind.PARTNER:
+        raise Http404  # a customer tenant admin (or a partner already acting for one) has nothing to open
+    if not_allowed := post_only(request):
+        return not_allowed
+    try:
+        customer_open_as(actor=request.user, customer=customer)
+    except CustomerActionRefused as exc:
+        messages.error(request, str(exc))
+        return HttpResponseRedirect(reverse("customers:customer_detail", args=[customer.pk]))
+    request.session[ACTING_CUSTOMER_SESSION_KEY] = {"id": customer.pk, "name": customer.name}
+    messages.info(request, _("You are now working in %(customer)s's account.") % {"customer": customer.name})
+    return redirect("core:home")
+
+
+@login_required
+@require_POST
+def customer_open_as_leave_view(request: HttpRequest) -> HttpResponse:
+    """Back to the partner's console from a customer's account (to that customer's page)."""
+    acting = request.session.pop(ACTING_CUSTOMER_SESSION_KEY, None)
+    if not isinstance(acting, dict) or not isinstance(acting.get("id"), int):
+        return redirect("core:home")
+    customer_open_as_leave(actor=request.user, customer_id=acting["id"], customer_name=str(acting.get("name", "")))
+    messages.info(request, _("You are back in your partner console."))
+    return redirect("customers:customer_detail", pk=acting["id"])
+
+
+@permission_required(CUSTOMERS, MANAGE)
+@require_POST
+def own_organisation_add_view(request: HttpRequest) -> HttpResponse:
+    """ "Add your own organisation": the partner itself among its customers, to buy for itself."""
+    if request.user.kind != UserKind.PARTNER or not user_sees_all_customers(request.user):
+        raise PermissionDenied
+    partner = getattr(request, "tenant", None)
+    try:
+        customer = own_organisation_add(actor=request.user, name=getattr(partner, "name", "") or _("Our organisation"))
+    except CustomerActionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("customers:customer_list")
+    messages.success(
+        request,
+        _("%(name)s is listed as your own organisation. Add its Microsoft tenant to buy for yourself.")
+        % {"name": customer.name},
+    )
+    return redirect("customers:customer_detail", pk=customer.pk)

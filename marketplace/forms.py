@@ -197,3 +197,40 @@ def plan_label(offer) -> str:
     if offer.term:
         parts.append(str(_("term %(term)s") % {"term": offer.term}))
     return " · ".join(str(part) for part in parts)
+
+
+class TenantCreateForm(forms.Form):
+    """A new Microsoft tenant for a customer: where (an account that can create tenants), the domain
+    prefix, and the first admin, whose credentials go to `email`. Pre-filled from the customer."""
+
+    account = forms.ModelChoiceField(
+        label=_("Marketplace account"), queryset=MarketplaceAccount.objects.none(), empty_label=None
+    )
+    domain_prefix = forms.CharField(
+        label=_("Domain"),
+        max_length=27,
+        help_text=_("Letters and digits: the tenant's domain becomes <prefix>.onmicrosoft.com."),
+    )
+    first_name = forms.CharField(label=_("Admin first name"), max_length=100)
+    last_name = forms.CharField(label=_("Admin last name"), max_length=100)
+    email = forms.EmailField(label=_("Send the credentials to"), max_length=254)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+
+    def __init__(self, *args, accounts, check_url: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = accounts
+        live_check = {
+            "hx-get": check_url,
+            "hx-target": "#domain-availability",
+            "hx-include": "[name=account],[name=domain_prefix]",
+        }
+        self.fields["domain_prefix"].widget.attrs.update(
+            {**live_check, "hx-trigger": "input changed delay:400ms, load", "autocomplete": "off"}
+        )
+        self.fields["account"].widget.attrs.update({**live_check, "hx-trigger": "change"})
+
+    def clean_domain_prefix(self) -> str:
+        value = self.cleaned_data["domain_prefix"].strip().lower().removesuffix(".onmicrosoft.com")
+        if not value.isascii() or not value.isalnum():
+            raise forms.ValidationError(_("Use letters and digits only."))
+        return value

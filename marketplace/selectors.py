@@ -18,6 +18,8 @@ from customers.models import Customer, CustomerTenant
 from customers.selectors import customer_tenants_visible_to, customers_visible_to
 from marketplace.choices import SyncStatus
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, PriceCustomization, SyncRun, TenantConnection
+from marketplace.providers.base import Capability
+from marketplace.providers.registry import marketplaces
 from subscriptions.models import Subscription
 
 
@@ -150,3 +152,9 @@ def plans_for_price_add(*, account: MarketplaceAccount, product_id: str) -> Quer
     return Offer.objects.filter(account=account, is_available=True, product_id=product_id).order_by(
         "billing_cycle", "term", "pk"
     )
+
+
+def accounts_creating_tenants() -> QuerySet[MarketplaceAccount]:
+    """The accounts whose marketplace can create Microsoft tenants, in screen order of their names."""
+    slugs = [slug for slug, info in marketplaces().items() if Capability.CREATE_TENANT in info.capabilities]
+    return MarketplaceAccount.objects.filter(marketplace__in=slugs).order_by("display_name", "pk")

@@ -59,7 +59,9 @@ class TenantConnectionTable(tables.Table):
     def render_tenant(self, record: TenantConnection):
         tenant = record.customer_tenant
         return format_html(
-            '<span class="fw-semibold">{}</span><div class="small text-body-secondary">{}</div>',
+            '<a class="fw-semibold text-decoration-none" href="{}" data-testid="tenant-link">{}</a>'
+            '<div class="small text-body-secondary">{}</div>',
+            reverse("subscriptions:tenant_detail", args=[tenant.pk]),
             tenant.display_name or tenant,
             tenant.primary_domain if tenant.display_name else tenant.tenant_id,
         )

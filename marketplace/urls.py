@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace import views
+from marketplace import views, views_tenants
 
 app_name = "marketplace"
 
@@ -9,6 +9,13 @@ _tenant = "<slug:marketplace>/tenants/<int:connection_pk>/"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("new-tenant/", views_tenants.tenant_create_start, name="tenant_create_start"),
+    path("new-tenant/<int:customer_pk>/", views_tenants.tenant_create, name="tenant_create"),
+    path(
+        "new-tenant/<int:customer_pk>/domain/",
+        views_tenants.tenant_create_domain_check,
+        name="tenant_create_domain_check",
+    ),
     path("<slug:marketplace>/", views.marketplace_detail, name="marketplace_detail"),
     path("<slug:marketplace>/accounts/", views.account_list, name="account_list"),
     path("<slug:marketplace>/accounts/add/", views.account_create, name="account_create"),

@@ -12,9 +12,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from customers.selectors import partner_users_managing
 from orders.models import Order
 from orders.selectors import order_with_lines
 from orders.tasks import order_email_send
+from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.locale import user_locale
 from portal.audit.choices import NotificationLevel
 from portal.audit.services import notification_create
@@ -32,11 +34,21 @@ EVENTS = {
 
 
 def order_recipients(order: Order) -> list:
-    """The creator and whoever submitted it (a resumed draft may have been placed by someone else)."""
+    """The creator and whoever submitted it (a resumed draft may have been placed by someone else).
+    A customer's own order (placed by one of its tenant admins) also goes to the partner users who
+    manage that customer's subscriptions: the partner learns of what its customer bought."""
     people = {}
     for user in (order.created_by, order.submitted_by):
         if user is not None and user.is_active:
             people[user.pk] = user
+    if any(user.kind == UserKind.CUSTOMER_ADMIN for user in people.values()):
+        managers = partner_users_managing(
+            customer_id=order.customer_tenant.customer_id,
+            module=PermissionModule.SUBSCRIPTIONS,
+            level=AccessLevel.MANAGE,
+        )
+        for user in managers:
+            people.setdefault(user.pk, user)
     return list(people.values())
 
 

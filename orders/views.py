@@ -30,6 +30,8 @@ from catalog.pricing import (
     price_resolve,
 )
 from customers.selectors import customer_tenants_visible_to
+from marketplace.providers.base import Capability
+from marketplace.providers.registry import marketplace_description
 from orders.choices import OrderLineKind, OrderLineStatus, OrderStatus
 from orders.filters import OrderFilterSet, QuoteFilterSet
 from orders.forms import OrderDetailsForm, OrderNewForm, OrderSubmitForm, QuoteCreateForm
@@ -62,7 +64,7 @@ from orders.services import (
     quote_withdraw,
 )
 from orders.tables import OrderTable, QuoteTable, order_url
-from portal.accounts.choices import AccessLevel, PermissionModule
+from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import permission_required, user_has_permission, user_sees_cost_prices
 from portal.core.htmx import get_only, partial_template, post_only
 
@@ -169,6 +171,16 @@ def _start_offer(request: HttpRequest):
     return offer
 
 
+def _can_create_tenant(user, offer) -> bool:
+    """ "Create new tenant" on the order page: a partner user who manages marketplaces, at a marketplace
+    that creates Microsoft tenants."""
+    return (
+        user.kind == UserKind.PARTNER
+        and user_has_permission(user, PermissionModule.MARKETPLACE, AccessLevel.MANAGE)
+        and Capability.CREATE_TENANT in marketplace_description(offer.account.marketplace).capabilities
+    )
+
+
 def _start_tenant(request: HttpRequest, tenants):
     raw = request.GET.get("tenant") or ""
     if not raw.isdigit():
@@ -194,6 +206,9 @@ def order_new(request: HttpRequest) -> HttpResponse:
         return render(request, "orders/order_new.html", {"offer": None})
     tenants = tenants_orderable_at(user=request.user, account=offer.account)
     tenant = _start_tenant(request, tenants)
+    if tenant is None and "tenant" not in request.GET:
+        only = list(tenants[:2])
+        tenant = only[0] if len(only) == 1 else None  # a customer with one tenant does not choose it
     plans = offer_billing_options(offer=offer)
     add_ons = offer_add_ons(offer=offer, user=request.user)
     price_options = user_sees_cost_prices(request.user)  # a markup on a cost one cannot see makes no sense
@@ -236,6 +251,7 @@ def order_new(request: HttpRequest) -> HttpResponse:
         "default_markup": percent_text(default_markup_percent()),
         "can_order": _can_order(request.user),
         "no_tenants": not tenants.exists(),
+        "can_create_tenant": _can_create_tenant(request.user, offer),
     }
     template = "orders/order_new.html"
     if preview:

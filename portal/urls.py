@@ -25,6 +25,7 @@ urlpatterns = [
     path("pools/", include("pools.urls")),
     path("reports/", include("reports.urls")),
     path("help/", include("support.urls")),
+    path("invoices/", include("reports.urls_invoices")),
     path("catalog/", include("catalog.urls")),
     path("subscriptions/", include("subscriptions.urls")),
     path("orders/", include("orders.urls")),

@@ -803,6 +803,8 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
             "ConfigureSubscriptionRenew": self._configure_subscription_renew,
             "TerminateAccount": self._terminate_account,
             "GetLatestInvoicesForPeriod": self._get_latest_invoices_for_period,
+            "GetLatestInvoices": self._get_latest_invoices,
+            "GetPreviewInvoices": self._get_preview_invoices,
         }
 
     def _terminate_session_token(self, session: _Session, body: Mapping[str, Any]) -> Any:
@@ -1234,6 +1236,30 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
         year, month = _int_key(body, "year"), _int_key(body, "month")
         if not year or not month or not 1 <= month <= 12:
             raise _Fault("Year and month are required; month is 1 to 12.")
+        return self._month_invoices(session, year, month)
+
+    def _get_latest_invoices(self, session: _Session, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The invoices of the last closed billing interval: the last full month."""
+        now = self.now()
+        year, month = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
+        return self._month_invoices(session, year, month)
+
+    def _get_preview_invoices(self, session: _Session, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The current, unclosed month as it would be invoiced if nothing changed until its end. ALSO
+        generates previews on Friday mornings: before the month's first Friday at 06:00 there is none.
+        A preview is not issued, so its charges carry no SAP invoice number."""
+        now = self.now()
+        first = datetime(now.year, now.month, 1, 6, tzinfo=UTC)
+        first_friday = first + timedelta(days=(4 - first.weekday()) % 7)
+        if now < first_friday:
+            return []
+        invoices = self._month_invoices(session, now.year, now.month)
+        for invoice in invoices:
+            for charge in invoice["Charges"]:
+                charge["SAPInvoiceNumber"] = ""
+        return invoices
+
+    def _month_invoices(self, session: _Session, year: int, month: int) -> list[dict[str, Any]]:
         start = datetime(year, month, 1, tzinfo=UTC)
         if start > self.now():
             return []

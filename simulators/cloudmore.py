@@ -292,6 +292,19 @@ class _TenantUser:
 
 
 @dataclass(kw_only=True)
+class _DirectoryUser:
+    """A user of Cloudmore's own portal directory for an organization (not a Microsoft 365 user)."""
+
+    id: str
+    organization_id: str
+    user_name: str
+    first_name: str
+    last_name: str
+    email: str
+    created: datetime
+
+
+@dataclass(kw_only=True)
 class _Subscription:
     id: str
     organization_id: str
@@ -407,6 +420,7 @@ class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
         self.organizations: dict[str, _Organization] = {}
         self.csp_services: dict[str, _CspService] = {}
         self.tenant_users: dict[str, list[_TenantUser]] = {}
+        self.directory_users: dict[str, list[_DirectoryUser]] = {}
         self.subscriptions: dict[str, _Subscription] = {}
         self._organizations_by_reseller: dict[str, list[str]] = {}
         self._subscriptions_by_organization: dict[str, list[str]] = {}
@@ -508,6 +522,18 @@ class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
             self._organizations_by_reseller[reseller_id].append(organization.id)
             self._subscriptions_by_organization[organization.id] = []
             self.tenant_users[organization.id] = []
+            first, _space, last = contact_name.partition(" ")
+            self.directory_users[organization.id] = [
+                _DirectoryUser(
+                    id=str(uuid.uuid4()),
+                    organization_id=organization.id,
+                    user_name=organization.contact["email"],
+                    first_name=first,
+                    last_name=last,
+                    email=organization.contact["email"],
+                    created=organization.created,
+                )
+            ]
             return organization
 
     def add_tenant(
@@ -751,6 +777,8 @@ class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
             ("GET", _ROUTE_PREFIX + r"/services/(?P<service_id>[^/]+)/pricelist$", "get_pricelist", self._pricelist),
             ("GET", _ORGANIZATION + r"/services/csp$", "get_csp", self._get_csp),
             ("POST", _ORGANIZATION + r"/services/csp$", "add_csp", self._add_csp),
+            ("GET", _ORGANIZATION + r"/users$", "list_organization_users", self._list_directory_users),
+            ("POST", _ORGANIZATION + r"/users$", "create_organization_user", self._create_directory_user),
             ("GET", _ORGANIZATION + r"/services/csp/users$", "list_csp_users", self._list_csp_users),
             ("POST", _ORGANIZATION + r"/services/csp/users$", "create_csp_user", self._create_csp_user),
             (
@@ -948,6 +976,10 @@ class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
             "cellPhone": str(_key(contact, "cellPhone") or ""),
         }
         organization.notification_email = str(_key(body, "notificationEmail") or organization.contact["email"])
+        first, _space, last = organization.contact["name"].partition(" ")
+        owner = self.directory_users[organization.id][0]
+        owner.user_name = owner.email = organization.contact["email"]
+        owner.first_name, owner.last_name = first, last
         organization.vat = str(_key(body, "vat") or "")
         organization.registration_number = str(_key(body, "registrationNumber") or "")
         organization.customer_number = str(_key(body, "customerNumber") or "")
@@ -1169,6 +1201,48 @@ class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
             }
         )
         return user
+
+    def _list_directory_users(
+        self, request: _Request, *, reseller_id: str, organization_id: str
+    ) -> list[dict[str, Any]]:
+        """The organization's users in Cloudmore's own directory (who signs in to the Cloudmore portal)."""
+        self._organization(reseller_id, organization_id)
+        return [_directory_user_wire(user) for user in self.directory_users[organization_id]]
+
+    def _create_directory_user(self, request: _Request, *, reseller_id: str, organization_id: str) -> _Answer:
+        """A Cloudmore portal user; Cloudmore emails its generated password to `email`."""
+        self._organization(reseller_id, organization_id)
+        body = request.json()
+        errors = {
+            name: [f"The {name} field is required."]
+            for name in ("firstName", "lastName", "email")
+            if not str(_key(body, name) or "").strip()
+        }
+        if errors:
+            raise _Problem(400, "One or more validation errors occurred.", errors=errors)
+        user_name = str(_key(body, "userName") or _key(body, "email")).strip()
+        if any(u.user_name.lower() == user_name.lower() for u in self.directory_users[organization_id]):
+            raise _Problem(409, f"The user {user_name} already exists.", error_code="AlreadyExists")
+        user = _DirectoryUser(
+            id=str(uuid.uuid4()),
+            organization_id=organization_id,
+            user_name=user_name,
+            first_name=str(_key(body, "firstName")),
+            last_name=str(_key(body, "lastName")),
+            email=str(_key(body, "email")),
+            created=self.now(),
+        )
+        self.directory_users[organization_id].append(user)
+        self.sent_emails.append(
+            {
+                "to": user.email,
+                "subject": "Your Cloudmore login credentials",
+                "body": f"User name: {user.user_name}\nPassword: {_generated_password()}\n",
+                "user_name": user.user_name,
+                "sent_at": _format(self.now()),
+            }
+        )
+        return _Answer(201, _directory_user_wire(user))
 
     def _list_csp_users(self, request: _Request, *, reseller_id: str, organization_id: str) -> list[dict[str, Any]]:
         self._organization(reseller_id, organization_id)
@@ -1681,6 +1755,17 @@ def _page(request: _Request, items: list[Any]) -> list[Any]:
         )
     start = (page - 1) * size
     return items[start : start + size]
+
+
+def _directory_user_wire(user: _DirectoryUser) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "userName": user.user_name,
+        "firstName": user.first_name,
+        "lastName": user.last_name,
+        "email": user.email,
+        "createdDate": _format(user.created),
+    }
 
 
 def _user_wire(user: _TenantUser) -> dict[str, Any]:

@@ -528,8 +528,12 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
         reads_to_provision: int = 2,
         replay_window: timedelta = timedelta(days=1),
         page_size_limit: int = 500,
+        directory_domains: Callable[[], Iterable[str]] = tuple,
     ) -> None:
         super().__init__(clock=clock, sleep=sleep)
+        #: Domains registered in Microsoft Online outside this partner's customers (other partners'
+        #: customers, the identity simulator's directories): a domain is unique across all of them.
+        self.directory_domains = directory_domains
         self.token_ttl = token_ttl
         self.provisioning_delay = provisioning_delay
         self.reads_to_provision = reads_to_provision
@@ -938,6 +942,7 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             ("GET", _route("customers"), "GetCustomers", self._list_customers),
             ("POST", _route("customers"), "CreateCustomer", self._create_customer),
             ("GET", _route(customer), "GetCustomer", self._get_customer),
+            ("HEAD", _route("domains/{domain}"), "CheckDomainAvailability", self._check_domain),
             ("GET", _route("products"), "GetProducts", self._list_products),
             ("GET", _route("products/{product}"), "GetProduct", self._get_product),
             ("GET", _route("products/{product}/skus"), "GetSkus", self._list_skus),
@@ -1230,6 +1235,18 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             collection["continuationToken"] = token
         return collection
 
+    def domain_taken(self, domain: str) -> bool:
+        """Whether the domain is registered anywhere in Microsoft Online (case-insensitive)."""
+        domain = domain.lower()
+        if any(existing.domain == domain for existing in self.customers.values()):
+            return True
+        return any(str(other).lower() == domain for other in self.directory_domains())
+
+    def _check_domain(self, principal: _Principal, request: _Request, domain: str) -> _Response:
+        """Microsoft's answer to "does this domain exist?": 200 when it is registered, 404 when it is free.
+        A HEAD answer carries no body."""
+        return _Response(200 if self.domain_taken(domain) else 404, b"")
+
     def _get_customer(self, principal: _Principal, request: _Request, customer: str) -> dict[str, Any]:
         return self._customer_wire(self._customer(customer))
 
@@ -1256,7 +1273,7 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             raise _ApiError(
                 400, INVALID_INPUT, "The domain must be '<prefix>.onmicrosoft.com' with letters and numbers only."
             )
-        if any(existing.domain == domain for existing in self.customers.values()):
+        if self.domain_taken(domain):
             raise _ApiError(409, 409, f"The domain {domain} is already in use by another tenant.")
         country = str(required["defaultAddress.country"]).upper()
         if country not in MARKETS:

@@ -428,3 +428,16 @@ __all__ = [
     "subscriptions_page",
     "subscriptions_visible_to",
 ]
+
+
+def tenant_audit_events(*, customer_tenant) -> QuerySet[AuditEvent]:
+    """A customer tenant's trail: the tenant's own events and those of its subscriptions."""
+    subscription_ids = [
+        str(pk) for pk in Subscription.objects.filter(customer_tenant=customer_tenant).values_list("pk", flat=True)
+    ]
+    events = audit_events_for_object(target=customer_tenant)
+    if subscription_ids:
+        events = events | AuditEvent.objects.filter(
+            target_type=Subscription._meta.label_lower, target_id__in=subscription_ids
+        ).select_related("actor")
+    return events.order_by("-created", "-id")

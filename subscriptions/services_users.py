@@ -176,6 +176,47 @@ def tenant_users_sync(*, actor: Actor, customer_tenant: CustomerTenant) -> Users
     return UsersSyncResult(users=len(kept), removed=removed)
 
 
+def directory_exchange_supported(connection: TenantConnection) -> bool:
+    """The marketplace keeps its own user directory to import users from and export them to (Cloudmore)."""
+    cls = provider_class(_account_of(connection).marketplace)
+    return callable(getattr(cls, "import_directory_users", None)) and callable(
+        getattr(cls, "export_tenant_users", None)
+    )
+
+
+def tenant_users_exchange(*, actor: Actor, customer_tenant: CustomerTenant, direction: str, recipient: str) -> int:
+    """User import (the marketplace's directory -> Microsoft 365 users) or export (Microsoft 365 users -> the
+    directory); the marketplace emails the new passwords to `recipient`. Then the users are synced."""
+    connection = _require_connection(customer_tenant)
+    if direction not in ("import", "export") or not directory_exchange_supported(connection):
+        raise UsersRefused(_("This marketplace keeps no user directory to import from or export to."))
+    provider = tenant_users_provider(connection.account)
+    try:
+        if direction == "import":
+            created = provider.import_directory_users(
+                customer_external_id=connection.external_customer_id, password_recipient=recipient
+            )
+        else:
+            created = provider.export_tenant_users(
+                customer_external_id=connection.external_customer_id, password_recipient=recipient
+            )
+    except ProviderError as error:
+        raise UsersRefused(error.message) from error
+    finally:
+        provider.close()
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action=AuditAction.TENANT_USERS_IMPORT if direction == "import" else AuditAction.TENANT_USERS_EXPORT,
+            target=customer_tenant,
+            customer_id=customer_tenant.customer_id,
+            after={"users": [record.user_name for record in created], "passwords_sent_to": recipient},
+        )
+    if direction == "import":
+        tenant_users_sync(actor=actor, customer_tenant=customer_tenant)
+    return len(created)
+
+
 def tenant_user_create(
     *,
     actor: Actor,

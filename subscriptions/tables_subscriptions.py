@@ -29,6 +29,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("vendor", _("Vendor")),
     Column("type", _("Type")),
     Column("billing_cycle", _("Billing cycle")),
+    Column("offer_id", _("Offer ID")),
     Column("unit_cost", _("Unit cost"), cost=True, numeric=True),
     Column("monthly_cost", _("Monthly cost"), cost=True, numeric=True),
     Column("yearly_cost", _("Yearly cost"), cost=True, numeric=True),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from subscriptions import views_requests, views_subscriptions, views_users
+from subscriptions import views_requests, views_subscriptions, views_tenant, views_users
 
 app_name = "subscriptions"
 
@@ -25,6 +25,7 @@ urlpatterns = [
     path("requests/new-service/", views_requests.request_new_service, name="request_new_service"),
     path("requests/<int:pk>/", views_requests.request_detail, name="request_detail"),
     path("requests/<int:pk>/decide/", views_requests.request_decide, name="request_decide"),
+    path("tenants/<int:tenant_pk>/", views_tenant.tenant_detail, name="tenant_detail"),
     path("tenants/<int:tenant_pk>/licenses/", views_requests.tenant_license_settings, name="tenant_license_settings"),
     path(
         "tenants/<int:tenant_pk>/licenses/<int:pk>/",
@@ -35,6 +36,18 @@ urlpatterns = [
     path("tenants/<int:tenant_pk>/users/", views_users.tenant_user_list, name="tenant_user_list"),
     path("tenants/<int:tenant_pk>/users/new/", views_users.tenant_user_create_view, name="tenant_user_create"),
     path("tenants/<int:tenant_pk>/users/sync/", views_users.tenant_users_sync_view, name="tenant_users_sync"),
+    path(
+        "tenants/<int:tenant_pk>/users/import/",
+        views_users.tenant_users_exchange_view,
+        {"direction": "import"},
+        name="tenant_users_import",
+    ),
+    path(
+        "tenants/<int:tenant_pk>/users/export/",
+        views_users.tenant_users_exchange_view,
+        {"direction": "export"},
+        name="tenant_users_export",
+    ),
     path("tenants/<int:tenant_pk>/users/assign/", views_users.tenant_users_assign, name="tenant_users_assign"),
     path("tenants/<int:tenant_pk>/users/<int:pk>/", views_users.tenant_user_detail, name="tenant_user_detail"),
 ]

@@ -68,6 +68,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
         queryset = queryset.filter(source=source)
     if customer.isdigit():
         queryset = queryset.filter(customer_tenant__customer_id=int(customer))
+    tenant = request.GET.get("tenant", "")
+    if tenant.isdigit():
+        queryset = queryset.filter(customer_tenant_id=int(tenant))
     for term in search.split():
         queryset = queryset.filter(product_name__icontains=term) | queryset.filter(
             customer_tenant__primary_domain__icontains=term

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -18,10 +19,12 @@ from subscriptions.choices import SubscriptionStatus
 from subscriptions.models import Subscription, TenantUser
 from subscriptions.services_users import (
     UsersRefused,
+    directory_exchange_supported,
     licenses_assign,
     licenses_unassign,
     password_problem,
     tenant_user_create,
+    tenant_users_exchange,
     tenant_users_sync,
     users_connection,
 )
@@ -116,6 +119,7 @@ def tenant_user_list(request: HttpRequest, tenant_pk: int) -> HttpResponse:
         "users": users,
         "subscriptions": _assignable(tenant, connection),
         "can_manage": user_has_permission(request.user, SUBSCRIPTIONS, MANAGE),
+        "directory_exchange": connection is not None and directory_exchange_supported(connection),
     }
     return render(request, "subscriptions/tenant_users.html", context)
 
@@ -132,6 +136,34 @@ def tenant_users_sync_view(request: HttpRequest, tenant_pk: int) -> HttpResponse
         messages.error(request, str(refused))
     else:
         messages.success(request, _("%(count)d user(s) synced from the marketplace.") % {"count": result.users})
+    return redirect("subscriptions:tenant_user_list", tenant_pk=tenant.pk)
+
+
+@permission_required(SUBSCRIPTIONS, VIEW)
+def tenant_users_exchange_view(request: HttpRequest, tenant_pk: int, direction: str) -> HttpResponse:
+    """User import / User export with the marketplace's own directory; passwords go to the address given."""
+    tenant = _tenant(request, tenant_pk)
+    permission_check(request.user, SUBSCRIPTIONS, MANAGE)  # after the scoped lookup: out of scope is 404
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    recipient = request.POST.get("recipient", "").strip()
+    try:
+        validate_email(recipient)
+    except ValidationError:
+        messages.error(request, _("Enter the email address the passwords are sent to."))
+        return redirect("subscriptions:tenant_user_list", tenant_pk=tenant.pk)
+    try:
+        count = tenant_users_exchange(
+            actor=request.user, customer_tenant=tenant, direction=direction, recipient=recipient
+        )
+    except UsersRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        if direction == "import":
+            message = _("%(count)d user(s) imported; their passwords were emailed to %(email)s.")
+        else:
+            message = _("%(count)d user(s) exported; their Cloudmore passwords were emailed to %(email)s.")
+        messages.success(request, message % {"count": count, "email": recipient})
     return redirect("subscriptions:tenant_user_list", tenant_pk=tenant.pk)
 
 

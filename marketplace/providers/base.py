@@ -12,7 +12,7 @@ Money is `Decimal` with a currency, quantities are integers, instants are timezo
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -267,6 +267,100 @@ class InvoiceLineRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class InvoiceRecord:
+    """One marketplace invoice to the partner with its lines; `total` is the sum the marketplace
+    charges (its lines' amounts). A preview shows the current, unclosed period as it would be invoiced
+    if nothing changed: it is not issued and changes until the period closes."""
+
+    invoice_id: str
+    period_start: date
+    period_end: date
+    currency: str
+    total: Decimal
+    lines: tuple[InvoiceLineRecord, ...]
+    preview: bool = False
+
+
+def invoices_from_lines(
+    lines: Iterable[InvoiceLineRecord], *, period_start: date, period_end: date, preview: bool = False
+) -> list[InvoiceRecord]:
+    """Invoice lines grouped into their invoices (by invoice id and currency), in the order first seen."""
+    grouped: dict[tuple[str, str], list[InvoiceLineRecord]] = {}
+    for line in lines:
+        grouped.setdefault((line.invoice_id, line.currency), []).append(line)
+    return [
+        InvoiceRecord(
+            invoice_id=invoice_id,
+            period_start=period_start,
+            period_end=period_end,
+            currency=currency,
+            total=sum((line.amount for line in items), Decimal(0)),
+            lines=tuple(items),
+            preview=preview,
+        )
+        for (invoice_id, currency), items in grouped.items()
+    ]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DomainAvailability:
+    """Whether a Microsoft domain can still be registered. Domains are unique across all of Microsoft
+    Online Services, so a taken one cannot be created again: the customer who owns it must grant the
+    partner a relationship instead. `domain` is the whole domain (`<prefix>.onmicrosoft.com` or a custom
+    one); `message` says why not, in the marketplace's words."""
+
+    domain: str
+    available: bool
+    message: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantDraft:
+    """A new Microsoft tenant `<domain_prefix>.onmicrosoft.com`; the contact becomes its first admin."""
+
+    domain_prefix: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreatedTenant:
+    """A Microsoft tenant a marketplace created for a customer it now holds (`customer`).
+
+    `admin_password` is set only when the marketplace hands the first admin's password back to the
+    partner (Partner Center); when the marketplace emails it itself it is None and
+    `credentials_sent_to` names the address. `ready` is False while the marketplace still provisions
+    the tenant (orders wait until it is)."""
+
+    customer: CustomerRecord
+    tenant_id: str | None
+    domain: str
+    admin_user_name: str | None
+    admin_password: str | None = field(default=None, repr=False)
+    credentials_sent_to: str | None = None
+    ready: bool = True
+    operation_id: str | None = None
+
+
+#: The address fields Microsoft requires of a new tenant's company, as `CustomerDraft` names them.
+TENANT_ADDRESS_FIELDS = ("address_line", "city", "postal_code", "country")
+INITIAL_DOMAIN_SUFFIX = ".onmicrosoft.com"
+
+
+def tenant_address_missing(customer: CustomerDraft) -> tuple[str, ...]:
+    """The address fields Microsoft needs for a new tenant that the draft lacks (`TENANT_ADDRESS_FIELDS` names)."""
+    return tuple(name for name in TENANT_ADDRESS_FIELDS if not str(getattr(customer, name) or "").strip())
+
+
+def tenant_domain(domain: str) -> str:
+    """The whole domain for a prefix ("contoso" -> "contoso.onmicrosoft.com"); a whole domain unchanged."""
+    domain = domain.strip().lower().rstrip(".")
+    return domain if "." in domain else domain + INITIAL_DOMAIN_SUFFIX
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderResult:
     subscription: SubscriptionRecord
     idempotency_key: str
@@ -383,6 +477,10 @@ class MarketplaceProvider(Protocol):
 
     def create_customer(self, *, customer: CustomerDraft) -> CustomerRecord: ...
 
+    def domain_availability(self, *, domain: str) -> DomainAvailability: ...
+
+    def create_customer_tenant(self, *, customer: CustomerDraft, tenant: TenantDraft) -> CreatedTenant: ...
+
     def place_order_line(
         self, *, customer_external_id: str, offer_id: str, quantity: int, idempotency_key: str
     ) -> OrderResult: ...
@@ -416,6 +514,10 @@ class MarketplaceProvider(Protocol):
     def remove_add_on(self, *, subscription_external_id: str, add_on_external_id: str) -> None: ...
 
     def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]: ...
+
+    def list_invoices(self, *, period_start: date, period_end: date) -> list[InvoiceRecord]: ...
+
+    def list_preview_invoices(self) -> list[InvoiceRecord]: ...
 
     def digest_payload(self, *, digest: PayloadDigest) -> bool: ...
 
@@ -478,6 +580,16 @@ class ProviderBase:
     def create_customer(self, *, customer: CustomerDraft) -> CustomerRecord:
         return self._unsupported(Capability.CREATE_CUSTOMER)
 
+    def domain_availability(self, *, domain: str) -> DomainAvailability:
+        """`domain` is a prefix ("contoso", meaning contoso.onmicrosoft.com) or a whole domain."""
+        return self._unsupported(Capability.CREATE_TENANT)
+
+    def create_customer_tenant(self, *, customer: CustomerDraft, tenant: TenantDraft) -> CreatedTenant:
+        """Create a customer at the marketplace together with its new Microsoft tenant and first admin.
+        Nothing is charged: a subscription is bought afterwards. A taken domain is `Rejected`
+        ("domain_taken"), an incomplete address `Rejected` ("incomplete_address") before anything is sent."""
+        return self._unsupported(Capability.CREATE_TENANT)
+
     def place_order_line(
         self, *, customer_external_id: str, offer_id: str, quantity: int, idempotency_key: str
     ) -> OrderResult:
@@ -520,6 +632,16 @@ class ProviderBase:
     def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
         """Invoice lines whose charge starts inside the period (an optional capability)."""
         return self._unsupported(Capability.LIST_INVOICE_LINES)
+
+    def list_invoices(self, *, period_start: date, period_end: date) -> list[InvoiceRecord]:
+        """The invoices whose lines are charged inside the period, each with its lines and total."""
+        lines = self.list_invoice_lines(period_start=period_start, period_end=period_end)
+        return invoices_from_lines(lines, period_start=period_start, period_end=period_end)
+
+    def list_preview_invoices(self) -> list[InvoiceRecord]:
+        """The current period's preview invoices, where the marketplace offers them (none by default)."""
+        self.require(Capability.LIST_INVOICE_LINES)
+        return []
 
     def digest_payload(self, *, digest: PayloadDigest) -> bool:
         """From now on, feed `digest` everything the records this provider lists are made of, and say

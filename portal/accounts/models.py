@@ -126,3 +126,47 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class TermsVersion(models.Model):
+    """A published version of the partner's terms and conditions. The newest one is in force: every
+    user (new or existing) accepts it before going on. Published versions never change."""
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    text = models.TextField(_("terms and conditions"))
+    published_at = models.DateTimeField(_("published"), auto_now_add=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("published by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-version"]
+        verbose_name = _("terms and conditions version")
+        verbose_name_plural = _("terms and conditions versions")
+
+    def __str__(self) -> str:
+        return f"v{self.version}"
+
+
+class TermsAcceptance(models.Model):
+    """Who accepted which version of the terms, and when."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="terms_acceptances")
+    terms = models.ForeignKey(
+        TermsVersion, verbose_name=_("version"), on_delete=models.PROTECT, related_name="acceptances"
+    )
+    accepted_at = models.DateTimeField(_("accepted at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        verbose_name = _("terms acceptance")
+        verbose_name_plural = _("terms acceptances")
+        constraints = [models.UniqueConstraint(fields=["user", "terms"], name="accounts_terms_accepted_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} accepted {self.terms}"

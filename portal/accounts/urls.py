@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal.accounts import views, views_invitations
+from portal.accounts import views, views_invitations, views_terms
 from portal.authentication import views as microsoft_views
 from portal.authentication import views_mfa
 
@@ -23,6 +23,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("profile/", views.profile, name="profile"),
+    path("terms/", views_terms.terms_accept_view, name="terms_accept"),
     path("profile/microsoft/link/", microsoft_views.link_start, name="microsoft_link"),
     path("profile/microsoft/link/complete/", microsoft_views.link_complete, name="microsoft_link_complete"),
     path("profile/microsoft/unlink/", microsoft_views.unlink, name="microsoft_unlink"),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from portal.accounts.choices import PermissionModule
+from portal.accounts.choices import PermissionModule, UserKind
 from portal.accounts.permissions import user_has_permission
 
 
@@ -33,6 +33,8 @@ class Section:
     module: str | None = None
     # Other path prefixes whose pages belong to this section (besides /<key>/).
     extra_prefixes: tuple[str, ...] = ()
+    # The module a customer tenant admin needs instead (a section that serves them differently).
+    customer_module: str | None = None
 
     @property
     def url(self) -> str:
@@ -121,6 +123,14 @@ SECTIONS: tuple[Section, ...] = (
     Section("reports", _("Reports"), "bar-chart-line", "reports:index", module=PermissionModule.REPORTS),
     Section("help", _("Help"), "question-circle", "help:feedback"),
     Section(
+        "invoices",
+        _("Invoices"),
+        "receipt",
+        "invoices:invoice_list",
+        module=PermissionModule.REPORTS,
+        customer_module=PermissionModule.SUBSCRIPTIONS,
+    ),
+    Section(
         "settings",
         _("Settings"),
         "gear",
@@ -145,11 +155,13 @@ def partner_tabs(partner) -> list[NavigationTab]:
 def partner_sections(partner, user=None) -> list[Section]:
     """Every section this partner's kind allows (and, given a user, their permissions), whatever the tab."""
     tabs = set(partner_tabs(partner))
-    return [
-        section
-        for section in SECTIONS
-        if section.tabs & tabs and (user is None or section.module is None or user_has_permission(user, section.module))
-    ]
+    return [section for section in SECTIONS if section.tabs & tabs and (user is None or _user_may_see(user, section))]
+
+
+def _user_may_see(user, section: Section) -> bool:
+    if section.customer_module is not None and user.kind == UserKind.CUSTOMER_ADMIN:
+        return user_has_permission(user, section.customer_module)
+    return section.module is None or user_has_permission(user, section.module)
 
 
 def section_for_path(path: str) -> Section | None:

@@ -7,7 +7,7 @@ from django.urls import path
 
 from api import views as api_views
 from marketplace import views_settings as marketplace_settings_views
-from portal.accounts import views_customer_groups, views_roles, views_settings, views_users
+from portal.accounts import views_customer_groups, views_roles, views_settings, views_terms, views_users
 from portal.audit import views as audit_views
 from portal.webhooks import views as webhook_views
 from support import views as support_views
@@ -28,6 +28,7 @@ urlpatterns = [
     path("users/<int:pk>/invitation/resend/", views_users.invitation_resend_view, name="invitation_resend"),
     path("users/<int:pk>/invitation/revoke/", views_users.invitation_revoke_view, name="invitation_revoke"),
     path("language-and-region/", views_settings.language_region, name="language_region"),
+    path("terms/", views_terms.terms_settings, name="terms"),
     path("roles/", views_roles.role_list, name="role_list"),
     path("roles/new/", views_roles.role_create_view, name="role_create"),
     path("roles/<int:pk>/", views_roles.role_edit, name="role_edit"),

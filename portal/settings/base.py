@@ -141,6 +141,8 @@ MIDDLEWARE = [
     "portal.observability.context.UserContextMiddleware",
     "portal.core.middleware.SessionPartnerGuardMiddleware",
     "portal.authentication.middleware.SecondFactorMiddleware",
+    "portal.accounts.acting.ActingCustomerMiddleware",
+    "portal.accounts.terms.TermsMiddleware",
     "portal.audit.context.AuditContextMiddleware",
     "portal.core.middleware.UserLocaleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

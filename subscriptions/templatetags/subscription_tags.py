@@ -133,6 +133,8 @@ def _cell(column_key: str, row, detail_url: str, editable: bool) -> SafeString |
         )
     if column_key == "vendor":
         return (subscription.offer.vendor if subscription.offer else "") or DASH
+    if column_key == "offer_id":
+        return format_html('<code class="small" data-testid="offer-id">{}</code>', subscription.offer_external_id)
     if column_key == "type":
         usage = subscription.offer and subscription.offer.charge_type == "usage"
         return gettext("Usage") if usage else gettext("Licence")

@@ -388,3 +388,33 @@ def test_authenticate_says_so_when_microsoft_cannot_be_reached(alpha_admin_clien
     assert response.status_code == 302
     assert "Microsoft cannot be reached" in alpha_admin_client.get(response["Location"]).content.decode()
     assert tenant_state(contoso_tenant).consent_state == ConsentState.NOT_CONSENTED
+
+
+def test_consent_started_from_add_tenant_returns_to_the_wizard_with_the_tenant_chosen(
+    alpha_admin_client, contoso_tenant, identity, browser: SimulatedBrowser
+):
+    wizard = "/marketplace/also/tenants/add/"
+    page = alpha_admin_client.get(wizard, {"customer": contoso_tenant.customer_id}).content.decode()
+    assert 'data-testid="tenant-authenticate"' in page  # the wizard offers consent for the unconsented tenant
+
+    started = alpha_admin_client.post(
+        f"/customers/{contoso_tenant.customer_id}/tenants/{contoso_tenant.pk}/authenticate/",
+        {"next": f"{wizard}?customer={contoso_tenant.customer_id}"},
+    )
+    callback = browser.admin_consent(started["Location"])
+    response = back_at_partner(alpha_admin_client, callback.params)
+
+    assert response["Location"] == f"{wizard}?customer={contoso_tenant.customer_id}&customer_tenant={contoso_tenant.pk}"
+    page = alpha_admin_client.get(response["Location"]).content.decode()
+    assert f'value="{contoso_tenant.pk}" checked' in page
+    assert tenant_state(contoso_tenant).consent_state == ConsentState.CONSENTED
+
+
+def test_consent_never_returns_to_another_host(alpha_admin_client, contoso_tenant, identity, browser):
+    started = alpha_admin_client.post(
+        f"/customers/{contoso_tenant.customer_id}/tenants/{contoso_tenant.pk}/authenticate/",
+        {"next": "https://evil.example/steal"},
+    )
+    response = back_at_partner(alpha_admin_client, browser.admin_consent(started["Location"]).params)
+
+    assert response["Location"] == f"/customers/{contoso_tenant.customer_id}/?tab=tenants"

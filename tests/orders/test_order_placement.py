@@ -100,6 +100,36 @@ def test_the_buyer_is_emailed_and_notified_when_the_order_is_placed_and_provisio
     assert Notification.objects.filter(recipient=buyer).count() == 2
 
 
+def test_a_customers_own_order_notifies_the_partner_users_who_manage_it(
+    also_world, buyer, django_capture_on_commit_callbacks
+):
+    from tests.factories.accounts import user_with
+    from tests.orders.order_support import ORDER_MANAGE, customer_admin_for
+
+    tenant_admin = customer_admin_for(also_world.tenant.customer, "skiadmin")
+    narrow = user_with("narrow", ORDER_MANAGE, all_customers=False)  # another customer group: not told
+    order = _place(
+        also_world, tenant_admin, [_spec(also_world, ALSO_BASIC_MONTHLY, 2)], django_capture_on_commit_callbacks
+    )
+
+    placed = f"Order {order.number} for {also_world.tenant} was placed"
+    told = {message.to[0] for message in mail.outbox if message.subject == placed}
+    assert told == {tenant_admin.email, buyer.email, "admin@alpha.example"}  # the partner's administrator too
+    assert Notification.objects.filter(recipient=buyer, title=placed).exists()
+    assert not Notification.objects.filter(recipient=narrow).exists()
+
+
+def test_a_partner_users_own_order_tells_only_them(also_world, buyer, django_capture_on_commit_callbacks):
+    from tests.factories.accounts import user_with
+    from tests.orders.order_support import ORDER_MANAGE
+
+    colleague = user_with("colleague", ORDER_MANAGE)
+    _place(also_world, buyer, [_spec(also_world, ALSO_BASIC_MONTHLY, 2)], django_capture_on_commit_callbacks)
+
+    assert {message.to[0] for message in mail.outbox} == {buyer.email}
+    assert not Notification.objects.filter(recipient=colleague).exists()
+
+
 def test_a_partner_center_order_waits_for_provisioning_then_completes(
     partner_center_world, buyer, django_capture_on_commit_callbacks
 ):

@@ -156,6 +156,8 @@ def world(partner_alpha) -> World:
         **_lifecycle_objects(partner_alpha, tenant=tenant),
         **_order_objects(partner_alpha, tenant=tenant),
         **_report_objects(partner_alpha, tenant=tenant),
+        **_invoice_objects(partner_alpha, customer=theirs),
+        "marketplace.customer_pk": theirs.pk,
         **_second_factor_objects(partner_alpha),
         **_api_objects(partner_alpha, customer=theirs),
     }
@@ -299,6 +301,41 @@ def _report_objects(partner, *, tenant) -> dict[str, object]:
         "reports:custom_delete.pk": saved.pk,
         "reports:storage_customer.pk": tenant.customer_id,
     }
+
+
+def _invoice_objects(partner, *, customer) -> dict[str, object]:
+    """A fetched marketplace invoice (the partner's costs) and a statement issued to the out-of-scope customer."""
+    import datetime
+
+    from django.utils import timezone
+
+    from marketplace.models import MarketplaceAccount
+    from reports.models import BillingCycleClose, BillingStatement, InvoiceImport, InvoiceLine
+
+    with schema_context(partner.schema_name):
+        account = MarketplaceAccount.objects.create(
+            marketplace="also", display_name="Matrix invoices", region="ch", username="i", secret_ciphertext="x"
+        )
+        start, end = datetime.date(2024, 1, 1), datetime.date(2024, 1, 31)
+        fetched = InvoiceImport.objects.create(
+            account=account,
+            period_start=start,
+            period_end=end,
+            status="succeeded",
+            line_count=1,
+            fetched_at=timezone.now(),
+        )
+        InvoiceLine.objects.create(
+            invoice_import=fetched, invoice_id="MATRIX-INV", customer_external_id="1", name="Matrix",
+            charge_type="cycle_fee", charge_start=start, charge_end=end, quantity=1, unit_price=1, amount=1,
+            currency="EUR",
+        )  # fmt: skip
+        close = BillingCycleClose.objects.create(cycle_start=start, cycle_end=end, issued_at=timezone.now())
+        statement = BillingStatement.objects.create(
+            close=close, customer=customer, customer_name=customer.name, cycle_start=start, cycle_end=end,
+            currency="EUR", issued_at=timezone.now(), total=1,
+        )  # fmt: skip
+    return {"invoices.import_pk": fetched.pk, "invoices.invoice_id": "MATRIX-INV", "invoices.pk": statement.pk}
 
 
 def _marketplace_objects(partner, tenant) -> dict[str, object]:

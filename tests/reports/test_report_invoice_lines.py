@@ -92,3 +92,74 @@ def test_partner_center_invoice_line_items_are_paged_with_a_continuation_token()
     paged = list(provider.client.iter_invoice_line_items(invoice_id=latest, page_size=2))
     assert len(everything) > 2
     assert [line["subscriptionId"] for line in paged] == [line["subscriptionId"] for line in everything]
+
+
+@pytest.mark.parametrize("slug", ["also", "partner_center", "cloudmore"])
+def test_invoices_group_their_lines_with_totals(slug):
+    provider = provider_for(slug)
+    start, end = this_month()
+
+    invoices = provider.list_invoices(period_start=start, period_end=end)
+    lines = list(provider.list_invoice_lines(period_start=start, period_end=end))
+
+    assert invoices
+    assert sum(len(invoice.lines) for invoice in invoices) == len(lines)
+    for invoice in invoices:
+        assert {line.invoice_id for line in invoice.lines} == {invoice.invoice_id}
+        assert invoice.total == sum(line.amount for line in invoice.lines)
+        assert (invoice.period_start, invoice.period_end, invoice.preview) == (start, end, False)
+
+
+def also_at(moment):
+    from simulators.also import DEMO_CONNECTION, AlsoSimulator
+
+    simulator = AlsoSimulator()
+    simulator.advance_clock(seconds=(moment - simulator.now()).total_seconds())
+    provider = create_provider(
+        slug="also", connection=DEMO_CONNECTION, transport=httpx.WSGITransport(app=simulator), sleep=lambda s: None
+    )
+    return simulator, provider
+
+
+def test_also_latest_invoices_are_the_last_full_month():
+    from datetime import UTC, datetime
+
+    simulator, provider = also_at(datetime.now(UTC))
+    latest = provider.client.get_latest_invoices()
+    today = date.today()
+    previous = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    assert latest, "the demo companies had licences last month"
+    assert {invoice["BillingInterval"] for invoice in latest} == {f"{previous:%m/%Y}"}
+    for invoice in latest:
+        assert invoice["CompanyName"] and invoice["CompanyAccountId"]
+        for charge in invoice["Charges"]:
+            assert charge["SAPInvoiceNumber"].startswith(f"9{previous:%Y%m}")
+            assert {"ActualChargeInterval", "Costs", "CostsOfUnit", "Currency", "ServiceName", "UDRCValue"} <= set(
+                charge
+            )
+
+
+def test_also_preview_invoices_exist_from_the_months_first_friday_morning_and_are_not_issued():
+    from datetime import UTC, datetime
+
+    # 2026-03-01 is a Sunday: the first Friday is the 6th.
+    simulator, provider = also_at(datetime(2026, 3, 5, 12, tzinfo=UTC))
+    assert provider.client.get_preview_invoices() == []
+    assert provider.list_preview_invoices() == []
+
+    simulator.advance_clock(seconds=(datetime(2026, 3, 6, 6, 0, 1, tzinfo=UTC) - simulator.now()).total_seconds())
+    wire = provider.client.get_preview_invoices()
+    assert wire and {invoice["BillingInterval"] for invoice in wire} == {"03/2026"}
+    assert {charge["SAPInvoiceNumber"] for invoice in wire for charge in invoice["Charges"]} == {""}
+    previews = provider.list_preview_invoices()
+    assert previews and all(invoice.preview for invoice in previews)
+    assert {(invoice.period_start, invoice.period_end) for invoice in previews} == {
+        (date(2026, 3, 1), date(2026, 3, 31))
+    }
+    for invoice in previews:
+        assert invoice.total == sum(line.amount for line in invoice.lines)
+        assert invoice.invoice_id.startswith("03/2026/")  # not issued: no SAP number yet
+
+
+def test_marketplaces_without_previews_answer_none():
+    assert provider_for("partner_center").list_preview_invoices() == []

@@ -172,3 +172,31 @@ def test_a_marketplace_without_user_management_says_so(contoso, partner_alpha, a
     body = admin_client_alpha.get(f"/subscriptions/tenants/{contoso.tenant.pk}/users/").content.decode()
 
     assert 'data-testid="users-unsupported"' in body
+
+
+def test_user_import_from_and_export_to_the_cloudmore_directory(synced, manager, partner_alpha, admin_client_alpha):
+    client = admin_client_alpha
+    tenant = synced.tenant
+    body = client.get(f"/subscriptions/tenants/{tenant.pk}/users/").content.decode()
+    assert 'data-testid="users-import"' in body and 'data-testid="users-export"' in body
+    synced.sent_emails.clear()
+
+    imported = client.post(f"/subscriptions/tenants/{tenant.pk}/users/import/", {"recipient": "ops@contoso.example"})
+
+    assert imported.status_code == 302
+    directory_user = synced.directory_users[synced.organization_id][0]
+    local = directory_user.email.split("@")[0]
+    assert TenantUser.objects.filter(customer_tenant=tenant, user_name=f"{local}@contoso.onmicrosoft.com").exists()
+    assert [mail["to"] for mail in synced.sent_emails] == ["ops@contoso.example"]
+
+    synced.sent_emails.clear()
+    exported = client.post(f"/subscriptions/tenants/{tenant.pk}/users/export/", {"recipient": "ops@contoso.example"})
+
+    assert exported.status_code == 302
+    names = {person.user_name for person in synced.directory_users[synced.organization_id]}
+    assert {"admin@contoso.onmicrosoft.com", f"{local}@contoso.onmicrosoft.com"} <= names
+    assert {mail["to"] for mail in synced.sent_emails} == {"ops@contoso.example"}
+    assert AuditEvent.objects.filter(action="tenant_users.import").exists()
+    assert AuditEvent.objects.filter(action="tenant_users.export").exists()
+    refused = client.post(f"/subscriptions/tenants/{tenant.pk}/users/export/", {"recipient": "not-an-address"})
+    assert refused.status_code == 302 and AuditEvent.objects.filter(action="tenant_users.export").count() == 1

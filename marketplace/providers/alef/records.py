@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from marketplace.providers.base import OfferRecord
+from marketplace.providers.base import TenantDraft as TenantDraft
 
 #: The industries ALEF's organization form offers (the industry decides the offers).
 INDUSTRIES = (
@@ -68,17 +69,6 @@ class SegmentedOffer:
 
     offer: OfferRecord
     segment: OfferSegment
-
-
-@dataclass(frozen=True, kw_only=True)
-class TenantDraft:
-    """A new Microsoft tenant: `<domain_prefix>.onmicrosoft.com`, its first admin from the contact."""
-
-    domain_prefix: str
-    first_name: str
-    last_name: str
-    email: str
-    phone: str | None = None
 
 
 class OperationStatus(enum.StrEnum):

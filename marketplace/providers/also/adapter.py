@@ -33,11 +33,13 @@ from marketplace.providers.also.client import AlsoClient, WireObject
 from marketplace.providers.base import (
     AddOnRecord,
     BillingCycle,
+    Capability,
     ChargeType,
     CustomerDraft,
     CustomerRecord,
     InvoiceChargeType,
     InvoiceLineRecord,
+    InvoiceRecord,
     NotFound,
     OfferRecord,
     OrderLineOutcome,
@@ -49,6 +51,7 @@ from marketplace.providers.base import (
     Rejected,
     SubscriptionRecord,
     SubscriptionStatus,
+    invoices_from_lines,
     term_from_months,
 )
 from marketplace.providers.description import MarketplaceDescription
@@ -210,11 +213,7 @@ class AlsoProvider(ProviderBase):
         """The service charges of the monthly invoices the period touches, kept when their charge
         interval starts inside the period. An offer id is rebuilt from the charge's service and the
         billing type its material number stands for in the marketplace's price list."""
-        billing_types = {
-            billing.get("MaterialNumber"): str(billing.get("FieldValue"))
-            for product in self.client.list_marketplace_services(marketplace_id=self._marketplace())
-            for billing in product.get("SimpleProductBillingInfo") or []
-        }
+        billing_types = self._billing_types()
         year, month = period_start.year, period_start.month
         while (year, month) <= (period_end.year, period_end.month):
             for invoice in self.client.get_latest_invoices_for_period(year=year, month=month):
@@ -223,6 +222,31 @@ class AlsoProvider(ProviderBase):
                     if record is not None and period_start <= record.charge_start <= period_end:
                         yield record
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+    def _billing_types(self) -> dict[Any, str]:
+        """Material number -> billing type, from the marketplace's price list."""
+        return {
+            billing.get("MaterialNumber"): str(billing.get("FieldValue"))
+            for product in self.client.list_marketplace_services(marketplace_id=self._marketplace())
+            for billing in product.get("SimpleProductBillingInfo") or []
+        }
+
+    def list_preview_invoices(self) -> list[InvoiceRecord]:
+        """GetPreviewInvoices: the current month per company as it would be invoiced if nothing changed."""
+        self.require(Capability.LIST_INVOICE_LINES)
+        billing_types = self._billing_types()
+        invoices: list[InvoiceRecord] = []
+        for invoice in self.client.get_preview_invoices():
+            period = _billing_interval(invoice.get("BillingInterval"))
+            lines = [
+                record
+                for charge in invoice.get("Charges") or []
+                if (record := _invoice_line_record(invoice, charge, billing_types)) is not None
+            ]
+            if period is None or not lines:
+                continue
+            invoices.extend(invoices_from_lines(lines, period_start=period[0], period_end=period[1], preview=True))
+        return invoices
 
     def get_subscription(self, *, subscription_external_id: str) -> SubscriptionRecord:
         wire = self.client.get_subscription_with_addons(account_id=_account_id(subscription_external_id))
@@ -557,6 +581,16 @@ def _charge_interval(text: Any) -> tuple[date, date] | None:
     except ValueError:
         return None
     return start, max(start, end - timedelta(days=1))
+
+
+def _billing_interval(value: Any) -> tuple[date, date] | None:
+    """ "MM/YYYY" -> the month's first and last day."""
+    month_text, _, year_text = str(value or "").partition("/")
+    if not (month_text.isdigit() and year_text.isdigit()) or not 1 <= int(month_text) <= 12:
+        return None
+    start = date(int(year_text), int(month_text), 1)
+    following = date(start.year + 1, 1, 1) if start.month == 12 else date(start.year, start.month + 1, 1)
+    return start, following - timedelta(days=1)
 
 
 def _invoice_line_record(

@@ -383,6 +383,14 @@ class AlsoClient(MarketplaceHttpClient):
             body["terminationReason"] = termination_reason
         self._call("TerminateAccount", body, idempotent=False)
 
+    def get_latest_invoices(self) -> list[WireObject]:
+        """The invoices of the last closed billing interval (the last full month)."""
+        return _as_list(self._call("GetLatestInvoices", {}, idempotent=True))
+
+    def get_preview_invoices(self) -> list[WireObject]:
+        """The current month's preview invoices (none before ALSO generates the first one)."""
+        return _as_list(self._call("GetPreviewInvoices", {}, idempotent=True))
+
     def get_latest_invoices_for_period(self, *, year: int, month: int) -> list[WireObject]:
         """The invoices of the reseller's companies for a calendar month (one per company, with `Charges`)."""
         return _as_list(self._call("GetLatestInvoicesForPeriod", {"year": year, "month": month}, idempotent=True))

@@ -35,6 +35,7 @@ from marketplace.providers.base import (
     BillingCycle,
     Capability,
     ChargeType,
+    CreatedTenant,
     CustomerDraft,
     CustomerRecord,
     InvoiceChargeType,
@@ -49,6 +50,8 @@ from marketplace.providers.base import (
     Rejected,
     SubscriptionRecord,
     SubscriptionStatus,
+    tenant_address_missing,
+    tenant_domain,
 )
 from marketplace.providers.cloudmore import DESCRIPTION
 from marketplace.providers.cloudmore.client import DEFAULT_CLIENT_ID, CloudmoreClient, WireObject
@@ -57,6 +60,7 @@ from marketplace.providers.cloudmore.records import (
     BillingChargeType,
     BillingReport,
     BillingReportLine,
+    DirectoryUserRecord,
     DomainAvailability,
     Segment,
     TenantDraft,
@@ -113,9 +117,31 @@ class CloudmoreTenantCreation:
 
     client: CloudmoreClient
     require: Callable[[Capability], None]  # ProviderBase's: refuses an undeclared capability
+    create_customer: Callable[..., CustomerRecord]  # the provider's: an organization
 
     def check_domain_availability(self, *, domain: str) -> bool:
         return self.domain_availability(domain=domain).available
+
+    def create_customer_tenant(self, *, customer: CustomerDraft, tenant: TenantDraft) -> CreatedTenant:
+        """A new organization, then its O365 CSP Direct service: Cloudmore emails the admin's
+        credentials to the contact itself. The domain is checked before the organization is created,
+        so a taken domain leaves nothing behind."""
+        self.require(Capability.CREATE_TENANT)
+        missing = tenant_address_missing(customer)
+        if missing:
+            raise Rejected("incomplete_address", f"The company address lacks: {', '.join(missing)}.")
+        availability = self.domain_availability(domain=tenant.domain_prefix)
+        if not availability.available:
+            raise Rejected("domain_taken", availability.message or DOMAIN_TAKEN_EXPLANATION)
+        organization = self.create_customer(customer=customer)
+        record = self.create_tenant(customer_external_id=organization.external_id, tenant=tenant)
+        return CreatedTenant(
+            customer=organization,
+            tenant_id=record.tenant_id,
+            domain=record.domain or tenant_domain(tenant.domain_prefix),
+            admin_user_name=record.admin_user_name,
+            credentials_sent_to=record.credentials_sent_to or tenant.email,
+        )
 
     def domain_availability(self, *, domain: str) -> DomainAvailability:
         """`domain` is the prefix ("contoso") or the whole "contoso.onmicrosoft.com"."""
@@ -189,6 +215,67 @@ class CloudmoreTenantCreation:
                 raise Rejected("tenant_exists", rejected.message, reference=rejected.reference) from rejected
             raise
         return _tenant_record(wire)
+
+    def list_directory_users(self, *, customer_external_id: str) -> tuple[DirectoryUserRecord, ...]:
+        self.require(Capability.CREATE_TENANT)
+        return tuple(
+            _directory_user_record(wire)
+            for wire in self.client.list_organization_users(organization_id=customer_external_id)
+        )
+
+    def import_directory_users(
+        self, *, customer_external_id: str, password_recipient: str
+    ) -> tuple[TenantUserRecord, ...]:
+        """User import: every Cloudmore directory user without a Microsoft 365 user gets one, named after the
+        local part of their address in the tenant's domain; the generated passwords go to `password_recipient`."""
+        self.require(Capability.CREATE_TENANT)
+        existing = {
+            user.user_name.split("@")[0].lower()
+            for user in self.list_tenant_users(customer_external_id=customer_external_id)
+        }
+        created = []
+        for person in self.list_directory_users(customer_external_id=customer_external_id):
+            local = person.email.split("@")[0]
+            if local.lower() in existing:
+                continue
+            created.append(
+                self.create_tenant_user(
+                    customer_external_id=customer_external_id,
+                    user_name=local,
+                    first_name=person.first_name or local,
+                    last_name=person.last_name or local,
+                    email=password_recipient,
+                )
+            )
+            existing.add(local.lower())
+        return tuple(created)
+
+    def export_tenant_users(
+        self, *, customer_external_id: str, password_recipient: str
+    ) -> tuple[DirectoryUserRecord, ...]:
+        """User export: every Microsoft 365 user without a Cloudmore directory user gets one (their user name
+        as the Cloudmore user name); Cloudmore emails the passwords to `password_recipient`."""
+        self.require(Capability.CREATE_TENANT)
+        directory = {
+            person.user_name.lower() for person in self.list_directory_users(customer_external_id=customer_external_id)
+        }
+        created = []
+        for user in self.list_tenant_users(customer_external_id=customer_external_id):
+            if user.user_name.lower() in directory:
+                continue
+            first, _space, last = (user.display_name or user.user_name).partition(" ")
+            wire = self.client.create_organization_user(
+                organization_id=customer_external_id,
+                user={
+                    "userName": user.user_name,
+                    "firstName": first or user.user_name,
+                    "lastName": last or first or user.user_name,
+                    "email": password_recipient,
+                },
+            )
+            created.append(_directory_user_record(wire))
+            directory.add(user.user_name.lower())
+        return tuple(created)
 
     def list_tenant_users(self, *, customer_external_id: str) -> tuple[TenantUserRecord, ...]:
         self.require(Capability.CREATE_TENANT)
@@ -675,6 +762,16 @@ def _tenant_record(wire: WireObject) -> TenantRecord:
         admin_user_name=wire.get("adminUserName") or None,
         credentials_sent_to=wire.get("contactEmail") or None,
         created_at=instant(wire.get("createdDate")),
+    )
+
+
+def _directory_user_record(wire: WireObject) -> DirectoryUserRecord:
+    return DirectoryUserRecord(
+        external_id=str(wire["id"]),
+        user_name=str(wire.get("userName") or ""),
+        first_name=str(wire.get("firstName") or ""),
+        last_name=str(wire.get("lastName") or ""),
+        email=str(wire.get("email") or ""),
     )
 
 

@@ -356,6 +356,22 @@ class CloudmoreClient(MarketplaceHttpClient):
         )
         return _as_object(_decode(response))
 
+    def list_organization_users(self, *, organization_id: str) -> list[WireObject]:
+        """The organization's users in Cloudmore's own directory."""
+        return _as_list(
+            self._get(self._organization_path(organization_id, "/users"), operation="list_organization_users")
+        )
+
+    def create_organization_user(self, *, organization_id: str, user: Mapping[str, Any]) -> WireObject:
+        response = self._call(
+            "POST",
+            self._organization_path(organization_id, "/users"),
+            operation="create_organization_user",
+            idempotent=False,
+            body=dict(user),
+        )
+        return _as_object(_decode(response))
+
     def list_csp_users(self, *, organization_id: str) -> list[WireObject]:
         return _as_list(
             self._get(self._organization_path(organization_id, "/services/csp/users"), operation="list_csp_users")

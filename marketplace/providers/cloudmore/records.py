@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+# The domain check and the new tenant's draft are the protocol's (every marketplace that creates tenants).
+from marketplace.providers.base import DomainAvailability as DomainAvailability
+from marketplace.providers.base import TenantDraft as TenantDraft
+
 #: Cloudmore's explanation for a taken domain ("Add O365 CSP Direct service"), word for word.
 DOMAIN_TAKEN_EXPLANATION = (
     "The domain is not available because it already has a Microsoft tenant registered against it. "
@@ -28,28 +32,6 @@ class Segment(enum.StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class DomainAvailability:
-    """`domain` is the full tenant domain (`<prefix>.onmicrosoft.com`); `message` says why not."""
-
-    domain: str
-    available: bool
-    message: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class TenantDraft:
-    """What creating a Microsoft tenant needs besides the organization's address (taken from the
-    organization's properties). The contact becomes the tenant's admin user and receives the
-    credentials by email."""
-
-    domain_prefix: str
-    first_name: str
-    last_name: str
-    email: str
-    phone: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class TenantRecord:
     customer_external_id: str
     tenant_id: str
@@ -58,6 +40,17 @@ class TenantRecord:
     admin_user_name: str | None
     credentials_sent_to: str | None
     created_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DirectoryUserRecord:
+    """A user of Cloudmore's own directory (who signs in to the Cloudmore portal), not a Microsoft 365 user."""
+
+    external_id: str
+    user_name: str
+    first_name: str
+    last_name: str
+    email: str
 
 
 @dataclass(frozen=True, kw_only=True)

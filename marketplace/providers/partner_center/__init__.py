@@ -22,6 +22,7 @@ DESCRIPTION = MarketplaceDescription(
             Capability.LIST_OFFERS,
             Capability.LIST_SUBSCRIPTIONS,
             Capability.CREATE_CUSTOMER,
+            Capability.CREATE_TENANT,
             Capability.PLACE_ORDER,
             Capability.CHANGE_QUANTITY,
             Capability.SUSPEND,
@@ -39,6 +40,10 @@ DESCRIPTION = MarketplaceDescription(
         {
             Capability.CREATE_CUSTOMER: (
                 "Creates a new Microsoft tenant <prefix>.onmicrosoft.com; the prefix must not be taken."
+            ),
+            Capability.CREATE_TENANT: (
+                "Creating a customer creates its Microsoft tenant <prefix>.onmicrosoft.com; Partner Center hands "
+                "the first admin's credentials to the partner, who sends them to the customer's contact."
             ),
             Capability.PLACE_ORDER: (
                 "Bought through a cart and checkout carrying an MS-RequestId derived from the line: repeating "

@@ -45,9 +45,12 @@ from marketplace.providers.base import (
     AddOnRecord,
     AuthenticationFailed,
     BillingCycle,
+    Capability,
     ChargeType,
+    CreatedTenant,
     CustomerDraft,
     CustomerRecord,
+    DomainAvailability,
     InvoiceChargeType,
     InvoiceLineRecord,
     NotFound,
@@ -61,6 +64,9 @@ from marketplace.providers.base import (
     Rejected,
     SubscriptionRecord,
     SubscriptionStatus,
+    TenantDraft,
+    tenant_address_missing,
+    tenant_domain,
 )
 from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
@@ -102,6 +108,11 @@ _WIRE_BILLING_CYCLES = {
     BillingCycle.NONE: "none",
     BillingCycle.ONE_TIME: "one_time",
 }
+#: What to do when a domain is taken: it belongs to an existing tenant, whose admin must accept the partner.
+DOMAIN_TAKEN_MESSAGE = (
+    "The domain is not available because a Microsoft tenant is already registered with it. If that tenant is "
+    "the customer's, ask its admin to accept a reseller relationship with you instead of creating a new tenant."
+)
 _CULTURES = {"DE": "de-DE", "AT": "de-AT", "CH": "de-CH", "FR": "fr-FR", "NL": "nl-NL", "GB": "en-GB", "US": "en-US"}
 
 
@@ -305,28 +316,51 @@ class PartnerCenterProvider(ProviderBase):
         prefix = re.sub(r"[^a-z0-9]", "", source.split(".")[0].lower())[:27]
         if not prefix:
             raise Rejected("invalid_domain", f"Cannot derive a Microsoft domain prefix from {source!r}")
-        country = customer.country.upper()
-        culture = _CULTURES.get(country, "en-US")
-        body = {
-            "companyProfile": {"domain": f"{prefix}.onmicrosoft.com"},
-            "billingProfile": {
-                "email": customer.email,
-                "culture": culture,
-                "language": culture.split("-")[0],
-                "companyName": customer.name,
-                "defaultAddress": {
-                    "country": country,
-                    "city": customer.city,
-                    "addressLine1": customer.address_line,
-                    "postalCode": customer.postal_code,
-                    "firstName": "Billing",
-                    "lastName": "Contact",
-                },
-            },
-        }
+        body = _customer_body(customer, domain=f"{prefix}.onmicrosoft.com", first_name="Billing", last_name="Contact")
         request_id = request_id_for(purpose="customer", customer_id=prefix, key=customer.email.lower())
         with self.client.correlation():
             return _customer_record(self.client.create_customer(customer=body, request_id=request_id))
+
+    # -- new Microsoft tenants ----------------------------------------------------------------------------
+
+    def domain_availability(self, *, domain: str) -> DomainAvailability:
+        self.require(Capability.CREATE_TENANT)
+        whole = tenant_domain(domain)
+        if self.client.domain_exists(domain=whole):
+            return DomainAvailability(domain=whole, available=False, message=DOMAIN_TAKEN_MESSAGE)
+        return DomainAvailability(domain=whole, available=True)
+
+    def create_customer_tenant(self, *, customer: CustomerDraft, tenant: TenantDraft) -> CreatedTenant:
+        """A Partner Center customer is created with its new tenant: POST /customers with the new
+        `<prefix>.onmicrosoft.com` domain answers with the tenant id and the first admin's credentials,
+        which Partner Center hands to the partner (it emails nobody)."""
+        self.require(Capability.CREATE_TENANT)
+        missing = tenant_address_missing(customer)
+        if missing:
+            raise Rejected("incomplete_address", f"The company address lacks: {', '.join(missing)}.")
+        domain = tenant_domain(tenant.domain_prefix)
+        body = _customer_body(customer, domain=domain, first_name=tenant.first_name, last_name=tenant.last_name)
+        body["billingProfile"]["email"] = tenant.email
+        request_id = request_id_for(purpose="tenant", customer_id=domain, key=tenant.email.lower())
+        with self.client.correlation():
+            try:
+                wire = self.client.create_customer(customer=body, request_id=request_id)
+            except Rejected as rejected:
+                if rejected.code == "409":
+                    raise Rejected("domain_taken", DOMAIN_TAKEN_MESSAGE, reference=rejected.reference) from rejected
+                raise
+        credentials = wire.get("userCredentials") or {}
+        user_name = str(credentials.get("userName") or "") or None
+        if user_name and "@" not in user_name:
+            user_name = f"{user_name}@{domain}"
+        tenant_id = (wire.get("companyProfile") or {}).get("tenantId") or wire.get("id")
+        return CreatedTenant(
+            customer=_customer_record(wire),
+            tenant_id=str(tenant_id) if tenant_id else None,
+            domain=str((wire.get("companyProfile") or {}).get("domain") or domain),
+            admin_user_name=user_name,
+            admin_password=str(credentials.get("password") or "") or None,
+        )
 
     # -- orders -----------------------------------------------------------------------------------------
 
@@ -729,6 +763,30 @@ class PartnerCenterProvider(ProviderBase):
 # ------------------------------------------------------------------------------------------------
 # Wire -> record mapping
 # ------------------------------------------------------------------------------------------------
+
+
+def _customer_body(customer: CustomerDraft, *, domain: str, first_name: str, last_name: str) -> dict[str, Any]:
+    country = customer.country.upper()
+    culture = _CULTURES.get(country, "en-US")
+    return {
+        "companyProfile": {"domain": domain},
+        "billingProfile": {
+            "email": customer.email,
+            "culture": culture,
+            "language": culture.split("-")[0],
+            "companyName": customer.name,
+            "firstName": first_name,
+            "lastName": last_name,
+            "defaultAddress": {
+                "country": country,
+                "city": customer.city,
+                "addressLine1": customer.address_line,
+                "postalCode": customer.postal_code,
+                "firstName": first_name,
+                "lastName": last_name,
+            },
+        },
+    }
 
 
 def _customer_record(wire: WireObject) -> CustomerRecord:

@@ -324,6 +324,15 @@ class PartnerCenterClient(MarketplaceHttpClient):
             self._json("POST", "customers", operation="CreateCustomer", json_body=dict(customer), request_id=request_id)
         )
 
+    def domain_exists(self, *, domain: str) -> bool:
+        """Whether the domain is already registered in Microsoft Online: Partner Center answers a HEAD
+        with 200 when it is, 404 when it is free."""
+        try:
+            self._call("HEAD", f"domains/{_segment(domain)}", operation="CheckDomainAvailability", payload=False)
+        except NotFound:
+            return False
+        return True
+
     # -- catalog ----------------------------------------------------------------------------------
 
     def list_products(self, *, target_view: str = NCE_TARGET_VIEW) -> list[WireObject]:

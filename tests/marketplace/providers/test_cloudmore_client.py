@@ -928,3 +928,31 @@ def test_provider_code_does_not_import_django() -> None:
 def test_the_demo_connection_has_the_cloudmore_options() -> None:
     assert DEMO_CONNECTION.options["reseller_id"] == DEMO_RESELLER_ID
     assert timedelta(hours=24) == CloudmoreSimulator().token_lifetime
+
+
+def test_users_import_from_and_export_to_the_cloudmore_directory(
+    provider: CloudmoreProvider, simulator: CloudmoreSimulator
+) -> None:
+    organization = customer_id(provider, "Tailspin Toys AB")
+    provider.create_tenant(
+        customer_external_id=organization,
+        tenant=TenantDraft(domain_prefix="tailspinusers", first_name="Tia", last_name="Tail", email="tia@tail.example"),
+    )
+    directory = provider.list_directory_users(customer_external_id=organization)
+    assert [person.email for person in directory] == ["it@tailspin.example"]
+    simulator.sent_emails.clear()
+
+    imported = provider.import_directory_users(customer_external_id=organization, password_recipient="ops@tail.example")
+
+    assert [user.user_name for user in imported] == ["it@tailspinusers.onmicrosoft.com"]
+    assert [mail["to"] for mail in simulator.sent_emails] == ["ops@tail.example"]
+    assert provider.import_directory_users(customer_external_id=organization, password_recipient="x@y.z") == ()
+
+    simulator.sent_emails.clear()
+    exported = provider.export_tenant_users(customer_external_id=organization, password_recipient="ops@tail.example")
+
+    tenant_users = {user.user_name for user in provider.list_tenant_users(customer_external_id=organization)}
+    assert {person.user_name for person in exported} == tenant_users
+    assert {mail["subject"] for mail in simulator.sent_emails} == {"Your Cloudmore login credentials"}
+    assert {mail["to"] for mail in simulator.sent_emails} == {"ops@tail.example"}
+    assert provider.export_tenant_users(customer_external_id=organization, password_recipient="x@y.z") == ()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -14,12 +15,14 @@ from marketplace.providers.base import (
     BillingCycle,
     Capability,
     CustomerDraft,
+    DomainAvailability,
     NotFound,
     OrderLineOutcome,
     OrderResult,
     ProviderConnection,
     Rejected,
     SubscriptionStatus,
+    TenantDraft,
     Throttled,
     Unavailable,
 )
@@ -315,6 +318,55 @@ def test_create_customer_and_a_taken_domain(client: PartnerCenterClient, provide
     with pytest.raises(Rejected) as taken:
         provider.create_customer(customer=CustomerDraft(**{**draft.__dict__, "email": "other@wingtip.example"}))
     assert taken.value.code == "409" and "already in use" in taken.value.message
+
+
+WINGTIP = CustomerDraft(
+    name="Wingtip Toys GmbH",
+    email="billing@wingtip.example",
+    country="DE",
+    city="Leipzig",
+    address_line="Marktplatz 1",
+    postal_code="04109",
+)
+WINGTIP_ADMIN = TenantDraft(
+    domain_prefix="wingtiptoys", first_name="Wanda", last_name="Wing", email="it@wingtip.example"
+)
+
+
+def test_domain_availability_is_global(simulator: PartnerCenterSimulator, provider: PartnerCenterProvider) -> None:
+    assert provider.domain_availability(domain="wingtiptoys") == DomainAvailability(
+        domain="wingtiptoys.onmicrosoft.com", available=True
+    )
+    taken = provider.domain_availability(domain="Contoso.onmicrosoft.com")
+    assert (taken.domain, taken.available) == ("contoso.onmicrosoft.com", False)
+    assert "relationship" in (taken.message or "")
+    # A directory registered elsewhere in Microsoft Online (not a customer of this partner) is taken too.
+    simulator.directory_domains = lambda: ("elsewhere.onmicrosoft.com", "elsewhere.example")
+    assert not provider.domain_availability(domain="elsewhere").available
+    assert not provider.domain_availability(domain="elsewhere.example").available
+    assert simulator.call_counts["CheckDomainAvailability"] == 4
+
+
+def test_create_customer_tenant_hands_back_the_admin(client: PartnerCenterClient, provider) -> None:
+    created = provider.create_customer_tenant(customer=WINGTIP, tenant=WINGTIP_ADMIN)
+    assert created.domain == "wingtiptoys.onmicrosoft.com"
+    assert created.tenant_id == created.customer.external_id
+    assert created.admin_user_name == "admin@wingtiptoys.onmicrosoft.com"
+    assert created.admin_password and created.credentials_sent_to is None and created.ready
+    wire = client.get_customer(customer_id=created.customer.external_id)
+    assert (wire["billingProfile"]["firstName"], wire["billingProfile"]["email"]) == ("Wanda", "it@wingtip.example")
+    assert not provider.domain_availability(domain="wingtiptoys").available
+    with pytest.raises(Rejected) as taken:
+        provider.create_customer_tenant(customer=WINGTIP, tenant=replace(WINGTIP_ADMIN, email="x@wingtip.example"))
+    assert taken.value.code == "domain_taken"
+
+
+def test_create_customer_tenant_names_missing_address_before_sending(simulator, provider) -> None:
+    with pytest.raises(Rejected) as refused:
+        provider.create_customer_tenant(customer=replace(WINGTIP, city="", postal_code=" "), tenant=WINGTIP_ADMIN)
+    assert refused.value.code == "incomplete_address"
+    assert "city" in refused.value.message and "postal_code" in refused.value.message
+    assert simulator.call_counts["CreateCustomer"] == 0
 
 
 def test_unknown_customer_is_not_found(client: PartnerCenterClient) -> None:
