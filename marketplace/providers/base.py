@@ -46,6 +46,8 @@ class Capability(enum.StrEnum):
     REMOVE_ADD_ON = "remove_add_on"
     CREATE_TENANT = "create_tenant"
     LIST_INVOICE_LINES = "list_invoice_lines"
+    READ_CREDIT_LIMIT = "read_credit_limit"
+    LIST_TENANT_LICENCES = "list_tenant_licences"
 
 
 class BillingCycle(enum.StrEnum):
@@ -267,6 +269,34 @@ class InvoiceLineRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CreditLimitRecord:
+    """The credit the marketplace grants the partner's account: `limit` None when none is checked;
+    `remaining` is the limit minus what the open billing period has used so far."""
+
+    limit: Decimal | None
+    remaining: Decimal | None
+    currency: str
+    set_at: datetime | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantLicenceRecord:
+    """A licence (SKU) a customer tenant holds: seats bought (`purchased`, Microsoft's enabled prepaid
+    units) against seats given to users (`assigned`, consumed units). `status` is Microsoft's
+    capability status (Enabled, Warning, Suspended, Deleted, LockedOut)."""
+
+    sku_id: str
+    sku_part_number: str
+    product_name: str
+    purchased: int
+    assigned: int
+    suspended: int = 0
+    warning: int = 0
+    status: str = "Enabled"
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderResult:
     subscription: SubscriptionRecord
     idempotency_key: str
@@ -417,6 +447,10 @@ class MarketplaceProvider(Protocol):
 
     def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]: ...
 
+    def credit_limit(self) -> CreditLimitRecord: ...
+
+    def list_tenant_licences(self, *, customer_external_id: str) -> list[TenantLicenceRecord]: ...
+
     def digest_payload(self, *, digest: PayloadDigest) -> bool: ...
 
     def close(self) -> None: ...
@@ -520,6 +554,14 @@ class ProviderBase:
     def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
         """Invoice lines whose charge starts inside the period (an optional capability)."""
         return self._unsupported(Capability.LIST_INVOICE_LINES)
+
+    def credit_limit(self) -> CreditLimitRecord:
+        """The account's credit limit at the marketplace and what remains of it (an optional capability)."""
+        return self._unsupported(Capability.READ_CREDIT_LIMIT)
+
+    def list_tenant_licences(self, *, customer_external_id: str) -> list[TenantLicenceRecord]:
+        """Per licence of a customer tenant, seats purchased against seats assigned (an optional capability)."""
+        return self._unsupported(Capability.LIST_TENANT_LICENCES)
 
     def digest_payload(self, *, digest: PayloadDigest) -> bool:
         """From now on, feed `digest` everything the records this provider lists are made of, and say

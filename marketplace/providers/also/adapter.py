@@ -34,6 +34,7 @@ from marketplace.providers.base import (
     AddOnRecord,
     BillingCycle,
     ChargeType,
+    CreditLimitRecord,
     CustomerDraft,
     CustomerRecord,
     InvoiceChargeType,
@@ -223,6 +224,18 @@ class AlsoProvider(ProviderBase):
                     if record is not None and period_start <= record.charge_start <= period_end:
                         yield record
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+    def credit_limit(self) -> CreditLimitRecord:
+        """ALSO's credit limit on the reseller account (GetCreditLimit of the signed-in user's company)."""
+        wire = self.client.get_credit_limit(account_id=self._reseller())
+        has_limit = bool(wire.get("HasCreditLimit")) and money(wire.get("Limit")) is not None
+        return CreditLimitRecord(
+            limit=money(wire.get("Limit")) if has_limit else None,
+            remaining=money(wire.get("RemainingCreditLimit")) if has_limit else None,
+            currency=str(wire.get("Currency") or "EUR").upper(),
+            set_at=instant(wire.get("Date")),
+            comment=str(wire.get("Comment") or ""),
+        )
 
     def get_subscription(self, *, subscription_external_id: str) -> SubscriptionRecord:
         wire = self.client.get_subscription_with_addons(account_id=_account_id(subscription_external_id))
