@@ -411,6 +411,8 @@ class MarketplaceProvider(Protocol):
 
     def get_subscription(self, *, subscription_external_id: str) -> SubscriptionRecord: ...
 
+    def provisioning_status(self, *, subscription_external_id: str) -> SubscriptionStatus: ...
+
     def create_customer(self, *, customer: CustomerDraft) -> CustomerRecord: ...
 
     def place_order_line(
@@ -508,6 +510,12 @@ class ProviderBase:
 
     def get_subscription(self, *, subscription_external_id: str) -> SubscriptionRecord:
         return self._unsupported(Capability.LIST_SUBSCRIPTIONS)
+
+    def provisioning_status(self, *, subscription_external_id: str) -> SubscriptionStatus:
+        """Where provisioning a new subscription stands: PENDING while the marketplace works on it, then
+        ACTIVE (or another settled status) or FAILED. A marketplace with a provisioning-status call of its
+        own answers from there; the others from the subscription itself."""
+        return self.get_subscription(subscription_external_id=subscription_external_id).status
 
     def create_customer(self, *, customer: CustomerDraft) -> CustomerRecord:
         return self._unsupported(Capability.CREATE_CUSTOMER)

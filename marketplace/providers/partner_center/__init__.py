@@ -33,10 +33,14 @@ DESCRIPTION = MarketplaceDescription(
             Capability.CHANGE_ADD_ON,
             Capability.REMOVE_ADD_ON,
             Capability.LIST_INVOICE_LINES,
+            Capability.LIST_TENANT_LICENCES,
         }
     ),
     capability_rules=MappingProxyType(
         {
+            Capability.LIST_TENANT_LICENCES: (
+                "The customer tenant's subscribed SKUs: seats bought (active units) against seats assigned to users."
+            ),
             Capability.CREATE_CUSTOMER: (
                 "Creates a new Microsoft tenant <prefix>.onmicrosoft.com; the prefix must not be taken."
             ),

@@ -61,6 +61,7 @@ from marketplace.providers.base import (
     Rejected,
     SubscriptionRecord,
     SubscriptionStatus,
+    TenantLicenceRecord,
 )
 from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
@@ -297,6 +298,34 @@ class PartnerCenterProvider(ProviderBase):
         customer_id, subscription_id = split_subscription_id(subscription_external_id)
         wire = self.client.get_subscription(customer_id=customer_id, subscription_id=subscription_id)
         return self._record(customer_id, wire)
+
+    def provisioning_status(self, *, subscription_external_id: str) -> SubscriptionStatus:
+        """From `.../subscriptions/{id}/provisioningstatus`: pending, success (ACTIVE) or failed."""
+        customer_id, subscription_id = split_subscription_id(subscription_external_id)
+        wire = self.client.get_subscription_provisioning_status(customer_id=customer_id, subscription_id=subscription_id)
+        status = str(wire.get("status") or "").lower()
+        if status == "failed":
+            return SubscriptionStatus.FAILED
+        return SubscriptionStatus.ACTIVE if status == "success" else SubscriptionStatus.PENDING
+
+    def list_tenant_licences(self, *, customer_external_id: str) -> list[TenantLicenceRecord]:
+        """The customer tenant's subscribed SKUs: seats bought (active units) against seats assigned."""
+        records = []
+        for wire in self.client.list_subscribed_skus(customer_id=customer_external_id):
+            sku = wire.get("productSku") or {}
+            records.append(
+                TenantLicenceRecord(
+                    sku_id=str(sku.get("id") or "").lower(),
+                    sku_part_number=str(sku.get("skuPartNumber") or ""),
+                    product_name=str(sku.get("name") or sku.get("skuPartNumber") or ""),
+                    purchased=integer(wire.get("activeUnits"), default=0),
+                    assigned=integer(wire.get("consumedUnits"), default=0),
+                    suspended=integer(wire.get("suspendedUnits"), default=0),
+                    warning=integer(wire.get("warningUnits"), default=0),
+                    status=str(wire.get("capabilityStatus") or "Enabled"),
+                )
+            )
+        return sorted(records, key=lambda record: record.product_name)
 
     # -- customers --------------------------------------------------------------------------------------
 

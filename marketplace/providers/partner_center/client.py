@@ -341,6 +341,23 @@ class PartnerCenterClient(MarketplaceHttpClient):
         path = f"products/{_segment(product_id)}/skus/{_segment(sku_id)}/availabilities?country={self.market}"
         return list(self._collection(path, operation="GetAvailabilities"))
 
+    def list_customer_products(self, *, customer_id: str, target_view: str = NCE_TARGET_VIEW) -> list[WireObject]:
+        """The catalog as one customer may buy it, in the customer's market (no country parameter)."""
+        path = f"customers/{_segment(customer_id)}/products?targetView={quote(target_view, safe='')}"
+        return list(self._collection(path, operation="GetCustomerProducts"))
+
+    def list_customer_skus(self, *, customer_id: str, product_id: str) -> list[WireObject]:
+        path = f"customers/{_segment(customer_id)}/products/{_segment(product_id)}/skus"
+        return list(self._collection(path, operation="GetCustomerSkus"))
+
+    def list_customer_availabilities(self, *, customer_id: str, product_id: str, sku_id: str) -> list[WireObject]:
+        """Availabilities of a SKU for one customer: `isPurchasable` says whether this customer can buy it."""
+        path = (
+            f"customers/{_segment(customer_id)}/products/{_segment(product_id)}/skus/{_segment(sku_id)}"
+            "/availabilities"
+        )
+        return list(self._collection(path, operation="GetCustomerAvailabilities"))
+
     def get_price_sheet(self, *, market: str | None = None, view: str = PRICE_SHEET_VIEW) -> list[dict[str, str]]:
         """The partner's price sheet (CSV) as rows of text; the NCE licence view by default. App+User only."""
         country = (market or self.market).upper()
@@ -394,6 +411,32 @@ class PartnerCenterClient(MarketplaceHttpClient):
             )
         )
 
+    def create_order(
+        self,
+        *,
+        customer_id: str,
+        line_items: Sequence[Mapping[str, Any]],
+        billing_cycle: str | None = None,
+        request_id: str | None = None,
+    ) -> WireObject:
+        """Buy without a cart: an Order whose `lineItems` are `{lineItemNumber, offerId (the catalog item id),
+        quantity, termDuration, billingCycle, friendlyName}`; answers the order, `pending` while provisioning."""
+        body: dict[str, Any] = {
+            "referenceCustomerId": customer_id,
+            "lineItems": [{"lineItemNumber": number, **dict(item)} for number, item in enumerate(line_items)],
+        }
+        if billing_cycle:
+            body["billingCycle"] = billing_cycle
+        return _as_object(
+            self._json(
+                "POST",
+                f"customers/{_segment(customer_id)}/orders",
+                operation="CreateOrder",
+                json_body=body,
+                request_id=request_id,
+            )
+        )
+
     def list_orders(self, *, customer_id: str) -> list[WireObject]:
         return list(self._collection(f"customers/{_segment(customer_id)}/orders", operation="GetOrders"))
 
@@ -426,6 +469,16 @@ class PartnerCenterClient(MarketplaceHttpClient):
     def get_subscription(self, *, customer_id: str, subscription_id: str) -> WireObject:
         path = f"customers/{_segment(customer_id)}/subscriptions/{_segment(subscription_id)}"
         return _as_object(self._json("GET", path, operation="GetSubscription"))
+
+    def get_subscription_provisioning_status(self, *, customer_id: str, subscription_id: str) -> WireObject:
+        """`{skuId, status: pending | success | failed, quantity, endDate}` of a subscription being provisioned."""
+        path = f"customers/{_segment(customer_id)}/subscriptions/{_segment(subscription_id)}/provisioningstatus"
+        return _as_object(self._json("GET", path, operation="GetSubscriptionProvisioningStatus"))
+
+    def list_subscribed_skus(self, *, customer_id: str) -> list[WireObject]:
+        """The customer tenant's licences: per SKU `activeUnits` (bought), `consumedUnits` (assigned to users),
+        `suspendedUnits`, `warningUnits` and `productSku {id, name, skuPartNumber}`."""
+        return list(self._collection(f"customers/{_segment(customer_id)}/subscribedskus", operation="GetSubscribedSkus"))
 
     def list_add_ons(self, *, customer_id: str, subscription_id: str) -> list[WireObject]:
         path = f"customers/{_segment(customer_id)}/subscriptions/{_segment(subscription_id)}/addons"

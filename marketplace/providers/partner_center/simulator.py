@@ -172,6 +172,20 @@ _ERROR_NAMES = {
     MAX_SEATS_EXCEEDED: "MaxAllowedSeatsPerSubscriptionExceeded",
 }
 
+#: Microsoft's licence part numbers (Graph `skuPartNumber`) of the catalog SKUs.
+_SKU_PART_NUMBERS = MappingProxyType(
+    {
+        BUSINESS_BASIC: "O365_BUSINESS_ESSENTIALS",
+        BUSINESS_STANDARD: "O365_BUSINESS_PREMIUM",
+        BUSINESS_PREMIUM: "SPB",
+        BUSINESS_PREMIUM_TRIAL: "SPB",
+        M365_E3: "SPE_E3",
+        M365_E5: "SPE_E5",
+        TEAMS_PHONE: "MCOEV",
+        COPILOT: "Microsoft_365_Copilot",
+    }
+)
+
 _PARTNER_PRICE_FACTOR = Decimal("0.90")
 _CENT = Decimal("0.01")
 
@@ -340,6 +354,8 @@ class _Customer:
     relationship: str = "reseller"
     subscription_ids: list[str] = field(default_factory=list)
     order_ids: list[str] = field(default_factory=list)
+    #: licences of each SKU assigned to users in the tenant (Microsoft's consumed units)
+    assigned: dict[str, int] = field(default_factory=dict)
 
     @property
     def market(self) -> _Market:
@@ -858,6 +874,18 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
                 quantity=20,
                 started_at=days_ago(60),
             )
+            # Licences given to users in each tenant (consumed units): some fully used, some with seats spare.
+            for customer, sku_key, assigned in (
+                (contoso, M365_E3, 23),
+                (contoso, TEAMS_PHONE, 10),
+                (contoso, BUSINESS_BASIC, 4),
+                (fabrikam, BUSINESS_PREMIUM, 40),
+                (fabrikam, COPILOT, 3),
+                (northwind, BUSINESS_STANDARD, 12),
+                (adatum, BUSINESS_BASIC, 31),
+                (tailspin, BUSINESS_STANDARD, 20),
+            ):
+                customer.assigned[sku_key] = assigned
 
     def seed_bulk(self, *, customers: int, subscriptions_per_customer: int) -> None:
         """Many customers with many active subscriptions, for load tests and benchmarks."""
@@ -947,6 +975,22 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             ("GET", _route(customer + "/carts/{cart}"), "GetCart", self._get_cart),
             ("PUT", _route(customer + "/carts/{cart}"), "UpdateCart", self._update_cart),
             ("POST", _route(customer + "/carts/{cart}/checkout"), "Checkout", self._checkout),
+            ("GET", _route(customer + "/products"), "GetCustomerProducts", self._list_customer_products),
+            ("GET", _route(customer + "/products/{product}/skus"), "GetCustomerSkus", self._list_customer_skus),
+            (
+                "GET",
+                _route(customer + "/products/{product}/skus/{sku}/availabilities"),
+                "GetCustomerAvailabilities",
+                self._list_customer_availabilities,
+            ),
+            ("POST", _route(customer + "/orders"), "CreateOrder", self._create_order),
+            ("GET", _route(customer + "/subscribedskus"), "GetSubscribedSkus", self._list_subscribed_skus),
+            (
+                "GET",
+                _route(subscription + "/provisioningstatus"),
+                "GetSubscriptionProvisioningStatus",
+                self._subscription_provisioning_status,
+            ),
             ("GET", _route(customer + "/orders"), "GetOrders", self._list_orders),
             ("GET", _route(customer + "/orders/{order}"), "GetOrder", self._get_order),
             ("GET", _route(customer + "/subscriptions"), "GetSubscriptions", self._list_subscriptions),
@@ -1208,8 +1252,12 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
                 size = int(request.query.get("size", "100"))
             except ValueError:
                 raise _ApiError(400, INVALID_INPUT, "size must be a whole number.") from None
-        if not 1 <= size <= self.page_size_limit:
-            raise _ApiError(400, INVALID_INPUT, f"size must be between 1 and {self.page_size_limit}.")
+        if size < 1:
+            raise _ApiError(400, INVALID_INPUT, "size must be at least 1.")
+        # No public source states what Partner Center does with a size above its page limit; clients
+        # ask for 999 and expect a page, so (assumption) the page is capped at the limit and the
+        # `next` link carries on from there, as the seek-based collections always do.
+        size = min(size, self.page_size_limit)
         customers = list(self.customers.values())
         if filter_text:
             customers = _filter_customers(customers, filter_text)
@@ -1408,8 +1456,9 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
         }
 
     def _list_availabilities(self, principal: _Principal, request: _Request, product: str, sku: str) -> dict[str, Any]:
-        market = self._market(request)
-        item = self._sku(product, sku)
+        return self._availabilities(self._sku(product, sku), self._market(request))
+
+    def _availabilities(self, item: _Sku, market: _Market) -> dict[str, Any]:
         availability_id = self.availability_id(item.key)
         uri = f"/v1/products/{item.product_id}/skus/{item.sku_id}/availabilities"
         availability = {
@@ -1437,6 +1486,191 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             "attributes": {"objectType": "Availability"},
         }
         return _collection([availability], f"{uri}?country={market.country}")
+
+    # -- the customer-scoped catalog ----------------------------------------------------------------------
+    #
+    # `GET /v1/customers/{id}/products?targetView=...`, `.../products/{product}/skus` and
+    # `.../skus/{sku}/availabilities` (partner-center-sdk develop/get-a-list-of-products-by-customer.md and
+    # its siblings): the catalog in the customer's own market, without a `country` parameter. An add-on
+    # whose base licence the customer does not hold is listed but not purchasable for it (inference: the
+    # customer-scoped views answer what this customer can buy).
+
+    def _list_customer_products(self, principal: _Principal, request: _Request, customer: str) -> dict[str, Any]:
+        owner = self._customer(customer)
+        target_view = request.query.get("targetView")
+        if not target_view:
+            raise _ApiError(400, INVALID_INPUT, "The targetView query parameter is required.")
+        uri = f"/v1/customers/{owner.id}/products?targetView={target_view}"
+        if target_view.lower() != "onlineservicesnce":
+            return _collection([], uri)
+        products: dict[str, _Sku] = {}
+        for sku in self.catalog.values():
+            products.setdefault(sku.product_id, sku)
+        items = []
+        for sku in products.values():
+            wire = self._product_wire(sku, owner.market)
+            base = f"/v1/customers/{owner.id}/products/{sku.product_id}"
+            wire["links"] = {"skus": _link(f"{base}/skus"), "self": _link(base)}
+            items.append(wire)
+        return _collection(items, uri)
+
+    def _list_customer_skus(
+        self, principal: _Principal, request: _Request, customer: str, product: str
+    ) -> dict[str, Any]:
+        owner = self._customer(customer)
+        skus = self._skus_of(product)
+        items = []
+        for sku in skus:
+            wire = self._sku_wire(sku, owner.market)
+            base = f"/v1/customers/{owner.id}/products/{sku.product_id}/skus/{sku.sku_id}"
+            wire["links"] = {"availabilities": _link(f"{base}/availabilities"), "self": _link(base)}
+            items.append(wire)
+        return _collection(items, f"/v1/customers/{owner.id}/products/{skus[0].product_id}/skus")
+
+    def _list_customer_availabilities(
+        self, principal: _Principal, request: _Request, customer: str, product: str, sku: str
+    ) -> dict[str, Any]:
+        owner = self._customer(customer)
+        item = self._sku(product, sku)
+        collection = self._availabilities(item, owner.market)
+        base = f"/v1/customers/{owner.id}/products/{item.product_id}/skus/{item.sku_id}/availabilities"
+        eligible = not item.is_addon or any(
+            self.subscriptions[i].sku_key in item.prerequisites and self.subscriptions[i].status == "active"
+            for i in owner.subscription_ids
+        )
+        for availability in collection["items"]:
+            availability["isPurchasable"] = eligible
+            availability["links"] = {"self": _link(f"{base}/{availability['id']}")}
+        collection["links"] = {"self": _link(base)}
+        return collection
+
+    # -- ordering without a cart -------------------------------------------------------------------------
+
+    def _create_order(self, principal: _Principal, request: _Request, customer: str) -> _Response:
+        """`POST /v1/customers/{id}/orders` (partner-center-sdk develop/create-an-order.md): an Order whose line
+        items name the catalog item as `offerId`; 201 with the order, `pending` until its subscriptions are
+        provisioned. A line that cannot be bought refuses the whole order (inference), nothing is created."""
+        owner = self._customer(customer)
+        body = _object(request.json(), "order")
+        reference = _key(body, "referenceCustomerId")
+        if reference and str(reference).lower() != owner.id:
+            raise _ApiError(400, INVALID_INPUT, "referenceCustomerId does not match the customer in the URI.")
+        items = _key(body, "lineItems")
+        if not isinstance(items, list) or not items:
+            raise _ApiError(400, INVALID_INPUT, "An order needs at least one line item.")
+        order_cycle = str(_key(body, "billingCycle") or "").lower()
+        lines = []
+        for index, raw in enumerate(items):
+            item = _object(raw, f"lineItems[{index}]")
+            offer_id = str(_key(item, "offerId") or "")
+            quantity = _key(item, "quantity")
+            if offer_id.count(":") != 2:
+                raise _ApiError(400, INVALID_OFFER, f"lineItems[{index}].offerId must be product:sku:availability.")
+            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+                raise _ApiError(
+                    400, INVALID_INPUT, f"lineItems[{index}].quantity must be a whole number of at least 1."
+                )
+            line: dict[str, Any] = {
+                "catalogItemId": offer_id,
+                "quantity": quantity,
+                "billingCycle": str(_key(item, "billingCycle") or order_cycle or "monthly").lower(),
+                "termDuration": str(_key(item, "termDuration") or "P1Y").upper(),
+                "friendlyName": str(_key(item, "friendlyName") or ""),
+            }
+            parent = _key(item, "parentSubscriptionId")
+            if parent:
+                line["parentSubscriptionId"] = str(parent).lower()
+            error = self._line_error(owner, line)
+            if error is not None:
+                code = INVALID_OFFER if error[0] == CATALOG_ITEM_INVALID else INVALID_INPUT
+                raise _ApiError(400, code, f"lineItems[{index}]: {error[1]}")
+            lines.append(line)
+        terms = []
+        for line in lines:
+            sku_key = ":".join(line["catalogItemId"].split(":")[:2]).upper()
+            term = self.catalog[sku_key].term(line["termDuration"], line["billingCycle"])
+            assert term is not None  # _line_error checked it
+            terms.append((sku_key, term))
+        order = self._new_order(owner, terms[0][1].billing_cycle, created_at=self.now())
+        for line, (sku_key, term) in zip(lines, terms, strict=True):
+            self.add_subscription(
+                customer_id=owner.id,
+                sku_key=sku_key,
+                term=term,
+                quantity=int(line["quantity"]),
+                status="pending",
+                parent_id=line.get("parentSubscriptionId"),
+                friendly_name=line["friendlyName"] or None,
+                order_id=order.id,
+            )
+        return _json_response(201, self._order_wire(order))
+
+    # -- provisioning status and subscribed SKUs -----------------------------------------------------------
+
+    def _subscription_provisioning_status(
+        self, principal: _Principal, request: _Request, customer: str, subscription: str
+    ) -> dict[str, Any]:
+        """`SubscriptionProvisioningStatus {skuId, status, quantity, endDate}` (partner-center-sdk
+        develop/get-subscription-provisioning-status.md); status is pending, success or failed."""
+        found = self._read(self._subscription(customer, subscription))
+        status = {"pending": "pending", "active": "success", "suspended": "success"}.get(found.status, "failed")
+        return {
+            "skuId": self._graph_sku_id(found.sku_key).upper(),
+            "status": status,
+            "quantity": found.quantity,
+            "endDate": _iso(found.term_end),
+            "attributes": {"objectType": "SubscriptionProvisioningStatus"},
+        }
+
+    @staticmethod
+    def _graph_sku_id(sku_key: str) -> str:
+        """The licence's directory SKU id (one GUID per catalog SKU, as Graph's skuId is)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"subscribedsku:{sku_key.upper()}"))
+
+    def assign_licences(self, *, customer_id: str, sku_key: str, assigned: int) -> None:
+        """Set how many licences of a SKU the tenant has given to users (tests and demos)."""
+        with self._lock:
+            self.customers[customer_id.lower()].assigned[sku_key.upper()] = assigned
+
+    def _list_subscribed_skus(self, principal: _Principal, request: _Request, customer: str) -> dict[str, Any]:
+        """`GET /v1/customers/{id}/subscribedskus` (partner-center-sdk develop/get-a-list-of-available-licenses.md):
+        per SKU the tenant holds, seats active (bought), suspended and consumed (assigned to users)."""
+        owner = self._customer(customer)
+        totals: dict[str, dict[str, int]] = {}
+        for subscription_id in owner.subscription_ids:
+            subscription = self._read(self.subscriptions[subscription_id])
+            units = totals.setdefault(subscription.sku_key, {"active": 0, "suspended": 0})
+            if subscription.status == "active":
+                units["active"] += subscription.quantity
+            elif subscription.status == "suspended":
+                units["suspended"] += subscription.quantity
+        items = []
+        for sku_key, units in totals.items():
+            if not units["active"] and not units["suspended"]:
+                continue
+            sku = self.catalog[sku_key]
+            consumed = min(owner.assigned.get(sku_key, 0), units["active"] + units["suspended"])
+            items.append(
+                {
+                    "availableUnits": max(units["active"] - consumed, 0),
+                    "activeUnits": units["active"],
+                    "consumedUnits": consumed,
+                    "suspendedUnits": units["suspended"],
+                    "totalUnits": units["active"],
+                    "warningUnits": 0,
+                    "productSku": {
+                        "id": self._graph_sku_id(sku_key),
+                        "name": sku.title,
+                        "skuPartNumber": _SKU_PART_NUMBERS.get(sku_key, sku_key.replace(":", "_")),
+                        "targetType": "User",
+                        "licenseGroupId": "group1",
+                    },
+                    "servicePlans": [],
+                    "capabilityStatus": "Enabled" if units["active"] else "Suspended",
+                    "attributes": {"objectType": "SubscribedSku"},
+                }
+            )
+        return _collection(items, f"/v1/customers/{owner.id}/subscribedskus")
 
     def _price_sheet(self, principal: _Principal, request: _Request, market: str, view: str) -> _Response:
         if principal.user is None:
