@@ -54,6 +54,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
+PARTNER_CENTER_RESOURCE = "https://api.partnercenter.microsoft.com"
 DEFAULT_CLIENT_ID = "console-dev-client"
 DEFAULT_CLIENT_SECRET = "console-dev-secret"
 DEFAULT_PERMISSIONS = (
@@ -61,6 +62,16 @@ DEFAULT_PERMISSIONS = (
     f"{GRAPH_RESOURCE}/Organization.Read.All",
     f"{GRAPH_RESOURCE}/User.Read.All",
 )
+#: The partner's own directory (a CSP partner tenant) and its Partner Center app registration: the
+#: secure application model, App+User with a long-lived refresh token of a partner admin. The
+#: Partner Center simulator trusts the tokens issued here.
+PARTNER_TENANT_ID = "5b7e3c1d-9a42-4f6e-8d21-c3b4a5f60718"
+PARTNER_DOMAIN = "democsp.onmicrosoft.com"
+PARTNER_CENTER_APP_ID = "9d3c7a51-2e84-4b6f-a1c9-7f05e2d4b836"
+PARTNER_CENTER_APP_SECRET = "demo-partner-center-secret"
+PARTNER_REFRESH_TOKEN = "demo-app-user-refresh-token"
+#: Entra's default refresh token lifetime for web apps: 90 days, each use giving a new one.
+REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600
 MULTI_TENANT_SEGMENTS = frozenset({"organizations", "common"})
 CODE_LIFETIME = 600  # seconds; Microsoft's codes live about ten minutes
 TOKEN_LIFETIME = 3600
@@ -117,6 +128,21 @@ class AppRegistration:
     name: str = "MSP Console (development)"
     permissions: tuple[str, ...] = DEFAULT_PERMISSIONS
     redirect_uris: tuple[str, ...] = ()
+    #: The directory the app is registered in: there its permissions need no admin consent.
+    home_tid: str | None = None
+
+
+PARTNER_CENTER_APP = AppRegistration(
+    client_id=PARTNER_CENTER_APP_ID,
+    client_secret=PARTNER_CENTER_APP_SECRET,
+    name="MSP Console (Partner Center)",
+    permissions=(
+        f"{PARTNER_CENTER_RESOURCE}/user_impersonation",
+        f"{GRAPH_RESOURCE}/DelegatedAdminRelationship.Read.All",
+        f"{GRAPH_RESOURCE}/Directory.Read.All",
+    ),
+    home_tid=PARTNER_TENANT_ID,
+)
 
 
 @dataclass(frozen=True)
@@ -143,7 +169,8 @@ def _seed_directory(tid: str, name: str, domain: str, people: Iterable[tuple[str
 
 
 def default_directories() -> tuple[Directory, ...]:
-    """Three customer tenants with two people each; ids are fixed so data the console stores survives restarts."""
+    """Five customer tenants and the partner's own, two people each; ids are fixed so data the console
+    stores survives restarts."""
     return (
         _seed_directory(
             "67a08685-ba70-4922-ae8b-802ff5c44282",
@@ -163,7 +190,31 @@ def default_directories() -> tuple[Directory, ...]:
             "northwind.onmicrosoft.com",
             [("Lee Gu", "lee"), ("Nestor Wilke", "nestor")],
         ),
+        _seed_directory(
+            "0f6b2d84-3c1e-4a97-b5d8-6e2f9a0c4b13",
+            "Adatum",
+            "adatum.onmicrosoft.com",
+            [("Pradeep Gupta", "pradeep"), ("Isaiah Langer", "isaiah")],
+        ),
+        _seed_directory(
+            "c27a9e15-7b3d-4f08-9c6a-1d4e8b2f5a60",
+            "Tailspin Toys",
+            "tailspintoys.onmicrosoft.com",
+            [("Johanna Lorenz", "johanna"), ("Lynne Robbins", "lynne")],
+        ),
+        partner_directory(),
     )
+
+
+def partner_directory() -> Directory:
+    """The CSP partner's own tenant; its admin signs in with MFA (Partner Center requires it)."""
+    directory = _seed_directory(
+        PARTNER_TENANT_ID,
+        "Demo CSP Partner GmbH",
+        PARTNER_DOMAIN,
+        [("Partner Admin", "admin"), ("Sales Agent", "sales")],
+    )
+    return replace(directory, users=tuple(replace(user, amr=("pwd", "mfa")) for user in directory.users))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -332,6 +383,13 @@ def _form_post_page(action: str, fields: Mapping[str, str]) -> str:
 _NO_USERS = '<p class="muted">No test users.</p>'
 
 
+def _resource_of(scope: str) -> str:
+    """The resource a scope belongs to: `https://host/Name` -> `https://host`; a bare name is Graph's."""
+    if scope.startswith(("https://", "api://")):
+        return scope.rsplit("/", 1)[0]
+    return GRAPH_RESOURCE
+
+
 def _short_permission(permission: str) -> str:
     return permission.rsplit("/", 1)[-1] if permission.startswith(("https://", "api://")) else permission
 
@@ -379,6 +437,7 @@ class _RefreshGrant:
     scopes: tuple[str, ...]
     user: DirectoryUser
     mfa: bool = True
+    expires_at: float = float("inf")
 
 
 class MicrosoftSimulator:
@@ -394,10 +453,12 @@ class MicrosoftSimulator:
         apps: Iterable[AppRegistration] | None = None,
         directories: Iterable[Directory] | None = None,
         clock: Callable[[], float] = time.time,
+        refresh_token_lifetime: float | None = REFRESH_TOKEN_LIFETIME,
     ) -> None:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.clock = clock
-        self._seed_apps = tuple(apps) if apps is not None else (AppRegistration(),)
+        self.refresh_token_lifetime = refresh_token_lifetime
+        self._seed_apps = tuple(apps) if apps is not None else (AppRegistration(), PARTNER_CENTER_APP)
         self._seed_directories = tuple(directories) if directories is not None else default_directories()
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         public_der = self._key.public_key().public_bytes(
@@ -418,7 +479,35 @@ class MicrosoftSimulator:
             self._codes: dict[str, _Code] = {}
             self._redeemed: dict[str, float] = {}  # code -> when it may be forgotten; tells a replay from garbage
             self._refresh: dict[str, _RefreshGrant] = {}
+            self._revoked: set[str] = set()
             self._consents: dict[tuple[str, str], Consent] = {}
+            self._seed_partner_refresh_token()
+
+    def _seed_partner_refresh_token(self) -> None:
+        """The partner admin's refresh token for the Partner Center app, as the consent of the secure
+        application model leaves it (when both the app and the partner directory are seeded)."""
+        directory = self._directories.get(PARTNER_TENANT_ID)
+        if PARTNER_CENTER_APP_ID not in self._apps or directory is None or not directory.users:
+            return
+        self._refresh[PARTNER_REFRESH_TOKEN] = _RefreshGrant(
+            PARTNER_CENTER_APP_ID,
+            (f"{PARTNER_CENTER_RESOURCE}/user_impersonation", "offline_access"),
+            directory.users[0],
+            True,
+            self._refresh_token_expiry(),
+        )
+
+    def _refresh_token_expiry(self) -> float:
+        return float("inf") if self.refresh_token_lifetime is None else self.clock() + self.refresh_token_lifetime
+
+    def revoke_refresh_tokens(self, *, client_id: str | None = None) -> int:
+        """Revoke every refresh token (of one app): what an admin's "revoke sessions" does."""
+        with self._lock:
+            tokens = [t for t, g in self._refresh.items() if client_id is None or g.client_id == client_id]
+            for token in tokens:
+                del self._refresh[token]
+                self._revoked.add(token)
+            return len(tokens)
 
     @property
     def directories(self) -> tuple[Directory, ...]:
@@ -522,6 +611,7 @@ class MicrosoftSimulator:
             (r"^/_control/users$", "_control_users"),
             (r"^/_control/consents$", "_control_consents"),
             (r"^/_control/state$", "_control_state"),
+            (r"^/_control/revoke_refresh_tokens$", "_control_revoke_refresh_tokens"),
             (r"^/(?P<segment>[^/]+)/v2\.0/\.well-known/openid-configuration$", "_discovery"),
             (r"^/(?P<segment>[^/]+)/oauth2/v2\.0/authorize$", "_authorize"),
             (r"^/(?P<segment>[^/]+)/oauth2/v2\.0/token$", "_token"),
@@ -1006,15 +1096,40 @@ class MicrosoftSimulator:
         return hmac.compare_digest(computed.encode(), code.code_challenge.encode())
 
     def _refresh_grant(self, request: _Request, app: AppRegistration, form: Mapping[str, str]) -> _Response:
+        """Each use answers a new refresh token; the one used stays valid until it expires or is revoked
+        (Entra does not revoke a refresh token when it is redeemed; the client is to keep the new one)."""
+        token = form.get("refresh_token", "")
         with self._lock:
-            grant = self._refresh.pop(form.get("refresh_token", ""), None)  # rotated on every use
+            grant = self._refresh.get(token)
+            revoked = token in self._revoked
+        if revoked or (grant is not None and grant.expires_at <= self.clock()):
+            return self._aad_error(
+                request,
+                HTTPStatus.BAD_REQUEST,
+                "invalid_grant",
+                70008,
+                "The provided authorization code or refresh token has expired due to inactivity or was revoked.",
+            )
         if grant is None or grant.client_id != app.client_id:
             return self._aad_error(
                 request, HTTPStatus.BAD_REQUEST, "invalid_grant", 9002313, "Invalid request. Request is malformed."
             )
-        return _json(
-            HTTPStatus.OK, self._user_tokens(request, app, grant.user, grant.scopes, None, form, mfa=grant.mfa)
-        )
+        scopes = grant.scopes
+        requested = [s for s in form.get("scope", "").split() if s not in _OIDC_SCOPES]
+        if requested:
+            resource = _resource_of(requested[0])
+            if not any(_resource_of(p) == resource for p in app.permissions):
+                return self._aad_error(
+                    request,
+                    HTTPStatus.BAD_REQUEST,
+                    "invalid_grant",
+                    65001,
+                    f"The user or administrator has not consented to use the application with ID "
+                    f"'{app.client_id}' named '{app.name}' for {resource}.",
+                )
+            granted = [p for p in app.permissions if _resource_of(p) == resource]
+            scopes = (*granted, *(s for s in grant.scopes if s in _OIDC_SCOPES))
+        return _json(HTTPStatus.OK, self._user_tokens(request, app, grant.user, scopes, None, form, mfa=grant.mfa))
 
     def _user_tokens(
         self,
@@ -1030,6 +1145,7 @@ class MicrosoftSimulator:
         now = int(self.clock())
         issuer = f"{request.backchannel_base}/{user.tid}/v2.0"
         delegated = [s for s in scopes if s not in _OIDC_SCOPES] or ["User.Read"]
+        resource = _resource_of(delegated[0])
         base = {
             "iss": issuer,
             "iat": now,
@@ -1041,7 +1157,7 @@ class MicrosoftSimulator:
         }
         access = {
             **base,
-            "aud": GRAPH_RESOURCE,
+            "aud": resource,
             "sub": user.oid,
             "appid": app.client_id,
             "scp": " ".join(_short_permission(s) for s in delegated),
@@ -1049,6 +1165,7 @@ class MicrosoftSimulator:
             "upn": user.preferred_username,
             "idtyp": "user",
             "ver": "2.0",
+            "uti": secrets.token_urlsafe(16),
         }
         body: dict[str, Any] = {
             "token_type": "Bearer",
@@ -1078,7 +1195,9 @@ class MicrosoftSimulator:
         if "offline_access" in scopes:
             refresh_token = secrets.token_urlsafe(48)
             with self._lock:
-                self._refresh[refresh_token] = _RefreshGrant(app.client_id, scopes, user, mfa)
+                self._refresh[refresh_token] = _RefreshGrant(
+                    app.client_id, scopes, user, mfa, self._refresh_token_expiry()
+                )
             body["refresh_token"] = refresh_token
         if form.get("client_info") == "1":
             body["client_info"] = _b64url(json.dumps({"uid": user.oid, "utid": user.tid}).encode())
@@ -1108,6 +1227,9 @@ class MicrosoftSimulator:
             )
         with self._lock:
             consent = self._consents.get((tenant.directory.tid, app.client_id))
+        if consent is None and app.home_tid == tenant.directory.tid:
+            # An app's permissions are granted in its own directory when it is registered there.
+            consent = Consent(tid=app.home_tid, client_id=app.client_id, scopes=app.permissions, granted_at=0)
         if consent is None:
             return self._aad_error(
                 request,
@@ -1133,6 +1255,7 @@ class MicrosoftSimulator:
             "roles": [p.removeprefix(resource + "/") for p in consent.scopes if p.startswith(resource + "/")],
             "idtyp": "app",
             "ver": "2.0",
+            "uti": secrets.token_urlsafe(16),
         }
         return _json(
             HTTPStatus.OK,
@@ -1151,6 +1274,14 @@ class MicrosoftSimulator:
             return _json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "use POST"})
         self.reset()
         return _json(HTTPStatus.OK, self.state())
+
+    def _control_revoke_refresh_tokens(self, request: _Request) -> _Response:
+        """POST {"client_id"?}: every refresh token (of that app) is revoked, as an admin's revoke does."""
+        if request.method != "POST":
+            return _json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "use POST"})
+        body = request.json() if request.body else {}
+        client_id = body.get("client_id") if isinstance(body, dict) else None
+        return _json(HTTPStatus.OK, {"revoked": self.revoke_refresh_tokens(client_id=client_id)})
 
     def _control_state(self, request: _Request) -> _Response:
         return _json(HTTPStatus.OK, self.state())

@@ -302,7 +302,9 @@ class PartnerCenterProvider(ProviderBase):
     def provisioning_status(self, *, subscription_external_id: str) -> SubscriptionStatus:
         """From `.../subscriptions/{id}/provisioningstatus`: pending, success (ACTIVE) or failed."""
         customer_id, subscription_id = split_subscription_id(subscription_external_id)
-        wire = self.client.get_subscription_provisioning_status(customer_id=customer_id, subscription_id=subscription_id)
+        wire = self.client.get_subscription_provisioning_status(
+            customer_id=customer_id, subscription_id=subscription_id
+        )
         status = str(wire.get("status") or "").lower()
         if status == "failed":
             return SubscriptionStatus.FAILED

@@ -353,8 +353,7 @@ class PartnerCenterClient(MarketplaceHttpClient):
     def list_customer_availabilities(self, *, customer_id: str, product_id: str, sku_id: str) -> list[WireObject]:
         """Availabilities of a SKU for one customer: `isPurchasable` says whether this customer can buy it."""
         path = (
-            f"customers/{_segment(customer_id)}/products/{_segment(product_id)}/skus/{_segment(sku_id)}"
-            "/availabilities"
+            f"customers/{_segment(customer_id)}/products/{_segment(product_id)}/skus/{_segment(sku_id)}/availabilities"
         )
         return list(self._collection(path, operation="GetCustomerAvailabilities"))
 
@@ -478,7 +477,9 @@ class PartnerCenterClient(MarketplaceHttpClient):
     def list_subscribed_skus(self, *, customer_id: str) -> list[WireObject]:
         """The customer tenant's licences: per SKU `activeUnits` (bought), `consumedUnits` (assigned to users),
         `suspendedUnits`, `warningUnits` and `productSku {id, name, skuPartNumber}`."""
-        return list(self._collection(f"customers/{_segment(customer_id)}/subscribedskus", operation="GetSubscribedSkus"))
+        return list(
+            self._collection(f"customers/{_segment(customer_id)}/subscribedskus", operation="GetSubscribedSkus")
+        )
 
     def list_add_ons(self, *, customer_id: str, subscription_id: str) -> list[WireObject]:
         path = f"customers/{_segment(customer_id)}/subscriptions/{_segment(subscription_id)}/addons"

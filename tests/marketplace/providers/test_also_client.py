@@ -1074,11 +1074,16 @@ def test_validate_fields_checks_every_field_against_its_own_validator(client: Al
     assert (failed["Result"], failed["FieldName"]) == ("FAILED", "PrimaryContactEmailAddress")
     assert "fidelity" in failed["ErrorDetails"]
     fields["PrimaryContactEmailAddress"] = "ana@alpineskihouse.example"
-    assert client.validate_fields(parent_account_id=alpine, service_name=tenant_service, fields=fields)["Result"] == "OK"
+    assert (
+        client.validate_fields(parent_account_id=alpine, service_name=tenant_service, fields=fields)["Result"] == "OK"
+    )
     fields["ExistingOffice365customer"] = "maybe"
     failed = client.validate_fields(parent_account_id=alpine, service_name=tenant_service, fields=fields)
     assert failed["FieldName"] == "ExistingOffice365customer"
     failed = client.validate_fields(
         parent_account_id=alpine, service_name=PREMIUM, fields={"Quantity": 1, "BillingType": "Weekly"}
     )
-    assert (failed["FieldName"], failed["ErrorDetails"]) == ("BillingType", "'Weekly' is not a valid value for Billing type.")
+    assert (failed["FieldName"], failed["ErrorDetails"]) == (
+        "BillingType",
+        "'Weekly' is not a valid value for Billing type.",
+    )

@@ -309,7 +309,10 @@ def test_provisioning_status_follows_a_new_line_until_it_settles(harness: Harnes
     provider = harness.provider
     customer, offer = ordering_customer(harness), base_offer(harness)
     result = provider.place_order_line(
-        customer_external_id=customer, offer_id=offer.offer_id, quantity=2, idempotency_key=f"contract-{harness.slug}-ps"
+        customer_external_id=customer,
+        offer_id=offer.offer_id,
+        quantity=2,
+        idempotency_key=f"contract-{harness.slug}-ps",
     )
     reference = result.subscription.external_id
     statuses = [provider.provisioning_status(subscription_external_id=reference) for _ in range(5)]

@@ -55,9 +55,11 @@ from marketplace.providers.partner_center.simulator import (
     TAILSPIN_ID,
     TEAMS_PHONE,
     PartnerCenterSimulator,
+    RemoteAuthority,
     create_simulator,
 )
 from marketplace.providers.registry import create_provider
+from portal.microsoft.simulator import MicrosoftSimulator
 
 NO_JITTER = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=30.0, jitter=0.0)
 E5_MONTHLY = "CFQ7TTC0LFLZ:0002|P1M|monthly"
@@ -1050,7 +1052,9 @@ def test_customer_products_need_a_target_view(simulator: PartnerCenterSimulator,
 
 
 def test_an_order_without_a_cart_is_created_pending_and_provisions(client: PartnerCenterClient) -> None:
-    [availability] = client.list_customer_availabilities(customer_id=CONTOSO_ID, product_id="CFQ7TTC0LFLZ", sku_id="0002")
+    [availability] = client.list_customer_availabilities(
+        customer_id=CONTOSO_ID, product_id="CFQ7TTC0LFLZ", sku_id="0002"
+    )
     order = client.create_order(
         customer_id=CONTOSO_ID,
         line_items=[
@@ -1114,7 +1118,9 @@ def test_subscribed_skus_show_seats_bought_against_seats_assigned(client: Partne
         "Enabled",
     )
     assert e3["attributes"]["objectType"] == "SubscribedSku"
-    northwind = {item["productSku"]["skuPartNumber"]: item for item in client.list_subscribed_skus(customer_id=NORTHWIND_ID)}
+    northwind = {
+        item["productSku"]["skuPartNumber"]: item for item in client.list_subscribed_skus(customer_id=NORTHWIND_ID)
+    }
     assert (northwind["SPE_E5"]["suspendedUnits"], northwind["SPE_E5"]["capabilityStatus"]) == (5, "Suspended")
 
 
@@ -1122,7 +1128,9 @@ def test_provider_lists_tenant_licences_and_follows_provisioning(
     simulator: PartnerCenterSimulator, provider: PartnerCenterProvider
 ) -> None:
     assert provider.supports(Capability.LIST_TENANT_LICENCES)
-    licences = {record.sku_part_number: record for record in provider.list_tenant_licences(customer_external_id=CONTOSO_ID)}
+    licences = {
+        record.sku_part_number: record for record in provider.list_tenant_licences(customer_external_id=CONTOSO_ID)
+    }
     assert (licences["SPE_E3"].purchased, licences["SPE_E3"].assigned) == (25, 23)
     simulator.assign_licences(customer_id=CONTOSO_ID, sku_key=M365_E3, assigned=25)
     [e3] = [r for r in provider.list_tenant_licences(customer_external_id=CONTOSO_ID) if r.sku_part_number == "SPE_E3"]
@@ -1145,3 +1153,78 @@ def test_a_page_size_above_the_limit_is_capped_and_paging_goes_on(simulator: Par
         assert first["totalCount"] == 2 and "next" in first["links"]
         names = [customer["companyProfile"]["companyName"] for customer in capped.iter_customers(page_size=999)]
     assert len(names) == len(small.customers) == 5
+
+
+# ------------------------------------------------------------------------------------------------
+# One Microsoft identity authority
+# ------------------------------------------------------------------------------------------------
+
+
+def test_partner_center_accepts_tokens_of_the_shared_identity_authority(sleeps: list[float]) -> None:
+    authority = MicrosoftSimulator()
+    partner_center = PartnerCenterSimulator(authority=authority)
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=authority), base_url="https://login.microsoftonline.com"
+    ) as entra:
+        token = entra.post(
+            f"/{PARTNER_TENANT_ID}/oauth2/v2.0/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": DEMO_APPLICATION_ID,
+                "client_secret": DEMO_APPLICATION_SECRET,
+                "refresh_token": DEMO_REFRESH_TOKEN,
+                "scope": "https://api.partnercenter.microsoft.com/.default offline_access",
+            },
+        ).json()["access_token"]
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=partner_center), base_url="https://api.partnercenter.microsoft.com"
+    ) as api:
+        answer = api.get(f"/v1/customers/{CONTOSO_ID}", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.json()["companyProfile"]["companyName"] == "Contoso"
+
+
+def test_tokens_of_another_authority_or_audience_or_tenant_are_refused(simulator: PartnerCenterSimulator) -> None:
+    stranger = MicrosoftSimulator()  # same tenants and apps, another signing key
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=stranger), base_url="https://login.microsoftonline.com"
+    ) as entra:
+
+        def token(tenant: str, scope: str, **form: str) -> str:
+            data = {"client_id": DEMO_APPLICATION_ID, "client_secret": DEMO_APPLICATION_SECRET, "scope": scope, **form}
+            answer = entra.post(f"/{tenant}/oauth2/v2.0/token", data=data)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["access_token"]
+
+        foreign = token(
+            PARTNER_TENANT_ID, "https://api.partnercenter.microsoft.com/.default", grant_type="client_credentials"
+        )
+    own = simulator.authority
+    with httpx.Client(transport=httpx.WSGITransport(app=own), base_url="https://login.microsoftonline.com") as entra:
+        graph = entra.post(
+            f"/{PARTNER_TENANT_ID}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": DEMO_APPLICATION_ID,
+                "client_secret": DEMO_APPLICATION_SECRET,
+                "scope": "https://graph.microsoft.com/.default",
+            },
+        ).json()["access_token"]
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=simulator), base_url="https://api.partnercenter.microsoft.com"
+    ) as api:
+        for refused in (foreign, graph):
+            answer = api.get(f"/v1/customers/{CONTOSO_ID}", headers={"Authorization": f"Bearer {refused}"})
+            assert answer.status_code == 401 and "WWW-Authenticate" in answer.headers
+
+
+def test_a_remote_authority_signs_in_and_its_keys_verify(sleeps: list[float]) -> None:
+    authority = MicrosoftSimulator()
+    remote = RemoteAuthority("http://identity.test", transport=httpx.WSGITransport(app=authority))
+    partner_center = PartnerCenterSimulator(authority=remote)
+    with make_client(partner_center, sleeps) as client:
+        assert client.get_customer(customer_id=CONTOSO_ID)["companyProfile"]["companyName"] == "Contoso"
+    assert remote.public_jwks() == authority.public_jwks()
+    partner_center.revoke_refresh_tokens()
+    with make_client(partner_center, sleeps) as refused:
+        with pytest.raises(AuthenticationFailed, match="AADSTS70008"):
+            refused.acquire_token()
