@@ -150,3 +150,15 @@ def plans_for_price_add(*, account: MarketplaceAccount, product_id: str) -> Quer
     return Offer.objects.filter(account=account, is_available=True, product_id=product_id).order_by(
         "billing_cycle", "term", "pk"
     )
+
+
+def tenant_connections_of(*, user, customer_tenant_pk: int) -> tuple[CustomerTenant, list[TenantConnection]]:
+    """A customer tenant the user may see (404 otherwise) and its connections to marketplace customers."""
+    tenant = get_object_or_404(customer_tenants_visible_to(user=user).select_related("customer"), pk=customer_tenant_pk)
+    connections = list(
+        TenantConnection.objects.filter(customer_tenant=tenant, account__isnull=False)
+        .exclude(external_customer_id="")
+        .select_related("account")
+        .order_by("marketplace", "pk")
+    )
+    return tenant, connections

@@ -9,6 +9,7 @@ _tenant = "<slug:marketplace>/tenants/<int:connection_pk>/"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("customer-tenants/<int:tenant_pk>/licences/", views.customer_tenant_licences, name="tenant_licences"),
     path("<slug:marketplace>/", views.marketplace_detail, name="marketplace_detail"),
     path("<slug:marketplace>/accounts/", views.account_list, name="account_list"),
     path("<slug:marketplace>/accounts/add/", views.account_create, name="account_create"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path(_account + "fields/<slug:field>/", views.account_field, name="account_field"),
     path(_account + "fields/<slug:field>/edit/", views.account_field_edit, name="account_field_edit"),
     path(_account + "delete/", views.account_delete, name="account_delete"),
+    path(_account + "credit/", views.account_credit, name="account_credit"),
     path(_account + "sync/", views.account_sync, name="account_sync"),
     path(_account + "sync/status/", views.account_sync_status, name="account_sync_status"),
     path(_account + "prices/", views.account_prices, name="account_prices"),

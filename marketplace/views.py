@@ -31,7 +31,10 @@ from marketplace.forms import (
     UniformPriceForm,
     plan_label,
 )
+from marketplace.live import account_credit as live_account_credit
+from marketplace.live import account_supports, tenant_licences
 from marketplace.models import MarketplaceAccount
+from marketplace.providers.base import Capability
 from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.registry import marketplaces, region_label
 from marketplace.selectors import (
@@ -46,6 +49,7 @@ from marketplace.selectors import (
     plans_for_price_add,
     price_rows,
     tenant_connection_get,
+    tenant_connections_of,
     tenant_connections_visible_to,
 )
 from marketplace.services import (
@@ -267,9 +271,31 @@ def account_detail(request: HttpRequest, marketplace: str, account_pk: int) -> H
         "can_manage": _can_manage(request.user),
         "can_see_prices": user_sees_cost_prices(request.user),
         "tab": "basics",
+        "shows_credit": account_supports(account, Capability.READ_CREDIT_LIMIT) and user_sees_cost_prices(request.user),
         **_sync_context(account),
     }
     return render(request, "marketplace/account_detail.html", context)
+
+
+@permission_required(MARKETPLACE, VIEW)
+@require_GET
+def account_credit(request: HttpRequest, marketplace: str, account_pk: int) -> HttpResponse:
+    """The credit limit the marketplace grants the account and what remains (loaded into the Basics tab)."""
+    info = _marketplace(marketplace)
+    account = marketplace_account_get(marketplace=info.slug, pk=account_pk)
+    if not account_supports(account, Capability.READ_CREDIT_LIMIT) or not user_sees_cost_prices(request.user):
+        raise Http404(_("This marketplace shows no credit limit."))
+    context = {"marketplace": info, "account": account, "credit": live_account_credit(account=account)}
+    return render(request, "marketplace/partials/account_credit.html", context)
+
+
+@permission_required(PermissionModule.CUSTOMERS, VIEW)
+@require_GET
+def customer_tenant_licences(request: HttpRequest, tenant_pk: int) -> HttpResponse:
+    """A customer tenant's licences at each marketplace that can tell: seats purchased against assigned."""
+    tenant, connections = tenant_connections_of(user=request.user, customer_tenant_pk=tenant_pk)
+    context = {"tenant": tenant, "customer": tenant.customer, "answers": tenant_licences(connections=connections)}
+    return render(request, "marketplace/tenant_licences.html", context)
 
 
 @permission_required(MARKETPLACE, VIEW)

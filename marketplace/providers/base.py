@@ -295,6 +295,11 @@ class TenantLicenceRecord:
     warning: int = 0
     status: str = "Enabled"
 
+    @property
+    def unassigned(self) -> int:
+        """Seats bought and not given to anyone (never below zero)."""
+        return max(self.purchased - self.assigned, 0)
+
 
 @dataclass(frozen=True, kw_only=True)
 class OrderResult:
