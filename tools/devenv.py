@@ -27,7 +27,12 @@ SIMULATORS = [
     ("identity", "portal.microsoft.simulator", 8100, ["--public-url", "http://localhost:8100"]),
     ("also", "marketplace.providers.also.simulator", 8201, []),
     # Partner Center accepts the tokens the identity simulator issues (one Microsoft authority).
-    ("partner_center", "marketplace.providers.partner_center.simulator", 8202, ["--identity-url", "http://127.0.0.1:8100"]),
+    (
+        "partner_center",
+        "marketplace.providers.partner_center.simulator",
+        8202,
+        ["--identity-url", "http://127.0.0.1:8100"],
+    ),
     ("cloudmore", "marketplace.providers.cloudmore.simulator", 8203, []),
     ("alef", "marketplace.providers.alef.simulator", 8204, []),
 ]

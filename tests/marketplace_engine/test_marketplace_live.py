@@ -57,7 +57,8 @@ def test_a_marketplace_that_does_not_answer_is_said_so(also_account, alpha_admin
 
 def test_the_credit_limit_is_for_those_who_see_cost_prices(also_account, partner_alpha, beta_admin_client):
     with schema_context(partner_alpha.schema_name):
-        user_with("viewer", MARKETPLACE_VIEW, email="viewer@alpha.example")  # no catalog access: cost prices are not theirs to see
+        # No catalog access: cost prices are not theirs to see.
+        user_with("viewer", MARKETPLACE_VIEW, email="viewer@alpha.example")
     viewer = signed_in_client(partner_alpha, "viewer", PASSWORD)
     page = viewer.get(f"/marketplace/also/accounts/{also_account.pk}/").content.decode()
     assert "/credit/" not in page
