@@ -89,7 +89,6 @@ import httpx
 import jwt
 
 from marketplace.providers.base import ProviderConnection
-from simulators.serving import serve_until_interrupted, threaded_wsgi_server
 from simulators.harness import (
     ControlAction,
     Injection,
@@ -109,6 +108,7 @@ from simulators.identity import (
     PARTNER_TENANT_ID,
     MicrosoftSimulator,
 )
+from simulators.serving import serve_until_interrupted, threaded_wsgi_server
 
 # ------------------------------------------------------------------------------------------------
 # The identity authority

@@ -11,10 +11,9 @@ from marketplace.secrets import secret_encrypt
 from portal.accounts.choices import AccessLevel, PermissionModule
 from simulators.also import DEMO_CREDIT_LIMIT
 from simulators.partner_center import CONTOSO_ID, DEMO_CONNECTION, M365_E3
-from tests.factories.customers import CustomerTenantFactory
-from tests.factories.marketplace import AccountFactory
 from tests.factories.accounts import user_with
-from tests.factories.marketplace import MARKETPLACE_VIEW, connect
+from tests.factories.customers import CustomerTenantFactory
+from tests.factories.marketplace import MARKETPLACE_VIEW, AccountFactory, connect
 from tests.support import PASSWORD, signed_in_client
 
 

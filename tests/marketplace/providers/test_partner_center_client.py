@@ -35,6 +35,7 @@ from marketplace.providers.partner_center.adapter import (
 )
 from marketplace.providers.partner_center.client import PartnerCenterClient, PreconditionFailed
 from marketplace.providers.registry import create_provider
+from simulators.identity import MicrosoftSimulator
 from simulators.partner_center import (
     ADATUM_ID,
     BUSINESS_BASIC,
@@ -59,7 +60,6 @@ from simulators.partner_center import (
     RemoteAuthority,
     create_simulator,
 )
-from simulators.identity import MicrosoftSimulator
 
 NO_JITTER = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=30.0, jitter=0.0)
 E5_MONTHLY = "CFQ7TTC0LFLZ:0002|P1M|monthly"
