@@ -17,7 +17,14 @@ from catalog.models import Offer
 from customers.models import Customer, CustomerTenant
 from customers.selectors import customer_tenants_visible_to, customers_visible_to
 from marketplace.choices import SyncStatus
-from marketplace.models import MarketplaceAccount, MarketplaceCustomer, PriceCustomization, SyncRun, TenantConnection
+from marketplace.models import (
+    GdapRelationship,
+    MarketplaceAccount,
+    MarketplaceCustomer,
+    PriceCustomization,
+    SyncRun,
+    TenantConnection,
+)
 from subscriptions.models import Subscription
 
 
@@ -162,3 +169,11 @@ def tenant_connections_of(*, user, customer_tenant_pk: int) -> tuple[CustomerTen
         .order_by("marketplace", "pk")
     )
     return tenant, connections
+
+
+def gdap_relationships_visible_to(*, user) -> QuerySet[GdapRelationship]:
+    """GDAP relationships with the customer tenants the user may see, and those with tenants the console
+    does not know (partner-level facts: a tenant id, no customer data)."""
+    return GdapRelationship.objects.filter(
+        Q(customer_tenant__in=customer_tenants_visible_to(user=user)) | Q(customer_tenant__isnull=True)
+    ).select_related("customer_tenant", "account")

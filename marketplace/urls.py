@@ -10,6 +10,7 @@ _tenant = "<slug:marketplace>/tenants/<int:connection_pk>/"
 urlpatterns = [
     path("", views.index, name="index"),
     path("customer-tenants/<int:tenant_pk>/licences/", views.customer_tenant_licences, name="tenant_licences"),
+    path("gdap/", views.gdap, name="gdap"),
     path("<slug:marketplace>/", views.marketplace_detail, name="marketplace_detail"),
     path("<slug:marketplace>/accounts/", views.account_list, name="account_list"),
     path("<slug:marketplace>/accounts/add/", views.account_create, name="account_create"),

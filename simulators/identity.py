@@ -72,6 +72,11 @@ PARTNER_CENTER_APP_SECRET = "demo-partner-center-secret"
 PARTNER_REFRESH_TOKEN = "demo-app-user-refresh-token"
 #: Entra's default refresh token lifetime for web apps: 90 days, each use giving a new one.
 REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600
+#: Entra role template ids (learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference).
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+HELPDESK_ADMINISTRATOR = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+LICENSE_ADMINISTRATOR = "4d6ac14f-3453-41d0-bef9-a3e0c569773a"
 MULTI_TENANT_SEGMENTS = frozenset({"organizations", "common"})
 CODE_LIFETIME = 600  # seconds; Microsoft's codes live about ten minutes
 TOKEN_LIFETIME = 3600
@@ -383,6 +388,18 @@ def _form_post_page(action: str, fields: Mapping[str, str]) -> str:
 _NO_USERS = '<p class="muted">No test users.</p>'
 
 
+def _graph_time(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _graph_error(status: int, code: str, message: str) -> _Response:
+    """Graph's error body: `{"error": {"code", "message", "innerError": {date, request-id, client-request-id}}}`."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    request_id = str(uuid.uuid4())
+    inner = {"date": now, "request-id": request_id, "client-request-id": request_id}
+    return _json(status, {"error": {"code": code, "message": message, "innerError": inner}})
+
+
 def _resource_of(scope: str) -> str:
     """The resource a scope belongs to: `https://host/Name` -> `https://host`; a bare name is Graph's."""
     if scope.startswith(("https://", "api://")):
@@ -481,7 +498,9 @@ class MicrosoftSimulator:
             self._refresh: dict[str, _RefreshGrant] = {}
             self._revoked: set[str] = set()
             self._consents: dict[tuple[str, str], Consent] = {}
+            self._gdap: list[dict[str, Any]] = []
             self._seed_partner_refresh_token()
+            self._seed_gdap()
 
     def _seed_partner_refresh_token(self) -> None:
         """The partner admin's refresh token for the Partner Center app, as the consent of the secure
@@ -619,6 +638,8 @@ class MicrosoftSimulator:
             (r"^/(?P<segment>[^/]+)/(?:v2\.0/)?adminconsent$", "_admin_consent"),
             (r"^/(?P<segment>[^/]+)/discovery/v2\.0/keys$", "_keys"),
             (r"^/discovery/v2\.0/keys$", "_keys"),
+            (r"^/v1\.0/tenantRelationships/delegatedAdminRelationships/?$", "_gdap_list"),
+            (r"^/v1\.0/tenantRelationships/delegatedAdminRelationships/(?P<relationship_id>[^/]+)$", "_gdap_item"),
         )
     )
 
@@ -1266,6 +1287,206 @@ class MicrosoftSimulator:
                 "access_token": self._sign(claims),
             },
         )
+
+    # -- Microsoft Graph: GDAP (delegatedAdminRelationships) -------------------------------------------------------
+    #
+    # `GET /v1.0/tenantRelationships/delegatedAdminRelationships` (learn.microsoft.com/graph/api/
+    # tenantrelationship-list-delegatedadminrelationships): the partner's granular delegated admin
+    # relationships, `$top` per page and `@odata.nextLink` to the next (a `$skiptoken`), with a Graph token of the
+    # partner's tenant holding DelegatedAdminRelationship.Read.All. `PATCH .../{id}` changes `autoExtendDuration`;
+    # Microsoft refuses auto-extension for a relationship that includes the Global Administrator role.
+
+    def add_gdap_relationship(
+        self,
+        *,
+        customer_tid: str,
+        display_name: str,
+        roles: Iterable[str],
+        status: str = "active",
+        activated: float | None = None,
+        duration_days: int = 730,
+        auto_extend: str = "PT0S",
+    ) -> dict[str, Any]:
+        """Seed a relationship (tests and demos); times in this simulator's clock (seconds)."""
+        with self._lock:
+            directory = self.directory(customer_tid)
+            started = self.clock() if activated is None else activated
+            relationship = {
+                "id": f"{uuid.uuid4()}-{uuid.uuid4()}",
+                "displayName": display_name,
+                "duration": f"P{duration_days}D",
+                "status": status,
+                "autoExtendDuration": auto_extend,
+                "createdDateTime": _graph_time(started - 86400),
+                "activatedDateTime": _graph_time(started) if status != "approvalPending" else None,
+                "lastModifiedDateTime": _graph_time(started),
+                "endDateTime": _graph_time(started + duration_days * 86400) if status != "approvalPending" else None,
+                "customer": {
+                    "tenantId": directory.tid if directory else customer_tid,
+                    "displayName": directory.name if directory else "",
+                },
+                "accessDetails": {"unifiedRoles": [{"roleDefinitionId": role} for role in roles]},
+            }
+            self._gdap.append(relationship)
+            return relationship
+
+    def _seed_gdap(self) -> None:
+        """The demo partner's relationships: one expiring within a week, one in a month, one far off with
+        auto-extension, one expired, one waiting for the customer's approval."""
+        if PARTNER_TENANT_ID not in self._directories:
+            return
+        now, day = self.clock(), 86400.0
+        for tid, name, roles, status, activated, auto_extend in (
+            (
+                "67a08685-ba70-4922-ae8b-802ff5c44282",
+                "Contoso admin",
+                (GLOBAL_ADMINISTRATOR,),
+                "active",
+                now - 725 * day,
+                "PT0S",
+            ),
+            (
+                "d110a146-8491-4109-9dce-4139f88ec90a",
+                "Fabrikam helpdesk",
+                (HELPDESK_ADMINISTRATOR, USER_ADMINISTRATOR),
+                "active",
+                now - 400 * day,
+                "P180D",
+            ),
+            (
+                "48ae22e9-4381-4526-95c4-8fb8bcdb2ec7",
+                "Northwind licences",
+                (LICENSE_ADMINISTRATOR,),
+                "active",
+                now - 706 * day,
+                "PT0S",
+            ),
+            (
+                "0f6b2d84-3c1e-4a97-b5d8-6e2f9a0c4b13",
+                "Adatum (ended)",
+                (USER_ADMINISTRATOR,),
+                "expired",
+                now - 760 * day,
+                "PT0S",
+            ),
+            (
+                "c27a9e15-7b3d-4f08-9c6a-1d4e8b2f5a60",
+                "Tailspin onboarding",
+                (HELPDESK_ADMINISTRATOR,),
+                "approvalPending",
+                now,
+                "PT0S",
+            ),
+        ):
+            self.add_gdap_relationship(
+                customer_tid=tid,
+                display_name=name,
+                roles=roles,
+                status=status,
+                activated=activated,
+                auto_extend=auto_extend,
+            )
+
+    def _graph_principal(self, request: _Request) -> dict[str, Any] | _Response:
+        scheme, _, token = (request.header("Authorization") or "").partition(" ")
+        try:
+            claims = jwt.decode(
+                token.strip(),
+                self._key.public_key(),
+                algorithms=["RS256"],
+                audience=GRAPH_RESOURCE,
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.InvalidTokenError:
+            claims = None
+        if scheme.lower() != "bearer" or claims is None or claims.get("exp", 0) <= self.clock():
+            return _graph_error(
+                HTTPStatus.UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty or invalid."
+            )
+        granted = set(str(claims.get("scp") or "").split()) | set(claims.get("roles") or [])
+        if claims.get("tid") != PARTNER_TENANT_ID or not granted & {
+            "DelegatedAdminRelationship.Read.All",
+            "DelegatedAdminRelationship.ReadWrite.All",
+        }:
+            return _graph_error(
+                HTTPStatus.FORBIDDEN,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            )
+        return claims
+
+    def _gdap_list(self, request: _Request) -> _Response:
+        principal = self._graph_principal(request)
+        if isinstance(principal, _Response):
+            return principal
+        if request.method != "GET":
+            return _graph_error(HTTPStatus.METHOD_NOT_ALLOWED, "Request_BadRequest", "Use GET.")
+        try:
+            top = min(int(request.query.get("$top", "100")), 300)
+            skip = int(request.query.get("$skiptoken", "0"))
+        except ValueError:
+            return _graph_error(HTTPStatus.BAD_REQUEST, "Request_BadRequest", "$top and $skiptoken are numbers.")
+        if top < 1:
+            return _graph_error(HTTPStatus.BAD_REQUEST, "Request_BadRequest", "$top must be at least 1.")
+        with self._lock:
+            self._gdap_refresh()
+            page = [dict(item) for item in self._gdap[skip : skip + top]]
+            more = skip + top < len(self._gdap)
+        base = f"{request.own_base}/v1.0/tenantRelationships/delegatedAdminRelationships"
+        body: dict[str, Any] = {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#tenantRelationships/delegatedAdminRelationships",
+            "value": page,
+        }
+        if more:
+            body["@odata.nextLink"] = f"{base}?$top={top}&$skiptoken={skip + top}"
+        return _json(HTTPStatus.OK, body)
+
+    def _gdap_item(self, request: _Request, relationship_id: str) -> _Response:
+        principal = self._graph_principal(request)
+        if isinstance(principal, _Response):
+            return principal
+        with self._lock:
+            self._gdap_refresh()
+            relationship = next((r for r in self._gdap if r["id"] == relationship_id), None)
+            if relationship is None:
+                return _graph_error(
+                    HTTPStatus.NOT_FOUND, "Request_ResourceNotFound", f"Resource '{relationship_id}' does not exist."
+                )
+            if request.method == "GET":
+                return _json(HTTPStatus.OK, dict(relationship))
+            if request.method != "PATCH":
+                return _graph_error(HTTPStatus.METHOD_NOT_ALLOWED, "Request_BadRequest", "Use GET or PATCH.")
+            body = request.json()
+            extend = body.get("autoExtendDuration") if isinstance(body, dict) else None
+            if extend not in ("PT0S", "P0D", "P180D"):
+                return _graph_error(
+                    HTTPStatus.BAD_REQUEST, "Request_BadRequest", "autoExtendDuration must be PT0S, P0D or P180D."
+                )
+            roles = {role["roleDefinitionId"] for role in relationship["accessDetails"]["unifiedRoles"]}
+            if extend == "P180D" and GLOBAL_ADMINISTRATOR in roles:
+                return _graph_error(
+                    HTTPStatus.BAD_REQUEST,
+                    "autoExtendNotSupported",
+                    "Auto-extension is not supported for relationships that include the Global Administrator role.",
+                )
+            relationship["autoExtendDuration"] = extend
+            relationship["lastModifiedDateTime"] = _graph_time(self.clock())
+            return _json(HTTPStatus.OK, dict(relationship))
+
+    def _gdap_refresh(self) -> None:
+        """Relationships past their end expire, or extend by 180 days when auto-extension is on."""
+        now = self.clock()
+        for relationship in self._gdap:
+            end = relationship.get("endDateTime")
+            if relationship["status"] != "active" or not end:
+                continue
+            ends = datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp()
+            if ends > now:
+                continue
+            if relationship["autoExtendDuration"] == "P180D":
+                relationship["endDateTime"] = _graph_time(ends + 180 * 86400)
+            else:
+                relationship["status"] = "expired"
 
     # -- control API and index -------------------------------------------------------------------------------------
 

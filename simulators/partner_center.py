@@ -129,8 +129,8 @@ class TokenAuthority(Protocol):
 
 
 class RemoteAuthority:
-    """The identity simulator running as its own server (development): token requests are passed on to
-    it, its keys are read from its JWKS endpoint."""
+    """The identity simulator running as its own server (development): token and Graph requests are passed
+    on to it, its keys are read from its JWKS endpoint."""
 
     def __init__(self, url: str, *, transport: httpx.BaseTransport | None = None) -> None:
         self._http = httpx.Client(base_url=url.rstrip("/"), transport=transport, timeout=10.0)
@@ -142,7 +142,10 @@ class RemoteAuthority:
         headers = {"Content-Type": str(environ.get("CONTENT_TYPE") or "application/x-www-form-urlencoded")}
         if environ.get("HTTP_AUTHORIZATION"):
             headers["Authorization"] = str(environ["HTTP_AUTHORIZATION"])
-        response = self._http.post(str(environ.get("PATH_INFO") or "/"), content=body, headers=headers)
+        path = str(environ.get("PATH_INFO") or "/")
+        if environ.get("QUERY_STRING"):
+            path += "?" + str(environ["QUERY_STRING"])
+        response = self._http.request(str(environ.get("REQUEST_METHOD") or "GET"), path, content=body, headers=headers)
         start_response(
             f"{response.status_code} {response.reason_phrase}",
             [("Content-Type", response.headers.get("content-type", "application/json"))],
@@ -576,6 +579,7 @@ _PRICE_SHEET_PATH = re.compile(
     re.IGNORECASE,
 )
 _SEGMENT = r"(?P<{}>[^/]+)"
+_GRAPH_PREFIX = "/v1.0/tenantrelationships/"
 
 
 def _route(pattern: str) -> re.Pattern[str]:
@@ -998,6 +1002,8 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             if request.method != "POST":
                 raise _ApiError(405, 405, "The token endpoint only accepts POST.")
             return self._token_endpoint(request, token_match.group("tenant"))
+        if path.lower().startswith(_GRAPH_PREFIX):
+            return self._forward(request)  # graph.microsoft.com is the identity authority's too
         price_match = _PRICE_SHEET_PATH.match(unquote(path))
         if price_match:
             if request.method != "GET":
@@ -1195,6 +1201,10 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             self._sleep(delay)
         if injection is not None:
             return self._injected_failure(injection)
+        return self._forward(request)
+
+    def _forward(self, request: _Request) -> _Response:
+        """Let the identity authority answer the request (its body already read here)."""
         environ = dict(request.environ)
         environ["wsgi.input"] = io.BytesIO(request.raw_body)
         environ["CONTENT_LENGTH"] = str(len(request.raw_body))

@@ -48,6 +48,7 @@ class Capability(enum.StrEnum):
     LIST_INVOICE_LINES = "list_invoice_lines"
     READ_CREDIT_LIMIT = "read_credit_limit"
     LIST_TENANT_LICENCES = "list_tenant_licences"
+    LIST_GDAP_RELATIONSHIPS = "list_gdap_relationships"
 
 
 class BillingCycle(enum.StrEnum):
@@ -301,6 +302,30 @@ class TenantLicenceRecord:
         return max(self.purchased - self.assigned, 0)
 
 
+#: Entra's Global Administrator role: Microsoft refuses to auto-extend a GDAP relationship that includes it.
+GLOBAL_ADMINISTRATOR_ROLE = "62e90394-69f5-4237-9190-012177145e10"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GdapRelationshipRecord:
+    """A granular delegated admin (GDAP) relationship between the partner and a customer tenant:
+    which Entra roles it grants, its status and when it ends (None while waiting for approval)."""
+
+    relationship_id: str
+    display_name: str
+    customer_tenant_id: str
+    customer_name: str
+    status: str
+    roles: tuple[str, ...]
+    auto_extend: bool
+    activated_at: datetime | None
+    ends_at: datetime | None
+
+    @property
+    def includes_global_administrator(self) -> bool:
+        return GLOBAL_ADMINISTRATOR_ROLE in self.roles
+
+
 @dataclass(frozen=True, kw_only=True)
 class OrderResult:
     subscription: SubscriptionRecord
@@ -458,6 +483,8 @@ class MarketplaceProvider(Protocol):
 
     def list_tenant_licences(self, *, customer_external_id: str) -> list[TenantLicenceRecord]: ...
 
+    def list_gdap_relationships(self) -> list[GdapRelationshipRecord]: ...
+
     def digest_payload(self, *, digest: PayloadDigest) -> bool: ...
 
     def close(self) -> None: ...
@@ -575,6 +602,10 @@ class ProviderBase:
     def list_tenant_licences(self, *, customer_external_id: str) -> list[TenantLicenceRecord]:
         """Per licence of a customer tenant, seats purchased against seats assigned (an optional capability)."""
         return self._unsupported(Capability.LIST_TENANT_LICENCES)
+
+    def list_gdap_relationships(self) -> list[GdapRelationshipRecord]:
+        """The partner's GDAP relationships with its customers' tenants (an optional capability)."""
+        return self._unsupported(Capability.LIST_GDAP_RELATIONSHIPS)
 
     def digest_payload(self, *, digest: PayloadDigest) -> bool:
         """From now on, feed `digest` everything the records this provider lists are made of, and say

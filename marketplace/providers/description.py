@@ -68,6 +68,7 @@ CAPABILITY_LABELS: Mapping[Capability, Label] = MappingProxyType(
         Capability.LIST_INVOICE_LINES: _("Read invoice lines"),
         Capability.READ_CREDIT_LIMIT: _("Read the credit limit"),
         Capability.LIST_TENANT_LICENCES: _("Read licences assigned and purchased"),
+        Capability.LIST_GDAP_RELATIONSHIPS: _("Read GDAP relationships"),
     }
 )
 

@@ -545,3 +545,66 @@ def test_seeded_state(http: httpx.Client) -> None:
     assert [a["client_id"] for a in state["apps"]] == [DEFAULT_CLIENT_ID, PARTNER_CENTER_APP_ID]
     assert all(len(d["users"]) == 2 for d in state["directories"])
     assert "client_secret" not in json.dumps(state)
+
+
+# -- Microsoft Graph: GDAP ---------------------------------------------------------------------------------------------
+
+
+def graph_token(http: httpx.Client) -> str:
+    answer = partner_center_token(http, grant_type="client_credentials", scope="https://graph.microsoft.com/.default")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def test_gdap_relationships_are_listed_with_next_links(http: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {graph_token(http)}"}
+    first = http.get("/v1.0/tenantRelationships/delegatedAdminRelationships?$top=3", headers=headers).json()
+    assert len(first["value"]) == 3 and "@odata.nextLink" in first
+    relationship = first["value"][0]
+    assert set(relationship) >= {
+        "id",
+        "displayName",
+        "duration",
+        "status",
+        "autoExtendDuration",
+        "activatedDateTime",
+        "endDateTime",
+        "customer",
+        "accessDetails",
+    }
+    rest = http.get(first["@odata.nextLink"].split("sim.test", 1)[-1], headers=headers).json()
+    assert len(rest["value"]) == 2 and "@odata.nextLink" not in rest
+
+
+def test_graph_refuses_missing_tokens_and_other_tenants(http: httpx.Client) -> None:
+    assert http.get("/v1.0/tenantRelationships/delegatedAdminRelationships").status_code == 401
+
+
+def test_auto_extension_is_refused_when_the_relationship_includes_global_administrator(
+    http: httpx.Client, sim: MicrosoftSimulator
+) -> None:
+    headers = {"Authorization": f"Bearer {graph_token(http)}"}
+    relationships = http.get("/v1.0/tenantRelationships/delegatedAdminRelationships", headers=headers).json()["value"]
+    by_name = {r["displayName"]: r for r in relationships}
+    url = "/v1.0/tenantRelationships/delegatedAdminRelationships/{}"
+    refused = http.patch(
+        url.format(by_name["Contoso admin"]["id"]), json={"autoExtendDuration": "P180D"}, headers=headers
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "autoExtendNotSupported"
+    allowed = http.patch(
+        url.format(by_name["Northwind licences"]["id"]), json={"autoExtendDuration": "P180D"}, headers=headers
+    )
+    assert allowed.status_code == 200 and allowed.json()["autoExtendDuration"] == "P180D"
+
+
+def test_a_relationship_past_its_end_expires_unless_it_extends(sim: MicrosoftSimulator) -> None:
+    now = [1_800_000_000.0]
+    clocked = MicrosoftSimulator(public_url=PUBLIC, clock=lambda: now[0])
+    with httpx.Client(transport=httpx.WSGITransport(app=clocked), base_url=PUBLIC) as client:
+        headers = {"Authorization": f"Bearer {graph_token(client)}"}
+        now[0] += 40 * 86400
+        headers = {"Authorization": f"Bearer {graph_token(client)}"}
+        listed = client.get("/v1.0/tenantRelationships/delegatedAdminRelationships", headers=headers).json()["value"]
+    status = {r["displayName"]: r["status"] for r in listed}
+    assert status["Contoso admin"] == "expired" and status["Northwind licences"] == "expired"
+    assert status["Fabrikam helpdesk"] == "active"

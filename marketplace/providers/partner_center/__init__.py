@@ -34,10 +34,14 @@ DESCRIPTION = MarketplaceDescription(
             Capability.REMOVE_ADD_ON,
             Capability.LIST_INVOICE_LINES,
             Capability.LIST_TENANT_LICENCES,
+            Capability.LIST_GDAP_RELATIONSHIPS,
         }
     ),
     capability_rules=MappingProxyType(
         {
+            Capability.LIST_GDAP_RELATIONSHIPS: (
+                "From Microsoft Graph with the same app (DelegatedAdminRelationship.Read.All in the partner's tenant)."
+            ),
             Capability.LIST_TENANT_LICENCES: (
                 "The customer tenant's subscribed SKUs: seats bought (active units) against seats assigned to users."
             ),

@@ -48,6 +48,7 @@ from marketplace.providers.base import (
     ChargeType,
     CustomerDraft,
     CustomerRecord,
+    GdapRelationshipRecord,
     InvoiceChargeType,
     InvoiceLineRecord,
     NotFound,
@@ -328,6 +329,29 @@ class PartnerCenterProvider(ProviderBase):
                 )
             )
         return sorted(records, key=lambda record: record.product_name)
+
+    def list_gdap_relationships(self) -> list[GdapRelationshipRecord]:
+        records = []
+        for wire in self.client.iter_delegated_admin_relationships():
+            customer = wire.get("customer") or {}
+            roles = tuple(
+                str(role.get("roleDefinitionId") or "").lower()
+                for role in (wire.get("accessDetails") or {}).get("unifiedRoles") or []
+            )
+            records.append(
+                GdapRelationshipRecord(
+                    relationship_id=str(wire.get("id") or ""),
+                    display_name=str(wire.get("displayName") or ""),
+                    customer_tenant_id=str(customer.get("tenantId") or "").lower(),
+                    customer_name=str(customer.get("displayName") or ""),
+                    status=str(wire.get("status") or ""),
+                    roles=roles,
+                    auto_extend=str(wire.get("autoExtendDuration") or "PT0S").upper() not in ("PT0S", "P0D"),
+                    activated_at=instant(wire.get("activatedDateTime")),
+                    ends_at=instant(wire.get("endDateTime")),
+                )
+            )
+        return records
 
     # -- customers --------------------------------------------------------------------------------------
 

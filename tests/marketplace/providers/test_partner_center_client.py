@@ -1228,3 +1228,39 @@ def test_a_remote_authority_signs_in_and_its_keys_verify(sleeps: list[float]) ->
     with make_client(partner_center, sleeps) as refused:
         with pytest.raises(AuthenticationFailed, match="AADSTS70008"):
             refused.acquire_token()
+
+
+# ------------------------------------------------------------------------------------------------
+# GDAP from Microsoft Graph
+# ------------------------------------------------------------------------------------------------
+
+
+def test_gdap_relationships_page_through_odata_next_links(simulator: PartnerCenterSimulator, client) -> None:
+    pages = list(client.iter_delegated_admin_relationships(page_size=2))
+    assert [item["displayName"] for item in pages] == [
+        "Contoso admin",
+        "Fabrikam helpdesk",
+        "Northwind licences",
+        "Adatum (ended)",
+        "Tailspin onboarding",
+    ]
+    assert simulator.call_counts["Token"] >= 1
+
+
+def test_provider_reads_gdap_relationships_with_roles_and_end_dates(provider: PartnerCenterProvider) -> None:
+    assert provider.supports(Capability.LIST_GDAP_RELATIONSHIPS)
+    records = {record.customer_tenant_id: record for record in provider.list_gdap_relationships()}
+    contoso = records[CONTOSO_ID]
+    assert contoso.status == "active" and contoso.includes_global_administrator and not contoso.auto_extend
+    assert contoso.ends_at is not None and contoso.ends_at.tzinfo is not None
+    assert records[FABRIKAM_ID].auto_extend and not records[FABRIKAM_ID].includes_global_administrator
+    assert records[TAILSPIN_ID].status == "approvalPending" and records[TAILSPIN_ID].ends_at is None
+
+
+def test_graph_refuses_a_partner_center_token(simulator: PartnerCenterSimulator, client: PartnerCenterClient) -> None:
+    token = client.acquire_token()  # audience: the Partner Center API, not Graph
+    with httpx.Client(transport=httpx.WSGITransport(app=simulator), base_url="https://graph.microsoft.com") as graph:
+        answer = graph.get(
+            "/v1.0/tenantRelationships/delegatedAdminRelationships", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "InvalidAuthenticationToken"
