@@ -48,6 +48,12 @@ class MarketplaceAccount(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    #: When the secret or a secret option (a refresh token) was last entered: lifetimes count from here.
+    credentials_changed_at = models.DateTimeField(_("credentials changed"), null=True, blank=True)
+    #: The smallest expiry warning sent for these credentials (30, 7 or 1 days), so each is sent once.
+    credentials_warned_days = models.PositiveSmallIntegerField(
+        _("credentials warned days ahead"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["display_name", "id"]

@@ -74,6 +74,7 @@ from marketplace.services import (
     tenant_connection_remove,
 )
 from marketplace.services_gdap import GDAP_LIVE_STATUSES, GDAP_WARNING_DAYS, gdap_days_left
+from marketplace.services_health import ERROR, WARNING, credential_health
 from marketplace.tables import MarketplaceAccountTable, TenantConnectionTable
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import (
@@ -300,6 +301,27 @@ def _gdap_rows(relationships, now) -> list[dict]:
         {"relationship": relationship, "days_left": gdap_days_left(relationship=relationship, now=now)}
         for relationship in relationships
     ]
+
+
+@permission_required(MARKETPLACE, VIEW)
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """Credential and consent health: what failed, and what stops working within 30 days."""
+    items = credential_health(user=request.user)
+    return render(request, "marketplace/health.html", {"items": items})
+
+
+@require_GET
+def health_tile(request: HttpRequest) -> HttpResponse:
+    """The dashboard tile (loaded into the home page); empty for whoever may not see marketplaces."""
+    if not request.user.is_authenticated or not user_has_permission(request.user, MARKETPLACE, VIEW):
+        return HttpResponse("")
+    items = credential_health(user=request.user)
+    context = {
+        "errors": sum(1 for item in items if item.severity == ERROR),
+        "warnings": sum(1 for item in items if item.severity == WARNING),
+    }
+    return render(request, "marketplace/partials/health_tile.html", context)
 
 
 @permission_required(MARKETPLACE, VIEW)

@@ -233,6 +233,13 @@ CELERY_BEAT_SCHEDULE["partners-gdap-check"] = {
     "args": ("marketplace.tasks.gdap_check",),
     "kwargs": {"spread_seconds": 1800},
 }
+# Marketplace: warn before a marketplace account's credentials (a 90-day refresh token) run out.
+CELERY_BEAT_SCHEDULE["partners-credential-health"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60 * 24,
+    "args": ("marketplace.tasks.credential_health_check",),
+    "kwargs": {"spread_seconds": 1800},
+}
 # Orders: queue again the submitted orders whose task message was lost (a worker died, a deploy dropped
 # the queue); placing is idempotent per line, so a second message places nothing twice.
 CELERY_BEAT_SCHEDULE["partners-orders-requeue-stalled"] = {
