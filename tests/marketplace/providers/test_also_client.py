@@ -599,6 +599,7 @@ def test_every_declared_capability_is_implemented() -> None:
         Capability.LIST_INVOICE_LINES: "list_invoice_lines",
         Capability.READ_CREDIT_LIMIT: "credit_limit",
         Capability.LIST_TENANT_LICENCES: "list_tenant_licences",
+        Capability.LIST_GDAP_RELATIONSHIPS: "list_gdap_relationships",
     }
     assert set(methods) == set(Capability) - {Capability.CREATE_TENANT}  # tenant creation: no protocol method
     implemented = {c for c, name in methods.items() if getattr(AlsoProvider, name) is not getattr(ProviderBase, name)}

@@ -31,6 +31,7 @@ from marketplace.providers.base import (
     BillingCycle,
     Capability,
     CreditLimitRecord,
+    GdapRelationshipRecord,
     CustomerDraft,
     CustomerRecord,
     MarketplaceProvider,
@@ -345,6 +346,20 @@ def test_tenant_licences_compare_seats_bought_and_assigned(harness: Harness) -> 
         assert 0 <= record.assigned <= record.purchased + record.suspended
 
 
+def test_gdap_relationships(harness: Harness) -> None:
+    if not harness.supports(Capability.LIST_GDAP_RELATIONSHIPS):
+        return  # refused cleanly: test_every_undeclared_capability_is_refused_cleanly
+    records = harness.provider.list_gdap_relationships()
+    assert records and all(isinstance(record, GdapRelationshipRecord) for record in records)
+    assert len({record.relationship_id for record in records}) == len(records)
+    for record in records:
+        assert re.fullmatch(r"[0-9a-f-]{36}", record.customer_tenant_id)
+        assert record.ends_at is None or record.ends_at.tzinfo is not None
+        assert all(re.fullmatch(r"[0-9a-f-]{36}", role) for role in record.roles)
+    # Microsoft never auto-extends a relationship that includes Global Administrator.
+    assert not any(record.auto_extend and record.includes_global_administrator for record in records)
+
+
 def test_the_same_idempotency_key_buys_nothing_twice(harness: Harness) -> None:
     provider = harness.provider
     if not harness.supports(Capability.PLACE_ORDER):
@@ -611,6 +626,7 @@ def test_every_undeclared_capability_is_refused_cleanly(harness: Harness) -> Non
         ),
         Capability.READ_CREDIT_LIMIT: lambda: provider.credit_limit(),
         Capability.LIST_TENANT_LICENCES: lambda: provider.list_tenant_licences(customer_external_id=customer_id),
+        Capability.LIST_GDAP_RELATIONSHIPS: lambda: provider.list_gdap_relationships(),
     }
     for capability, call in calls.items():
         if not harness.supports(capability):
