@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -311,10 +312,11 @@ def health(request: HttpRequest) -> HttpResponse:
     return render(request, "marketplace/health.html", {"items": items})
 
 
+@login_required
 @require_GET
 def health_tile(request: HttpRequest) -> HttpResponse:
     """The dashboard tile (loaded into the home page); empty for whoever may not see marketplaces."""
-    if not request.user.is_authenticated or not user_has_permission(request.user, MARKETPLACE, VIEW):
+    if not user_has_permission(request.user, MARKETPLACE, VIEW):
         return HttpResponse("")
     items = credential_health(user=request.user)
     context = {
