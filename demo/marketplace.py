@@ -11,6 +11,7 @@ real simulator serves later. Idempotent: the account is found by its login, tena
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from customers.models import Customer, CustomerTenant
 from marketplace.choices import SyncStatus, SyncTrigger
 from marketplace.connections import override_provider_transport, server_url_for
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, SyncRun, TenantConnection
-from marketplace.providers.base import ProviderConnection
+from marketplace.providers.base import ProviderConnection, ProviderError
 from marketplace.providers.registry import marketplaces
 from marketplace.services import (
     marketplace_account_create,
@@ -34,11 +35,14 @@ from marketplace.services import (
     tenant_connection_add,
     tenant_connection_connect,
 )
+from marketplace.services_gdap import gdap_accounts, gdap_relationships_sync
 from marketplace.sync import sync_run_execute
 from portal.accounts.types import Actor
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from simulators import simulator_module
+
+logger = logging.getLogger(__name__)
 
 DISPLAY_NAME = "ALSO Germany"
 REGION = "de"
@@ -188,6 +192,11 @@ def _seed_marketplace(demo: DemoAccount, actor: Actor) -> str:
                 )
                 connected += 1
         last = _run_pending(account) or SyncRun.objects.filter(account=account).order_by("-created").first()
+        if account in gdap_accounts():
+            try:
+                gdap_relationships_sync(account=account)  # what the daily check reads, there from the start
+            except ProviderError as error:
+                logger.warning("Demo GDAP relationships of %s not read: %s", account, error)
     subscriptions = account.subscriptions.count()
     state = last.get_status_display().lower() if last else "not run"
     if last is not None and last.status == SyncStatus.FAILED:

@@ -48,6 +48,12 @@ class MarketplaceAccount(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    #: When the secret or a secret option (a refresh token) was last entered: lifetimes count from here.
+    credentials_changed_at = models.DateTimeField(_("credentials changed"), null=True, blank=True)
+    #: The smallest expiry warning sent for these credentials (30, 7 or 1 days), so each is sent once.
+    credentials_warned_days = models.PositiveSmallIntegerField(
+        _("credentials warned days ahead"), null=True, blank=True
+    )
 
     class Meta:
         ordering = ["display_name", "id"]
@@ -257,3 +263,51 @@ class PriceCustomization(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer}: {self.price} {self.currency}"
+
+
+class GdapRelationship(models.Model):
+    """A granular delegated admin (GDAP) relationship the partner holds with a customer's tenant, as
+    Microsoft Graph listed it through a Partner Center account. Kept after Microsoft deletes it (a year
+    after it ended), so the tenant's GDAP history stays readable."""
+
+    account = models.ForeignKey(
+        MarketplaceAccount,
+        verbose_name=_("marketplace account"),
+        on_delete=models.CASCADE,
+        related_name="gdap_relationships",
+    )
+    customer_tenant = models.ForeignKey(
+        "customers.CustomerTenant",
+        verbose_name=_("customer tenant"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="gdap_relationships",
+    )
+    relationship_id = models.CharField(_("relationship ID"), max_length=100)
+    display_name = models.CharField(_("name"), max_length=255, blank=True)
+    microsoft_tenant_id = models.CharField(_("tenant ID"), max_length=36)
+    customer_name = models.CharField(_("customer"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=32)
+    roles = models.JSONField(_("roles"), default=list, blank=True)
+    auto_extend = models.BooleanField(_("auto-extend"), default=False)
+    includes_global_administrator = models.BooleanField(_("includes Global Administrator"), default=False)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"), auto_now_add=True)
+    last_seen_at = models.DateTimeField(_("last seen"))
+    #: When Microsoft stopped listing it (deleted a while after it ended); the row is history from then on.
+    removed_at = models.DateTimeField(_("removed at Microsoft"), null=True, blank=True)
+    #: The smallest expiry warning sent so far (30, 7 or 1 days), so each is sent once.
+    warned_days = models.PositiveSmallIntegerField(_("warned days ahead"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["ends_at", "display_name", "id"]
+        verbose_name = _("GDAP relationship")
+        verbose_name_plural = _("GDAP relationships")
+        constraints = [
+            models.UniqueConstraint("account", "relationship_id", name="marketplace_gdap_unique_relationship")
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.relationship_id

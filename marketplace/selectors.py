@@ -17,7 +17,14 @@ from catalog.models import Offer
 from customers.models import Customer, CustomerTenant
 from customers.selectors import customer_tenants_visible_to, customers_visible_to
 from marketplace.choices import SyncStatus
-from marketplace.models import MarketplaceAccount, MarketplaceCustomer, PriceCustomization, SyncRun, TenantConnection
+from marketplace.models import (
+    GdapRelationship,
+    MarketplaceAccount,
+    MarketplaceCustomer,
+    PriceCustomization,
+    SyncRun,
+    TenantConnection,
+)
 from marketplace.providers.base import Capability
 from marketplace.providers.registry import marketplaces
 from subscriptions.models import Subscription
@@ -158,3 +165,21 @@ def accounts_creating_tenants() -> QuerySet[MarketplaceAccount]:
     """The accounts whose marketplace can create Microsoft tenants, in screen order of their names."""
     slugs = [slug for slug, info in marketplaces().items() if Capability.CREATE_TENANT in info.capabilities]
     return MarketplaceAccount.objects.filter(marketplace__in=slugs).order_by("display_name", "pk")
+def tenant_connections_of(*, user, customer_tenant_pk: int) -> tuple[CustomerTenant, list[TenantConnection]]:
+    """A customer tenant the user may see (404 otherwise) and its connections to marketplace customers."""
+    tenant = get_object_or_404(customer_tenants_visible_to(user=user).select_related("customer"), pk=customer_tenant_pk)
+    connections = list(
+        TenantConnection.objects.filter(customer_tenant=tenant, account__isnull=False)
+        .exclude(external_customer_id="")
+        .select_related("account")
+        .order_by("marketplace", "pk")
+    )
+    return tenant, connections
+
+
+def gdap_relationships_visible_to(*, user) -> QuerySet[GdapRelationship]:
+    """GDAP relationships with the customer tenants the user may see, and those with tenants the console
+    does not know (partner-level facts: a tenant id, no customer data)."""
+    return GdapRelationship.objects.filter(
+        Q(customer_tenant__in=customer_tenants_visible_to(user=user)) | Q(customer_tenant__isnull=True)
+    ).select_related("customer_tenant", "account")

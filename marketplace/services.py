@@ -196,6 +196,8 @@ def marketplace_account_create(
             options=public_options,
             secret_options_ciphertext=secret_options_encrypt(secret_options),
             created_by=actor_user(actor),
+            credentials_changed_at=timezone.now(),
+            credentials_warned_days=None,
         )
         if sync_interval_minutes is not None:
             account.sync_interval_minutes = sync_interval_minutes
@@ -294,6 +296,10 @@ def marketplace_account_update(
         if credentials_changed and account.status == AccountStatus.FAILING:
             account.status = AccountStatus.ACTIVE
             account.status_message = ""
+        if "secret" in values or new_secret_options is not None:
+            # A new secret or refresh token: its lifetime starts again.
+            account.credentials_changed_at = timezone.now()
+            account.credentials_warned_days = None
         account.save()
         after = model_snapshot(account, ACCOUNT_FIELDS)
         if "secret" in values:

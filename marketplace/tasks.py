@@ -5,6 +5,8 @@ from celery import shared_task
 from marketplace.providers.base import Throttled, Unavailable
 from marketplace.retry import SYNC_RETRY
 from marketplace.services import sync_runs_schedule_due
+from marketplace.services_gdap import gdap_check as gdap_check_run
+from marketplace.services_health import credential_health_check as credential_health_check_run
 from marketplace.sync import sync_run_execute
 
 
@@ -24,3 +26,15 @@ def sync_account_run(self, *, run_id: int) -> None:
 def sync_due_accounts() -> int:
     """Beat, every minute, per partner: queue the syncs of accounts whose interval has elapsed."""
     return len(sync_runs_schedule_due())
+
+
+@shared_task(name="marketplace.tasks.gdap_check", ignore_result=True)
+def gdap_check() -> int:
+    """Beat, daily, per partner: read GDAP relationships from Graph and warn before they end."""
+    return gdap_check_run()
+
+
+@shared_task(name="marketplace.tasks.credential_health_check", ignore_result=True)
+def credential_health_check() -> int:
+    """Beat, daily, per partner: warn before marketplace credentials run out."""
+    return credential_health_check_run()

@@ -7,11 +7,16 @@ user's scope), check the MARKETPLACE permission, call one service and render.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -31,7 +36,10 @@ from marketplace.forms import (
     UniformPriceForm,
     plan_label,
 )
-from marketplace.models import MarketplaceAccount
+from marketplace.live import account_credit as live_account_credit
+from marketplace.live import account_supports, tenant_licences
+from marketplace.models import GdapRelationship, MarketplaceAccount
+from marketplace.providers.base import Capability
 from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.registry import marketplaces, region_label
 from marketplace.selectors import (
@@ -39,6 +47,7 @@ from marketplace.selectors import (
     account_sync_runs,
     customer_tenants_for_add,
     customers_for_tenant_add,
+    gdap_relationships_visible_to,
     licences_for_price_add,
     marketplace_account_get,
     marketplace_accounts,
@@ -46,6 +55,7 @@ from marketplace.selectors import (
     plans_for_price_add,
     price_rows,
     tenant_connection_get,
+    tenant_connections_of,
     tenant_connections_visible_to,
 )
 from marketplace.services import (
@@ -64,6 +74,8 @@ from marketplace.services import (
     tenant_connection_disconnect,
     tenant_connection_remove,
 )
+from marketplace.services_gdap import GDAP_LIVE_STATUSES, GDAP_WARNING_DAYS, gdap_days_left
+from marketplace.services_health import ERROR, WARNING, credential_health
 from marketplace.tables import MarketplaceAccountTable, TenantConnectionTable
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.accounts.permissions import (
@@ -267,9 +279,96 @@ def account_detail(request: HttpRequest, marketplace: str, account_pk: int) -> H
         "can_manage": _can_manage(request.user),
         "can_see_prices": user_sees_cost_prices(request.user),
         "tab": "basics",
+        "shows_credit": account_supports(account, Capability.READ_CREDIT_LIMIT) and user_sees_cost_prices(request.user),
         **_sync_context(account),
     }
     return render(request, "marketplace/account_detail.html", context)
+
+
+@permission_required(MARKETPLACE, VIEW)
+@require_GET
+def account_credit(request: HttpRequest, marketplace: str, account_pk: int) -> HttpResponse:
+    """The credit limit the marketplace grants the account and what remains (loaded into the Basics tab)."""
+    info = _marketplace(marketplace)
+    account = marketplace_account_get(marketplace=info.slug, pk=account_pk)
+    if not account_supports(account, Capability.READ_CREDIT_LIMIT) or not user_sees_cost_prices(request.user):
+        raise Http404(_("This marketplace shows no credit limit."))
+    context = {"marketplace": info, "account": account, "credit": live_account_credit(account=account)}
+    return render(request, "marketplace/partials/account_credit.html", context)
+
+
+def _gdap_rows(relationships, now) -> list[dict]:
+    return [
+        {"relationship": relationship, "days_left": gdap_days_left(relationship=relationship, now=now)}
+        for relationship in relationships
+    ]
+
+
+@permission_required(MARKETPLACE, VIEW)
+@require_GET
+def health(request: HttpRequest) -> HttpResponse:
+    """Credential and consent health: what failed, and what stops working within 30 days."""
+    items = credential_health(user=request.user)
+    return render(request, "marketplace/health.html", {"items": items})
+
+
+@login_required
+@require_GET
+def health_tile(request: HttpRequest) -> HttpResponse:
+    """The dashboard tile (loaded into the home page); empty for whoever may not see marketplaces."""
+    if not user_has_permission(request.user, MARKETPLACE, VIEW):
+        return HttpResponse("")
+    items = credential_health(user=request.user)
+    context = {
+        "errors": sum(1 for item in items if item.severity == ERROR),
+        "warnings": sum(1 for item in items if item.severity == WARNING),
+    }
+    return render(request, "marketplace/partials/health_tile.html", context)
+
+
+@permission_required(MARKETPLACE, VIEW)
+@require_GET
+def gdap(request: HttpRequest) -> HttpResponse:
+    """GDAP relationships with customer tenants: a calendar of the ends to come, the live ones, history."""
+    now = timezone.now()
+    visible = gdap_relationships_visible_to(user=request.user)
+    live = list(visible.filter(removed_at__isnull=True, status__in=GDAP_LIVE_STATUSES).order_by("ends_at", "pk"))
+    pending = list(
+        visible.filter(removed_at__isnull=True).exclude(status__in=GDAP_LIVE_STATUSES).exclude(status="expired")
+    )
+    history = list(visible.filter(Q(removed_at__isnull=False) | Q(status="expired")).order_by("-ends_at", "pk"))
+    months: dict[tuple[int, int], list] = {}
+    for relationship in live:
+        if relationship.ends_at and relationship.ends_at <= now + timedelta(days=366):
+            local = timezone.localtime(relationship.ends_at)
+            months.setdefault((local.year, local.month), []).append(relationship)
+    calendar = [
+        {"month": date(year, month, 1), "relationships": rows} for (year, month), rows in sorted(months.items())
+    ]
+    context = {
+        "live": _gdap_rows(live, now),
+        "pending": _gdap_rows(pending, now),
+        "history": _gdap_rows(history, now),
+        "calendar": calendar,
+        "warning_days": max(GDAP_WARNING_DAYS),
+    }
+    return render(request, "marketplace/gdap.html", context)
+
+
+@permission_required(PermissionModule.CUSTOMERS, VIEW)
+@require_GET
+def customer_tenant_licences(request: HttpRequest, tenant_pk: int) -> HttpResponse:
+    """A customer tenant's licences at each marketplace that can tell: seats purchased against assigned."""
+    tenant, connections = tenant_connections_of(user=request.user, customer_tenant_pk=tenant_pk)
+    now = timezone.now()
+    relationships = GdapRelationship.objects.filter(customer_tenant=tenant).order_by("removed_at", "-ends_at", "pk")
+    context = {
+        "tenant": tenant,
+        "customer": tenant.customer,
+        "answers": tenant_licences(connections=connections),
+        "gdap": _gdap_rows(relationships, now),
+    }
+    return render(request, "marketplace/tenant_licences.html", context)
 
 
 @permission_required(MARKETPLACE, VIEW)

@@ -663,6 +663,10 @@ def order_provisioning_refresh(*, order_id: int, check: int = 1) -> Order:
             for line in lines:
                 reference = line.subscription_external_id or line.marketplace_reference
                 try:
+                    # The marketplace's provisioning status says whether it is done; only then is the
+                    # subscription read (once) to record what was provisioned.
+                    if provider.provisioning_status(subscription_external_id=reference) == SubscriptionStatus.PENDING:
+                        continue
                     record = provider.get_subscription(subscription_external_id=reference)
                 except (Throttled, Unavailable) as error:
                     logger.info("Provisioning check of order %s deferred: %s", order.pk, error)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import re
 import secrets
 import time
 import uuid
@@ -60,6 +61,8 @@ from simulators.harness import (
 from simulators.serving import serve_until_interrupted, threaded_wsgi_server
 
 DEMO_USERNAME = "demo@also.example"
+#: The credit limit ALSO grants the demo reseller (EUR).
+DEMO_CREDIT_LIMIT = Decimal("250000.00")
 DEMO_PASSWORD = "demo-password"
 MFA_USERNAME = "mfa@also.example"
 MFA_PASSWORD = "mfa-password"
@@ -277,6 +280,23 @@ class _User:
     reseller_account_id: int
     region: str
     mfa_enabled: bool = False
+    account_id: int = 0
+    parent_account_id: int = 0
+    first_name: str = ""
+    last_name: str = ""
+    last_logon: datetime | None = None
+    state: str = "Active"
+
+
+@dataclass(kw_only=True)
+class _CreditLimit:
+    """A credit limit on an account (SimpleCreditLimitRecord); `limit` None means none is checked."""
+
+    limit: Decimal | None
+    comment: str
+    set_at: datetime
+    created_by: int
+    locked: bool = False
 
 
 @dataclass(kw_only=True)
@@ -368,8 +388,11 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
 
     def _clear_state(self) -> None:
         self._next_account_id = itertools.count(100001)
+        # Users draw from their own range so that company and subscription ids stay where they always were.
+        self._next_user_account_id = itertools.count(700001)
         self.resellers: dict[int, _Reseller] = {}
         self.users: dict[str, _User] = {}
+        self.credit_limits: dict[int, _CreditLimit] = {}
         self.sessions: dict[str, _Session] = {}
         self.companies: dict[int, _Company] = {}
         self.subscriptions: dict[int, _Subscription] = {}
@@ -434,7 +457,18 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
             self._companies_by_parent[reseller.account_id] = []
             return reseller
 
-    def add_user(self, *, username: str, password: str, reseller_account_id: int, mfa_enabled: bool = False) -> _User:
+    def add_user(
+        self,
+        *,
+        username: str,
+        password: str,
+        reseller_account_id: int,
+        mfa_enabled: bool = False,
+        parent_account_id: int | None = None,
+        first_name: str = "Alex",
+        last_name: str = "Admin",
+    ) -> _User:
+        """A user under the reseller (who may sign in to the API) or under one of its companies."""
         with self._lock:
             reseller = self.resellers[reseller_account_id]
             user = _User(
@@ -443,9 +477,19 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
                 reseller_account_id=reseller_account_id,
                 region=reseller.region,
                 mfa_enabled=mfa_enabled,
+                account_id=next(self._next_user_account_id),
+                parent_account_id=parent_account_id or reseller_account_id,
+                first_name=first_name,
+                last_name=last_name,
             )
             self.users[username.lower()] = user
             return user
+
+    def set_credit_limit(self, *, account_id: int, limit: Decimal | None, comment: str, created_by: int) -> None:
+        with self._lock:
+            self.credit_limits[account_id] = _CreditLimit(
+                limit=limit, comment=comment, set_at=self.now(), created_by=created_by
+            )
 
     def add_company(
         self,
@@ -523,6 +567,10 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
             self.add_user(
                 username=MFA_USERNAME, password=MFA_PASSWORD, reseller_account_id=demo.account_id, mfa_enabled=True
             )
+            # ALSO's own limit on the reseller, set by ALSO's credit management (account 100000).
+            self.set_credit_limit(
+                account_id=demo.account_id, limit=DEMO_CREDIT_LIMIT, comment="Annual credit review", created_by=100000
+            )
             e3 = "1429492_NCEMicros365E3_12907"
             premium = "1429493_NCEMicros365BusinessPremium_12908"
             basic = "1429494_NCEMicros365BusinessBasic_12909"
@@ -588,6 +636,12 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
                     created_at=now - timedelta(days=600),
                 )
                 tenant_prefix = domain.split(".")[0]
+                self.add_user(
+                    username=f"admin@{domain}",
+                    password=secrets.token_urlsafe(12),
+                    reseller_account_id=demo.account_id,
+                    parent_account_id=company.account_id,
+                )
                 self.add_subscription(
                     parent_account_id=company.account_id,
                     service_name=TENANT_SERVICE,
@@ -761,6 +815,7 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
             raise _Fault(WRONG_CREDENTIALS_REASON)
         if user.mfa_enabled:
             raise _Fault(MFA_REASON)
+        user.last_logon = self.now()
         token = base64.b64encode(secrets.token_bytes(30)).decode()
         self.sessions[token] = _Session(
             username=user.username,
@@ -784,7 +839,8 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
     def _handlers(self) -> dict[str, Callable[[_Session, Mapping[str, Any]], Any]]:
         return {
             "GetSessionToken": lambda session, body: None,  # handled before the session check
-            "PingPong": lambda session, body: _NO_CONTENT,
+            # The spec says PingPong "returns nothing" while the session is valid; the wire carries JSON null.
+            "PingPong": lambda session, body: None,
             "TerminateSessionToken": self._terminate_session_token,
             "GetMarketplaces": self._get_marketplaces,
             "ListMarketplaceServices": self._list_marketplace_services,
@@ -805,6 +861,11 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
             "GetLatestInvoicesForPeriod": self._get_latest_invoices_for_period,
             "GetLatestInvoices": self._get_latest_invoices,
             "GetPreviewInvoices": self._get_preview_invoices,
+            "GetCreditLimit": self._get_credit_limit,
+            "SetCreditLimit": self._set_credit_limit,
+            "GetUsers": self._get_users,
+            "GetUser": self._get_user,
+            "GetServiceInformation": self._get_service_information,
         }
 
     def _terminate_session_token(self, session: _Session, body: Mapping[str, Any]) -> Any:
@@ -1291,6 +1352,134 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
                 )
         return invoices
 
+    # -- credit limits ---------------------------------------------------------------------------------------
+
+    def _credit_account(self, session: _Session, account_id: int | None) -> int:
+        """The reseller itself or one of its companies; anything else is not found."""
+        if account_id == session.reseller_account_id:
+            return account_id
+        return self._company(session, account_id).account_id
+
+    def _month_charges(self, account_id: int) -> Decimal:
+        """What the current month has charged so far: purchase costs for the reseller (what ALSO invoices
+        it), sales prices for a company (what the reseller invoices it). Inference: ALSO's credit check
+        counts the open billing interval; the spec only names `Limit` and `RemainingCreditLimit`."""
+        start = self.now().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        end = add_months(start, 1)
+        if account_id in self.resellers:
+            company_ids, key = self._companies_by_parent.get(account_id, []), "Costs"
+        else:
+            company_ids, key = [account_id], "SalesPrice"
+        total = Decimal(0)
+        for subscription in self.subscriptions.values():
+            if subscription.company_account_id not in company_ids:
+                continue
+            charge = self._invoice_charge(subscription, self.companies[subscription.company_account_id], start, end)
+            if charge is not None:
+                total += charge[key]
+        return total
+
+    def _credit_limit_wire(self, account_id: int) -> dict[str, Any]:
+        record = self.credit_limits.get(account_id)
+        if record is None or record.limit is None:
+            return {
+                "Comment": record.comment if record else "",
+                "Currency": "EUR",
+                "Date": _format_date(record.set_at) if record else None,
+                "Limit": None,
+                "RemainingCreditLimit": None,
+                "HasCreditLimit": False,
+                "CreatedByAccountId": record.created_by if record else None,
+                "IsLocked": False,
+            }
+        return {
+            "Comment": record.comment,
+            "Currency": "EUR",
+            "Date": _format_date(record.set_at),
+            "Limit": record.limit,
+            "RemainingCreditLimit": record.limit - self._month_charges(account_id),
+            "HasCreditLimit": True,
+            "CreatedByAccountId": record.created_by,
+            "IsLocked": record.locked,
+        }
+
+    def _get_credit_limit(self, session: _Session, body: Mapping[str, Any]) -> dict[str, Any]:
+        account_id = self._credit_account(session, _int_key(body, "accountId"))
+        return self._credit_limit_wire(account_id)
+
+    def _set_credit_limit(self, session: _Session, body: Mapping[str, Any]) -> Any:
+        """A reseller limits its companies; its own limit is ALSO's to set. An empty limit removes it."""
+        account_id = _int_key(body, "accountId")
+        if account_id == session.reseller_account_id:
+            raise _Fault(f"The credit limit of account {account_id} can only be changed by its parent.")
+        company = self._company(session, account_id)
+        comment = str(_key(body, "comment") or "").strip()
+        if not comment:
+            raise _Fault("The parameter 'comment' is required.")
+        raw = _key(body, "limit")
+        limit: Decimal | None = None
+        if raw not in (None, ""):
+            try:
+                limit = Decimal(str(raw))
+            except ArithmeticError:
+                raise _Fault("The parameter 'limit' must be a number.") from None
+            if not limit.is_finite() or limit < 0:
+                raise _Fault("The parameter 'limit' must be zero or more.")
+        user = self.users.get(session.username.lower())
+        self.credit_limits[company.account_id] = _CreditLimit(
+            limit=limit, comment=comment, set_at=self.now(), created_by=user.account_id if user else 0
+        )
+        return _NO_CONTENT
+
+    # -- users and services ----------------------------------------------------------------------------------
+
+    def _user_wire(self, user: _User) -> dict[str, Any]:
+        return {
+            "AccountId": user.account_id,
+            "AccountState": user.state,
+            "Email": user.username,
+            "FirstName": user.first_name,
+            "LastName": user.last_name,
+            "ParentAccountId": user.parent_account_id,
+            "Username": user.username,
+            "LastLogon": _format_date(user.last_logon),
+        }
+
+    def _get_users(self, session: _Session, body: Mapping[str, Any]) -> list[dict[str, Any]]:
+        account_id = self._credit_account(session, _int_key(body, "companyAccountId"))
+        users = [user for user in self.users.values() if user.parent_account_id == account_id]
+        return [self._user_wire(user) for user in sorted(users, key=lambda user: user.account_id)]
+
+    def _get_user(self, session: _Session, body: Mapping[str, Any]) -> dict[str, Any]:
+        """Without an account id, the session's own user (as the spec says)."""
+        account_id = _int_key(body, "accountId", required=False)
+        if account_id is None:
+            return self._user_wire(self.users[session.username.lower()])
+        for user in self.users.values():
+            if user.account_id == account_id and (
+                user.parent_account_id == session.reseller_account_id
+                or self.companies.get(user.parent_account_id, None) is not None
+                and self.companies[user.parent_account_id].parent_account_id == session.reseller_account_id
+            ):
+                return self._user_wire(user)
+        raise _Fault(f"Account {account_id} was not found.")
+
+    def _get_service_information(self, session: _Session, body: Mapping[str, Any]) -> dict[str, Any]:
+        name = _key(body, "serviceName")
+        if not name:
+            raise _Fault("The parameter 'serviceName' is required.")
+        service = self._service_for(name)
+        return {
+            "DisplayName": service.display_name,
+            "Description": f"{service.display_name} from Microsoft, billed through ALSO.",
+            "TermsConditions": (
+                "The Microsoft Customer Agreement applies. New commerce subscriptions can be cancelled or reduced "
+                "only within 7 days (168 hours) of purchase or renewal."
+                if service.nce
+                else "The Microsoft Customer Agreement applies."
+            ),
+        }
+
     def _invoice_charge(
         self, subscription: _Subscription, company: _Company, start: datetime, end: datetime
     ) -> dict[str, Any] | None:
@@ -1452,34 +1641,52 @@ def _field_definitions(service: _Service) -> list[dict[str, Any]]:
 
 
 def _field_problem(service: _Service, fields: Mapping[str, Any], *, partial: bool) -> tuple[str, str] | None:
-    """The first invalid field as (field name, reason), or None. `partial` validates only what is given."""
-    if service.tenant:
-        required = (
-            "Primarydomainname",
-            "PrimaryContactEmailAddress",
-            "Primarycontactfirstname",
-            "Primarycontactlastname",
-        )
-        for name in required:
-            if not partial and not str(fields.get(name) or "").strip():
-                return name, f"The field '{_display_name(name)}' is mandatory."
-        domain = str(fields.get("Primarydomainname") or "")
-        if domain and not domain.isalnum():
-            return "Primarydomainname", "Only letters and numbers are allowed. No hyphens, periods or underscores."
-        return None
-    if "Quantity" in fields or not partial:
-        raw = fields.get("Quantity")
+    """The first invalid field as (field name, reason), or None. Every field is checked against its own
+    definition, as GetFieldsForService publishes it: mandatory, `Validator` (a regular expression),
+    numeric type and range, true/false, enumerated values. `partial` checks only what is given."""
+    for definition in _field_definitions(service):
+        name, label = definition["Name"], definition["DisplayName"]
+        present = name in fields and str(fields.get(name) if fields.get(name) is not None else "").strip() != ""
+        if not present:
+            if partial or definition["DisplayType"] != "Mandatory":
+                continue
+            if definition["DefaultValue"]["Value"] is not None or definition["EnumMembers"]:
+                # Quantity and billing type: a missing value is as invalid as a wrong one.
+                return _value_problem(definition, fields.get(name))
+            return name, f"The field '{label}' is mandatory."
+        problem = _value_problem(definition, fields.get(name))
+        if problem is not None:
+            return problem
+    return None
+
+
+def _value_problem(definition: Mapping[str, Any], raw: Any) -> tuple[str, str] | None:
+    name, label = definition["Name"], definition["DisplayName"]
+    if definition["Type"] == "int32":
         try:
-            quantity = int(str(raw))
+            number = int(str(raw))
         except ValueError:
-            return "Quantity", f"The field 'Quantity' must be a whole number, got {raw!r}."
-        if str(quantity) != str(raw).strip() and not isinstance(raw, int):
-            return "Quantity", f"The field 'Quantity' must be a whole number, got {raw!r}."
-        if not 1 <= quantity <= service.max_quantity:
-            return "Quantity", f"The field 'Quantity' must be between 1 and {service.max_quantity}."
-    if "BillingType" in fields or not partial:
-        if service.option(fields.get("BillingType")) is None:
-            return "BillingType", f"'{fields.get('BillingType')}' is not a valid value for Billing type."
+            return name, f"The field '{label}' must be a whole number, got {raw!r}."
+        if isinstance(raw, bool) or (str(number) != str(raw).strip() and not isinstance(raw, int)):
+            return name, f"The field '{label}' must be a whole number, got {raw!r}."
+        minimum, maximum = definition["MinValue"], definition["MaxValue"]
+        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+            return name, f"The field '{label}' must be between {minimum} and {maximum}."
+        return None
+    if definition["Type"] == "bool":
+        if isinstance(raw, bool) or str(raw).lower() in ("true", "false"):
+            return None
+        return name, f"The field '{label}' must be true or false, got {raw!r}."
+    if definition["EnumMembers"]:
+        if raw not in [member["Value"] for member in definition["EnumMembers"]]:
+            return name, f"'{raw}' is not a valid value for {label}."
+        return None
+    validator = definition["Validator"]
+    # Validators are applied as written: anchored ones (^...$) test the whole value, others search in it.
+    if validator and re.search(validator, str(raw)) is None:
+        if name == "Primarydomainname":
+            return name, "Only letters and numbers are allowed. No hyphens, periods or underscores."
+        return name, f"'{raw}' is not a valid value for the field '{label}'."
     return None
 
 

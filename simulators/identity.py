@@ -54,6 +54,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 GRAPH_RESOURCE = "https://graph.microsoft.com"
+PARTNER_CENTER_RESOURCE = "https://api.partnercenter.microsoft.com"
 DEFAULT_CLIENT_ID = "console-dev-client"
 DEFAULT_CLIENT_SECRET = "console-dev-secret"
 DEFAULT_PERMISSIONS = (
@@ -62,6 +63,21 @@ DEFAULT_PERMISSIONS = (
     f"{GRAPH_RESOURCE}/User.Read.All",
     f"{GRAPH_RESOURCE}/Reports.Read.All",
 )
+#: The partner's own directory (a CSP partner tenant) and its Partner Center app registration: the
+#: secure application model, App+User with a long-lived refresh token of a partner admin. The
+#: Partner Center simulator trusts the tokens issued here.
+PARTNER_TENANT_ID = "5b7e3c1d-9a42-4f6e-8d21-c3b4a5f60718"
+PARTNER_DOMAIN = "democsp.onmicrosoft.com"
+PARTNER_CENTER_APP_ID = "9d3c7a51-2e84-4b6f-a1c9-7f05e2d4b836"
+PARTNER_CENTER_APP_SECRET = "demo-partner-center-secret"
+PARTNER_REFRESH_TOKEN = "demo-app-user-refresh-token"
+#: Entra's default refresh token lifetime for web apps: 90 days, each use giving a new one.
+REFRESH_TOKEN_LIFETIME = 90 * 24 * 3600
+#: Entra role template ids (learn.microsoft.com/entra/identity/role-based-access-control/permissions-reference).
+GLOBAL_ADMINISTRATOR = "62e90394-69f5-4237-9190-012177145e10"
+USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
+HELPDESK_ADMINISTRATOR = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+LICENSE_ADMINISTRATOR = "4d6ac14f-3453-41d0-bef9-a3e0c569773a"
 MULTI_TENANT_SEGMENTS = frozenset({"organizations", "common"})
 CODE_LIFETIME = 600  # seconds; Microsoft's codes live about ten minutes
 TOKEN_LIFETIME = 3600
@@ -118,6 +134,21 @@ class AppRegistration:
     name: str = "MSP Console (development)"
     permissions: tuple[str, ...] = DEFAULT_PERMISSIONS
     redirect_uris: tuple[str, ...] = ()
+    #: The directory the app is registered in: there its permissions need no admin consent.
+    home_tid: str | None = None
+
+
+PARTNER_CENTER_APP = AppRegistration(
+    client_id=PARTNER_CENTER_APP_ID,
+    client_secret=PARTNER_CENTER_APP_SECRET,
+    name="MSP Console (Partner Center)",
+    permissions=(
+        f"{PARTNER_CENTER_RESOURCE}/user_impersonation",
+        f"{GRAPH_RESOURCE}/DelegatedAdminRelationship.Read.All",
+        f"{GRAPH_RESOURCE}/Directory.Read.All",
+    ),
+    home_tid=PARTNER_TENANT_ID,
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +175,8 @@ def _seed_directory(tid: str, name: str, domain: str, people: Iterable[tuple[str
 
 
 def default_directories() -> tuple[Directory, ...]:
-    """Three customer tenants with two people each; ids are fixed so data the console stores survives restarts."""
+    """Five customer tenants and the partner's own, two people each; ids are fixed so data the console
+    stores survives restarts."""
     return (
         _seed_directory(
             "67a08685-ba70-4922-ae8b-802ff5c44282",
@@ -164,7 +196,31 @@ def default_directories() -> tuple[Directory, ...]:
             "northwind.onmicrosoft.com",
             [("Lee Gu", "lee"), ("Nestor Wilke", "nestor")],
         ),
+        _seed_directory(
+            "0f6b2d84-3c1e-4a97-b5d8-6e2f9a0c4b13",
+            "Adatum",
+            "adatum.onmicrosoft.com",
+            [("Pradeep Gupta", "pradeep"), ("Isaiah Langer", "isaiah")],
+        ),
+        _seed_directory(
+            "c27a9e15-7b3d-4f08-9c6a-1d4e8b2f5a60",
+            "Tailspin Toys",
+            "tailspintoys.onmicrosoft.com",
+            [("Johanna Lorenz", "johanna"), ("Lynne Robbins", "lynne")],
+        ),
+        partner_directory(),
     )
+
+
+def partner_directory() -> Directory:
+    """The CSP partner's own tenant; its admin signs in with MFA (Partner Center requires it)."""
+    directory = _seed_directory(
+        PARTNER_TENANT_ID,
+        "Demo CSP Partner GmbH",
+        PARTNER_DOMAIN,
+        [("Partner Admin", "admin"), ("Sales Agent", "sales")],
+    )
+    return replace(directory, users=tuple(replace(user, amr=("pwd", "mfa")) for user in directory.users))
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -333,6 +389,25 @@ def _form_post_page(action: str, fields: Mapping[str, str]) -> str:
 _NO_USERS = '<p class="muted">No test users.</p>'
 
 
+def _graph_time(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _graph_error(status: int, code: str, message: str) -> _Response:
+    """Graph's error body: `{"error": {"code", "message", "innerError": {date, request-id, client-request-id}}}`."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    request_id = str(uuid.uuid4())
+    inner = {"date": now, "request-id": request_id, "client-request-id": request_id}
+    return _json(status, {"error": {"code": code, "message": message, "innerError": inner}})
+
+
+def _resource_of(scope: str) -> str:
+    """The resource a scope belongs to: `https://host/Name` -> `https://host`; a bare name is Graph's."""
+    if scope.startswith(("https://", "api://")):
+        return scope.rsplit("/", 1)[0]
+    return GRAPH_RESOURCE
+
+
 def _short_permission(permission: str) -> str:
     return permission.rsplit("/", 1)[-1] if permission.startswith(("https://", "api://")) else permission
 
@@ -380,6 +455,7 @@ class _RefreshGrant:
     scopes: tuple[str, ...]
     user: DirectoryUser
     mfa: bool = True
+    expires_at: float = float("inf")
 
 
 class MicrosoftSimulator:
@@ -395,10 +471,12 @@ class MicrosoftSimulator:
         apps: Iterable[AppRegistration] | None = None,
         directories: Iterable[Directory] | None = None,
         clock: Callable[[], float] = time.time,
+        refresh_token_lifetime: float | None = REFRESH_TOKEN_LIFETIME,
     ) -> None:
         self.public_url = public_url.rstrip("/") if public_url else None
         self.clock = clock
-        self._seed_apps = tuple(apps) if apps is not None else (AppRegistration(),)
+        self.refresh_token_lifetime = refresh_token_lifetime
+        self._seed_apps = tuple(apps) if apps is not None else (AppRegistration(), PARTNER_CENTER_APP)
         self._seed_directories = tuple(directories) if directories is not None else default_directories()
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         public_der = self._key.public_key().public_bytes(
@@ -419,7 +497,37 @@ class MicrosoftSimulator:
             self._codes: dict[str, _Code] = {}
             self._redeemed: dict[str, float] = {}  # code -> when it may be forgotten; tells a replay from garbage
             self._refresh: dict[str, _RefreshGrant] = {}
+            self._revoked: set[str] = set()
             self._consents: dict[tuple[str, str], Consent] = {}
+            self._gdap: list[dict[str, Any]] = []
+            self._seed_partner_refresh_token()
+            self._seed_gdap()
+
+    def _seed_partner_refresh_token(self) -> None:
+        """The partner admin's refresh token for the Partner Center app, as the consent of the secure
+        application model leaves it (when both the app and the partner directory are seeded)."""
+        directory = self._directories.get(PARTNER_TENANT_ID)
+        if PARTNER_CENTER_APP_ID not in self._apps or directory is None or not directory.users:
+            return
+        self._refresh[PARTNER_REFRESH_TOKEN] = _RefreshGrant(
+            PARTNER_CENTER_APP_ID,
+            (f"{PARTNER_CENTER_RESOURCE}/user_impersonation", "offline_access"),
+            directory.users[0],
+            True,
+            self._refresh_token_expiry(),
+        )
+
+    def _refresh_token_expiry(self) -> float:
+        return float("inf") if self.refresh_token_lifetime is None else self.clock() + self.refresh_token_lifetime
+
+    def revoke_refresh_tokens(self, *, client_id: str | None = None) -> int:
+        """Revoke every refresh token (of one app): what an admin's "revoke sessions" does."""
+        with self._lock:
+            tokens = [t for t, g in self._refresh.items() if client_id is None or g.client_id == client_id]
+            for token in tokens:
+                del self._refresh[token]
+                self._revoked.add(token)
+            return len(tokens)
 
     @property
     def directories(self) -> tuple[Directory, ...]:
@@ -523,6 +631,7 @@ class MicrosoftSimulator:
             (r"^/_control/users$", "_control_users"),
             (r"^/_control/consents$", "_control_consents"),
             (r"^/_control/state$", "_control_state"),
+            (r"^/_control/revoke_refresh_tokens$", "_control_revoke_refresh_tokens"),
             (r"^/(?P<segment>[^/]+)/v2\.0/\.well-known/openid-configuration$", "_discovery"),
             (r"^/(?P<segment>[^/]+)/oauth2/v2\.0/authorize$", "_authorize"),
             (r"^/(?P<segment>[^/]+)/oauth2/v2\.0/token$", "_token"),
@@ -536,6 +645,8 @@ class MicrosoftSimulator:
                 r"^/graph/_downloads/(?P<report>get\w+UsageStorage)/(?P<tid>[0-9a-f-]+)/(?P<period>D\d+)$",
                 "_usage_download",
             ),
+            (r"^/v1\.0/tenantRelationships/delegatedAdminRelationships/?$", "_gdap_list"),
+            (r"^/v1\.0/tenantRelationships/delegatedAdminRelationships/(?P<relationship_id>[^/]+)$", "_gdap_item"),
         )
     )
 
@@ -1013,15 +1124,40 @@ class MicrosoftSimulator:
         return hmac.compare_digest(computed.encode(), code.code_challenge.encode())
 
     def _refresh_grant(self, request: _Request, app: AppRegistration, form: Mapping[str, str]) -> _Response:
+        """Each use answers a new refresh token; the one used stays valid until it expires or is revoked
+        (Entra does not revoke a refresh token when it is redeemed; the client is to keep the new one)."""
+        token = form.get("refresh_token", "")
         with self._lock:
-            grant = self._refresh.pop(form.get("refresh_token", ""), None)  # rotated on every use
+            grant = self._refresh.get(token)
+            revoked = token in self._revoked
+        if revoked or (grant is not None and grant.expires_at <= self.clock()):
+            return self._aad_error(
+                request,
+                HTTPStatus.BAD_REQUEST,
+                "invalid_grant",
+                70008,
+                "The provided authorization code or refresh token has expired due to inactivity or was revoked.",
+            )
         if grant is None or grant.client_id != app.client_id:
             return self._aad_error(
                 request, HTTPStatus.BAD_REQUEST, "invalid_grant", 9002313, "Invalid request. Request is malformed."
             )
-        return _json(
-            HTTPStatus.OK, self._user_tokens(request, app, grant.user, grant.scopes, None, form, mfa=grant.mfa)
-        )
+        scopes = grant.scopes
+        requested = [s for s in form.get("scope", "").split() if s not in _OIDC_SCOPES]
+        if requested:
+            resource = _resource_of(requested[0])
+            if not any(_resource_of(p) == resource for p in app.permissions):
+                return self._aad_error(
+                    request,
+                    HTTPStatus.BAD_REQUEST,
+                    "invalid_grant",
+                    65001,
+                    f"The user or administrator has not consented to use the application with ID "
+                    f"'{app.client_id}' named '{app.name}' for {resource}.",
+                )
+            granted = [p for p in app.permissions if _resource_of(p) == resource]
+            scopes = (*granted, *(s for s in grant.scopes if s in _OIDC_SCOPES))
+        return _json(HTTPStatus.OK, self._user_tokens(request, app, grant.user, scopes, None, form, mfa=grant.mfa))
 
     def _user_tokens(
         self,
@@ -1037,6 +1173,7 @@ class MicrosoftSimulator:
         now = int(self.clock())
         issuer = f"{request.backchannel_base}/{user.tid}/v2.0"
         delegated = [s for s in scopes if s not in _OIDC_SCOPES] or ["User.Read"]
+        resource = _resource_of(delegated[0])
         base = {
             "iss": issuer,
             "iat": now,
@@ -1048,7 +1185,7 @@ class MicrosoftSimulator:
         }
         access = {
             **base,
-            "aud": GRAPH_RESOURCE,
+            "aud": resource,
             "sub": user.oid,
             "appid": app.client_id,
             "scp": " ".join(_short_permission(s) for s in delegated),
@@ -1056,6 +1193,7 @@ class MicrosoftSimulator:
             "upn": user.preferred_username,
             "idtyp": "user",
             "ver": "2.0",
+            "uti": secrets.token_urlsafe(16),
         }
         body: dict[str, Any] = {
             "token_type": "Bearer",
@@ -1085,7 +1223,9 @@ class MicrosoftSimulator:
         if "offline_access" in scopes:
             refresh_token = secrets.token_urlsafe(48)
             with self._lock:
-                self._refresh[refresh_token] = _RefreshGrant(app.client_id, scopes, user, mfa)
+                self._refresh[refresh_token] = _RefreshGrant(
+                    app.client_id, scopes, user, mfa, self._refresh_token_expiry()
+                )
             body["refresh_token"] = refresh_token
         if form.get("client_info") == "1":
             body["client_info"] = _b64url(json.dumps({"uid": user.oid, "utid": user.tid}).encode())
@@ -1115,6 +1255,9 @@ class MicrosoftSimulator:
             )
         with self._lock:
             consent = self._consents.get((tenant.directory.tid, app.client_id))
+        if consent is None and app.home_tid == tenant.directory.tid:
+            # An app's permissions are granted in its own directory when it is registered there.
+            consent = Consent(tid=app.home_tid, client_id=app.client_id, scopes=app.permissions, granted_at=0)
         if consent is None:
             return self._aad_error(
                 request,
@@ -1140,6 +1283,7 @@ class MicrosoftSimulator:
             "roles": [p.removeprefix(resource + "/") for p in consent.scopes if p.startswith(resource + "/")],
             "idtyp": "app",
             "ver": "2.0",
+            "uti": secrets.token_urlsafe(16),
         }
         return _json(
             HTTPStatus.OK,
@@ -1230,6 +1374,205 @@ class MicrosoftSimulator:
                 ("Content-Disposition", f'attachment; filename="{report}.csv"'),
             ],
         )
+    # -- Microsoft Graph: GDAP (delegatedAdminRelationships) -------------------------------------------------------
+    #
+    # `GET /v1.0/tenantRelationships/delegatedAdminRelationships` (learn.microsoft.com/graph/api/
+    # tenantrelationship-list-delegatedadminrelationships): the partner's granular delegated admin
+    # relationships, `$top` per page and `@odata.nextLink` to the next (a `$skiptoken`), with a Graph token of the
+    # partner's tenant holding DelegatedAdminRelationship.Read.All. `PATCH .../{id}` changes `autoExtendDuration`;
+    # Microsoft refuses auto-extension for a relationship that includes the Global Administrator role.
+
+    def add_gdap_relationship(
+        self,
+        *,
+        customer_tid: str,
+        display_name: str,
+        roles: Iterable[str],
+        status: str = "active",
+        activated: float | None = None,
+        duration_days: int = 730,
+        auto_extend: str = "PT0S",
+    ) -> dict[str, Any]:
+        """Seed a relationship (tests and demos); times in this simulator's clock (seconds)."""
+        with self._lock:
+            directory = self.directory(customer_tid)
+            started = self.clock() if activated is None else activated
+            relationship = {
+                "id": f"{uuid.uuid4()}-{uuid.uuid4()}",
+                "displayName": display_name,
+                "duration": f"P{duration_days}D",
+                "status": status,
+                "autoExtendDuration": auto_extend,
+                "createdDateTime": _graph_time(started - 86400),
+                "activatedDateTime": _graph_time(started) if status != "approvalPending" else None,
+                "lastModifiedDateTime": _graph_time(started),
+                "endDateTime": _graph_time(started + duration_days * 86400) if status != "approvalPending" else None,
+                "customer": {
+                    "tenantId": directory.tid if directory else customer_tid,
+                    "displayName": directory.name if directory else "",
+                },
+                "accessDetails": {"unifiedRoles": [{"roleDefinitionId": role} for role in roles]},
+            }
+            self._gdap.append(relationship)
+            return relationship
+
+    def _seed_gdap(self) -> None:
+        """The demo partner's relationships: one expiring within a week, one in a month, one far off with
+        auto-extension, one expired, one waiting for the customer's approval."""
+        if PARTNER_TENANT_ID not in self._directories:
+            return
+        now, day = self.clock(), 86400.0
+        for tid, name, roles, status, activated, auto_extend in (
+            (
+                "67a08685-ba70-4922-ae8b-802ff5c44282",
+                "Contoso admin",
+                (GLOBAL_ADMINISTRATOR,),
+                "active",
+                now - 725 * day,
+                "PT0S",
+            ),
+            (
+                "d110a146-8491-4109-9dce-4139f88ec90a",
+                "Fabrikam helpdesk",
+                (HELPDESK_ADMINISTRATOR, USER_ADMINISTRATOR),
+                "active",
+                now - 400 * day,
+                "P180D",
+            ),
+            (
+                "48ae22e9-4381-4526-95c4-8fb8bcdb2ec7",
+                "Northwind licences",
+                (LICENSE_ADMINISTRATOR,),
+                "active",
+                now - 706 * day,
+                "PT0S",
+            ),
+            (
+                "0f6b2d84-3c1e-4a97-b5d8-6e2f9a0c4b13",
+                "Adatum (ended)",
+                (USER_ADMINISTRATOR,),
+                "expired",
+                now - 760 * day,
+                "PT0S",
+            ),
+            (
+                "c27a9e15-7b3d-4f08-9c6a-1d4e8b2f5a60",
+                "Tailspin onboarding",
+                (HELPDESK_ADMINISTRATOR,),
+                "approvalPending",
+                now,
+                "PT0S",
+            ),
+        ):
+            self.add_gdap_relationship(
+                customer_tid=tid,
+                display_name=name,
+                roles=roles,
+                status=status,
+                activated=activated,
+                auto_extend=auto_extend,
+            )
+
+    def _graph_principal(self, request: _Request) -> dict[str, Any] | _Response:
+        scheme, _, token = (request.header("Authorization") or "").partition(" ")
+        try:
+            claims = jwt.decode(
+                token.strip(),
+                self._key.public_key(),
+                algorithms=["RS256"],
+                audience=GRAPH_RESOURCE,
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except jwt.InvalidTokenError:
+            claims = None
+        if scheme.lower() != "bearer" or claims is None or claims.get("exp", 0) <= self.clock():
+            return _graph_error(
+                HTTPStatus.UNAUTHORIZED, "InvalidAuthenticationToken", "Access token is empty or invalid."
+            )
+        granted = set(str(claims.get("scp") or "").split()) | set(claims.get("roles") or [])
+        if claims.get("tid") != PARTNER_TENANT_ID or not granted & {
+            "DelegatedAdminRelationship.Read.All",
+            "DelegatedAdminRelationship.ReadWrite.All",
+        }:
+            return _graph_error(
+                HTTPStatus.FORBIDDEN,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            )
+        return claims
+
+    def _gdap_list(self, request: _Request) -> _Response:
+        principal = self._graph_principal(request)
+        if isinstance(principal, _Response):
+            return principal
+        if request.method != "GET":
+            return _graph_error(HTTPStatus.METHOD_NOT_ALLOWED, "Request_BadRequest", "Use GET.")
+        try:
+            top = min(int(request.query.get("$top", "100")), 300)
+            skip = int(request.query.get("$skiptoken", "0"))
+        except ValueError:
+            return _graph_error(HTTPStatus.BAD_REQUEST, "Request_BadRequest", "$top and $skiptoken are numbers.")
+        if top < 1:
+            return _graph_error(HTTPStatus.BAD_REQUEST, "Request_BadRequest", "$top must be at least 1.")
+        with self._lock:
+            self._gdap_refresh()
+            page = [dict(item) for item in self._gdap[skip : skip + top]]
+            more = skip + top < len(self._gdap)
+        base = f"{request.own_base}/v1.0/tenantRelationships/delegatedAdminRelationships"
+        body: dict[str, Any] = {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#tenantRelationships/delegatedAdminRelationships",
+            "value": page,
+        }
+        if more:
+            body["@odata.nextLink"] = f"{base}?$top={top}&$skiptoken={skip + top}"
+        return _json(HTTPStatus.OK, body)
+
+    def _gdap_item(self, request: _Request, relationship_id: str) -> _Response:
+        principal = self._graph_principal(request)
+        if isinstance(principal, _Response):
+            return principal
+        with self._lock:
+            self._gdap_refresh()
+            relationship = next((r for r in self._gdap if r["id"] == relationship_id), None)
+            if relationship is None:
+                return _graph_error(
+                    HTTPStatus.NOT_FOUND, "Request_ResourceNotFound", f"Resource '{relationship_id}' does not exist."
+                )
+            if request.method == "GET":
+                return _json(HTTPStatus.OK, dict(relationship))
+            if request.method != "PATCH":
+                return _graph_error(HTTPStatus.METHOD_NOT_ALLOWED, "Request_BadRequest", "Use GET or PATCH.")
+            body = request.json()
+            extend = body.get("autoExtendDuration") if isinstance(body, dict) else None
+            if extend not in ("PT0S", "P0D", "P180D"):
+                return _graph_error(
+                    HTTPStatus.BAD_REQUEST, "Request_BadRequest", "autoExtendDuration must be PT0S, P0D or P180D."
+                )
+            roles = {role["roleDefinitionId"] for role in relationship["accessDetails"]["unifiedRoles"]}
+            if extend == "P180D" and GLOBAL_ADMINISTRATOR in roles:
+                return _graph_error(
+                    HTTPStatus.BAD_REQUEST,
+                    "autoExtendNotSupported",
+                    "Auto-extension is not supported for relationships that include the Global Administrator role.",
+                )
+            relationship["autoExtendDuration"] = extend
+            relationship["lastModifiedDateTime"] = _graph_time(self.clock())
+            return _json(HTTPStatus.OK, dict(relationship))
+
+    def _gdap_refresh(self) -> None:
+        """Relationships past their end expire, or extend by 180 days when auto-extension is on."""
+        now = self.clock()
+        for relationship in self._gdap:
+            end = relationship.get("endDateTime")
+            if relationship["status"] != "active" or not end:
+                continue
+            ends = datetime.fromisoformat(end.replace("Z", "+00:00")).timestamp()
+            if ends > now:
+                continue
+            if relationship["autoExtendDuration"] == "P180D":
+                relationship["endDateTime"] = _graph_time(ends + 180 * 86400)
+            else:
+                relationship["status"] = "expired"
 
     # -- control API and index -------------------------------------------------------------------------------------
 
@@ -1238,6 +1581,14 @@ class MicrosoftSimulator:
             return _json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "use POST"})
         self.reset()
         return _json(HTTPStatus.OK, self.state())
+
+    def _control_revoke_refresh_tokens(self, request: _Request) -> _Response:
+        """POST {"client_id"?}: every refresh token (of that app) is revoked, as an admin's revoke does."""
+        if request.method != "POST":
+            return _json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "use POST"})
+        body = request.json() if request.body else {}
+        client_id = body.get("client_id") if isinstance(body, dict) else None
+        return _json(HTTPStatus.OK, {"revoked": self.revoke_refresh_tokens(client_id=client_id)})
 
     def _control_state(self, request: _Request) -> _Response:
         return _json(HTTPStatus.OK, self.state())

@@ -1,8 +1,12 @@
-"""A WSGI simulator of Microsoft Partner Center (REST v1), its price sheet and the Entra token endpoint.
+"""A WSGI simulator of Microsoft Partner Center (REST v1) and its price sheet.
 
 It answers as Partner Center does, as far as that is publicly documented:
-- `POST /{tenant}/oauth2/v2.0/token` (form-encoded, as Entra's `login.microsoftonline.com`): client
-  credentials (App only) or a refresh token (App+User); access tokens are JWTs with `exp`.
+- Tokens come from the one Microsoft identity authority, the identity simulator
+  (`simulators/identity.py`): it knows the partner's tenant, the Partner Center app and the
+  admin's refresh token, and signs RS256 JWTs; this API accepts a token only when the authority's
+  published key verifies it, its `aud` is the Partner Center API, its `tid` the partner's tenant and
+  it has not expired. `POST /{tenant}/oauth2/v2.0/token` reaching this server (every host name
+  does) is handed to the authority, so a client pointed at one URL still signs in at Entra's.
 - `/v1/...` JSON with camelCase keys, `attributes.objectType`, `links {uri, method, headers[]}`,
   collections `{totalCount, items, links}`; customers page with a `next` link carrying the
   `MS-ContinuationToken` header (`?size=N&seekOperation=Next`).
@@ -50,7 +54,7 @@ Control endpoints (JSON bodies, for tests and demos):
                                            "target": "CFQ7TTC0LH18:0001", "polls": 2}
     POST /_control/clear                  {}
     POST /_control/expire_tokens          {}  -> every access token issued so far is refused (401)
-    POST /_control/revoke_refresh_tokens  {}  -> App+User sign-ins fail with invalid_grant
+    POST /_control/revoke_refresh_tokens  {}  -> the authority revokes them: App+User sign-ins fail (invalid_grant)
     POST /_control/rotate_availabilities  {}  -> every availability id changes
     POST /_control/advance_clock          {"seconds": 691200}
     GET  /_control/state
@@ -62,10 +66,9 @@ import base64
 import copy
 import csv
 import hashlib
-import hmac
 import io
-import itertools
 import json
+import os
 import re
 import secrets
 import threading
@@ -78,9 +81,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote
 from wsgiref.simple_server import WSGIServer
+
+import httpx
+import jwt
 
 from marketplace.providers.base import ProviderConnection
 from simulators.harness import (
@@ -94,18 +100,81 @@ from simulators.harness import (
     respond,
     simulator_arguments,
 )
+from simulators.identity import (
+    PARTNER_CENTER_APP_ID,
+    PARTNER_CENTER_APP_SECRET,
+    PARTNER_DOMAIN,
+    PARTNER_REFRESH_TOKEN,
+    PARTNER_TENANT_ID,
+    MicrosoftSimulator,
+)
 from simulators.serving import serve_until_interrupted, threaded_wsgi_server
+
+# ------------------------------------------------------------------------------------------------
+# The identity authority
+# ------------------------------------------------------------------------------------------------
+
+
+class TokenAuthority(Protocol):
+    """What this simulator needs of the Microsoft identity authority: its token endpoint (WSGI), the
+    keys its tokens are signed with, and revoking refresh tokens (a control action)."""
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]: ...
+
+    def public_jwks(self) -> dict[str, Any]: ...
+
+    def revoke_refresh_tokens(self, *, client_id: str | None = None) -> int: ...
+
+    def reset(self) -> None: ...
+
+
+class RemoteAuthority:
+    """The identity simulator running as its own server (development): token and Graph requests are passed
+    on to it, its keys are read from its JWKS endpoint."""
+
+    def __init__(self, url: str, *, transport: httpx.BaseTransport | None = None) -> None:
+        self._http = httpx.Client(base_url=url.rstrip("/"), transport=transport, timeout=10.0)
+        self._jwks: dict[str, Any] | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        headers = {"Content-Type": str(environ.get("CONTENT_TYPE") or "application/x-www-form-urlencoded")}
+        if environ.get("HTTP_AUTHORIZATION"):
+            headers["Authorization"] = str(environ["HTTP_AUTHORIZATION"])
+        path = str(environ.get("PATH_INFO") or "/")
+        if environ.get("QUERY_STRING"):
+            path += "?" + str(environ["QUERY_STRING"])
+        response = self._http.request(str(environ.get("REQUEST_METHOD") or "GET"), path, content=body, headers=headers)
+        start_response(
+            f"{response.status_code} {response.reason_phrase}",
+            [("Content-Type", response.headers.get("content-type", "application/json"))],
+        )
+        return [response.content]
+
+    def public_jwks(self) -> dict[str, Any]:
+        if self._jwks is None:  # the authority's key lives as long as its process
+            self._jwks = self._http.get("/common/discovery/v2.0/keys").raise_for_status().json()
+        return self._jwks
+
+    def revoke_refresh_tokens(self, *, client_id: str | None = None) -> int:
+        answer = self._http.post("/_control/revoke_refresh_tokens", json={"client_id": client_id})
+        return int(answer.raise_for_status().json().get("revoked", 0))
+
+    def reset(self) -> None:
+        self._jwks = None
+
 
 # ------------------------------------------------------------------------------------------------
 # The demo account
 # ------------------------------------------------------------------------------------------------
 
-PARTNER_TENANT_ID = "5b7e3c1d-9a42-4f6e-8d21-c3b4a5f60718"
-PARTNER_DOMAIN = "democsp.onmicrosoft.com"
+# The partner's tenant, its Partner Center app and the admin's refresh token live in the one Microsoft
+# identity authority (the identity simulator), which issues every token this API accepts.
 PARTNER_NAME = "Demo CSP Partner GmbH"
-DEMO_APPLICATION_ID = "9d3c7a51-2e84-4b6f-a1c9-7f05e2d4b836"
-DEMO_APPLICATION_SECRET = "demo-partner-center-secret"
-DEMO_REFRESH_TOKEN = "demo-app-user-refresh-token"
+DEMO_APPLICATION_ID = PARTNER_CENTER_APP_ID
+DEMO_APPLICATION_SECRET = PARTNER_CENTER_APP_SECRET
+DEMO_REFRESH_TOKEN = PARTNER_REFRESH_TOKEN
 DEMO_USER = f"admin@{PARTNER_DOMAIN}"
 DEMO_MARKET = "de"
 
@@ -171,6 +240,20 @@ _ERROR_NAMES = {
     LINE_INVALID_INPUT: "InvalidInput",
     MAX_SEATS_EXCEEDED: "MaxAllowedSeatsPerSubscriptionExceeded",
 }
+
+#: Microsoft's licence part numbers (Graph `skuPartNumber`) of the catalog SKUs.
+_SKU_PART_NUMBERS = MappingProxyType(
+    {
+        BUSINESS_BASIC: "O365_BUSINESS_ESSENTIALS",
+        BUSINESS_STANDARD: "O365_BUSINESS_PREMIUM",
+        BUSINESS_PREMIUM: "SPB",
+        BUSINESS_PREMIUM_TRIAL: "SPB",
+        M365_E3: "SPE_E3",
+        M365_E5: "SPE_E5",
+        TEAMS_PHONE: "MCOEV",
+        COPILOT: "Microsoft_365_Copilot",
+    }
+)
 
 _PARTNER_PRICE_FACTOR = Decimal("0.90")
 _CENT = Decimal("0.01")
@@ -316,13 +399,6 @@ def _build_catalog() -> dict[str, _Sku]:
 
 
 @dataclass(kw_only=True)
-class _Application:
-    client_id: str
-    secret: str
-    name: str
-
-
-@dataclass(kw_only=True)
 class _Customer:
     id: str
     commerce_id: str
@@ -340,6 +416,8 @@ class _Customer:
     relationship: str = "reseller"
     subscription_ids: list[str] = field(default_factory=list)
     order_ids: list[str] = field(default_factory=list)
+    #: licences of each SKU assigned to users in the tenant (Microsoft's consumed units)
+    assigned: dict[str, int] = field(default_factory=dict)
 
     @property
     def market(self) -> _Market:
@@ -501,6 +579,7 @@ _PRICE_SHEET_PATH = re.compile(
     re.IGNORECASE,
 )
 _SEGMENT = r"(?P<{}>[^/]+)"
+_GRAPH_PREFIX = "/v1.0/tenantrelationships/"
 
 
 def _route(pattern: str) -> re.Pattern[str]:
@@ -529,17 +608,25 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
         replay_window: timedelta = timedelta(days=1),
         page_size_limit: int = 500,
         directory_domains: Callable[[], Iterable[str]] = tuple,
+        authority: TokenAuthority | None = None,
     ) -> None:
         super().__init__(clock=clock, sleep=sleep)
         #: Domains registered in Microsoft Online outside this partner's customers (other partners'
         #: customers, the identity simulator's directories): a domain is unique across all of them.
         self.directory_domains = directory_domains
-        self.token_ttl = token_ttl
         self.provisioning_delay = provisioning_delay
         self.reads_to_provision = reads_to_provision
         self.replay_window = replay_window
         self.page_size_limit = page_size_limit
-        self._signing_key = secrets.token_bytes(32)
+        # The one Microsoft identity authority: given (shared with the console's sign-in, or a remote
+        # identity simulator), else an in-process one of our own on the same simulated clock.
+        self._owns_authority = authority is None
+        self._clock_offset = timedelta()  # the authority reads the clock while it seeds itself
+        # Its refresh tokens do not expire: this clock jumps months to reach renewals. The identity
+        # simulator itself keeps Entra's 90-day lifetime.
+        self.authority: TokenAuthority = authority or MicrosoftSimulator(
+            clock=lambda: self.now().timestamp(), refresh_token_lifetime=None
+        )
         self.catalog = _build_catalog()
         self._routes = self._build_routes()
         self.reset(seed=seed)
@@ -547,27 +634,29 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
     # -- state management ---------------------------------------------------------------------------
 
     def _clear_state(self) -> None:
-        self.applications: dict[str, _Application] = {}
-        self.refresh_tokens: dict[str, str] = {}  # token -> user
+        if self._owns_authority:
+            self.authority.reset()
         self.customers: dict[str, _Customer] = {}
         self.subscriptions: dict[str, _Subscription] = {}
         self.orders: dict[str, _Order] = {}
         self.carts: dict[str, _Cart] = {}
         self.operations: dict[str, _Operation] = {}
         self._availability_generation = 0
-        self._token_floor = 0
-        self._token_generation = itertools.count(1)
+        self._token_floor = 0.0
+        self._seen_tokens: set[str] = set()
+        self._refused_tokens: set[str] = set()
         self._replays: dict[tuple[str, str, str], _Stored] = {}
         self._in_flight: dict[tuple[str, str, str], threading.Event] = {}
 
     def expire_tokens(self) -> None:
         """Refuse every access token issued so far, as if they had all expired."""
         with self._lock:
-            self._token_floor = next(self._token_generation)
+            self._token_floor = float(int(self.now().timestamp()))  # iat has whole seconds
+            self._refused_tokens |= self._seen_tokens
 
     def revoke_refresh_tokens(self) -> None:
-        with self._lock:
-            self.refresh_tokens.clear()
+        """The authority revokes the Partner Center app's refresh tokens: App+User sign-ins fail."""
+        self.authority.revoke_refresh_tokens(client_id=DEMO_APPLICATION_ID)
 
     def rotate_availabilities(self) -> None:
         """Availability ids are mutable: every catalog item gets a new one."""
@@ -640,12 +729,6 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             }
 
     # -- seeding -------------------------------------------------------------------------------------
-
-    def add_application(self, *, client_id: str, secret: str, name: str) -> _Application:
-        with self._lock:
-            application = _Application(client_id=client_id, secret=secret, name=name)
-            self.applications[client_id.lower()] = application
-            return application
 
     def add_customer(
         self,
@@ -741,8 +824,6 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
         """The demo data set: one partner, five customers, subscriptions in every interesting state."""
         with self._lock:
             now = self.now()
-            self.add_application(client_id=DEMO_APPLICATION_ID, secret=DEMO_APPLICATION_SECRET, name="MSP Console")
-            self.refresh_tokens[DEMO_REFRESH_TOKEN] = DEMO_USER
             long_ago = now - timedelta(days=900)
             contoso = self.add_customer(
                 customer_id=CONTOSO_ID, company_name="Contoso", domain="contoso.onmicrosoft.com", created_at=long_ago
@@ -862,6 +943,18 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
                 quantity=20,
                 started_at=days_ago(60),
             )
+            # Licences given to users in each tenant (consumed units): some fully used, some with seats spare.
+            for customer, sku_key, assigned in (
+                (contoso, M365_E3, 23),
+                (contoso, TEAMS_PHONE, 10),
+                (contoso, BUSINESS_BASIC, 4),
+                (fabrikam, BUSINESS_PREMIUM, 40),
+                (fabrikam, COPILOT, 3),
+                (northwind, BUSINESS_STANDARD, 12),
+                (adatum, BUSINESS_BASIC, 31),
+                (tailspin, BUSINESS_STANDARD, 20),
+            ):
+                customer.assigned[sku_key] = assigned
 
     def seed_bulk(self, *, customers: int, subscriptions_per_customer: int) -> None:
         """Many customers with many active subscriptions, for load tests and benchmarks."""
@@ -913,6 +1006,8 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             if request.method != "POST":
                 raise _ApiError(405, 405, "The token endpoint only accepts POST.")
             return self._token_endpoint(request, token_match.group("tenant"))
+        if path.lower().startswith(_GRAPH_PREFIX):
+            return self._forward(request)  # graph.microsoft.com is the identity authority's too
         price_match = _PRICE_SHEET_PATH.match(unquote(path))
         if price_match:
             if request.method != "GET":
@@ -952,6 +1047,22 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             ("GET", _route(customer + "/carts/{cart}"), "GetCart", self._get_cart),
             ("PUT", _route(customer + "/carts/{cart}"), "UpdateCart", self._update_cart),
             ("POST", _route(customer + "/carts/{cart}/checkout"), "Checkout", self._checkout),
+            ("GET", _route(customer + "/products"), "GetCustomerProducts", self._list_customer_products),
+            ("GET", _route(customer + "/products/{product}/skus"), "GetCustomerSkus", self._list_customer_skus),
+            (
+                "GET",
+                _route(customer + "/products/{product}/skus/{sku}/availabilities"),
+                "GetCustomerAvailabilities",
+                self._list_customer_availabilities,
+            ),
+            ("POST", _route(customer + "/orders"), "CreateOrder", self._create_order),
+            ("GET", _route(customer + "/subscribedskus"), "GetSubscribedSkus", self._list_subscribed_skus),
+            (
+                "GET",
+                _route(subscription + "/provisioningstatus"),
+                "GetSubscriptionProvisioningStatus",
+                self._subscription_provisioning_status,
+            ),
             ("GET", _route(customer + "/orders"), "GetOrders", self._list_orders),
             ("GET", _route(customer + "/orders/{order}"), "GetOrder", self._get_order),
             ("GET", _route(customer + "/subscriptions"), "GetSubscriptions", self._list_subscriptions),
@@ -1085,6 +1196,8 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
     # -- authentication -----------------------------------------------------------------------------------
 
     def _token_endpoint(self, request: _Request, tenant: str) -> _Response:
+        """`login.microsoftonline.com` reaches this server too (every host name does): the request is the
+        identity authority's to answer. Throttling and outages can be armed here like for any call."""
         with self._lock:
             self.call_counts["Token"] += 1
             delays = self._take_latency("Token")
@@ -1093,105 +1206,54 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             self._sleep(delay)
         if injection is not None:
             return self._injected_failure(injection)
-        form = request.form()
-        with self._lock:
-            if tenant.lower() not in (PARTNER_TENANT_ID, PARTNER_DOMAIN):
-                return _entra_error(
-                    400,
-                    "invalid_request",
-                    90002,
-                    f"Tenant '{tenant}' not found. Check to make sure you have the "
-                    "correct tenant ID and are signing into the correct cloud.",
-                )
-            grant_type = form.get("grant_type", "")
-            if grant_type not in ("client_credentials", "refresh_token"):
-                return _entra_error(
-                    400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant_type}'."
-                )
-            client_id = form.get("client_id", "")
-            application = self.applications.get(client_id.lower())
-            if application is None:
-                return _entra_error(
-                    400,
-                    "unauthorized_client",
-                    700016,
-                    f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
-                )
-            if not secrets.compare_digest(form.get("client_secret", ""), application.secret):
-                return _entra_error(
-                    401,
-                    "invalid_client",
-                    7000215,
-                    "Invalid client secret provided. Ensure the secret being sent in the request is the client "
-                    f"secret value, not the client secret ID, for a secret added to app '{client_id}'.",
-                )
-            scopes = form.get("scope", "").split()
-            if not any(scope.lower().startswith(RESOURCE) for scope in scopes):
-                return _entra_error(
-                    400, "invalid_scope", 70011, f"The provided value for scope '{form.get('scope', '')}' is not valid."
-                )
-            user = None
-            if grant_type == "refresh_token":
-                user = self.refresh_tokens.get(form.get("refresh_token", ""))
-                if user is None:
-                    return _entra_error(
-                        400,
-                        "invalid_grant",
-                        70008,
-                        "The provided authorization code or refresh token has expired due to inactivity or was "
-                        "revoked.",
-                    )
-            issued = self.now()
-            expires = issued + self.token_ttl
-            claims = {
-                "aud": RESOURCE,
-                "iss": f"https://sts.windows.net/{PARTNER_TENANT_ID}/",
-                "tid": PARTNER_TENANT_ID,
-                "appid": application.client_id,
-                "iat": int(issued.timestamp()),
-                "nbf": int(issued.timestamp()),
-                "exp": int(expires.timestamp()),
-                "ver": "1.0",
-                "gen": next(self._token_generation),
-                "idtyp": "user" if user else "app",
-                "jti": str(uuid.uuid4()),
-            }
-            if user:
-                claims.update({"upn": user, "scp": "user_impersonation"})
-            answer: dict[str, Any] = {
-                "token_type": "Bearer",
-                "scope": f"{RESOURCE}/user_impersonation" if user else f"{RESOURCE}/.default",
-                "expires_in": int(self.token_ttl.total_seconds()),
-                "ext_expires_in": int(self.token_ttl.total_seconds()),
-                "access_token": self._sign(claims),
-            }
-            if user:
-                rotated = "rt-" + secrets.token_urlsafe(24)
-                self.refresh_tokens[rotated] = user  # the old one stays valid, as with Entra
-                answer["refresh_token"] = rotated
-            return _json_response(200, answer)
+        return self._forward(request)
 
-    def _sign(self, claims: Mapping[str, Any]) -> str:
-        header = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
-        payload = _b64url(json.dumps(dict(claims)).encode())
-        signature = hmac.new(self._signing_key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-        return f"{header}.{payload}.{_b64url(signature)}"
+    def _forward(self, request: _Request) -> _Response:
+        """Let the identity authority answer the request (its body already read here)."""
+        environ = dict(request.environ)
+        environ["wsgi.input"] = io.BytesIO(request.raw_body)
+        environ["CONTENT_LENGTH"] = str(len(request.raw_body))
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            answer["status"], answer["headers"] = int(status.split()[0]), headers
+
+        body = b"".join(self.authority(environ, start_response))
+        headers = [(name, value) for name, value in answer["headers"] if name.lower() != "content-length"]
+        content_type = next((value for name, value in headers if name.lower() == "content-type"), "application/json")
+        rest = [(name, value) for name, value in headers if name.lower() != "content-type"]
+        return _Response(answer["status"], body, content_type, rest)
 
     def _authenticate(self, request: _Request) -> _Principal:
+        """A bearer token the identity authority signed (RS256, its published keys), for this API (`aud`),
+        of the partner's tenant, not expired by this simulator's clock."""
         scheme, _, token = (request.header("Authorization") or "").partition(" ")
+        token = token.strip()
         if scheme.lower() != "bearer" or token.count(".") != 2:
             raise _unauthorized_error("Authorization header is missing or is not a bearer token.")
-        header, payload, signature = token.strip().split(".")
-        expected = hmac.new(self._signing_key, f"{header}.{payload}".encode(), hashlib.sha256).digest()
         try:
-            valid = hmac.compare_digest(_b64url_decode(signature), expected)
-            claims = json.loads(_b64url_decode(payload))
-        except ValueError:
-            valid, claims = False, {}
-        if not valid or claims.get("aud") != RESOURCE or claims.get("tid") != PARTNER_TENANT_ID:
+            kid = jwt.get_unverified_header(token).get("kid")
+            jwk = next(key for key in self.authority.public_jwks()["keys"] if key.get("kid") == kid)
+            # Times are checked against this simulator's clock below, not the machine's.
+            claims = jwt.decode(
+                token,
+                jwt.PyJWK(jwk).key,
+                algorithms=["RS256"],
+                audience=RESOURCE,
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+            )
+        except (jwt.InvalidTokenError, StopIteration, KeyError, ValueError):
+            raise _unauthorized_error("The access token is invalid.") from None
+        if claims.get("tid") != PARTNER_TENANT_ID:
             raise _unauthorized_error("The access token is invalid.")
-        if claims.get("exp", 0) <= self.now().timestamp() or claims.get("gen", 0) < self._token_floor:
+        token_id = str(claims.get("uti") or claims.get("jti") or "")
+        issued_before_expiry = float(claims.get("iat", 0)) < self._token_floor
+        now = self.now().timestamp()
+        if float(claims.get("nbf", 0)) > now + 300:  # five minutes of clock skew, as Microsoft allows
+            raise _unauthorized_error("The access token is not valid yet.")
+        if claims.get("exp", 0) <= now or issued_before_expiry or token_id in self._refused_tokens:
             raise _unauthorized_error("The access token has expired.")
+        self._seen_tokens.add(token_id)
         return _Principal(app_id=str(claims.get("appid")), user=claims.get("upn"))
 
     # -- customers ----------------------------------------------------------------------------------------
@@ -1213,8 +1275,12 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
                 size = int(request.query.get("size", "100"))
             except ValueError:
                 raise _ApiError(400, INVALID_INPUT, "size must be a whole number.") from None
-        if not 1 <= size <= self.page_size_limit:
-            raise _ApiError(400, INVALID_INPUT, f"size must be between 1 and {self.page_size_limit}.")
+        if size < 1:
+            raise _ApiError(400, INVALID_INPUT, "size must be at least 1.")
+        # No public source states what Partner Center does with a size above its page limit; clients
+        # ask for 999 and expect a page, so (assumption) the page is capped at the limit and the
+        # `next` link carries on from there, as the seek-based collections always do.
+        size = min(size, self.page_size_limit)
         customers = list(self.customers.values())
         if filter_text:
             customers = _filter_customers(customers, filter_text)
@@ -1425,8 +1491,9 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
         }
 
     def _list_availabilities(self, principal: _Principal, request: _Request, product: str, sku: str) -> dict[str, Any]:
-        market = self._market(request)
-        item = self._sku(product, sku)
+        return self._availabilities(self._sku(product, sku), self._market(request))
+
+    def _availabilities(self, item: _Sku, market: _Market) -> dict[str, Any]:
         availability_id = self.availability_id(item.key)
         uri = f"/v1/products/{item.product_id}/skus/{item.sku_id}/availabilities"
         availability = {
@@ -1454,6 +1521,191 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             "attributes": {"objectType": "Availability"},
         }
         return _collection([availability], f"{uri}?country={market.country}")
+
+    # -- the customer-scoped catalog ----------------------------------------------------------------------
+    #
+    # `GET /v1/customers/{id}/products?targetView=...`, `.../products/{product}/skus` and
+    # `.../skus/{sku}/availabilities` (partner-center-sdk develop/get-a-list-of-products-by-customer.md and
+    # its siblings): the catalog in the customer's own market, without a `country` parameter. An add-on
+    # whose base licence the customer does not hold is listed but not purchasable for it (inference: the
+    # customer-scoped views answer what this customer can buy).
+
+    def _list_customer_products(self, principal: _Principal, request: _Request, customer: str) -> dict[str, Any]:
+        owner = self._customer(customer)
+        target_view = request.query.get("targetView")
+        if not target_view:
+            raise _ApiError(400, INVALID_INPUT, "The targetView query parameter is required.")
+        uri = f"/v1/customers/{owner.id}/products?targetView={target_view}"
+        if target_view.lower() != "onlineservicesnce":
+            return _collection([], uri)
+        products: dict[str, _Sku] = {}
+        for sku in self.catalog.values():
+            products.setdefault(sku.product_id, sku)
+        items = []
+        for sku in products.values():
+            wire = self._product_wire(sku, owner.market)
+            base = f"/v1/customers/{owner.id}/products/{sku.product_id}"
+            wire["links"] = {"skus": _link(f"{base}/skus"), "self": _link(base)}
+            items.append(wire)
+        return _collection(items, uri)
+
+    def _list_customer_skus(
+        self, principal: _Principal, request: _Request, customer: str, product: str
+    ) -> dict[str, Any]:
+        owner = self._customer(customer)
+        skus = self._skus_of(product)
+        items = []
+        for sku in skus:
+            wire = self._sku_wire(sku, owner.market)
+            base = f"/v1/customers/{owner.id}/products/{sku.product_id}/skus/{sku.sku_id}"
+            wire["links"] = {"availabilities": _link(f"{base}/availabilities"), "self": _link(base)}
+            items.append(wire)
+        return _collection(items, f"/v1/customers/{owner.id}/products/{skus[0].product_id}/skus")
+
+    def _list_customer_availabilities(
+        self, principal: _Principal, request: _Request, customer: str, product: str, sku: str
+    ) -> dict[str, Any]:
+        owner = self._customer(customer)
+        item = self._sku(product, sku)
+        collection = self._availabilities(item, owner.market)
+        base = f"/v1/customers/{owner.id}/products/{item.product_id}/skus/{item.sku_id}/availabilities"
+        eligible = not item.is_addon or any(
+            self.subscriptions[i].sku_key in item.prerequisites and self.subscriptions[i].status == "active"
+            for i in owner.subscription_ids
+        )
+        for availability in collection["items"]:
+            availability["isPurchasable"] = eligible
+            availability["links"] = {"self": _link(f"{base}/{availability['id']}")}
+        collection["links"] = {"self": _link(base)}
+        return collection
+
+    # -- ordering without a cart -------------------------------------------------------------------------
+
+    def _create_order(self, principal: _Principal, request: _Request, customer: str) -> _Response:
+        """`POST /v1/customers/{id}/orders` (partner-center-sdk develop/create-an-order.md): an Order whose line
+        items name the catalog item as `offerId`; 201 with the order, `pending` until its subscriptions are
+        provisioned. A line that cannot be bought refuses the whole order (inference), nothing is created."""
+        owner = self._customer(customer)
+        body = _object(request.json(), "order")
+        reference = _key(body, "referenceCustomerId")
+        if reference and str(reference).lower() != owner.id:
+            raise _ApiError(400, INVALID_INPUT, "referenceCustomerId does not match the customer in the URI.")
+        items = _key(body, "lineItems")
+        if not isinstance(items, list) or not items:
+            raise _ApiError(400, INVALID_INPUT, "An order needs at least one line item.")
+        order_cycle = str(_key(body, "billingCycle") or "").lower()
+        lines = []
+        for index, raw in enumerate(items):
+            item = _object(raw, f"lineItems[{index}]")
+            offer_id = str(_key(item, "offerId") or "")
+            quantity = _key(item, "quantity")
+            if offer_id.count(":") != 2:
+                raise _ApiError(400, INVALID_OFFER, f"lineItems[{index}].offerId must be product:sku:availability.")
+            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+                raise _ApiError(
+                    400, INVALID_INPUT, f"lineItems[{index}].quantity must be a whole number of at least 1."
+                )
+            line: dict[str, Any] = {
+                "catalogItemId": offer_id,
+                "quantity": quantity,
+                "billingCycle": str(_key(item, "billingCycle") or order_cycle or "monthly").lower(),
+                "termDuration": str(_key(item, "termDuration") or "P1Y").upper(),
+                "friendlyName": str(_key(item, "friendlyName") or ""),
+            }
+            parent = _key(item, "parentSubscriptionId")
+            if parent:
+                line["parentSubscriptionId"] = str(parent).lower()
+            error = self._line_error(owner, line)
+            if error is not None:
+                code = INVALID_OFFER if error[0] == CATALOG_ITEM_INVALID else INVALID_INPUT
+                raise _ApiError(400, code, f"lineItems[{index}]: {error[1]}")
+            lines.append(line)
+        terms = []
+        for line in lines:
+            sku_key = ":".join(line["catalogItemId"].split(":")[:2]).upper()
+            term = self.catalog[sku_key].term(line["termDuration"], line["billingCycle"])
+            assert term is not None  # _line_error checked it
+            terms.append((sku_key, term))
+        order = self._new_order(owner, terms[0][1].billing_cycle, created_at=self.now())
+        for line, (sku_key, term) in zip(lines, terms, strict=True):
+            self.add_subscription(
+                customer_id=owner.id,
+                sku_key=sku_key,
+                term=term,
+                quantity=int(line["quantity"]),
+                status="pending",
+                parent_id=line.get("parentSubscriptionId"),
+                friendly_name=line["friendlyName"] or None,
+                order_id=order.id,
+            )
+        return _json_response(201, self._order_wire(order))
+
+    # -- provisioning status and subscribed SKUs -----------------------------------------------------------
+
+    def _subscription_provisioning_status(
+        self, principal: _Principal, request: _Request, customer: str, subscription: str
+    ) -> dict[str, Any]:
+        """`SubscriptionProvisioningStatus {skuId, status, quantity, endDate}` (partner-center-sdk
+        develop/get-subscription-provisioning-status.md); status is pending, success or failed."""
+        found = self._read(self._subscription(customer, subscription))
+        status = {"pending": "pending", "active": "success", "suspended": "success"}.get(found.status, "failed")
+        return {
+            "skuId": self._graph_sku_id(found.sku_key).upper(),
+            "status": status,
+            "quantity": found.quantity,
+            "endDate": _iso(found.term_end),
+            "attributes": {"objectType": "SubscriptionProvisioningStatus"},
+        }
+
+    @staticmethod
+    def _graph_sku_id(sku_key: str) -> str:
+        """The licence's directory SKU id (one GUID per catalog SKU, as Graph's skuId is)."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"subscribedsku:{sku_key.upper()}"))
+
+    def assign_licences(self, *, customer_id: str, sku_key: str, assigned: int) -> None:
+        """Set how many licences of a SKU the tenant has given to users (tests and demos)."""
+        with self._lock:
+            self.customers[customer_id.lower()].assigned[sku_key.upper()] = assigned
+
+    def _list_subscribed_skus(self, principal: _Principal, request: _Request, customer: str) -> dict[str, Any]:
+        """`GET /v1/customers/{id}/subscribedskus` (partner-center-sdk develop/get-a-list-of-available-licenses.md):
+        per SKU the tenant holds, seats active (bought), suspended and consumed (assigned to users)."""
+        owner = self._customer(customer)
+        totals: dict[str, dict[str, int]] = {}
+        for subscription_id in owner.subscription_ids:
+            subscription = self._read(self.subscriptions[subscription_id])
+            units = totals.setdefault(subscription.sku_key, {"active": 0, "suspended": 0})
+            if subscription.status == "active":
+                units["active"] += subscription.quantity
+            elif subscription.status == "suspended":
+                units["suspended"] += subscription.quantity
+        items = []
+        for sku_key, units in totals.items():
+            if not units["active"] and not units["suspended"]:
+                continue
+            sku = self.catalog[sku_key]
+            consumed = min(owner.assigned.get(sku_key, 0), units["active"] + units["suspended"])
+            items.append(
+                {
+                    "availableUnits": max(units["active"] - consumed, 0),
+                    "activeUnits": units["active"],
+                    "consumedUnits": consumed,
+                    "suspendedUnits": units["suspended"],
+                    "totalUnits": units["active"],
+                    "warningUnits": 0,
+                    "productSku": {
+                        "id": self._graph_sku_id(sku_key),
+                        "name": sku.title,
+                        "skuPartNumber": _SKU_PART_NUMBERS.get(sku_key, sku_key.replace(":", "_")),
+                        "targetType": "User",
+                        "licenseGroupId": "group1",
+                    },
+                    "servicePlans": [],
+                    "capabilityStatus": "Enabled" if units["active"] else "Suspended",
+                    "attributes": {"objectType": "SubscribedSku"},
+                }
+            )
+        return _collection(items, f"/v1/customers/{owner.id}/subscribedskus")
 
     def _price_sheet(self, principal: _Principal, request: _Request, market: str, view: str) -> _Response:
         if principal.user is None:
@@ -2497,15 +2749,22 @@ def main(argv: list[str] | None = None) -> None:
     parser = simulator_arguments(description="Serve the Microsoft Partner Center simulator over HTTP.", port=8202)
     parser.add_argument("--bulk-customers", type=int, default=0)
     parser.add_argument("--bulk-subscriptions-per-customer", type=int, default=10)
+    parser.add_argument(
+        "--identity-url",
+        default=os.environ.get("MICROSOFT_SIMULATOR_URL", ""),
+        help="the identity simulator that issues the tokens (default: MICROSOFT_SIMULATOR_URL, else in-process)",
+    )
     arguments = parser.parse_args(argv)
-    simulator = PartnerCenterSimulator(seed=not arguments.no_seed)
+    authority = RemoteAuthority(arguments.identity_url) if arguments.identity_url else None
+    simulator = PartnerCenterSimulator(seed=not arguments.no_seed, authority=authority)
     if arguments.bulk_customers:
         simulator.seed_bulk(
             customers=arguments.bulk_customers, subscriptions_per_customer=arguments.bulk_subscriptions_per_customer
         )
     server = make_simulator_server(simulator=simulator, host=arguments.host, port=arguments.port)
     url = f"http://{arguments.host}:{server.server_port}"
-    print(f"Partner Center simulator on {url} (API {url}/v1/, token {url}/<tenant>/oauth2/v2.0/token)", flush=True)
+    issuer = arguments.identity_url or "an in-process identity simulator"
+    print(f"Partner Center simulator on {url} (API {url}/v1/, tokens from {issuer})", flush=True)
     print(
         f"demo partner tenant {PARTNER_TENANT_ID}, application {DEMO_APPLICATION_ID} / {DEMO_APPLICATION_SECRET}, "
         f"refresh token {DEMO_REFRESH_TOKEN}; control endpoints under {url}/_control/",

@@ -26,7 +26,8 @@ EMBEDDED_REDIS_PORT = 6390
 SIMULATORS = [
     ("identity", "simulators.identity", 8100, ["--public-url", "http://localhost:8100"]),
     ("also", "simulators.also", 8201, []),
-    ("partner_center", "simulators.partner_center", 8202, []),
+    # Partner Center accepts the tokens the identity simulator issues (one Microsoft authority).
+    ("partner_center", "simulators.partner_center", 8202, ["--identity-url", "http://127.0.0.1:8100"]),
     ("cloudmore", "simulators.cloudmore", 8203, []),
     ("alef", "simulators.alef", 8204, []),
 ]

@@ -46,6 +46,9 @@ class Capability(enum.StrEnum):
     REMOVE_ADD_ON = "remove_add_on"
     CREATE_TENANT = "create_tenant"
     LIST_INVOICE_LINES = "list_invoice_lines"
+    READ_CREDIT_LIMIT = "read_credit_limit"
+    LIST_TENANT_LICENCES = "list_tenant_licences"
+    LIST_GDAP_RELATIONSHIPS = "list_gdap_relationships"
 
 
 class BillingCycle(enum.StrEnum):
@@ -361,6 +364,63 @@ def tenant_domain(domain: str) -> str:
 
 
 @dataclass(frozen=True, kw_only=True)
+class CreditLimitRecord:
+    """The credit the marketplace grants the partner's account: `limit` None when none is checked;
+    `remaining` is the limit minus what the open billing period has used so far."""
+
+    limit: Decimal | None
+    remaining: Decimal | None
+    currency: str
+    set_at: datetime | None = None
+    comment: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenantLicenceRecord:
+    """A licence (SKU) a customer tenant holds: seats bought (`purchased`, Microsoft's enabled prepaid
+    units) against seats given to users (`assigned`, consumed units). `status` is Microsoft's
+    capability status (Enabled, Warning, Suspended, Deleted, LockedOut)."""
+
+    sku_id: str
+    sku_part_number: str
+    product_name: str
+    purchased: int
+    assigned: int
+    suspended: int = 0
+    warning: int = 0
+    status: str = "Enabled"
+
+    @property
+    def unassigned(self) -> int:
+        """Seats bought and not given to anyone (never below zero)."""
+        return max(self.purchased - self.assigned, 0)
+
+
+#: Entra's Global Administrator role: Microsoft refuses to auto-extend a GDAP relationship that includes it.
+GLOBAL_ADMINISTRATOR_ROLE = "62e90394-69f5-4237-9190-012177145e10"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GdapRelationshipRecord:
+    """A granular delegated admin (GDAP) relationship between the partner and a customer tenant:
+    which Entra roles it grants, its status and when it ends (None while waiting for approval)."""
+
+    relationship_id: str
+    display_name: str
+    customer_tenant_id: str
+    customer_name: str
+    status: str
+    roles: tuple[str, ...]
+    auto_extend: bool
+    activated_at: datetime | None
+    ends_at: datetime | None
+
+    @property
+    def includes_global_administrator(self) -> bool:
+        return GLOBAL_ADMINISTRATOR_ROLE in self.roles
+
+
+@dataclass(frozen=True, kw_only=True)
 class OrderResult:
     subscription: SubscriptionRecord
     idempotency_key: str
@@ -475,6 +535,8 @@ class MarketplaceProvider(Protocol):
 
     def get_subscription(self, *, subscription_external_id: str) -> SubscriptionRecord: ...
 
+    def provisioning_status(self, *, subscription_external_id: str) -> SubscriptionStatus: ...
+
     def create_customer(self, *, customer: CustomerDraft) -> CustomerRecord: ...
 
     def domain_availability(self, *, domain: str) -> DomainAvailability: ...
@@ -518,6 +580,11 @@ class MarketplaceProvider(Protocol):
     def list_invoices(self, *, period_start: date, period_end: date) -> list[InvoiceRecord]: ...
 
     def list_preview_invoices(self) -> list[InvoiceRecord]: ...
+    def credit_limit(self) -> CreditLimitRecord: ...
+
+    def list_tenant_licences(self, *, customer_external_id: str) -> list[TenantLicenceRecord]: ...
+
+    def list_gdap_relationships(self) -> list[GdapRelationshipRecord]: ...
 
     def digest_payload(self, *, digest: PayloadDigest) -> bool: ...
 
@@ -576,6 +643,12 @@ class ProviderBase:
 
     def get_subscription(self, *, subscription_external_id: str) -> SubscriptionRecord:
         return self._unsupported(Capability.LIST_SUBSCRIPTIONS)
+
+    def provisioning_status(self, *, subscription_external_id: str) -> SubscriptionStatus:
+        """Where provisioning a new subscription stands: PENDING while the marketplace works on it, then
+        ACTIVE (or another settled status) or FAILED. A marketplace with a provisioning-status call of its
+        own answers from there; the others from the subscription itself."""
+        return self.get_subscription(subscription_external_id=subscription_external_id).status
 
     def create_customer(self, *, customer: CustomerDraft) -> CustomerRecord:
         return self._unsupported(Capability.CREATE_CUSTOMER)
@@ -642,6 +715,17 @@ class ProviderBase:
         """The current period's preview invoices, where the marketplace offers them (none by default)."""
         self.require(Capability.LIST_INVOICE_LINES)
         return []
+    def credit_limit(self) -> CreditLimitRecord:
+        """The account's credit limit at the marketplace and what remains of it (an optional capability)."""
+        return self._unsupported(Capability.READ_CREDIT_LIMIT)
+
+    def list_tenant_licences(self, *, customer_external_id: str) -> list[TenantLicenceRecord]:
+        """Per licence of a customer tenant, seats purchased against seats assigned (an optional capability)."""
+        return self._unsupported(Capability.LIST_TENANT_LICENCES)
+
+    def list_gdap_relationships(self) -> list[GdapRelationshipRecord]:
+        """The partner's GDAP relationships with its customers' tenants (an optional capability)."""
+        return self._unsupported(Capability.LIST_GDAP_RELATIONSHIPS)
 
     def digest_payload(self, *, digest: PayloadDigest) -> bool:
         """From now on, feed `digest` everything the records this provider lists are made of, and say

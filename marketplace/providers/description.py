@@ -66,6 +66,9 @@ CAPABILITY_LABELS: Mapping[Capability, Label] = MappingProxyType(
         Capability.CHANGE_ADD_ON: _("Change an add-on"),
         Capability.REMOVE_ADD_ON: _("Remove an add-on"),
         Capability.LIST_INVOICE_LINES: _("Read invoice lines"),
+        Capability.READ_CREDIT_LIMIT: _("Read the credit limit"),
+        Capability.LIST_TENANT_LICENCES: _("Read licences assigned and purchased"),
+        Capability.LIST_GDAP_RELATIONSHIPS: _("Read GDAP relationships"),
     }
 )
 

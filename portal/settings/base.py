@@ -263,6 +263,20 @@ CELERY_BEAT_SCHEDULE["partners-subscription-lifecycle"] = {
     "args": ("subscriptions.tasks.lifecycle_run_due",),
     "kwargs": {"spread_seconds": 600},
 }
+# Marketplace: each partner's GDAP relationships read from Microsoft Graph, warned about 30, 7 and 1 days ahead.
+CELERY_BEAT_SCHEDULE["partners-gdap-check"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60 * 24,
+    "args": ("marketplace.tasks.gdap_check",),
+    "kwargs": {"spread_seconds": 1800},
+}
+# Marketplace: warn before a marketplace account's credentials (a 90-day refresh token) run out.
+CELERY_BEAT_SCHEDULE["partners-credential-health"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 60 * 24,
+    "args": ("marketplace.tasks.credential_health_check",),
+    "kwargs": {"spread_seconds": 1800},
+}
 # Orders: queue again the submitted orders whose task message was lost (a worker died, a deploy dropped
 # the queue); placing is idempotent per line, so a second message places nothing twice.
 CELERY_BEAT_SCHEDULE["partners-orders-requeue-stalled"] = {

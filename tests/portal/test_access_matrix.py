@@ -149,6 +149,7 @@ def world(partner_alpha) -> World:
         "customers.customer_id": theirs.pk,
         "customers.tenant_pk": tenant.pk,
         "customers.tenant_id": tenant.pk,
+        "marketplace.tenant_pk": tenant.pk,
         **_marketplace_objects(partner_alpha, tenant),
         **_reseller_objects(partner_alpha, customer=theirs),
         **_settings_objects(partner_alpha, customer_admin=customer_admin, role=role, customer=theirs),

@@ -16,6 +16,12 @@ import pytest
 from simulators.identity import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
+    PARTNER_CENTER_APP_ID,
+    PARTNER_CENTER_APP_SECRET,
+    PARTNER_CENTER_RESOURCE,
+    PARTNER_REFRESH_TOKEN,
+    PARTNER_TENANT_ID,
+    REFRESH_TOKEN_LIFETIME,
     AppRegistration,
     MicrosoftSimulator,
     SimulatedBrowser,
@@ -151,7 +157,7 @@ def test_sign_in_page_lists_every_seeded_user_for_organizations(http: httpx.Clie
     (form,) = parse_forms(page.text, base_url=str(page.url))
 
     expected = [u.preferred_username for d in sim.directories for u in d.users]
-    assert form.choices["user"] == expected and len(expected) == 6
+    assert form.choices["user"] == expected and len(expected) == 12  # five customer directories, the partner's
     assert form.action == f"{PUBLIC}/organizations/oauth2/v2.0/authorize"
     assert ("action", "cancel") in form.buttons and ("action", "continue") in form.buttons
 
@@ -307,7 +313,9 @@ def test_client_secret_may_come_as_basic_auth(http: httpx.Client) -> None:
     assert response.status_code == 200 and "id_token" in response.json()
 
 
-def test_refresh_token_grant_rotates_the_refresh_token(http: httpx.Client) -> None:
+def test_refresh_token_grant_answers_a_new_refresh_token_and_the_old_one_lives_on(
+    http: httpx.Client, sim: MicrosoftSimulator
+) -> None:
     verifier, challenge = pkce()
     first = redeem(http, code_for(http, challenge), verifier).json()
     data = {
@@ -320,8 +328,75 @@ def test_refresh_token_grant_rotates_the_refresh_token(http: httpx.Client) -> No
     second = http.post("/organizations/oauth2/v2.0/token", data=data)
     replay = http.post("/organizations/oauth2/v2.0/token", data=data)
 
+    # Entra does not revoke a redeemed refresh token; it lives until it expires or is revoked.
     assert second.status_code == 200 and second.json()["refresh_token"] != first["refresh_token"]
-    assert replay.status_code == 400
+    assert replay.status_code == 200
+    assert sim.revoke_refresh_tokens(client_id=DEFAULT_CLIENT_ID) == 3
+    revoked = http.post("/organizations/oauth2/v2.0/token", data=data)
+    assert revoked.status_code == 400 and "AADSTS70008" in revoked.json()["error_description"]
+
+
+# -- the one authority: Partner Center tokens -------------------------------------------------------------------------
+
+
+def partner_center_token(http: httpx.Client, **form: str) -> httpx.Response:
+    data = {
+        "client_id": PARTNER_CENTER_APP_ID,
+        "client_secret": PARTNER_CENTER_APP_SECRET,
+        "scope": f"{PARTNER_CENTER_RESOURCE}/.default",
+        **form,
+    }
+    return http.post(f"/{PARTNER_TENANT_ID}/oauth2/v2.0/token", data=data, headers=FORWARDED)
+
+
+def test_the_partners_refresh_token_gives_app_plus_user_partner_center_tokens(
+    http: httpx.Client, sim: MicrosoftSimulator
+) -> None:
+    answer = partner_center_token(
+        http,
+        grant_type="refresh_token",
+        refresh_token=PARTNER_REFRESH_TOKEN,
+        scope=f"{PARTNER_CENTER_RESOURCE}/.default offline_access",
+    )
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert claims["aud"] == PARTNER_CENTER_RESOURCE and claims["tid"] == PARTNER_TENANT_ID
+    assert claims["idtyp"] == "user" and claims["upn"] == "admin@democsp.onmicrosoft.com"
+    assert claims["amr"] == ["pwd", "mfa"] and claims["scp"] == "user_impersonation"
+    assert body["refresh_token"] != PARTNER_REFRESH_TOKEN
+    key = jwt.PyJWKSet.from_dict(sim.public_jwks()).keys[0].key
+    verified = jwt.decode(body["access_token"], key, algorithms=["RS256"], audience=PARTNER_CENTER_RESOURCE)
+    assert verified["appid"] == PARTNER_CENTER_APP_ID
+
+
+def test_app_only_partner_center_tokens_need_no_consent_in_the_apps_own_directory(http: httpx.Client) -> None:
+    answer = partner_center_token(http, grant_type="client_credentials")
+    assert answer.status_code == 200, answer.text
+    claims = jwt.decode(answer.json()["access_token"], options={"verify_signature": False})
+    assert (claims["aud"], claims["tid"], claims["idtyp"]) == (PARTNER_CENTER_RESOURCE, PARTNER_TENANT_ID, "app")
+    # In a customer's directory the same app still needs that customer's admin consent.
+    elsewhere = http.post(
+        f"/{CONTOSO}/oauth2/v2.0/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": PARTNER_CENTER_APP_ID,
+            "client_secret": PARTNER_CENTER_APP_SECRET,
+            "scope": "https://graph.microsoft.com/.default",
+        },
+    )
+    assert elsewhere.status_code == 400 and "AADSTS65001" in elsewhere.json()["error_description"]
+
+
+def test_a_refresh_token_expires_after_ninety_days(sim: MicrosoftSimulator) -> None:
+    now = [1_800_000_000.0]
+    clocked = MicrosoftSimulator(public_url=PUBLIC, clock=lambda: now[0])
+    with httpx.Client(transport=httpx.WSGITransport(app=clocked), base_url=PUBLIC) as client:
+        form = {"grant_type": "refresh_token", "refresh_token": PARTNER_REFRESH_TOKEN}
+        assert partner_center_token(client, **form).status_code == 200
+        now[0] += REFRESH_TOKEN_LIFETIME + 1
+        expired = partner_center_token(client, **form)
+    assert expired.status_code == 400 and "AADSTS70008" in expired.json()["error_description"]
 
 
 # -- admin consent and client credentials ------------------------------------------------------------------------------
@@ -415,15 +490,15 @@ def test_client_credentials_need_a_tenant_and_a_default_scope(http: httpx.Client
 def test_control_api_adds_a_directory_with_users(http: httpx.Client) -> None:
     created = http.post(
         "/_control/users",
-        json={"domain": "adatum.onmicrosoft.com", "name": "Adatum", "users": [{"name": "Ann <b>Lee</b>"}]},
+        json={"domain": "litware.onmicrosoft.com", "name": "Litware", "users": [{"name": "Ann <b>Lee</b>"}]},
     )
 
     assert created.status_code == 201
     tid = created.json()["tid"]
-    assert created.json()["users"][0]["preferred_username"] == "ann@adatum.onmicrosoft.com"
+    assert created.json()["users"][0]["preferred_username"] == "ann@litware.onmicrosoft.com"
     assert http.get(f"/{tid}/v2.0/.well-known/openid-configuration").status_code == 200
-    page = http.get(authorize_url("adatum.onmicrosoft.com"))
-    assert "ann@adatum.onmicrosoft.com" in page.text
+    page = http.get(authorize_url("litware.onmicrosoft.com"))
+    assert "ann@litware.onmicrosoft.com" in page.text
     assert "Ann &lt;b&gt;Lee&lt;/b&gt;" in page.text  # names are escaped, not rendered
 
 
@@ -457,6 +532,9 @@ def test_control_reset_forgets_consents_and_added_users_but_keeps_the_key(
         "contoso.onmicrosoft.com",
         "fabrikam.onmicrosoft.com",
         "northwind.onmicrosoft.com",
+        "adatum.onmicrosoft.com",
+        "tailspintoys.onmicrosoft.com",
+        "democsp.onmicrosoft.com",
     ]
     assert http.get("/common/discovery/v2.0/keys").json()["keys"][0]["kid"] == kid
 
@@ -464,6 +542,69 @@ def test_control_reset_forgets_consents_and_added_users_but_keeps_the_key(
 def test_seeded_state(http: httpx.Client) -> None:
     state = http.get("/_control/state").json()
 
-    assert [a["client_id"] for a in state["apps"]] == [DEFAULT_CLIENT_ID]
+    assert [a["client_id"] for a in state["apps"]] == [DEFAULT_CLIENT_ID, PARTNER_CENTER_APP_ID]
     assert all(len(d["users"]) == 2 for d in state["directories"])
     assert "client_secret" not in json.dumps(state)
+
+
+# -- Microsoft Graph: GDAP ---------------------------------------------------------------------------------------------
+
+
+def graph_token(http: httpx.Client) -> str:
+    answer = partner_center_token(http, grant_type="client_credentials", scope="https://graph.microsoft.com/.default")
+    assert answer.status_code == 200, answer.text
+    return answer.json()["access_token"]
+
+
+def test_gdap_relationships_are_listed_with_next_links(http: httpx.Client) -> None:
+    headers = {"Authorization": f"Bearer {graph_token(http)}"}
+    first = http.get("/v1.0/tenantRelationships/delegatedAdminRelationships?$top=3", headers=headers).json()
+    assert len(first["value"]) == 3 and "@odata.nextLink" in first
+    relationship = first["value"][0]
+    assert set(relationship) >= {
+        "id",
+        "displayName",
+        "duration",
+        "status",
+        "autoExtendDuration",
+        "activatedDateTime",
+        "endDateTime",
+        "customer",
+        "accessDetails",
+    }
+    rest = http.get(first["@odata.nextLink"].split("sim.test", 1)[-1], headers=headers).json()
+    assert len(rest["value"]) == 2 and "@odata.nextLink" not in rest
+
+
+def test_graph_refuses_missing_tokens_and_other_tenants(http: httpx.Client) -> None:
+    assert http.get("/v1.0/tenantRelationships/delegatedAdminRelationships").status_code == 401
+
+
+def test_auto_extension_is_refused_when_the_relationship_includes_global_administrator(
+    http: httpx.Client, sim: MicrosoftSimulator
+) -> None:
+    headers = {"Authorization": f"Bearer {graph_token(http)}"}
+    relationships = http.get("/v1.0/tenantRelationships/delegatedAdminRelationships", headers=headers).json()["value"]
+    by_name = {r["displayName"]: r for r in relationships}
+    url = "/v1.0/tenantRelationships/delegatedAdminRelationships/{}"
+    refused = http.patch(
+        url.format(by_name["Contoso admin"]["id"]), json={"autoExtendDuration": "P180D"}, headers=headers
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "autoExtendNotSupported"
+    allowed = http.patch(
+        url.format(by_name["Northwind licences"]["id"]), json={"autoExtendDuration": "P180D"}, headers=headers
+    )
+    assert allowed.status_code == 200 and allowed.json()["autoExtendDuration"] == "P180D"
+
+
+def test_a_relationship_past_its_end_expires_unless_it_extends(sim: MicrosoftSimulator) -> None:
+    now = [1_800_000_000.0]
+    clocked = MicrosoftSimulator(public_url=PUBLIC, clock=lambda: now[0])
+    with httpx.Client(transport=httpx.WSGITransport(app=clocked), base_url=PUBLIC) as client:
+        headers = {"Authorization": f"Bearer {graph_token(client)}"}
+        now[0] += 40 * 86400
+        headers = {"Authorization": f"Bearer {graph_token(client)}"}
+        listed = client.get("/v1.0/tenantRelationships/delegatedAdminRelationships", headers=headers).json()["value"]
+    status = {r["displayName"]: r["status"] for r in listed}
+    assert status["Contoso admin"] == "expired" and status["Northwind licences"] == "expired"
+    assert status["Fabrikam helpdesk"] == "active"

@@ -44,6 +44,7 @@ DESCRIPTION = MarketplaceDescription(
             Capability.CHANGE_ADD_ON,
             Capability.REMOVE_ADD_ON,
             Capability.LIST_INVOICE_LINES,
+            Capability.READ_CREDIT_LIMIT,
         }
     ),
     capability_rules=MappingProxyType(
@@ -66,6 +67,10 @@ DESCRIPTION = MarketplaceDescription(
             ),
             Capability.REMOVE_ADD_ON: (
                 "Follows the termination rule: after 7 days the removal is scheduled for the end of the term."
+            ),
+            Capability.READ_CREDIT_LIMIT: (
+                "ALSO's credit limit on the reseller account (GetCreditLimit); what remains is the limit minus "
+                "the current month's charges."
             ),
             Capability.LIST_INVOICE_LINES: (
                 "ALSO invoices per calendar month (GetLatestInvoicesForPeriod); a period reads every month it "

@@ -35,6 +35,7 @@ from marketplace.providers.base import (
     BillingCycle,
     Capability,
     ChargeType,
+    CreditLimitRecord,
     CustomerDraft,
     CustomerRecord,
     InvoiceChargeType,
@@ -247,6 +248,17 @@ class AlsoProvider(ProviderBase):
                 continue
             invoices.extend(invoices_from_lines(lines, period_start=period[0], period_end=period[1], preview=True))
         return invoices
+    def credit_limit(self) -> CreditLimitRecord:
+        """ALSO's credit limit on the reseller account (GetCreditLimit of the signed-in user's company)."""
+        wire = self.client.get_credit_limit(account_id=self._reseller())
+        has_limit = bool(wire.get("HasCreditLimit")) and money(wire.get("Limit")) is not None
+        return CreditLimitRecord(
+            limit=money(wire.get("Limit")) if has_limit else None,
+            remaining=money(wire.get("RemainingCreditLimit")) if has_limit else None,
+            currency=str(wire.get("Currency") or "EUR").upper(),
+            set_at=instant(wire.get("Date")),
+            comment=str(wire.get("Comment") or ""),
+        )
 
     def get_subscription(self, *, subscription_external_id: str) -> SubscriptionRecord:
         wire = self.client.get_subscription_with_addons(account_id=_account_id(subscription_external_id))

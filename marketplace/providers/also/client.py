@@ -281,6 +281,32 @@ class AlsoClient(MarketplaceHttpClient):
         """`company_account` is ALSO's PascalCase CompanyAccount (ParentAccountId, CompanyName, ...)."""
         return _as_object(self._call("CreateCompany", {"companyAccount": dict(company_account)}, idempotent=False))
 
+    # -- credit limits and users -----------------------------------------------------------------
+
+    def get_credit_limit(self, *, account_id: int) -> WireObject:
+        """`SimpleCreditLimitRecord {Limit, RemainingCreditLimit, HasCreditLimit, Currency, Comment, Date, ...}`
+        of the reseller itself (ALSO's limit on it) or of one of its companies."""
+        return _as_object(self._call("GetCreditLimit", {"accountId": account_id}, idempotent=True))
+
+    def set_credit_limit(self, *, account_id: int, limit: Decimal | None, comment: str) -> None:
+        """Limit a company's spending; `limit=None` removes the limit (the spec: an empty limit)."""
+        body: dict[str, Any] = {"accountId": account_id, "comment": comment}
+        if limit is not None:
+            body["limit"] = float(limit)  # a JSON number; float prints the shortest exact decimal of cents
+        self._call("SetCreditLimit", body, idempotent=True)
+
+    def get_users(self, *, company_account_id: int) -> list[WireObject]:
+        return _as_list(self._call("GetUsers", {"companyAccountId": company_account_id}, idempotent=True))
+
+    def get_user(self, *, account_id: int | None = None) -> WireObject:
+        """One user; without `account_id`, the signed-in one."""
+        body = {} if account_id is None else {"accountId": account_id}
+        return _as_object(self._call("GetUser", body, idempotent=True))
+
+    def get_service_information(self, *, service_name: str) -> WireObject:
+        """`ServiceInformation {DisplayName, Description, TermsConditions}` of a service."""
+        return _as_object(self._call("GetServiceInformation", {"serviceName": service_name}, idempotent=True))
+
     # -- subscriptions ----------------------------------------------------------------------------
 
     def get_subscriptions(self, *, parent_account_id: int, exclude_user_level: bool | None = None) -> list[WireObject]:

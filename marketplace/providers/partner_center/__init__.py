@@ -34,10 +34,18 @@ DESCRIPTION = MarketplaceDescription(
             Capability.CHANGE_ADD_ON,
             Capability.REMOVE_ADD_ON,
             Capability.LIST_INVOICE_LINES,
+            Capability.LIST_TENANT_LICENCES,
+            Capability.LIST_GDAP_RELATIONSHIPS,
         }
     ),
     capability_rules=MappingProxyType(
         {
+            Capability.LIST_GDAP_RELATIONSHIPS: (
+                "From Microsoft Graph with the same app (DelegatedAdminRelationship.Read.All in the partner's tenant)."
+            ),
+            Capability.LIST_TENANT_LICENCES: (
+                "The customer tenant's subscribed SKUs: seats bought (active units) against seats assigned to users."
+            ),
             Capability.CREATE_CUSTOMER: (
                 "Creates a new Microsoft tenant <prefix>.onmicrosoft.com; the prefix must not be taken."
             ),

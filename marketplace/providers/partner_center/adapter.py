@@ -51,6 +51,7 @@ from marketplace.providers.base import (
     CustomerDraft,
     CustomerRecord,
     DomainAvailability,
+    GdapRelationshipRecord,
     InvoiceChargeType,
     InvoiceLineRecord,
     NotFound,
@@ -67,6 +68,7 @@ from marketplace.providers.base import (
     TenantDraft,
     tenant_address_missing,
     tenant_domain,
+    TenantLicenceRecord,
 )
 from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
@@ -308,6 +310,59 @@ class PartnerCenterProvider(ProviderBase):
         customer_id, subscription_id = split_subscription_id(subscription_external_id)
         wire = self.client.get_subscription(customer_id=customer_id, subscription_id=subscription_id)
         return self._record(customer_id, wire)
+
+    def provisioning_status(self, *, subscription_external_id: str) -> SubscriptionStatus:
+        """From `.../subscriptions/{id}/provisioningstatus`: pending, success (ACTIVE) or failed."""
+        customer_id, subscription_id = split_subscription_id(subscription_external_id)
+        wire = self.client.get_subscription_provisioning_status(
+            customer_id=customer_id, subscription_id=subscription_id
+        )
+        status = str(wire.get("status") or "").lower()
+        if status == "failed":
+            return SubscriptionStatus.FAILED
+        return SubscriptionStatus.ACTIVE if status == "success" else SubscriptionStatus.PENDING
+
+    def list_tenant_licences(self, *, customer_external_id: str) -> list[TenantLicenceRecord]:
+        """The customer tenant's subscribed SKUs: seats bought (active units) against seats assigned."""
+        records = []
+        for wire in self.client.list_subscribed_skus(customer_id=customer_external_id):
+            sku = wire.get("productSku") or {}
+            records.append(
+                TenantLicenceRecord(
+                    sku_id=str(sku.get("id") or "").lower(),
+                    sku_part_number=str(sku.get("skuPartNumber") or ""),
+                    product_name=str(sku.get("name") or sku.get("skuPartNumber") or ""),
+                    purchased=integer(wire.get("activeUnits"), default=0),
+                    assigned=integer(wire.get("consumedUnits"), default=0),
+                    suspended=integer(wire.get("suspendedUnits"), default=0),
+                    warning=integer(wire.get("warningUnits"), default=0),
+                    status=str(wire.get("capabilityStatus") or "Enabled"),
+                )
+            )
+        return sorted(records, key=lambda record: record.product_name)
+
+    def list_gdap_relationships(self) -> list[GdapRelationshipRecord]:
+        records = []
+        for wire in self.client.iter_delegated_admin_relationships():
+            customer = wire.get("customer") or {}
+            roles = tuple(
+                str(role.get("roleDefinitionId") or "").lower()
+                for role in (wire.get("accessDetails") or {}).get("unifiedRoles") or []
+            )
+            records.append(
+                GdapRelationshipRecord(
+                    relationship_id=str(wire.get("id") or ""),
+                    display_name=str(wire.get("displayName") or ""),
+                    customer_tenant_id=str(customer.get("tenantId") or "").lower(),
+                    customer_name=str(customer.get("displayName") or ""),
+                    status=str(wire.get("status") or ""),
+                    roles=roles,
+                    auto_extend=str(wire.get("autoExtendDuration") or "PT0S").upper() not in ("PT0S", "P0D"),
+                    activated_at=instant(wire.get("activatedDateTime")),
+                    ends_at=instant(wire.get("endDateTime")),
+                )
+            )
+        return records
 
     # -- customers --------------------------------------------------------------------------------------
 

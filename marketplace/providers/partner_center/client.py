@@ -51,6 +51,8 @@ from marketplace.providers.http import MarketplaceHttpClient, RetryPolicy, Sleep
 API_BASE_URL = "https://api.partnercenter.microsoft.com"
 PRICING_BASE_URL = "https://api.partner.microsoft.com"
 LOGIN_BASE_URL = "https://login.microsoftonline.com"
+GRAPH_BASE_URL = "https://graph.microsoft.com"
+GRAPH_SCOPE = f"{GRAPH_BASE_URL}/.default"
 SCOPE = "https://api.partnercenter.microsoft.com/.default"
 NCE_TARGET_VIEW = "OnlineServicesNCE"
 CONTINUATION_HEADER = "MS-ContinuationToken"
@@ -107,6 +109,7 @@ class PartnerCenterClient(MarketplaceHttpClient):
         self.tenant = tenant
         self.market = market.upper()
         self.pricing_base_url = root or PRICING_BASE_URL
+        self.graph_base_url = root or GRAPH_BASE_URL
         self.token_url = f"{root or LOGIN_BASE_URL}/{quote(tenant, safe='')}/oauth2/v2.0/token"
         self._client_id = client_id
         self._client_secret = client_secret
@@ -114,6 +117,8 @@ class PartnerCenterClient(MarketplaceHttpClient):
         self._clock = clock
         self._token: str | None = None
         self._token_expires_at = 0.0
+        self._graph_token: str | None = None
+        self._graph_token_expires_at = 0.0
         self._correlation_id: str | None = None
 
     @property
@@ -216,6 +221,45 @@ class PartnerCenterClient(MarketplaceHttpClient):
                     reference=answer.get("correlation_id") if isinstance(answer, dict) else None,
                 )
             return _as_object(answer)
+
+    def _graph_bearer(self) -> str:
+        """An app-only Microsoft Graph token of the partner's tenant (the same app, Graph's permissions)."""
+        if self._graph_token is None or self._clock() >= self._graph_token_expires_at - _TOKEN_MARGIN:
+            answer = self._token_request(
+                {
+                    "grant_type": "client_credentials",
+                    "client_id": self._client_id,
+                    "client_secret": self._client_secret,
+                    "scope": GRAPH_SCOPE,
+                }
+            )
+            token = answer.get("access_token")
+            if not isinstance(token, str) or not token:
+                raise AuthenticationFailed("Entra answered the token request without an access token")
+            try:
+                lifetime = float(answer.get("expires_in") or 0)
+            except (TypeError, ValueError):
+                lifetime = 0.0
+            self._graph_token, self._graph_token_expires_at = token, self._clock() + max(lifetime, 0.0)
+        return self._graph_token
+
+    def iter_delegated_admin_relationships(self, *, page_size: int = 100) -> Iterator[WireObject]:
+        """The partner's GDAP relationships from Microsoft Graph
+        (`/v1.0/tenantRelationships/delegatedAdminRelationships`), page by page through `@odata.nextLink`."""
+        url: str | None = f"{self.graph_base_url}/v1.0/tenantRelationships/delegatedAdminRelationships?$top={page_size}"
+        while url:
+            response = self.send(
+                method="GET",
+                path=url,
+                operation="GetDelegatedAdminRelationships",
+                idempotent=True,
+                headers={"Authorization": f"Bearer {self._graph_bearer()}"},
+                payload=False,
+            )
+            page = _as_object(_decode(response))
+            yield from _as_list(page.get("value"))
+            next_link = page.get("@odata.nextLink")
+            url = str(next_link) if next_link else None
 
     def _bearer(self) -> str:
         if self._token is None or self._clock() >= self._token_expires_at - _TOKEN_MARGIN:
@@ -350,6 +394,22 @@ class PartnerCenterClient(MarketplaceHttpClient):
         path = f"products/{_segment(product_id)}/skus/{_segment(sku_id)}/availabilities?country={self.market}"
         return list(self._collection(path, operation="GetAvailabilities"))
 
+    def list_customer_products(self, *, customer_id: str, target_view: str = NCE_TARGET_VIEW) -> list[WireObject]:
+        """The catalog as one customer may buy it, in the customer's market (no country parameter)."""
+        path = f"customers/{_segment(customer_id)}/products?targetView={quote(target_view, safe='')}"
+        return list(self._collection(path, operation="GetCustomerProducts"))
+
+    def list_customer_skus(self, *, customer_id: str, product_id: str) -> list[WireObject]:
+        path = f"customers/{_segment(customer_id)}/products/{_segment(product_id)}/skus"
+        return list(self._collection(path, operation="GetCustomerSkus"))
+
+    def list_customer_availabilities(self, *, customer_id: str, product_id: str, sku_id: str) -> list[WireObject]:
+        """Availabilities of a SKU for one customer: `isPurchasable` says whether this customer can buy it."""
+        path = (
+            f"customers/{_segment(customer_id)}/products/{_segment(product_id)}/skus/{_segment(sku_id)}/availabilities"
+        )
+        return list(self._collection(path, operation="GetCustomerAvailabilities"))
+
     def get_price_sheet(self, *, market: str | None = None, view: str = PRICE_SHEET_VIEW) -> list[dict[str, str]]:
         """The partner's price sheet (CSV) as rows of text; the NCE licence view by default. App+User only."""
         country = (market or self.market).upper()
@@ -403,6 +463,32 @@ class PartnerCenterClient(MarketplaceHttpClient):
             )
         )
 
+    def create_order(
+        self,
+        *,
+        customer_id: str,
+        line_items: Sequence[Mapping[str, Any]],
+        billing_cycle: str | None = None,
+        request_id: str | None = None,
+    ) -> WireObject:
+        """Buy without a cart: an Order whose `lineItems` are `{lineItemNumber, offerId (the catalog item id),
+        quantity, termDuration, billingCycle, friendlyName}`; answers the order, `pending` while provisioning."""
+        body: dict[str, Any] = {
+            "referenceCustomerId": customer_id,
+            "lineItems": [{"lineItemNumber": number, **dict(item)} for number, item in enumerate(line_items)],
+        }
+        if billing_cycle:
+            body["billingCycle"] = billing_cycle
+        return _as_object(
+            self._json(
+                "POST",
+                f"customers/{_segment(customer_id)}/orders",
+                operation="CreateOrder",
+                json_body=body,
+                request_id=request_id,
+            )
+        )
+
     def list_orders(self, *, customer_id: str) -> list[WireObject]:
         return list(self._collection(f"customers/{_segment(customer_id)}/orders", operation="GetOrders"))
 
@@ -435,6 +521,18 @@ class PartnerCenterClient(MarketplaceHttpClient):
     def get_subscription(self, *, customer_id: str, subscription_id: str) -> WireObject:
         path = f"customers/{_segment(customer_id)}/subscriptions/{_segment(subscription_id)}"
         return _as_object(self._json("GET", path, operation="GetSubscription"))
+
+    def get_subscription_provisioning_status(self, *, customer_id: str, subscription_id: str) -> WireObject:
+        """`{skuId, status: pending | success | failed, quantity, endDate}` of a subscription being provisioned."""
+        path = f"customers/{_segment(customer_id)}/subscriptions/{_segment(subscription_id)}/provisioningstatus"
+        return _as_object(self._json("GET", path, operation="GetSubscriptionProvisioningStatus"))
+
+    def list_subscribed_skus(self, *, customer_id: str) -> list[WireObject]:
+        """The customer tenant's licences: per SKU `activeUnits` (bought), `consumedUnits` (assigned to users),
+        `suspendedUnits`, `warningUnits` and `productSku {id, name, skuPartNumber}`."""
+        return list(
+            self._collection(f"customers/{_segment(customer_id)}/subscribedskus", operation="GetSubscribedSkus")
+        )
 
     def list_add_ons(self, *, customer_id: str, subscription_id: str) -> list[WireObject]:
         path = f"customers/{_segment(customer_id)}/subscriptions/{_segment(subscription_id)}/addons"

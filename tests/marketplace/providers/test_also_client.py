@@ -37,12 +37,14 @@ from marketplace.providers.registry import (
     provider_class,
 )
 from simulators.also import (
+    DEMO_CREDIT_LIMIT,
     DEMO_PASSWORD,
     DEMO_USERNAME,
     MFA_PASSWORD,
     MFA_REASON,
     MFA_USERNAME,
     SESSION_EXPIRED_REASON,
+    TENANT_SERVICE,
     WRONG_CREDENTIALS_REASON,
     AlsoSimulator,
 )
@@ -595,6 +597,9 @@ def test_every_declared_capability_is_implemented() -> None:
         Capability.CHANGE_ADD_ON: "change_add_on_quantity",
         Capability.REMOVE_ADD_ON: "remove_add_on",
         Capability.LIST_INVOICE_LINES: "list_invoice_lines",
+        Capability.READ_CREDIT_LIMIT: "credit_limit",
+        Capability.LIST_TENANT_LICENCES: "list_tenant_licences",
+        Capability.LIST_GDAP_RELATIONSHIPS: "list_gdap_relationships",
     }
     assert set(methods) == set(Capability) - {Capability.CREATE_TENANT}  # tenant creation: no protocol method
     implemented = {c for c, name in methods.items() if getattr(AlsoProvider, name) is not getattr(ProviderBase, name)}
@@ -959,3 +964,127 @@ def test_provider_code_does_not_import_django() -> None:
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------------------------------------
+# Credit limits, users, service information, validation, PingPong
+# ------------------------------------------------------------------------------------------------
+
+
+def raw_call(simulator: AlsoSimulator, client: AlsoClient, operation: str, body: dict) -> httpx.Response:
+    """One call straight on the wire, to see the exact status, content type and body ALSO answers."""
+    token = client.authenticate()
+    with httpx.Client(transport=httpx.WSGITransport(app=simulator), base_url="https://marketplace.also.de") as http:
+        return http.post(
+            f"/SimpleAPI/SimpleAPIService.svc/rest/{operation}",
+            json=body,
+            headers={"Authenticate": f"CCPSessionId {token}"},
+        )
+
+
+def test_ping_pong_answers_json_null_while_the_session_is_valid(simulator: AlsoSimulator, client: AlsoClient) -> None:
+    response = raw_call(simulator, client, "PingPong", {})
+    assert (response.status_code, response.content) == (200, b"null")
+    assert response.headers["content-type"].startswith("application/json")
+
+
+def test_credit_limit_of_the_reseller_shows_the_limit_and_what_the_month_used(
+    client: AlsoClient, simulator: AlsoSimulator
+) -> None:
+    reseller = int(client.get_company()["AccountId"])
+    record = client.get_credit_limit(account_id=reseller)
+    assert record["HasCreditLimit"] is True and record["Limit"] == DEMO_CREDIT_LIMIT
+    assert record["Currency"] == "EUR" and record["Comment"] == "Annual credit review"
+    used = record["Limit"] - record["RemainingCreditLimit"]
+    assert used > 0  # the demo subscriptions already charged this month
+
+    before = record["RemainingCreditLimit"]
+    alpine = company_id(client, "Alpine Ski House e.U.")
+    client.create_subscription(
+        parent_account_id=alpine, service_name=PREMIUM, fields={"Quantity": 10, "BillingType": MONTHLY_1Y}
+    )
+    assert client.get_credit_limit(account_id=reseller)["RemainingCreditLimit"] < before
+
+
+def test_a_company_credit_limit_is_set_read_and_removed(client: AlsoClient) -> None:
+    contoso = company_id(client, "Contoso GmbH")
+    assert client.get_credit_limit(account_id=contoso)["HasCreditLimit"] is False
+    client.set_credit_limit(account_id=contoso, limit=Decimal("5000.50"), comment="Payment terms agreed")
+    record = client.get_credit_limit(account_id=contoso)
+    assert (record["HasCreditLimit"], record["Limit"], record["Comment"]) == (
+        True,
+        Decimal("5000.50"),
+        "Payment terms agreed",
+    )
+    assert record["RemainingCreditLimit"] < record["Limit"]  # Contoso's own licences count against it
+    client.set_credit_limit(account_id=contoso, limit=None, comment="No longer checked")
+    assert client.get_credit_limit(account_id=contoso)["HasCreditLimit"] is False
+
+
+def test_set_credit_limit_refusals_are_wcf_faults(client: AlsoClient) -> None:
+    reseller = int(client.get_company()["AccountId"])
+    contoso = company_id(client, "Contoso GmbH")
+    with pytest.raises(Rejected, match="can only be changed by its parent"):
+        client.set_credit_limit(account_id=reseller, limit=Decimal(1), comment="raise my own")
+    with pytest.raises(Rejected, match="'comment' is required"):
+        client.set_credit_limit(account_id=contoso, limit=Decimal(1), comment="")
+    with pytest.raises(NotFound, match="was not found"):
+        client.get_credit_limit(account_id=999999)
+
+
+def test_provider_reads_the_account_credit_limit(provider: AlsoProvider) -> None:
+    assert provider.supports(Capability.READ_CREDIT_LIMIT)
+    record = provider.credit_limit()
+    assert record.limit == DEMO_CREDIT_LIMIT and record.currency == "EUR"
+    assert record.remaining is not None and Decimal(0) < record.remaining < record.limit
+    assert record.set_at is not None and record.set_at.tzinfo is not None
+
+
+def test_users_of_the_reseller_and_of_a_company(client: AlsoClient) -> None:
+    me = client.get_user()
+    assert me["Username"] == DEMO_USERNAME and me["AccountState"] == "Active" and me["LastLogon"]
+    reseller = int(client.get_company()["AccountId"])
+    reseller_users = client.get_users(company_account_id=reseller)
+    assert {user["Username"] for user in reseller_users} == {DEMO_USERNAME, MFA_USERNAME}
+    contoso = company_id(client, "Contoso GmbH")
+    [admin] = client.get_users(company_account_id=contoso)
+    assert (admin["Username"], admin["ParentAccountId"]) == ("admin@contoso.example", contoso)
+    assert client.get_user(account_id=admin["AccountId"])["Email"] == "admin@contoso.example"
+    with pytest.raises(NotFound, match="was not found"):
+        client.get_user(account_id=1)
+
+
+def test_service_information_names_the_service_and_its_terms(client: AlsoClient) -> None:
+    info = client.get_service_information(service_name=PREMIUM)
+    assert set(info) == {"DisplayName", "Description", "TermsConditions"}
+    assert info["DisplayName"] == "Microsoft 365 Business Premium (NCE)" and "168 hours" in info["TermsConditions"]
+    with pytest.raises(NotFound, match="was not found"):
+        client.get_service_information(service_name="0_NoSuchService_0")
+
+
+def test_validate_fields_checks_every_field_against_its_own_validator(client: AlsoClient) -> None:
+    tenant_service = TENANT_SERVICE
+    alpine = company_id(client, "Alpine Ski House e.U.")
+    fields = {
+        "Primarydomainname": "alpineski",
+        "PrimaryContactEmailAddress": "fidelity",
+        "Primarycontactfirstname": "Ana",
+        "Primarycontactlastname": "Alp",
+    }
+    failed = client.validate_fields(parent_account_id=alpine, service_name=tenant_service, fields=fields)
+    assert (failed["Result"], failed["FieldName"]) == ("FAILED", "PrimaryContactEmailAddress")
+    assert "fidelity" in failed["ErrorDetails"]
+    fields["PrimaryContactEmailAddress"] = "ana@alpineskihouse.example"
+    assert (
+        client.validate_fields(parent_account_id=alpine, service_name=tenant_service, fields=fields)["Result"] == "OK"
+    )
+    fields["ExistingOffice365customer"] = "maybe"
+    failed = client.validate_fields(parent_account_id=alpine, service_name=tenant_service, fields=fields)
+    assert failed["FieldName"] == "ExistingOffice365customer"
+    failed = client.validate_fields(
+        parent_account_id=alpine, service_name=PREMIUM, fields={"Quantity": 1, "BillingType": "Weekly"}
+    )
+    assert (failed["FieldName"], failed["ErrorDetails"]) == (
+        "BillingType",
+        "'Weekly' is not a valid value for Billing type.",
+    )

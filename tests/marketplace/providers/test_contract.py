@@ -30,8 +30,10 @@ from marketplace.providers.base import (
     AddOnRecord,
     BillingCycle,
     Capability,
+    CreditLimitRecord,
     CustomerDraft,
     CustomerRecord,
+    GdapRelationshipRecord,
     MarketplaceProvider,
     OfferRecord,
     OrderLineOutcome,
@@ -41,6 +43,7 @@ from marketplace.providers.base import (
     Rejected,
     SubscriptionRecord,
     SubscriptionStatus,
+    TenantLicenceRecord,
     Unsupported,
 )
 from marketplace.providers.registry import available_slugs, create_provider
@@ -298,6 +301,63 @@ def test_place_order_line_then_find_it(harness: Harness) -> None:
     assert found.order_reference == key
     assert provider.find_applied_order_line(customer_external_id=customer, idempotency_key=key + "-other") is None
     assert result.subscription.external_id in {s.external_id for s in subscriptions(harness)}
+
+
+def test_provisioning_status_follows_a_new_line_until_it_settles(harness: Harness) -> None:
+    if not harness.supports(Capability.PLACE_ORDER):
+        pytest.skip(f"{harness.slug} does not take orders")
+    provider = harness.provider
+    customer, offer = ordering_customer(harness), base_offer(harness)
+    result = provider.place_order_line(
+        customer_external_id=customer,
+        offer_id=offer.offer_id,
+        quantity=2,
+        idempotency_key=f"contract-{harness.slug}-ps",
+    )
+    reference = result.subscription.external_id
+    statuses = [provider.provisioning_status(subscription_external_id=reference) for _ in range(5)]
+    assert all(isinstance(status, SubscriptionStatus) for status in statuses)
+    assert statuses[-1] == SubscriptionStatus.ACTIVE
+    # Once settled it stays settled, and the subscription says the same.
+    assert SubscriptionStatus.PENDING not in statuses[statuses.index(SubscriptionStatus.ACTIVE) :]
+    assert provider.get_subscription(subscription_external_id=reference).status == SubscriptionStatus.ACTIVE
+
+
+def test_credit_limit(harness: Harness) -> None:
+    if not harness.supports(Capability.READ_CREDIT_LIMIT):
+        return  # refused cleanly: test_every_undeclared_capability_is_refused_cleanly
+    record = harness.provider.credit_limit()
+    assert isinstance(record, CreditLimitRecord)
+    assert _CURRENCY.fullmatch(record.currency)
+    assert (record.limit is None) == (record.remaining is None)
+    if record.limit is not None:
+        assert isinstance(record.limit, Decimal) and isinstance(record.remaining, Decimal)
+        assert record.remaining <= record.limit
+
+
+def test_tenant_licences_compare_seats_bought_and_assigned(harness: Harness) -> None:
+    if not harness.supports(Capability.LIST_TENANT_LICENCES):
+        return  # refused cleanly: test_every_undeclared_capability_is_refused_cleanly
+    records = harness.provider.list_tenant_licences(customer_external_id=ordering_customer(harness))
+    assert records and all(isinstance(record, TenantLicenceRecord) for record in records)
+    assert len({record.sku_id for record in records}) == len(records)
+    for record in records:
+        assert record.product_name and record.sku_part_number
+        assert 0 <= record.assigned <= record.purchased + record.suspended
+
+
+def test_gdap_relationships(harness: Harness) -> None:
+    if not harness.supports(Capability.LIST_GDAP_RELATIONSHIPS):
+        return  # refused cleanly: test_every_undeclared_capability_is_refused_cleanly
+    records = harness.provider.list_gdap_relationships()
+    assert records and all(isinstance(record, GdapRelationshipRecord) for record in records)
+    assert len({record.relationship_id for record in records}) == len(records)
+    for record in records:
+        assert re.fullmatch(r"[0-9a-f-]{36}", record.customer_tenant_id)
+        assert record.ends_at is None or record.ends_at.tzinfo is not None
+        assert all(re.fullmatch(r"[0-9a-f-]{36}", role) for role in record.roles)
+    # Microsoft never auto-extends a relationship that includes Global Administrator.
+    assert not any(record.auto_extend and record.includes_global_administrator for record in records)
 
 
 def test_the_same_idempotency_key_buys_nothing_twice(harness: Harness) -> None:
@@ -564,6 +624,9 @@ def test_every_undeclared_capability_is_refused_cleanly(harness: Harness) -> Non
         Capability.REMOVE_ADD_ON: lambda: provider.remove_add_on(
             subscription_external_id=subscription_id, add_on_external_id=add_on_id
         ),
+        Capability.READ_CREDIT_LIMIT: lambda: provider.credit_limit(),
+        Capability.LIST_TENANT_LICENCES: lambda: provider.list_tenant_licences(customer_external_id=customer_id),
+        Capability.LIST_GDAP_RELATIONSHIPS: lambda: provider.list_gdap_relationships(),
     }
     for capability, call in calls.items():
         if not harness.supports(capability):

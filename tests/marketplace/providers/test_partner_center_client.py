@@ -38,6 +38,7 @@ from marketplace.providers.partner_center.adapter import (
 )
 from marketplace.providers.partner_center.client import PartnerCenterClient, PreconditionFailed
 from marketplace.providers.registry import create_provider
+from simulators.identity import MicrosoftSimulator
 from simulators.partner_center import (
     ADATUM_ID,
     BUSINESS_BASIC,
@@ -59,6 +60,7 @@ from simulators.partner_center import (
     TAILSPIN_ID,
     TEAMS_PHONE,
     PartnerCenterSimulator,
+    RemoteAuthority,
     create_simulator,
 )
 
@@ -1064,3 +1066,253 @@ def test_control_endpoints(simulator: PartnerCenterSimulator) -> None:
         assert control.get("/v1/customers").status_code == 401
         assert control.get("/nothing").status_code == 404
     assert datetime.now(UTC) - simulator.now() < timedelta(seconds=5)
+
+
+# ------------------------------------------------------------------------------------------------
+# Customer-scoped catalog, ordering without a cart, provisioning status, subscribed SKUs, page size
+# ------------------------------------------------------------------------------------------------
+
+
+def test_customer_scoped_catalog_answers_in_the_customers_market(client: PartnerCenterClient) -> None:
+    products = client.list_customer_products(customer_id=TAILSPIN_ID)
+    assert {product["id"] for product in products} >= {"CFQ7TTC0LH18", "CFQ7TTC0LFLX"}
+    assert all(product["attributes"]["objectType"] == "Product" for product in products)
+    assert products[0]["links"]["skus"]["uri"].startswith(f"/v1/customers/{TAILSPIN_ID}/products/")
+    skus = client.list_customer_skus(customer_id=TAILSPIN_ID, product_id="CFQ7TTC0LH18")
+    assert [sku["id"] for sku in skus] == ["0001"]
+    [availability] = client.list_customer_availabilities(
+        customer_id=TAILSPIN_ID, product_id="CFQ7TTC0LH18", sku_id="0001"
+    )
+    assert availability["defaultCurrency"]["code"] == "USD" and availability["country"] == "US"
+    assert availability["catalogItemId"].startswith("CFQ7TTC0LH18:0001:") and availability["isPurchasable"]
+
+
+def test_customer_scoped_availability_of_an_add_on_needs_its_base_licence(client: PartnerCenterClient) -> None:
+    copilot_product, copilot_sku = COPILOT.split(":")
+    [for_fabrikam] = client.list_customer_availabilities(
+        customer_id=FABRIKAM_ID, product_id=copilot_product, sku_id=copilot_sku
+    )
+    [for_adatum] = client.list_customer_availabilities(  # Business Basic only: no base licence for Copilot
+        customer_id=ADATUM_ID, product_id=copilot_product, sku_id=copilot_sku
+    )
+    assert for_fabrikam["isPurchasable"] is True and for_adatum["isPurchasable"] is False
+
+
+def test_customer_products_need_a_target_view(simulator: PartnerCenterSimulator, client: PartnerCenterClient) -> None:
+    with pytest.raises(Rejected, match="targetView"):
+        client._json("GET", f"customers/{CONTOSO_ID}/products", operation="GetCustomerProducts")
+
+
+def test_an_order_without_a_cart_is_created_pending_and_provisions(client: PartnerCenterClient) -> None:
+    [availability] = client.list_customer_availabilities(
+        customer_id=CONTOSO_ID, product_id="CFQ7TTC0LFLZ", sku_id="0002"
+    )
+    order = client.create_order(
+        customer_id=CONTOSO_ID,
+        line_items=[
+            {
+                "offerId": availability["catalogItemId"],
+                "quantity": 3,
+                "termDuration": "P1M",
+                "billingCycle": "monthly",
+                "friendlyName": "E5 for the board",
+            }
+        ],
+    )
+    assert order["attributes"]["objectType"] == "Order" and order["status"] == "pending"
+    assert order["referenceCustomerId"] == CONTOSO_ID and order["links"]["provisioningStatus"]["uri"]
+    [line] = order["lineItems"]
+    assert (line["lineItemNumber"], line["quantity"], line["friendlyName"]) == (0, 3, "E5 for the board")
+    first = client.get_subscription_provisioning_status(customer_id=CONTOSO_ID, subscription_id=line["subscriptionId"])
+    assert (first["status"], first["quantity"], first["attributes"]["objectType"]) == (
+        "pending",
+        3,
+        "SubscriptionProvisioningStatus",
+    )
+    second = client.get_subscription_provisioning_status(customer_id=CONTOSO_ID, subscription_id=line["subscriptionId"])
+    assert second["status"] == "success" and second["endDate"]
+    assert client.get_order(customer_id=CONTOSO_ID, order_id=order["id"])["status"] == "completed"
+
+
+def test_an_order_with_a_line_that_cannot_be_bought_creates_nothing(
+    simulator: PartnerCenterSimulator, client: PartnerCenterClient
+) -> None:
+    before = len(simulator.subscriptions)
+    with pytest.raises(Rejected) as refused:
+        client.create_order(
+            customer_id=CONTOSO_ID,
+            line_items=[{"offerId": f"{M365_E5}:NOTANAVAILABILITY", "quantity": 1, "termDuration": "P1M"}],
+        )
+    assert refused.value.code == "800004"
+    with pytest.raises(Rejected, match="lineItems\\[0\\]"):
+        client.create_order(
+            customer_id=CONTOSO_ID,
+            line_items=[
+                {
+                    "offerId": f"{M365_E5}:{simulator.availability_id(M365_E5)}",
+                    "quantity": 1,
+                    "termDuration": "P3Y",
+                    "billingCycle": "weekly",
+                }
+            ],
+        )
+    assert len(simulator.subscriptions) == before
+
+
+def test_subscribed_skus_show_seats_bought_against_seats_assigned(client: PartnerCenterClient) -> None:
+    skus = {item["productSku"]["skuPartNumber"]: item for item in client.list_subscribed_skus(customer_id=CONTOSO_ID)}
+    assert set(skus) == {"SPE_E3", "MCOEV", "O365_BUSINESS_ESSENTIALS"}
+    e3 = skus["SPE_E3"]
+    assert (e3["activeUnits"], e3["consumedUnits"], e3["availableUnits"], e3["capabilityStatus"]) == (
+        25,
+        23,
+        2,
+        "Enabled",
+    )
+    assert e3["attributes"]["objectType"] == "SubscribedSku"
+    northwind = {
+        item["productSku"]["skuPartNumber"]: item for item in client.list_subscribed_skus(customer_id=NORTHWIND_ID)
+    }
+    assert (northwind["SPE_E5"]["suspendedUnits"], northwind["SPE_E5"]["capabilityStatus"]) == (5, "Suspended")
+
+
+def test_provider_lists_tenant_licences_and_follows_provisioning(
+    simulator: PartnerCenterSimulator, provider: PartnerCenterProvider
+) -> None:
+    assert provider.supports(Capability.LIST_TENANT_LICENCES)
+    licences = {
+        record.sku_part_number: record for record in provider.list_tenant_licences(customer_external_id=CONTOSO_ID)
+    }
+    assert (licences["SPE_E3"].purchased, licences["SPE_E3"].assigned) == (25, 23)
+    simulator.assign_licences(customer_id=CONTOSO_ID, sku_key=M365_E3, assigned=25)
+    [e3] = [r for r in provider.list_tenant_licences(customer_external_id=CONTOSO_ID) if r.sku_part_number == "SPE_E3"]
+    assert e3.assigned == e3.purchased == 25
+
+    result = provider.place_order_line(
+        customer_external_id=ADATUM_ID, offer_id=E5_MONTHLY, quantity=2, idempotency_key="provisioning-follow"
+    )
+    assert result.outcome == OrderLineOutcome.PROVISIONING
+    reference = result.subscription.external_id
+    statuses = [provider.provisioning_status(subscription_external_id=reference) for _ in range(2)]
+    assert statuses[-1] == SubscriptionStatus.ACTIVE
+    assert simulator.call_counts["GetSubscriptionProvisioningStatus"] == 2
+
+
+def test_a_page_size_above_the_limit_is_capped_and_paging_goes_on(simulator: PartnerCenterSimulator) -> None:
+    small = PartnerCenterSimulator(page_size_limit=2)
+    with make_client(small, []) as capped:
+        first = capped.get_customers_page(size=999)
+        assert first["totalCount"] == 2 and "next" in first["links"]
+        names = [customer["companyProfile"]["companyName"] for customer in capped.iter_customers(page_size=999)]
+    assert len(names) == len(small.customers) == 5
+
+
+# ------------------------------------------------------------------------------------------------
+# One Microsoft identity authority
+# ------------------------------------------------------------------------------------------------
+
+
+def test_partner_center_accepts_tokens_of_the_shared_identity_authority(sleeps: list[float]) -> None:
+    authority = MicrosoftSimulator()
+    partner_center = PartnerCenterSimulator(authority=authority)
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=authority), base_url="https://login.microsoftonline.com"
+    ) as entra:
+        token = entra.post(
+            f"/{PARTNER_TENANT_ID}/oauth2/v2.0/token",
+            data={
+                "grant_type": "refresh_token",
+                "client_id": DEMO_APPLICATION_ID,
+                "client_secret": DEMO_APPLICATION_SECRET,
+                "refresh_token": DEMO_REFRESH_TOKEN,
+                "scope": "https://api.partnercenter.microsoft.com/.default offline_access",
+            },
+        ).json()["access_token"]
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=partner_center), base_url="https://api.partnercenter.microsoft.com"
+    ) as api:
+        answer = api.get(f"/v1/customers/{CONTOSO_ID}", headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 200 and answer.json()["companyProfile"]["companyName"] == "Contoso"
+
+
+def test_tokens_of_another_authority_or_audience_or_tenant_are_refused(simulator: PartnerCenterSimulator) -> None:
+    stranger = MicrosoftSimulator()  # same tenants and apps, another signing key
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=stranger), base_url="https://login.microsoftonline.com"
+    ) as entra:
+
+        def token(tenant: str, scope: str, **form: str) -> str:
+            data = {"client_id": DEMO_APPLICATION_ID, "client_secret": DEMO_APPLICATION_SECRET, "scope": scope, **form}
+            answer = entra.post(f"/{tenant}/oauth2/v2.0/token", data=data)
+            assert answer.status_code == 200, answer.text
+            return answer.json()["access_token"]
+
+        foreign = token(
+            PARTNER_TENANT_ID, "https://api.partnercenter.microsoft.com/.default", grant_type="client_credentials"
+        )
+    own = simulator.authority
+    with httpx.Client(transport=httpx.WSGITransport(app=own), base_url="https://login.microsoftonline.com") as entra:
+        graph = entra.post(
+            f"/{PARTNER_TENANT_ID}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": DEMO_APPLICATION_ID,
+                "client_secret": DEMO_APPLICATION_SECRET,
+                "scope": "https://graph.microsoft.com/.default",
+            },
+        ).json()["access_token"]
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=simulator), base_url="https://api.partnercenter.microsoft.com"
+    ) as api:
+        for refused in (foreign, graph):
+            answer = api.get(f"/v1/customers/{CONTOSO_ID}", headers={"Authorization": f"Bearer {refused}"})
+            assert answer.status_code == 401 and "WWW-Authenticate" in answer.headers
+
+
+def test_a_remote_authority_signs_in_and_its_keys_verify(sleeps: list[float]) -> None:
+    authority = MicrosoftSimulator()
+    remote = RemoteAuthority("http://identity.test", transport=httpx.WSGITransport(app=authority))
+    partner_center = PartnerCenterSimulator(authority=remote)
+    with make_client(partner_center, sleeps) as client:
+        assert client.get_customer(customer_id=CONTOSO_ID)["companyProfile"]["companyName"] == "Contoso"
+    assert remote.public_jwks() == authority.public_jwks()
+    partner_center.revoke_refresh_tokens()
+    with make_client(partner_center, sleeps) as refused:
+        with pytest.raises(AuthenticationFailed, match="AADSTS70008"):
+            refused.acquire_token()
+
+
+# ------------------------------------------------------------------------------------------------
+# GDAP from Microsoft Graph
+# ------------------------------------------------------------------------------------------------
+
+
+def test_gdap_relationships_page_through_odata_next_links(simulator: PartnerCenterSimulator, client) -> None:
+    pages = list(client.iter_delegated_admin_relationships(page_size=2))
+    assert [item["displayName"] for item in pages] == [
+        "Contoso admin",
+        "Fabrikam helpdesk",
+        "Northwind licences",
+        "Adatum (ended)",
+        "Tailspin onboarding",
+    ]
+    assert simulator.call_counts["Token"] >= 1
+
+
+def test_provider_reads_gdap_relationships_with_roles_and_end_dates(provider: PartnerCenterProvider) -> None:
+    assert provider.supports(Capability.LIST_GDAP_RELATIONSHIPS)
+    records = {record.customer_tenant_id: record for record in provider.list_gdap_relationships()}
+    contoso = records[CONTOSO_ID]
+    assert contoso.status == "active" and contoso.includes_global_administrator and not contoso.auto_extend
+    assert contoso.ends_at is not None and contoso.ends_at.tzinfo is not None
+    assert records[FABRIKAM_ID].auto_extend and not records[FABRIKAM_ID].includes_global_administrator
+    assert records[TAILSPIN_ID].status == "approvalPending" and records[TAILSPIN_ID].ends_at is None
+
+
+def test_graph_refuses_a_partner_center_token(simulator: PartnerCenterSimulator, client: PartnerCenterClient) -> None:
+    token = client.acquire_token()  # audience: the Partner Center API, not Graph
+    with httpx.Client(transport=httpx.WSGITransport(app=simulator), base_url="https://graph.microsoft.com") as graph:
+        answer = graph.get(
+            "/v1.0/tenantRelationships/delegatedAdminRelationships", headers={"Authorization": f"Bearer {token}"}
+        )
+    assert answer.status_code == 401 and answer.json()["error"]["code"] == "InvalidAuthenticationToken"
