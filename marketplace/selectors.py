@@ -165,6 +165,8 @@ def accounts_creating_tenants() -> QuerySet[MarketplaceAccount]:
     """The accounts whose marketplace can create Microsoft tenants, in screen order of their names."""
     slugs = [slug for slug, info in marketplaces().items() if Capability.CREATE_TENANT in info.capabilities]
     return MarketplaceAccount.objects.filter(marketplace__in=slugs).order_by("display_name", "pk")
+
+
 def tenant_connections_of(*, user, customer_tenant_pk: int) -> tuple[CustomerTenant, list[TenantConnection]]:
     """A customer tenant the user may see (404 otherwise) and its connections to marketplace customers."""
     tenant = get_object_or_404(customer_tenants_visible_to(user=user).select_related("customer"), pk=customer_tenant_pk)

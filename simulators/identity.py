@@ -1374,6 +1374,7 @@ class MicrosoftSimulator:
                 ("Content-Disposition", f'attachment; filename="{report}.csv"'),
             ],
         )
+
     # -- Microsoft Graph: GDAP (delegatedAdminRelationships) -------------------------------------------------------
     #
     # `GET /v1.0/tenantRelationships/delegatedAdminRelationships` (learn.microsoft.com/graph/api/

@@ -715,6 +715,7 @@ class ProviderBase:
         """The current period's preview invoices, where the marketplace offers them (none by default)."""
         self.require(Capability.LIST_INVOICE_LINES)
         return []
+
     def credit_limit(self) -> CreditLimitRecord:
         """The account's credit limit at the marketplace and what remains of it (an optional capability)."""
         return self._unsupported(Capability.READ_CREDIT_LIMIT)

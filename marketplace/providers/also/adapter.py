@@ -248,6 +248,7 @@ class AlsoProvider(ProviderBase):
                 continue
             invoices.extend(invoices_from_lines(lines, period_start=period[0], period_end=period[1], preview=True))
         return invoices
+
     def credit_limit(self) -> CreditLimitRecord:
         """ALSO's credit limit on the reseller account (GetCreditLimit of the signed-in user's company)."""
         wire = self.client.get_credit_limit(account_id=self._reseller())

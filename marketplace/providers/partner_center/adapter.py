@@ -66,9 +66,9 @@ from marketplace.providers.base import (
     SubscriptionRecord,
     SubscriptionStatus,
     TenantDraft,
+    TenantLicenceRecord,
     tenant_address_missing,
     tenant_domain,
-    TenantLicenceRecord,
 )
 from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
