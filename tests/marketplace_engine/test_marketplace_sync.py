@@ -22,7 +22,6 @@ from marketplace.providers.alef import adapter as alef_adapter
 from marketplace.providers.alef.client import AlefClient
 from marketplace.providers.alef.simulator import DEMO_CONNECTION as ALEF_DEMO
 from marketplace.providers.also.simulator import TENANT_SERVICE
-from marketplace.providers.base import Throttled
 from marketplace.providers.partner_center.adapter import PartnerCenterProvider
 from marketplace.providers.partner_center.simulator import DEMO_CONNECTION as PARTNER_CENTER_DEMO
 from marketplace.retry import SYNC_RETRY
