@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg2.extras import execute_values
 
 from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction
@@ -85,37 +86,58 @@ def _catalog_prices(subscriptions: list[Subscription]) -> dict[int, tuple[Decima
     return prices
 
 
-def _start_of(subscription: Subscription) -> datetime:
-    return subscription.started_at or subscription.created or timezone.now()
-
-
 def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[Subscription]) -> int:
-    """Give every subscription without price history today's catalog price from its start. Returns how many."""
+    """Give every subscription without price history today's catalog price from its start. Returns how many.
+
+    A first sync pins tens of thousands at once: the subscriptions are read as values and the prices
+    written with one multi-row INSERT per page, as building and saving a model instance per row would
+    take several times the sync's own writes."""
+    from customers.models import Customer
+    from reports.prices import PriceBook
+
     known = SubscriptionPrice.objects.filter(account_id=OuterRef("account_id"), external_id=OuterRef("external_id"))
     if not isinstance(subscriptions, QuerySet):
         subscriptions = Subscription.objects.filter(pk__in=[row.pk for row in subscriptions])
-    missing = list(subscriptions.exclude(Exists(known)).select_related("customer_tenant__customer"))
+    missing = list(
+        subscriptions.exclude(Exists(known)).values_list(
+            "pk",
+            "account_id",
+            "external_id",
+            "offer_id",
+            "customer_tenant__customer_id",
+            "started_at",
+            "created",
+            "unit_sales_price",
+            "unit_cost_price",
+            "currency",
+        )
+    )
     if not missing:
         return 0
-    prices = _catalog_prices(missing)
-    created = SubscriptionPrice.objects.bulk_create(
-        [
-            SubscriptionPrice(
-                subscription=row,
-                account_id=row.account_id,
-                external_id=row.external_id,
-                effective_from=_start_of(row),
-                unit_price=prices[row.pk][0],
-                cost_price=prices[row.pk][1],
-                currency=prices[row.pk][2],
-                source=PriceSource.SYNC,
-            )
-            for row in missing
-            if row.pk in prices
-        ],
-        ignore_conflicts=True,
-    )
-    return len(created)
+    customers = Customer.objects.in_bulk({row[4] for row in missing})
+    book = PriceBook(offer_ids={row[3] for row in missing})
+    now = timezone.now()
+    values = []
+    for pk, account_id, external_id, offer_id, customer_id, started_at, created, sales, cost, currency in missing:
+        resolved = book.price(offer_id=offer_id, customer=customers.get(customer_id))
+        if resolved is not None:
+            price = (resolved.amount, resolved.cost, resolved.currency)
+        elif sales is not None and currency:  # not in the catalog: the marketplace's own sales price
+            price = (sales, cost, currency)
+        else:
+            continue
+        values.append((pk, account_id, external_id, started_at or created or now, *price, PriceSource.SYNC, now))
+    table = connection.ops.quote_name(SubscriptionPrice._meta.db_table)
+    with connection.cursor() as cursor:
+        inserted = execute_values(
+            cursor.cursor,
+            f"INSERT INTO {table} (subscription_id, account_id, external_id, effective_from, unit_price, cost_price, "
+            "currency, source, created) VALUES %s ON CONFLICT DO NOTHING RETURNING 1",
+            values,
+            page_size=2000,
+            fetch=True,
+        )
+    return len(inserted)
 
 
 def subscription_prices_pin_new(*, account) -> int:
