@@ -7,6 +7,7 @@ and any other tenant is a 404.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from customers.models import Customer, CustomerTenant
 from customers.selectors import customer_tenants_visible_to, customers_visible_to
 from marketplace.choices import SyncStatus
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, PriceCustomization, SyncRun, TenantConnection
+from marketplace.rate_budget import account_rate_budget
 from subscriptions.models import Subscription
 
 
@@ -150,3 +152,9 @@ def plans_for_price_add(*, account: MarketplaceAccount, product_id: str) -> Quer
     return Offer.objects.filter(account=account, is_available=True, product_id=product_id).order_by(
         "billing_cycle", "term", "pk"
     )
+
+
+def account_marketplace_wait(*, account: MarketplaceAccount) -> int:
+    """Whole seconds until the marketplace lets the account send again after it throttled it (0: now).
+    Every request of the account waits that long, the sync's included."""
+    return math.ceil(account_rate_budget(account).paused_for())

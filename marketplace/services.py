@@ -54,6 +54,8 @@ ACCOUNT_FIELDS = (
     "options",
     "status",
     "sync_interval_minutes",
+    "sync_concurrency",
+    "requests_per_second",
 )
 CONNECTION_FIELDS = ("marketplace", "customer_tenant", "account", "external_customer_id", "external_customer_name")
 #: A queued or running sync older than this lost its worker: it no longer blocks a new one.
@@ -216,7 +218,16 @@ def marketplace_account_create(
     return account
 
 
-ACCOUNT_EDITABLE_FIELDS = ("display_name", "region", "username", "secret", "options", "sync_interval_minutes")
+ACCOUNT_EDITABLE_FIELDS = (
+    "display_name",
+    "region",
+    "username",
+    "secret",
+    "options",
+    "sync_interval_minutes",
+    "sync_concurrency",
+    "requests_per_second",
+)
 _CREDENTIAL_FIELDS = frozenset({"region", "username", "secret", "options"})
 
 

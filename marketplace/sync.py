@@ -27,7 +27,6 @@ import hashlib
 import io
 import json
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -67,7 +66,6 @@ from marketplace.providers.base import (
     Unavailable,
 )
 from marketplace.providers.registry import marketplaces
-from marketplace.rate_budget import account_rate_budget
 from marketplace.secrets import SecretUnreadable
 from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, UserKind
 from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
@@ -978,19 +976,12 @@ def _sync(run: SyncRun, account: MarketplaceAccount) -> SyncOutcome:
         if outcome.counts["offers"]["created"]:
             offers_classify(account=account)  # new offers into the catalog's product groups
 
-        budget = account_rate_budget(account)
-
-        def on_progress(done: int, total: int) -> None:
-            progress = {"done": done, "total": total}
-            waiting = math.ceil(budget.paused_for())
-            if waiting:
-                progress["waiting"] = waiting
-            _save_run(run, phase=SyncPhase.SUBSCRIPTIONS, counts=outcome.counts, progress=progress)
-
         fetched = fetch_subscriptions(
             account=account,
             provider=provider,
-            on_progress=on_progress,
+            on_progress=lambda done, total: _save_run(
+                run, phase=SyncPhase.SUBSCRIPTIONS, counts=outcome.counts, progress={"done": done, "total": total}
+            ),
             payload=payload,
             concurrency=sync_concurrency(account),
         )

@@ -34,3 +34,10 @@ def user_with(username: str, levels: dict[str, int], *, all_customers: bool = Tr
 
 MARKETPLACE_VIEW = {PermissionModule.MARKETPLACE: AccessLevel.VIEW}
 MARKETPLACE_MANAGE = {PermissionModule.MARKETPLACE: AccessLevel.MANAGE, PermissionModule.CATALOG: AccessLevel.VIEW}
+
+
+def budget_clear(budget) -> None:
+    """Forget an account's request budget in Redis: its tokens and any pause."""
+    from marketplace import rate_budget
+
+    rate_budget._redis().delete(budget.key)
