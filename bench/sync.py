@@ -24,7 +24,6 @@ their ratios to the floor. Targets: first/floor <= 1.3, repeat/floor <= 1.3.
 Creates its own partner `bench-sync` and drops it (and its schema) at the end.
 """
 
-import importlib
 import logging
 import os
 import statistics
@@ -63,6 +62,7 @@ from marketplace.secrets import secret_encrypt  # noqa: E402
 from marketplace.sync import sync_run_execute  # noqa: E402
 from portal.partners.models import Partner  # noqa: E402
 from portal.partners.services import partner_create, partner_template_ensure, platform_ensure  # noqa: E402
+from simulators import simulator_module  # noqa: E402
 from subscriptions.models import Subscription  # noqa: E402
 
 SLUG = "bench-sync"
@@ -88,10 +88,6 @@ def remove_bench_partner() -> None:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{partner.schema_name}" CASCADE')
         partner.delete()
-
-
-def simulator_module(slug: str):
-    return importlib.import_module(f"marketplace.providers.{slug}.simulator")
 
 
 def bulk_simulator(slug: str):

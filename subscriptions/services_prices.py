@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
@@ -21,12 +22,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2.extras import execute_values
 
+from catalog.price_book import PriceBook
+from customers.models import Customer
 from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from subscriptions.choices import PriceApplication, PriceSource
-from subscriptions.models import OrderLine, Subscription, SubscriptionOptions, SubscriptionPrice
+from subscriptions.models import Subscription, SubscriptionOptions, SubscriptionPrice
 from subscriptions.selectors_prices import day_start, subscription_price_periods
+
+if TYPE_CHECKING:  # the record names the order line a price came from; it never imports the orders app
+    from orders.models import OrderLine
 
 
 class PriceApplicationRefused(ValueError):
@@ -73,8 +79,6 @@ def next_cycle_start(*, account_id: int, today: date | None = None) -> date:
 def _catalog_prices(subscriptions: list[Subscription]) -> dict[int, tuple[Decimal, Decimal | None, str]]:
     """{subscription pk: (unit price, cost price, currency)} by today's catalog (the pricing chain), else the
     marketplace's own sales price for a subscription whose offer is not in the catalog."""
-    from reports.prices import PriceBook
-
     book = PriceBook(offer_ids={row.offer_id for row in subscriptions})
     prices: dict[int, tuple[Decimal, Decimal | None, str]] = {}
     for row in subscriptions:
@@ -92,9 +96,6 @@ def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[
     A first sync pins tens of thousands at once: the subscriptions are read as values and the prices
     written with one multi-row INSERT per page, as building and saving a model instance per row would
     take several times the sync's own writes."""
-    from customers.models import Customer
-    from reports.prices import PriceBook
-
     known = SubscriptionPrice.objects.filter(account_id=OuterRef("account_id"), external_id=OuterRef("external_id"))
     if not isinstance(subscriptions, QuerySet):
         subscriptions = Subscription.objects.filter(pk__in=[row.pk for row in subscriptions])

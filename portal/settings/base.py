@@ -79,11 +79,16 @@ TENANT_APPS = [
     "customers",
     "catalog",
     "subscriptions",
+    "orders",
     "marketplace",
     "reports",
     "pool_assignments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# The demo partner's data and its `seed_demo` command drive the simulators: development and tests only, and
+# the Docker image leaves both packages out.
+if DEBUG:
+    INSTALLED_APPS += ["demo"]
 
 TENANT_MODEL = "partners.Partner"
 TENANT_DOMAIN_MODEL = "partners.Domain"
@@ -180,15 +185,12 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "default")
 # Work that takes long or must not wait has its own queue, each with its own workers (`./dev up`,
 # docker-compose.yml): a sync of thousands of customers never holds up an order, a report never a sync.
-# Routed by task name; a task not named here goes to the default queue. The order tasks are routed
-# under both the module they were defined in and the `orders` app they live in.
+# Routed by task name; a task not named here goes to the default queue.
 CELERY_SYNC_QUEUE = env_str("CELERY_SYNC_QUEUE", "sync")
 CELERY_ORDERS_QUEUE = env_str("CELERY_ORDERS_QUEUE", "orders")
 CELERY_REPORTS_QUEUE = env_str("CELERY_REPORTS_QUEUE", "reports")
 CELERY_TASK_ROUTES = {
     "marketplace.tasks.sync_account_run": {"queue": CELERY_SYNC_QUEUE},
-    "subscriptions.tasks.order_*": {"queue": CELERY_ORDERS_QUEUE},
-    "subscriptions.tasks.orders_*": {"queue": CELERY_ORDERS_QUEUE},
     "orders.tasks.*": {"queue": CELERY_ORDERS_QUEUE},
     "reports.tasks.*": {"queue": CELERY_REPORTS_QUEUE},
 }
@@ -232,8 +234,16 @@ CELERY_BEAT_SCHEDULE["partners-billing-cycles-close"] = {
 CELERY_BEAT_SCHEDULE["partners-subscription-lifecycle"] = {
     "task": "portal.core.tasks.dispatch_to_partners",
     "schedule": 60 * 60,
-    "args": ("subscriptions.tasks_lifecycle.lifecycle_run_due",),
+    "args": ("subscriptions.tasks.lifecycle_run_due",),
     "kwargs": {"spread_seconds": 600},
+}
+# Orders: queue again the submitted orders whose task message was lost (a worker died, a deploy dropped
+# the queue); placing is idempotent per line, so a second message places nothing twice.
+CELERY_BEAT_SCHEDULE["partners-orders-requeue-stalled"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 15,
+    "args": ("orders.tasks.orders_requeue_stalled",),
+    "kwargs": {"spread_seconds": 300},
 }
 
 # --- Marketplaces (marketplace/) -----------------------------------------------------------------
@@ -258,7 +268,7 @@ PARTNER_CENTER_SIMULATOR_URL = env_development_url("PARTNER_CENTER_SIMULATOR_URL
 
 # --- Microsoft identity (portal.microsoft) --------------------------------------------------------
 # Production: the console's multi-tenant Entra app, required when DEBUG is off. Development and demos: the
-# identity simulator (`python -m portal.microsoft.simulator`, whose app these defaults are), reached through
+# identity simulator (`python -m simulators.identity`, whose app these defaults are), reached through
 # MICROSOFT_SIMULATOR_URL.
 _SIMULATOR_APP = ("console-dev-client", "console-dev-secret")
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
