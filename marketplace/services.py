@@ -867,7 +867,7 @@ def sync_runs_schedule_due(*, now: datetime | None = None) -> list[SyncRun]:
             error_message=_("The worker running this sync stopped before it finished."),
         )
     queued = []
-    schema_name = database.schema_name
+    schema_name = database.schema_name  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
     accounts = MarketplaceAccount.objects.annotate(last_queued=Max("sync_runs__created"))
     for account in accounts:
         slot = sync_slot(

@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from psycopg2.extras import execute_values
+from psycopg2.extras import execute_values  # type: ignore[import-untyped]
 
 from catalog.price_book import PriceBook
 from customers.models import Customer

@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Protocol, Self
+from typing import Any, ClassVar, Protocol, Self, cast
 
 import httpx
 
@@ -166,7 +166,7 @@ class MarketplaceHttpClient:
         fed to it. A sign-in is not, its token differs every time. Inside `payload_scope` the calls of
         that thread feed the scope's digest instead."""
         scoped = getattr(self._scope, "digest", _UNSCOPED)
-        return self._payload_digest if scoped is _UNSCOPED else scoped
+        return self._payload_digest if scoped is _UNSCOPED else cast(PayloadDigest | None, scoped)
 
     @payload_digest.setter
     def payload_digest(self, digest: PayloadDigest | None) -> None:
