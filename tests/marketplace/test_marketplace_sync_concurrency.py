@@ -26,7 +26,7 @@ COMPANIES = 24
 class InFlight(httpx.BaseTransport):
     """The simulator a little away: each answer takes `delay`; counts the requests in flight at once."""
 
-    def __init__(self, inner: httpx.BaseTransport, *, delay: float = 0.01) -> None:
+    def __init__(self, inner: httpx.BaseTransport, *, delay: float = 0.05) -> None:
         self.inner = inner
         self.delay = delay
         self.now = 0
@@ -92,7 +92,10 @@ def test_a_sync_keeps_the_accounts_number_of_requests_in_flight_and_applies_what
         transport.most = 0
         again = run_sync(account)
         assert again.status == SyncStatus.SUCCEEDED
-        assert transport.most == (1 if concurrency == 1 else 8)
+        if concurrency == 1:
+            assert transport.most == 1
+        else:
+            assert 4 < transport.most <= 8
         # the same listing digests however many ran at once: nothing compared, nothing written
         assert again.mirror_digests == first.mirror_digests
         assert compared == [] and again.rows_written == 0
