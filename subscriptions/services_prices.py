@@ -93,14 +93,75 @@ def _catalog_prices(subscriptions: list[Subscription]) -> dict[int, tuple[Decima
 def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[Subscription]) -> int:
     """Give every subscription without price history today's catalog price from its start. Returns how many.
 
-    A first sync pins tens of thousands at once: the subscriptions are read as values and the prices
-    written with one multi-row INSERT per page, as building and saving a model instance per row would
-    take several times the sync's own writes."""
+    A first sync pins tens of thousands at once. Most customers pay the partner price of the offer
+    (`PriceBook`): their subscriptions get it in one INSERT ... SELECT, no row passing through
+    Python; the few customers with prices of their own go through the chain row by row."""
     known = SubscriptionPrice.objects.filter(account_id=OuterRef("account_id"), external_id=OuterRef("external_id"))
     if not isinstance(subscriptions, QuerySet):
         subscriptions = Subscription.objects.filter(pk__in=[row.pk for row in subscriptions])
+    pending = subscriptions.exclude(Exists(known))
+    offer_ids = set(pending.filter(offer__isnull=False).order_by().values_list("offer_id", flat=True).distinct())
+    book = PriceBook(offer_ids=offer_ids)
+    own = book.customers_with_own_prices
+    now = timezone.now()
+    pinned = _pin_partner_prices(pending.exclude(customer_tenant__customer_id__in=own), book=book, now=now)
+    if own:
+        pinned += _pin_each(pending.filter(customer_tenant__customer_id__in=own), book=book, now=now)
+    return pinned
+
+
+_PIN_COLUMNS = (
+    "subscription_id, account_id, external_id, effective_from, unit_price, cost_price, currency, source, created"
+)
+
+
+def _pin_partner_prices(pending: QuerySet[Subscription], *, book: PriceBook, now: datetime) -> int:
+    """The partner price of each subscription's offer, else (no catalog offer) the marketplace's own sales price."""
+    prices = [
+        (offer_id, resolved.amount, resolved.cost, resolved.currency)
+        for offer_id in book.offers
+        if (resolved := book.price(offer_id=offer_id, customer=None)) is not None
+    ]
+    rows = ", ".join(["(%s::bigint, %s::numeric, %s::numeric, %s::text)"] * len(prices))
+    price_rows = (
+        f"VALUES {rows}" if prices else "SELECT NULL::bigint, NULL::numeric, NULL::numeric, NULL::text WHERE false"
+    )
+    price_table = f"({price_rows}) AS price (offer_id, unit_price, cost_price, currency)"
+    rows_sql, rows_params = (
+        pending.order_by()
+        .values(
+            "pk",
+            "account_id",
+            "external_id",
+            "offer_id",
+            "started_at",
+            "created",
+            "unit_sales_price",
+            "unit_cost_price",
+            "currency",
+        )
+        .query.sql_with_params()
+    )
+    table = connection.ops.quote_name(SubscriptionPrice._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({_PIN_COLUMNS}) "
+            "SELECT held.pk, held.account_id, held.external_id, COALESCE(held.started_at, held.created, %s), "
+            "CASE WHEN price.offer_id IS NULL THEN held.unit_sales_price ELSE price.unit_price END, "
+            "CASE WHEN price.offer_id IS NULL THEN held.unit_cost_price ELSE price.cost_price END, "
+            "CASE WHEN price.offer_id IS NULL THEN held.currency ELSE price.currency END, %s, %s "
+            f"FROM ({rows_sql}) AS held LEFT JOIN {price_table} ON price.offer_id = held.offer_id "
+            "WHERE price.offer_id IS NOT NULL OR (held.unit_sales_price IS NOT NULL AND held.currency <> '') "
+            "ON CONFLICT DO NOTHING",
+            [now, PriceSource.SYNC, now, *rows_params, *(value for price in prices for value in price)],
+        )
+        return cursor.rowcount
+
+
+def _pin_each(pending: QuerySet[Subscription], *, book: PriceBook, now: datetime) -> int:
+    """Subscriptions of customers with prices of their own: each through the chain."""
     missing = list(
-        subscriptions.exclude(Exists(known)).values_list(
+        pending.values_list(
             "pk",
             "account_id",
             "external_id",
@@ -116,11 +177,10 @@ def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[
     if not missing:
         return 0
     customers = Customer.objects.in_bulk({row[4] for row in missing})
-    book = PriceBook(offer_ids={row[3] for row in missing})
-    now = timezone.now()
     values = []
     for pk, account_id, external_id, offer_id, customer_id, started_at, created, sales, cost, currency in missing:
         resolved = book.price(offer_id=offer_id, customer=customers.get(customer_id))
+        price: tuple[Decimal, Decimal | None, str]
         if resolved is not None:
             price = (resolved.amount, resolved.cost, resolved.currency)
         elif sales is not None and currency:  # not in the catalog: the marketplace's own sales price
@@ -132,8 +192,7 @@ def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[
     with connection.cursor() as cursor:
         inserted = execute_values(
             cursor.cursor,
-            f"INSERT INTO {table} (subscription_id, account_id, external_id, effective_from, unit_price, cost_price, "
-            "currency, source, created) VALUES %s ON CONFLICT DO NOTHING RETURNING 1",
+            f"INSERT INTO {table} ({_PIN_COLUMNS}) VALUES %s ON CONFLICT DO NOTHING RETURNING 1",
             values,
             page_size=2000,
             fetch=True,
