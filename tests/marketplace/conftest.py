@@ -36,32 +36,14 @@ def eager_retries():
 
 
 @pytest.fixture
-def retries_outlast_pauses(monkeypatch) -> list[float]:
-    """Eager retries start at once; a worker starts a throttled sync's retry after its countdown, by
-    which time the account's pause (the Retry-After the countdown outlasts) is over. Each countdown
-    taken ends the pauses of the partner's accounts; the countdowns are returned."""
-    from django.db import connection
-
-    from marketplace import rate_budget
+def retries_outlast_pauses(monkeypatch) -> list[tuple[float, float]]:
+    """A throttled sync's eager retry starts once the account's pause is over (see `CountdownOutlastsPauses`)."""
     from marketplace.retry import SYNC_RETRY
+    from tests.factories.marketplace import CountdownOutlastsPauses
 
-    countdowns: list[tuple[float, float]] = []
-
-    class CountdownWaitedOut:
-        max_retries = SYNC_RETRY.max_retries
-
-        def countdown(self, *, error, retries):
-            pattern = f"{rate_budget.budget_key_prefix()}:{connection.schema_name}:*"
-            longest = 0.0
-            for key in rate_budget._redis().scan_iter(pattern):
-                budget = rate_budget.AccountRateBudget(key=key.decode(), requests_per_second=1, burst=1)
-                longest = max(longest, budget.paused_for())
-                rate_budget._redis().hdel(key, "paused_until")
-            countdowns.append((SYNC_RETRY.countdown(error=error, retries=retries), longest))
-            return countdowns[-1][0]
-
-    monkeypatch.setattr("marketplace.tasks.SYNC_RETRY", CountdownWaitedOut())
-    return countdowns
+    policy = CountdownOutlastsPauses(SYNC_RETRY)
+    monkeypatch.setattr("marketplace.tasks.SYNC_RETRY", policy)
+    return policy.countdowns
 
 
 OTHER_MARKETPLACES = ("partner_center", "cloudmore", "alef")
