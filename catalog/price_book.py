@@ -32,6 +32,11 @@ class PriceBook:
             )
         self._by_customer: dict[int, dict[int, ResolvedPrice]] = {}
 
+    @property
+    def customers_with_own_prices(self) -> frozenset[int]:
+        """The customers whose prices for these offers are not the partner price (segment or customer prices)."""
+        return frozenset(self._special_customers)
+
     def has_own_prices(self, customer_id: int) -> bool:
         return customer_id in self._special_customers
 

@@ -22,8 +22,9 @@ from django.conf import settings
 
 from marketplace.models import MarketplaceAccount
 from marketplace.providers.base import MarketplaceProvider, ProviderConnection
-from marketplace.providers.http import SleepFunction
+from marketplace.providers.http import GatedTransport, RequestGate, SleepFunction
 from marketplace.providers.registry import create_provider
+from marketplace.rate_budget import account_rate_budget
 from marketplace.secrets import secret_decrypt, secret_encrypt
 
 logger = logging.getLogger(__name__)
@@ -69,8 +70,15 @@ def server_url_for(slug: str) -> str | None:
 
 
 def provider_for_credentials(
-    *, marketplace: str, region: str, username: str, secret: str, options: Mapping[str, str] | None = None
+    *,
+    marketplace: str,
+    region: str,
+    username: str,
+    secret: str,
+    options: Mapping[str, str] | None = None,
+    gate: RequestGate | None = None,
 ) -> MarketplaceProvider:
+    """A provider for these credentials; with a `gate`, every request it sends waits for that budget."""
     override = provider_transport_override.get(marketplace)
     connection = ProviderConnection(
         region=region,
@@ -80,8 +88,13 @@ def provider_for_credentials(
         options=MappingProxyType({key: value for key, value in (options or {}).items() if value not in (None, "")}),
     )
     if override is not None:
+        transport: httpx.BaseTransport = override.transport
+        if gate is not None:
+            transport = GatedTransport(transport, gate=gate, sleep=override.sleep)
+        return create_provider(slug=marketplace, connection=connection, transport=transport, sleep=override.sleep)
+    if gate is not None:
         return create_provider(
-            slug=marketplace, connection=connection, transport=override.transport, sleep=override.sleep
+            slug=marketplace, connection=connection, transport=GatedTransport(httpx.HTTPTransport(), gate=gate)
         )
     return create_provider(slug=marketplace, connection=connection)
 
@@ -101,10 +114,13 @@ def account_connection_options(account: MarketplaceAccount) -> dict[str, str]:
 
 
 def provider_for_account(account: MarketplaceAccount) -> MarketplaceProvider:
+    """The account's provider. Its requests share the account's budget with every other worker's
+    (`marketplace.rate_budget`), whether they sync, place orders or change subscriptions."""
     return provider_for_credentials(
         marketplace=account.marketplace,
         region=account.region,
         username=account.username,
         secret=secret_decrypt(account.secret_ciphertext),
         options=account_connection_options(account),
+        gate=account_rate_budget(account),
     )

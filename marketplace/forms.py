@@ -82,6 +82,8 @@ class AccountFieldForm(forms.Form):
     LABELS = {
         "display_name": _("Display name"),
         "sync_interval_minutes": _("Sync interval (minutes)"),
+        "sync_concurrency": _("Requests in flight during a sync"),
+        "requests_per_second": _("Requests per second"),
     }
 
     def __init__(
@@ -107,6 +109,27 @@ class AccountFieldForm(forms.Form):
                 label=_("New %(label)s") % {"label": marketplace.secret_label},
                 widget=forms.PasswordInput(render_value=False),
                 strip=False,
+            )
+        elif field_name == "sync_concurrency":
+            field = forms.IntegerField(
+                label=self.LABELS[field_name],
+                initial=account.sync_concurrency,
+                required=False,
+                validators=[MinValueValidator(1), MaxValueValidator(32)],
+                help_text=_("1 to 32. Empty: the marketplace's default, %(default)d.")
+                % {"default": marketplace.sync_concurrency},
+            )
+        elif field_name == "requests_per_second":
+            field = forms.IntegerField(
+                label=self.LABELS[field_name],
+                initial=account.requests_per_second,
+                required=False,
+                validators=[MinValueValidator(1), MaxValueValidator(1000)],
+                help_text=_(
+                    "Shared by syncs, orders and changes, from every worker. Empty: the marketplace's default, "
+                    "%(default)d."
+                )
+                % {"default": marketplace.requests_per_second},
             )
         else:
             field = forms.IntegerField(

@@ -38,6 +38,24 @@ class MarketplaceAccount(models.Model):
         default=DEFAULT_SYNC_INTERVAL_MINUTES,
         validators=[MinValueValidator(5), MaxValueValidator(24 * 60)],
     )
+    #: Empty: the marketplace's default (`MarketplaceDescription.sync_concurrency`, `.requests_per_second`).
+    sync_concurrency = models.PositiveSmallIntegerField(
+        _("requests in flight during a sync"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(32)],
+        help_text=_("How many questions a sync asks the marketplace at once. Empty: the marketplace's default."),
+    )
+    requests_per_second = models.PositiveSmallIntegerField(
+        _("requests per second"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_(
+            "The most requests per second the console sends with this account, from every worker together. "
+            "Empty: the marketplace's default."
+        ),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
     created_by = models.ForeignKey(

@@ -7,6 +7,7 @@ and any other tenant is a 404.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from marketplace.models import (
 )
 from marketplace.providers.base import Capability
 from marketplace.providers.registry import marketplaces
+from marketplace.rate_budget import account_rate_budget
 from subscriptions.models import Subscription
 
 
@@ -185,3 +187,9 @@ def gdap_relationships_visible_to(*, user) -> QuerySet[GdapRelationship]:
     return GdapRelationship.objects.filter(
         Q(customer_tenant__in=customer_tenants_visible_to(user=user)) | Q(customer_tenant__isnull=True)
     ).select_related("customer_tenant", "account")
+
+
+def account_marketplace_wait(*, account: MarketplaceAccount) -> int:
+    """Whole seconds until the marketplace lets the account send again after it throttled it (0: now).
+    Every request of the account waits that long, the sync's included."""
+    return math.ceil(account_rate_budget(account).paused_for())

@@ -7,13 +7,15 @@ The sync engine itself lives in `marketplace.sync`.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db import connection as database
 from django.db.models import Max, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -52,6 +54,8 @@ ACCOUNT_FIELDS = (
     "options",
     "status",
     "sync_interval_minutes",
+    "sync_concurrency",
+    "requests_per_second",
 )
 CONNECTION_FIELDS = ("marketplace", "customer_tenant", "account", "external_customer_id", "external_customer_name")
 #: A queued or running sync older than this lost its worker: it no longer blocks a new one.
@@ -216,7 +220,16 @@ def marketplace_account_create(
     return account
 
 
-ACCOUNT_EDITABLE_FIELDS = ("display_name", "region", "username", "secret", "options", "sync_interval_minutes")
+ACCOUNT_EDITABLE_FIELDS = (
+    "display_name",
+    "region",
+    "username",
+    "secret",
+    "options",
+    "sync_interval_minutes",
+    "sync_concurrency",
+    "requests_per_second",
+)
 _CREDENTIAL_FIELDS = frozenset({"region", "username", "secret", "options"})
 
 
@@ -813,6 +826,9 @@ def sync_run_request(*, actor: Actor, account: MarketplaceAccount, trigger: str)
     """Queue a sync of the account, or return the one already queued or running ("Sync now" twice
     is one sync). The task is sent when the transaction commits."""
     with transaction.atomic():
+        # Requests for one account queue one after the other, so two (a click and beat) never both
+        # find no active run and queue two.
+        MarketplaceAccount.objects.select_for_update().filter(pk=account.pk).first()
         active = sync_run_active(account=account)
         if active is not None:
             return active
@@ -827,9 +843,23 @@ def sync_run_request(*, actor: Actor, account: MarketplaceAccount, trigger: str)
     return run
 
 
+def sync_slot(*, schema_name: str, account_id: int, interval_minutes: int, now: datetime) -> datetime:
+    """The latest moment at or before `now` that the account's scheduled sync falls on.
+
+    Each account has slots every `interval_minutes`, from an offset a hash of its partner's schema
+    and its id spreads over the interval: a thousand partners' accounts on a one-hour interval start
+    at a thousand moments spread over the hour, not all when their partners were created, and not
+    all again after an outage. The offset is stable, so an account keeps its moment."""
+    interval = max(int(interval_minutes), 1) * 60
+    offset = zlib.crc32(f"{schema_name}:{account_id}".encode()) % interval
+    moment = int(now.timestamp())
+    return datetime.fromtimestamp(moment - (moment - offset) % interval, tz=UTC)
+
+
 def sync_runs_schedule_due(*, now: datetime | None = None) -> list[SyncRun]:
-    """Queue a sync for every account of the active partner whose interval has elapsed since its
-    last sync was queued. Abandoned runs are closed as failed so they stop blocking."""
+    """Queue a sync for every account of the active partner whose slot (`sync_slot`) has come since
+    its last sync was queued, unless one is queued or running. Abandoned runs are closed as failed
+    so they stop blocking."""
     now = now or timezone.now()
     abandoned = SyncRun.objects.filter(
         status__in=(SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.RETRYING),
@@ -843,11 +873,13 @@ def sync_runs_schedule_due(*, now: datetime | None = None) -> list[SyncRun]:
             error_message=_("The worker running this sync stopped before it finished."),
         )
     queued = []
+    schema_name = database.schema_name  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
     accounts = MarketplaceAccount.objects.annotate(last_queued=Max("sync_runs__created"))
     for account in accounts:
-        due = account.last_queued is None or account.last_queued <= now - timedelta(
-            minutes=account.sync_interval_minutes
+        slot = sync_slot(
+            schema_name=schema_name, account_id=account.pk, interval_minutes=account.sync_interval_minutes, now=now
         )
+        due = account.last_queued is None or account.last_queued < slot
         if due and sync_run_active(account=account, now=now) is None:
             queued.append(sync_run_request(actor=None, account=account, trigger=SyncTrigger.SCHEDULE))
     return queued

@@ -28,7 +28,10 @@ import io
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import import_module
@@ -588,11 +591,35 @@ class SubscriptionFetch:
     skipped_tenant_ids: set[int]
 
 
+def sync_concurrency(account: MarketplaceAccount) -> int:
+    """How many customers' subscriptions a sync of the account lists at once: the account's own
+    setting, else its marketplace's default."""
+    if account.sync_concurrency:
+        return account.sync_concurrency
+    description = marketplaces().get(account.marketplace)
+    return description.sync_concurrency if description else 1
+
+
+#: a customer's listing: its records, or the refusal that makes it a warning; and its payload digest
+_Listing = tuple[list[SubscriptionRecord] | NotFound | Rejected, bytes | None]
+
+
 def fetch_subscriptions(
-    *, account: MarketplaceAccount, provider: MarketplaceProvider, on_progress: Callable[[int, int], None]
+    *,
+    account: MarketplaceAccount,
+    provider: MarketplaceProvider,
+    on_progress: Callable[[int, int], None],
+    payload: hashlib._Hash | None = None,
+    concurrency: int = 1,
 ) -> SubscriptionFetch:
-    """List the subscriptions of every tenant connected through the account, one customer at a time.
-    A customer the marketplace no longer knows is a warning for that tenant, not a failed sync."""
+    """List the subscriptions of every tenant connected through the account, up to `concurrency`
+    customers at a time. A customer the marketplace no longer knows is a warning for that tenant,
+    not a failed sync.
+
+    The listings run on a pool of threads that only talk to the marketplace (never to the
+    database); their results are taken in the order of the connections, so the rows, the warnings
+    and what each customer's answers add to `payload` come in the same order whatever answer
+    arrived first. Any other error stops the fetch: listings not yet started are cancelled."""
     connections = list(
         TenantConnection.objects.filter(account=account)
         .order_by("pk")
@@ -607,23 +634,64 @@ def fetch_subscriptions(
         skipped_tenant_ids=set(),
     )
     total = len(connections)
-    last_report = time.monotonic()
     on_progress(0, total)
-    for index, (tenant_id, external_customer_id, domain) in enumerate(connections, start=1):
+    provider.list_subscriptions_prepare(customer_external_ids=[external_id for _tenant, external_id, _d in connections])
+
+    def listing(external_customer_id: str) -> _Listing:
+        digest = hashlib.sha256() if payload is not None else None
+        with provider.payload_scope(digest):
+            try:
+                records = list(provider.list_subscriptions(customer_external_id=external_customer_id))
+            except (NotFound, Rejected) as error:
+                return error, None
+        return records, digest.digest() if digest is not None else None
+
+    last_report = time.monotonic()
+    window = max(1, concurrency)
+    with ThreadPoolExecutor(max_workers=window, thread_name_prefix="sync-fetch") as executor:
+        queued = iter(connections)
+        pending: deque[tuple[tuple[int, str, str], Future[_Listing]]] = deque()
+
+        def submit_next() -> None:
+            connection_row = next(queued, None)
+            if connection_row is not None:
+                pending.append((connection_row, executor.submit(listing, connection_row[1])))
+
+        # Twice the window is queued, so a thread never idles while the results before it are applied.
+        for _slot in range(2 * window):
+            submit_next()
+        done = 0
         try:
-            for record in provider.list_subscriptions(customer_external_id=external_customer_id):
-                fetched.rows[record.external_id] = subscription_row(
-                    record, customer_tenant_id=tenant_id, offer_id=offer_ids.get(record.offer_id)
-                )
-        except (NotFound, Rejected) as error:
-            fetched.skipped_tenant_ids.add(tenant_id)
-            fetched.warnings.append(
-                _("Tenant %(tenant)s (customer %(customer)s): %(reason)s")
-                % {"tenant": domain or tenant_id, "customer": external_customer_id, "reason": error.message}
-            )
-        if time.monotonic() - last_report >= PROGRESS_EVERY_SECONDS:
-            on_progress(index, total)
-            last_report = time.monotonic()
+            while pending:
+                (tenant_id, external_customer_id, domain), future = pending.popleft()
+                while True:
+                    try:
+                        outcome, customer_digest = future.result(timeout=PROGRESS_EVERY_SECONDS)
+                        break
+                    except FutureTimeout:
+                        on_progress(done, total)
+                        last_report = time.monotonic()
+                submit_next()
+                done += 1
+                if isinstance(outcome, list):
+                    for record in outcome:
+                        fetched.rows[record.external_id] = subscription_row(
+                            record, customer_tenant_id=tenant_id, offer_id=offer_ids.get(record.offer_id)
+                        )
+                    if payload is not None and customer_digest is not None:
+                        payload.update(customer_digest)
+                else:
+                    fetched.skipped_tenant_ids.add(tenant_id)
+                    fetched.warnings.append(
+                        _("Tenant %(tenant)s (customer %(customer)s): %(reason)s")
+                        % {"tenant": domain or tenant_id, "customer": external_customer_id, "reason": outcome.message}
+                    )
+                if time.monotonic() - last_report >= PROGRESS_EVERY_SECONDS:
+                    on_progress(done, total)
+                    last_report = time.monotonic()
+        finally:
+            for _connection, future in pending:
+                future.cancel()
     return fetched
 
 
@@ -931,6 +999,8 @@ def _sync(run: SyncRun, account: MarketplaceAccount) -> SyncOutcome:
             on_progress=lambda done, total: _save_run(
                 run, phase=SyncPhase.SUBSCRIPTIONS, counts=outcome.counts, progress={"done": done, "total": total}
             ),
+            payload=payload,
+            concurrency=sync_concurrency(account),
         )
         outcome.warnings = fetched.warnings
         outcome.add(

@@ -44,6 +44,7 @@ from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.registry import marketplaces, region_label
 from marketplace.selectors import (
     account_first_sync_finished,
+    account_marketplace_wait,
     account_sync_runs,
     customer_tenants_for_add,
     customers_for_tenant_add,
@@ -98,6 +99,8 @@ ACCOUNT_FIELDS = {
     "username": "username",
     "password": "secret",
     "sync_interval": "sync_interval_minutes",
+    "sync_concurrency": "sync_concurrency",
+    "requests_per_second": "requests_per_second",
 }
 
 
@@ -248,6 +251,18 @@ def _account_fields(account: MarketplaceAccount) -> list[dict]:
             "label": _("Sync interval"),
             "display": _("every %(minutes)d minutes") % {"minutes": account.sync_interval_minutes},
         },
+        {
+            "slug": "sync_concurrency",
+            "label": _("Requests in flight during a sync"),
+            "display": account.sync_concurrency
+            or (_("%(default)d (the marketplace's default)") % {"default": info.sync_concurrency} if info else "—"),
+        },
+        {
+            "slug": "requests_per_second",
+            "label": _("Requests per second"),
+            "display": account.requests_per_second
+            or (_("%(default)d (the marketplace's default)") % {"default": info.requests_per_second} if info else "—"),
+        },
     ]
 
 
@@ -259,8 +274,10 @@ SYNC_KINDS_SHOWN = (
 
 
 def _sync_context(account: MarketplaceAccount) -> dict:
+    active_run = sync_run_active(account=account)
     return {
-        "active_run": sync_run_active(account=account),
+        "active_run": active_run,
+        "marketplace_wait": account_marketplace_wait(account=account) if active_run else 0,
         "sync_runs": account_sync_runs(account=account, limit=SYNC_RUNS_SHOWN),
         "kinds": SYNC_KINDS_SHOWN,
     }

@@ -16,12 +16,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg2.extras import execute_values  # type: ignore[import-untyped]
 
 from catalog.price_book import PriceBook
+from customers.models import Customer
 from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
@@ -88,37 +90,114 @@ def _catalog_prices(subscriptions: list[Subscription]) -> dict[int, tuple[Decima
     return prices
 
 
-def _start_of(subscription: Subscription) -> datetime:
-    return subscription.started_at or subscription.created or timezone.now()
-
-
 def subscription_prices_pin(*, subscriptions: QuerySet[Subscription] | Iterable[Subscription]) -> int:
-    """Give every subscription without price history today's catalog price from its start. Returns how many."""
+    """Give every subscription without price history today's catalog price from its start. Returns how many.
+
+    A first sync pins tens of thousands at once. Most customers pay the partner price of the offer
+    (`PriceBook`): their subscriptions get it in one INSERT ... SELECT, no row passing through
+    Python; the few customers with prices of their own go through the chain row by row."""
     known = SubscriptionPrice.objects.filter(account_id=OuterRef("account_id"), external_id=OuterRef("external_id"))
     if not isinstance(subscriptions, QuerySet):
         subscriptions = Subscription.objects.filter(pk__in=[row.pk for row in subscriptions])
-    missing = list(subscriptions.exclude(Exists(known)).select_related("customer_tenant__customer"))
+    pending = subscriptions.exclude(Exists(known))
+    offer_ids = set(pending.filter(offer__isnull=False).order_by().values_list("offer_id", flat=True).distinct())
+    book = PriceBook(offer_ids=offer_ids)
+    own = book.customers_with_own_prices
+    now = timezone.now()
+    pinned = _pin_partner_prices(pending.exclude(customer_tenant__customer_id__in=own), book=book, now=now)
+    if own:
+        pinned += _pin_each(pending.filter(customer_tenant__customer_id__in=own), book=book, now=now)
+    return pinned
+
+
+_PIN_COLUMNS = (
+    "subscription_id, account_id, external_id, effective_from, unit_price, cost_price, currency, source, created"
+)
+
+
+def _pin_partner_prices(pending: QuerySet[Subscription], *, book: PriceBook, now: datetime) -> int:
+    """The partner price of each subscription's offer, else (no catalog offer) the marketplace's own sales price."""
+    prices = [
+        (offer_id, resolved.amount, resolved.cost, resolved.currency)
+        for offer_id in book.offers
+        if (resolved := book.price(offer_id=offer_id, customer=None)) is not None
+    ]
+    rows = ", ".join(["(%s::bigint, %s::numeric, %s::numeric, %s::text)"] * len(prices))
+    price_rows = (
+        f"VALUES {rows}" if prices else "SELECT NULL::bigint, NULL::numeric, NULL::numeric, NULL::text WHERE false"
+    )
+    price_table = f"({price_rows}) AS price (offer_id, unit_price, cost_price, currency)"
+    rows_sql, rows_params = (
+        pending.order_by()
+        .values(
+            "pk",
+            "account_id",
+            "external_id",
+            "offer_id",
+            "started_at",
+            "created",
+            "unit_sales_price",
+            "unit_cost_price",
+            "currency",
+        )
+        .query.sql_with_params()
+    )
+    table = connection.ops.quote_name(SubscriptionPrice._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({_PIN_COLUMNS}) "
+            "SELECT held.pk, held.account_id, held.external_id, COALESCE(held.started_at, held.created, %s), "
+            "CASE WHEN price.offer_id IS NULL THEN held.unit_sales_price ELSE price.unit_price END, "
+            "CASE WHEN price.offer_id IS NULL THEN held.unit_cost_price ELSE price.cost_price END, "
+            "CASE WHEN price.offer_id IS NULL THEN held.currency ELSE price.currency END, %s, %s "
+            f"FROM ({rows_sql}) AS held LEFT JOIN {price_table} ON price.offer_id = held.offer_id "
+            "WHERE price.offer_id IS NOT NULL OR (held.unit_sales_price IS NOT NULL AND held.currency <> '') "
+            "ON CONFLICT DO NOTHING",
+            [now, PriceSource.SYNC, now, *rows_params, *(value for price in prices for value in price)],
+        )
+        return cursor.rowcount
+
+
+def _pin_each(pending: QuerySet[Subscription], *, book: PriceBook, now: datetime) -> int:
+    """Subscriptions of customers with prices of their own: each through the chain."""
+    missing = list(
+        pending.values_list(
+            "pk",
+            "account_id",
+            "external_id",
+            "offer_id",
+            "customer_tenant__customer_id",
+            "started_at",
+            "created",
+            "unit_sales_price",
+            "unit_cost_price",
+            "currency",
+        )
+    )
     if not missing:
         return 0
-    prices = _catalog_prices(missing)
-    created = SubscriptionPrice.objects.bulk_create(
-        [
-            SubscriptionPrice(
-                subscription=row,
-                account_id=row.account_id,
-                external_id=row.external_id,
-                effective_from=_start_of(row),
-                unit_price=prices[row.pk][0],
-                cost_price=prices[row.pk][1],
-                currency=prices[row.pk][2],
-                source=PriceSource.SYNC,
-            )
-            for row in missing
-            if row.pk in prices
-        ],
-        ignore_conflicts=True,
-    )
-    return len(created)
+    customers = Customer.objects.in_bulk({row[4] for row in missing})
+    values = []
+    for pk, account_id, external_id, offer_id, customer_id, started_at, created, sales, cost, currency in missing:
+        resolved = book.price(offer_id=offer_id, customer=customers.get(customer_id))
+        price: tuple[Decimal, Decimal | None, str]
+        if resolved is not None:
+            price = (resolved.amount, resolved.cost, resolved.currency)
+        elif sales is not None and currency:  # not in the catalog: the marketplace's own sales price
+            price = (sales, cost, currency)
+        else:
+            continue
+        values.append((pk, account_id, external_id, started_at or created or now, *price, PriceSource.SYNC, now))
+    table = connection.ops.quote_name(SubscriptionPrice._meta.db_table)
+    with connection.cursor() as cursor:
+        inserted = execute_values(
+            cursor.cursor,
+            f"INSERT INTO {table} ({_PIN_COLUMNS}) VALUES %s ON CONFLICT DO NOTHING RETURNING 1",
+            values,
+            page_size=2000,
+            fetch=True,
+        )
+    return len(inserted)
 
 
 def subscription_prices_pin_new(*, account) -> int:

@@ -33,6 +33,17 @@ SIMULATORS = [
 ]
 
 
+# A Celery worker per queue (name, queue, processes): a long sync never holds up an order, nor a
+# report a sync. The queues and which task goes where: CELERY_*_QUEUE and CELERY_TASK_ROUTES in
+# portal/settings/base.py.
+WORKERS = [
+    ("default", os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "default"), 1),
+    ("sync", os.environ.get("CELERY_SYNC_QUEUE", "sync"), 2),
+    ("orders", os.environ.get("CELERY_ORDERS_QUEUE", "orders"), 1),
+    ("reports", os.environ.get("CELERY_REPORTS_QUEUE", "reports"), 1),
+]
+
+
 def say(message: str) -> None:
     print(f"[dev] {message}", flush=True)
 
@@ -260,7 +271,11 @@ def command_up() -> int:
     DEV.mkdir(exist_ok=True)
     lines = [
         f"web: {PYTHON} manage.py runserver 0.0.0.0:{WEB_PORT} --noreload",
-        f"worker: {PYTHON} -m celery -A portal worker -l INFO --concurrency 2",
+        *(
+            f"worker-{name}: {PYTHON} -m celery -A portal worker -l INFO -Q {queue} -n {name}@%h "
+            f"--concurrency {workers}"
+            for name, queue, workers in WORKERS
+        ),
         f"beat: {PYTHON} -m celery -A portal beat -l INFO -s {DEV / 'celerybeat-schedule'}",
     ]
     for name, module, port, arguments in SIMULATORS:

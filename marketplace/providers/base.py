@@ -12,7 +12,8 @@ Money is `Decimal` with a currency, quantities are integers, instants are timezo
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -588,6 +589,10 @@ class MarketplaceProvider(Protocol):
 
     def digest_payload(self, *, digest: PayloadDigest) -> bool: ...
 
+    def payload_scope(self, digest: PayloadDigest | None) -> AbstractContextManager[None]: ...
+
+    def list_subscriptions_prepare(self, *, customer_external_ids: Sequence[str]) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -738,6 +743,20 @@ class ProviderBase:
         options are fed by the sync, the answers by the HTTP client (`MarketplaceHttpClient`), and
         anything else a record depends on (the clock) by the provider itself."""
         return False
+
+    def payload_scope(self, digest: PayloadDigest | None) -> AbstractContextManager[None]:
+        """While inside, what this thread reads feeds `digest` instead of the one `digest_payload`
+        named. The sync lists customers' subscriptions on several threads at once, each customer into
+        its own digest, and feeds those in the order of its customers, so the listing digest does not
+        depend on which answer came first. A provider that digests nothing has nothing to scope."""
+        return nullcontext()
+
+    def list_subscriptions_prepare(self, *, customer_external_ids: Sequence[str]) -> None:
+        """Before the subscriptions of these customers are listed concurrently, read in a fixed order
+        what their listings share (Partner Center: the price sheets of their markets), so that no
+        listing reads it on another's behalf and every customer's digest is the same whatever the
+        order the listings ran in. Nothing by default."""
+        return None
 
     def close(self) -> None:
         return None

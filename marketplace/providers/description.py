@@ -130,6 +130,12 @@ class MarketplaceDescription:
     username_help: Label = ""
     secret_label: Label = _("Password")
     options: tuple[AccountOption, ...] = ()
+    #: how many requests a sync keeps in flight at once (an account may set its own)
+    sync_concurrency: int = 8
+    #: the account's request budget, shared by every worker and every kind of call: the sustained
+    #: requests per second, and how many a quiet account may send at once (an account may set its own)
+    requests_per_second: float = 100.0
+    request_burst: int = 100
 
     @property
     def package(self) -> str:

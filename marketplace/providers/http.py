@@ -11,6 +11,12 @@ Retrying is where marketplace integrations buy twice, so the rule lives here onc
 
 Subclasses map their wire errors through `error_for_response`; the base owns timing, logging,
 backoff and transport so tests can inject `httpx.WSGITransport(app=simulator)` and a fake sleep.
+
+An account's requests share one budget (`RequestGate`) whoever sends them: a `GatedTransport` waits
+for the budget's turn before each request, and a throttled answer pauses the whole budget for the
+Retry-After, so every other request of the account (other threads, other workers) waits as well.
+The client is safe to share between threads: httpx is, and what the sync digests is per thread
+(`payload_scope`).
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self, cast
 
 import httpx
 from prometheus_client import Counter
@@ -76,6 +84,41 @@ class RetryPolicy:
         return min(self.max_delay, delay * (1 + self.jitter * random_fraction))
 
 
+class RequestGate(Protocol):
+    """The request budget of one marketplace account, shared by everything that calls it."""
+
+    def reserve(self) -> float:
+        """Take the account's next request slot and say how many seconds to wait before sending it;
+        raise `Throttled` when the account is paused for longer than a caller should block (the task
+        queue waits instead)."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """The marketplace throttled the account: hold every request of it for `seconds`."""
+        ...
+
+
+class GatedTransport(httpx.BaseTransport):
+    """A transport that waits for the account's turn (`RequestGate`) before every request it sends."""
+
+    def __init__(self, inner: httpx.BaseTransport, *, gate: RequestGate, sleep: SleepFunction = time.sleep) -> None:
+        self.inner = inner
+        self.gate = gate
+        self._sleep = sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        wait = self.gate.reserve()
+        if wait > 0:
+            self._sleep(wait)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+_UNSCOPED = object()
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """Retry-After is either delta-seconds or an HTTP date; anything else is ignored."""
     if not value:
@@ -111,9 +154,10 @@ class MarketplaceHttpClient:
         headers: Mapping[str, str] | None = None,
     ) -> None:
         self.retry_policy = retry_policy or RetryPolicy()
-        #: Set while the sync lists (`digest_payload`): each successful call's request and answer are
-        #: fed to it. A sign-in is not, its token differs every time.
-        self.payload_digest: PayloadDigest | None = None
+        self._payload_digest: PayloadDigest | None = None
+        self._scope = threading.local()
+        #: the account's request budget, when the transport carries one: a throttled answer pauses it
+        self.gate: RequestGate | None = transport.gate if isinstance(transport, GatedTransport) else None
         self._sleep = sleep
         self._random_fraction = random_fraction
         self._http = httpx.Client(
@@ -122,6 +166,33 @@ class MarketplaceHttpClient:
             timeout=(timeouts or Timeouts()).as_httpx(),
             headers={"Accept": "application/json", "User-Agent": "msp-console", **(headers or {})},
         )
+
+    @property
+    def payload_digest(self) -> PayloadDigest | None:
+        """Set while the sync lists (`digest_payload`): each successful call's request and answer are
+        fed to it. A sign-in is not, its token differs every time. Inside `payload_scope` the calls of
+        that thread feed the scope's digest instead."""
+        scoped = getattr(self._scope, "digest", _UNSCOPED)
+        return self._payload_digest if scoped is _UNSCOPED else cast(PayloadDigest | None, scoped)
+
+    @payload_digest.setter
+    def payload_digest(self, digest: PayloadDigest | None) -> None:
+        self._payload_digest = digest
+
+    @contextmanager
+    def payload_scope(self, digest: PayloadDigest | None) -> Iterator[None]:
+        """While inside, what this thread's calls read feeds `digest` (nothing when None), not the
+        client's `payload_digest`: calls made concurrently each feed their own digest, which the
+        caller combines in an order of its choosing."""
+        previous = getattr(self._scope, "digest", _UNSCOPED)
+        self._scope.digest = digest
+        try:
+            yield
+        finally:
+            if previous is _UNSCOPED:
+                del self._scope.digest
+            else:
+                self._scope.digest = previous
 
     @property
     def base_url(self) -> str:
@@ -216,6 +287,8 @@ class MarketplaceHttpClient:
                 if payload and self.payload_digest is not None:
                     _digest_exchange(self.payload_digest, response)
                 return response
+            if isinstance(error, Throttled) and self.gate is not None:
+                self.gate.pause(error.retry_after)
             if attempt >= policy.max_attempts:
                 raise error
             if isinstance(error, Throttled):

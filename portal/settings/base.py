@@ -213,6 +213,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "default")
+# Work that takes long or must not wait has its own queue, each with its own workers (`./dev up`,
+# docker-compose.yml): a sync of thousands of customers never holds up an order, a report never a sync.
+# Routed by task name; a task not named here goes to the default queue.
+CELERY_SYNC_QUEUE = env_str("CELERY_SYNC_QUEUE", "sync")
+CELERY_ORDERS_QUEUE = env_str("CELERY_ORDERS_QUEUE", "orders")
+CELERY_REPORTS_QUEUE = env_str("CELERY_REPORTS_QUEUE", "reports")
+CELERY_TASK_ROUTES = {
+    "marketplace.tasks.sync_account_run": {"queue": CELERY_SYNC_QUEUE},
+    "orders.tasks.*": {"queue": CELERY_ORDERS_QUEUE},
+    "reports.tasks.*": {"queue": CELERY_REPORTS_QUEUE},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 # Per-partner work is dispatched by one beat entry that fans out with a spread (portal.core.tasks).

@@ -62,3 +62,35 @@ def company_id(simulator, name: str) -> str:
 
 MARKETPLACE_VIEW = {PermissionModule.MARKETPLACE: AccessLevel.VIEW}
 MARKETPLACE_MANAGE = {PermissionModule.MARKETPLACE: AccessLevel.MANAGE, PermissionModule.CATALOG: AccessLevel.VIEW}
+
+
+def budget_clear(budget) -> None:
+    """Forget an account's request budget in Redis: its tokens and any pause."""
+    from marketplace import rate_budget
+
+    rate_budget._redis().delete(budget.key)
+
+
+class CountdownOutlastsPauses:
+    """A task retry policy for eager tests. Eager retries start at once; a worker starts a throttled
+    task's retry after its countdown, by which time the account's pause (the Retry-After the countdown
+    outlasts) is over. Each countdown taken ends the pauses of the active partner's accounts;
+    `countdowns` holds (countdown, the longest pause it ended)."""
+
+    def __init__(self, policy) -> None:
+        self.policy = policy
+        self.max_retries = policy.max_retries
+        self.countdowns: list[tuple[float, float]] = []
+
+    def countdown(self, *, error, retries):
+        from django.db import connection
+
+        from marketplace import rate_budget
+
+        longest = 0.0
+        for key in rate_budget._redis().scan_iter(f"{rate_budget.budget_key_prefix()}:{connection.schema_name}:*"):
+            budget = rate_budget.AccountRateBudget(key=key.decode(), requests_per_second=1, burst=1)
+            longest = max(longest, budget.paused_for())
+            rate_budget._redis().hdel(key, "paused_until")
+        self.countdowns.append((self.policy.countdown(error=error, retries=retries), longest))
+        return self.countdowns[-1][0]

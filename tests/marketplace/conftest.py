@@ -35,6 +35,17 @@ def eager_retries():
     app.conf.task_eager_propagates = previous
 
 
+@pytest.fixture
+def retries_outlast_pauses(monkeypatch) -> list[tuple[float, float]]:
+    """A throttled sync's eager retry starts once the account's pause is over (see `CountdownOutlastsPauses`)."""
+    from marketplace.retry import SYNC_RETRY
+    from tests.factories.marketplace import CountdownOutlastsPauses
+
+    policy = CountdownOutlastsPauses(SYNC_RETRY)
+    monkeypatch.setattr("marketplace.tasks.SYNC_RETRY", policy)
+    return policy.countdowns
+
+
 OTHER_MARKETPLACES = ("partner_center", "cloudmore", "alef")
 
 

@@ -1,6 +1,8 @@
 """Marketplace accounts ("resellers"): add with the marketplace's verdict, secrets encrypted and never
 shown, inline edits, delete rules, Sync now, permissions and partner isolation."""
 
+import re
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
@@ -11,7 +13,9 @@ from django_tenants.utils import schema_context
 
 from marketplace.choices import SyncStatus
 from marketplace.models import MarketplaceAccount, SyncRun
+from marketplace.rate_budget import account_rate_budget
 from marketplace.secrets import secret_decrypt
+from marketplace.sync import sync_concurrency
 from portal.audit.models import AuditEvent
 from simulators.also import (
     DEMO_PASSWORD,
@@ -23,7 +27,7 @@ from simulators.also import (
 )
 from tests.factories.accounts import user_with
 from tests.factories.customers import CustomerTenantFactory
-from tests.factories.marketplace import MARKETPLACE_VIEW, AccountFactory, connect
+from tests.factories.marketplace import MARKETPLACE_VIEW, AccountFactory, budget_clear, connect
 from tests.support import PASSWORD, host_of, signed_in_client
 
 ADD_URL = "/marketplace/also/accounts/add/"
@@ -354,3 +358,49 @@ def test_rotate_command_names_secrets_no_key_can_read_and_changes_nothing_on_a_d
     assert "alpha: Orphaned secret" in err.getvalue()
     with schema_context(partner_alpha.schema_name):
         assert raw_secret(account) == original
+
+
+def test_while_the_marketplace_has_paused_the_account_the_sync_panel_says_how_long_it_waits(
+    alpha_admin_client, partner_alpha, simulator, django_capture_on_commit_callbacks
+):
+    with schema_context(partner_alpha.schema_name):
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
+        SyncRun.objects.create(account=account, trigger="manual", status=SyncStatus.RUNNING)
+        budget = account_rate_budget(account)
+    budget.pause(42)
+
+    panel = alpha_admin_client.get(account_url(account, "account_sync_status"), HTTP_HX_REQUEST="true")
+
+    text = panel.content.decode()
+    assert 'data-testid="marketplace-wait"' in text
+    assert re.search(r"waiting for the marketplace \((4[12]) s\)", text), text
+    budget_clear(budget)
+    calm = alpha_admin_client.get(account_url(account, "account_sync_status"), HTTP_HX_REQUEST="true").content.decode()
+    assert "waiting for the marketplace" not in calm
+
+
+def test_the_syncs_concurrency_and_the_accounts_request_rate_are_edited_inline_and_default_to_the_marketplaces(
+    alpha_admin_client, partner_alpha, simulator
+):
+    with schema_context(partner_alpha.schema_name):
+        account = AccountFactory(demo=True, display_name="ALSO Germany")
+    page = alpha_admin_client.get(account_url(account)).content.decode()
+    assert "Requests in flight during a sync" in page and "8 (the marketplace&#x27;s default)" in page
+
+    refused = alpha_admin_client.post(
+        account_url(account, "account_field_edit", field="sync_concurrency"), {"value": "64"}, HTTP_HX_REQUEST="true"
+    )
+    assert "is-invalid" in refused.content.decode()
+    for field, value in (("sync_concurrency", "4"), ("requests_per_second", "20")):
+        response = alpha_admin_client.post(
+            account_url(account, "account_field_edit", field=field), {"value": value}, HTTP_HX_REQUEST="true"
+        )
+        assert response.status_code == 200
+
+    with schema_context(partner_alpha.schema_name):
+        account.refresh_from_db()
+        assert (account.sync_concurrency, account.requests_per_second) == (4, 20)
+        assert sync_concurrency(account) == 4
+        assert account_rate_budget(account).requests_per_second == 20
+        event = AuditEvent.objects.filter(action="marketplace.account.update").latest("pk")
+        assert "requests_per_second" in str(event.after)

@@ -20,11 +20,10 @@ from marketplace.choices import AccountStatus, SyncPhase, SyncStatus, SyncTrigge
 from marketplace.models import MarketplaceCustomer, SyncRun, TenantConnection
 from marketplace.providers.alef import adapter as alef_adapter
 from marketplace.providers.alef.client import AlefClient
-from marketplace.providers.base import Throttled
 from marketplace.providers.partner_center.adapter import PartnerCenterProvider
 from marketplace.retry import SYNC_RETRY
 from marketplace.secrets import secret_encrypt
-from marketplace.services import sync_run_request, sync_runs_schedule_due
+from marketplace.services import sync_run_request, sync_runs_schedule_due, sync_slot
 from marketplace.sync import SYNC_LOCK, sync_run_execute
 from marketplace.tasks import sync_account_run, sync_due_accounts
 from portal.audit.models import AuditEvent, Notification
@@ -208,7 +207,7 @@ def test_429_with_retry_after_is_honoured_during_the_sync(account, contoso, simu
 
 
 def test_a_long_retry_after_goes_back_to_the_task_queue_and_the_retry_succeeds(
-    account, contoso, simulator, django_capture_on_commit_callbacks, eager_retries
+    account, contoso, simulator, django_capture_on_commit_callbacks, eager_retries, retries_outlast_pauses
 ):
     simulator.inject(kind="throttle", operation="GetCompanies", count=1, retry_after=120)
 
@@ -218,7 +217,9 @@ def test_a_long_retry_after_goes_back_to_the_task_queue_and_the_retry_succeeds(
     run.refresh_from_db()
     assert run.status == SyncStatus.SUCCEEDED
     assert run.attempts == 2
-    assert SYNC_RETRY.countdown(error=Throttled(retry_after=120), retries=0) >= 120
+    [(countdown, paused)] = retries_outlast_pauses
+    assert countdown >= 120
+    assert paused > 110  # the throttle paused the whole account, not only the request it answered
 
 
 def test_5xx_is_retried_then_the_run_fails_with_the_message_the_account_fails_and_admins_are_told(
@@ -303,13 +304,17 @@ def test_a_finished_run_is_not_run_again(account, simulator):
     assert sum(simulator.call_counts.values()) == calls
 
 
-def test_beat_syncs_accounts_whose_interval_has_elapsed(account, django_capture_on_commit_callbacks):
+def test_beat_syncs_accounts_whose_slot_has_come_since_their_last_sync(account, django_capture_on_commit_callbacks):
     other = AccountFactory(
         demo=True, display_name="Slow account", username="other@also.example", sync_interval_minutes=60
     )
-    SyncRun.objects.filter(pk=run_sync(account).pk).update(created=timezone.now() - timedelta(minutes=16))
+    now = timezone.now()
+    schema = connection.schema_name
+    slot = sync_slot(schema_name=schema, account_id=account.pk, interval_minutes=15, now=now)
+    other_slot = sync_slot(schema_name=schema, account_id=other.pk, interval_minutes=60, now=now)
+    SyncRun.objects.filter(pk=run_sync(account).pk).update(created=slot - timedelta(seconds=1))
     SyncRun.objects.create(account=other, trigger=SyncTrigger.SCHEDULE, status=SyncStatus.SUCCEEDED)
-    SyncRun.objects.filter(account=other).update(created=timezone.now() - timedelta(minutes=30))
+    SyncRun.objects.filter(account=other).update(created=other_slot + timedelta(seconds=1))
 
     with django_capture_on_commit_callbacks(execute=True):
         queued = sync_due_accounts()
@@ -319,6 +324,40 @@ def test_beat_syncs_accounts_whose_interval_has_elapsed(account, django_capture_
     assert latest.trigger == SyncTrigger.SCHEDULE
     assert latest.status == SyncStatus.SUCCEEDED
     assert SyncRun.objects.filter(account=other).count() == 1
+
+
+def test_beat_never_queues_a_second_sync_of_an_account_whose_sync_is_queued_or_running(account):
+    running = SyncRun.objects.create(account=account, trigger=SyncTrigger.MANUAL, status=SyncStatus.RUNNING)
+    later = timezone.now() + timedelta(hours=1)  # a slot has come since, but the sync still runs
+
+    assert sync_runs_schedule_due(now=later) == []
+    assert sync_run_request(actor=None, account=account, trigger=SyncTrigger.SCHEDULE) == running
+    assert SyncRun.objects.filter(account=account).count() == 1
+
+
+def test_at_a_thousand_partners_beat_spreads_the_hourly_syncs_over_the_hour_and_starts_each_once_an_hour():
+    """Beat ticks every minute; every partner's accounts are asked whether their slot has come."""
+    accounts = [(f"partner_{number:04d}", account_id) for number in range(1000) for account_id in (1, 2)]
+    last_queued: dict[tuple[str, int], datetime] = {}
+    started = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    per_minute = []
+    for minute in range(3 * 60):
+        now = started + timedelta(minutes=minute)
+        due = [
+            key
+            for key in accounts
+            if key not in last_queued
+            or last_queued[key] < sync_slot(schema_name=key[0], account_id=key[1], interval_minutes=60, now=now)
+        ]
+        for key in due:
+            last_queued[key] = now
+        per_minute.append(len(due))
+
+    assert per_minute[0] == len(accounts)  # the first tick after a restart catches up on every account once
+    steady = per_minute[60:]  # from then on each account syncs on its own minute of the hour
+    assert sum(steady) == 2 * len(accounts)  # each exactly once an hour
+    assert min(steady) > 0  # every minute of the hour has some
+    assert max(steady) <= 3 * len(accounts) / 60  # and none more than three times its share
 
 
 def test_an_abandoned_run_stops_blocking_new_syncs(account):
@@ -493,7 +532,7 @@ def test_a_failed_sync_leaves_no_digest_and_the_next_sync_compares_in_full(accou
 
 
 def test_a_retried_sync_compares_every_kind_in_full(
-    account, contoso, simulator, compares, django_capture_on_commit_callbacks, eager_retries
+    account, contoso, simulator, compares, django_capture_on_commit_callbacks, eager_retries, retries_outlast_pauses
 ):
     """Its first attempt may have written half way before the marketplace throttled it."""
     run_sync(account)

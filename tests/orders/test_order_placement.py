@@ -25,6 +25,7 @@ from orders.services import (
 )
 from portal.audit.models import AuditEvent, Notification
 from subscriptions.models import Subscription
+from tests.factories.marketplace import CountdownOutlastsPauses
 
 ALSO_BASIC_MONTHLY = "1429494_NCEMicros365BusinessBasic_12909|Monthly (no commitment) - P1M"
 ALSO_STANDARD_MONTHLY = "1429495_NCEMicros365BusinessStandard_12910|Monthly (no commitment) - P1M"
@@ -319,13 +320,19 @@ def test_a_timeout_after_the_marketplace_applied_the_line_is_retried_and_buys_on
     assert len(_also_subscriptions_with(also_world.simulator, line.idempotency_key)) == 1
 
 
-def test_a_throttled_line_is_retried_by_the_task(also_world, buyer, eager_retries, django_capture_on_commit_callbacks):
+def test_a_throttled_line_is_retried_by_the_task(
+    also_world, buyer, eager_retries, django_capture_on_commit_callbacks, monkeypatch
+):
     also_world.simulator.inject(kind="throttle", operation="CreateSubscription", retry_after=120)
+    retry = CountdownOutlastsPauses(ORDER_RETRY)
+    monkeypatch.setattr("orders.tasks.ORDER_RETRY", retry)
     order = _place(also_world, buyer, [_spec(also_world, ALSO_BASIC_MONTHLY, 2)], django_capture_on_commit_callbacks)
 
     line = order.lines.get()
     assert order.status == OrderStatus.COMPLETED
     assert line.attempts == 2
+    [(countdown, paused)] = retry.countdowns
+    assert countdown >= 120 and paused > 110  # the throttle paused the account's every request, orders' too
     assert len(_also_subscriptions_with(also_world.simulator, line.idempotency_key)) == 1
 
 

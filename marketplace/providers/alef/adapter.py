@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -135,6 +136,9 @@ class AlefProvider(ProviderBase):
         """ALEF's records are made of the answers the client reads and nothing else."""
         self.client.payload_digest = digest
         return True
+
+    def payload_scope(self, digest: PayloadDigest | None) -> AbstractContextManager[None]:
+        return self.client.payload_scope(digest)
 
     # -- reads ------------------------------------------------------------------------------------------
 

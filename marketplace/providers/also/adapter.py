@@ -22,6 +22,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -147,6 +148,9 @@ class AlsoProvider(ProviderBase):
         """ALSO's records are made of the answers the client reads and nothing else."""
         self.client.payload_digest = digest
         return True
+
+    def payload_scope(self, digest: PayloadDigest | None) -> AbstractContextManager[None]:
+        return self.client.payload_scope(digest)
 
     # -- reads ------------------------------------------------------------------------------------------
 

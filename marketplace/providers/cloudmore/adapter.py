@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -372,6 +373,9 @@ class CloudmoreProvider(CloudmoreTenantCreation, ProviderBase):
         """Cloudmore's records are made of the answers the client reads and nothing else."""
         self.client.payload_digest = digest
         return True
+
+    def payload_scope(self, digest: PayloadDigest | None) -> AbstractContextManager[None]:
+        return self.client.payload_scope(digest)
 
     # -- reads ------------------------------------------------------------------------------------------
 

@@ -31,9 +31,11 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -217,6 +219,8 @@ class PartnerCenterProvider(ProviderBase):
         self._prices: dict[str, dict[tuple[str, str, str, str], _Price]] = {}
         self._customer_markets: dict[str, str] = {}
         self._sku_titles: dict[tuple[str, str], str] = {}
+        #: held while a market's price sheet is read, so concurrent listings read each sheet once
+        self._prices_lock = threading.Lock()
 
     def close(self) -> None:
         self.client.close()
@@ -227,6 +231,18 @@ class PartnerCenterProvider(ProviderBase):
         (`_price_index`)."""
         self.client.payload_digest = digest
         return True
+
+    def payload_scope(self, digest: PayloadDigest | None) -> AbstractContextManager[None]:
+        return self.client.payload_scope(digest)
+
+    def list_subscriptions_prepare(self, *, customer_external_ids: Sequence[str]) -> None:
+        """A subscription is priced in its customer's market: read the price sheet of every market
+        among these customers, in order, before their subscriptions are listed."""
+        markets = {
+            self._customer_markets.get(customer_id.lower(), self.client.market) for customer_id in customer_external_ids
+        }
+        for market in sorted(market.upper() for market in markets):
+            self._price_index(required=False, market=market)
 
     # -- reads ------------------------------------------------------------------------------------------
 
@@ -767,6 +783,12 @@ class PartnerCenterProvider(ProviderBase):
         """A market's price sheet by (product, SKU, term, billing), the account's market by default.
         Subscriptions read without prices when the sheet is refused (an App-only account); offers cannot."""
         market = (market or self.client.market).upper()
+        if market in self._prices:
+            return self._prices[market]
+        with self._prices_lock:
+            return self._price_index_read(required=required, market=market)
+
+    def _price_index_read(self, *, required: bool, market: str) -> dict[tuple[str, str, str, str], _Price]:
         if market not in self._prices:
             try:
                 rows = self.client.get_price_sheet(market=market)
