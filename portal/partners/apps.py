@@ -5,3 +5,11 @@ class PartnersConfig(AppConfig):
     name = "portal.partners"
     label = "partners"
     verbose_name = "Partners"
+
+    def ready(self) -> None:
+        from django_tenants.signals import schema_migrated
+
+        from portal.partners.schema_migrations import schema_state_after_migrate_schemas
+
+        # migrate_schemas, run by hand, keeps the recorded schema states true.
+        schema_migrated.connect(schema_state_after_migrate_schemas, dispatch_uid="partners-schema-state")
