@@ -173,9 +173,8 @@ def command_up() -> int:
         environment.setdefault(f"{name.upper()}_SIMULATOR_URL", f"http://localhost:{port}")
     environment.setdefault("MICROSOFT_SIMULATOR_URL", environment["IDENTITY_SIMULATOR_URL"])
     manage(environment, "compile_translations")
-    say("Migrating the public schema and every partner ...")
-    manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
-    manage(environment, "prepare_partners", "-v", "0")
+    say("Migrating the public schema, the partner template and the partner schemas that are behind ...")
+    manage(environment, "migrate_partners")
     say("Seeding the demo ...")
     seeded = manage(environment, "seed_demo", capture=True)
     print(seeded, flush=True)
@@ -253,8 +252,7 @@ def command_bench(arguments: list[str]) -> int:
     environment = service_environment(settings="portal.settings.base")
     environment.setdefault("DEBUG", "1")
     # benchmarks create partners: the schemas and the partner template must be current
-    manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
-    manage(environment, "prepare_partners", "-v", "0")
+    manage(environment, "migrate_partners", "-v", "0")
     script = ROOT / "bench" / f"{arguments[0]}.py"
     return subprocess.run([PYTHON, str(script), *arguments[1:]], env=environment, cwd=ROOT).returncode
 

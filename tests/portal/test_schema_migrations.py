@@ -167,3 +167,22 @@ def test_a_schema_ahead_of_the_code_is_served(db):
     SchemaMigrationState.objects.filter(schema_name="p_tau").update(digest=OLD_DIGEST)
 
     assert Client(HTTP_HOST=host_of(partner)).get("/accounts/sign-in/").status_code == 200
+
+
+def test_beat_skips_a_partner_whose_schema_is_behind(db, partner_alpha, monkeypatch):
+    from portal.core import tasks as core_tasks
+
+    partner_create(name="Upsilon", slug="upsilon", admin_email="a@upsilon.example")
+    make_behind("p_upsilon")
+    sent: list[str] = []
+
+    class Recorder:
+        def apply_async(self, countdown):
+            sent.append(connection.schema_name)
+
+    monkeypatch.setattr(core_tasks.app, "signature", lambda name, kwargs: Recorder())
+
+    core_tasks.dispatch_to_partners("portal.accounts.tasks.sessions_clear_expired", spread_seconds=0)
+
+    assert "p_upsilon" not in sent
+    assert partner_alpha.schema_name in sent
