@@ -297,3 +297,24 @@ def schema_state_after_migrate_schemas(sender: object, schema_name: str, **kwarg
     if schema_name == settings.PUBLIC_SCHEMA_NAME:
         return
     schema_state_record(schema_name=schema_name, digest=schemas_applied_digests([schema_name])[schema_name])
+
+
+def migrations_table_exists(recorder: MigrationRecorder) -> bool:
+    """`MigrationRecorder.has_table`, answered by one index lookup instead of listing the schema's tables.
+
+    Django lists every table visible on the search path, which on PostgreSQL is a scan of the whole
+    catalogue with a visibility test per row: ~400 rows per partner schema, so each call grows with
+    the number of partners, and `migrate` calls it about eight times per schema, making a deploy over
+    N schemas cost N squared. The answer is the same: the table in the connection's own schema (the
+    one django-tenants' introspection looks in), not one found further down the search path.
+    """
+    if recorder._has_table:
+        return True
+    quote = recorder.connection.ops.quote_name
+    schema_name = getattr(recorder.connection, "schema_name", None) or "public"
+    with recorder.connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT to_regclass(%s) IS NOT NULL", [f"{quote(schema_name)}.{quote(recorder.Migration._meta.db_table)}"]
+        )
+        recorder._has_table = bool(cursor.fetchone()[0])
+    return recorder._has_table
