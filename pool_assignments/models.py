@@ -17,10 +17,16 @@ class PoolAssignment(models.Model):
     """
 
     # DO_NOTHING: a public row never looks into partner schemas (the deletion collector would, from
-    # the public schema, where this table does not exist). The database constraint still refuses
-    # to delete an allocation that an assignment points at.
+    # the public schema, where this table does not exist). No database constraint either: one from
+    # every partner schema would hang two triggers per partner on the public table, fired by every
+    # update of an allocation, and lock that table while each new partner's schema is created. An
+    # allocation is never deleted while a reseller exists (it is returned or expires instead).
     allocation = models.ForeignKey(
-        "pools.PoolAllocation", verbose_name=_("pool"), on_delete=models.DO_NOTHING, related_name="+"
+        "pools.PoolAllocation",
+        verbose_name=_("pool"),
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
     )
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="pool_assignments"

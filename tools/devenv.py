@@ -261,9 +261,8 @@ def _wait_for_port(port: int, *, seconds: float) -> bool:
 def command_up() -> int:
     environment = development_environment()
     manage(environment, "compile_translations")
-    say("Migrating the public schema and every partner ...")
-    manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
-    manage(environment, "prepare_partners", "-v", "0")
+    say("Migrating the public schema, the partner template and the partner schemas that are behind ...")
+    manage(environment, "migrate_partners")
     say("Seeding the demo ...")
     seeded = manage(environment, "seed_demo", capture=True)
 
@@ -354,8 +353,7 @@ def command_bench(arguments: list[str]) -> int:
         return 2
     environment = development_environment()
     # benchmarks create partners: the schemas and the partner template must be current
-    manage(environment, "migrate_schemas", "--executor=multiprocessing", "-v", "0")
-    manage(environment, "prepare_partners", "-v", "0")
+    manage(environment, "migrate_partners", "-v", "0")
     script = ROOT / "bench" / f"{arguments[0]}.py"
     return subprocess.run([PYTHON, str(script), *arguments[1:]], env=environment, cwd=ROOT).returncode
 

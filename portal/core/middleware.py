@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -9,22 +10,43 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from portal.accounts.locale import language_of, time_zone_of
 from portal.partners.choices import PartnerStatus
+from portal.partners.models import SchemaMigrationState
+from portal.partners.schema_migrations import partner_schema_is_current
 
 SESSION_SCHEMA_KEY = "_partner_schema"
 
 
 class PartnerMiddleware(TenantMainMiddleware):
-    """Resolves the partner from the host, and refuses partners that are not active."""
+    """Resolves the partner from the host, and refuses partners that are not active, or whose schema is
+    still behind the code's migrations during a deploy (the maintenance page, not errors)."""
+
+    def get_tenant(self, domain_model, hostname):
+        # The schema's recorded migration state comes with the same query, so a current partner costs nothing.
+        state = SchemaMigrationState.objects.filter(schema_name=OuterRef("tenant__schema_name")).values("digest")[:1]
+        domain = (
+            domain_model.objects.select_related("tenant").annotate(schema_digest=Subquery(state)).get(domain=hostname)
+        )
+        domain.tenant.schema_digest = domain.schema_digest
+        return domain.tenant
 
     def process_request(self, request: HttpRequest):
         response = super().process_request(request)
         if response is not None:
             return response
         partner = request.tenant
-        if partner.schema_name != "public" and partner.status != PartnerStatus.ACTIVE:
+        if partner.schema_name == "public":
+            return None
+        if partner.status != PartnerStatus.ACTIVE:
             connection.set_schema_to_public()
             status = 503 if partner.status == PartnerStatus.PROVISIONING else 403
             return render(request, "core/partner_unavailable.html", {"partner": partner}, status=status)
+        if not partner_schema_is_current(partner.schema_name, getattr(partner, "schema_digest", None)):
+            connection.set_schema_to_public()
+            response = render(
+                request, "core/partner_unavailable.html", {"partner": partner, "maintenance": True}, status=503
+            )
+            response["Retry-After"] = "60"
+            return response
         return None
 
 

@@ -9,7 +9,8 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context
 
 from portal.celery import app
-from portal.partners.selectors import partners_active
+from portal.partners.schema_migrations import partner_schema_is_current
+from portal.partners.selectors import partners_active_schema_digests
 
 
 def enqueue_on_commit(task: Task, /, **kwargs: Any) -> None:
@@ -36,10 +37,15 @@ def partner_spread_countdown(schema_name: str, spread_seconds: int) -> int:
 
 @shared_task(name="portal.core.tasks.dispatch_to_partners", ignore_result=True)
 def dispatch_to_partners(task_name: str, spread_seconds: int | None = None, **task_kwargs: Any) -> int:
-    """Beat's single entry for per-partner work: one message per active partner, spread over time."""
+    """Beat's single entry for per-partner work: one message per active partner, spread over time.
+
+    A partner whose schema is still behind the code's migrations (a deploy under way) is skipped until
+    the next tick: its work would meet tables the code does not expect."""
     spread = settings.PARTNER_DISPATCH_DEFAULT_SPREAD if spread_seconds is None else spread_seconds
     sent = 0
-    for schema_name in partners_active().values_list("schema_name", flat=True):
+    for schema_name, digest in partners_active_schema_digests():
+        if not partner_schema_is_current(schema_name, digest):
+            continue
         with schema_context(schema_name):
             app.signature(task_name, kwargs=task_kwargs).apply_async(
                 countdown=partner_spread_countdown(schema_name, spread)

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django_tenants.admin import TenantAdminMixin
 
 from portal.core.names import NameFormMixin, name_ensure_unique
-from portal.partners.models import Domain, Partner
+from portal.partners.models import Domain, Partner, SchemaMigrationState
 
 
 class PartnerAdminForm(NameFormMixin, forms.ModelForm):
@@ -53,4 +53,19 @@ class PartnerAdmin(TenantAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         # A partner needs a schema and an administrator: `manage.py create_partner` provisions both.
+        return False
+
+
+@admin.register(SchemaMigrationState)
+class SchemaMigrationStateAdmin(admin.ModelAdmin):
+    """Read only: `manage.py migrate_partners` writes these with the migrations themselves."""
+
+    list_display = ["schema_name", "digest", "updated", "error"]
+    search_fields = ["schema_name", "error"]
+    readonly_fields = ["schema_name", "digest", "error", "updated"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

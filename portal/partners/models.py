@@ -75,3 +75,26 @@ class Domain(DomainMixin):
 
     def __str__(self) -> str:
         return self.domain
+
+
+class SchemaMigrationState(models.Model):
+    """Which migrations a partner schema (or the partner template) holds, recorded in the public schema.
+
+    `digest` summarises the schema's applied migrations that the code knows of; it is written in the
+    same transaction as the migrations themselves, so it never claims more than the schema holds. A
+    deploy compares every row with the code's digest in one query and migrates only the schemas that
+    differ, instead of opening every schema to ask. A failed migration keeps the old digest and says
+    why in `error`, so the next run retries exactly those schemas.
+    """
+
+    schema_name = models.CharField(_("schema"), max_length=63, unique=True)
+    digest = models.CharField(_("migration digest"), max_length=32, blank=True)
+    error = models.TextField(_("last error"), blank=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("schema migration state")
+        verbose_name_plural = _("schema migration states")
+
+    def __str__(self) -> str:
+        return self.schema_name

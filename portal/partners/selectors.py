@@ -14,6 +14,22 @@ def partners_active() -> QuerySet[Partner]:
     return partners_all().filter(status=PartnerStatus.ACTIVE)
 
 
+def partners_active_schema_digests() -> list[tuple[str, str | None]]:
+    """Each active partner's schema with its recorded migration digest (None if never recorded)."""
+    from django.db.models import OuterRef, Subquery
+
+    from portal.partners.models import SchemaMigrationState
+
+    digest = SchemaMigrationState.objects.filter(schema_name=OuterRef("schema_name")).values("digest")[:1]
+    return list(
+        Partner.objects.exclude(schema_name="public")
+        .filter(status=PartnerStatus.ACTIVE)
+        .annotate(schema_digest=Subquery(digest))
+        .order_by("schema_name")
+        .values_list("schema_name", "schema_digest")
+    )
+
+
 def partner_by_slug(*, slug: str) -> Partner | None:
     return partners_all().filter(slug=slug.strip().lower()).first()
 

@@ -21,7 +21,6 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.utils.translation import gettext as _
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
@@ -34,6 +33,12 @@ from portal.core.names import name_clean, name_ensure_unique
 from portal.partners.choices import Currency, Language, PartnerStatus, Region
 from portal.partners.clone import clone_schema_lean
 from portal.partners.models import Domain, Partner
+from portal.partners.schema_migrations import (
+    code_migration_digest,
+    schema_migrate,
+    schema_state_record,
+    schemas_applied_digests,
+)
 
 SLUG_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,48}[a-z0-9]$")
 HOSTNAME_PATTERN = re.compile(
@@ -117,40 +122,40 @@ def validate_partner_domain(domain: str) -> None:
 def partner_template_ensure(*, verbosity: int = 0) -> None:
     """Create the template schema, or bring it up to the code's migrations (a no-op when current).
 
-    Run after `migrate_schemas` on every deploy (the run command and docker-compose do it), so
-    cloning never copies an old layout. django-tenants' own migrate does not see the template,
-    because the template has no partner row (django-tenants #1154).
+    `migrate_partners` does this on every deploy, so cloning never copies an old layout.
+    django-tenants' own migrate does not see the template, because the template has no partner row
+    (django-tenants #1154).
     """
     template = settings.PARTNER_TEMPLATE_SCHEMA
     with transaction.atomic():
         if not schema_exists(template):
             with connection.cursor() as cursor:
                 cursor.execute(f'CREATE SCHEMA "{template}"')
-        call_command("migrate_schemas", tenant=True, schema_name=template, interactive=False, verbosity=verbosity)
+        outcome = schema_migrate(template)
     connection.set_schema_to_public()  # type: ignore[attr-defined]  # django-tenants' DatabaseWrapper
-
-
-def _schema_is_current(schema_name: str) -> bool:
-    with schema_context(schema_name):
-        executor = MigrationExecutor(connection)
-        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    return not plan
+    if not outcome.ok:
+        raise RuntimeError(f"The partner template could not be migrated: {outcome.error}")
 
 
 def _create_schema(schema_name: str, method: ProvisioningMethod) -> ProvisioningMethod:
+    """Create the partner's schema at the code's migrations and record its state with it."""
     template = settings.PARTNER_TEMPLATE_SCHEMA
     if method is ProvisioningMethod.CLONE and schema_exists(template):
-        if not clone_schema_lean(source=template, target=schema_name):
+        template_digest = schemas_applied_digests([template])[template]
+        if not clone_schema_lean(source=template, target=schema_name, layout_key=template_digest):
             # The template holds objects the lean clone does not copy (views, triggers...).
             CloneSchema().clone_schema(template, schema_name, "DATA")
-        if _schema_is_current(schema_name):
-            return ProvisioningMethod.CLONE
-        # The template is behind the code: migrate the copy forward rather than fail.
-        call_command("migrate_schemas", tenant=True, schema_name=schema_name, interactive=False, verbosity=0)
+        digest = template_digest
+        if digest != code_migration_digest():
+            # The template is behind the code: migrate the copy forward rather than fail.
+            call_command("migrate_schemas", tenant=True, schema_name=schema_name, interactive=False, verbosity=0)
+            digest = schemas_applied_digests([schema_name])[schema_name]
+        schema_state_record(schema_name=schema_name, digest=digest)
         return ProvisioningMethod.CLONE
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA "{schema_name}"')
     call_command("migrate_schemas", tenant=True, schema_name=schema_name, interactive=False, verbosity=0)
+    schema_state_record(schema_name=schema_name, digest=schemas_applied_digests([schema_name])[schema_name])
     return ProvisioningMethod.MIGRATE
 
 

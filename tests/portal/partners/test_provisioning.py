@@ -138,3 +138,36 @@ def test_list_partners_shows_each_partner_with_its_url(db):
     assert "alpha" in output and "http://alpha.console.test/" in output
     assert "beta" in output and "Service provider + Large account reseller" in output
     assert "2 partner(s)." in output
+
+
+def test_a_template_layout_the_lean_clone_cannot_copy_falls_back_and_leaves_nothing(db, settings):
+    from portal.partners.clone import clone_schema_lean
+
+    template = settings.PARTNER_TEMPLATE_SCHEMA
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE VIEW {template}.bench_view AS SELECT 1 AS one")
+
+    assert clone_schema_lean(source=template, target="p_upsilon", layout_key="a layout with a view") is False
+    assert not schema_exists("p_upsilon")
+
+
+def test_clones_of_one_layout_read_the_catalogue_once(db, settings):
+    from django.test.utils import CaptureQueriesContext
+
+    from portal.partners.clone import clone_schema_lean
+
+    template = settings.PARTNER_TEMPLATE_SCHEMA
+    assert clone_schema_lean(source=template, target="p_phi", layout_key="one layout") is True
+    # the second clone of the layout runs its script and asks the catalogue nothing
+    with CaptureQueriesContext(connection) as queries:
+        assert clone_schema_lean(source=template, target="p_chi", layout_key="one layout") is True
+    statements = " ".join(query["sql"] for query in queries.captured_queries)
+    assert 'CREATE TABLE "p_chi"."accounts_user"' in statements
+    for catalogue in ("pg_class", "pg_constraint", "pg_attribute", "information_schema"):
+        assert catalogue not in statements
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_constraint WHERE connamespace = 'p_chi'::regnamespace AND contype = 'f' "
+            "AND confrelid::regclass::text NOT LIKE 'p_chi.%%'"
+        )
+        assert cursor.fetchone()[0] == 0  # every foreign key points inside the new schema

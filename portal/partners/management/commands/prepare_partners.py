@@ -5,8 +5,8 @@ from portal.partners.services import partner_template_ensure, platform_ensure
 
 class Command(BaseCommand):
     help = (
-        "After migrate_schemas: make sure the public host resolves and the partner template schema is "
-        "migrated, so new partners are cloned from a current layout. Safe to run on every deploy."
+        "Make sure the public host resolves and the partner template schema is migrated, so new partners "
+        "are cloned from a current layout (migrate_partners does both on every deploy). Safe to run any time."
     )
 
     def handle(self, *args, **options):
