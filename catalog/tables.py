@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import CustomerPrice, CustomerSegment, Offer
 from catalog.pricing import ResolvedPrice, money_format, percent_text
 from catalog.templatetags.catalog_tags import term_label
+from portal.core.formatting import DATE_CELL
 
 
 def price_html(resolved: ResolvedPrice | None, *, derivation: bool):
@@ -82,7 +83,7 @@ class OfferTable(tables.Table):
         )
         order_by = ("name",)
         empty_text = ""
-        attrs = {"class": "table table-hover align-middle mb-0"}
+        attrs = {"class": "table table-sm table-hover align-middle mb-0 small"}
 
     def __init__(self, *args, prices=None, derivation: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -176,7 +177,7 @@ class CustomerPriceTable(tables.Table):
         orderable=False,
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
-    updated = tables.DateColumn(verbose_name=_("Changed"), format="Y-m-d")
+    updated = tables.DateColumn(verbose_name=_("Changed"), attrs=DATE_CELL)
     actions = tables.Column(verbose_name="", accessor="pk", orderable=False, attrs={"td": {"class": "text-end"}})
 
     class Meta:

@@ -115,7 +115,7 @@ class MarketplaceDescription:
     #: what the provider can do, and the marketplace's own words for how, or why it cannot (shown
     #: next to the action)
     capabilities: frozenset[Capability]
-    capability_rules: Mapping[Capability, str] = field(default_factory=lambda: MappingProxyType({}))
+    capability_rules: Mapping[Capability, Label] = field(default_factory=lambda: MappingProxyType({}))
     commitment: CommitmentRules = CommitmentRules()
     #: (region code, label) in the order the region drop-down lists them; empty: the region is free text
     regions: tuple[tuple[str, Label], ...] = ()

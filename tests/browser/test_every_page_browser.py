@@ -152,7 +152,10 @@ def demo(django_db_setup, django_db_blocker):
             pages = detail_pages([str(slug) for slug in marketplaces()])
             device = TOTPDevice.objects.get(user__username="admin", name="Demo authenticator")
         world = SimpleNamespace(
-            pages=pages, device=device, codes=raw_codes(), english={lang: english_strings(lang) for lang in LANGUAGES[1:]}
+            pages=pages,
+            device=device,
+            codes=raw_codes(),
+            english={lang: english_strings(lang) for lang in LANGUAGES[1:]},
         )
     yield world
     with django_db_blocker.unblock():
@@ -168,8 +171,11 @@ def demo(django_db_setup, django_db_blocker):
 def _problems_of(page, url: str, language: str, world) -> list[str]:
     found = page.evaluate(INSPECT)
     problems = [f"{language} {url}: {each}" for each in found["wide"] + [f"broken {b}" for b in found["broken"]]]
-    english = world.english.get(language, set())
-    untranslated = sorted({text for text, theirs, code in found["texts"] if not theirs and not code and text in english})
+    # a customer document (a printed quote) is in the customer's language, which its page names
+    english = world.english.get(page.evaluate("document.documentElement.lang") or language, set())
+    untranslated = sorted(
+        {text for text, theirs, code in found["texts"] if not theirs and not code and text in english}
+    )
     if untranslated:
         problems.append(f"{language} {url}: untranslated {untranslated}")
     raw = sorted(
@@ -204,7 +210,9 @@ def test_every_page_in_every_language(demo, browser, console_server):
 
     # every pattern is walked or named as not a page; argument-less ones that answer with no page are skipped
     patterns = url_patterns()
-    unplaced = [name for name, _route, takes in patterns if takes and name not in demo.pages and name not in NOT_SCREENS]
+    unplaced = [
+        name for name, _route, takes in patterns if takes and name not in demo.pages and name not in NOT_SCREENS
+    ]
     assert unplaced == [], f"add these patterns to the walk (tests/browser/walk.py): {unplaced}"
     plain = [route for name, route, takes in patterns if not takes and name not in NOT_PAGES]
     pages_among = set(page.evaluate(PAGES_AMONG, plain))

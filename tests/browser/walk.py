@@ -98,7 +98,7 @@ def detail_pages(marketplace_slugs: list[str]) -> dict[str, list[str]]:
     """One object of each screen that takes arguments, as URLs, by pattern name (run inside the partner's
     schema). Subscriptions, accounts and marketplaces get one per marketplace: their rule texts differ."""
     from catalog.models import Category, CustomerPrice, CustomerSegment, Offer, ProductGroup, SegmentPrice
-    from customers.models import Customer, CustomerGroup, CustomerTenant
+    from customers.models import CustomerGroup, CustomerTenant
     from marketplace.models import MarketplaceAccount, TenantConnection
     from pools.models import PoolAllocation
     from portal.accounts.choices import UserKind
@@ -189,7 +189,9 @@ def detail_pages(marketplace_slugs: list[str]) -> dict[str, list[str]]:
         found = Subscription.objects.filter(account__marketplace=slug).order_by("pk").first()
         if found is not None:
             per_marketplace.append(found)
-    pages["subscriptions:subscription_detail"] = [url("subscriptions:subscription_detail", pk=s.pk) for s in per_marketplace]
+    pages["subscriptions:subscription_detail"] = [
+        url("subscriptions:subscription_detail", pk=s.pk) for s in per_marketplace
+    ]
     pages["subscriptions:subscription_quantity"] = [url("subscriptions:subscription_quantity", pk=subscription.pk)]
     pages["subscriptions:subscription_manage"] = [
         url("subscriptions:subscription_manage", pk=subscription.pk, action="terminate")
@@ -208,7 +210,9 @@ def detail_pages(marketplace_slugs: list[str]) -> dict[str, list[str]]:
     pages["orders:quote_detail"] = [url("orders:quote_detail", quote_pk=quote.pk)]
     pages["orders:quote_print"] = [url("orders:quote_print", quote_pk=quote.pk)]
     link = one(ResellerLink.objects.all())
-    pages["resellers:map"] = [url("resellers:map", pk=one(ResellerLink.objects.filter(status=ResellerStatus.UNMAPPED)).pk)]
+    pages["resellers:map"] = [
+        url("resellers:map", pk=one(ResellerLink.objects.filter(status=ResellerStatus.UNMAPPED)).pk)
+    ]
     pages["resellers:delete"] = [url("resellers:delete", pk=link.pk)]
     allocation = one(PoolAllocation.objects.all())
     pages["pools:allocation_edit"] = [url("pools:allocation_edit", pk=allocation.pk)]
@@ -219,13 +223,17 @@ def detail_pages(marketplace_slugs: list[str]) -> dict[str, list[str]]:
 def english_strings(language: str) -> set[str]:
     """Source strings the language's catalog translates differently: seen on its screens, they are untranslated."""
     catalog = polib.pofile(str(Path(settings.BASE_DIR) / "locale" / language / "LC_MESSAGES" / "django.po"))
+    entries = [entry for entry in catalog if not entry.obsolete and "fuzzy" not in entry.flags]
+    # a word the language shares with English ("Position", "Type") is the translation of another message
+    translations = {entry.msgstr for entry in entries if entry.msgstr}
+    translations |= {text[:1].upper() + text[1:] for text in translations}
     return {
         entry.msgid
-        for entry in catalog
+        for entry in entries
         if not entry.msgid_plural
         and entry.msgstr
-        and "fuzzy" not in entry.flags
         and entry.msgstr != entry.msgid
+        and entry.msgid not in translations
         and re.search(r"[A-Za-z]{3}", entry.msgid)
     }
 

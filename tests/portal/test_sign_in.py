@@ -43,7 +43,7 @@ def test_wrong_password_re_renders_with_a_clear_message(alpha_client):
 def test_a_partner_that_is_both_kinds_gets_services_and_licenses_tabs(beta_admin_client):
     body = beta_admin_client.get("/").content.decode()
     assert ">\n          Services\n" in body or "Services" in body
-    assert "Licenses" in body
+    assert "Licences" in body
 
     licenses = beta_admin_client.get("/?tab=licenses").content.decode()
     assert 'data-section="resellers"' in licenses

@@ -4,7 +4,7 @@ import json
 
 from django import template
 
-from portal.audit.models import AuditEvent
+from portal.audit.models import SYSTEM_ACTOR_LABELS, AuditEvent, action_label
 from portal.audit.selectors import notifications_unread_count
 
 register = template.Library()
@@ -28,6 +28,18 @@ def audit_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
         (key, _display(before.get(key)) if key in before else "", _display(after.get(key)) if key in after else "")
         for key in keys
     ]
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    """An audit action's label in the reader's language, for screens that hold the stored value."""
+    return action_label(action)
+
+
+@register.filter
+def audit_actor(actor_label: str) -> str:
+    """Who acted: a person's email, or the console's own actors in the reader's language."""
+    return str(SYSTEM_ACTOR_LABELS.get(actor_label, actor_label))
 
 
 @register.simple_tag(takes_context=True)
