@@ -16,7 +16,6 @@ Targets (the same for every marketplace against its own floor): b/a <= 1.5, c/a 
 Creates its own partner `bench-sync` and drops it (and its schema) at the end.
 """
 
-import importlib
 import logging
 import os
 import statistics
@@ -53,6 +52,7 @@ from marketplace.secrets import secret_encrypt  # noqa: E402
 from marketplace.sync import sync_run_execute  # noqa: E402
 from portal.partners.models import Partner  # noqa: E402
 from portal.partners.services import partner_create, partner_template_ensure, platform_ensure  # noqa: E402
+from simulators import simulator_module  # noqa: E402
 from subscriptions.models import Subscription  # noqa: E402
 
 SLUG = "bench-sync"
@@ -75,10 +75,6 @@ def remove_bench_partner() -> None:
         with connection.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{partner.schema_name}" CASCADE')
         partner.delete()
-
-
-def simulator_module(slug: str):
-    return importlib.import_module(f"marketplace.providers.{slug}.simulator")
 
 
 def bulk_simulator(slug: str):

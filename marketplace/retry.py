@@ -45,8 +45,8 @@ class TaskRetryPolicy:
 
 #: A throttled or unavailable sync run (marketplace.tasks.sync_account_run).
 SYNC_RETRY = TaskRetryPolicy(max_retries=3, base_seconds=30)
-#: A throttled or unavailable order placement (subscriptions.tasks.order_place).
+#: A throttled or unavailable order placement (orders.tasks.order_place).
 ORDER_RETRY = TaskRetryPolicy(max_retries=5, base_seconds=15, max_seconds=900, throttled_max_seconds=1800)
 #: Asking about lines the marketplace is still provisioning: 10 checks over ~2 hours, no jitter
-#: (subscriptions.placement).
+#: (orders.placement).
 PROVISIONING_CHECKS = TaskRetryPolicy(max_retries=10, base_seconds=30, max_seconds=900, jitter=0)

@@ -8,6 +8,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
 
 app = CeleryApp("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Every app's tasks are in its `tasks` module, which is where autodiscovery looks.
 app.autodiscover_tasks()
-# Autodiscovery looks for `<app>.tasks` only; the subscription lifecycle's tasks are in their own module.
-app.autodiscover_tasks(["subscriptions"], related_name="tasks_lifecycle")

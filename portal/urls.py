@@ -16,8 +16,8 @@ urlpatterns = [
     path("pools/", include("pools.urls")),
     path("reports/", include("reports.urls")),
     path("catalog/", include("catalog.urls")),
-    path("subscriptions/", include("subscriptions.urls_subscriptions")),
-    path("orders/", include("subscriptions.urls_orders")),
+    path("subscriptions/", include("subscriptions.urls")),
+    path("orders/", include("orders.urls")),
     # Apps add their include() above this line; the catch-all section placeholder stays last.
     path("", include("portal.core.urls")),
 ]

@@ -18,6 +18,7 @@ from django.db.models import Case, F, Max, Q, Value, When, Window
 from django.db.models.functions import Lag
 
 from catalog.choices import BILLING_CYCLE_CHOICES
+from catalog.price_book import PriceBook
 from catalog.pricing import ResolvedPrice
 from customers.models import Customer
 from reports.billing import (
@@ -32,7 +33,7 @@ from reports.billing import (
     lines_total,
 )
 from reports.models import TrackedSubscription, UsageSnapshot
-from reports.prices import BillingPrices, PriceBook
+from reports.prices import BillingPrices
 from reports.selectors import _visible_customer_ids
 
 ZERO = Decimal(0)

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
+from catalog.price_book import PriceBook
 from catalog.pricing import money_round
 from customers.models import Customer
 from customers.selectors import customers_visible_to
@@ -24,7 +25,7 @@ from portal.accounts.permissions import user_sees_all_customers
 from portal.audit.models import AuditEvent
 from reports.choices import CustomDimension, CustomMeasure
 from reports.models import MONTH_END, BillingDay, SavedReport, TrackedSubscription, UsageSnapshot
-from reports.prices import BillingPrices, PriceBook, monthly_amount
+from reports.prices import BillingPrices, monthly_amount
 from subscriptions.models import Subscription
 
 ZERO = Decimal(0)

@@ -11,9 +11,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from orders.models import Order
+from orders.services import LineSpec, OrderActionRefused, order_create
 from portal.accounts.types import Actor
-from subscriptions.models import Order, Subscription
-from subscriptions.services_orders import LineSpec, OrderActionRefused, order_create
+from subscriptions.models import Subscription
+
+
+class LifecycleRefused(Exception):
+    """A rule refuses the action; the message says why, in the user's words. Nothing was sent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -38,8 +50,6 @@ def lifecycle_order_place(
     (`services_orders.order_create(..., submit=True)`). Call inside the caller's transaction: the placing
     task is enqueued when it commits. The user confirmed the change, which accepts the terms for it.
     A refusal of the order machinery is a `LifecycleRefused` (nothing saved)."""
-    from subscriptions.services_lifecycle import LifecycleRefused  # services_lifecycle imports this module
-
     specs = [
         LineSpec(
             kind=line.kind,

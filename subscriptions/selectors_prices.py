@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from subscriptions.choices import PriceSource
 from subscriptions.models import Subscription, SubscriptionPrice
 
 #: (marketplace account id, subscription external id): what identifies a subscription over its life.
@@ -35,8 +36,6 @@ class PricePeriod:
 
     @property
     def source_label(self) -> str:
-        from subscriptions.choices import PriceSource
-
         return str(PriceSource(self.source).label) if self.source in PriceSource.values else self.source
 
 

@@ -20,6 +20,7 @@ from subscriptions.choices import SubscriptionStatus
 from subscriptions.choices_lifecycle import ScheduledChangeStatus
 from subscriptions.commitment import marketplace_capabilities, marketplace_name, marketplace_rule
 from subscriptions.models import ScheduledChange, Subscription
+from subscriptions.selectors_prices import subscription_price_periods
 
 LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.SUSPENDED, SubscriptionStatus.PENDING)
 
@@ -111,8 +112,6 @@ def customer_unit_prices(subscriptions: Iterable[Subscription]) -> dict[int, Dec
     marketplace's sales price. One resolution for every customer without a price of their own (their price
     is the partner's), one per customer with a segment or customer price: the queries grow with those only."""
     from django.utils import timezone
-
-    from subscriptions.selectors_prices import subscription_price_periods
 
     subscriptions = [row for row in subscriptions]
     today = timezone.localdate()

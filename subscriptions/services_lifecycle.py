@@ -20,12 +20,14 @@ from django.utils.translation import gettext as _
 
 from catalog.choices import BillingCycle
 from marketplace.providers.base import Capability
+from orders.choices import ORDER_IN_FLIGHT, OrderLineKind, OrderLineStatus
+from orders.models import Order, OrderLine
 from portal.accounts.types import Actor
 from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, notification_create
 from portal.core.formatting import when_text
 from subscriptions import commitment
-from subscriptions.choices import ORDER_IN_FLIGHT, OrderLineKind, OrderLineStatus, SubscriptionStatus
+from subscriptions.choices import SubscriptionStatus
 from subscriptions.choices_lifecycle import ChangeTiming, ScheduledChangeStatus
 from subscriptions.commitment import (
     commitment_window,
@@ -34,24 +36,13 @@ from subscriptions.commitment import (
     quantity_change_preview,
     termination_preview,
 )
-from subscriptions.lifecycle_orders import LifecycleLine, lifecycle_order_place
-from subscriptions.models import Order, OrderLine, ScheduledChange, Subscription, SubscriptionOptions
+from subscriptions.lifecycle_orders import LifecycleLine, LifecycleRefused, lifecycle_order_place
+from subscriptions.models import ScheduledChange, Subscription, SubscriptionOptions
 from subscriptions.selectors_subscriptions import subscription_version
 
 AUTOMATION_ACTOR = "automation"
 #: How long after the renewal date a scheduled change waits for the sync to report the renewal.
 RENEWAL_GRACE = timedelta(days=3)
-
-
-class LifecycleRefused(Exception):
-    """A rule refuses the action; the message says why, in the user's words. Nothing was sent."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 class LifecycleConflict(LifecycleRefused):

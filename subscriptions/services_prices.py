@@ -14,18 +14,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.price_book import PriceBook
 from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
 from subscriptions.choices import PriceApplication, PriceSource
-from subscriptions.models import OrderLine, Subscription, SubscriptionOptions, SubscriptionPrice
+from subscriptions.models import Subscription, SubscriptionOptions, SubscriptionPrice
 from subscriptions.selectors_prices import day_start, subscription_price_periods
+
+if TYPE_CHECKING:  # the record names the order line a price came from; it never imports the orders app
+    from orders.models import OrderLine
 
 
 class PriceApplicationRefused(ValueError):
@@ -72,8 +77,6 @@ def next_cycle_start(*, account_id: int, today: date | None = None) -> date:
 def _catalog_prices(subscriptions: list[Subscription]) -> dict[int, tuple[Decimal, Decimal | None, str]]:
     """{subscription pk: (unit price, cost price, currency)} by today's catalog (the pricing chain), else the
     marketplace's own sales price for a subscription whose offer is not in the catalog."""
-    from reports.prices import PriceBook
-
     book = PriceBook(offer_ids={row.offer_id for row in subscriptions})
     prices: dict[int, tuple[Decimal, Decimal | None, str]] = {}
     for row in subscriptions:

@@ -24,13 +24,13 @@ from customers.models import CustomerTenant
 from customers.selectors import customers_visible_to
 from marketplace.models import TenantConnection
 from marketplace.providers.base import billing_cycle_months
+from orders.choices import OrderLineKind, OrderStatus
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.models import User
 from portal.accounts.permissions import user_has_permission
 from portal.accounts.types import Actor, actor_user
 from portal.audit.choices import AuditAction, AuditResult, NotificationLevel
 from portal.audit.services import audit_record, model_snapshot, notification_create
-from subscriptions.choices import OrderLineKind, OrderStatus
 from subscriptions.choices_lifecycle import (
     ApprovalDecision,
     ChangeTiming,

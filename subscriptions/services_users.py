@@ -20,6 +20,7 @@ from customers.models import CustomerTenant
 from marketplace.models import TenantConnection
 from marketplace.providers.base import ProviderError
 from marketplace.providers.registry import UnknownMarketplace, provider_class
+from orders.placement import subscription_upsert
 from portal.accounts.types import Actor
 from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.services import audit_record
@@ -121,8 +122,6 @@ def _mirror_user(connection: TenantConnection, record, subscriptions: dict[str, 
 
 def _refresh_subscriptions(connection: TenantConnection, provider, external_ids: Iterable[str]) -> None:
     """Read the subscriptions again so their consumed counts are the marketplace's."""
-    from subscriptions.placement import subscription_upsert
-
     for external_id in set(external_ids):
         try:
             record = provider.get_subscription(subscription_external_id=external_id)
@@ -148,8 +147,6 @@ def tenant_users_sync(*, actor: Actor, customer_tenant: CustomerTenant) -> Users
         raise UsersRefused(error.message) from error
     finally:
         provider.close()
-    from subscriptions.placement import subscription_upsert
-
     with transaction.atomic():
         for record in subscription_records:
             subscription_upsert(account=connection.account, customer_tenant_id=customer_tenant.pk, record=record)

@@ -1,72 +1,46 @@
-"""Celery tasks of the order machinery: adapters that take ids and call one function.
+"""Celery tasks of the subscription lifecycle: adapters that call one service each.
 
-Retried only when the marketplace throttled us or was unavailable, by the marketplace task retry
-policy (marketplace.retry); a refusal is never retried.
+Beat runs `lifecycle_run_due` in every partner's schema (`portal.core.tasks.dispatch_to_partners`):
+scheduled decreases whose renewal has come, the licence automation, and approved requests following
+their orders. Every step is idempotent, so a repeated or overlapping run changes nothing twice.
 """
 
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
-from django.urls import reverse
 
-from marketplace.providers.base import Throttled, Unavailable
-from marketplace.retry import ORDER_RETRY
-from portal.accounts.locale import user_locale
-from subscriptions.placement import order_execute, order_provisioning_refresh
+from subscriptions.services_automation import auto_decrease_run, auto_purchase_run
+from subscriptions.services_lifecycle import scheduled_changes_apply_due
+from subscriptions.services_requests import license_change_requests_settle
+
+logger = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="subscriptions.tasks.order_place", ignore_result=True, max_retries=ORDER_RETRY.max_retries)
-def order_place(self, *, order_id: int) -> None:
-    """Place the open lines of a submitted order (`subscriptions.placement.order_execute`)."""
-    try:
-        order_execute(order_id=order_id, final_attempt=self.request.retries >= self.max_retries)
-    except (Throttled, Unavailable) as error:
-        countdown = ORDER_RETRY.countdown(error=error, retries=self.request.retries)
-        raise self.retry(exc=error, countdown=countdown) from error
+@shared_task(name="subscriptions.tasks.scheduled_changes_apply", ignore_result=True)
+def scheduled_changes_apply() -> dict[str, int]:
+    return scheduled_changes_apply_due()
 
 
-@shared_task(name="subscriptions.tasks.order_provisioning_check", ignore_result=True)
-def order_provisioning_check(*, order_id: int, check: int = 1) -> None:
-    """Ask the marketplace whether the lines it was provisioning are done; queues the next check itself."""
-    order_provisioning_refresh(order_id=order_id, check=check)
+@shared_task(name="subscriptions.tasks.licence_automation_run", ignore_result=True)
+def licence_automation_run() -> dict[str, int]:
+    purchased = auto_purchase_run()
+    decreased = auto_decrease_run()
+    return {"auto_purchase": len(purchased.created), "auto_decrease": len(decreased.created)}
 
 
-@shared_task(name="subscriptions.tasks.orders_requeue_stalled", ignore_result=True)
-def orders_requeue_stalled_task() -> int:
-    """Beat, per partner (`dispatch_to_partners`): queue again the orders whose task message was lost."""
-    from subscriptions.services_orders import orders_requeue_stalled
-
-    return orders_requeue_stalled()
+@shared_task(name="subscriptions.tasks.license_requests_settle", ignore_result=True)
+def license_requests_settle() -> int:
+    return license_change_requests_settle()
 
 
-@shared_task(name="subscriptions.tasks.order_email_send", ignore_result=True)
-def order_email_send(*, order_id: int, event: str) -> None:
-    """Email the order's people that it was placed, provisioned or has failed lines."""
-    from portal.partners.selectors import partner_current
-    from portal.partners.services import partner_url
-    from subscriptions.notifications import order_recipients, order_title
-    from subscriptions.selectors_orders import order_with_lines
-
-    order = order_with_lines(order_id=order_id)
-    if order is None:
-        return
-    partner = partner_current()
-    base_url = partner_url(partner).rstrip("/") if partner is not None else ""
-    for user in order_recipients(order):
-        if not user.email:
-            continue
-        context = {
-            "user": user,
-            "order": order,
-            "lines": list(order.lines.all()),
-            "event": event,
-            "partner_name": getattr(partner, "name", ""),
-            "order_url": base_url + reverse("orders:order_detail", kwargs={"order_pk": order.pk}),
-        }
-        with user_locale(user):
-            subject = order_title(order, event)
-            body = render_to_string("subscriptions/email/order_event.txt", context)
-        EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]).send()
+@shared_task(name="subscriptions.tasks.lifecycle_run_due", ignore_result=True)
+def lifecycle_run_due() -> dict[str, object]:
+    """The hourly beat entry: settle first (so automation sees finished requests), then act."""
+    settled = license_change_requests_settle()
+    scheduled = scheduled_changes_apply_due()
+    automation = licence_automation_run()
+    summary = {"settled": settled, "scheduled": scheduled, **automation}
+    logger.info("Subscription lifecycle run: %s", summary)
+    return summary

@@ -77,6 +77,7 @@ from subscriptions.services_lifecycle import (
     subscription_trial_convert,
     subscriptions_quantities_change,
 )
+from subscriptions.services_requests import RequestRefused, license_change_requests_create
 from subscriptions.tables_subscriptions import COLUMNS_PREFERENCE, chosen_columns, column_choices
 
 VIEW = AccessLevel.VIEW
@@ -277,8 +278,6 @@ def subscription_changes(request: HttpRequest) -> HttpResponse:
     if request.POST.get("confirm") != "1" or errors:
         return render(request, "subscriptions/subscription_changes.html", context)
     if can_request(request.user):
-        from subscriptions.services_requests import RequestRefused, license_change_requests_create
-
         try:
             created = license_change_requests_create(
                 actor=request.user, changes=[(change.subscription, change.quantity) for change in proposed]

@@ -24,11 +24,11 @@ EMBEDDED_REDIS_PORT = 6390
 # Simulators the run command starts: (name, python module, port, extra arguments). Each serves
 # its own API; <NAME>_SIMULATOR_URL tells the console where.
 SIMULATORS = [
-    ("identity", "portal.microsoft.simulator", 8100, ["--public-url", "http://localhost:8100"]),
-    ("also", "marketplace.providers.also.simulator", 8201, []),
-    ("partner_center", "marketplace.providers.partner_center.simulator", 8202, []),
-    ("cloudmore", "marketplace.providers.cloudmore.simulator", 8203, []),
-    ("alef", "marketplace.providers.alef.simulator", 8204, []),
+    ("identity", "simulators.identity", 8100, ["--public-url", "http://localhost:8100"]),
+    ("also", "simulators.also", 8201, []),
+    ("partner_center", "simulators.partner_center", 8202, []),
+    ("cloudmore", "simulators.cloudmore", 8203, []),
+    ("alef", "simulators.alef", 8204, []),
 ]
 
 

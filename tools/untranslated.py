@@ -1,6 +1,6 @@
 """Find text the console shows its users that is not marked for translation.
 
-Two checks, one per kind of source, both used by ``tests/portal/test_translations.py`` and runnable by
+Two checks, one per kind of source, both used by ``tests/portal/core/test_translations.py`` and runnable by
 hand (``python -m tools.untranslated``) to list every finding with its place:
 
 - **Templates.** Each template is read through Django's own lexer, so ``{% translate %}``,
@@ -37,6 +37,7 @@ SOURCE_FOLDERS = (
     "catalog",
     "customers",
     "marketplace",
+    "orders",
     "subscriptions",
     "resellers",
     "pools",
@@ -46,8 +47,8 @@ SOURCE_FOLDERS = (
 )
 # Python that only operators or developers read: management commands speak English to ops, migrations
 # and simulators are not the console's screens.
-PYTHON_EXCLUDED_PARTS = {"migrations", "management", "simulator", "simulators", "tests"}
-PYTHON_EXCLUDED_NAMES = {"simulator.py", "settings", "demo.py", "demo_data.py"}
+PYTHON_EXCLUDED_PARTS = {"migrations", "management", "simulators", "demo", "tests"}
+PYTHON_EXCLUDED_NAMES = {"settings"}
 
 # Names, codes and units a translator would leave as they are.
 SAME_IN_EVERY_LANGUAGE = {

@@ -4,7 +4,7 @@ Why a wrapper rather than msal directly: msal reports failures as dicts with an 
 no longer validates ID tokens (since 1.38; that is the application's job), does OIDC discovery in its constructor,
 and only accepts https authorities. The console needs typed failures it can explain to people, validated claims to
 map ``tid`` to a customer and ``tid``+``oid`` to a user, and one code path for production and the local simulator
-(:mod:`portal.microsoft.simulator`).
+(:mod:`simulators.identity`).
 
 Configuration
 =============
@@ -15,7 +15,7 @@ Production::
 
 Everything goes to Microsoft over https; browsers are sent to the URLs in Microsoft's discovery document.
 
-Development, against the simulator (``python -m portal.microsoft.simulator --port 8100``)::
+Development, against the simulator (``python -m simulators.identity --port 8100``)::
 
     IdentityClient(
         client_id="console-dev-client",

@@ -79,11 +79,16 @@ TENANT_APPS = [
     "customers",
     "catalog",
     "subscriptions",
+    "orders",
     "marketplace",
     "reports",
     "pool_assignments",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
+# The demo partner's data and its `seed_demo` command drive the simulators: development and tests only, and
+# the Docker image leaves both packages out.
+if DEBUG:
+    INSTALLED_APPS += ["demo"]
 
 TENANT_MODEL = "partners.Partner"
 TENANT_DOMAIN_MODEL = "partners.Domain"
@@ -218,8 +223,16 @@ CELERY_BEAT_SCHEDULE["partners-billing-cycles-close"] = {
 CELERY_BEAT_SCHEDULE["partners-subscription-lifecycle"] = {
     "task": "portal.core.tasks.dispatch_to_partners",
     "schedule": 60 * 60,
-    "args": ("subscriptions.tasks_lifecycle.lifecycle_run_due",),
+    "args": ("subscriptions.tasks.lifecycle_run_due",),
     "kwargs": {"spread_seconds": 600},
+}
+# Orders: queue again the submitted orders whose task message was lost (a worker died, a deploy dropped
+# the queue); placing is idempotent per line, so a second message places nothing twice.
+CELERY_BEAT_SCHEDULE["partners-orders-requeue-stalled"] = {
+    "task": "portal.core.tasks.dispatch_to_partners",
+    "schedule": 60 * 15,
+    "args": ("orders.tasks.orders_requeue_stalled",),
+    "kwargs": {"spread_seconds": 300},
 }
 
 # --- Marketplaces (marketplace/) -----------------------------------------------------------------
@@ -244,7 +257,7 @@ PARTNER_CENTER_SIMULATOR_URL = env_development_url("PARTNER_CENTER_SIMULATOR_URL
 
 # --- Microsoft identity (portal.microsoft) --------------------------------------------------------
 # Production: the console's multi-tenant Entra app, required when DEBUG is off. Development and demos: the
-# identity simulator (`python -m portal.microsoft.simulator`, whose app these defaults are), reached through
+# identity simulator (`python -m simulators.identity`, whose app these defaults are), reached through
 # MICROSOFT_SIMULATOR_URL.
 _SIMULATOR_APP = ("console-dev-client", "console-dev-secret")
 MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")

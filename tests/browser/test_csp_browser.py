@@ -17,13 +17,13 @@ from playwright.sync_api import expect
 
 from customers.models import Customer
 from marketplace.models import MarketplaceAccount
+from orders.models import Order
 from portal.audit.models import AuditEvent, Notification
 from portal.partners.models import Partner
-from subscriptions.models import Order
 from tests.browser.conftest import totp_code_of
+from tests.factories.reports import history, track
 from tests.factories.subscriptions import SubscriptionFactory
 from tests.processes import free_port, port_answers, process_environment, running, wait_for, web_server_command
-from tests.reports.report_factories import history, track
 from tests.support import PASSWORD
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -146,7 +146,7 @@ def identity_simulator(tmp_path):
     """The Microsoft identity simulator as its own server, on its own origin (as in development)."""
     port = free_port()
     url = f"http://localhost:{port}"
-    command = [sys.executable, "-m", "portal.microsoft.simulator", "--port", str(port), "--public-url", url]
+    command = [sys.executable, "-m", "simulators.identity", "--port", str(port), "--public-url", url]
     with running(command, process_environment(), tmp_path / "identity.log") as simulator:
         assert wait_for(lambda: port_answers(port), timeout=30, process=simulator), (
             tmp_path / "identity.log"

@@ -16,9 +16,9 @@ import pytest
 from django.db.models import Q
 from django_tenants.utils import schema_context
 
+from demo.seed import DEMO_ADMIN_PASSWORD, DEMO_SLUG, demo_seed
 from marketplace.providers.registry import marketplaces
 from pools.models import PoolAllocation
-from portal.core.demo import DEMO_ADMIN_PASSWORD, DEMO_SLUG, demo_seed
 from portal.partners.models import Partner
 from tests.browser.conftest import SCREENSHOTS, totp_code_of
 from tests.browser.walk import (

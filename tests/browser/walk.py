@@ -100,13 +100,14 @@ def detail_pages(marketplace_slugs: list[str]) -> dict[str, list[str]]:
     from catalog.models import Category, CustomerPrice, CustomerSegment, Offer, ProductGroup, SegmentPrice
     from customers.models import CustomerGroup, CustomerTenant
     from marketplace.models import MarketplaceAccount, TenantConnection
+    from orders.models import Order, Quote
     from pools.models import PoolAllocation
     from portal.accounts.choices import UserKind
     from portal.accounts.models import Role
     from reports.models import TrackedSubscription
     from resellers.choices import ResellerStatus
     from resellers.models import ResellerLink
-    from subscriptions.models import LicenseChangeRequest, Order, Quote, Subscription, TenantUser
+    from subscriptions.models import LicenseChangeRequest, Subscription, TenantUser
 
     def one(queryset):
         found = queryset.order_by("pk").first()

@@ -2,10 +2,10 @@
 
 from django.test import override_settings
 
-from catalog import demo as catalog_demo
 from catalog.models import CatalogSettings, CustomerPrice, CustomerSegment, Offer, ProductGroup
-from customers import demo as customers_demo
-from marketplace import demo as marketplace_demo
+from demo import catalog as catalog_demo
+from demo import customers as customers_demo
+from demo import marketplace as marketplace_demo
 from portal.audit.models import AuditEvent
 
 

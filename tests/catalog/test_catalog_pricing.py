@@ -6,8 +6,7 @@ import pytest
 
 from catalog.models import CatalogSettings
 from catalog.pricing import PriceOption, money_round, price_resolve, prices_resolve
-from tests.catalog.catalog_factories import customer_price, price_customization, segment_with
-from tests.factories.catalog import OfferFactory
+from tests.factories.catalog import OfferFactory, customer_price, price_customization, segment_with
 from tests.factories.customers import CustomerFactory
 
 pytestmark = pytest.mark.usefixtures("in_alpha")

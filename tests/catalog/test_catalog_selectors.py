@@ -11,10 +11,9 @@ from catalog.selectors import (
     offers_orderable_by,
     offers_visible,
 )
-from tests.catalog.catalog_factories import connect
 from tests.factories.catalog import CategoryFactory, OfferFactory, ProductGroupFactory
 from tests.factories.customers import CustomerFactory, CustomerTenantFactory
-from tests.factories.marketplace import AccountFactory
+from tests.factories.marketplace import AccountFactory, connect
 
 pytestmark = pytest.mark.usefixtures("in_alpha")
 

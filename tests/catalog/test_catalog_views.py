@@ -11,10 +11,10 @@ from catalog.models import CatalogSettings, CustomerPrice, CustomerSegment, Offe
 from catalog.pricing import guardrails_check, guardrails_token
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.audit.models import AuditEvent
-from tests.catalog.catalog_factories import connect, customer_price, user_with
-from tests.factories.catalog import CategoryFactory, OfferFactory, ProductGroupFactory, SegmentFactory
+from tests.factories.accounts import user_with
+from tests.factories.catalog import CategoryFactory, OfferFactory, ProductGroupFactory, SegmentFactory, customer_price
 from tests.factories.customers import CustomerFactory, CustomerTenantFactory
-from tests.factories.marketplace import AccountFactory
+from tests.factories.marketplace import AccountFactory, connect
 from tests.support import PASSWORD, host_of, signed_in_client
 
 CATALOG_VIEW = {PermissionModule.CATALOG: AccessLevel.VIEW}

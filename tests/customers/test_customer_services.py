@@ -4,10 +4,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from customers import demo, services
+from customers import services
 from customers.choices import ConsentState
 from customers.models import Customer, CustomerGroup, CustomerTenant
 from customers.services import CustomerActionRefused, customer_delete, customer_tenant_remove
+from demo import customers as customers_demo
 from portal.audit.models import AuditEvent
 from tests.factories.customers import CustomerFactory, CustomerTenantFactory
 
@@ -86,11 +87,11 @@ def test_a_tenant_with_active_subscriptions_cannot_be_removed(in_alpha, subscrip
 
 
 def test_the_demo_seeder_runs_twice_without_duplicates(in_alpha):
-    first = demo.seed(in_alpha)
+    first = customers_demo.seed(in_alpha)
     counts = (Customer.objects.count(), CustomerTenant.objects.count(), CustomerGroup.objects.count())
     events = AuditEvent.objects.count()
 
-    second = demo.seed(in_alpha)
+    second = customers_demo.seed(in_alpha)
 
     assert counts == (12, 9, 3)
     assert (Customer.objects.count(), CustomerTenant.objects.count(), CustomerGroup.objects.count()) == counts

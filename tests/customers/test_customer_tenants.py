@@ -16,8 +16,8 @@ from customers.views import CONSENT_SESSION_KEY
 from portal.audit.models import AuditEvent
 from portal.microsoft.identity import IdentityClient, TenantNotFound
 from portal.microsoft.service import handoff_create, set_identity_client, state_create
-from portal.microsoft.simulator import MicrosoftSimulator, SimulatedBrowser
 from portal.partners.models import Partner
+from simulators.identity import MicrosoftSimulator, SimulatedBrowser
 from tests.customers.customer_support import CALLBACK_URL, CONTOSO, FABRIKAM, NORTHWIND, PUBLIC_HOST
 from tests.factories.customers import CustomerFactory, CustomerTenantFactory
 

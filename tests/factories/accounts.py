@@ -16,3 +16,33 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     password = factory.django.Password(PASSWORD)
+
+
+def user_with(
+    username: str,
+    levels: dict[str, int],
+    *,
+    kind: str = "",
+    customers=(),
+    groups=(),
+    all_customers: bool = True,
+    **fields,
+):
+    """A user with one role of `levels` ({module: access level}); a customer tenant admin (`kind`) is bound
+    to `customers` and its role covers no others; `groups` are customer groups the role covers."""
+    from portal.accounts.choices import UserKind
+    from portal.accounts.models import Role
+
+    kind = kind or UserKind.PARTNER
+    role = Role.objects.create(
+        name=f"{username} role",
+        permissions={module: int(level) for module, level in levels.items()},
+        all_customers=all_customers and kind == UserKind.PARTNER,
+    )
+    for group in groups:
+        group.roles.add(role)
+    user = UserFactory(username=username, kind=kind, **fields)
+    user.roles.add(role)
+    if customers:
+        user.customers.add(*customers)
+    return user

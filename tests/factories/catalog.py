@@ -5,7 +5,17 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import Category, CustomerSegment, Offer, ProductGroup
+from catalog.models import (
+    Category,
+    CustomerPrice,
+    CustomerSegment,
+    Offer,
+    ProductGroup,
+    SegmentMembership,
+    SegmentPrice,
+)
+from customers.models import Customer
+from marketplace.models import PriceCustomization
 from tests.factories.marketplace import AccountFactory
 
 
@@ -67,3 +77,20 @@ class SegmentFactory(factory.django.DjangoModelFactory):
         model = CustomerSegment
 
     name = factory.Sequence(lambda n: f"Segment {n}")
+
+
+def price_customization(offer: Offer, price: str, currency: str | None = None) -> PriceCustomization:
+    return PriceCustomization.objects.create(
+        account=offer.account, offer=offer, currency=currency or offer.currency, price=Decimal(price)
+    )
+
+
+def segment_with(customer: Customer, offer: Offer, *, name: str = "Education", **rule) -> CustomerSegment:
+    segment = SegmentFactory(name=name)
+    SegmentMembership.objects.create(segment=segment, customer=customer)
+    SegmentPrice.objects.create(segment=segment, offer=offer, **rule)
+    return segment
+
+
+def customer_price(customer: Customer, offer: Offer, **rule) -> CustomerPrice:
+    return CustomerPrice.objects.create(customer=customer, offer=offer, **rule)

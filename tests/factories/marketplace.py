@@ -3,8 +3,9 @@
 import factory
 
 from marketplace.models import MarketplaceAccount
-from marketplace.providers.also.simulator import DEMO_PASSWORD, DEMO_USERNAME
 from marketplace.secrets import secret_encrypt
+from portal.accounts.choices import AccessLevel, PermissionModule
+from simulators.also import DEMO_PASSWORD, DEMO_USERNAME
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
@@ -27,3 +28,37 @@ class AccountFactory(factory.django.DjangoModelFactory):
     region = "de"
     username = factory.Sequence(lambda n: f"reseller{n}@also.example")
     secret_ciphertext = "not-a-secret"
+
+
+def account_create(*, marketplace: str, username: str, secret: str, region: str, name: str) -> MarketplaceAccount:
+    """An account at a marketplace with these credentials (a simulator's), stored without a credential check."""
+    return MarketplaceAccount.objects.create(
+        marketplace=marketplace,
+        display_name=name,
+        region=region,
+        username=username,
+        secret_ciphertext=secret_encrypt(secret),
+    )
+
+
+def connect(account: MarketplaceAccount, tenant, external_id: str = "", name: str = "", connected_at=None):
+    """Connect a customer tenant to the marketplace customer `external_id` of `account`."""
+    from marketplace.models import TenantConnection
+
+    external_id = external_id or f"C-{tenant.pk}"
+    return TenantConnection.objects.create(
+        marketplace=account.marketplace,
+        customer_tenant=tenant,
+        account=account,
+        external_customer_id=external_id,
+        external_customer_name=name or external_id,
+        connected_at=connected_at,
+    )
+
+
+def company_id(simulator, name: str) -> str:
+    return str(next(company.account_id for company in simulator.companies.values() if company.name == name))
+
+
+MARKETPLACE_VIEW = {PermissionModule.MARKETPLACE: AccessLevel.VIEW}
+MARKETPLACE_MANAGE = {PermissionModule.MARKETPLACE: AccessLevel.MANAGE, PermissionModule.CATALOG: AccessLevel.VIEW}

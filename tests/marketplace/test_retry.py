@@ -4,7 +4,7 @@ import pytest
 
 from marketplace.providers.base import Throttled, Unavailable
 from marketplace.retry import ORDER_RETRY, PROVISIONING_CHECKS, SYNC_RETRY, TaskRetryPolicy
-from subscriptions.placement import provisioning_check_countdown
+from orders.placement import provisioning_check_countdown
 
 
 @pytest.mark.parametrize("retries", range(6))

@@ -8,11 +8,13 @@ import httpx
 import pytest
 
 from marketplace.connections import override_provider_transport, provider_for_account
-from marketplace.providers.also.simulator import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator
-from marketplace.providers.partner_center import simulator as partner_center_simulator
 from marketplace.providers.registry import create_provider
+from simulators import partner_center as partner_center_simulator
+from simulators.also import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator
+from tests.factories.accounts import user_with
 from tests.factories.customers import CustomerTenantFactory
-from tests.orders.order_support import World, account_create, connect, offers_sync, user_with
+from tests.factories.marketplace import account_create, connect
+from tests.orders.order_support import World, offers_sync
 from tests.support import PASSWORD
 
 
@@ -58,7 +60,7 @@ def partner_center(sleeps, monkeypatch):
             sleep=sleeps.append,
         )
 
-    monkeypatch.setattr("subscriptions.placement.provider_for_account", provider_for)
+    monkeypatch.setattr("orders.placement.provider_for_account", provider_for)
     simulator.provider_for = provider_for
     return simulator
 

@@ -6,25 +6,13 @@ from dataclasses import dataclass
 
 from catalog.models import Offer
 from customers.models import Customer, CustomerTenant
-from marketplace.models import MarketplaceAccount, TenantConnection
-from marketplace.secrets import secret_encrypt
+from marketplace.models import MarketplaceAccount
 from marketplace.sync import sync_offers
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
-from portal.accounts.models import Role
-from tests.factories import UserFactory
+from tests.factories.accounts import user_with
 
 ORDER_VIEW = {PermissionModule.SUBSCRIPTIONS: AccessLevel.VIEW}
 ORDER_MANAGE = {PermissionModule.SUBSCRIPTIONS: AccessLevel.MANAGE, PermissionModule.CATALOG: AccessLevel.VIEW}
-
-
-def account_create(*, marketplace: str, username: str, secret: str, region: str, name: str) -> MarketplaceAccount:
-    return MarketplaceAccount.objects.create(
-        marketplace=marketplace,
-        display_name=name,
-        region=region,
-        username=username,
-        secret_ciphertext=secret_encrypt(secret),
-    )
 
 
 def offers_sync(account: MarketplaceAccount, provider) -> None:
@@ -32,27 +20,6 @@ def offers_sync(account: MarketplaceAccount, provider) -> None:
     from django.utils import timezone
 
     sync_offers(account=account, records=list(provider.list_offers()), now=timezone.now())
-
-
-def connect(account: MarketplaceAccount, tenant: CustomerTenant, external_id: str) -> TenantConnection:
-    return TenantConnection.objects.create(
-        marketplace=account.marketplace,
-        customer_tenant=tenant,
-        account=account,
-        external_customer_id=external_id,
-        external_customer_name=external_id,
-    )
-
-
-def user_with(username: str, levels: dict[str, int], *, all_customers: bool = True, **user_fields):
-    role = Role.objects.create(
-        name=f"{username} role",
-        permissions={module: int(level) for module, level in levels.items()},
-        all_customers=all_customers,
-    )
-    user = UserFactory(username=username, email=f"{username}@example.com", **user_fields)
-    user.roles.add(role)
-    return user
 
 
 def customer_admin_for(customer: Customer, username: str = "tenantadmin"):

@@ -2,13 +2,13 @@
 
 from django.test import override_settings
 
-from catalog import demo as catalog_demo
-from customers import demo as customers_demo
-from marketplace import demo as marketplace_demo
-from portal.accounts import demo as accounts_demo
-from subscriptions import demo as orders_demo
-from subscriptions.choices import OrderLineStatus, OrderStatus
-from subscriptions.models import Order, OrderLine, Quote
+from demo import accounts as accounts_demo
+from demo import catalog as catalog_demo
+from demo import customers as customers_demo
+from demo import marketplace as marketplace_demo
+from demo import orders as orders_demo
+from orders.choices import OrderLineStatus, OrderStatus
+from orders.models import Order, OrderLine, Quote
 
 
 @override_settings(ALSO_SIMULATOR_URL="")

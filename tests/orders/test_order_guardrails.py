@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.urls import reverse
 
 from catalog.pricing import guardrails_check, guardrails_token
-from subscriptions.models import Order
+from orders.models import Order
 from tests.orders.test_order_views import alpha_schema, buy_url, new_order_form, text
 
 BELOW_COST = "I confirm selling below cost: €5.00 per seat, €1.07 under the partner price"

@@ -11,11 +11,10 @@ from django.core import mail
 from catalog.pricing import PriceOption
 from marketplace.connections import provider_for_account
 from marketplace.retry import ORDER_RETRY
-from portal.audit.models import AuditEvent, Notification
-from subscriptions.choices import OrderLineKind, OrderLineOutcome, OrderLineStatus, OrderStatus
-from subscriptions.models import Order, OrderLine, Subscription
-from subscriptions.placement import order_execute
-from subscriptions.services_orders import (
+from orders.choices import OrderLineKind, OrderLineOutcome, OrderLineStatus, OrderStatus
+from orders.models import Order, OrderLine
+from orders.placement import order_execute
+from orders.services import (
     LineSpec,
     OrderActionRefused,
     PricesChanged,
@@ -24,6 +23,8 @@ from subscriptions.services_orders import (
     order_line_retry,
     order_submit,
 )
+from portal.audit.models import AuditEvent, Notification
+from subscriptions.models import Subscription
 
 ALSO_BASIC_MONTHLY = "1429494_NCEMicros365BusinessBasic_12909|Monthly (no commitment) - P1M"
 ALSO_STANDARD_MONTHLY = "1429495_NCEMicros365BusinessStandard_12910|Monthly (no commitment) - P1M"
@@ -464,7 +465,7 @@ def test_an_order_whose_task_message_was_lost_is_queued_again(also_world, buyer,
 
     from django.utils import timezone
 
-    from subscriptions.services_orders import orders_requeue_stalled
+    from orders.services import orders_requeue_stalled
 
     order = _submitted_but_not_run(
         also_world, buyer, [_spec(also_world, ALSO_BASIC_MONTHLY, 1)], django_capture_on_commit_callbacks
@@ -481,7 +482,7 @@ def test_an_order_whose_task_message_was_lost_is_queued_again(also_world, buyer,
 
 
 def test_a_submitted_order_no_worker_started_can_be_cancelled(also_world, buyer, django_capture_on_commit_callbacks):
-    from subscriptions.services_orders import order_cancel
+    from orders.services import order_cancel
 
     order = _submitted_but_not_run(
         also_world, buyer, [_spec(also_world, ALSO_BASIC_MONTHLY, 1)], django_capture_on_commit_callbacks

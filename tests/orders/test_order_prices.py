@@ -18,29 +18,24 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import demo as catalog_demo
 from catalog.pricing import PriceOption
 from catalog.services import customer_price_set
-from customers import demo as customers_demo
-from marketplace import demo as marketplace_demo
-from portal.accounts import demo as accounts_demo
+from demo import accounts as accounts_demo
+from demo import catalog as catalog_demo
+from demo import customers as customers_demo
+from demo import marketplace as marketplace_demo
+from demo import orders as orders_demo
+from orders.choices import OrderLineKind, OrderStatus
+from orders.models import Order
+from orders.services import LineSpec, order_create
 from reports.billing import billing_cycle_containing
 from reports.billing_report import billing_bills
 from reports.services import usage_snapshots_take
-from subscriptions import demo as orders_demo
-from subscriptions.choices import OrderLineKind, OrderStatus, PriceApplication, PriceSource
-from subscriptions.models import (
-    LicenseAssignment,
-    Order,
-    Subscription,
-    SubscriptionOptions,
-    SubscriptionPrice,
-    TenantUser,
-)
+from subscriptions.choices import PriceApplication, PriceSource
+from subscriptions.models import LicenseAssignment, Subscription, SubscriptionOptions, SubscriptionPrice, TenantUser
 from subscriptions.selectors_prices import subscription_price_at
-from subscriptions.services_orders import LineSpec, order_create
 from subscriptions.services_prices import NOT_APPLIED, PriceApply
-from tests.orders.order_support import account_create, connect
+from tests.factories.marketplace import account_create, connect
 
 ALSO_BASIC_MONTHLY = "1429494_NCEMicros365BusinessBasic_12909|Monthly (no commitment) - P1M"
 MONTH_END = 31  # no billing day set: calendar-month cycles

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from subscriptions.choices import OrderLineKind, OrderLineStatus, OrderStatus
-from subscriptions.models import Order, OrderLine, Quote
+from orders.choices import OrderLineKind, OrderLineStatus, OrderStatus
+from orders.models import Order, OrderLine, Quote
 from tests.factories.customers import CustomerTenantFactory
-from tests.orders.order_support import account_create, connect
+from tests.factories.marketplace import account_create, connect
 
 STATUSES = [OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.PROVISIONING, OrderStatus.DRAFT]
 

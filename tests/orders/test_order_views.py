@@ -15,12 +15,13 @@ from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from customers.models import Customer
+from orders.choices import OrderLineKind, OrderLineStatus, OrderStatus, QuoteStatus
+from orders.models import Order, OrderLine, Quote
+from orders.services import LineSpec, cart_add, order_create, quote_create
 from portal.partners.models import Partner
-from subscriptions.choices import OrderLineKind, OrderLineStatus, OrderStatus, QuoteStatus
-from subscriptions.models import Order, OrderLine, Quote
-from subscriptions.services_orders import LineSpec, cart_add, order_create, quote_create
+from tests.factories.accounts import user_with
 from tests.factories.customers import CustomerTenantFactory
-from tests.orders.order_support import ORDER_MANAGE, ORDER_VIEW, customer_admin_for, user_with
+from tests.orders.order_support import ORDER_MANAGE, ORDER_VIEW, customer_admin_for
 from tests.support import PASSWORD, host_of, signed_in_client
 
 BASIC = "1429494_NCEMicros365BusinessBasic_12909|Monthly (no commitment) - P1M"

@@ -3,13 +3,13 @@ assignments and six months of snapshots; a second run changes nothing."""
 
 from django_tenants.utils import schema_context
 
+from demo import pools as pools_demo
+from demo import resellers as resellers_demo
 from pool_assignments.models import PoolAssignment
-from pools import demo as pools_demo
 from pools.choices import AllocationStatus
 from pools.models import Pool, PoolAllocation, PoolSnapshot
 from pools.selectors import available_licences_chart
 from portal.partners.selectors import partner_by_slug
-from resellers import demo as resellers_demo
 from resellers.choices import ResellerStatus
 from resellers.models import ResellerLink
 

@@ -345,7 +345,7 @@ def _order_objects(partner, *, tenant) -> dict[str, object]:
     """Orders: a cart of the out-of-scope tenant with a line, and a quote for that tenant."""
     import datetime
 
-    from subscriptions.models import Order, OrderLine, Quote
+    from orders.models import Order, OrderLine, Quote
 
     with schema_context(partner.schema_name):
         connections = tenant.marketplace_connections.filter(account__isnull=False)

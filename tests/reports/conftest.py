@@ -13,8 +13,8 @@ from subscriptions.models import Subscription
 from tests.factories.catalog import OfferFactory
 from tests.factories.customers import CustomerTenantFactory
 from tests.factories.marketplace import AccountFactory
+from tests.factories.reports import history, track
 from tests.factories.subscriptions import SubscriptionFactory
-from tests.reports.report_factories import history, track
 
 
 @dataclass

@@ -17,7 +17,8 @@ from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.audit.models import AuditEvent
 from reports.models import BillingDay
 from reports.services import billing_day_set
-from tests.reports.report_factories import REPORTS_AND_COST, REPORTS_VIEW, scoped_viewer, user_with
+from tests.factories.accounts import user_with
+from tests.factories.reports import REPORTS_AND_COST, REPORTS_VIEW, scoped_viewer
 from tests.support import PASSWORD, host_of, signed_in_client
 
 Q1 = "preset=custom&first_month=2024-01&last_month=2024-03"

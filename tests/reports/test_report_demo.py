@@ -5,9 +5,9 @@ from datetime import timedelta
 from django.test import override_settings
 from django.utils import timezone
 
-from customers import demo as customers_demo
-from marketplace import demo as marketplace_demo
-from reports import demo as reports_demo
+from demo import customers as customers_demo
+from demo import marketplace as marketplace_demo
+from demo import reports as reports_demo
 from reports.billing import last_complete_cycle, recent_cycles
 from reports.billing_report import billing_bills
 from reports.models import (

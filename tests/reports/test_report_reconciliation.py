@@ -11,7 +11,6 @@ import pytest
 from django_tenants.utils import schema_context
 
 from marketplace.connections import override_provider_transport
-from marketplace.providers.also.simulator import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator
 from marketplace.secrets import secret_encrypt
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.audit.models import AuditEvent
@@ -19,8 +18,10 @@ from reports.choices import GapKind, InvoiceImportStatus
 from reports.models import InvoiceImport, InvoiceLine
 from reports.reconciliation import reconciliation_gaps
 from reports.services import invoice_lines_import
-from tests.factories.marketplace import AccountFactory
-from tests.reports.report_factories import connect, scoped_viewer, user_with
+from simulators.also import DEMO_PASSWORD, DEMO_USERNAME, AlsoSimulator
+from tests.factories.accounts import user_with
+from tests.factories.marketplace import AccountFactory, connect
+from tests.factories.reports import scoped_viewer
 from tests.support import PASSWORD, signed_in_client
 
 FEBRUARY = "month=2024-02"

@@ -30,8 +30,8 @@ from reports.models import BillingCycleClose, BillingDay, BillingStatement, Bill
 from reports.reconciliation import reconciliation_rows
 from reports.statements import billing_cycle_close, billing_cycles_close_due
 from reports.tasks import billing_cycles_close_task
+from tests.factories.reports import history, scoped_viewer
 from tests.factories.subscriptions import SubscriptionFactory
-from tests.reports.report_factories import history, scoped_viewer
 from tests.support import PASSWORD, signed_in_client
 
 FEBRUARY = BillingCycle(start=date(2024, 2, 1), end=date(2024, 2, 29))

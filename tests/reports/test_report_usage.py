@@ -11,16 +11,18 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from orders.models import Order
 from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.audit.models import AuditEvent
 from portal.audit.services import audit_record
 from reports.models import SavedReport, TrackedSubscription, UsageSnapshot
 from reports.services import usage_snapshots_take
 from reports.tasks import usage_snapshots_take_task
-from subscriptions.models import LicenseChangeRequest, Order
+from subscriptions.models import LicenseChangeRequest
+from tests.factories.accounts import user_with
 from tests.factories.customers import CustomerTenantFactory
+from tests.factories.reports import REPORTS_AND_COST, REPORTS_VIEW, scoped_viewer
 from tests.factories.subscriptions import SubscriptionFactory
-from tests.reports.report_factories import REPORTS_AND_COST, REPORTS_VIEW, scoped_viewer, user_with
 from tests.support import PASSWORD, host_of, signed_in_client
 
 

@@ -18,7 +18,7 @@ ROOT = Path(settings.BASE_DIR)
 SKIPPED_DIRECTORIES = {".venv", ".git", ".dev", "node_modules", "staticfiles", "tests", "migrations", "__pycache__"}
 # Served by their own WSGI apps on their own origins (never under the console's policy): the simulators'
 # pages, and the developer tools.
-SKIPPED_PYTHON = {"portal/microsoft/simulator.py", "tools/untranslated.py", "tools/devenv.py"}
+SKIPPED_PYTHON = {"simulators/identity.py", "tools/untranslated.py", "tools/devenv.py"}
 
 INLINE = [
     (

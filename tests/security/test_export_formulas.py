@@ -15,9 +15,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from openpyxl import load_workbook
 
+from orders.models import Order
 from portal.audit.services import audit_record
 from portal.core.exports import csv_cell, neutralise, xlsx_cell
-from subscriptions.models import Order
 from tests.reports.conftest import billing_world  # noqa: F401 (a fixture)
 from tests.reports.test_report_reconciliation import invoiced_world  # noqa: F401 (a fixture)
 

@@ -21,14 +21,14 @@ from portal.audit.models import AuditEvent
 from portal.authentication.models import AuthenticationSettings, Passkey
 from portal.authentication.selectors import authentication_settings_get
 from portal.authentication.services_mfa import recovery_codes_regenerate
-from tests.authentication.microsoft_support import (  # noqa: F401 (fixtures)
+from tests.factories import UserFactory
+from tests.portal.authentication.microsoft_support import (  # noqa: F401 (fixtures)
     browser,
     identity,
     link_identity,
     microsoft,
     simulator,
 )
-from tests.factories import UserFactory
 from tests.support import PASSWORD, host_of
 
 MEGAN = "megan@contoso.onmicrosoft.com"

@@ -19,9 +19,9 @@ from portal.accounts.models import Invitation
 from portal.accounts.selectors import invitation_token_hash
 from portal.audit.models import AuditEvent
 from portal.authentication.models import MicrosoftIdentity
-from tests.authentication import microsoft_support
-from tests.authentication.microsoft_support import trust_directory
 from tests.factories import UserFactory
+from tests.portal.authentication import microsoft_support
+from tests.portal.authentication.microsoft_support import trust_directory
 from tests.support import host_of
 
 CONTOSO = "67a08685-ba70-4922-ae8b-802ff5c44282"
@@ -29,7 +29,7 @@ ATTACKER_DOMAIN = "totally-legit.onmicrosoft.com"
 SUPPORT = "support@alpha.example"
 ADMIN = "admin@alpha.example"
 
-# The Microsoft sign-in fixtures of tests/authentication: the simulator in-process, the console's client and flows.
+# The Microsoft sign-in fixtures of tests/portal/authentication: the simulator in-process, the client, the flows.
 simulator = microsoft_support.simulator
 identity = microsoft_support.identity
 browser = microsoft_support.browser

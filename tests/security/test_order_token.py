@@ -10,9 +10,9 @@ import uuid
 
 from django.urls import reverse
 
-from subscriptions.choices import OrderLineKind, OrderStatus
-from subscriptions.models import Order
-from subscriptions.services_orders import LineSpec, cart_add
+from orders.choices import OrderLineKind, OrderStatus
+from orders.models import Order
+from orders.services import LineSpec, cart_add
 from tests.orders import conftest as orders
 from tests.orders.test_order_views import BASIC, alpha_schema, buy_url, new_order_form, text
 

@@ -9,7 +9,7 @@ put .dev (mail with reset links, the embedded database), .venv and .git into the
 import subprocess
 import sys
 
-from tests.portal.test_settings import production_environment
+from tests.portal.core.test_settings import production_environment
 from tests.processes import ROOT
 
 SHOW = (
@@ -79,6 +79,57 @@ def test_the_image_leaves_development_state_out():
 
     for entry in (".git", ".venv", ".dev", "**/__pycache__", ".pytest_cache", ".ruff_cache", "staticfiles", "media"):
         assert entry in ignored, entry
+
+
+IMPORT_EVERY_MODULE = """
+import importlib, pkgutil, sys
+import django
+django.setup()
+from django.conf import settings
+from django.urls import get_resolver
+get_resolver().url_patterns  # every view module of the URLconf
+count = 0
+for package in ("catalog", "customers", "marketplace", "orders", "pool_assignments", "pools", "portal", "reports",
+                "resellers", "subscriptions"):
+    root = importlib.import_module(package)
+    for module in pkgutil.walk_packages(root.__path__, package + "."):
+        importlib.import_module(module.name)
+        count += 1
+loaded = sorted(name for name in sys.modules if name.split(".")[0] in ("simulators", "demo", "tests", "bench"))
+print(count, "modules", loaded, "demo" in settings.INSTALLED_APPS)
+"""
+
+
+def test_the_image_runs_without_the_simulators_the_demo_and_the_tests(tmp_path):
+    """The image is the repository minus `.dockerignore`: the product must import, check and serve without the
+    development-only packages, and no module may reach for them at run time (import-linter sees only static
+    imports)."""
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    for entry in ("simulators", "demo", "tests", "bench"):
+        assert entry in ignored, entry
+    image = tmp_path / "app"
+    image.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.name in ignored or entry.name.startswith("."):
+            continue
+        (image / entry.name).symlink_to(entry)
+    env = production_environment()
+    env["PYTHONPATH"] = str(image)
+
+    checked = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=image, env=env, capture_output=True, text=True, timeout=180
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", IMPORT_EVERY_MODULE], cwd=image, env=env, capture_output=True, text=True, timeout=180
+    )
+    seeding = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"], cwd=image, env=env, capture_output=True, text=True, timeout=180
+    )
+
+    assert checked.returncode == 0, checked.stderr
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip().endswith("modules [] False"), imported.stdout
+    assert "Unknown command: 'seed_demo'" in seeding.stderr
 
 
 def test_compose_gives_the_containers_the_microsoft_app():

@@ -23,22 +23,6 @@ from marketplace.providers.alef.records import (
     OperationStatus,
     TenantDraft,
 )
-from marketplace.providers.alef.simulator import (
-    A3_FACULTY,
-    ARCHIVING,
-    BASIC,
-    DEMO_CONNECTION,
-    DEMO_PASSWORD,
-    DEMO_USERNAME,
-    E3,
-    EXCHANGE_1,
-    OTHER_PASSWORD,
-    OTHER_USERNAME,
-    PREMIUM,
-    TEAMS_PHONE,
-    AlefSimulator,
-    create_simulator,
-)
 from marketplace.providers.base import (
     AuthenticationFailed,
     BillingCycle,
@@ -55,6 +39,22 @@ from marketplace.providers.base import (
 )
 from marketplace.providers.http import RetryPolicy
 from marketplace.providers.registry import available_slugs, create_provider
+from simulators.alef import (
+    A3_FACULTY,
+    ARCHIVING,
+    BASIC,
+    DEMO_CONNECTION,
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    E3,
+    EXCHANGE_1,
+    OTHER_PASSWORD,
+    OTHER_USERNAME,
+    PREMIUM,
+    TEAMS_PHONE,
+    AlefSimulator,
+    create_simulator,
+)
 
 NO_JITTER = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=30.0, jitter=0.0)
 
@@ -825,7 +825,7 @@ def test_provider_code_does_not_import_django() -> None:
     import sys
 
     probe = (
-        "import sys, marketplace.providers.alef.adapter, marketplace.providers.alef.simulator; "
+        "import sys, marketplace.providers.alef.adapter, simulators.alef; "
         "print(sorted(name for name in sys.modules if name == 'django' or name.startswith('django.')))"
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -10,15 +10,15 @@ import pytest
 
 from marketplace.providers.alef.adapter import AlefProvider, offer_id_for
 from marketplace.providers.alef.records import OperationStatus, TenantDraft
-from marketplace.providers.alef.simulator import (
+from marketplace.providers.base import Rejected
+from marketplace.providers.http import Timeouts
+from simulators.alef import (
     A3_FACULTY,
     BASIC,
     DEMO_CONNECTION,
     AlefSimulator,
     make_simulator_server,
 )
-from marketplace.providers.base import Rejected
-from marketplace.providers.http import Timeouts
 
 
 def test_provider_against_the_simulator_over_real_sockets() -> None:

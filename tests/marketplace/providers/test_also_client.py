@@ -12,16 +12,6 @@ import pytest
 
 from marketplace.providers.also.adapter import AlsoProvider, offer_id_for
 from marketplace.providers.also.client import ALSO_REGION_HOSTS, AlsoClient, base_url_for, parse_fault
-from marketplace.providers.also.simulator import (
-    DEMO_PASSWORD,
-    DEMO_USERNAME,
-    MFA_PASSWORD,
-    MFA_REASON,
-    MFA_USERNAME,
-    SESSION_EXPIRED_REASON,
-    WRONG_CREDENTIALS_REASON,
-    AlsoSimulator,
-)
 from marketplace.providers.base import (
     AuthenticationFailed,
     BillingCycle,
@@ -45,6 +35,16 @@ from marketplace.providers.registry import (
     available_slugs,
     create_provider,
     provider_class,
+)
+from simulators.also import (
+    DEMO_PASSWORD,
+    DEMO_USERNAME,
+    MFA_PASSWORD,
+    MFA_REASON,
+    MFA_USERNAME,
+    SESSION_EXPIRED_REASON,
+    WRONG_CREDENTIALS_REASON,
+    AlsoSimulator,
 )
 
 E3 = "1429492_NCEMicros365E3_12907"
@@ -954,7 +954,7 @@ def test_provider_code_does_not_import_django() -> None:
     import sys
 
     probe = (
-        "import sys, marketplace.providers.registry, marketplace.providers.also.simulator; "
+        "import sys, marketplace.providers.registry, simulators.also; "
         "print(sorted(name for name in sys.modules if name == 'django' or name.startswith('django.')))"
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

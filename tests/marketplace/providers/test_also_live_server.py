@@ -10,7 +10,9 @@ import httpx
 import pytest
 
 from marketplace.providers.also.adapter import AlsoProvider, offer_id_for
-from marketplace.providers.also.simulator import (
+from marketplace.providers.base import AuthenticationFailed, ProviderConnection, Unavailable
+from marketplace.providers.http import Timeouts
+from simulators.also import (
     DEMO_PASSWORD,
     DEMO_USERNAME,
     MFA_PASSWORD,
@@ -19,8 +21,6 @@ from marketplace.providers.also.simulator import (
     AlsoSimulator,
     make_simulator_server,
 )
-from marketplace.providers.base import AuthenticationFailed, ProviderConnection, Unavailable
-from marketplace.providers.http import Timeouts
 
 
 def test_provider_against_the_simulator_over_real_sockets() -> None:

@@ -34,7 +34,9 @@ from marketplace.providers.cloudmore.records import (
     BillingChargeType,
     TenantDraft,
 )
-from marketplace.providers.cloudmore.simulator import (
+from marketplace.providers.http import RetryPolicy
+from marketplace.providers.registry import available_slugs, create_provider
+from simulators.cloudmore import (
     ARCHIVING,
     BASIC,
     DEMO_CLIENT_ID,
@@ -49,8 +51,6 @@ from marketplace.providers.cloudmore.simulator import (
     CloudmoreSimulator,
     create_simulator,
 )
-from marketplace.providers.http import RetryPolicy
-from marketplace.providers.registry import available_slugs, create_provider
 
 NO_JITTER = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=30.0, jitter=0.0)
 E3_ANNUAL = f"{E3}:P1Y:Annual"
@@ -918,7 +918,7 @@ def test_provider_code_does_not_import_django() -> None:
     import sys
 
     probe = (
-        "import sys, marketplace.providers.cloudmore.adapter, marketplace.providers.cloudmore.simulator; "
+        "import sys, marketplace.providers.cloudmore.adapter, simulators.cloudmore; "
         "print(sorted(name for name in sys.modules if name == 'django' or name.startswith('django.')))"
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

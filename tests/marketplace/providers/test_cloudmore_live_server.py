@@ -11,13 +11,13 @@ import pytest
 from marketplace.providers.base import AuthenticationFailed, SubscriptionStatus, Unavailable
 from marketplace.providers.cloudmore.adapter import CloudmoreProvider
 from marketplace.providers.cloudmore.records import TenantDraft
-from marketplace.providers.cloudmore.simulator import (
+from marketplace.providers.http import Timeouts
+from simulators.cloudmore import (
     BASIC,
     DEMO_CONNECTION,
     CloudmoreSimulator,
     make_simulator_server,
 )
-from marketplace.providers.http import Timeouts
 
 
 def test_provider_against_the_simulator_over_real_sockets() -> None:

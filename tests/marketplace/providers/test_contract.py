@@ -14,7 +14,6 @@ provider's simulator only needs demo data with those shapes.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+import simulators
 from marketplace.providers.base import (
     AddOnRecord,
     BillingCycle,
@@ -43,7 +43,7 @@ from marketplace.providers.base import (
     SubscriptionStatus,
     Unsupported,
 )
-from marketplace.providers.registry import available_slugs, create_provider, marketplace_description
+from marketplace.providers.registry import available_slugs, create_provider
 
 SLUGS = available_slugs()
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -62,8 +62,7 @@ class Harness:
 
 
 def simulator_module(slug: str) -> ModuleType:
-    package = marketplace_description(slug).package
-    return importlib.import_module(f"{package}.simulator")
+    return simulators.simulator_module(slug)
 
 
 @pytest.fixture(params=SLUGS)

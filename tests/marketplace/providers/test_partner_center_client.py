@@ -34,7 +34,8 @@ from marketplace.providers.partner_center.adapter import (
     subscription_external_id,
 )
 from marketplace.providers.partner_center.client import PartnerCenterClient, PreconditionFailed
-from marketplace.providers.partner_center.simulator import (
+from marketplace.providers.registry import create_provider
+from simulators.partner_center import (
     ADATUM_ID,
     BUSINESS_BASIC,
     BUSINESS_PREMIUM,
@@ -57,7 +58,6 @@ from marketplace.providers.partner_center.simulator import (
     PartnerCenterSimulator,
     create_simulator,
 )
-from marketplace.providers.registry import create_provider
 
 NO_JITTER = RetryPolicy(max_attempts=4, base_delay=0.5, max_delay=30.0, jitter=0.0)
 E5_MONTHLY = "CFQ7TTC0LFLZ:0002|P1M|monthly"

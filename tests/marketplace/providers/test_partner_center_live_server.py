@@ -11,7 +11,7 @@ import httpx
 from marketplace.providers.base import SubscriptionStatus
 from marketplace.providers.http import RetryPolicy, Timeouts
 from marketplace.providers.partner_center.adapter import PartnerCenterProvider, request_id_for
-from marketplace.providers.partner_center.simulator import (
+from simulators.partner_center import (
     CONTOSO_ID,
     DEMO_CONNECTION,
     M365_E5,

@@ -22,7 +22,7 @@ from portal.microsoft.identity import (
     TokenError,
     _HttpClient,
 )
-from portal.microsoft.simulator import (
+from simulators.identity import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     MicrosoftSimulator,

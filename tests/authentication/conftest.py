@@ -1,1 +1,0 @@
-from tests.authentication.microsoft_support import browser, identity, microsoft, simulator  # noqa: F401

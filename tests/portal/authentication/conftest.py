@@ -1,0 +1,1 @@
+from tests.portal.authentication.microsoft_support import browser, identity, microsoft, simulator  # noqa: F401
