@@ -31,11 +31,13 @@ def price_html(resolved: ResolvedPrice | None, *, derivation: bool):
 def offer_name_html(offer: Offer, url: str):
     badges = ""
     if offer.eligibility:
-        badges = format_html(' <span class="badge text-bg-light border">{}</span>', offer.get_eligibility_display())
+        badges = format_html(
+            ' <span class="badge text-bg-light border text-wrap">{}</span>', offer.get_eligibility_display()
+        )
     if offer.is_add_on:
         badges = format_html('{} <span class="badge text-bg-info">{}</span>', badges, _("Add-on"))
     return format_html(
-        '<a href="{}" class="fw-semibold text-decoration-none">{}</a>{}<div class="small text-body-secondary">{}</div>',
+        '<a href="{}" class="fw-semibold text-decoration-none">{}</a>{}<div class="small text-body-secondary text-break">{}</div>',
         url,
         offer.name,
         badges,
@@ -241,7 +243,7 @@ class SegmentTable(tables.Table):
 
     def render_name(self, record: CustomerSegment, value: str):
         return format_html(
-            '<a href="{}" class="fw-semibold text-decoration-none">{}</a>',
+            '<a href="{}" class="fw-semibold text-decoration-none" translate="no">{}</a>',
             reverse("catalog:segment_detail", args=[record.pk]),
             value,
         )

@@ -77,7 +77,7 @@ class OrderTable(tables.Table):
 
     def render_tenant(self, record: Order):
         return format_html(
-            '{}<div class="small text-body-secondary">{}</div>',
+            '<span class="text-break">{}</span><div class="small text-body-secondary">{}</div>',
             record.customer_tenant,
             record.customer_tenant.customer.name,
         )

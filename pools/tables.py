@@ -57,7 +57,7 @@ class AllocationTable(tables.Table):
         )
         order_by = ("name",)
         empty_text = ""
-        attrs = {"class": "table table-hover align-middle mb-0"}
+        attrs = {"class": "table table-sm table-hover align-middle mb-0 small"}
 
     def __init__(self, *args, assigned: dict[int, int], can_manage: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -45,7 +45,6 @@ DEFAULT_COLUMNS = (
     "add_ons",
     "unit_cost",
     "monthly_cost",
-    "yearly_cost",
     "monthly_price",
     "yearly_price",
     "status",
