@@ -37,7 +37,8 @@ def offer_name_html(offer: Offer, url: str):
     if offer.is_add_on:
         badges = format_html('{} <span class="badge text-bg-info">{}</span>', badges, _("Add-on"))
     return format_html(
-        '<a href="{}" class="fw-semibold text-decoration-none">{}</a>{}<div class="small text-body-secondary text-break">{}</div>',
+        '<a href="{}" class="fw-semibold text-decoration-none">{}</a>{}'
+        '<div class="small text-body-secondary text-break">{}</div>',
         url,
         offer.name,
         badges,

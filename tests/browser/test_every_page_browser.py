@@ -114,7 +114,8 @@ INSPECT = """() => {
       if (!parent || !visible(parent)) continue;
       // a box that breaks long words on purpose (an email, an ID, a marketplace's term in a narrow column)
       const style = getComputedStyle(parent);
-      if (parent.closest(".text-break") || style.overflowWrap === "anywhere" || style.wordBreak === "break-all") continue;
+      const onPurpose = style.overflowWrap === "anywhere" || style.wordBreak === "break-all";
+      if (onPurpose || parent.closest(".text-break")) continue;
       // a soft hyphen is where a long word may break ("Abrechnungs-/zeitraum")
       for (const match of node.textContent.matchAll(/[^\\s\\u00ad]+/g)) {
         const word = match[0];
