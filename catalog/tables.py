@@ -86,7 +86,7 @@ class OfferTable(tables.Table):
         )
         order_by = ("name",)
         empty_text = ""
-        attrs = {"class": "table table-sm table-hover align-middle mb-0 small"}
+        attrs = {"class": "table table-sm table-hover align-middle mb-0 small table-numbers"}
 
     def __init__(self, *args, prices=None, derivation: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)

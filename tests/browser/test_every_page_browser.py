@@ -114,10 +114,11 @@ INSPECT = """() => {
       if (!parent || !visible(parent)) continue;
       // a box that breaks long words on purpose (an email, an ID, a marketplace's term in a narrow column)
       const style = getComputedStyle(parent);
-      const onPurpose = style.overflowWrap === "anywhere" || style.wordBreak === "break-all";
+      // a soft hyphen marks where a long word may break ("Abrechnungs-/zeitraum")
+      const onPurpose = style.overflowWrap === "anywhere" || style.wordBreak === "break-all"
+        || node.textContent.includes("\\u00ad");
       if (onPurpose || parent.closest(".text-break")) continue;
-      // a soft hyphen is where a long word may break ("Abrechnungs-/zeitraum")
-      for (const match of node.textContent.matchAll(/[^\\s\\u00ad]+/g)) {
+      for (const match of node.textContent.matchAll(/\\S+/g)) {
         const word = match[0];
         // a long run (an address, an ID) may break; a CJK run is a phrase, a short one must not
         if (word.length < 2 || word.length > (cjk.test(word) ? 8 : 24)) continue;

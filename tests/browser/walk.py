@@ -50,6 +50,7 @@ NOT_SCREENS = {
     "catalog:segment_member_remove": "a POST action",
     "catalog:segment_price_delete": "a POST action",
     "subscriptions:scheduled_change_cancel": "a POST action",
+    "subscriptions:subscription_quantity": "an htmx fragment of the subscription page (the quantity preview)",
     "subscriptions:request_decide": "a POST action",
     "subscriptions:tenant_users_sync": "a POST action",
     "subscriptions:tenant_users_assign": "a POST action",
@@ -193,7 +194,6 @@ def detail_pages(marketplace_slugs: list[str]) -> dict[str, list[str]]:
     pages["subscriptions:subscription_detail"] = [
         url("subscriptions:subscription_detail", pk=s.pk) for s in per_marketplace
     ]
-    pages["subscriptions:subscription_quantity"] = [url("subscriptions:subscription_quantity", pk=subscription.pk)]
     pages["subscriptions:subscription_manage"] = [
         url("subscriptions:subscription_manage", pk=subscription.pk, action="terminate")
     ]

@@ -354,3 +354,21 @@ def test_rotate_command_names_secrets_no_key_can_read_and_changes_nothing_on_a_d
     assert "alpha: Orphaned secret" in err.getvalue()
     with schema_context(partner_alpha.schema_name):
         assert raw_secret(account) == original
+
+
+def test_a_failed_sync_says_why_in_the_readers_language_and_shows_the_marketplaces_answer_as_theirs(
+    partner_alpha, alpha_admin_client
+):
+    answer = "ALSO answered HTTP 503 Service Unavailable to GetCompanies: upstream busy"
+    with schema_context(partner_alpha.schema_name):
+        account = AccountFactory(display_name="ALSO Germany", status="failing", status_message=answer)
+        SyncRun.objects.create(
+            account=account, trigger="schedule", status=SyncStatus.FAILED, error_kind="unavailable", error_message=answer
+        )
+    alpha_admin_client.post("/language/", {"language": "de", "next": "/"})
+
+    body = alpha_admin_client.get(account_url(account)).content.decode()
+
+    assert "Der Marktplatz hat nicht ordnungsgemäß geantwortet." in body  # the console's words, translated
+    assert f'<q translate="no">{answer}</q>' in body  # the marketplace's own words, marked as theirs
+    assert "Die letzte Synchronisierung ist fehlgeschlagen." in body
