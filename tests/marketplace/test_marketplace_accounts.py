@@ -363,7 +363,11 @@ def test_a_failed_sync_says_why_in_the_readers_language_and_shows_the_marketplac
     with schema_context(partner_alpha.schema_name):
         account = AccountFactory(display_name="ALSO Germany", status="failing", status_message=answer)
         SyncRun.objects.create(
-            account=account, trigger="schedule", status=SyncStatus.FAILED, error_kind="unavailable", error_message=answer
+            account=account,
+            trigger="schedule",
+            status=SyncStatus.FAILED,
+            error_kind="unavailable",
+            error_message=answer,
         )
     alpha_admin_client.post("/language/", {"language": "de", "next": "/"})
 
