@@ -165,7 +165,7 @@ def demo(django_db_setup, django_db_blocker):
     yield world
     with django_db_blocker.unblock():
         added = Partner.objects.exclude(pk__in=kept)
-        PoolAllocation.objects.filter(Q(pool__large_account_reseller__in=added) | Q(reseller__in=added)).delete()
+        PoolAllocation.objects.filter(Q(pool__owner__in=added) | Q(reseller__in=added)).delete()
         for each in added.exclude(slug=DEMO_SLUG):
             each.delete(force_drop=True)
         for each in Partner.objects.filter(slug=DEMO_SLUG):

@@ -44,7 +44,7 @@ def test_the_audit_log_lists_every_event_with_expandable_changes(
     for label in ("Role created", "Customer changed", "subscription.sync", "Role deleted"):
         assert f"<td>{label}</td>" in body
     assert ">role.create<" not in body and ">customer.update<" not in body
-    assert "accounts.user" not in body and "User</div>" in body  # the object's kind, not "app.model #id"
+    assert ">accounts.user<" not in body and "User</div>" in body  # the object's kind, not "app.model #id"
     assert 'class="collapse audit-changes"' in body and "Old" in body  # before/after in a row that expands
     assert "Automation" in body and "timeout" in body
 
