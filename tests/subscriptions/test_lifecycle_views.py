@@ -266,7 +266,11 @@ def test_add_ons_tab_and_audit_logs_with_refresh(contoso, admin, django_capture_
     audit = admin.get(
         f"/subscriptions/{e3.pk}/", {"tab": "audit"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="audit-events"
     )
-    assert "subscription.add_on_change" in text(audit) and "<html" not in text(audit)
+    assert (
+        "Add-on changed" in text(audit)
+        and "subscription.add_on_change" not in text(audit)
+        and "<html" not in text(audit)
+    )
 
 
 def test_cancel_a_scheduled_decrease_from_the_details(contoso, admin, manager):
