@@ -113,7 +113,7 @@ def _customer_name_check(name: str, *, exclude_pk: int | None = None) -> str:
     """The name normalised and free of invisible and control characters (a ValidationError on the
     name), and unlike every other customer's, look-alikes included (CustomerActionRefused)."""
     try:
-        name = name_clean(name, max_length=Customer._meta.get_field("name").max_length)  # type: ignore[arg-type]  # a CharField's max_length is set
+        name = name_clean(name, max_length=Customer._meta.get_field("name").max_length)
     except ValidationError as error:
         raise ValidationError({"name": error.messages}) from error
     try:

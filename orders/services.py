@@ -395,9 +395,8 @@ def cart_add(
     with transaction.atomic():
         # One cart per user, tenant and account: concurrent adds for a tenant queue behind this lock.
         CustomerTenant.objects.select_for_update().filter(pk=customer_tenant.pk).first()
-        order = cart_for(user=actor, customer_tenant=customer_tenant, account=account)
-        created = order is None
-        if created:
+        cart = cart_for(user=actor, customer_tenant=customer_tenant, account=account)
+        if cart is None:
             order = _order_new(
                 actor=actor,
                 customer_tenant=customer_tenant,
@@ -406,6 +405,7 @@ def cart_add(
                 po_number=po_number.strip(),
             )
         else:
+            order = cart
             changed = []
             if friendly_name.strip():
                 order.friendly_name = friendly_name.strip()
@@ -488,6 +488,8 @@ def order_price_changes(*, order: Order) -> list[PriceChange]:
     customer = order.customer_tenant.customer
     for line in lines:
         offer = line.offer
+        if offer is None or line.unit_cost is None:  # the query left these out
+            continue
         if offer.cost_price == line.unit_cost and offer.currency == line.currency:
             continue
         resolved = price_resolve(offer=offer, customer=customer, option=price_option_of(line))
@@ -513,6 +515,8 @@ def price_confirmation_for(changes: Sequence[PriceChange]) -> str:
 def _reprice(order: Order, changes: Sequence[PriceChange], actor: Actor) -> None:
     for change in changes:
         line = change.line
+        if line.offer is None:  # a price change is only found for a line with an offer
+            continue
         option = price_option_of(line)
         _apply_price(
             line, price_resolve(offer=line.offer, customer=order.customer_tenant.customer, option=option), option

@@ -21,12 +21,13 @@ from catalog.pricing import money_round
 from customers.models import Customer
 from customers.selectors import customers_visible_to
 from marketplace.models import MarketplaceAccount
+from orders.models import Order
 from portal.accounts.permissions import user_sees_all_customers
 from portal.audit.models import AuditEvent
 from reports.choices import CustomDimension, CustomMeasure
 from reports.models import MONTH_END, BillingDay, SavedReport, TrackedSubscription, UsageSnapshot
 from reports.prices import BillingPrices, monthly_amount
-from subscriptions.models import Subscription
+from subscriptions.models import LicenseChangeRequest, Subscription
 
 ZERO = Decimal(0)
 #: A chosen day without snapshots shows the last snapshot this many days before it at most.
@@ -329,17 +330,9 @@ class CustomerOperations:
         return sum(self.requests.values())
 
 
-def _operation_sources():
-    """(kind, model) of every operation the report counts: orders, and licence change requests
-    once the lifecycle module has them. A new kind joins by adding a pair here."""
-    from subscriptions import models as subscription_models
-
-    sources = []
-    for kind, name in (("orders", "Order"), ("requests", "LicenseChangeRequest")):
-        model = getattr(subscription_models, name, None)
-        if model is not None:
-            sources.append((kind, model))
-    return sources
+def _operation_sources() -> list[tuple[str, type[Order] | type[LicenseChangeRequest]]]:
+    """(kind, model) of every operation the report counts. A new kind joins by adding a pair here."""
+    return [("orders", Order), ("requests", LicenseChangeRequest)]
 
 
 def customer_operations(

@@ -72,8 +72,9 @@ def subscription_audit_events(*, subscription: Subscription) -> QuerySet[AuditEv
 def subscription_product_label(subscription: Subscription) -> str:
     """The group a subscription is listed under (ALEF groups by product family, then domain)."""
     offer = subscription.offer
-    if offer is not None and getattr(offer, "product_group", None) is not None:
-        return offer.product_group.name
+    group = offer.product_group if offer is not None else None
+    if group is not None:
+        return group.name
     if offer is not None and offer.vendor:
         return offer.vendor
     return subscription.name
@@ -130,7 +131,7 @@ def customer_unit_prices(subscriptions: Iterable[Subscription]) -> dict[int, Dec
         from catalog.pricing import prices_resolve
 
         customer_ids = {row.customer_tenant.customer_id for row in priced}
-        offer_ids = {row.offer_id for row in priced}
+        offer_ids = {row.offer_id for row in priced if row.offer_id is not None}
         special = set(
             SegmentMembership.objects.filter(customer_id__in=customer_ids).values_list("customer_id", flat=True)
         ) | set(
@@ -140,7 +141,9 @@ def customer_unit_prices(subscriptions: Iterable[Subscription]) -> dict[int, Dec
         )
         general = [row for row in priced if row.customer_tenant.customer_id not in special]
         if general:
-            resolved = prices_resolve(offers={row.offer_id: row.offer for row in general}.values())
+            resolved = prices_resolve(
+                offers=[offer for offer in {row.offer_id: row.offer for row in general}.values() if offer]
+            )
             for row in general:
                 if row.offer_id in resolved:
                     prices[row.pk] = resolved[row.offer_id].amount
@@ -150,7 +153,8 @@ def customer_unit_prices(subscriptions: Iterable[Subscription]) -> dict[int, Dec
                 by_customer.setdefault(row.customer_tenant.customer_id, []).append(row)
         for rows in by_customer.values():
             resolved = prices_resolve(
-                offers={row.offer_id: row.offer for row in rows}.values(), customer=rows[0].customer_tenant.customer
+                offers=[offer for offer in {row.offer_id: row.offer for row in rows}.values() if offer],
+                customer=rows[0].customer_tenant.customer,
             )
             for row in rows:
                 if row.offer_id in resolved:

@@ -197,7 +197,11 @@ def _last_change_by(subscription: Subscription) -> str:
         .order_by("-applied_at")
         .first()
     )
-    if line is not None and abs(line.applied_at - subscription.updated) < timedelta(minutes=1):
+    if (
+        line is not None
+        and line.applied_at is not None
+        and abs(line.applied_at - subscription.updated) < timedelta(minutes=1)
+    ):
         creator = line.order.created_by
         return (creator.email or creator.username) if creator is not None else _("the licence automation")
     return _("the marketplace (seen by the sync)")
@@ -347,6 +351,8 @@ def subscriptions_quantities_change(*, actor: Actor, changes: Iterable[QuantityC
 
 
 def _schedule(*, actor: Actor, subscription: Subscription, quantity: int, request) -> ScheduledChange:
+    if subscription.term_end is None:
+        raise LifecycleRefused(_("This subscription has no renewal date for the change to wait for."))
     replaced = list(
         ScheduledChange.objects.select_for_update().filter(
             subscription=subscription, status=ScheduledChangeStatus.SCHEDULED
@@ -729,7 +735,7 @@ def add_on_change(
         if quantity < int(add_on.get("quantity") or 0) and window.applies and not window.is_open:
             raise LifecycleRefused(
                 _("Add-on decreases follow the cancellation window, which closed on %(date)s.")
-                % {"date": window.closes_at.date()}
+                % {"date": window.closes_at.date() if window.closes_at else ""}
             )
         order = _order_for(
             actor,

@@ -77,7 +77,7 @@ def next_cycle_start(*, account_id: int, today: date | None = None) -> date:
 def _catalog_prices(subscriptions: list[Subscription]) -> dict[int, tuple[Decimal, Decimal | None, str]]:
     """{subscription pk: (unit price, cost price, currency)} by today's catalog (the pricing chain), else the
     marketplace's own sales price for a subscription whose offer is not in the catalog."""
-    book = PriceBook(offer_ids={row.offer_id for row in subscriptions})
+    book = PriceBook(offer_ids={row.offer_id for row in subscriptions if row.offer_id is not None})
     prices: dict[int, tuple[Decimal, Decimal | None, str]] = {}
     for row in subscriptions:
         resolved = book.price(offer_id=row.offer_id, customer=row.customer_tenant.customer)
@@ -227,7 +227,7 @@ def subscription_prices_apply(
     for row in rows:
         if row.pk not in prices:
             continue
-        if apply.application == PriceApplication.FROM_DATE:
+        if apply.application == PriceApplication.FROM_DATE and apply.from_date is not None:
             day = apply.from_date
         else:
             if row.account_id not in next_cycles:

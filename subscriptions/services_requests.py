@@ -475,7 +475,7 @@ def _fulfil(request: LicenseChangeRequest, *, actor: Actor) -> LicenseChangeRequ
                 request.order = order
                 request.result_message = _("Ordered in %(order)s.") % {"order": order}
             else:
-                if request.subscription is None:
+                if request.subscription_id is None:
                     raise LifecycleRefused(_("The subscription no longer exists."))
                 subscription = subscription_lock(subscription_id=request.subscription_id, version=None)
                 preview = quantity_change_preview(subscription=subscription, quantity=request.requested_quantity)

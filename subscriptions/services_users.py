@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.models import CustomerTenant
-from marketplace.models import TenantConnection
+from marketplace.models import MarketplaceAccount, TenantConnection
 from marketplace.providers.base import ProviderError
 from marketplace.providers.registry import UnknownMarketplace, provider_class
 from orders.placement import subscription_upsert
@@ -50,7 +50,7 @@ def users_supported(slug: str) -> bool:
 def users_connection(*, customer_tenant: CustomerTenant) -> TenantConnection | None:
     """The tenant's connection to a marketplace that manages its users, if any."""
     for connection in customer_tenant.marketplace_connections.filter(account__isnull=False).select_related("account"):
-        if users_supported(connection.account.marketplace):
+        if connection.account is not None and users_supported(connection.account.marketplace):
             return connection
     return None
 
@@ -86,6 +86,13 @@ def _require_connection(customer_tenant: CustomerTenant) -> TenantConnection:
     if connection is None:
         raise UsersRefused(_("This tenant is not connected to a marketplace that manages its users."))
     return connection
+
+
+def _account_of(connection: TenantConnection) -> MarketplaceAccount:
+    """The account of a connection `users_connection` found (it finds only connections with one)."""
+    if connection.account is None:
+        raise UsersRefused(_("This tenant is not connected to a marketplace that manages its users."))
+    return connection.account
 
 
 def _subscriptions_by_marketplace_id(connection: TenantConnection) -> dict[str, Subscription]:
@@ -127,7 +134,9 @@ def _refresh_subscriptions(connection: TenantConnection, provider, external_ids:
             record = provider.get_subscription(subscription_external_id=external_id)
         except ProviderError:
             continue  # the next sync shows it
-        subscription_upsert(account=connection.account, customer_tenant_id=connection.customer_tenant_id, record=record)
+        subscription_upsert(
+            account=_account_of(connection), customer_tenant_id=connection.customer_tenant_id, record=record
+        )
 
 
 @dataclass
@@ -149,7 +158,7 @@ def tenant_users_sync(*, actor: Actor, customer_tenant: CustomerTenant) -> Users
         provider.close()
     with transaction.atomic():
         for record in subscription_records:
-            subscription_upsert(account=connection.account, customer_tenant_id=customer_tenant.pk, record=record)
+            subscription_upsert(account=_account_of(connection), customer_tenant_id=customer_tenant.pk, record=record)
         subscriptions = _subscriptions_by_marketplace_id(connection)
         kept = [_mirror_user(connection, record, subscriptions).pk for record in records]
         removed, _detail = (

@@ -21,6 +21,7 @@ from portal.accounts.choices import ADMINISTRATORS_ROLE_NAME, AccessLevel, Permi
 from portal.accounts.models import Invitation, Role, User
 from portal.accounts.permissions import forget_permissions, user_is_administrator
 from portal.accounts.selectors import (
+    InvitationProblem,
     administrators_active,
     invitation_problem,
     invitation_token_hash,
@@ -210,8 +211,8 @@ def invitation_accept(*, token: str, password: str) -> User:
             .first()
         )
         problem = invitation_problem(invitation)
-        if problem is not None:
-            raise InvitationInvalid(problem)
+        if problem is not None or invitation is None:
+            raise InvitationInvalid(problem or InvitationProblem.UNKNOWN)
         user = invitation.user
         password_validation.validate_password(password, user)
         user.set_password(password)
@@ -238,8 +239,8 @@ def invitation_accept_with_microsoft(*, invitation_id: int, account) -> User:
             .first()
         )
         problem = invitation_problem(invitation)
-        if problem is not None:
-            raise InvitationInvalid(problem)
+        if problem is not None or invitation is None:
+            raise InvitationInvalid(problem or InvitationProblem.UNKNOWN)
         user = invitation.user
         microsoft_identity_link_for_invitation(user=user, account=account)
         _invitation_used(invitation, method="microsoft")

@@ -28,7 +28,7 @@ def _name_check(name: str, *, exclude_pk: int | None = None) -> str:
         name,
         queryset=CustomerGroup.objects.all(),
         exclude_pk=exclude_pk,
-        max_length=CustomerGroup._meta.get_field("name").max_length,  # type: ignore[arg-type]  # a CharField's max_length is set
+        max_length=CustomerGroup._meta.get_field("name").max_length,
         duplicate_message=_("A customer group called %(name)s already exists."),
     )
 

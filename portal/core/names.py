@@ -62,7 +62,7 @@ def name_normalise(value: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", value or "").split())
 
 
-def name_clean(value: str, *, max_length: int = NAME_MAX_LENGTH, required: bool = True) -> str:
+def name_clean(value: str, *, max_length: int | None = NAME_MAX_LENGTH, required: bool = True) -> str:
     """The name as stored: normalised, or a ValidationError saying what is wrong with it."""
     name = name_normalise(value)
     if not name:
@@ -72,6 +72,7 @@ def name_clean(value: str, *, max_length: int = NAME_MAX_LENGTH, required: bool 
     problem = name_problem(name)
     if problem:
         raise ValidationError(problem, code="invalid_character")
+    max_length = max_length or NAME_MAX_LENGTH  # a model field without a limit gets the house limit
     if len(name) > max_length:
         raise ValidationError(
             _("The name is longer than %(count)s characters.") % {"count": max_length}, code="max_length"
@@ -148,7 +149,7 @@ def name_checked(
     queryset: QuerySet,
     field: str = "name",
     exclude_pk=None,
-    max_length: int = NAME_MAX_LENGTH,
+    max_length: int | None = NAME_MAX_LENGTH,
     duplicate_message: str = "",
 ) -> str:
     """`name_clean` then `name_ensure_unique`, the errors keyed by the field (as services raise them)."""

@@ -5,7 +5,6 @@ No database."""
 
 from __future__ import annotations
 
-import importlib
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -13,14 +12,14 @@ import httpx
 import pytest
 
 from marketplace.providers.base import Capability, InvoiceChargeType, InvoiceLineRecord, Unsupported
-from marketplace.providers.registry import available_slugs, create_provider, marketplace_description
+from marketplace.providers.registry import available_slugs, create_provider
+from simulators import simulator_module
 
 SLUGS = available_slugs()
 
 
 def provider_for(slug: str):
-    package = marketplace_description(slug).package
-    module = importlib.import_module(f"{package}.simulator")
+    module = simulator_module(slug)
     return create_provider(
         slug=slug,
         connection=module.DEMO_CONNECTION,
