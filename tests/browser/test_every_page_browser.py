@@ -165,9 +165,10 @@ def demo(django_db_setup, django_db_blocker):
     yield world
     with django_db_blocker.unblock():
         added = Partner.objects.exclude(pk__in=kept)
-        PoolAllocation.objects.filter(Q(pool__owner__in=added) | Q(reseller__in=added)).delete()
+        # the resellers first: dropping a schema drops its pool assignments, then their allocations may go
         for each in added.exclude(slug=DEMO_SLUG):
             each.delete(force_drop=True)
+        PoolAllocation.objects.filter(Q(pool__owner__in=added) | Q(reseller__in=added)).delete()
         for each in Partner.objects.filter(slug=DEMO_SLUG):
             each.delete(force_drop=True)
         assert set(Partner.objects.values_list("pk", flat=True)) == kept
