@@ -45,6 +45,19 @@ def offers_visible() -> QuerySet[Offer]:
     return offers_all().filter(is_available=True, is_visible=True).exclude(product_group__is_visible=False)
 
 
+def offers_one_per_plan(offers: QuerySet[Offer]) -> QuerySet[Offer]:
+    """One offer per plan (SKU, billing cycle, term, eligibility): visitors buy a product, not the marketplace
+    account the partner gets it through, so a plan several accounts sell is listed once."""
+    first_of_each = (
+        offers.exclude(sku="")
+        .order_by()
+        .values("sku", "billing_cycle", "term", "eligibility")
+        .annotate(first=Min("pk"))
+        .values("first")
+    )
+    return offers.filter(Q(sku="") | Q(pk__in=first_of_each))
+
+
 def eligibilities_of(customer: Customer) -> list[str]:
     allowed: list[str] = [Eligibility.EVERYONE]
     if customer.is_academic:

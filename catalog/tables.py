@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import CustomerPrice, CustomerSegment, Offer
 from catalog.pricing import ResolvedPrice, money_format, percent_text
 from catalog.templatetags.catalog_tags import term_label
+from portal.core.formatting import DATE_CELL
 
 
 def price_html(resolved: ResolvedPrice | None, *, derivation: bool):
@@ -30,11 +31,14 @@ def price_html(resolved: ResolvedPrice | None, *, derivation: bool):
 def offer_name_html(offer: Offer, url: str):
     badges = ""
     if offer.eligibility:
-        badges = format_html(' <span class="badge text-bg-light border">{}</span>', offer.get_eligibility_display())
+        badges = format_html(
+            ' <span class="badge text-bg-light border text-wrap">{}</span>', offer.get_eligibility_display()
+        )
     if offer.is_add_on:
         badges = format_html('{} <span class="badge text-bg-info">{}</span>', badges, _("Add-on"))
     return format_html(
-        '<a href="{}" class="fw-semibold text-decoration-none">{}</a>{}<div class="small text-body-secondary">{}</div>',
+        '<a href="{}" class="fw-semibold text-decoration-none">{}</a>{}'
+        '<div class="small text-body-secondary text-break">{}</div>',
         url,
         offer.name,
         badges,
@@ -82,7 +86,7 @@ class OfferTable(tables.Table):
         )
         order_by = ("name",)
         empty_text = ""
-        attrs = {"class": "table table-hover align-middle mb-0"}
+        attrs = {"class": "table table-sm table-hover align-middle mb-0 small table-numbers"}
 
     def __init__(self, *args, prices=None, derivation: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -176,7 +180,7 @@ class CustomerPriceTable(tables.Table):
         orderable=False,
         attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}},
     )
-    updated = tables.DateColumn(verbose_name=_("Changed"), format="Y-m-d")
+    updated = tables.DateColumn(verbose_name=_("Changed"), attrs=DATE_CELL)
     actions = tables.Column(verbose_name="", accessor="pk", orderable=False, attrs={"td": {"class": "text-end"}})
 
     class Meta:
@@ -240,7 +244,7 @@ class SegmentTable(tables.Table):
 
     def render_name(self, record: CustomerSegment, value: str):
         return format_html(
-            '<a href="{}" class="fw-semibold text-decoration-none">{}</a>',
+            '<a href="{}" class="fw-semibold text-decoration-none" translate="no">{}</a>',
             reverse("catalog:segment_detail", args=[record.pk]),
             value,
         )

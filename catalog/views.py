@@ -74,7 +74,7 @@ def _next_url(request: HttpRequest, fallback: str) -> str:
 
 
 def _public_offers():
-    return selectors.offers_visible()
+    return selectors.offers_one_per_plan(selectors.offers_visible())
 
 
 @require_GET
@@ -102,7 +102,7 @@ def public_group(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def public_offer(request: HttpRequest, pk: int) -> HttpResponse:
     offers = _public_offers()
-    offer = get_object_or_404(offers, pk=pk)
+    offer = get_object_or_404(selectors.offers_visible(), pk=pk)  # any account's offer of a plan opens
     context = {
         "offer": offer,
         "family": selectors.offer_family(offer=offer, offers=offers),

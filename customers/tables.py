@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.choices import CustomerStatus
 from customers.models import Customer
+from portal.core.formatting import DATE_CELL
 
 COLUMNS_PREFERENCE = "customers.customer_list.columns"
 ALWAYS_SHOWN = ("name",)
@@ -27,7 +28,7 @@ class CustomerTable(tables.Table):
     groups = tables.Column(verbose_name=_("Groups"), accessor="pk", orderable=False)
     tenants = tables.Column(verbose_name=_("Tenants"), accessor="tenant_count", order_by=("tenant_count",))
     preferred_currency = tables.Column(verbose_name=_("Currency"))
-    created = tables.DateColumn(verbose_name=_("Onboarded"), format="Y-m-d")
+    created = tables.DateColumn(verbose_name=_("Onboarded"), attrs=DATE_CELL)
 
     class Meta:
         model = Customer

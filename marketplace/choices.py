@@ -26,6 +26,25 @@ class SyncStatus(models.TextChoices):
     SKIPPED = "skipped", _("Skipped")
 
 
+class SyncErrorKind(models.TextChoices):
+    """Why a sync stopped, in the console's words (the marketplace's own message is kept beside it)."""
+
+    THROTTLED = "throttled", _("The marketplace asked the console to slow down.")
+    UNAVAILABLE = "unavailable", _("The marketplace did not answer properly.")
+    AUTHENTICATION = "authentication", _("The marketplace refused the account's credentials.")
+    REJECTED = "rejected", _("The marketplace refused the request.")
+    NOT_FOUND = "not_found", _("The marketplace did not find what the console asked for.")
+    UNSUPPORTED = "unsupported", _("The marketplace does not offer this.")
+    SECRET = "secret", _("The stored password cannot be decrypted with the configured keys; enter it again.")
+    BUSY = "busy", _("Another sync of this account was running.")
+    UNEXPECTED = "unexpected", _("The sync stopped on an unexpected error.")
+
+    @property
+    def marketplace_said(self) -> bool:
+        """Whether the run's message is the marketplace's answer (shown beside the console's words as theirs)."""
+        return self not in (SyncErrorKind.SECRET, SyncErrorKind.BUSY, SyncErrorKind.UNEXPECTED)
+
+
 class SyncTrigger(models.TextChoices):
     SCHEDULE = "schedule", _("Schedule")
     MANUAL = "manual", _("Sync now")

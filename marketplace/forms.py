@@ -198,7 +198,7 @@ class UniformPriceForm(forms.Form):
 
 
 class PriceAddForm(forms.Form):
-    licence = forms.ChoiceField(label=_("License"))
+    licence = forms.ChoiceField(label=_("Licence"))
     offer = forms.TypedChoiceField(label=_("Plan"), coerce=int, required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
     price = forms.DecimalField(label=_("Price"), max_digits=14, decimal_places=4, min_value=0, required=False)

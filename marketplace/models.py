@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from marketplace.choices import AccountStatus, MarketplaceSlug, SyncPhase, SyncStatus, SyncTrigger
+from marketplace.choices import AccountStatus, MarketplaceSlug, SyncErrorKind, SyncPhase, SyncStatus, SyncTrigger
 
 DEFAULT_SYNC_INTERVAL_MINUTES = 15
 
@@ -213,6 +213,7 @@ class SyncRun(models.Model):
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     warnings = models.JSONField(_("warnings"), default=list, blank=True)
     error_message = models.TextField(_("error"), blank=True)
+    error_kind = models.CharField(_("error kind"), max_length=16, choices=SyncErrorKind.choices, blank=True)
     # {kind: {"listed": digest of what the marketplace listed, "stored": digest of the stored rows this
     # run left, "rows": how many rows it listed}}, written only when the run succeeds: the next run
     # skips comparing a kind whose listing and stored rows are both still these (marketplace.sync.mirror).
@@ -230,6 +231,13 @@ class SyncRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in (SyncStatus.QUEUED, SyncStatus.RUNNING, SyncStatus.RETRYING)
+
+    @property
+    def marketplace_message(self) -> str:
+        """The marketplace's own answer, when the run stopped on one (shown as theirs, untranslated)."""
+        if self.error_kind and SyncErrorKind(self.error_kind).marketplace_said:
+            return self.error_message
+        return ""
 
     def total(self, outcome: str) -> int:
         return sum(int(kind.get(outcome, 0)) for kind in (self.counts or {}).values())
@@ -258,7 +266,7 @@ class PriceCustomization(models.Model):
         "catalog.Offer", verbose_name=_("plan"), on_delete=models.CASCADE, related_name="price_customizations"
     )
     currency = models.CharField(_("currency"), max_length=3)
-    # None until the user enters one ("Add license and configure price" adds the record first).
+    # None until the user enters one ("Add licence and configure price" adds the record first).
     price = models.DecimalField(_("price"), max_digits=14, decimal_places=4, null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)

@@ -745,7 +745,7 @@ def price_customization_add(
     price: str | Decimal | None = None,
     apply=None,
 ) -> PriceCustomization:
-    """ "Add license and configure price": a record for a plan the marketplace lists, in a currency."""
+    """ "Add licence and configure price": a record for a plan the marketplace lists, in a currency."""
     currency = currency.upper()
     parsed = _parse_price(price, currency)
     with transaction.atomic():

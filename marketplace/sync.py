@@ -49,12 +49,13 @@ from django.utils.translation import gettext as _
 from catalog.models import Offer
 from catalog.services import offers_classify
 from marketplace import connections as provider_connections
-from marketplace.choices import AccountStatus, SyncPhase, SyncStatus
+from marketplace.choices import AccountStatus, SyncErrorKind, SyncPhase, SyncStatus
 from marketplace.connections import provider_for_account
 from marketplace.models import MarketplaceAccount, MarketplaceCustomer, SyncRun, TenantConnection
 from marketplace.providers import base as provider_base
 from marketplace.providers import http as provider_http
 from marketplace.providers.base import (
+    AuthenticationFailed,
     CustomerRecord,
     MarketplaceProvider,
     NotFound,
@@ -64,6 +65,7 @@ from marketplace.providers.base import (
     SubscriptionRecord,
     Throttled,
     Unavailable,
+    Unsupported,
 )
 from marketplace.providers.registry import marketplaces
 from marketplace.secrets import SecretUnreadable
@@ -769,6 +771,20 @@ def _account_url(account: MarketplaceAccount) -> str:
         return ""
 
 
+def _error_kind(error: BaseException) -> str:
+    """The console's own words for why a sync stopped (SyncErrorKind)."""
+    kinds = (
+        (Throttled, SyncErrorKind.THROTTLED),
+        (Unavailable, SyncErrorKind.UNAVAILABLE),
+        (AuthenticationFailed, SyncErrorKind.AUTHENTICATION),
+        (NotFound, SyncErrorKind.NOT_FOUND),
+        (Unsupported, SyncErrorKind.UNSUPPORTED),
+        (ProviderError, SyncErrorKind.REJECTED),
+        (SecretUnreadable, SyncErrorKind.SECRET),
+    )
+    return next((kind for error_type, kind in kinds if isinstance(error, error_type)), SyncErrorKind.UNEXPECTED)
+
+
 def _describe(error: BaseException) -> str:
     if isinstance(error, ProviderError):
         reference = f" (reference {error.reference})" if error.reference else ""
@@ -781,7 +797,7 @@ def _describe(error: BaseException) -> str:
 def _fail(run: SyncRun, account: MarketplaceAccount, error: BaseException) -> None:
     """Record the failure where people look: the run, the account's status, a notification."""
     message = _describe(error)
-    _finish(run, status=SyncStatus.FAILED, error_message=message)
+    _finish(run, status=SyncStatus.FAILED, error_message=message, error_kind=_error_kind(error))
     marketplace = marketplaces().get(account.marketplace)
     with transaction.atomic():
         locked = MarketplaceAccount.objects.select_for_update().get(pk=account.pk)
@@ -859,7 +875,12 @@ def sync_run_execute(*, run_id: int, final_attempt: bool = True) -> SyncRun | No
     account = run.account
     with session_lock(SYNC_LOCK, account.pk) as acquired:
         if not acquired:
-            _finish(run, status=SyncStatus.SKIPPED, error_message=_("Another sync of this account was running."))
+            _finish(
+                run,
+                status=SyncStatus.SKIPPED,
+                error_message=_("Another sync of this account was running."),
+                error_kind=SyncErrorKind.BUSY,
+            )
             return run
         _save_run(
             run,
@@ -869,12 +890,15 @@ def sync_run_execute(*, run_id: int, final_attempt: bool = True) -> SyncRun | No
             started_at=run.started_at or timezone.now(),
             attempts=run.attempts + 1,
             error_message="",
+            error_kind="",
         )
         try:
             outcome = _sync(run, account)
         except (Throttled, Unavailable) as error:
             if not final_attempt:
-                _save_run(run, status=SyncStatus.RETRYING, error_message=_describe(error))
+                _save_run(
+                    run, status=SyncStatus.RETRYING, error_message=_describe(error), error_kind=_error_kind(error)
+                )
                 raise
             _fail(run, account, error)
         except (ProviderError, SecretUnreadable) as error:

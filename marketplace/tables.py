@@ -145,6 +145,6 @@ class MarketplaceAccountTable(tables.Table):
             return _("Never")
         return format_html(
             '{} <span class="small text-body-secondary">({})</span>',
-            date_format(localtime(value), "Y-m-d H:i"),
+            date_format(localtime(value), "SHORT_DATETIME_FORMAT"),
             SyncStatus(record.last_sync_status).label if record.last_sync_status else "",
         )

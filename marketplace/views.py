@@ -629,7 +629,7 @@ def account_prices_delete(request: HttpRequest, marketplace: str, account_pk: in
 @permission_required(MARKETPLACE, VIEW)
 @require_http_methods(["GET", "POST"])
 def account_prices_add(request: HttpRequest, marketplace: str, account_pk: int) -> HttpResponse:
-    """ "Add license and configure price": license, then one of its plans at the marketplace, then currency."""
+    """ "Add licence and configure price": license, then one of its plans at the marketplace, then currency."""
     info, account = _prices_account(request, marketplace, account_pk)
     _require_manage(request)
     data = request.POST if request.method == "POST" else request.GET

@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from orders.choices import OrderStatus, QuoteStatus
 from orders.models import Order, Quote
+from portal.core.formatting import DATE_CELL
 
 LINES_SHOWN = 3
 
@@ -51,7 +52,7 @@ class OrderTable(tables.Table):
     )
     requested_change = tables.Column(verbose_name=_("Requested change"), accessor="pk", orderable=False)
     created_by = tables.Column(verbose_name=_("Created by"), order_by=("created_by__last_name", "created_by__username"))
-    created = tables.DateTimeColumn(verbose_name=_("Date"), format="Y-m-d H:i")
+    created = tables.DateTimeColumn(verbose_name=_("Date"), format="SHORT_DATETIME_FORMAT", attrs=DATE_CELL)
     status = tables.Column(verbose_name=_("Status"))
 
     class Meta:
@@ -76,7 +77,7 @@ class OrderTable(tables.Table):
 
     def render_tenant(self, record: Order):
         return format_html(
-            '{}<div class="small text-body-secondary">{}</div>',
+            '<span class="text-break">{}</span><div class="small text-body-secondary">{}</div>',
             record.customer_tenant,
             record.customer_tenant.customer.name,
         )
@@ -87,7 +88,7 @@ class OrderTable(tables.Table):
             return "—"
         shown = format_html_join(
             "",
-            '<div class="text-nowrap">{} <span class="text-body-secondary">{}</span></div>',
+            '<div>{} <span class="text-body-secondary text-nowrap">{}</span></div>',
             ((line.offer_name, line.requested_change) for line in lines[:LINES_SHOWN]),
         )
         if len(lines) > LINES_SHOWN:
@@ -114,8 +115,8 @@ class QuoteTable(tables.Table):
     )
     items = tables.Column(verbose_name=_("Items"), accessor="line_count", orderable=False)
     created_by = tables.Column(verbose_name=_("Created by"), order_by=("created_by__last_name", "created_by__username"))
-    created = tables.DateColumn(verbose_name=_("Created"), format="Y-m-d")
-    valid_until = tables.DateColumn(verbose_name=_("Valid until"), format="Y-m-d")
+    created = tables.DateColumn(verbose_name=_("Created"), attrs=DATE_CELL)
+    valid_until = tables.DateColumn(verbose_name=_("Valid until"), attrs=DATE_CELL)
     status = tables.Column(verbose_name=_("Status"))
 
     class Meta:

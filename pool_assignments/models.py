@@ -33,7 +33,7 @@ class PoolAssignment(models.Model):
     )
     # Copied from the allocation when assigned: "the most recent license type prevails" compares them.
     service = models.CharField(_("service"), max_length=40, choices=PoolService.choices)
-    license_type = models.CharField(_("license type"), max_length=16, choices=PaymentType.choices)
+    license_type = models.CharField(_("licence type"), max_length=16, choices=PaymentType.choices)
     seats = models.PositiveIntegerField(_("user seats"))
     first_assigned_on = models.DateField(_("first assigned"))
     expires_on = models.DateField(_("expiration date"), db_index=True)

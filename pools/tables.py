@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from pool_assignments.choices import AssignmentStatus
 from pools.choices import HOLDING_STATUSES, AllocationStatus
 from pools.models import PoolAllocation
+from portal.core.formatting import DATE_CELL
 
 POOL_COLUMNS_PREFERENCE = "pools.dashboard.pool_columns"
 CUSTOMER_COLUMNS_PREFERENCE = "pools.dashboard.customer_columns"
@@ -33,9 +34,9 @@ class AllocationTable(tables.Table):
     seats = tables.Column(verbose_name=_("User seats"))
     assigned = tables.Column(verbose_name=_("Allocated to customers"), accessor="pk", orderable=False)
     available = tables.Column(verbose_name=_("Available"), accessor="pk", orderable=False)
-    expires_on = tables.DateColumn(verbose_name=_("Expiration date"), format="Y-m-d")
+    expires_on = tables.DateColumn(verbose_name=_("Expiration date"), attrs=DATE_CELL)
     status = tables.Column(verbose_name=_("Status"))
-    created = tables.DateColumn(verbose_name=_("Added"), format="Y-m-d")
+    created = tables.DateColumn(verbose_name=_("Added"), attrs=DATE_CELL)
     actions = tables.Column(verbose_name="", accessor="pk", orderable=False, attrs={"td": {"class": "text-end"}})
 
     class Meta:
@@ -56,7 +57,7 @@ class AllocationTable(tables.Table):
         )
         order_by = ("name",)
         empty_text = ""
-        attrs = {"class": "table table-hover align-middle mb-0"}
+        attrs = {"class": "table table-sm table-hover align-middle mb-0 small"}
 
     def __init__(self, *args, assigned: dict[int, int], can_manage: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -124,10 +125,10 @@ class CustomerUsageTable(tables.Table):
     customer = tables.Column(verbose_name=_("Customer"), accessor="customer_label")
     pool = tables.Column(verbose_name=_("Pool"), accessor="pool_name")
     service = tables.Column(verbose_name=_("Service"), accessor="service_label")
-    license_type = tables.Column(verbose_name=_("License type"), accessor="license_type_label")
+    license_type = tables.Column(verbose_name=_("Licence type"), accessor="license_type_label")
     seats = tables.Column(verbose_name=_("User seats"))
-    first_assigned_on = tables.DateColumn(verbose_name=_("First assigned"), format="Y-m-d")
-    expires_on = tables.DateColumn(verbose_name=_("Expiration date"), format="Y-m-d")
+    first_assigned_on = tables.DateColumn(verbose_name=_("First assigned"), attrs=DATE_CELL)
+    expires_on = tables.DateColumn(verbose_name=_("Expiration date"), attrs=DATE_CELL)
     status = tables.Column(verbose_name=_("Status"), accessor="status_label")
 
     class Meta:

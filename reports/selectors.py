@@ -251,10 +251,10 @@ def subscription_history(*, tracked: TrackedSubscription) -> list[HistoryEntry]:
             entries.append(
                 HistoryEntry(
                     when=timezone.localdate(event.created),
-                    what=event.action,
+                    what=event.action_label,
                     before=", ".join(f"{key}: {value}" for key, value in (event.before or {}).items()),
                     after=", ".join(f"{key}: {value}" for key, value in (event.after or {}).items()),
-                    actor=event.actor_label,
+                    actor=event.actor_display,
                     source="audit",
                 )
             )

@@ -8,6 +8,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from catalog.choices import BILLING_CYCLE_CHOICES
+from portal.audit.models import SYSTEM_ACTOR_LABELS, action_label
+from portal.core.formatting import DATE_CELL
 from subscriptions.choices import SUBSCRIPTION_STATUS_CHOICES, SubscriptionStatus
 
 _STATUS_CSS = {
@@ -105,7 +107,7 @@ class ActivityTable(tables.Table):
     failures = tables.Column(
         verbose_name=_("Failures"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
     )
-    last = tables.DateTimeColumn(verbose_name=_("Last activity"), format="Y-m-d H:i")
+    last = tables.DateTimeColumn(verbose_name=_("Last activity"), format="SHORT_DATETIME_FORMAT", attrs=DATE_CELL)
 
     class Meta:
         order_by = ("-events",)
@@ -118,7 +120,10 @@ class ActivityTable(tables.Table):
 
     def render_actor_label(self, value):
         return format_html(
-            '<a href="{}{}" class="fw-semibold text-decoration-none">{}</a>', self.actor_url, quote(value), value
+            '<a href="{}{}" class="fw-semibold text-decoration-none">{}</a>',
+            self.actor_url,
+            quote(value),
+            SYSTEM_ACTOR_LABELS.get(value, value),
         )
 
     def render_failures(self, value):
@@ -128,7 +133,7 @@ class ActivityTable(tables.Table):
 
 
 class ActivityEventTable(tables.Table):
-    created = tables.DateTimeColumn(verbose_name=_("Time"), format="Y-m-d H:i")
+    created = tables.DateTimeColumn(verbose_name=_("Time"), format="SHORT_DATETIME_FORMAT", attrs=DATE_CELL)
     action = tables.Column(verbose_name=_("Action"))
     target_label = tables.Column(verbose_name=_("Object"), default="—")
     result = tables.Column(verbose_name=_("Result"))
@@ -138,6 +143,9 @@ class ActivityEventTable(tables.Table):
         order_by = ("-created",)
         empty_text = ""
         attrs = ATTRS
+
+    def render_action(self, value):
+        return action_label(value)
 
     def render_result(self, record):
         css = "text-bg-success" if record.result == "success" else "text-bg-danger"

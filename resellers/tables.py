@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from portal.core.formatting import DATE_CELL
 from resellers.choices import ResellerStatus
 from resellers.models import ResellerLink
 
@@ -29,7 +30,7 @@ class ResellerTable(tables.Table):
     status = tables.Column(verbose_name=_("Status"))
     pools = tables.Column(verbose_name=_("Pools"), accessor="pool_count", order_by=("pool_count",))
     customers_visible = tables.Column(verbose_name=_("View reseller's customers"))
-    invited_at = tables.DateColumn(verbose_name=_("Invited"), format="Y-m-d")
+    invited_at = tables.DateColumn(verbose_name=_("Invited"), attrs=DATE_CELL)
     invited_by = tables.Column(verbose_name=_("Invited by"))
     actions = tables.Column(verbose_name="", accessor="pk", orderable=False, attrs={"td": {"class": "text-end"}})
 

@@ -60,7 +60,7 @@ def marketplace_capabilities(slug: str) -> frozenset[Capability]:
 def marketplace_rule(slug: str, capability: Capability) -> str:
     """The marketplace's own words for a capability ("" when it states none)."""
     description = marketplaces().get(slug)
-    return description.capability_rules.get(capability, "") if description else ""
+    return str(description.capability_rules.get(capability, "")) if description else ""
 
 
 def marketplace_supports(slug: str, capability: Capability) -> bool:

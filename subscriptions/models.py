@@ -99,6 +99,13 @@ class Subscription(models.Model):
         return f"{self.name} × {self.quantity}"
 
     @property
+    def seats_available(self) -> int | None:
+        """Purchased seats nobody holds yet (None while the marketplace reports no assignments)."""
+        if self.assigned is None:
+            return None
+        return max(self.quantity - self.assigned, 0)
+
+    @property
     def display_name(self) -> str:
         """The friendly name the partner gave it (typed on the order or set later), else the marketplace's name.
         Select `options` with the subscriptions that show it."""

@@ -107,6 +107,8 @@ class SubscriptionMoney:
 
     currency: str
     unit_cost: Decimal | None
+    #: one licence's cost a month, whatever the billing cycle: a column of these compares like with like
+    monthly_unit_cost: Decimal | None
     monthly_cost: Decimal | None
     yearly_cost: Decimal | None
     unit_price: Decimal | None
@@ -114,11 +116,12 @@ class SubscriptionMoney:
     yearly_price: Decimal | None
 
 
-def _per_month(unit: Decimal | None, subscription: Subscription) -> Decimal | None:
+def _per_month(unit: Decimal | None, subscription: Subscription, quantity: int | None = None) -> Decimal | None:
     months = billing_cycle_months(subscription.billing_cycle)
     if unit is None or months is None or subscription.trial:
         return None
-    return money_round(unit * subscription.quantity / months, subscription.currency or "EUR")
+    count = subscription.quantity if quantity is None else quantity
+    return money_round(unit * count / months, subscription.currency or "EUR")
 
 
 def customer_unit_prices(subscriptions: Iterable[Subscription]) -> dict[int, Decimal]:
@@ -185,6 +188,7 @@ def subscription_money(subscription: Subscription, unit_price: Decimal | None) -
     return SubscriptionMoney(
         currency=subscription.currency,
         unit_cost=subscription.unit_cost_price,
+        monthly_unit_cost=_per_month(subscription.unit_cost_price, subscription, quantity=1),
         monthly_cost=monthly_cost,
         yearly_cost=monthly_cost * 12 if monthly_cost is not None else None,
         unit_price=unit_price,

@@ -34,6 +34,12 @@ def _partner(slug: str, name: str, *, large_account_reseller: bool) -> Partner:
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        if not connection.settings_dict["NAME"].startswith("test_"):
+            # pytest-django sets up only the databases its selected tests ask for by marker; a run of browser
+            # tests alone asks for none, and must still never touch the development database
+            from django.test.utils import setup_databases
+
+            setup_databases(verbosity=0, interactive=False, aliases={"default"})
         platform_ensure()
         partner_template_ensure()
         _partner("alpha", "Alpha IT Services", large_account_reseller=False)

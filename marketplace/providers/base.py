@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self, runtime_checkable
 
 if TYPE_CHECKING:
-    from marketplace.providers.description import MarketplaceDescription
+    from marketplace.providers.description import Label, MarketplaceDescription
 
 # --------------------------------------------------------------------------------------------
 # Vocabulary
@@ -522,7 +522,7 @@ class MarketplaceProvider(Protocol):
     slug: ClassVar[str]
     display_name: ClassVar[str]
     capabilities: ClassVar[frozenset[Capability]]
-    capability_rules: ClassVar[Mapping[Capability, str]]
+    capability_rules: ClassVar[Mapping[Capability, Label]]
 
     def supports(self, capability: Capability) -> bool: ...
 
@@ -606,7 +606,7 @@ class ProviderBase:
     slug: ClassVar[str] = ""
     display_name: ClassVar[str] = ""
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
-    capability_rules: ClassVar[Mapping[Capability, str]] = MappingProxyType({})
+    capability_rules: ClassVar[Mapping[Capability, Label]] = MappingProxyType({})
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -621,7 +621,8 @@ class ProviderBase:
         return capability in self.capabilities
 
     def rule_for(self, capability: Capability) -> str | None:
-        return self.capability_rules.get(capability)
+        rule = self.capability_rules.get(capability)
+        return None if rule is None else str(rule)
 
     def require(self, capability: Capability) -> None:
         if capability not in self.capabilities:

@@ -18,14 +18,16 @@ from types import MappingProxyType
 from marketplace.providers.base import Capability
 
 
-class Text:
+class Text(str):
     """An English text the screens show translated: `str()` looks it up in Django's catalog for the
-    active language each time (as `gettext_lazy` does), and without Django it stays English."""
+    active language each time (as `gettext_lazy` does), and without Django it stays English. For
+    everything else (comparing, searching, hashing) it is the English string itself."""
 
-    __slots__ = ("message",)
+    __slots__ = ()
 
-    def __init__(self, message: str) -> None:
-        self.message = message
+    @property
+    def message(self) -> str:
+        return str.__str__(self)
 
     def __str__(self) -> str:
         try:
@@ -34,14 +36,11 @@ class Text:
             return self.message
         return gettext(self.message)
 
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
     def __repr__(self) -> str:
         return f"Text({self.message!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Text) and other.message == self.message
-
-    def __hash__(self) -> int:
-        return hash(self.message)
 
 
 _ = Text
@@ -118,7 +117,7 @@ class MarketplaceDescription:
     #: what the provider can do, and the marketplace's own words for how, or why it cannot (shown
     #: next to the action)
     capabilities: frozenset[Capability]
-    capability_rules: Mapping[Capability, str] = field(default_factory=lambda: MappingProxyType({}))
+    capability_rules: Mapping[Capability, Label] = field(default_factory=lambda: MappingProxyType({}))
     commitment: CommitmentRules = CommitmentRules()
     #: (region code, label) in the order the region drop-down lists them; empty: the region is free text
     regions: tuple[tuple[str, Label], ...] = ()

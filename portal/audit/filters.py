@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from portal.audit.choices import AuditResult
-from portal.audit.models import AuditEvent, action_label
+from portal.audit.models import AuditEvent, action_label, target_type_label
 
 
 class AuditEventFilterSet(django_filters.FilterSet):
@@ -36,7 +36,7 @@ class AuditEventFilterSet(django_filters.FilterSet):
             for action in events.values_list("action", flat=True).distinct().order_by("action")
         ]
         self.filters["target_type"].extra["choices"] = [
-            (target_type, target_type)
+            (target_type, target_type_label(target_type) or target_type)
             for target_type in events.exclude(target_type="")
             .values_list("target_type", flat=True)
             .distinct()

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -48,6 +49,44 @@ class AuditEvent(models.Model):
     def action_label(self) -> str:
         """What happened, in the reader's language; an action no longer in AuditAction shows its code."""
         return action_label(self.action)
+
+    @property
+    def actor_display(self) -> str:
+        """Who did it: a person's email, or the console's own actors ("automation", "system") in the reader's
+        language."""
+        return str(SYSTEM_ACTOR_LABELS.get(self.actor_label, self.actor_label))
+
+    @property
+    def target_type_label(self) -> str:
+        """The kind of object in the reader's language ("Subscription"), never the stored "app.model"."""
+        return target_type_label(self.target_type)
+
+    @property
+    def message_display(self) -> str:
+        """The event's message in the reader's language when it is one of the console's own sentences (stored
+        in English); anything else (a marketplace's answer, a sentence with values in it) as recorded."""
+        from django.utils.translation import gettext
+
+        return gettext(self.message) if self.message else ""
+
+
+#: The console's own actors, recorded by name when no person acted.
+SYSTEM_ACTOR_LABELS = {
+    "automation": _("Automation"),
+    "system": _("System"),
+    "demo": _("Demo data"),
+}
+
+
+def target_type_label(target_type: str) -> str:
+    if not target_type:
+        return ""
+    try:
+        model = apps.get_model(target_type)
+    except (LookupError, ValueError):
+        return ""
+    name = str(model._meta.verbose_name)
+    return name[:1].upper() + name[1:]
 
 
 def action_label(action: str) -> str:

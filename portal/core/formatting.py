@@ -20,3 +20,7 @@ def when_text(moment: datetime | date | None) -> str:
     if isinstance(moment, datetime):
         return date_format(timezone.localtime(moment) if timezone.is_aware(moment) else moment, "DATETIME_FORMAT")
     return date_format(moment, "DATE_FORMAT")
+
+
+#: A table column's cell attributes for a date or time: it never breaks inside itself ("2026-12-" / "07").
+DATE_CELL = {"td": {"class": "text-nowrap"}}

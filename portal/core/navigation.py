@@ -73,7 +73,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "license_requests",
-        _("License change requests"),
+        _("Licence change requests"),
         "inbox",
         "subscriptions:request_list",
         tabs=frozenset({NavigationTab.SERVICES}),
@@ -179,7 +179,10 @@ def section_for_path(path: str) -> Section | None:
 
 
 def navigation_for(*, partner, user, path: str, requested_tab: str | None) -> dict:
-    tabs = partner_tabs(partner)
+    allowed = partner_sections(partner, user)
+    # a tab is offered only when it holds a section of its own for this user (not just the shared Home)
+    kinds = partner_tabs(partner)
+    tabs = [tab for tab in kinds if any(section.tabs == {tab} for section in allowed)] or kinds[:1]
     current = section_for_path(path)
     if requested_tab in tabs:
         active_tab = NavigationTab(requested_tab)
@@ -187,7 +190,6 @@ def navigation_for(*, partner, user, path: str, requested_tab: str | None) -> di
         active_tab = next(iter(current.tabs))
     else:
         active_tab = tabs[0] if tabs else NavigationTab.SERVICES
-    allowed = partner_sections(partner, user)
     sections = [section for section in SECTIONS if active_tab in section.tabs and section in allowed]
     return {
         "tabs": tabs if len(tabs) > 1 else [],

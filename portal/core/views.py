@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.accounts.choices import UserKind
 from portal.accounts.services import user_profile_update
 from portal.core.navigation import SECTION_BY_KEY, partner_sections
 from portal.partners.selectors import partner_by_slug
@@ -62,9 +63,12 @@ def landing(request: HttpRequest) -> HttpResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     partner = request.tenant
-    users = get_user_model().objects.filter(is_active=True).count()
     sections = [section for section in partner_sections(partner, request.user) if section.key != "home"]
-    return render(request, "core/home.html", {"active_users": users, "upcoming_sections": sections})
+    context: dict = {"upcoming_sections": sections}
+    # the partner's own facts are for its people, not for a customer tenant admin signed in to it
+    if request.user.kind == UserKind.PARTNER:
+        context["active_users"] = get_user_model().objects.filter(is_active=True).count()
+    return render(request, "core/home.html", context)
 
 
 @login_required

@@ -6,7 +6,6 @@ took most of the page's time. The markup is the one the list's template wrote pe
 
 from django import template
 from django.template.defaultfilters import date as date_filter_naive
-from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
@@ -98,7 +97,9 @@ def _cell(column_key: str, row, detail_url: str, editable: bool) -> SafeString |
         if subscription.auto_renew:
             label = gettext("Renews automatically")
             renews = format_html(' <i class="bi bi-arrow-repeat" title="{}" aria-label="{}"></i>', label, label)
-        return format_html("{}{}", date_filter(subscription.term_end, "DATE_FORMAT"), renews)
+        return format_html(
+            '<span class="text-nowrap">{}</span>{}', date_filter(subscription.term_end, "SHORT_DATE_FORMAT"), renews
+        )
     if column_key == "assigned":
         if subscription.assigned is None:
             return format_html(
@@ -112,7 +113,7 @@ def _cell(column_key: str, row, detail_url: str, editable: bool) -> SafeString |
             return str(subscription.quantity)
         return format_html(
             '<input type="number" min="1" name="q-{pk}" value="{quantity}" class="form-control form-control-sm '
-            'text-end d-inline-block w-6rem" aria-label="{label}">'
+            'text-end d-inline-block w-5rem" aria-label="{label}">'
             '<input type="hidden" name="o-{pk}" value="{quantity}">'
             '<input type="hidden" name="v-{pk}" value="{version}">',
             pk=subscription.pk,
@@ -143,11 +144,11 @@ def _cell(column_key: str, row, detail_url: str, editable: bool) -> SafeString |
         return f"{cycle} · {subscription.term}" if subscription.term else cycle
     if column_key == "unit_cost":
         return _money_or_trial(
-            subscription, row_money.unit_cost, formatted=lambda amount: money(amount, row_money.currency)
+            subscription, row_money.monthly_unit_cost, formatted=lambda amount: money(amount, row_money.currency)
         )
     if column_key in ("monthly_cost", "yearly_cost", "monthly_price", "yearly_price"):
         return _money_or_trial(
-            subscription, getattr(row_money, column_key), formatted=lambda amount: floatformat(amount, 2)
+            subscription, getattr(row_money, column_key), formatted=lambda amount: money(amount, row_money.currency)
         )
     if column_key == "marketplace":
         return subscription.account.get_marketplace_display()

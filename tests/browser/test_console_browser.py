@@ -46,7 +46,7 @@ def test_sign_in_and_navigate_the_console(alpha_admin_authenticator, browser, co
         "Customers",
         "Marketplace",
         "Subscriptions",
-        "License change requests",
+        "Licence change requests",
         "Orders",
         "Catalog",
         "My providers",

@@ -404,3 +404,25 @@ def test_the_syncs_concurrency_and_the_accounts_request_rate_are_edited_inline_a
         assert account_rate_budget(account).requests_per_second == 20
         event = AuditEvent.objects.filter(action="marketplace.account.update").latest("pk")
         assert "requests_per_second" in str(event.after)
+
+
+def test_a_failed_sync_says_why_in_the_readers_language_and_shows_the_marketplaces_answer_as_theirs(
+    partner_alpha, alpha_admin_client
+):
+    answer = "ALSO answered HTTP 503 Service Unavailable to GetCompanies: upstream busy"
+    with schema_context(partner_alpha.schema_name):
+        account = AccountFactory(display_name="ALSO Germany", status="failing", status_message=answer)
+        SyncRun.objects.create(
+            account=account,
+            trigger="schedule",
+            status=SyncStatus.FAILED,
+            error_kind="unavailable",
+            error_message=answer,
+        )
+    alpha_admin_client.post("/language/", {"language": "de", "next": "/"})
+
+    body = alpha_admin_client.get(account_url(account)).content.decode()
+
+    assert "Der Marktplatz hat nicht ordnungsgemäß geantwortet." in body  # the console's words, translated
+    assert f'<q translate="no">{answer}</q>' in body  # the marketplace's own words, marked as theirs
+    assert "Die letzte Synchronisierung ist fehlgeschlagen." in body

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from catalog.models import Offer
 from marketplace import sync
-from marketplace.choices import AccountStatus, SyncPhase, SyncStatus, SyncTrigger
+from marketplace.choices import AccountStatus, SyncErrorKind, SyncPhase, SyncStatus, SyncTrigger
 from marketplace.models import MarketplaceCustomer, SyncRun, TenantConnection
 from marketplace.providers.alef import adapter as alef_adapter
 from marketplace.providers.alef.client import AlefClient
@@ -235,6 +235,7 @@ def test_5xx_is_retried_then_the_run_fails_with_the_message_the_account_fails_an
     assert run.status == SyncStatus.FAILED
     assert run.attempts == SYNC_RETRY.max_retries + 1
     assert "503" in run.error_message and "GetCompanies" in run.error_message
+    assert run.error_kind == SyncErrorKind.UNAVAILABLE and run.marketplace_message == run.error_message
     assert simulator.call_counts["GetCompanies"] == 4 * (SYNC_RETRY.max_retries + 1)  # the client retried each attempt
     assert len(sleeps) >= 3
     assert account.status == AccountStatus.FAILING
@@ -255,6 +256,7 @@ def test_wrong_stored_credentials_fail_at_once_without_retrying(account, simulat
     assert run.status == SyncStatus.FAILED
     assert run.attempts == 1
     assert "check your username and password" in run.error_message
+    assert run.error_kind == SyncErrorKind.AUTHENTICATION
 
 
 def test_a_failing_account_is_active_again_after_a_good_sync(account, simulator):

@@ -268,7 +268,9 @@ def test_the_orders_list_shows_id_items_change_creator_date_and_status(
 
     assert f"Order {placed.number}" in page
     assert "1 item" in page
-    assert 'Microsoft 365 Business Basic (NCE) <span class="text-body-secondary">+25 licences</span>' in page
+    assert (
+        'Microsoft 365 Business Basic (NCE) <span class="text-body-secondary text-nowrap">+25 licences</span>' in page
+    )
     assert buyer.get_full_name() in page
     assert 'data-status="completed"' in page
     assert "No orders match" in text(alpha_admin_client.get(reverse("orders:order_list"), {"q": "nothing-like-it"}))

@@ -161,7 +161,9 @@ def test_the_modification_history_lists_changes_from_snapshots_and_audit_events(
     page = text(response)
     assert response.status_code == 200
     assert "2024-02-20" in page and "2024-02-22" in page and "First snapshot" in page
-    assert "subscriptions.quantity.change" in page and "automation" in page
+    assert (
+        "subscriptions.quantity.change" in page and "Automation" in page
+    )  # an action the trail no longer knows keeps its code
     assert 'id="usage-chart-data"' in page
 
 
@@ -201,8 +203,8 @@ def test_user_activity_counts_events_per_user_and_lists_one_users_events(
     assert dana_row[1:4] == ["4", "1", "0"]
     page = text(alpha_admin_client.get("/reports/activity/?period=90d&actor=dana@alpha.example"))
     assert "Activity of dana@alpha.example" in page
-    assert 'customer.update <span class="text-body-secondary">× 4</span>' in page
-    assert "customer.create" in page
+    assert 'Customer changed <span class="text-body-secondary">× 4</span>' in page
+    assert "Customer created" in page and ">customer.create<" not in page
     page = text(alpha_admin_client.get("/reports/activity/?period=custom&start=2024-02-01&end=2024-01-01"))
     assert "The period ends before it starts." in page
 

@@ -32,29 +32,29 @@ DESCRIPTION = MarketplaceDescription(
     ),
     capability_rules=MappingProxyType(
         {
-            Capability.PLACE_ORDER: (
+            Capability.PLACE_ORDER: _(
                 "Academic, government and non-profit offers only for organizations flagged so; the customer "
                 "needs a Microsoft tenant, and orders wait while a new one is being created. A retried order "
                 "replays the first answer (MS-RequestId)."
             ),
-            Capability.CHANGE_QUANTITY: (
+            Capability.CHANGE_QUANTITY: _(
                 "Increase any time; decrease only by licences bought in the last 7 days (168 hours), "
                 "not while suspended (Microsoft error 800090 otherwise)."
             ),
-            Capability.SUSPEND: "Suspends the add-ons with their base subscription.",
-            Capability.REACTIVATE: "An add-on can only be reactivated while its base subscription is active.",
-            Capability.TERMINATE: (
+            Capability.SUSPEND: _("Suspends the add-ons with their base subscription."),
+            Capability.REACTIVATE: _("An add-on can only be reactivated while its base subscription is active."),
+            Capability.TERMINATE: _(
                 "Inside the 7-day cancellation window the subscription ends at once; after it, auto-renew is "
                 "turned off and it ends with its term."
             ),
-            Capability.REVOKE_TERMINATION: "Turns auto-renew back on, until the term has ended.",
-            Capability.CHANGE_BILLING_CYCLE: (
+            Capability.REVOKE_TERMINATION: _("Turns auto-renew back on, until the term has ended."),
+            Capability.CHANGE_BILLING_CYCLE: _(
                 "Monthly or yearly within the same term, at once; a monthly-term (P1M) offer is billed monthly only."
             ),
-            Capability.REMOVE_ADD_ON: (
+            Capability.REMOVE_ADD_ON: _(
                 "Follows the termination rule: after 7 days the add-on ends with its term instead of at once."
             ),
-            Capability.CREATE_TENANT: (
+            Capability.CREATE_TENANT: _(
                 "Asynchronous: Microsoft checks that the onmicrosoft.com domain is unique, which takes minutes; "
                 "poll the operation. Needs the organization's complete address."
             ),

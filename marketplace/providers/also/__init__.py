@@ -49,30 +49,32 @@ DESCRIPTION = MarketplaceDescription(
     ),
     capability_rules=MappingProxyType(
         {
-            Capability.PLACE_ORDER: (
+            Capability.PLACE_ORDER: _(
                 "ALSO has no idempotency key: the order line's key is sent as the purchase order number, "
                 "and a retry first looks for a subscription carrying it."
             ),
-            Capability.CHANGE_QUANTITY: (
+            Capability.CHANGE_QUANTITY: _(
                 "Increase any time; NCE subscriptions can only be decreased within 7 days (168 hours) "
                 "of purchase or renewal."
             ),
-            Capability.TERMINATE: (
+            Capability.TERMINATE: _(
                 "Inside the 7-day cancellation window an NCE subscription ends at once; after it, "
                 "the termination is scheduled for the end of the term."
             ),
-            Capability.REVOKE_TERMINATION: "Only a scheduled termination can be revoked, before the end of the term.",
-            Capability.CHANGE_BILLING_CYCLE: (
+            Capability.REVOKE_TERMINATION: _(
+                "Only a scheduled termination can be revoked, before the end of the term."
+            ),
+            Capability.CHANGE_BILLING_CYCLE: _(
                 "Takes effect at the next renewal, keeping the same term; ALSO applies it at the contract end date."
             ),
-            Capability.REMOVE_ADD_ON: (
+            Capability.REMOVE_ADD_ON: _(
                 "Follows the termination rule: after 7 days the removal is scheduled for the end of the term."
             ),
-            Capability.READ_CREDIT_LIMIT: (
+            Capability.READ_CREDIT_LIMIT: _(
                 "ALSO's credit limit on the reseller account (GetCreditLimit); what remains is the limit minus "
                 "the current month's charges."
             ),
-            Capability.LIST_INVOICE_LINES: (
+            Capability.LIST_INVOICE_LINES: _(
                 "ALSO invoices per calendar month (GetLatestInvoicesForPeriod); a period reads every month it "
                 "touches and keeps the charges that start inside it."
             ),

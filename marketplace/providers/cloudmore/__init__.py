@@ -44,32 +44,32 @@ DESCRIPTION = MarketplaceDescription(
     ),
     capability_rules=MappingProxyType(
         {
-            Capability.PLACE_ORDER: (
+            Capability.PLACE_ORDER: _(
                 "The customer needs the O365 CSP Direct service (a Microsoft tenant) first. Cloudmore has no "
                 "idempotency key: the order line's key is the purchase order number, looked for before buying."
             ),
-            Capability.CHANGE_QUANTITY: (
+            Capability.CHANGE_QUANTITY: _(
                 "Increase any time; licences can only be decreased within 7 days (168 hours) of their purchase "
                 "or renewal, and not while the subscription is suspended."
             ),
-            Capability.SUSPEND: "Suspends the add-ons with their base subscription; Microsoft keeps billing.",
-            Capability.REACTIVATE: "An add-on can only be reactivated while its base subscription is active.",
-            Capability.TERMINATE: (
+            Capability.SUSPEND: _("Suspends the add-ons with their base subscription; Microsoft keeps billing."),
+            Capability.REACTIVATE: _("An add-on can only be reactivated while its base subscription is active."),
+            Capability.TERMINATE: _(
                 "Inside the 7-day cancellation window the subscription ends at once; after it, auto-renew is "
                 "turned off and it ends with its term."
             ),
-            Capability.REVOKE_TERMINATION: "Turns auto-renew back on, until the term has ended.",
-            Capability.CHANGE_BILLING_CYCLE: (
+            Capability.REVOKE_TERMINATION: _("Turns auto-renew back on, until the term has ended."),
+            Capability.CHANGE_BILLING_CYCLE: _(
                 "Not offered: Cloudmore fixes an NCE subscription's billing frequency for the whole term."
             ),
-            Capability.REMOVE_ADD_ON: (
+            Capability.REMOVE_ADD_ON: _(
                 "Follows the termination rule: after 7 days the add-on ends with its term instead of at once."
             ),
-            Capability.CREATE_TENANT: (
+            Capability.CREATE_TENANT: _(
                 "Needs the organization's complete address and an available onmicrosoft.com domain; the admin "
                 "user's credentials are emailed to the contact. No charge until a subscription is bought."
             ),
-            Capability.LIST_INVOICE_LINES: (
+            Capability.LIST_INVOICE_LINES: _(
                 "From the monthly billing report (MonthlyBillingPerOrganizationAsync) at the reseller's cost "
                 "prices, one report per month the period touches."
             ),

@@ -9,7 +9,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext, ngettext
 
-from portal.audit.models import AuditEvent
+from portal.audit.models import SYSTEM_ACTOR_LABELS, AuditEvent, action_label
 from portal.audit.selectors import notifications_unread_count
 
 register = template.Library()
@@ -35,6 +35,18 @@ def audit_changes(event: AuditEvent) -> list[tuple[str, str, str]]:
     ]
 
 
+@register.filter
+def audit_action(action: str) -> str:
+    """An audit action's label in the reader's language, for screens that hold the stored value."""
+    return action_label(action)
+
+
+@register.filter
+def audit_actor(actor_label: str) -> str:
+    """Who acted: a person's email, or the console's own actors in the reader's language."""
+    return str(SYSTEM_ACTOR_LABELS.get(actor_label, actor_label))
+
+
 @register.simple_tag(takes_context=True)
 def notifications_unread(context) -> int:
     """The signed-in user's unread notifications (one COUNT query), for the bell's badge."""
@@ -57,30 +69,26 @@ def _event_row(event: AuditEvent) -> SafeString:
         ),
         format_html(
             '<td class="text-break">{}{}</td>',
-            event.actor_label,
+            event.actor_display,
             format_html('<div class="small text-body-secondary">{}</div>', event.ip_address)
             if event.ip_address
             else "",
         ),
+        format_html("<td>{}</td>", event.action_label),
         format_html(
-            '<td>{}<div class="small text-body-secondary"><code>{}</code></div></td>', event.action_label, event.action
-        ),
-        format_html(
-            '<td class="text-break">{}{}</td>',
+            '<td class="text-break"><span translate="no">{}</span>{}</td>',
             event.target_label or "—",
-            format_html(
-                '<div class="small text-body-secondary">{}{}</div>',
-                event.target_type,
-                f" #{event.target_id}" if event.target_id else "",
-            )
-            if event.target_type
+            format_html('<div class="small text-body-secondary">{}</div>', event.target_type_label)
+            if event.target_type_label
             else "",
         ),
         format_html(
             '<td><span class="badge {}">{}</span>{}</td>',
             "text-bg-success" if event.result == "success" else "text-bg-danger",
             event.get_result_display(),
-            format_html('<div class="small text-body-secondary">{}</div>', event.message) if event.message else "",
+            format_html('<div class="small text-body-secondary">{}</div>', event.message_display)
+            if event.message
+            else "",
         ),
     ]
     if changes:

@@ -43,7 +43,7 @@ def test_wrong_password_re_renders_with_a_clear_message(alpha_client):
 def test_a_partner_that_is_both_kinds_gets_services_and_licenses_tabs(beta_admin_client):
     body = beta_admin_client.get("/").content.decode()
     assert ">\n          Services\n" in body or "Services" in body
-    assert "Licenses" in body
+    assert "Licences" in body
 
     licenses = beta_admin_client.get("/?tab=licenses").content.decode()
     assert 'data-section="resellers"' in licenses
@@ -206,3 +206,23 @@ def test_settings_pages_outside_settings_path_highlight_the_settings_section():
     assert section_for_path("/customers/12/").key == "customers"
     assert section_for_path("/").key == "home"
     assert section_for_path("/accounts/profile/") is None
+
+
+def test_a_tab_is_offered_only_with_a_section_of_its_own_and_partner_facts_only_to_partner_users(partner_beta):
+    from customers.models import Customer
+    from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
+    from tests.factories.accounts import user_with
+
+    levels = {PermissionModule.CUSTOMERS: AccessLevel.VIEW, PermissionModule.SUBSCRIPTIONS: AccessLevel.VIEW}
+    with schema_context(partner_beta.schema_name):
+        user_with("desk", levels)
+        customer = Customer.objects.create(name="Adatum")
+        user_with("tenantadmin", levels, kind=UserKind.CUSTOMER_ADMIN, customers=[customer], all_customers=False)
+
+    desk = signed_in_client(partner_beta, "desk").get("/").content.decode()
+    assert "?tab=licenses" not in desk  # a Licences tab holding only Home is no tab
+    assert "Active users" in desk
+
+    tenant_admin = signed_in_client(partner_beta, "tenantadmin").get("/").content.decode()
+    assert "?tab=licenses" not in tenant_admin
+    assert "Active users" not in tenant_admin and "Default currency" not in tenant_admin  # the partner's own facts
