@@ -52,6 +52,7 @@ def test_sign_in_and_navigate_the_console(alpha_admin_authenticator, browser, co
         "My providers",
         "Reports",
         "Help",
+        "Invoices",
         "Settings",
     ]
     nav.get_by_role("link", name="Subscriptions").click()

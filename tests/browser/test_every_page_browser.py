@@ -22,7 +22,9 @@ from pools.models import PoolAllocation
 from portal.partners.models import Partner
 from tests.browser.conftest import SCREENSHOTS, totp_code_of
 from tests.browser.walk import (
+    KNOWN_FAULTS,
     NOT_PAGES,
+    NOT_SCREEN_PREFIXES,
     NOT_SCREENS,
     detail_pages,
     english_strings,
@@ -223,7 +225,9 @@ def test_every_page_in_every_language(demo, browser, console_server):
     # every pattern is walked or named as not a page; argument-less ones that answer with no page are skipped
     patterns = url_patterns()
     unplaced = [
-        name for name, _route, takes in patterns if takes and name not in demo.pages and name not in NOT_SCREENS
+        name
+        for name, _route, takes in patterns
+        if takes and name not in demo.pages and name not in NOT_SCREENS and not name.startswith(NOT_SCREEN_PREFIXES)
     ]
     assert unplaced == [], f"add these patterns to the walk (tests/browser/walk.py): {unplaced}"
     plain = [route for name, route, takes in patterns if not takes and name not in NOT_PAGES]
@@ -253,4 +257,7 @@ def test_every_page_in_every_language(demo, browser, console_server):
                 page.screenshot(path=str(SCREENSHOTS / f"walk-{language}-{name}.png"), full_page=True)
     problems.extend(console_errors)
     print(f"walked {len(urls)} pages in {len(LANGUAGES)} languages in {time.monotonic() - started:.0f} s")
-    assert problems == [], f"{len(problems)} problems:\n" + "\n".join(problems)
+    new = [problem for problem in problems if not any(known in problem for known in KNOWN_FAULTS)]
+    gone = [known for known in KNOWN_FAULTS if not any(known in problem for problem in problems)]
+    assert new == [], f"{len(new)} problems:\n" + "\n".join(new)
+    assert gone == [], f"fixed: take these out of KNOWN_FAULTS in tests/browser/walk.py: {gone}"

@@ -67,7 +67,44 @@ NOT_SCREENS = {
     "orders:order_details": "a POST action",
     "orders:order_quote_create": "a POST action",
     "core:section": "the placeholder of a sidebar section not built yet (every section is built)",
+    "customers:customer_open_as": "a POST action",
+    "settings:role_user_add": "a POST action (Add existing user, on the role's page)",
+    "marketplace:tenant_create_domain_check": "an htmx fragment of the new tenant form (the domain check)",
+    "marketplace:account_credit": "an htmx fragment of the account page (the credit limit panel)",
+    "settings:troubleshooting_remove": "a POST action",
+    "settings:api_token_revoke": "a POST action",
+    "settings:webhook_ping": "a POST action",
+    "settings:webhook_redeliver": "a POST action",
+    "subscriptions:tenant_users_import": "a POST action",
+    "subscriptions:tenant_users_export": "a POST action",
+    # Screens of objects the demo does not create; their own tests open them (tests/portal/webhooks,
+    # tests/support_app, tests/reports/test_report_storage.py, tests/reports/test_report_invoices.py).
+    "settings:webhook_detail": "the demo has no webhook endpoint",
+    "settings:webhook_edit": "the demo has no webhook endpoint",
+    "settings:webhook_delete": "the demo has no webhook endpoint",
+    "settings:feedback_detail": "the demo has no feedback",
+    "reports:storage_customer": "the demo has no storage snapshots",
+    "invoices:statement_detail": "opened by tests/reports/test_report_invoices.py",
+    "invoices:invoice_detail": "opened by tests/reports/test_report_invoices.py",
 }
+# Faults the walk found on screens the last merge brought together, not fixed yet (issue 23 stays open for
+# them): each is "<language> <path>: <the start of the problem>". The walk fails on any other problem, and on
+# a known one that is gone, so this list only shrinks.
+KNOWN_FAULTS = (
+    "en /marketplace/gdap/: cut off, scrolls sideways",
+    "fr /marketplace/gdap/: cut off, scrolls sideways",
+    'en /pools/own/: broken "2027-',
+    'de /accounts/terms/: broken "Geschäftsbedingungen"',
+    "de /reports/operations/: cut off, scrolls sideways",
+    "de /catalog/: cut off, scrolls sideways",
+    "de /subscriptions/: cut off, scrolls sideways",
+    "fr /subscriptions/: cut off, scrolls sideways",
+    "de /catalog/offers/1/: cut off, scrolls sideways",
+    "/marketplace/health/tile/: Failed to load resource: the server responded with a status of 404",
+)
+
+# The REST API answers JSON, not pages (tests/portal/test_access_matrix.py walks every operation).
+NOT_SCREEN_PREFIXES = ("api:",)
 
 # Argument-less patterns that answer a GET with something else than a page (actions answer 405, downloads
 # a file): the walk asks each once and skips what is not HTML; these are left out before asking.
@@ -162,6 +199,10 @@ def detail_pages(marketplace_slugs: list[str]) -> dict[str, list[str]]:
             url("subscriptions:request_detail", pk=one(LicenseChangeRequest.objects.all()).pk)
         ],
         "subscriptions:tenant_license_settings": [url("subscriptions:tenant_license_settings", tenant_pk=tenant.pk)],
+        "subscriptions:tenant_detail": [url("subscriptions:tenant_detail", tenant_pk=tenant.pk)],
+        "customer_add_service": [url("customer_add_service", customer_pk=customer.pk)],
+        "marketplace:tenant_create": [url("marketplace:tenant_create", customer_pk=customer.pk)],
+        "marketplace:tenant_licences": [url("marketplace:tenant_licences", tenant_pk=tenant.pk)],
     }
     tenant_user = one(TenantUser.objects.filter(assignments__isnull=False))
     for name in ("tenant_user_list", "tenant_user_create"):
