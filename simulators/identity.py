@@ -393,9 +393,10 @@ def _graph_time(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _graph_error(status: int, code: str, message: str) -> _Response:
-    """Graph's error body: `{"error": {"code", "message", "innerError": {date, request-id, client-request-id}}}`."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+def _graph_error(status: int, code: str, message: str, *, at: datetime | None = None) -> _Response:
+    """Graph's error body: `{"error": {"code", "message", "innerError": {date, request-id, client-request-id}}}`;
+    `at` is the simulated time when the caller has one."""
+    now = (at or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S")
     request_id = str(uuid.uuid4())
     inner = {"date": now, "request-id": request_id, "client-request-id": request_id}
     return _json(status, {"error": {"code": code, "message": message, "innerError": inner}})
@@ -1316,8 +1317,7 @@ class MicrosoftSimulator:
     USAGE_PERIODS = frozenset({"D7", "D30", "D90", "D180"})
 
     def _graph_error(self, status: int, code: str, message: str) -> _Response:
-        now = datetime.fromtimestamp(self.clock(), tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        return _json(status, {"error": {"code": code, "message": message, "innerError": {"date": now}}})
+        return _graph_error(status, code, message, at=datetime.fromtimestamp(self.clock(), tz=UTC))
 
     def _usage_report(self, request: _Request, report: str, period: str) -> _Response:
         if report not in self.USAGE_REPORTS:
