@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,8 @@ from marketplace.services_gdap import GDAP_LIVE_STATUSES, GDAP_WARNING_DAYS
 from marketplace.sync import _administrators
 from portal.audit.choices import NotificationLevel
 from portal.audit.services import notification_create
+from portal.webhooks.choices import WebhookEventType
+from portal.webhooks.services import webhook_event_emit
 
 #: Entra's refresh token lifetime for web apps.
 REFRESH_TOKEN_LIFETIME = timedelta(days=90)
@@ -118,7 +121,8 @@ def credential_health(*, user, now: datetime | None = None) -> list[HealthItem]:
 
 def credential_health_check(*, now: datetime | None = None) -> int:
     """The daily check: warn the administrators 30, 7 and 1 days before an account's refresh token runs
-    out, each once per token. (Failed syncs and GDAP ends have their own notifications.)"""
+    out, each once per token, and tell the partner's systems (`credential.expiring`) at the same moments.
+    (Failed syncs and GDAP ends have their own notifications.)"""
     now = now or timezone.now()
     sent = 0
     recipients = list(_administrators())
@@ -144,6 +148,17 @@ def credential_health_check(*, now: datetime | None = None) -> int:
             url=reverse("marketplace:account_detail", args=[account.marketplace, account.pk]),
             level=NotificationLevel.ERROR if threshold == 1 else NotificationLevel.WARNING,
         )
-        MarketplaceAccount.objects.filter(pk=account.pk).update(credentials_warned_days=threshold)
+        with transaction.atomic():
+            MarketplaceAccount.objects.filter(pk=account.pk).update(credentials_warned_days=threshold)
+            webhook_event_emit(
+                type=WebhookEventType.CREDENTIAL_EXPIRING,
+                data={
+                    "marketplace_account_id": account.pk,
+                    "marketplace": account.marketplace,
+                    "credential": "refresh_token",
+                    "expires_at": expires,
+                    "days_left": days,
+                },
+            )
         sent += 1
     return sent

@@ -81,18 +81,13 @@ def password_problem(password: str, *, user_name: str, full_name: str) -> str:
     return ""
 
 
-def _require_connection(customer_tenant: CustomerTenant) -> TenantConnection:
+def _require_connection(customer_tenant: CustomerTenant) -> tuple[TenantConnection, MarketplaceAccount]:
+    """The tenant's connection to the marketplace that manages its users, with that marketplace account; one
+    refusal for a tenant without either."""
     connection = users_connection(customer_tenant=customer_tenant)
-    if connection is None:
+    if connection is None or connection.account is None:
         raise UsersRefused(_("This tenant is not connected to a marketplace that manages its users."))
-    return connection
-
-
-def _account_of(connection: TenantConnection) -> MarketplaceAccount:
-    """The account of a connection `users_connection` found (it finds only connections with one)."""
-    if connection.account is None:
-        raise UsersRefused(_("This tenant is not connected to a marketplace that manages its users."))
-    return connection.account
+    return connection, connection.account
 
 
 def _subscriptions_by_marketplace_id(connection: TenantConnection) -> dict[str, Subscription]:
@@ -127,16 +122,16 @@ def _mirror_user(connection: TenantConnection, record, subscriptions: dict[str, 
     return user
 
 
-def _refresh_subscriptions(connection: TenantConnection, provider, external_ids: Iterable[str]) -> None:
+def _refresh_subscriptions(
+    connection: TenantConnection, account: MarketplaceAccount, provider, external_ids: Iterable[str]
+) -> None:
     """Read the subscriptions again so their consumed counts are the marketplace's."""
     for external_id in set(external_ids):
         try:
             record = provider.get_subscription(subscription_external_id=external_id)
         except ProviderError:
             continue  # the next sync shows it
-        subscription_upsert(
-            account=_account_of(connection), customer_tenant_id=connection.customer_tenant_id, record=record
-        )
+        subscription_upsert(account=account, customer_tenant_id=connection.customer_tenant_id, record=record)
 
 
 @dataclass
@@ -147,8 +142,8 @@ class UsersSyncResult:
 
 def tenant_users_sync(*, actor: Actor, customer_tenant: CustomerTenant) -> UsersSyncResult:
     """Pull the tenant's users and their licences from the marketplace (users created there show here)."""
-    connection = _require_connection(customer_tenant)
-    provider = tenant_users_provider(connection.account)
+    connection, account = _require_connection(customer_tenant)
+    provider = tenant_users_provider(account)
     try:
         records = provider.list_tenant_users(customer_external_id=connection.external_customer_id)
         subscription_records = list(provider.list_subscriptions(customer_external_id=connection.external_customer_id))
@@ -158,7 +153,7 @@ def tenant_users_sync(*, actor: Actor, customer_tenant: CustomerTenant) -> Users
         provider.close()
     with transaction.atomic():
         for record in subscription_records:
-            subscription_upsert(account=_account_of(connection), customer_tenant_id=customer_tenant.pk, record=record)
+            subscription_upsert(account=account, customer_tenant_id=customer_tenant.pk, record=record)
         subscriptions = _subscriptions_by_marketplace_id(connection)
         kept = [_mirror_user(connection, record, subscriptions).pk for record in records]
         removed, _detail = (
@@ -178,7 +173,9 @@ def tenant_users_sync(*, actor: Actor, customer_tenant: CustomerTenant) -> Users
 
 def directory_exchange_supported(connection: TenantConnection) -> bool:
     """The marketplace keeps its own user directory to import users from and export them to (Cloudmore)."""
-    cls = provider_class(_account_of(connection).marketplace)
+    if connection.account is None:
+        return False
+    cls = provider_class(connection.account.marketplace)
     return callable(getattr(cls, "import_directory_users", None)) and callable(
         getattr(cls, "export_tenant_users", None)
     )
@@ -187,10 +184,10 @@ def directory_exchange_supported(connection: TenantConnection) -> bool:
 def tenant_users_exchange(*, actor: Actor, customer_tenant: CustomerTenant, direction: str, recipient: str) -> int:
     """User import (the marketplace's directory -> Microsoft 365 users) or export (Microsoft 365 users -> the
     directory); the marketplace emails the new passwords to `recipient`. Then the users are synced."""
-    connection = _require_connection(customer_tenant)
+    connection, account = _require_connection(customer_tenant)
     if direction not in ("import", "export") or not directory_exchange_supported(connection):
         raise UsersRefused(_("This marketplace keeps no user directory to import from or export to."))
-    provider = tenant_users_provider(connection.account)
+    provider = tenant_users_provider(account)
     try:
         if direction == "import":
             created = provider.import_directory_users(
@@ -230,12 +227,12 @@ def tenant_user_create(
 ) -> TenantUser:
     """Create a Microsoft 365 user at the marketplace: with a generated password emailed to `email`, or with
     `password` (checked against the rules first)."""
-    connection = _require_connection(customer_tenant)
+    connection, account = _require_connection(customer_tenant)
     if password is not None:
         problem = password_problem(password, user_name=user_name, full_name=f"{first_name} {last_name}")
         if problem:
             raise UsersRefused(problem)
-    provider = tenant_users_provider(connection.account)
+    provider = tenant_users_provider(account)
     try:
         record = provider.create_tenant_user(
             customer_external_id=connection.external_customer_id,
@@ -281,14 +278,14 @@ def _assignment_change(
     subscription: Subscription,
     assign: bool,
 ) -> AssignResult:
-    connection = _require_connection(customer_tenant)
+    connection, account = _require_connection(customer_tenant)
     if subscription.customer_tenant_id != customer_tenant.pk or subscription.account_id != connection.account_id:
         raise UsersRefused(_("That subscription is not one of this tenant's at its marketplace."))
     users = [user for user in users if user.customer_tenant_id == customer_tenant.pk]
     if not users:
         raise UsersRefused(_("Choose at least one user."))
     result = AssignResult()
-    provider = tenant_users_provider(connection.account)
+    provider = tenant_users_provider(account)
     try:
         for user in users:
             call = provider.assign_license if assign else provider.unassign_license
@@ -314,7 +311,7 @@ def _assignment_change(
                 )
             result.done.append(user)
         with transaction.atomic():
-            _refresh_subscriptions(connection, provider, [subscription.external_id])
+            _refresh_subscriptions(connection, account, provider, [subscription.external_id])
             if result.failed:
                 audit_record(
                     actor=actor,

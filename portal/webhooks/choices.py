@@ -13,6 +13,7 @@ class WebhookEventType(models.TextChoices):
     POOL_ALLOCATION_ACCEPTED = "pool_allocation.accepted", _("Pool allocation accepted by the reseller")
     POOL_ALLOCATION_RETURNED = "pool_allocation.returned", _("Pool allocation returned")
     SYNC_FAILED = "sync.failed", _("Marketplace sync failed")
+    CREDENTIAL_EXPIRING = "credential.expiring", _("Marketplace credential expiring")
     PING = "ping", _("Test event")
 
 

@@ -71,6 +71,26 @@ def test_the_daily_check_warns_at_30_7_and_1_days_once_each(in_alpha):
     assert account.credentials_warned_days == 1
 
 
+def test_the_daily_check_tells_the_partners_systems_at_the_same_moments(in_alpha, django_capture_on_commit_callbacks):
+    from portal.webhooks.models import WebhookDelivery, WebhookEvent
+    from portal.webhooks.services import webhook_endpoint_create
+
+    endpoint = webhook_endpoint_create(
+        actor=None, url="https://psa.example/hooks", description="PSA", events=["credential.expiring"]
+    )
+    account = partner_center_account(61)  # 29 days left
+
+    with django_capture_on_commit_callbacks(execute=False):
+        credential_health_check()
+        credential_health_check()  # warned already: no second event
+        credential_health_check(now=timezone.now() + timedelta(days=23))  # 6 days left
+
+    events = list(WebhookEvent.objects.filter(type="credential.expiring").order_by("pk"))
+    assert [event.data["days_left"] for event in events] == [29, 6]
+    assert events[0].data["marketplace_account_id"] == account.pk and events[0].data["credential"] == "refresh_token"
+    assert WebhookDelivery.objects.filter(endpoint=endpoint).count() == 2
+
+
 def test_the_page_and_the_dashboard_tile(partner_alpha, alpha_admin_client):
     with schema_context(partner_alpha.schema_name):
         partner_center_account(70)  # 20 days left: a warning
