@@ -153,13 +153,14 @@ def fetch_floor(account: MarketplaceAccount) -> tuple[float, int]:
     external_ids = list(
         TenantConnection.objects.filter(account=account).order_by("pk").values_list("external_customer_id", flat=True)
     )
+    concurrency = sync_engine.sync_concurrency(account)
     started = time.perf_counter()
-    provider = provider_for_account(account)
+    provider = provider_for_account(account, reserve_ahead=2 * concurrency)  # the budget drawn on as the sync does
     try:
         records = len(list(provider.list_customers())) + len(list(provider.list_offers()))
         provider.list_subscriptions_prepare(customer_external_ids=external_ids)
         # as many customers at once as the sync lists
-        with ThreadPoolExecutor(max_workers=sync_engine.sync_concurrency(account)) as executor:
+        with ThreadPoolExecutor(max_workers=concurrency) as executor:
             records += sum(
                 executor.map(
                     lambda external_id: len(list(provider.list_subscriptions(customer_external_id=external_id))),
