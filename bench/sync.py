@@ -6,8 +6,8 @@ companies and 20,000 subscriptions, all connected, one marketplace after the oth
 
 Measured in-process (the simulator behind httpx.WSGITransport, so the network is not measured):
 (a) the floor: the provider alone fetching what a sync fetches (customers, plans and prices, the
-    subscriptions of every connected tenant, as many tenants at once as the sync), measured before
-    each sync;
+    subscriptions of every connected tenant, as many tenants at once as the sync, drawing on the
+    request budget as the sync does), measured before each sync;
 (b) a first full sync into empty tables;
 (c) a second sync with nothing changed, and the rows it wrote (INSERT / UPDATE / DELETE / COPY, except
     its own sync run row).
