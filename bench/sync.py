@@ -6,8 +6,8 @@ companies and 20,000 subscriptions, all connected, one marketplace after the oth
 
 Measured in-process (the simulator behind httpx.WSGITransport, so the network is not measured):
 (a) the floor: the provider alone fetching what a sync fetches (customers, plans and prices, the
-    subscriptions of every connected tenant, as many tenants at once as the sync), measured before
-    each sync;
+    subscriptions of every connected tenant, as many tenants at once as the sync, drawing on the
+    request budget as the sync does), measured before each sync;
 (b) a first full sync into empty tables;
 (c) a second sync with nothing changed, and the rows it wrote (INSERT / UPDATE / DELETE / COPY, except
     its own sync run row).
@@ -153,13 +153,14 @@ def fetch_floor(account: MarketplaceAccount) -> tuple[float, int]:
     external_ids = list(
         TenantConnection.objects.filter(account=account).order_by("pk").values_list("external_customer_id", flat=True)
     )
+    concurrency = sync_engine.sync_concurrency(account)
     started = time.perf_counter()
-    provider = provider_for_account(account)
+    provider = provider_for_account(account, reserve_ahead=2 * concurrency)  # the budget drawn on as the sync does
     try:
         records = len(list(provider.list_customers())) + len(list(provider.list_offers()))
         provider.list_subscriptions_prepare(customer_external_ids=external_ids)
         # as many customers at once as the sync lists
-        with ThreadPoolExecutor(max_workers=sync_engine.sync_concurrency(account)) as executor:
+        with ThreadPoolExecutor(max_workers=concurrency) as executor:
             records += sum(
                 executor.map(
                     lambda external_id: len(list(provider.list_subscriptions(customer_external_id=external_id))),

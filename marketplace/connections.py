@@ -113,14 +113,15 @@ def account_connection_options(account: MarketplaceAccount) -> dict[str, str]:
     return {**(account.options or {}), **secret_options_decrypt(account.secret_options_ciphertext)}
 
 
-def provider_for_account(account: MarketplaceAccount) -> MarketplaceProvider:
+def provider_for_account(account: MarketplaceAccount, *, reserve_ahead: int = 1) -> MarketplaceProvider:
     """The account's provider. Its requests share the account's budget with every other worker's
-    (`marketplace.rate_budget`), whether they sync, place orders or change subscriptions."""
+    (`marketplace.rate_budget`), whether they sync, place orders or change subscriptions; a caller
+    that keeps many requests in flight reserves `reserve_ahead` of them per round trip to Redis."""
     return provider_for_credentials(
         marketplace=account.marketplace,
         region=account.region,
         username=account.username,
         secret=secret_decrypt(account.secret_ciphertext),
         options=account_connection_options(account),
-        gate=account_rate_budget(account),
+        gate=account_rate_budget(account, reserve_ahead=reserve_ahead),
     )

@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
 
 import redis
 from django.conf import settings
@@ -24,11 +27,14 @@ from marketplace.models import MarketplaceAccount
 from marketplace.providers.base import Throttled
 from marketplace.providers.registry import marketplaces
 
-#: KEYS[1] the bucket; ARGV: refill per second, burst, the longest wait to reserve for, key lifetime.
-#: Returns {reserved (1 or 0), seconds to wait, seconds the account stays paused}, numbers as text
-#: (Redis would truncate a Lua number to an integer).
+#: KEYS[1] the bucket; ARGV: refill per second, burst, the longest wait to reserve for, key lifetime,
+#: how many slots to reserve. Returns {reserved (1 or 0), seconds until the bucket may be drawn from,
+#: the tokens it holds then, seconds the account stays paused}, numbers as text (Redis would truncate a
+#: Lua number to an integer). Slot i (from 0) may be used `start + max(0, i + 1 - tokens) / rate`
+#: seconds from now.
 _RESERVE = """
 local rate, burst, max_wait, ttl = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local count = tonumber(ARGV[5])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at', 'paused_until')
@@ -37,14 +43,13 @@ local at = tonumber(state[2]) or now
 local paused_until = tonumber(state[3]) or 0
 local start = math.max(now, paused_until)
 tokens = math.min(burst, tokens + math.max(0, start - at) * rate)
-local wait = (start - now) + math.max(0, 1 - tokens) / rate
 local paused = math.max(0, paused_until - now)
 if paused > max_wait then
-  return {0, tostring(wait), tostring(paused)}
+  return {0, tostring(start - now), tostring(tokens), tostring(paused)}
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - 1), 'at', tostring(start))
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - count), 'at', tostring(start))
 redis.call('EXPIRE', KEYS[1], ttl)
-return {1, tostring(wait), tostring(paused)}
+return {1, tostring(start - now), tostring(tokens), tostring(paused)}
 """
 
 #: KEYS[1] the bucket; ARGV: seconds to pause, key lifetime. Never shortens a longer pause.
@@ -83,30 +88,46 @@ def _scripts() -> tuple[object, object, object]:
     return client.register_script(_RESERVE), client.register_script(_PAUSE), client.register_script(_PAUSED)
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class AccountRateBudget:
-    """The `RequestGate` of one marketplace account (marketplace.providers.http)."""
+    """The `RequestGate` of one marketplace account (marketplace.providers.http). Safe to share between
+    the threads of one provider."""
 
     key: str
     requests_per_second: float
     burst: int
     #: the longest a caller blocks for a pause before it raises `Throttled`
     max_wait_seconds: float = 30.0
+    #: slots reserved per round trip to Redis (at most `burst`); 1 for a caller that sends a few requests
+    reserve_ahead: int = 1
+    #: reserved slots not handed out yet, as `time.monotonic()` moments they may be used from
+    _slots: deque[float] = field(default_factory=deque, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def reserve(self) -> float:
+        with self._lock:
+            if not self._slots:
+                self._slots.extend(self._reserve_slots(max(1, min(self.reserve_ahead, self.burst))))
+            due = self._slots.popleft()
+        return max(0.0, due - time.monotonic())
+
+    def _reserve_slots(self, count: int) -> list[float]:
         reserve_script = _scripts()[0]
-        reserved, wait, paused = reserve_script(  # type: ignore[operator]
+        reserved, start, tokens, paused = reserve_script(  # type: ignore[operator]
             keys=[self.key],
-            args=[self.requests_per_second, self.burst, self.max_wait_seconds, KEY_LIFETIME_SECONDS],
+            args=[self.requests_per_second, self.burst, self.max_wait_seconds, KEY_LIFETIME_SECONDS, count],
         )
         if not int(reserved):
             seconds = float(paused)
             raise Throttled(
                 f"The marketplace asked to wait {math.ceil(seconds)} s before the next request", retry_after=seconds
             )
-        return max(0.0, float(wait))
+        first, available, rate = time.monotonic() + float(start), float(tokens), self.requests_per_second
+        return [first + max(0.0, slot + 1 - available) / rate for slot in range(count)]
 
     def pause(self, seconds: float) -> None:
+        with self._lock:
+            self._slots.clear()  # slots reserved before the pause would send during it
         pause_script = _scripts()[1]
         pause_script(keys=[self.key], args=[max(0.0, seconds), KEY_LIFETIME_SECONDS])  # type: ignore[operator]
 
@@ -121,8 +142,9 @@ def budget_key_prefix() -> str:
     return f"{settings.CACHES['default'].get('KEY_PREFIX', '')}:marketplace-budget"
 
 
-def account_rate_budget(account: MarketplaceAccount) -> AccountRateBudget:
-    """The budget of an account of the active partner: its own rate when set, else its marketplace's."""
+def account_rate_budget(account: MarketplaceAccount, *, reserve_ahead: int = 1) -> AccountRateBudget:
+    """The budget of an account of the active partner: its own rate when set, else its marketplace's.
+    `reserve_ahead`: slots per round trip to Redis, for a caller that keeps that many requests in flight."""
     description = marketplaces().get(account.marketplace)
     rate = account.requests_per_second or (description.requests_per_second if description else 10.0)
     burst = description.request_burst if description else 10
@@ -130,4 +152,5 @@ def account_rate_budget(account: MarketplaceAccount) -> AccountRateBudget:
         key=f"{budget_key_prefix()}:{connection.schema_name}:{account.pk}",
         requests_per_second=float(rate),
         burst=max(int(burst), math.ceil(rate)),
+        reserve_ahead=reserve_ahead,
     )

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
+import itertools
 import json
 import logging
 import time
@@ -613,6 +614,7 @@ def fetch_subscriptions(
     on_progress: Callable[[int, int], None],
     payload: hashlib._Hash | None = None,
     concurrency: int = 1,
+    while_listing: Callable[[], None] = lambda: None,
 ) -> SubscriptionFetch:
     """List the subscriptions of every tenant connected through the account, up to `concurrency`
     customers at a time. A customer the marketplace no longer knows is a warning for that tenant,
@@ -621,22 +623,24 @@ def fetch_subscriptions(
     The listings run on a pool of threads that only talk to the marketplace (never to the
     database); their results are taken in the order of the connections, so the rows, the warnings
     and what each customer's answers add to `payload` come in the same order whatever answer
-    arrived first. Any other error stops the fetch: listings not yet started are cancelled."""
+    arrived first. Any other error stops the fetch: listings not yet started are cancelled.
+
+    `while_listing` runs on this thread once the listings are under way, before their results are
+    taken: the database work that precedes them (writing customers and offers) overlaps their wait.
+    The rows link the account's offers as they are once it has run."""
     connections = list(
         TenantConnection.objects.filter(account=account)
         .order_by("pk")
         .values_list("customer_tenant_id", "external_customer_id", "customer_tenant__primary_domain")
     )
-    offer_ids = dict(Offer.objects.filter(account=account).values_list("external_id", "pk"))
     fetched = SubscriptionFetch(
         connections=[(tenant_id, external_customer_id) for tenant_id, external_customer_id, _domain in connections],
-        offer_ids=offer_ids,
+        offer_ids={},
         rows={},
         warnings=[],
         skipped_tenant_ids=set(),
     )
     total = len(connections)
-    on_progress(0, total)
     provider.list_subscriptions_prepare(customer_external_ids=[external_id for _tenant, external_id, _d in connections])
 
     def listing(external_customer_id: str) -> _Listing:
@@ -651,19 +655,16 @@ def fetch_subscriptions(
     last_report = time.monotonic()
     window = max(1, concurrency)
     with ThreadPoolExecutor(max_workers=window, thread_name_prefix="sync-fetch") as executor:
-        queued = iter(connections)
-        pending: deque[tuple[tuple[int, str, str], Future[_Listing]]] = deque()
-
-        def submit_next() -> None:
-            connection_row = next(queued, None)
-            if connection_row is not None:
-                pending.append((connection_row, executor.submit(listing, connection_row[1])))
-
-        # Twice the window is queued, so a thread never idles while the results before it are applied.
-        for _slot in range(2 * window):
-            submit_next()
+        # Every listing is queued at once, so the threads go from one to the next without waiting for
+        # this thread, which meanwhile writes what came before and applies the results in order.
+        pending: deque[tuple[tuple[int, str, str], Future[_Listing]]] = deque(
+            (connection_row, executor.submit(listing, connection_row[1])) for connection_row in connections
+        )
         done = 0
         try:
+            while_listing()
+            on_progress(0, total)
+            offer_ids = fetched.offer_ids = dict(Offer.objects.filter(account=account).values_list("external_id", "pk"))
             while pending:
                 (tenant_id, external_customer_id, domain), future = pending.popleft()
                 while True:
@@ -673,7 +674,6 @@ def fetch_subscriptions(
                     except FutureTimeout:
                         on_progress(done, total)
                         last_report = time.monotonic()
-                submit_next()
                 done += 1
                 if isinstance(outcome, list):
                     for record in outcome:
@@ -982,40 +982,79 @@ def _listed(payload: hashlib._Hash | None, *inputs: Any) -> str | None:
     return listing.hexdigest()
 
 
+def _list_customers_and_offers(
+    provider: MarketplaceProvider, payload: hashlib._Hash | None, *, concurrency: int
+) -> tuple[list[CustomerRecord], list[OfferRecord], bytes | None]:
+    """The customers, and the offers with the digest of their answers (None without a `payload`).
+
+    With room for two requests in flight, the offers are listed on a second thread once the first
+    page of customers is in (so the client has signed in, once), while the other customer pages are
+    read: a marketplace that pages its customers would otherwise keep the other slots idle. The
+    customers' answers feed `payload` and the offers' their own digest, which the caller adds after
+    them: the same bytes in the same order whichever answer came first."""
+    customer_listing = iter(provider.list_customers())
+    customers = list(itertools.islice(customer_listing, 1))
+
+    def list_offers() -> tuple[list[OfferRecord], bytes | None]:
+        digest = hashlib.sha256() if payload is not None else None
+        with provider.payload_scope(digest):
+            records = list(provider.list_offers())
+        return records, digest.digest() if digest is not None else None
+
+    if concurrency < 2:
+        customers.extend(customer_listing)
+        return customers, *list_offers()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-offers") as executor:
+        offers_listing = executor.submit(list_offers)
+        try:
+            customers.extend(customer_listing)
+        except BaseException:
+            offers_listing.cancel()
+            raise
+        return customers, *offers_listing.result()
+
+
 def _sync(run: SyncRun, account: MarketplaceAccount) -> SyncOutcome:
     """The three phases; the run row is written once per phase and about once a second while the
     subscriptions are fetched, for the live progress view."""
     outcome = SyncOutcome()
     previous = _previous_digests(run)
-    provider = provider_for_account(account)
+    concurrency = sync_concurrency(account)
+    # every thread draws on a batch of slots reserved in one round trip (marketplace.rate_budget)
+    provider = provider_for_account(account, reserve_ahead=2 * concurrency)
     try:
         payload = _payload_digest(account, provider)
-        customers = list(provider.list_customers())
-        outcome.add(
-            "customers",
-            sync_customers(
-                account=account,
-                records=customers,
-                now=timezone.now(),
-                listed=_listed(payload),
-                previous=previous.get("customers"),
-            ),
-        )
+        customers, offers, offers_digest = _list_customers_and_offers(provider, payload, concurrency=concurrency)
+        customers_listed = _listed(payload)
+        if payload is not None and offers_digest is not None:
+            payload.update(offers_digest)
+        offers_listed = _listed(payload)
 
-        _save_run(run, phase=SyncPhase.OFFERS, counts=outcome.counts)
-        offers = list(provider.list_offers())
-        outcome.add(
-            "offers",
-            sync_offers(
-                account=account,
-                records=offers,
-                now=timezone.now(),
-                listed=_listed(payload),
-                previous=previous.get("offers"),
-            ),
-        )
-        if outcome.counts["offers"]["created"]:
-            offers_classify(account=account)  # new offers into the catalog's product groups
+        def write_customers_and_offers() -> None:
+            """While the first subscription listings are in flight."""
+            outcome.add(
+                "customers",
+                sync_customers(
+                    account=account,
+                    records=customers,
+                    now=timezone.now(),
+                    listed=customers_listed,
+                    previous=previous.get("customers"),
+                ),
+            )
+            _save_run(run, phase=SyncPhase.OFFERS, counts=outcome.counts)
+            outcome.add(
+                "offers",
+                sync_offers(
+                    account=account,
+                    records=offers,
+                    now=timezone.now(),
+                    listed=offers_listed,
+                    previous=previous.get("offers"),
+                ),
+            )
+            if outcome.counts["offers"]["created"]:
+                offers_classify(account=account)  # new offers into the catalog's product groups
 
         fetched = fetch_subscriptions(
             account=account,
@@ -1024,7 +1063,8 @@ def _sync(run: SyncRun, account: MarketplaceAccount) -> SyncOutcome:
                 run, phase=SyncPhase.SUBSCRIPTIONS, counts=outcome.counts, progress={"done": done, "total": total}
             ),
             payload=payload,
-            concurrency=sync_concurrency(account),
+            concurrency=concurrency,
+            while_listing=write_customers_and_offers,
         )
         outcome.warnings = fetched.warnings
         outcome.add(

@@ -31,10 +31,12 @@ class InFlight(httpx.BaseTransport):
         self.delay = delay
         self.now = 0
         self.most = 0
+        self.operations: list[str] = []
         self._lock = threading.Lock()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         with self._lock:
+            self.operations.append(request.url.path.rsplit("/", 1)[-1])
             self.now += 1
             self.most = max(self.most, self.now)
         try:
@@ -101,6 +103,30 @@ def test_a_sync_keeps_the_accounts_number_of_requests_in_flight_and_applies_what
         assert compared == [] and again.rows_written == 0
 
 
+def test_the_subscriptions_are_listed_while_the_customers_and_offers_are_written(many, monkeypatch):
+    account, simulator, transport = many
+    MarketplaceAccount.objects.filter(pk=account.pk).update(sync_concurrency=4)
+    account.refresh_from_db()
+    listed_while_writing: list[int] = []
+    real_sync_offers = sync.sync_offers
+
+    def slow_sync_offers(**kwargs):
+        time.sleep(1.5)  # a slow database: the listings go on meanwhile, 4 at a time, about 0.3 s in all
+        listed_while_writing.append(transport.operations.count("GetSubscriptions"))
+        return real_sync_offers(**kwargs)
+
+    monkeypatch.setattr(sync, "sync_offers", slow_sync_offers)
+
+    run = run_sync(account)
+
+    assert run.status == SyncStatus.SUCCEEDED, run.error_message
+    assert listed_while_writing == [COMPANIES]  # the threads went on to the next listings without waiting
+    assert transport.most == 4
+    assert run.counts["subscriptions"]["created"] == COMPANIES * 3
+    # the subscriptions link the offers written meanwhile
+    assert not Subscription.objects.filter(account=account, offer__isnull=True).exists()
+
+
 def test_a_customer_the_marketplace_no_longer_knows_is_a_warning_in_its_place_and_the_others_are_synced(many):
     account, simulator, transport = many
     gone = CustomerTenantFactory(primary_domain="gone.onmicrosoft.com")
@@ -137,6 +163,28 @@ def test_the_budget_lets_a_burst_through_then_spaces_requests_at_its_rate(budget
 
     assert waits[:3] == [0.0, 0.0, 0.0]
     assert [round(wait, 1) for wait in waits[3:]] == [0.1, 0.2, 0.3]  # each waits its turn, in the order asked
+
+
+def test_slots_reserved_ahead_keep_the_rate_and_a_pause_drops_them(budget, monkeypatch):
+    budget.reserve_ahead = 3
+    round_trips: list[int] = []
+    real_reserve_slots = AccountRateBudget._reserve_slots
+    monkeypatch.setattr(
+        AccountRateBudget,
+        "_reserve_slots",
+        lambda self, count: round_trips.append(count) or real_reserve_slots(self, count),
+    )
+
+    waits = [budget.reserve() for _ in range(6)]
+
+    assert round_trips == [3, 3]  # one round trip to Redis per three requests
+    assert waits[:3] == [0.0, 0.0, 0.0]
+    assert [round(wait, 1) for wait in waits[3:]] == [0.1, 0.2, 0.3]  # the same spacing as one at a time
+
+    budget.reserve()  # takes three more slots
+    budget.pause(10)
+    assert 9 < budget.reserve() <= 10  # the slots reserved before the pause are not used during it
+    assert round_trips == [3, 3, 3, 3]
 
 
 def test_a_pause_holds_every_request_and_one_longer_than_a_caller_should_block_goes_back_to_the_queue(budget):
