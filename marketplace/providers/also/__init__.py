@@ -45,6 +45,7 @@ DESCRIPTION = MarketplaceDescription(
             Capability.REMOVE_ADD_ON,
             Capability.LIST_INVOICE_LINES,
             Capability.READ_CREDIT_LIMIT,
+            Capability.CREATE_TENANT,
         }
     ),
     capability_rules=MappingProxyType(
