@@ -114,3 +114,12 @@ def test_a_customer_admin_sees_only_its_own_customer_and_tenants(two_customers, 
 
     assert "Alpine Ski House" not in page and "alpineskihouse" not in page
     assert f'<option value="{other.pk}" selected>' in select(page, "tenant")
+
+
+def test_create_new_tenant_goes_to_the_chosen_customers_form(two_customers, alpha_admin_client):
+    world, other = two_customers
+
+    page = text(alpha_admin_client.get(order_url(world, customer=other.customer.pk)))
+
+    link = re.search(r'href="([^"]*)" data-testid="tenant-create-link"', page)
+    assert link and f"customer={other.customer.pk}" in link.group(1)
