@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.forms import GuardrailForm
 from catalog.models import Offer
 from catalog.pricing import PriceOption
+from customers.models import Customer
 from orders.services import MAX_QUANTITY
 
 PRICE_DEFAULT = ""
@@ -59,6 +60,9 @@ class PlanChoiceField(forms.ModelChoiceField):
 class OrderNewForm(GuardrailForm):
     """Buy now: tenant, licences, billing period, price option, add-ons, friendly name, PO number."""
 
+    customer = forms.ModelChoiceField(
+        queryset=None, label=_("Customer"), empty_label=_("Choose a customer"), required=False
+    )
     tenant = TenantChoiceField(queryset=None, label=_("Tenant"), empty_label=_("Choose a tenant"))
     plan = PlanChoiceField(queryset=None, label=_("Billing period"), empty_label=None, widget=forms.RadioSelect)
     quantity = forms.IntegerField(
@@ -112,7 +116,17 @@ class OrderNewForm(GuardrailForm):
         kwargs.setdefault("initial", {}).setdefault("client_token", uuid.uuid4())
         super().__init__(*args, **kwargs)
         self.placing = placing  # "Place now" needs the token; the price preview and "Add to cart" do not
-        self.fields["tenant"].queryset = tenants
+        customers = Customer.objects.filter(pk__in=tenants.values("customer_id")).order_by("name", "pk")
+        self.fields["customer"].queryset = customers
+        self.fields["tenant"].queryset = tenants  # what validates: any tenant the user may order for here
+        self.customer = self._customer_chosen(customers)
+        if self.customer is not None and not self.is_bound:
+            self.initial["customer"] = self.customer
+        # What the list offers: the chosen customer's tenants only, so an order cannot go to another
+        # customer's tenant by a slip of the mouse; `clean` refuses one sent anyway.
+        field = self.fields["tenant"]
+        shown = tenants.filter(customer=self.customer) if self.customer is not None else tenants.none()
+        field.widget.choices = [("", field.empty_label), *((t.pk, field.label_from_instance(t)) for t in shown)]
         self.fields["plan"].queryset = plans
         self.add_on_offers = list(add_ons)
         for offer in self.add_on_offers:
@@ -124,6 +138,26 @@ class OrderNewForm(GuardrailForm):
             for name in ("price_mode", "markup_percent", "target_price"):
                 del self.fields[name]
 
+    def _customer_chosen(self, customers) -> Customer | None:
+        """The customer whose tenants the list offers: the one sent, else the preselected tenant's, else
+        the only one there is (a customer's own portal)."""
+        raw = str(self.data.get(self.add_prefix("customer")) or "") if self.is_bound else ""
+        if raw.isdigit():
+            return customers.filter(pk=int(raw)).first()
+        if self.is_bound and not raw:
+            raw_tenant = str(self.data.get(self.add_prefix("tenant")) or "")
+            tenant = self.fields["tenant"].queryset.filter(pk=int(raw_tenant)).first() if raw_tenant.isdigit() else None
+            if tenant is not None:
+                return tenant.customer
+        initial = self.initial.get("customer")
+        if isinstance(initial, Customer):
+            return initial
+        tenant = self.initial.get("tenant")
+        if tenant is not None:
+            return tenant.customer
+        only = list(customers[:2])
+        return only[0] if len(only) == 1 else None
+
     def add_on_fields(self):
         return [(offer, self[f"add_on_{offer.pk}"]) for offer in self.add_on_offers]
 
@@ -131,6 +165,13 @@ class OrderNewForm(GuardrailForm):
         cleaned = super().clean()
         if self.placing:
             require_client_token(self)
+        customer, tenant = cleaned.get("customer"), cleaned.get("tenant")
+        if customer is not None and tenant is not None and tenant.customer_id != customer.pk:
+            self.add_error(
+                "tenant",
+                _("%(tenant)s is a tenant of %(owner)s, not of %(customer)s. Choose one of %(customer)s's tenants.")
+                % {"tenant": tenant, "owner": tenant.customer.name, "customer": customer.name},
+            )
         if not self.price_options:
             return cleaned
         mode = cleaned.get("price_mode") or PRICE_DEFAULT

@@ -29,7 +29,7 @@ from catalog.pricing import (
     percent_text,
     price_resolve,
 )
-from customers.selectors import customer_tenants_visible_to
+from customers.selectors import customer_tenants_visible_to, customers_visible_to
 from marketplace.providers.base import Capability
 from marketplace.providers.registry import marketplace_description
 from orders.choices import OrderLineKind, OrderLineStatus, OrderStatus
@@ -196,6 +196,17 @@ def _start_tenant(request: HttpRequest, tenants):
     return tenant
 
 
+def _start_customer(request: HttpRequest, tenants):
+    """`?customer=<pk>`: the customer whose tenants the order page lists (one the user may see, else 404)."""
+    raw = request.GET.get("customer") or ""
+    if not raw.isdigit() or request.method != "GET" or request.htmx:
+        return None
+    customer = customers_visible_to(user=request.user).filter(pk=int(raw)).first()
+    if customer is None:
+        raise Http404
+    return customer
+
+
 @permission_required(SUBSCRIPTIONS, VIEW)
 def order_new(request: HttpRequest) -> HttpResponse:
     """Buy now (`?tenant=<customer tenant pk>&offer=<offer pk>`): build the order, then Add to cart or Place now."""
@@ -206,13 +217,14 @@ def order_new(request: HttpRequest) -> HttpResponse:
         return render(request, "orders/order_new.html", {"offer": None})
     tenants = tenants_orderable_at(user=request.user, account=offer.account)
     tenant = _start_tenant(request, tenants)
+    customer = _start_customer(request, tenants) if tenant is None else tenant.customer
     if tenant is None and "tenant" not in request.GET:
-        only = list(tenants[:2])
+        only = list((tenants.filter(customer=customer) if customer else tenants)[:2])
         tenant = only[0] if len(only) == 1 else None  # a customer with one tenant does not choose it
     plans = offer_billing_options(offer=offer)
     add_ons = offer_add_ons(offer=offer, user=request.user)
     price_options = user_sees_cost_prices(request.user)  # a markup on a cost one cannot see makes no sense
-    initial = {"tenant": tenant, "plan": offer, "quantity": 1}
+    initial = {"customer": customer, "tenant": tenant, "plan": offer, "quantity": 1}
     preview = request.method == "GET" and request.htmx and "plan" in request.GET
     if request.method == "POST":
         _require_manage(request)

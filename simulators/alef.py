@@ -47,18 +47,21 @@ from marketplace.providers.alef.records import INDUSTRIES
 from marketplace.providers.base import ProviderConnection
 from simulators.harness import (
     ControlAction,
+    DomainRegistry,
     Injection,
     MarketplaceSimulator,
     SimulatedRequest,
     add_months,
     bearer_token,
     decode_json_object,
+    domain_registry_from,
     json_bytes,
     lowercase_query,
     read_body,
     respond,
     simulator_arguments,
 )
+from simulators.identity import SeededDomains
 from simulators.serving import serve_until_interrupted, threaded_wsgi_server
 
 DEMO_RESELLER = "demo"
@@ -343,8 +346,12 @@ class AlefSimulator(MarketplaceSimulator[_Injection]):
         domain_check_seconds: float = 240.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        domains: DomainRegistry | None = None,
     ) -> None:
         super().__init__(clock=clock, sleep=sleep)
+        #: Microsoft Online's domains beyond ALEF's own customers (the identity simulator's directories):
+        #: a domain is unique across all of them, and each tenant created here is registered there.
+        self.domains: DomainRegistry = domains if domains is not None else SeededDomains(())
         self.token_lifetime = token_lifetime
         self.tenant_polls = tenant_polls
         self.domain_check_seconds = domain_check_seconds
@@ -998,11 +1005,21 @@ class AlefSimulator(MarketplaceSimulator[_Injection]):
 
     # -- tenants ------------------------------------------------------------------------------------
 
+    def domain_taken(self, domain: str) -> bool:
+        """Whether a prefix or a whole domain is registered: among ALEF's tenants or anywhere in Microsoft Online."""
+        whole = domain.strip().lower().rstrip(".")
+        whole = whole if "." in whole else whole + _SUFFIX
+        if whole.endswith(_SUFFIX) and whole.removesuffix(_SUFFIX) in self.taken_domains:
+            return True
+        return self.domains.domain_registered(whole)
+
     def _check_domain(self, request: _Request, *, domain: str) -> _Answer:
-        prefix = _domain_prefix(domain)
-        if prefix in self.taken_domains:
-            return _Answer(200, {"domain": f"{prefix}{_SUFFIX}", "exists": True})
-        raise _ApiError(404, 600050, f"The domain {prefix}{_SUFFIX} does not exist.")
+        """HEAD/GET domains/{domain}: 200 when the prefix (or a whole custom domain) is registered, 404 when free."""
+        value = domain.strip().lower()
+        whole = value if "." in value and not value.endswith(_SUFFIX) else f"{_domain_prefix(value)}{_SUFFIX}"
+        if self.domain_taken(whole):
+            return _Answer(200, {"domain": whole, "exists": True})
+        raise _ApiError(404, 600050, f"The domain {whole} does not exist.")
 
     def _running_operation(self, customer_id: str) -> _Operation | None:
         for operation in self.operations.values():
@@ -1070,7 +1087,7 @@ class AlefSimulator(MarketplaceSimulator[_Injection]):
             return
         operation.completed = self.now()
         domain = f"{operation.domain_prefix}{_SUFFIX}"
-        if operation.domain_prefix in self.taken_domains:
+        if self.domain_taken(domain):
             operation.status = "failed"
             operation.error = {"code": "DomainNotAvailable", "message": DOMAIN_TAKEN_MESSAGE.format(domain=domain)}
             return
@@ -1079,6 +1096,7 @@ class AlefSimulator(MarketplaceSimulator[_Injection]):
         operation.tenant_id = str(uuid.uuid4())
         customer.tenant_id, customer.tenant_domain = operation.tenant_id, domain
         self.taken_domains.add(operation.domain_prefix)
+        self.domains.domain_register(domain=domain, tenant_id=operation.tenant_id, name=customer.company_name)
         reseller = self.resellers[operation.reseller]
         password = "Al" + secrets.token_urlsafe(9) + "3#"
         for recipient in (self.customers[reseller.own_customer_id].email, operation.contact["email"]):
@@ -1506,7 +1524,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bulk-companies", type=int, default=0)
     parser.add_argument("--bulk-subscriptions-per-company", type=int, default=10)
     arguments = parser.parse_args(argv)
-    simulator = AlefSimulator(seed=not arguments.no_seed)
+    simulator = AlefSimulator(seed=not arguments.no_seed, domains=domain_registry_from(arguments.identity_url))
     if arguments.bulk_companies:
         simulator.seed_bulk(
             companies=arguments.bulk_companies, subscriptions_per_company=arguments.bulk_subscriptions_per_company

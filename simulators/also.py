@@ -49,15 +49,18 @@ from marketplace.providers.also.client import ALSO_REGION_HOSTS, API_PATH
 from marketplace.providers.base import ProviderConnection
 from simulators.harness import (
     ControlAction,
+    DomainRegistry,
     Injection,
     MarketplaceSimulator,
     add_months,
     decode_json_object,
+    domain_registry_from,
     json_bytes,
     read_body,
     respond,
     simulator_arguments,
 )
+from simulators.identity import SeededDomains
 from simulators.serving import serve_until_interrupted, threaded_wsgi_server
 
 DEMO_USERNAME = "demo@also.example"
@@ -377,8 +380,12 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
         session_ttl: timedelta = timedelta(minutes=30),
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        domains: DomainRegistry | None = None,
     ) -> None:
         super().__init__(clock=clock, sleep=sleep)
+        #: Microsoft Online's domains beyond the tenants ordered here (the identity simulator's directories):
+        #: a domain is unique across all of them, and each tenant ordered here is registered there.
+        self.domains: DomainRegistry = domains if domains is not None else SeededDomains(())
         self._session_ttl = session_ttl
         self.catalog = _build_catalog()
         self._operations = self._handlers()
@@ -1183,15 +1190,47 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
             raise _Fault("The subscriptionAccount object is required.")
         service = self._service_for(_key(account, "ServiceName"))
         account_id = _int_key(account, "AccountId", required=False)
-        if account_id is None:
-            self._parent_for_order(session, _int_key(account, "ParentAccountId"), service)
-        else:
+        parent_id = _int_key(account, "ParentAccountId", required=account_id is None)
+        if account_id is not None:
             self._subscription(session, account_id)
-        problem = _field_problem(service, _key(account, "Fields") or {}, partial=account_id is not None)
+        elif not (service.tenant and parent_id == session.reseller_account_id):
+            # The tenant product may be validated under the reseller's own account, before the company
+            # it will be ordered for exists: the console checks a new domain as the user types (inference;
+            # ALSO documents ValidateFields as a dry run of CreateSubscription with remote validation).
+            self._parent_for_order(session, parent_id, service)
+        fields = _key(account, "Fields") or {}
+        partial = account_id is not None or bool(_key(account, "FieldsToValidate"))
+        problem = _field_problem(service, fields, partial=partial) or self._tenant_domain_problem(service, fields)
         if problem is None:
             return {"Result": "OK", "ErrorDetails": "", "FieldName": ""}
         field_name, details = problem
         return {"Result": "FAILED", "ErrorDetails": details, "FieldName": field_name}
+
+    def domain_taken(self, prefix: str) -> bool:
+        """Whether `<prefix>.onmicrosoft.com` is registered: a tenant ordered here or anywhere in Microsoft Online."""
+        prefix = prefix.strip().lower()
+        for subscription in self.subscriptions.values():
+            if (
+                subscription.service_name == TENANT_SERVICE
+                and subscription.state == "Active"
+                and str(subscription.fields.get("Primarydomainname") or "").lower() == prefix
+            ):
+                return True
+        return self.domains.domain_registered(f"{prefix}.onmicrosoft.com")
+
+    def _tenant_domain_problem(self, service: _Service, fields: Mapping[str, Any]) -> tuple[str, str] | None:
+        """A new tenant's domain must be free across Microsoft Online; an existing customer's tenant is linked."""
+        prefix = str(fields.get("Primarydomainname") or "").strip()
+        if not service.tenant or not prefix or _truthy(fields.get("ExistingOffice365customer")):
+            return None
+        if self.domain_taken(prefix):
+            return (
+                "Primarydomainname",
+                f"The domain {prefix.lower()}.onmicrosoft.com is already in use. If it is your customer's tenant, "
+                "order the tenant as an existing Office 365 customer, so its admin accepts a reseller "
+                "relationship with you.",
+            )
+        return None
 
     def _create_subscription(self, session: _Session, body: Mapping[str, Any]) -> dict[str, Any]:
         account = _key(body, "subscriptionAccount")
@@ -1201,7 +1240,7 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
         parent_id = _int_key(account, "ParentAccountId")
         self._parent_for_order(session, parent_id, service)
         fields = dict(_key(account, "Fields") or {})
-        problem = _field_problem(service, fields, partial=False)
+        problem = _field_problem(service, fields, partial=False) or self._tenant_domain_problem(service, fields)
         if problem is not None:
             raise _Fault(problem[1])
         if "Quantity" in fields:
@@ -1213,6 +1252,13 @@ class AlsoSimulator(MarketplaceSimulator[_Injection]):
             purchase_order_number=str(_key(account, "PurchaseOrderNumber") or ""),
         )
         subscription.contract_id = str(_key(account, "ContractId") or "")
+        if service.tenant and not _truthy(fields.get("ExistingOffice365customer")):
+            # A new tenant: its id is the subscription's vendor reference (inference), its domain now taken.
+            self.domains.domain_register(
+                domain=f"{str(fields['Primarydomainname']).lower()}.onmicrosoft.com",
+                tenant_id=subscription.vendor_reference,
+                name=self.companies[subscription.company_account_id].name,
+            )
         return self._subscription_wire(subscription, with_addons=True)
 
     def _update_subscription(self, session: _Session, body: Mapping[str, Any]) -> Any:
@@ -1567,6 +1613,10 @@ _FIELD_DISPLAY_NAMES = {
 }
 
 
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() == "true"
+
+
 def _display_name(name: str) -> str:
     return _FIELD_DISPLAY_NAMES.get(name, name)
 
@@ -1794,7 +1844,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bulk-companies", type=int, default=0)
     parser.add_argument("--bulk-subscriptions-per-company", type=int, default=10)
     arguments = parser.parse_args(argv)
-    simulator = AlsoSimulator(seed=not arguments.no_seed)
+    simulator = AlsoSimulator(seed=not arguments.no_seed, domains=domain_registry_from(arguments.identity_url))
     if arguments.bulk_companies:
         simulator.seed_bulk(
             companies=arguments.bulk_companies, subscriptions_per_company=arguments.bulk_subscriptions_per_company

@@ -56,18 +56,21 @@ from marketplace.providers.cloudmore.client import DEFAULT_CLIENT_ID
 from marketplace.providers.cloudmore.records import DOMAIN_TAKEN_EXPLANATION
 from simulators.harness import (
     ControlAction,
+    DomainRegistry,
     Injection,
     MarketplaceSimulator,
     SimulatedRequest,
     add_months,
     bearer_token,
     decode_json_object,
+    domain_registry_from,
     json_bytes,
     lowercase_query,
     read_body,
     respond,
     simulator_arguments,
 )
+from simulators.identity import SeededDomains
 from simulators.serving import serve_until_interrupted, threaded_wsgi_server
 
 DEMO_RESELLER_ID = "3f1c9a52-7d0e-4b8a-9c61-2a5e8b7d4f10"
@@ -402,8 +405,12 @@ class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
         report_polls: int = 1,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        domains: DomainRegistry | None = None,
     ) -> None:
         super().__init__(clock=clock, sleep=sleep)
+        #: Microsoft Online's domains beyond Cloudmore's own tenants (the identity simulator's directories):
+        #: a domain is unique across all of them, and each tenant created here is registered there.
+        self.domains: DomainRegistry = domains if domains is not None else SeededDomains(())
         self.token_lifetime = token_lifetime
         self.report_polls = report_polls
         self.catalog = build_catalog()
@@ -1086,9 +1093,14 @@ class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
 
     # -- the O365 CSP Direct service ---------------------------------------------------------------------
 
+    def domain_taken(self, prefix: str) -> bool:
+        """Whether `<prefix>.onmicrosoft.com` is registered: among Cloudmore's tenants or anywhere in
+        Microsoft Online."""
+        return prefix in self.taken_domains or self.domains.domain_registered(f"{prefix}{_SUFFIX}")
+
     def _domain_validation(self, request: _Request, *, reseller_id: str) -> dict[str, Any]:
         prefix = _domain_prefix(request.query.get("domain", ""))
-        available = prefix not in self.taken_domains
+        available = not self.domain_taken(prefix)
         return {
             "domain": f"{prefix}{_SUFFIX}",
             "isAvailable": available,
@@ -1130,9 +1142,10 @@ class CloudmoreSimulator(MarketplaceSimulator[_Injection]):
         if errors:
             raise _Problem(400, "One or more validation errors occurred.", errors=errors)
         prefix = _domain_prefix(str(_key(body, "domainPrefix") or ""))
-        if prefix in self.taken_domains:
+        if self.domain_taken(prefix):
             raise _Problem(409, DOMAIN_TAKEN_EXPLANATION, error_code="DomainNotAvailable")
         service = self.add_tenant(organization_id=organization_id, domain_prefix=prefix)
+        self.domains.domain_register(domain=service.domain, tenant_id=service.tenant_id, name=organization.name)
         email = str(_key(contact, "email"))
         service.contact_email = email
         user = self._new_tenant_user(
@@ -1869,7 +1882,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--bulk-companies", type=int, default=0)
     parser.add_argument("--bulk-subscriptions-per-company", type=int, default=10)
     arguments = parser.parse_args(argv)
-    simulator = CloudmoreSimulator(seed=not arguments.no_seed)
+    simulator = CloudmoreSimulator(seed=not arguments.no_seed, domains=domain_registry_from(arguments.identity_url))
     if arguments.bulk_companies:
         simulator.seed_bulk(
             companies=arguments.bulk_companies, subscriptions_per_company=arguments.bulk_subscriptions_per_company

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import calendar
 import json
+import os
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -23,8 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from http import HTTPStatus
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 from urllib.parse import parse_qs
+
+from simulators.identity import RemoteDirectories, SeededDomains
 
 # ------------------------------------------------------------------------------------------------
 # Failure injection and the harness
@@ -320,10 +323,35 @@ def add_months(moment: datetime, months: int) -> datetime:
 # ------------------------------------------------------------------------------------------------
 
 
+class DomainRegistry(Protocol):
+    """Microsoft Online's one namespace of domains, which every marketplace simulator consults before it
+    creates a tenant and tells about each one it creates. The identity simulator is the authority: in
+    process it is a `MicrosoftSimulator` handed to each marketplace simulator (tests), as its own server
+    a `RemoteDirectories` (`--identity-url`, `./dev up`); started alone from the command line, the
+    seeded directories' domains (`SeededDomains`); built in a test without one, only its own tenants.
+    All in `simulators/identity.py`."""
+
+    def domain_registered(self, domain: str) -> bool: ...
+
+    def domain_register(self, *, domain: str, tenant_id: str, name: str) -> None: ...
+
+
+def domain_registry_from(url: str | None) -> DomainRegistry:
+    """The registry a simulator started from the command line uses: the identity simulator at `url`
+    (default `MICROSOFT_SIMULATOR_URL`), else the seeded directories' domains."""
+    url = url or os.environ.get("MICROSOFT_SIMULATOR_URL")
+    return RemoteDirectories(url) if url else SeededDomains()
+
+
 def simulator_arguments(*, description: str, port: int) -> argparse.ArgumentParser:
     """The options every simulator's `python -m ...simulator` takes; each adds its bulk-seed options."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=port)
     parser.add_argument("--no-seed", action="store_true", help="start empty instead of with the demo data")
+    parser.add_argument(
+        "--identity-url",
+        default=None,
+        help="the identity simulator that holds Microsoft Online's domains (default: MICROSOFT_SIMULATOR_URL)",
+    )
     return parser

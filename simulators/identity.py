@@ -584,6 +584,20 @@ class MicrosoftSimulator:
             self._directories[directory.tid] = directory
             return directory
 
+    # -- Microsoft Online's one namespace of domains ------------------------------------------------------------------
+
+    def domain_registered(self, domain: str) -> bool:
+        """Whether a directory holds the domain (case-insensitive): a domain is unique across all of
+        Microsoft Online, so every marketplace simulator asks here before it creates a tenant."""
+        return self.directory(domain.strip().lower().rstrip(".")) is not None
+
+    def domain_register(self, *, domain: str, tenant_id: str, name: str) -> None:
+        """A marketplace created a tenant: it becomes a directory here (without users), so its domain is
+        taken everywhere and its admin can consent. Registering a known domain again changes nothing."""
+        with self._lock:
+            if self.directory(domain) is None and self.directory(tenant_id) is None:
+                self.add_users(domain=domain.lower(), tid=tenant_id, name=name)
+
     def grant_consent(self, *, tid: str, client_id: str, scopes: Iterable[str] | None = None) -> Consent:
         with self._lock:
             app = self._apps[client_id]
@@ -630,6 +644,7 @@ class MicrosoftSimulator:
             (r"^/$", "_index"),
             (r"^/_control/reset$", "_control_reset"),
             (r"^/_control/users$", "_control_users"),
+            (r"^/_control/domains$", "_control_domains"),
             (r"^/_control/consents$", "_control_consents"),
             (r"^/_control/state$", "_control_state"),
             (r"^/_control/revoke_refresh_tokens$", "_control_revoke_refresh_tokens"),
@@ -1612,6 +1627,26 @@ class MicrosoftSimulator:
             return _json(HTTPStatus.BAD_REQUEST, {"error": "invalid_request", "error_description": str(exc)})
         return _json(HTTPStatus.CREATED, directory.to_json())
 
+    def _control_domains(self, request: _Request) -> _Response:
+        """GET ?domain=: {"domain", "registered"}; POST {"domain", "tid", "name"} registers a new tenant's
+        domain (what a marketplace simulator running as its own server does after creating one)."""
+        if request.method == "GET":
+            domain = request.query.get("domain", "").strip().lower()
+            registered = bool(domain) and self.domain_registered(domain)
+            return _json(HTTPStatus.OK, {"domain": domain, "registered": registered})
+        if request.method != "POST":
+            return _json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": "use GET or POST"})
+        body = request.json()
+        try:
+            if not isinstance(body, dict) or not body.get("domain") or not body.get("tid"):
+                raise ValueError('Expected {"domain", "tid", "name"?}.')
+            self.domain_register(
+                domain=str(body["domain"]), tenant_id=str(body["tid"]), name=str(body.get("name") or "")
+            )
+        except ValueError as exc:
+            return _json(HTTPStatus.BAD_REQUEST, {"error": "invalid_request", "error_description": str(exc)})
+        return _json(HTTPStatus.CREATED, {"domain": str(body["domain"]).lower(), "registered": True})
+
     def _control_consents(self, request: _Request) -> _Response:
         """POST grants consent without the browser (demos); DELETE revokes it. Body: {"tid", "client_id"?}."""
         body = request.json()
@@ -1644,6 +1679,43 @@ class MicrosoftSimulator:
             f"<h2>App registrations</h2><ul>{apps}</ul><h2>Directories and test users</h2><ul>{directories}</ul>"
         )
         return _html(HTTPStatus.OK, _page("Microsoft identity platform simulator", body))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# The domain registry the marketplace simulators share (`simulators.harness.DomainRegistry`)
+
+
+class SeededDomains:
+    """The identity simulator's seeded directories' domains, for a marketplace simulator that runs without
+    one: in memory, per marketplace simulator, with what that simulator registers."""
+
+    def __init__(self, directories: Iterable[Directory] | None = None) -> None:
+        self._lock = threading.Lock()
+        self._domains = {d.domain.lower() for d in (directories if directories is not None else default_directories())}
+
+    def domain_registered(self, domain: str) -> bool:
+        with self._lock:
+            return domain.strip().lower().rstrip(".") in self._domains
+
+    def domain_register(self, *, domain: str, tenant_id: str, name: str) -> None:
+        with self._lock:
+            self._domains.add(domain.strip().lower())
+
+
+class RemoteDirectories:
+    """The identity simulator running as its own server (`./dev up`): each marketplace simulator process
+    asks it whether a domain is taken and registers the tenants it creates, so the one namespace holds
+    across processes."""
+
+    def __init__(self, url: str, *, transport: httpx.BaseTransport | None = None) -> None:
+        self._http = httpx.Client(base_url=url.rstrip("/"), transport=transport, timeout=10.0)
+
+    def domain_registered(self, domain: str) -> bool:
+        answer = self._http.get("/_control/domains", params={"domain": domain})
+        return bool(answer.raise_for_status().json().get("registered"))
+
+    def domain_register(self, *, domain: str, tenant_id: str, name: str) -> None:
+        self._http.post("/_control/domains", json={"domain": domain, "tid": tenant_id, "name": name}).raise_for_status()
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -127,6 +127,11 @@ class TokenAuthority(Protocol):
 
     def reset(self) -> None: ...
 
+    # Microsoft Online's one namespace of domains (`simulators.harness.DomainRegistry`)
+    def domain_registered(self, domain: str) -> bool: ...
+
+    def domain_register(self, *, domain: str, tenant_id: str, name: str) -> None: ...
+
 
 class RemoteAuthority:
     """The identity simulator running as its own server (development): token and Graph requests are passed
@@ -163,6 +168,13 @@ class RemoteAuthority:
 
     def reset(self) -> None:
         self._jwks = None
+
+    def domain_registered(self, domain: str) -> bool:
+        answer = self._http.get("/_control/domains", params={"domain": domain})
+        return bool(answer.raise_for_status().json().get("registered"))
+
+    def domain_register(self, *, domain: str, tenant_id: str, name: str) -> None:
+        self._http.post("/_control/domains", json={"domain": domain, "tid": tenant_id, "name": name}).raise_for_status()
 
 
 # ------------------------------------------------------------------------------------------------
@@ -1306,7 +1318,9 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
         domain = domain.lower()
         if any(existing.domain == domain for existing in self.customers.values()):
             return True
-        return any(str(other).lower() == domain for other in self.directory_domains())
+        if any(str(other).lower() == domain for other in self.directory_domains()):
+            return True
+        return self.authority.domain_registered(domain)
 
     def _check_domain(self, principal: _Principal, request: _Request, domain: str) -> _Response:
         """Microsoft's answer to "does this domain exist?": 200 when it is registered, 404 when it is free.
@@ -1355,6 +1369,7 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
         )
         customer.first_name = str(_key(billing, "firstName") or _key(address, "firstName") or customer.first_name)
         customer.last_name = str(_key(billing, "lastName") or _key(address, "lastName") or customer.last_name)
+        self.authority.domain_register(domain=domain, tenant_id=customer.id, name=customer.company_name)
         wire = self._customer_wire(customer)
         wire["userCredentials"] = {"userName": "admin", "password": secrets.token_urlsafe(12)}
         return _json_response(201, wire)
@@ -2749,12 +2764,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = simulator_arguments(description="Serve the Microsoft Partner Center simulator over HTTP.", port=8202)
     parser.add_argument("--bulk-customers", type=int, default=0)
     parser.add_argument("--bulk-subscriptions-per-customer", type=int, default=10)
-    parser.add_argument(
-        "--identity-url",
-        default=os.environ.get("MICROSOFT_SIMULATOR_URL", ""),
-        help="the identity simulator that issues the tokens (default: MICROSOFT_SIMULATOR_URL, else in-process)",
-    )
     arguments = parser.parse_args(argv)
+    arguments.identity_url = arguments.identity_url or os.environ.get("MICROSOFT_SIMULATOR_URL", "")
     authority = RemoteAuthority(arguments.identity_url) if arguments.identity_url else None
     simulator = PartnerCenterSimulator(seed=not arguments.no_seed, authority=authority)
     if arguments.bulk_customers:

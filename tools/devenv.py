@@ -25,11 +25,12 @@ EMBEDDED_REDIS_PORT = 6390
 # its own API; <NAME>_SIMULATOR_URL tells the console where.
 SIMULATORS = [
     ("identity", "simulators.identity", 8100, ["--public-url", "http://localhost:8100"]),
-    ("also", "simulators.also", 8201, []),
-    # Partner Center accepts the tokens the identity simulator issues (one Microsoft authority).
+    # One Microsoft authority: Partner Center accepts the tokens the identity simulator issues, and every
+    # marketplace asks it whether a new tenant's domain is taken and registers the tenants it creates.
+    ("also", "simulators.also", 8201, ["--identity-url", "http://127.0.0.1:8100"]),
     ("partner_center", "simulators.partner_center", 8202, ["--identity-url", "http://127.0.0.1:8100"]),
-    ("cloudmore", "simulators.cloudmore", 8203, []),
-    ("alef", "simulators.alef", 8204, []),
+    ("cloudmore", "simulators.cloudmore", 8203, ["--identity-url", "http://127.0.0.1:8100"]),
+    ("alef", "simulators.alef", 8204, ["--identity-url", "http://127.0.0.1:8100"]),
 ]
 
 

@@ -25,8 +25,11 @@ from portal.accounts.choices import AccessLevel, PermissionModule
 from portal.audit.choices import AuditAction, AuditResult
 from portal.audit.models import AuditEvent
 from portal.partners.models import Partner
+from simulators import alef as alef_simulator
+from simulators import also as also_simulator
 from simulators import cloudmore as cloudmore_simulator
 from simulators import partner_center as partner_center_simulator
+from simulators.identity import MicrosoftSimulator
 from subscriptions.models import Subscription
 from tests.factories.accounts import user_with
 from tests.factories.customers import CustomerFactory
@@ -53,12 +56,35 @@ def alpha_schema():
     return schema_context(Partner.objects.get(slug="alpha").schema_name)
 
 
+MARKETPLACES = ("partner_center", "cloudmore", "also", "alef")
+NAMES = {"partner_center": "Partner Center", "cloudmore": "Cloudmore", "also": "ALSO", "alef": "ALEF"}
+#: Microsoft 365 Business Basic, monthly, at each marketplace.
+BASIC = {
+    "partner_center": "CFQ7TTC0LH18",
+    "cloudmore": "CFQ7TTC0LH18",
+    "also": "NCEMicros365BusinessBasic_12909|Monthly (no commitment)",
+    "alef": "CFQ7TTC0LH18",
+}
+
+
 @pytest.fixture
-def simulators(monkeypatch):
-    """Partner Center and Cloudmore in-process; every provider for their accounts reaches them."""
+def identity():
+    """The one Microsoft authority: every marketplace simulator asks it whether a domain is taken."""
+    return MicrosoftSimulator()
+
+
+@pytest.fixture
+def simulators(monkeypatch, identity):
+    """Every marketplace that creates tenants, in-process and sharing the identity simulator's domains;
+    every provider for their accounts reaches them."""
     running = {
-        "partner_center": (partner_center_simulator.create_simulator(), partner_center_simulator.DEMO_CONNECTION),
-        "cloudmore": (cloudmore_simulator.CloudmoreSimulator(), cloudmore_simulator.DEMO_CONNECTION),
+        "partner_center": (
+            partner_center_simulator.PartnerCenterSimulator(authority=identity),
+            partner_center_simulator.DEMO_CONNECTION,
+        ),
+        "cloudmore": (cloudmore_simulator.CloudmoreSimulator(domains=identity), cloudmore_simulator.DEMO_CONNECTION),
+        "also": (also_simulator.AlsoSimulator(domains=identity), also_simulator.DEMO_CONNECTION),
+        "alef": (alef_simulator.AlefSimulator(domains=identity), alef_simulator.DEMO_CONNECTION),
     }
 
     def provider_for(account):
@@ -72,14 +98,18 @@ def simulators(monkeypatch):
 
     monkeypatch.setattr("marketplace.services_tenants.provider_for_account", provider_for)
     monkeypatch.setattr("orders.placement.provider_for_account", provider_for)
+    monkeypatch.setattr("marketplace.sync.provider_for_account", provider_for)  # the sync after creation
     return {slug: simulator for slug, (simulator, _connection) in running.items()} | {"provider_for": provider_for}
 
 
 @pytest.fixture
 def accounts(in_alpha, simulators):
     made = {}
-    for slug, name in (("partner_center", "Partner Center"), ("cloudmore", "Cloudmore")):
-        account = account_create(marketplace=slug, username=f"{slug}-app", secret="secret", region="de", name=name)
+    for slug in MARKETPLACES:
+        region = "demo" if slug == "alef" else "de"
+        account = account_create(
+            marketplace=slug, username=f"{slug}-app", secret="secret", region=region, name=NAMES[slug]
+        )
         with simulators["provider_for"](account) as provider:
             sync_offers(account=account, records=list(provider.list_offers()), now=timezone.now())
         made[slug] = account
@@ -140,7 +170,7 @@ def test_the_form_is_prefilled_from_the_customer(client, customer, accounts):
     assert f'hx-get="{check_url(customer)}"' in page
 
 
-@pytest.mark.parametrize("slug", ["partner_center", "cloudmore"])
+@pytest.mark.parametrize("slug", MARKETPLACES)
 def test_the_domain_is_checked_at_the_marketplace_as_the_user_types(client, customer, accounts, simulators, slug):
     account = accounts[slug]
     free = client.get(
@@ -212,7 +242,47 @@ def test_cloudmore_creates_the_tenant_and_emails_the_credentials_itself(client, 
     assert [message["to"] for message in simulators["cloudmore"].sent_emails] == ["wanda@wingtip.example"]
 
 
-@pytest.mark.parametrize("slug", ["partner_center", "cloudmore"])
+@pytest.mark.parametrize("slug", ["also", "alef"])
+def test_also_and_alef_create_the_tenant_and_send_the_credentials_themselves(
+    client, customer, accounts, simulators, identity, slug
+):
+    account = accounts[slug]
+    response = client.post(create_url(customer), form(account, f"wingtip{slug}"))
+
+    assert response.status_code == 302
+    domain = f"wingtip{slug}.onmicrosoft.com"
+    with alpha_schema():
+        tenant = CustomerTenant.objects.get(primary_domain=domain)
+        assert tenant.customer_id == customer.pk
+        connection = TenantConnection.objects.get(customer_tenant=tenant)
+        assert (connection.account_id, connection.is_connected) == (account.pk, True)
+        event = AuditEvent.objects.get(action=AuditAction.CUSTOMER_TENANT_CREATE)
+        assert event.after["credentials_sent_to"] == "wanda@wingtip.example"
+    assert mail.outbox == []  # the marketplace sends them, not the console
+    # The new tenant is Microsoft's now: its domain is taken at every other marketplace, its id is the directory's.
+    directory = identity.directory(domain)
+    assert directory is not None and directory.tid == str(tenant.tenant_id)
+    for other in MARKETPLACES:
+        check = client.get(check_url(customer), {"account": accounts[other].pk, "domain_prefix": f"wingtip{slug}"})
+        assert f"{domain} is already one of your customers" in text(check)  # the console knows it first
+        with simulators["provider_for"](accounts[other]) as provider:
+            assert provider.domain_availability(domain=domain).available is False, other
+
+
+@pytest.mark.parametrize("slug", MARKETPLACES)
+def test_a_domain_in_the_identity_directory_is_taken_at_every_marketplace(client, customer, accounts, identity, slug):
+    identity.add_users(domain="wingtipelsewhere.onmicrosoft.com", name="Wingtip elsewhere")
+
+    answer = text(client.get(check_url(customer), {"account": accounts[slug].pk, "domain_prefix": "wingtipelsewhere"}))
+    refused = client.post(create_url(customer), form(accounts[slug], "wingtipelsewhere"))
+
+    assert "wingtipelsewhere.onmicrosoft.com is taken." in answer and "relationship" in answer
+    assert refused.status_code == 200 and "relationship" in text(refused)
+    with alpha_schema():
+        assert not CustomerTenant.objects.filter(customer=customer).exists()
+
+
+@pytest.mark.parametrize("slug", MARKETPLACES)
 def test_a_taken_domain_is_refused_with_what_to_do_instead(client, customer, accounts, slug):
     response = client.post(create_url(customer), form(accounts[slug], "contoso"))
 
@@ -240,12 +310,13 @@ def test_missing_address_fields_are_named_before_anything_is_sent(client, custom
         assert not CustomerTenant.objects.exists()
 
 
+@pytest.mark.parametrize("slug", MARKETPLACES)
 def test_create_new_from_the_order_page_returns_to_the_order_and_buys_the_first_subscription(
-    client, customer, accounts, simulators, django_capture_on_commit_callbacks
+    client, customer, accounts, simulators, django_capture_on_commit_callbacks, slug
 ):
-    account = accounts["partner_center"]
+    account = accounts[slug]
     with alpha_schema():
-        offer = account.offers.filter(external_id__contains="CFQ7TTC0LH18").order_by("pk").first()
+        offer = account.offers.filter(external_id__contains=BASIC[slug]).order_by("pk").first()
     order_url = f"{reverse('orders:order_new')}?offer={offer.pk}"
     order_page = text(client.get(order_url))
     assert "Create new tenant" in order_page and "No tenant you may order for" in order_page

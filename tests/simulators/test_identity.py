@@ -608,3 +608,22 @@ def test_a_relationship_past_its_end_expires_unless_it_extends(sim: MicrosoftSim
     status = {r["displayName"]: r["status"] for r in listed}
     assert status["Contoso admin"] == "expired" and status["Northwind licences"] == "expired"
     assert status["Fabrikam helpdesk"] == "active"
+
+
+def test_the_identity_simulator_holds_microsoft_onlines_domains_for_every_marketplace_process(
+    sim: MicrosoftSimulator,
+) -> None:
+    from simulators.alef import AlefSimulator
+    from simulators.identity import RemoteDirectories
+
+    remote = RemoteDirectories("http://identity.test", transport=httpx.WSGITransport(app=sim))
+
+    assert remote.domain_registered("contoso.onmicrosoft.com") is True  # a seeded directory
+    assert remote.domain_registered("wingtiptoys.onmicrosoft.com") is False
+    remote.domain_register(
+        domain="wingtiptoys.onmicrosoft.com", tenant_id="0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", name="Wingtip"
+    )
+    assert sim.directory("wingtiptoys.onmicrosoft.com").tid == "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    # A marketplace simulator in another process sees it taken through the same registry.
+    assert AlefSimulator(domains=remote).domain_taken("wingtiptoys") is True
+    assert AlefSimulator(domains=remote).domain_taken("fabrikamnew") is False

@@ -47,8 +47,10 @@ from marketplace.providers.base import (
     BillingCycle,
     Capability,
     ChargeType,
+    CreatedTenant,
     CustomerDraft,
     CustomerRecord,
+    DomainAvailability,
     NotFound,
     OfferRecord,
     OrderLineOutcome,
@@ -59,6 +61,8 @@ from marketplace.providers.base import (
     Rejected,
     SubscriptionRecord,
     SubscriptionStatus,
+    tenant_address_missing,
+    tenant_domain,
 )
 from marketplace.providers.description import MarketplaceDescription
 from marketplace.providers.http import RetryPolicy, SleepFunction, Timeouts
@@ -88,6 +92,18 @@ _SEGMENT_LABELS = {
     OfferSegment.GOVERNMENT: "government",
     OfferSegment.NON_PROFIT: "non-profit",
 }
+
+
+#: What to do when a domain is taken: it belongs to an existing tenant, which ALEF links instead of creating one.
+DOMAIN_TAKEN_MESSAGE = (
+    "The domain is not available because a Microsoft tenant is already registered with it. If that tenant is "
+    "the customer's, link it to ALEF through a delegated admin relationship the customer's admin accepts instead "
+    "of creating a new tenant."
+)
+#: How long creating a tenant waits for ALEF's domain check within the one request: a few polls, then the
+#: tenant is recorded as still being created (`CreatedTenant.ready` False).
+TENANT_CREATION_POLLS = 4
+TENANT_CREATION_POLL_SECONDS = 2.0
 
 
 def offer_id_for(*, catalog_item_id: str, term: str, billing_cycle: str) -> str:
@@ -378,8 +394,49 @@ class AlefProvider(ProviderBase):
 
     def check_domain_availability(self, *, domain: str) -> bool:
         """Whether `<domain>.onmicrosoft.com` is still free (a quick check; creation re-checks it)."""
+        return self.domain_availability(domain=domain).available
+
+    def domain_availability(self, *, domain: str) -> DomainAvailability:
+        """ALEF answers Partner Center's check (HEAD domains/{domain}) for a prefix or a whole domain."""
         self.require(Capability.CREATE_TENANT)
-        return not self.client.domain_exists(domain=domain)
+        whole = tenant_domain(domain)
+        if self.client.domain_exists(domain=whole):
+            return DomainAvailability(domain=whole, available=False, message=DOMAIN_TAKEN_MESSAGE)
+        return DomainAvailability(domain=whole, available=True)
+
+    def create_customer_tenant(self, *, customer: CustomerDraft, tenant: TenantDraft) -> CreatedTenant:
+        """ALEF's own way: an organization, then its tenant as a long-running operation whose domain check
+        ALEF runs at Microsoft; ALEF emails the admin's credentials to the contact (and the reseller) itself.
+        The domain is checked before the organization is created, so a taken domain leaves nothing behind;
+        one taken meanwhile fails the operation ("domain_taken")."""
+        self.require(Capability.CREATE_TENANT)
+        missing = tenant_address_missing(customer)
+        if missing:
+            raise Rejected("incomplete_address", f"The company address lacks: {', '.join(missing)}.")
+        domain = tenant_domain(tenant.domain_prefix)
+        availability = self.domain_availability(domain=domain)
+        if not availability.available:
+            raise Rejected("domain_taken", availability.message or DOMAIN_TAKEN_MESSAGE)
+        organization = self.create_customer(customer=customer)
+        started = self.create_tenant(customer_external_id=organization.external_id, tenant=tenant)
+        operation = self.wait_for_operation(
+            operation_id=started.operation_id,
+            max_polls=TENANT_CREATION_POLLS,
+            interval_seconds=TENANT_CREATION_POLL_SECONDS,
+        )
+        if operation.status == OperationStatus.FAILED:
+            if operation.error_code == "DomainNotAvailable":
+                raise Rejected("domain_taken", DOMAIN_TAKEN_MESSAGE)
+            raise Rejected("tenant_failed", operation.message or "ALEF could not create the tenant.")
+        return CreatedTenant(
+            customer=organization,
+            tenant_id=operation.tenant_id,
+            domain=operation.domain or domain,
+            admin_user_name=f"admin@{operation.domain or domain}",
+            credentials_sent_to=tenant.email,
+            ready=operation.status == OperationStatus.SUCCEEDED,
+            operation_id=operation.operation_id,
+        )
 
     def create_tenant(self, *, customer_external_id: str, tenant: TenantDraft) -> TenantOperation:
         """Start creating the customer's Microsoft tenant; poll `get_operation` until it is done."""

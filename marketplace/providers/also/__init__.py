@@ -45,10 +45,15 @@ DESCRIPTION = MarketplaceDescription(
             Capability.REMOVE_ADD_ON,
             Capability.LIST_INVOICE_LINES,
             Capability.READ_CREDIT_LIMIT,
+            Capability.CREATE_TENANT,
         }
     ),
     capability_rules=MappingProxyType(
         {
+            Capability.CREATE_TENANT: _(
+                "A company, then ALSO's Microsoft tenant product ordered under it with the domain and the first "
+                "admin as its primary contact; the domain is validated first. Needs the company's complete address."
+            ),
             Capability.PLACE_ORDER: _(
                 "ALSO has no idempotency key: the order line's key is sent as the purchase order number, "
                 "and a retry first looks for a subscription carrying it."

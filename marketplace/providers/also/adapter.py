@@ -36,9 +36,11 @@ from marketplace.providers.base import (
     BillingCycle,
     Capability,
     ChargeType,
+    CreatedTenant,
     CreditLimitRecord,
     CustomerDraft,
     CustomerRecord,
+    DomainAvailability,
     InvoiceChargeType,
     InvoiceLineRecord,
     InvoiceRecord,
@@ -53,7 +55,11 @@ from marketplace.providers.base import (
     Rejected,
     SubscriptionRecord,
     SubscriptionStatus,
+    TenantDraft,
+    Unsupported,
     invoices_from_lines,
+    tenant_address_missing,
+    tenant_domain,
     term_from_months,
 )
 from marketplace.providers.description import MarketplaceDescription
@@ -67,6 +73,23 @@ OFFER_SEPARATOR = "|"
 NCE_CANCELLATION_WINDOW = timedelta(days=7)
 #: NCE billing types end in the term as an ISO duration ("Prepaid (with 1-year commitment) - P1Y").
 _NCE_BILLING_TYPE = re.compile(r" - P\d+[MY]$")
+
+# A new Microsoft tenant is ALSO's tenant product, ordered under the company like any service (field-driven
+# ordering: GetFieldsForService -> ValidateFields -> CreateSubscription). Its fields, as ALSO's Microsoft tenant
+# service publishes them (ALSO Cloud Marketplace SimpleAPI field definitions, summarised in the console's
+# research notes: "MS tenant service fields e.g. ExistingOffice365customer, MicrosoftpartnerID,
+# Primarydomainname, PrimaryContactEmailAddress"); the contact's name fields are read leniently, as any
+# field whose name says first or last name.
+TENANT_SERVICE_PATTERN = re.compile(r"tenant", re.IGNORECASE)
+TENANT_DOMAIN_FIELD = "Primarydomainname"
+TENANT_EXISTING_FIELD = "ExistingOffice365customer"
+TENANT_EMAIL_FIELD = "PrimaryContactEmailAddress"
+#: What to do when a domain is taken: it belongs to an existing tenant, which is ordered as an existing customer's.
+DOMAIN_TAKEN_MESSAGE = (
+    "The domain is not available because a Microsoft tenant is already registered with it. If that tenant is "
+    "the customer's, order it as an existing Office 365 customer so its admin accepts a reseller relationship "
+    "with you, instead of creating a new tenant."
+)
 
 _COUNTRY_NAMES = {
     "AT": "Austria",
@@ -134,6 +157,7 @@ class AlsoProvider(ProviderBase):
         )
         self._marketplace_id: int | None = None
         self._reseller_account_id: int | None = None
+        self._tenant_service_name: str | None = None
 
     def close(self) -> None:
         """Log out politely; the token would expire anyway, so a failed logout is not an error."""
@@ -291,6 +315,93 @@ class AlsoProvider(ProviderBase):
             }
         )
         return _customer_record(company)
+
+    # -- new Microsoft tenants --------------------------------------------------------------------------
+
+    def domain_availability(self, *, domain: str) -> DomainAvailability:
+        """ALSO validates the tenant product's domain field (remote validation) under the reseller's account,
+        before any company exists. Only new `<prefix>.onmicrosoft.com` domains can be checked there."""
+        self.require(Capability.CREATE_TENANT)
+        whole = tenant_domain(domain)
+        prefix, _dot, suffix = whole.partition(".")
+        if suffix != "onmicrosoft.com":
+            raise Unsupported(
+                "ALSO checks only the <prefix>.onmicrosoft.com domain of a new tenant; custom domains are added "
+                "to the tenant afterwards.",
+                capability=Capability.CREATE_TENANT,
+            )
+        validation = self.client.validate_fields(
+            parent_account_id=self._reseller(),
+            service_name=self._tenant_service(),
+            fields={TENANT_DOMAIN_FIELD: prefix, TENANT_EXISTING_FIELD: False},
+            fields_to_validate=[TENANT_DOMAIN_FIELD],
+        )
+        if str(validation.get("Result", "")).upper() in ("FAILED", "ERROR"):
+            return DomainAvailability(domain=whole, available=False, message=_domain_refusal(validation))
+        return DomainAvailability(domain=whole, available=True)
+
+    def create_customer_tenant(self, *, customer: CustomerDraft, tenant: TenantDraft) -> CreatedTenant:
+        """A company, then the tenant product ordered under it with the domain and the first admin as its
+        primary contact; ALSO (Microsoft) sends that contact the admin's credentials. Nothing is charged.
+        The domain is checked before the company is created, so a taken domain leaves nothing behind."""
+        self.require(Capability.CREATE_TENANT)
+        missing = tenant_address_missing(customer)
+        if missing:
+            raise Rejected("incomplete_address", f"The company address lacks: {', '.join(missing)}.")
+        whole = tenant_domain(tenant.domain_prefix)
+        availability = self.domain_availability(domain=whole)
+        if not availability.available:
+            raise Rejected("domain_taken", availability.message or DOMAIN_TAKEN_MESSAGE)
+        service_name = self._tenant_service()
+        company = self.create_customer(
+            customer=CustomerDraft(
+                name=customer.name,
+                email=customer.email,
+                country=customer.country,
+                city=customer.city,
+                address_line=customer.address_line,
+                postal_code=customer.postal_code,
+                domains=customer.domains or (whole,),  # ALSO requires a company domain
+                vat_id=customer.vat_id,
+                customer_number=customer.customer_number,
+            )
+        )
+        parent_account_id = _account_id(company.external_id)
+        definition = self.client.get_fields_for_service(parent_account_id=parent_account_id, product_name=service_name)
+        fields = _tenant_fields(definition=definition, prefix=whole.partition(".")[0], tenant=tenant)
+        validation = self.client.validate_fields(
+            parent_account_id=parent_account_id, service_name=service_name, fields=fields
+        )
+        if str(validation.get("Result", "")).upper() in ("FAILED", "ERROR"):
+            if str(validation.get("FieldName") or "") == TENANT_DOMAIN_FIELD:
+                raise Rejected("domain_taken", _domain_refusal(validation))
+            raise Rejected("invalid_fields", str(validation.get("ErrorDetails") or "ALSO refused the tenant's fields"))
+        wire = self.client.create_subscription(
+            parent_account_id=parent_account_id, service_name=service_name, fields=fields
+        )
+        reference = str(wire.get("VendorReferenceId") or "")
+        return CreatedTenant(
+            customer=company,
+            tenant_id=reference if _GUID.match(reference) else None,
+            domain=whole,
+            admin_user_name=f"admin@{whole}",
+            credentials_sent_to=tenant.email,
+            ready=_status(wire) != SubscriptionStatus.PENDING,
+        )
+
+    def _tenant_service(self) -> str:
+        """The marketplace's Microsoft tenant product, found by name among its services."""
+        if self._tenant_service_name is None:
+            for product in self.client.list_marketplace_services(marketplace_id=self._marketplace()):
+                label = f"{product.get('ProductName') or ''} {product.get('DisplayName') or ''}"
+                if TENANT_SERVICE_PATTERN.search(label) and "microsoft" in label.lower():
+                    self._tenant_service_name = str(product["ProductName"])
+                    break
+            else:
+                raise Unsupported(
+                    "This ALSO marketplace offers no Microsoft tenant product.", capability=Capability.CREATE_TENANT
+                )
+        return self._tenant_service_name
 
     # -- orders -----------------------------------------------------------------------------------------
 
@@ -542,6 +653,42 @@ def _order_fields(*, definition: WireObject, service_name: str, billing_type: st
                     "missing_field", f"ALSO service {service_name} needs '{item.get('DisplayName') or name}'"
                 )
             fields[name] = default
+    return fields
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def _domain_refusal(validation: WireObject) -> str:
+    details = str(validation.get("ErrorDetails") or "").strip()
+    if details and "relationship" in details.lower():
+        return details
+    return f"{details} {DOMAIN_TAKEN_MESSAGE}".strip()
+
+
+def _tenant_fields(*, definition: WireObject, prefix: str, tenant: TenantDraft) -> dict[str, Any]:
+    """The tenant product's fields: the domain, a new (not existing) customer, and the first admin as the
+    primary contact; other mandatory fields take their published default."""
+    fields: dict[str, Any] = {
+        TENANT_DOMAIN_FIELD: prefix,
+        TENANT_EXISTING_FIELD: False,
+        TENANT_EMAIL_FIELD: tenant.email,
+    }
+    for field in definition.get("Fields") or []:
+        name = str(field.get("Name") or "")
+        lowered = name.lower()
+        if name in fields:
+            continue
+        if "first" in lowered and "name" in lowered:
+            fields[name] = tenant.first_name
+        elif "last" in lowered and "name" in lowered:
+            fields[name] = tenant.last_name
+        elif "phone" in lowered and tenant.phone:
+            fields[name] = tenant.phone
+        elif str(field.get("DisplayType") or "") == "Mandatory":
+            default = (field.get("DefaultValue") or {}).get("Value")
+            if default is not None:
+                fields[name] = default
     return fields
 
 
