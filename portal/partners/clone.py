@@ -154,11 +154,11 @@ class TemplateLayout:
             constraints[table].append(f"CONSTRAINT {quote(name)} {definition}")
         indexes: dict[str, list[str]] = defaultdict(list)
         for table, definition in self.indexes:
-            indexes[table].append(
-                _INDEX_TABLE.sub(
-                    lambda match: f"{match.group(1)}{quote(target)}.{quote(table)}{match.group(3)}", definition
-                )
-            )
+            head = _INDEX_TABLE.match(definition)
+            if head is None:
+                raise ValueError(f"Unexpected index definition: {definition}")
+            qualified = f"{quote(target)}.{quote(table)}"
+            indexes[table].append(f"{head.group(1)}{qualified}{head.group(3)}{definition[head.end() :]}")
         statements = [f"CREATE SCHEMA {quote(target)}"]
         for table in order:
             elements = [f"LIKE {quote(source)}.{quote(table)} INCLUDING ALL EXCLUDING INDEXES", *constraints[table]]
@@ -203,6 +203,7 @@ def template_layout(*, source: str, layout_key: str) -> TemplateLayout:
     layout = _layouts.get((source, layout_key))
     if layout is not None:
         return layout
+    quote = connection.ops.quote_name
     # in a transaction of its own: the search path set for the reading must hold for all of it
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('search_path', %s, true)", [connection.ops.quote_name(source)])
@@ -222,8 +223,7 @@ def template_layout(*, source: str, layout_key: str) -> TemplateLayout:
         if tables:
             cursor.execute(
                 " UNION ALL ".join(
-                    f"SELECT %s WHERE EXISTS (SELECT FROM {connection.ops.quote_name(source)}.{connection.ops.quote_name(table)})"
-                    for table in tables
+                    f"SELECT %s WHERE EXISTS (SELECT FROM {quote(source)}.{quote(table)})" for table in tables
                 ),
                 tables,
             )
