@@ -23,7 +23,7 @@ from django_tenants.utils import schema_context
 
 from portal.audit.choices import AuditAction
 from portal.audit.services import audit_record
-from portal.core.names import name_clean, name_collision, name_collision_message
+from portal.core.names import name_clean, name_collision, name_collision_message, name_skeleton
 from portal.core.tasks import enqueue_on_commit
 from portal.partners.choices import DataCentre, Region
 from portal.partners.models import Partner
@@ -78,8 +78,9 @@ def sign_up_name_problem(name: str) -> str | None:
         name = name_clean(name, max_length=PartnerSignUp._meta.get_field("organisation_name").max_length or 200)
     except ValidationError as error:
         return error.messages[0]
+    # partners by their stored skeleton (an index lookup), the few open sign-ups by reading them
     taken = [
-        *partners_all().values_list("name", flat=True),
+        *partners_all().filter(name_skeleton=name_skeleton(name)).values_list("name", flat=True)[:1],
         *sign_ups_open().values_list("organisation_name", flat=True),
     ]
     collision = name_collision(name, taken)

@@ -131,12 +131,25 @@ def name_collision_message(name: str, existing: str, *, duplicate_message: str =
 
 
 def name_ensure_unique(
-    *, name: str, queryset: QuerySet, field: str = "name", exclude_pk=None, duplicate_message: str = ""
+    *,
+    name: str,
+    queryset: QuerySet,
+    field: str = "name",
+    exclude_pk=None,
+    duplicate_message: str = "",
+    skeleton_field: str = "",
 ) -> None:
-    """Raise a ValidationError naming the existing name when `name` reads the same as one in `queryset`."""
+    """Raise a ValidationError naming the existing name when `name` reads the same as one in `queryset`.
+
+    With `skeleton_field` (a stored, indexed `name_skeleton` of `field`) this is one index lookup;
+    without, every name of the queryset is read and reduced, which grows with the rows."""
     if exclude_pk is not None:
         queryset = queryset.exclude(pk=exclude_pk)
-    collision = name_collision(name, queryset.values_list(field, flat=True).iterator())
+    if skeleton_field:
+        candidates = queryset.filter(**{skeleton_field: name_skeleton(name)}).values_list(field, flat=True)[:1]
+        collision = next(iter(candidates), None)
+    else:
+        collision = name_collision(name, queryset.values_list(field, flat=True).iterator())
     if collision is not None:
         raise ValidationError(
             name_collision_message(name, collision, duplicate_message=duplicate_message), code="duplicate"

@@ -21,7 +21,10 @@ class PartnerAdminForm(NameFormMixin, forms.ModelForm):
         if name and "name" not in self.errors:
             try:
                 name_ensure_unique(
-                    name=name, queryset=Partner.objects.exclude(schema_name="public"), exclude_pk=self.instance.pk
+                    name=name,
+                    queryset=Partner.objects.exclude(schema_name="public"),
+                    exclude_pk=self.instance.pk,
+                    skeleton_field="name_skeleton",
                 )
             except ValidationError as error:
                 self.add_error("name", error)

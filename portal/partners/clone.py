@@ -19,6 +19,7 @@ ever holds something this clone does not copy, the caller falls back to django-t
 """
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
@@ -62,7 +63,29 @@ WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind IN ('r', 'p') AND 
 ORDER BY 1, 2
 """
 
+# Primary keys, unique and exclusion constraints, and the other indexes, each under the template's name:
+# `LIKE ... INCLUDING INDEXES` would name them afresh (`<table>_<columns>_key`, `..._idx`), and a later
+# migration that removes or renames one by its name would not find it in a cloned schema.
+_INDEX_CONSTRAINTS_SQL = """
+SELECT con.conrelid::regclass::text, con.conname, pg_get_constraintdef(con.oid)
+FROM pg_constraint con
+WHERE con.connamespace = %(schema)s::regnamespace AND con.contype IN ('p', 'u', 'x')
+ORDER BY 1, 2
+"""
+
+_INDEXES_SQL = """
+SELECT c.relname, pg_get_indexdef(i.indexrelid)
+FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
+WHERE c.relnamespace = %(schema)s::regnamespace AND c.relkind IN ('r', 'p')
+  AND NOT EXISTS (
+    SELECT FROM pg_constraint con
+    WHERE con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')
+  )
+ORDER BY 1, ic.relname
+"""
+
 _LOCAL_REFERENCE = re.compile(r'REFERENCES ("?[a-z_0-9]+"?)\(')
+_INDEX_TABLE = re.compile(r"^(CREATE (?:UNIQUE )?INDEX \S+ ON (?:ONLY )?)(\S+)( USING )")
 
 
 @dataclass
@@ -73,22 +96,90 @@ class TemplateLayout:
     foreign_keys: list[tuple[str, str, str]]
     identities: list[tuple[str, str]]
     shape: dict[str, int]
+    # The tables that hold rows in the template (migration records, content types, permissions, roles):
+    # only these are copied row by row and have their sequences moved; the others are created empty.
+    tables_with_rows: frozenset[str] = frozenset()
+    # (table, name, definition) of primary keys, unique and exclusion constraints; (table, CREATE INDEX)
+    index_constraints: list[tuple[str, str, str]] = field(default_factory=list)
+    indexes: list[tuple[str, str]] = field(default_factory=list)
     verified: bool = field(default=False)
+
+    def _plan(self) -> tuple[list[str], dict[str, list[int]], list[int]]:
+        """The order to create the tables in, so that a foreign key can be declared in its table's CREATE
+        TABLE (the referenced table already exists there, and an empty new table needs no check of its
+        rows); the keys that cannot (cycles, tables that get rows, references out of the schema) are added
+        after the rows by ALTER TABLE, which checks the rows."""
+        known = set(self.tables)
+        inline: dict[str, list[int]] = defaultdict(list)
+        edges: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        after: list[int] = []
+        for index, (table, _name, definition) in enumerate(self.foreign_keys):
+            match = _LOCAL_REFERENCE.search(definition)
+            referenced = match.group(1).strip('"') if match else None
+            if table in self.tables_with_rows or referenced not in known:
+                after.append(index)
+            elif referenced == table:
+                inline[table].append(index)
+            else:
+                edges[table].append((index, referenced))
+        order: list[str] = []
+        state: dict[str, str] = {}
+
+        def visit(table: str) -> None:
+            state[table] = "visiting"
+            for index, referenced in edges[table]:
+                if state.get(referenced) == "visiting":  # a cycle: this key waits for both tables
+                    after.append(index)
+                    continue
+                if referenced not in state:
+                    visit(referenced)
+                inline[table].append(index)
+            state[table] = "done"
+            order.append(table)
+
+        for table in self.tables:
+            if table not in state:
+                visit(table)
+        return order, inline, sorted(after)
 
     def script(self, *, source: str, target: str) -> str:
         quote = connection.ops.quote_name
+
+        def repoint(definition: str) -> str:
+            return _LOCAL_REFERENCE.sub(lambda match: f"REFERENCES {quote(target)}.{match.group(1)}(", definition)
+
+        order, inline, after = self._plan()
+        constraints: dict[str, list[str]] = defaultdict(list)
+        for table, name, definition in self.index_constraints:
+            constraints[table].append(f"CONSTRAINT {quote(name)} {definition}")
+        indexes: dict[str, list[str]] = defaultdict(list)
+        for table, definition in self.indexes:
+            head = _INDEX_TABLE.match(definition)
+            if head is None:
+                raise ValueError(f"Unexpected index definition: {definition}")
+            qualified = f"{quote(target)}.{quote(table)}"
+            indexes[table].append(f"{head.group(1)}{qualified}{head.group(3)}{definition[head.end() :]}")
         statements = [f"CREATE SCHEMA {quote(target)}"]
-        for table in self.tables:
+        for table in order:
+            elements = [f"LIKE {quote(source)}.{quote(table)} INCLUDING ALL EXCLUDING INDEXES", *constraints[table]]
+            for index in inline.get(table, []):
+                _table, name, definition = self.foreign_keys[index]
+                elements.append(f"CONSTRAINT {quote(name)} {repoint(definition)}")
+            statements.append(f"CREATE TABLE {quote(target)}.{quote(table)} ({', '.join(elements)})")
+            statements.extend(indexes[table])
+        for table in order:
+            if table in self.tables_with_rows:
+                statements.append(
+                    f"INSERT INTO {quote(target)}.{quote(table)} SELECT * FROM {quote(source)}.{quote(table)}"
+                )
+        for index in after:
+            table, name, definition = self.foreign_keys[index]
             statements.append(
-                f"CREATE TABLE {quote(target)}.{quote(table)} (LIKE {quote(source)}.{quote(table)} INCLUDING ALL)"
+                f"ALTER TABLE {quote(target)}.{quote(table)} ADD CONSTRAINT {quote(name)} {repoint(definition)}"
             )
-            statements.append(
-                f"INSERT INTO {quote(target)}.{quote(table)} SELECT * FROM {quote(source)}.{quote(table)}"
-            )
-        for table, name, definition in self.foreign_keys:
-            repointed = _LOCAL_REFERENCE.sub(lambda match: f"REFERENCES {quote(target)}.{match.group(1)}(", definition)
-            statements.append(f"ALTER TABLE {quote(target)}.{quote(table)} ADD CONSTRAINT {quote(name)} {repointed}")
         for table, column in self.identities:
+            if table not in self.tables_with_rows:
+                continue  # a new identity sequence already starts where the empty template's does
             qualified = f"{quote(target)}.{quote(table)}"
             statements.append(
                 f"SELECT setval(pg_get_serial_sequence('{qualified}', '{column}'), "
@@ -112,7 +203,9 @@ def template_layout(*, source: str, layout_key: str) -> TemplateLayout:
     layout = _layouts.get((source, layout_key))
     if layout is not None:
         return layout
-    with connection.cursor() as cursor:
+    quote = connection.ops.quote_name
+    # in a transaction of its own: the search path set for the reading must hold for all of it
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('search_path', %s, true)", [connection.ops.quote_name(source)])
         cursor.execute(_TABLES_SQL, {"schema": source})
         tables = [row[0] for row in cursor.fetchall()]
@@ -120,8 +213,31 @@ def template_layout(*, source: str, layout_key: str) -> TemplateLayout:
         foreign_keys = [(table.rsplit(".", 1)[-1].strip('"'), name, definition) for table, name, definition in cursor]
         cursor.execute(_IDENTITIES_SQL, {"schema": source})
         identities = [(table, column) for table, column in cursor.fetchall()]
+        cursor.execute(_INDEX_CONSTRAINTS_SQL, {"schema": source})
+        index_constraints = [
+            (table.rsplit(".", 1)[-1].strip('"'), name, definition) for table, name, definition in cursor
+        ]
+        cursor.execute(_INDEXES_SQL, {"schema": source})
+        indexes = [(table, definition) for table, definition in cursor.fetchall()]
+        tables_with_rows: frozenset[str] = frozenset()
+        if tables:
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"SELECT %s WHERE EXISTS (SELECT FROM {quote(source)}.{quote(table)})" for table in tables
+                ),
+                tables,
+            )
+            tables_with_rows = frozenset(row[0] for row in cursor.fetchall())
         cursor.execute("SELECT set_config('search_path', %s, true)", [connection.schema_name or "public"])
-    layout = TemplateLayout(tables=tables, foreign_keys=foreign_keys, identities=identities, shape=schema_shape(source))
+    layout = TemplateLayout(
+        tables=tables,
+        foreign_keys=foreign_keys,
+        identities=identities,
+        shape=schema_shape(source),
+        tables_with_rows=tables_with_rows,
+        index_constraints=index_constraints,
+        indexes=indexes,
+    )
     _layouts[(source, layout_key)] = layout
     return layout
 

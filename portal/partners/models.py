@@ -1,9 +1,11 @@
 import uuid
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
+from portal.core.names import name_skeleton
 from portal.partners.choices import Currency, DataCentre, Language, PartnerStatus, Region
 
 
@@ -20,6 +22,9 @@ class Partner(TenantMixin):
     # The partner's tenant ID: a stable identifier people quote to support (shown in My profile).
     tenant_id = models.UUIDField(_("tenant ID"), default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=200)
+    # What the name looks like (`name_skeleton`), kept with it so a new partner's name is checked against
+    # every other by one index lookup instead of a pass over all partners' names.
+    name_skeleton = models.TextField(_("name skeleton"), blank=True, db_index=True, editable=False)
     slug = models.SlugField(_("slug"), max_length=50, unique=True)
     is_service_provider = models.BooleanField(_("service provider"), default=True)
     is_large_account_reseller = models.BooleanField(_("large account reseller"), default=False)
@@ -45,11 +50,20 @@ class Partner(TenantMixin):
 
     class Meta:
         ordering = ["name"]
+        # django-tenants asks whether a schema name exists ignoring case before each new partner
+        indexes = [models.Index(Upper("schema_name"), name="partners_schema_name_upper")]
         verbose_name = _("partner")
         verbose_name_plural = _("partners")
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_skeleton = name_skeleton(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_skeleton"}
+        super().save(*args, **kwargs)
 
     @property
     def is_platform(self) -> bool:

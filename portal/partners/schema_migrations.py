@@ -88,10 +88,11 @@ def schemas_applied_digests(schema_names: Sequence[str]) -> dict[str, str]:
     with connection.cursor() as cursor:
         for start in range(0, len(schema_names), _DIGEST_QUERY_BATCH):
             batch = list(schema_names[start : start + _DIGEST_QUERY_BATCH])
-            # pg_class is indexed by (relname, relnamespace): this does not scan the catalogue.
+            # One catalogue-cache lookup per schema. A join of pg_class on relname = 'django_migrations'
+            # read that table's row of every schema (one per partner) to keep the few asked for.
             cursor.execute(
-                "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                "WHERE c.relname = 'django_migrations' AND n.nspname = ANY(%s)",
+                "SELECT name FROM unnest(%s::text[]) AS name "
+                "WHERE to_regclass(quote_ident(name) || '.django_migrations') IS NOT NULL",
                 [batch],
             )
             with_table = {row[0] for row in cursor.fetchall()}

@@ -187,6 +187,7 @@ def partner_create(
                 name=name,
                 queryset=Partner.objects.exclude(schema_name="public"),
                 duplicate_message=_("A partner called %(name)s already exists."),
+                skeleton_field="name_skeleton",
             )
         except ValidationError as error:
             errors.append(error)

@@ -276,3 +276,16 @@ def test_renaming_a_partner_in_the_platform_admin_into_a_look_alike_is_refused(p
     assert not bell.is_valid() and "control character" in " ".join(bell.errors["name"])
     partner_beta.refresh_from_db()
     assert "\u0410" not in partner_beta.name
+
+
+def test_a_renamed_partner_is_checked_under_its_new_name(partner_alpha):
+    old_name = partner_alpha.name
+    partner_alpha.name = "Zeta Systems"
+    partner_alpha.save(update_fields=["name"])
+
+    # the stored skeleton follows the name: a look-alike of the new name is refused, the old name is free
+    with pytest.raises(ValidationError) as refused:
+        partner_create(name="Z\u0435ta Systems", slug="gamma", admin_email="admin@gamma.example")
+    assert "Zeta Systems" in " ".join(refused.value.messages)
+    created = partner_create(name=old_name, slug="gamma", admin_email="admin@gamma.example").partner
+    assert Partner.objects.get(pk=created.pk).name == old_name

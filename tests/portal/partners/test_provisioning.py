@@ -171,3 +171,25 @@ def test_clones_of_one_layout_read_the_catalogue_once(db, settings):
             "AND confrelid::regclass::text NOT LIKE 'p_chi.%%'"
         )
         assert cursor.fetchone()[0] == 0  # every foreign key points inside the new schema
+
+
+def test_a_clone_keeps_the_template_names_of_its_indexes_and_constraints(db, settings):
+    """A later migration removes or renames an index or a constraint by its name: a clone must have the same ones."""
+    from portal.partners.clone import clone_schema_lean
+
+    template = settings.PARTNER_TEMPLATE_SCHEMA
+    assert clone_schema_lean(source=template, target="p_psi", layout_key="names") is True
+
+    def names(schema: str) -> set[tuple[str, str, str]]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT 'index', tablename, indexname FROM pg_indexes WHERE schemaname = %(schema)s "
+                "UNION ALL SELECT 'constraint', conrelid::regclass::text, conname FROM pg_constraint "
+                "WHERE connamespace = %(schema)s::regnamespace",
+                {"schema": schema},
+            )
+            return {(kind, table.rsplit(".", 1)[-1], name) for kind, table, name in cursor.fetchall()}
+
+    template_names = names(template)
+    assert ("constraint", "accounts_termsacceptance", "accounts_terms_accepted_once") in template_names
+    assert names("p_psi") == template_names
