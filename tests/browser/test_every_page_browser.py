@@ -9,6 +9,8 @@ left in English, a raw audit or choice code, and any console error or Content-Se
 Screenshots of the pages with a problem land in CONSOLE_SCREENSHOTS.
 """
 
+import os
+import re
 import time
 from types import SimpleNamespace
 
@@ -36,6 +38,10 @@ from tests.browser.walk import (
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 LANGUAGES = ("en", "de", "fr", "ja")
+# German and French write "5,71 €": an amount with a decimal point there ("5.71 EUR", "2 × 20.76") was
+# formatted by hand, not by the money filter (a date "07.12.2026" has a point after its two digits)
+DECIMAL_COMMA = ("de", "fr")
+PLAIN_MONEY = re.compile(r"(?<![\d.,])\d+\.\d{2}(?![\d.])")
 
 # What a person sees on the page, and what sticks out of it, in one pass:
 # - texts: visible text nodes, whitespace collapsed, with whether they are the marketplace's own words
@@ -77,7 +83,8 @@ INSPECT = """() => {
   for (const element of document.querySelectorAll(".table-responsive, .overflow-auto, .overflow-x-auto, pre")) {
     const overflow = getComputedStyle(element).overflowX;
     if (!["auto", "scroll"].includes(overflow) || !visible(element)) continue;
-    if (element.scrollWidth > element.clientWidth + 1) wide.push("cut off, scrolls sideways: " + describe(element));
+    const hidden = element.scrollWidth - element.clientWidth;
+    if (hidden > 1) wide.push("cut off, scrolls sideways: " + describe(element) + ` (${hidden} px hidden)`);
   }
   // a closed drop-down shows its value in its box: the chosen one must fit, and in a filter (a GET form) every
   // one, unless the box sizes itself to its value
@@ -180,7 +187,8 @@ def _problems_of(page, url: str, language: str, world) -> list[str]:
     found = page.evaluate(INSPECT)
     problems = [f"{language} {url}: {each}" for each in found["wide"] + [f"broken {b}" for b in found["broken"]]]
     # a customer document (a printed quote) is in the customer's language, which its page names
-    english = world.english.get(page.evaluate("document.documentElement.lang") or language, set())
+    shown_in = page.evaluate("document.documentElement.lang") or language
+    english = world.english.get(shown_in, set())
     untranslated = sorted(
         {text for text, theirs, code in found["texts"] if not theirs and not code and text in english}
     )
@@ -197,6 +205,17 @@ def _problems_of(page, url: str, language: str, world) -> list[str]:
     )
     if raw:
         problems.append(f"{language} {url}: raw codes {raw}")
+    if shown_in in DECIMAL_COMMA:
+        plain = sorted(
+            {
+                number
+                for text, theirs, code in found["texts"]
+                if not theirs and not code
+                for number in PLAIN_MONEY.findall(text)
+            }
+        )
+        if plain:
+            problems.append(f"{language} {url}: money written the English way {plain}")
     return problems
 
 
@@ -237,6 +256,11 @@ def test_every_page_in_every_language(demo, browser, console_server):
         if takes:
             urls.extend(demo.pages.get(name, []))
     assert len(urls) >= 120, urls
+    # CONSOLE_WALK_ONLY=/catalog/,/subscriptions/ walks only these paths (while fixing a screen); the known
+    # faults of the others are not looked for
+    only = [path for path in os.environ.get("CONSOLE_WALK_ONLY", "").split(",") if path]
+    if only:
+        urls = [url for url in urls if url in only]
 
     console_errors.clear()  # the probe's 405s of actions are answers it asked for
     problems = []
@@ -258,6 +282,6 @@ def test_every_page_in_every_language(demo, browser, console_server):
     problems.extend(console_errors)
     print(f"walked {len(urls)} pages in {len(LANGUAGES)} languages in {time.monotonic() - started:.0f} s")
     new = [problem for problem in problems if not any(known in problem for known in KNOWN_FAULTS)]
-    gone = [known for known in KNOWN_FAULTS if not any(known in problem for problem in problems)]
+    gone = [known for known in KNOWN_FAULTS if not only and not any(known in problem for problem in problems)]
     assert new == [], f"{len(new)} problems:\n" + "\n".join(new)
     assert gone == [], f"fixed: take these out of KNOWN_FAULTS in tests/browser/walk.py: {gone}"
