@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, get_decimal_symbol
 from django.conf import settings
 from django.utils.translation import get_language, to_locale
 from django.utils.translation import gettext as _
@@ -82,6 +82,18 @@ def _currency_formatted(amount: Decimal, currency: str, locale: str) -> str:
     return format_currency(amount, currency, locale=locale)
 
 
+def reader_number(text: str, *, language: str | None = None) -> str:
+    """A plain number ("36.40", "1.125", "30.4375", "41.52") with the decimal sign of `language`'s readers
+    (default: the active language): "36,40" in German and French. The digits stay exactly as given, so a
+    formula that multiplies out in one language does in every one."""
+    return text.replace(".", _decimal_symbol(to_locale(language or get_language() or settings.LANGUAGE_CODE)))
+
+
+@functools.lru_cache(maxsize=16)
+def _decimal_symbol(locale: str) -> str:
+    return get_decimal_symbol(locale)
+
+
 def percent_text(percent: Decimal, *, signed: bool = False) -> str:
     """A percentage as a plain number: "10", "12.5", "-5" ("+5" when `signed`); never "1E+1"."""
     text = f"{Decimal(percent).normalize():f}"
@@ -97,7 +109,8 @@ def markup_apply(base: Decimal, percent: Decimal, currency: str) -> tuple[Decima
     A markup of -100% or less is a price of zero, never a negative one."""
     factor = max((HUNDRED + percent) / HUNDRED, Decimal(0))
     amount = money_round(base * factor, currency)
-    return amount, f"{money_text(base, currency)} × {factor.normalize():f} = {money_text(amount, currency)}"
+    formula = f"{money_text(base, currency)} × {factor.normalize():f} = {money_text(amount, currency)}"
+    return amount, reader_number(formula)
 
 
 def number_text(value: Decimal, places: int = 2) -> str:
@@ -131,11 +144,12 @@ class MoneyProduct:
         return money_text(self.unit, self.currency)
 
     def formula(self) -> str:
-        """ "2 × 20.76 × 1 = €41.52" (the amount in the reader's format)."""
+        """ "2 × 20.76 × 1 = €41.52": the factors and the amount as the reader writes numbers and money
+        ("2 × 20,76 × 1 = 41,52 €" in German)."""
         parts = [str(self.quantity), self.unit_text]
         if self.months_text:
             parts.append(self.months_text)
-        return f"{' × '.join(parts)} = {money_format(self.amount, self.currency)}"
+        return f"{reader_number(' × '.join(parts))} = {money_format(self.amount, self.currency)}"
 
 
 def money_multiply(

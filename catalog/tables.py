@@ -28,11 +28,13 @@ def price_html(resolved: ResolvedPrice | None, *, derivation: bool):
     )
 
 
-def offer_name_html(offer: Offer, url: str):
-    badges = ""
+def offer_name_html(offer: Offer, url: str, *, visibility: bool = False):
+    """The offer's name linked, its badges and its vendor and SKU; with `visibility`, a badge when customers
+    do not see it (hidden, or gone from the marketplace): the catalog has no column for it, to fit 1366 px."""
+    badges = visibility_badge(offer) if visibility else ""
     if offer.eligibility:
         badges = format_html(
-            ' <span class="badge text-bg-light border text-wrap">{}</span>', offer.get_eligibility_display()
+            '{} <span class="badge text-bg-light border text-wrap">{}</span>', badges, offer.get_eligibility_display()
         )
     if offer.is_add_on:
         badges = format_html('{} <span class="badge text-bg-info">{}</span>', badges, _("Add-on"))
@@ -46,14 +48,22 @@ def offer_name_html(offer: Offer, url: str):
     )
 
 
+def visibility_badge(offer: Offer):
+    if not offer.is_available:
+        return format_html(' <span class="badge text-bg-secondary">{}</span>', _("Not at the marketplace"))
+    if not offer.is_visible or (offer.product_group and not offer.product_group.is_visible):
+        return format_html(' <span class="badge text-bg-warning" data-testid="hidden-badge">{}</span>', _("Hidden"))
+    return ""
+
+
 class OfferTable(tables.Table):
     select = tables.Column(verbose_name="", accessor="pk", orderable=False, attrs={"td": {"class": "text-center"}})
     name = tables.Column(verbose_name=_("Offer"), order_by=("name", "billing_cycle", "id"))
     group = tables.Column(
         verbose_name=_("Product group"), accessor="product_group__name", order_by=("product_group__name", "name")
     )
+    # the term and the charge type under the billing cycle: a column of their own would not fit 1366 px in German
     billing_cycle = tables.Column(verbose_name=_("Billing"))
-    charge_type = tables.Column(verbose_name=_("Charge type"))
     account = tables.Column(verbose_name=_("Marketplace account"), accessor="account__display_name")
     cost_price = tables.Column(
         verbose_name=_("Partner price"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
@@ -67,7 +77,6 @@ class OfferTable(tables.Table):
     suggested_retail_price = tables.Column(
         verbose_name=_("Suggested retail price"), attrs={"td": {"class": "text-end"}, "th": {"class": "text-end"}}
     )
-    visibility = tables.Column(verbose_name=_("Customers"), accessor="is_visible", order_by=("is_visible", "name"))
 
     class Meta:
         model = Offer
@@ -77,16 +86,16 @@ class OfferTable(tables.Table):
             "name",
             "group",
             "billing_cycle",
-            "charge_type",
             "account",
             "cost_price",
             "price",
             "suggested_retail_price",
-            "visibility",
         )
         order_by = ("name",)
         empty_text = ""
         attrs = {"class": "table table-sm table-hover align-middle mb-0 small table-numbers"}
+
+    shows_visibility = True  # a partner sees which offers customers do not
 
     def __init__(self, *args, prices=None, derivation: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -102,7 +111,8 @@ class OfferTable(tables.Table):
         )
 
     def render_name(self, record: Offer):
-        return offer_name_html(record, reverse("catalog:offer_detail", args=[record.pk]))
+        url = reverse("catalog:offer_detail", args=[record.pk])
+        return offer_name_html(record, url, visibility=self.shows_visibility)
 
     def render_group(self, record: Offer):
         if record.product_group is None:
@@ -115,14 +125,13 @@ class OfferTable(tables.Table):
         )
 
     def render_billing_cycle(self, record: Offer):
+        details = [term_label(record.term)] if record.term else []
+        details.append(record.get_charge_type_display())
         return format_html(
             '{}<div class="small text-body-secondary">{}</div>',
             record.get_billing_cycle_display(),
-            term_label(record.term) if record.term else "",
+            " · ".join(str(detail) for detail in details),
         )
-
-    def render_charge_type(self, record: Offer):
-        return record.get_charge_type_display()
 
     def render_cost_price(self, record: Offer):
         return format_html('<span class="text-nowrap">{}</span>', money_format(record.cost_price, record.currency))
@@ -135,16 +144,11 @@ class OfferTable(tables.Table):
             '<span class="text-nowrap">{}</span>', money_format(record.suggested_retail_price, record.currency)
         )
 
-    def render_visibility(self, record: Offer):
-        if not record.is_available:
-            return format_html('<span class="badge text-bg-secondary">{}</span>', _("Not at the marketplace"))
-        if not record.is_visible or (record.product_group and not record.product_group.is_visible):
-            return format_html('<span class="badge text-bg-warning">{}</span>', _("Hidden"))
-        return format_html('<span class="badge text-bg-success">{}</span>', _("Shown"))
-
 
 class CustomerOfferTable(OfferTable):
     """The catalog a customer tenant admin sees: their own price, never the partner's."""
+
+    shows_visibility = False
 
     price = tables.Column(
         verbose_name=_("Your price"),
@@ -165,7 +169,7 @@ def offer_table(data, *, is_partner: bool, can_manage: bool, sees_cost: bool, sh
     if not show_price:
         exclude.append("price")
     if not is_partner:
-        exclude.extend(["account", "visibility"])
+        exclude.append("account")
     table_class = OfferTable if is_partner else CustomerOfferTable
     return table_class(data, exclude=exclude, **kwargs)
 

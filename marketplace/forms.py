@@ -152,7 +152,12 @@ class AccountFieldForm(forms.Form):
 
 
 class TenantAddForm(forms.Form):
-    customer = forms.ModelChoiceField(label=_("Customer"), queryset=Customer.objects.none(), empty_label=_("Choose…"))
+    customer = forms.ModelChoiceField(
+        label=_("Customer"),
+        queryset=Customer.objects.none(),
+        empty_label=_("Choose…"),
+        error_messages={"required": _("Choose the customer whose tenant to add.")},
+    )
     customer_tenant = forms.TypedChoiceField(label=_("Tenant"), coerce=int, required=False)
 
     def __init__(self, *args, customers, tenants=(), **kwargs):

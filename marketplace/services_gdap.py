@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from customers.models import CustomerTenant
@@ -143,7 +144,7 @@ def gdap_expiry_warn(*, now: datetime | None = None) -> int:
         def body(relationship=relationship, ends=ends) -> str:
             text = _("The relationship “%(name)s” ends on %(date)s.") % {
                 "name": relationship.display_name,
-                "date": timezone.localtime(ends).date().isoformat(),
+                "date": date_format(timezone.localtime(ends).date(), "SHORT_DATE_FORMAT"),
             }
             if relationship.includes_global_administrator:
                 text += " " + _(

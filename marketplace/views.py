@@ -424,7 +424,13 @@ def account_field_edit(request: HttpRequest, marketplace: str, account_pk: int, 
             if not request.htmx:
                 return redirect(_account_url("account_detail", account))
             shown = next(item for item in _account_fields(account) if item["slug"] == field)
-            context = {"marketplace": info, "account": account, "field": shown, "can_manage": True}
+            context = {
+                "marketplace": info,
+                "account": account,
+                "field": shown,
+                "can_manage": True,
+                "renamed": field == "display_name",
+            }
             return render(request, "marketplace/account_detail.html#field_value", context)
     shown = next(item for item in _account_fields(account) if item["slug"] == field)
     context = {
@@ -678,7 +684,9 @@ def tenant_add(request: HttpRequest, marketplace: str) -> HttpResponse:
     if data.get("customer", "").isdigit():
         customer = customers.filter(pk=int(data["customer"])).first()
     tenants = customer_tenants_for_add(user=request.user, marketplace=info.slug, customer=customer) if customer else []
-    form = TenantAddForm(data if data.get("customer") else None, customers=customers, tenants=tenants)
+    # a Save with nothing chosen is bound too, so the customer field says what is missing
+    bound = request.method == "POST" or bool(data.get("customer"))
+    form = TenantAddForm(data if bound else None, customers=customers, tenants=tenants)
     if request.method == "POST" and form.is_valid():
         chosen = next((tenant for tenant in tenants if tenant.pk == form.cleaned_data["customer_tenant"]), None)
         if chosen is None:

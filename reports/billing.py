@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from catalog.pricing import money_round, money_text
+from catalog.pricing import money_format, money_round, money_text, reader_number
 from marketplace.providers.base import billing_cycle_months
 from reports.choices import BillingLineKind
 
@@ -217,7 +217,12 @@ class BillingLine:
 
     @property
     def formula(self) -> str:
-        """How the amount was computed: seats × unit price (× days / days of the period) = amount."""
+        """How the amount was computed: seats × unit price (× days / days of the period) = amount, with the
+        reader's decimal sign ("3 × 5,71 = 17,13" in German)."""
+        return reader_number(self._formula_text)
+
+    @property
+    def _formula_text(self) -> str:
         price = money_text(self.unit_price, self.currency)
         amount = money_text(self.amount, self.currency)
         sign = "−" if self.amount < 0 else ""
@@ -254,8 +259,8 @@ class IssuedLine(BillingLine):
             "end": date_format(self.adjusts.end, "SHORT_DATE_FORMAT"),
             "issued_seats": issued_quantity,
             "seats": issued_quantity + self.quantity,
-            "issued": money_text(issued, self.currency),
-            "now": money_text(issued + self.amount, self.currency),
+            "issued": money_format(issued, self.currency),
+            "now": money_format(issued + self.amount, self.currency),
         }
 
 

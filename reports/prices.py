@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from catalog.price_book import PriceBook
@@ -83,7 +84,10 @@ class BillingPrices:
         steps = tuple(
             PriceStep(
                 label=_("%(source)s, from %(day)s")
-                % {"source": period.source_label, "day": timezone.localdate(period.effective_from).isoformat()},
+                % {
+                    "source": period.source_label,
+                    "day": date_format(timezone.localdate(period.effective_from), "SHORT_DATE_FORMAT"),
+                },
                 amount=money_round(period.unit_price, period.currency),
             )
             for period in inside

@@ -97,8 +97,11 @@ def celery_worker_command(queue: str) -> list[str]:
     ]
 
 
-def web_server_command(port: int) -> list[str]:
-    return [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"]
+def web_server_command(port: int, *, threading: bool = False) -> list[str]:
+    """Django's server on `port`; one request at a time unless `threading` (a browser that opens several
+    pages at once: each thread has its own database connection)."""
+    command = [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"]
+    return command if threading else [*command, "--nothreading"]
 
 
 def port_answers(port: int) -> bool:

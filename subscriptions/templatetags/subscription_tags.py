@@ -36,7 +36,7 @@ def status_badge(subscription) -> SafeString:
     )
     if subscription.scheduled_termination_date:
         badge += format_html(
-            ' <span class="badge text-bg-light border" title="{}">{}</span>',
+            ' <span class="badge text-bg-light border text-wrap text-start" title="{}">{}</span>',
             gettext("Ends with its term"),
             gettext("Ends %(date)s") % {"date": date_filter(subscription.scheduled_termination_date, "DATE_FORMAT")},
         )
@@ -79,9 +79,10 @@ def _name_cell(row, detail_url: str) -> SafeString:
     return format_html('<td class="ps-4">{}</td>', mark_safe("\n".join(parts)))  # noqa: S308 - parts are escaped
 
 
-def _money_or_trial(subscription, amount, *, formatted) -> str:
+def _money_or_trial(subscription, amount, *, formatted) -> SafeString | str:
+    # a trial costs nothing yet: a dash that says so (the Trial badge is by its name), not the word in every column
     if subscription.trial:
-        return gettext("Trial")
+        return format_html('<span class="text-body-secondary" title="{}">{}</span>', gettext("Trial"), DASH)
     if amount is None:
         return DASH
     return formatted(amount)

@@ -94,13 +94,23 @@ def browser():
         )
 
 
-@pytest.fixture
-def console_server(django_db_setup, tmp_path):
+def _console_served(tmp_path, *, threading: bool = False):
     port = free_port()
     environment = process_environment(PORTAL_PORT=str(port))
-    with running(web_server_command(port), environment, tmp_path / "web.log") as server:
+    with running(web_server_command(port, threading=threading), environment, tmp_path / "web.log") as server:
         assert wait_for(lambda: port_answers(port), timeout=30, process=server), (tmp_path / "web.log").read_text()
         yield port
+
+
+@pytest.fixture
+def console_server(django_db_setup, tmp_path):
+    yield from _console_served(tmp_path)
+
+
+@pytest.fixture
+def threaded_console_server(django_db_setup, tmp_path):
+    """The console answering several requests at once: for a walk that opens pages side by side."""
+    yield from _console_served(tmp_path, threading=True)
 
 
 def totp_code_of(device) -> str:

@@ -170,6 +170,11 @@ def test_a_field_is_edited_inline(alpha_admin_client, partner_alpha, simulator):
 
     assert response.status_code == 200
     assert "ALSO DE" in response.content.decode() and 'id="field-display_name"' in response.content.decode()
+    # the page heading and breadcrumb follow the new name without a reload (htmx swaps them out of band)
+    assert '<span id="account-name" hx-swap-oob="true">ALSO DE</span>' in response.content.decode()
+    assert '<span id="account-breadcrumb-name" hx-swap-oob="true">ALSO DE</span>' in response.content.decode()
+    page = alpha_admin_client.get(account_url(account, "account_detail")).content.decode()
+    assert '<h1><span id="account-name">ALSO DE</span>' in page
     with schema_context(partner_alpha.schema_name):
         account.refresh_from_db()
         assert account.display_name == "ALSO DE"

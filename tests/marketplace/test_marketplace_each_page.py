@@ -99,3 +99,21 @@ class _null:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_save_on_an_empty_add_tenant_says_what_is_missing(alpha_admin_client):
+    page = alpha_admin_client.post("/marketplace/also/tenants/add/", {})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Choose the customer whose tenant to add." in html
+    assert 'class="form-select is-invalid"' in html
+
+
+def test_save_without_a_tenant_says_to_choose_one(alpha_admin_client, partner_alpha):
+    with schema_context(partner_alpha.schema_name):
+        tenant = CustomerTenantFactory()
+    page = alpha_admin_client.post("/marketplace/also/tenants/add/", {"customer": tenant.customer_id})
+
+    assert page.status_code == 200
+    assert "Choose one of the customer&#x27;s tenants." in page.content.decode()

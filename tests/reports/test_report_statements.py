@@ -176,7 +176,7 @@ def test_a_late_correction_becomes_an_adjustment_line_of_the_next_cycle_at_the_i
 
     page = text(alpha_admin_client.get(f"/reports/billing/?{Q1}&customer={billing_world.ours.pk}"))
     assert 'data-kind="adjustment"' in page
-    assert "Adjustment for 2024-02-01 – 2024-02-29: 6 → 6 seats, 57.57 → 58.29" in page
+    assert "Adjustment for 2024-02-01 – 2024-02-29: 6 → 6 seats, €57.57 → €58.29" in page
     assert "€57.57" in page  # February as issued
     rows = csv_rows(alpha_admin_client.get(f"/reports/billing/export/?{Q1}&customer={billing_world.ours.pk}"))
     assert any(row[1] == "2024-03-01" and row[7] == "Adjustment" and row[13] == "0.7200" for row in rows)
