@@ -15,6 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,10 +29,11 @@ from customers.services import CustomerActionRefused, customer_create
 from customers.tasks import customer_registration_verification_email_send
 from portal.accounts.choices import UserKind
 from portal.accounts.models import Role, User
+from portal.accounts.selectors import administrators_active
 from portal.accounts.services import username_from_email
 from portal.accounts.types import Actor
 from portal.audit.choices import AuditAction
-from portal.audit.services import SYSTEM_ACTOR, audit_record, model_snapshot
+from portal.audit.services import SYSTEM_ACTOR, audit_record, model_snapshot, notification_create
 from portal.core.names import name_clean
 from portal.core.tasks import enqueue_on_commit
 
@@ -174,9 +176,16 @@ def customer_registration_verify(*, registration: CustomerRegistration) -> Custo
         options = customer_registration_settings_get()
         if options.allow_registration and options.auto_approve and options.role is not None:
             try:
-                registration = customer_registration_approve(actor=SYSTEM_ACTOR, registration=registration)
+                return customer_registration_approve(actor=SYSTEM_ACTOR, registration=registration)
             except ValidationError:
                 pass  # a name taken meanwhile: the registration waits for a person to decide
+        name = registration.company_name
+        notification_create(
+            recipients=list(administrators_active()),
+            title=lambda: _("%(name)s registered as a customer and waits for approval") % {"name": name},
+            body=registration.email,
+            url=reverse("registration_settings:index"),
+        )
     return registration
 
 

@@ -16,8 +16,9 @@ from django_tenants.utils import schema_context
 from customers.choices import CustomerRegistrationStatus
 from customers.models import Customer, CustomerRegistration, CustomerRegistrationSettings
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
-from portal.accounts.models import Role, TermsVersion
-from portal.audit.models import AuditEvent
+from portal.accounts.models import Role
+from portal.accounts.terms import terms_publish
+from portal.audit.models import AuditEvent, Notification
 from tests.factories.accounts import user_with
 from tests.support import host_of, second_factor_skip, signed_in_client
 
@@ -103,6 +104,9 @@ def test_register_verify_approve_then_sign_in_and_accept_terms(
 
     page = alpha_client.get(_verify_link(partner_alpha))
     assert 'data-testid="registration-pending"' in page.content.decode()
+    with schema():
+        bell = Notification.objects.get(recipient__username="admin")
+        assert "Fabrikam Outdoor" in str(bell.title) and bell.url == reverse("registration_settings:index")
     listing = admin.get(reverse("registration_settings:index")).content.decode()
     assert (
         "Fabrikam Outdoor" in listing
@@ -131,7 +135,7 @@ def test_register_verify_approve_then_sign_in_and_accept_terms(
 
     # the new administrator signs in with the password chosen at registration and meets the terms first
     with schema():
-        TermsVersion.objects.create(version=1, text="Be nice.")
+        terms_publish(actor=get_user_model().objects.get(username="admin"), text="Be nice.")
     client = second_factor_skip(Client(HTTP_HOST=host_of(partner_alpha)))
     signed_in = client.post(
         reverse("accounts:login"), {"username": "fiona@fabrikam.example", "password": FORM["password"]}
