@@ -26,7 +26,7 @@ from customers.selectors_registration import (
     customer_registrations_open,
 )
 from customers.services import CustomerActionRefused, customer_create
-from customers.tasks import customer_registration_verification_email_send
+from customers.tasks import customer_registration_approved_email_send, customer_registration_verification_email_send
 from portal.accounts.choices import UserKind
 from portal.accounts.models import Role, User
 from portal.accounts.selectors import administrators_active
@@ -247,6 +247,7 @@ def customer_registration_approve(*, actor: Actor, registration: CustomerRegistr
             customer_id=customer.pk,
             after={**_snapshot(registration), "customer": customer.pk, "user": user.pk, "role": options.role.pk},
         )
+        enqueue_on_commit(customer_registration_approved_email_send, registration_id=registration.pk)
     return registration
 
 

@@ -37,3 +37,28 @@ def customer_registration_verification_email_send(*, registration_id: int) -> No
         subject = "".join(render_to_string("customers/registration_verify_subject.txt", context).splitlines())
         body = render_to_string("customers/registration_verify_email.txt", context)
     EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [registration.email]).send()
+
+
+@shared_task(name="customers.tasks.customer_registration_approved_email_send", ignore_result=True)
+def customer_registration_approved_email_send(*, registration_id: int) -> None:
+    """Tell the new customer's administrator they can sign in (the link from the partner's configured address)."""
+    from customers.choices import CustomerRegistrationStatus
+    from customers.models import CustomerRegistration
+    from portal.partners.selectors import partner_current
+    from portal.partners.services import partner_url
+
+    registration = CustomerRegistration.objects.filter(
+        pk=registration_id, status=CustomerRegistrationStatus.APPROVED
+    ).first()
+    partner = partner_current()
+    if registration is None or partner is None:
+        return
+    context = {
+        "registration": registration,
+        "partner_name": partner.name,
+        "sign_in_url": partner_url(partner).rstrip("/") + reverse("accounts:login"),
+    }
+    with translation.override(registration.language or settings.LANGUAGE_CODE):
+        subject = "".join(render_to_string("customers/registration_approved_subject.txt", context).splitlines())
+        body = render_to_string("customers/registration_approved_email.txt", context)
+    EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, [registration.email]).send()

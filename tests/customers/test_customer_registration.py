@@ -115,8 +115,10 @@ def test_register_verify_approve_then_sign_in_and_accept_terms(
 
     confirm = admin.get(reverse("registration_settings:decide", args=[registration.pk, "approve"]))
     assert confirm.status_code == 200 and "fiona@fabrikam.example" in confirm.content.decode()
-    response = admin.post(reverse("registration_settings:decide", args=[registration.pk, "approve"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(reverse("registration_settings:decide", args=[registration.pk, "approve"]))
     assert response.status_code == 302
+    assert mail.outbox[-1].to == ["fiona@fabrikam.example"] and "/accounts/sign-in/" in mail.outbox[-1].body
     with schema():
         registration.refresh_from_db()
         customer = Customer.objects.get(name="Fabrikam Outdoor")
