@@ -216,7 +216,7 @@ def sign_in_complete(request: HttpRequest) -> HttpResponse:
         lock = sign_in_lock_of(user=None, identifier=claimed, address=client_ip(request))
         if lock is not None:
             sign_in_record(
-                method=SignInMethod.MICROSOFT, result=AuditResult.FAILURE, identifier=claimed, message="locked"
+                method=SignInMethod.MICROSOFT, result=AuditResult.FAILURE, identifier=claimed, message=lock.message
             )
             messages.error(request, lock.message)
             return _back_to_sign_in(next_url)
