@@ -25,3 +25,10 @@ class ConsentState(models.TextChoices):
     PENDING = "pending", _("Waiting for consent")
     CONSENTED = "consented", _("Consented")
     DENIED = "denied", _("Consent denied")
+
+
+class CustomerRegistrationStatus(models.TextChoices):
+    AWAITING_VERIFICATION = "awaiting_verification", _("Email not verified yet")
+    PENDING_APPROVAL = "pending_approval", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")

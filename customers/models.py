@@ -1,12 +1,14 @@
 """Customers of a partner and their Microsoft 365 tenants (partner schema)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-from customers.choices import ConsentState, CustomerStatus, Industry
+from customers.choices import ConsentState, CustomerRegistrationStatus, CustomerStatus, Industry
 from portal.partners.choices import Currency, Language
 
 
@@ -132,3 +134,89 @@ class CustomerTenant(models.Model):
     @property
     def is_consented(self) -> bool:
         return self.consent_state == ConsentState.CONSENTED
+
+
+class CustomerRegistrationSettings(models.Model):
+    """Whether customers may register themselves on the partner's host, and how they are let in.
+
+    Off by default: a partner opens its door on purpose. One row per partner schema. A registered
+    customer's administrator gets the role chosen here (a customer tenant admin's role, capped by the
+    customer admin ceiling like any other)."""
+
+    singleton = models.PositiveSmallIntegerField(default=1, unique=True, editable=False)
+    allow_registration = models.BooleanField(
+        _("customers may register"),
+        default=False,
+        help_text=_("A sign-up form on your console's address lets organisations register as your customers."),
+    )
+    auto_approve = models.BooleanField(
+        _("approve registrations automatically"),
+        default=False,
+        help_text=_("A registration whose email address is verified becomes a customer at once, without review."),
+    )
+    role = models.ForeignKey(
+        "accounts.Role",
+        verbose_name=_("role of the customer's administrator"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer registration settings")
+        verbose_name_plural = _("customer registration settings")
+        constraints = [models.CheckConstraint(condition=models.Q(singleton=1), name="customers_registration_one_row")]
+
+    def __str__(self) -> str:
+        return str(_("Customer registration settings"))
+
+
+class CustomerRegistration(models.Model):
+    """An organisation that registered itself as a customer on the partner's host. The address is
+    proven by an emailed signed link; then the partner approves (or the settings approve), which
+    creates the customer and its administrator with the password chosen here (kept only as its hash)."""
+
+    public_id = models.UUIDField(_("public ID"), default=uuid.uuid4, unique=True, editable=False)
+    company_name = models.CharField(_("organisation name"), max_length=200)
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    email = models.EmailField(_("email address"))
+    phone = models.CharField(_("phone number"), max_length=40, blank=True)
+    address_line1 = models.CharField(_("address"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = CountryField(_("country"))
+    vat_number = models.CharField(_("VAT number"), max_length=40, blank=True)
+    password_hash = models.CharField(max_length=256, editable=False)
+    language = models.CharField(_("language"), max_length=8, default="en")
+    status = models.CharField(
+        _("status"),
+        max_length=24,
+        choices=CustomerRegistrationStatus.choices,
+        default=CustomerRegistrationStatus.AWAITING_VERIFICATION,
+    )
+    created = models.DateTimeField(_("registered"), auto_now_add=True)
+    email_verified_at = models.DateTimeField(_("email verified"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created"]
+        verbose_name = _("customer registration")
+        verbose_name_plural = _("customer registrations")
+        indexes = [models.Index(Lower("email"), name="customers_registration_email")]
+
+    def __str__(self) -> str:
+        return f"{self.company_name} ({self.email})"

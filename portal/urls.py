@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from customers.urls_registration import settings_urlpatterns as registration_settings_urls
 from portal.core import views as core_views
 from portal.observability import views as observability_views
 from resellers import views_providers
@@ -18,7 +19,9 @@ urlpatterns = [
         name="customer_add_service",
     ),
     path("customers/", include("customers.urls")),
+    path("register/", include("customers.urls_registration")),
     path("marketplace/", include("marketplace.urls")),
+    path("settings/customer-registration/", include((registration_settings_urls, "registration_settings"))),
     path("settings/", include("portal.core.urls_settings")),
     path("notifications/", include("portal.audit.urls")),
     path("resellers/", include("resellers.urls")),

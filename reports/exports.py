@@ -228,3 +228,47 @@ def billing_pdf(*, partner_name: str, customer, summaries) -> bytes:
                 widths=(26, 20, 12, 16, 20, 62, 24),
             )
     return document.output()
+
+
+def invoice_pdf(*, partner_name: str, invoice_import, invoice_id: str, lines, totals) -> bytes:
+    """A marketplace invoice printed from its lines as fetched, where the marketplace hands out no PDF
+    of its own (and for a preview, which is no invoice yet and says so)."""
+    from catalog.pricing import money_format
+    from portal.core.formatting import when_text
+
+    title = _("Invoice %(number)s") % {"number": invoice_id}
+    document = _Document(title)
+    if invoice_import.preview:
+        document.heading(_("PREVIEW: not an invoice. The period is still open and may change."), 11)
+    document.heading(title, 15)
+    document.paragraph(partner_name)
+    document.paragraph(
+        _("%(account)s · %(start)s – %(end)s")
+        % {
+            "account": invoice_import.account.display_name,
+            "start": when_text(invoice_import.period_start),
+            "end": when_text(invoice_import.period_end),
+        }
+    )
+    document.paragraph(_("Fetched on %(day)s") % {"day": when_text(timezone.localdate(invoice_import.fetched_at))}, 8)
+    document.space(3)
+    document.table(
+        [_("Customer"), _("Service"), _("Charge"), _("Charged"), _("Quantity"), _("Unit price"), _("Amount")],
+        [
+            (
+                line.customer_name or line.customer_external_id,
+                line.name,
+                line.charge_type,
+                f"{when_text(line.charge_start)} – {when_text(line.charge_end)}",
+                line.quantity,
+                money_format(line.unit_price, line.currency),
+                money_format(line.amount, line.currency),
+            )
+            for line in lines
+        ],
+        widths=(34, 46, 18, 34, 14, 20, 24),
+    )
+    document.space(3)
+    for currency, total in totals:
+        document.heading(f"{_('Total')}: {money_format(total, currency)}", 11)
+    return document.output()

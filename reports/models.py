@@ -176,6 +176,9 @@ class InvoiceImport(models.Model):
     line_count = models.PositiveIntegerField(_("lines"), default=0)
     error_message = models.TextField(_("error"), blank=True)
     fetched_at = models.DateTimeField(_("fetched"))
+    # A preview (ALSO's preview invoices): the current, unclosed period as it would be invoiced. Shown
+    # in Invoices, marked so; reconciliation never reads it. One per account, replaced by each fetch.
+    preview = models.BooleanField(_("preview"), default=False)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("requested by"),
@@ -191,7 +194,9 @@ class InvoiceImport(models.Model):
         verbose_name_plural = _("invoice imports")
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "period_start", "period_end"], name="reports_invoice_import_unique_period"
+                fields=["account", "period_start", "period_end"],
+                condition=models.Q(preview=False),
+                name="reports_invoice_import_unique_period",
             ),
         ]
 

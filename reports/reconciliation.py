@@ -152,7 +152,7 @@ def invoice_imports_for(*, cycle: BillingCycle, accounts: Iterable[MarketplaceAc
     return {
         invoice_import.account_id: invoice_import
         for invoice_import in InvoiceImport.objects.select_related("account").filter(
-            period_start=cycle.start, period_end=cycle.end, account__in=list(accounts)
+            period_start=cycle.start, period_end=cycle.end, account__in=list(accounts), preview=False
         )
     }
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Max, Min, QuerySet, Sum
 
 from customers.selectors import customers_visible_to
-from reports.models import BillingStatement, InvoiceLine
+from reports.models import BillingStatement, InvoiceImport, InvoiceLine
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class MarketplaceInvoice:
     line_count: int
     first_charge: date
     last_charge: date
+    preview: bool = False
 
 
 def marketplace_invoices(*, account_id: int | None = None, year: int | None = None) -> list[MarketplaceInvoice]:
@@ -48,9 +49,15 @@ def marketplace_invoices(*, account_id: int | None = None, year: int | None = No
             "invoice_import__account__marketplace",
             "invoice_import__period_start",
             "invoice_import__period_end",
+            "invoice_import__preview",
         )
         .annotate(total=Sum("amount"), line_count=Count("pk"), first=Min("charge_start"), last=Max("charge_end"))
-        .order_by("-invoice_import__period_end", "invoice_import__account__display_name", "invoice_id")
+        .order_by(
+            "-invoice_import__preview",
+            "-invoice_import__period_end",
+            "invoice_import__account__display_name",
+            "invoice_id",
+        )
     )
     return [
         MarketplaceInvoice(
@@ -66,6 +73,7 @@ def marketplace_invoices(*, account_id: int | None = None, year: int | None = No
             line_count=row["line_count"],
             first_charge=row["first"],
             last_charge=row["last"],
+            preview=row["invoice_import__preview"],
         )
         for row in rows
     ]
@@ -86,3 +94,17 @@ def statements_visible_to(*, user) -> QuerySet[BillingStatement]:
         .select_related("close")
         .order_by("-cycle_end", "customer_name", "currency")
     )
+
+
+def invoice_document(*, invoice_import: InvoiceImport, invoice_id: str) -> bytes | None:
+    """The marketplace's own PDF of an issued invoice, where it hands one out; None otherwise (a preview
+    is never issued). Raises the provider's errors for the screen to say what went wrong."""
+    from marketplace.connections import provider_for_account
+
+    if invoice_import.preview:
+        return None
+    provider = provider_for_account(invoice_import.account)
+    try:
+        return provider.invoice_document(invoice_id=invoice_id)
+    finally:
+        provider.close()

@@ -373,6 +373,7 @@ def invoice_lines_import(
             account=account,
             period_start=period_start,
             period_end=period_end,
+            preview=False,
             defaults={
                 "status": status,
                 "error_message": error,
@@ -388,6 +389,60 @@ def invoice_lines_import(
             action=AuditAction.INVOICES_FETCH,
             target=account,
             after={"period_start": period_start, "period_end": period_end, "lines": len(records), "status": status},
+            result=AuditResult.SUCCESS if status == InvoiceImportStatus.SUCCEEDED else AuditResult.FAILURE,
+            message=error,
+        )
+    return InvoiceFetch(account=account, invoice_import=invoice_import)
+
+
+def invoice_previews_import(*, actor: Actor, account: MarketplaceAccount, provider=None) -> InvoiceFetch | None:
+    """Fetch the account's preview invoices (the current period as it would be invoiced) and keep them
+    in place of the previous preview. None where the marketplace offers no previews; a failure is
+    recorded on the import row and audited, never raised."""
+    from marketplace.connections import provider_for_account
+
+    records: list[InvoiceLineRecord] = []
+    status, error = InvoiceImportStatus.SUCCEEDED, ""
+    today = timezone.localdate()
+    period_start, period_end = today.replace(day=1), today
+    try:
+        provider = provider or provider_for_account(account)
+        try:
+            if not provider.supports(Capability.LIST_INVOICE_LINES):
+                return None
+            previews = provider.list_preview_invoices()
+        finally:
+            provider.close()
+    except Unsupported:
+        return None
+    except ProviderError as failure:
+        previews, status, error = [], InvoiceImportStatus.FAILED, str(failure)
+    except Exception as failure:  # a secret that cannot be read, a provider bug: recorded, not raised
+        previews, status, error = [], InvoiceImportStatus.FAILED, str(failure) or failure.__class__.__name__
+    for preview in previews:
+        records.extend(preview.lines)
+    if previews:
+        period_start = min(preview.period_start for preview in previews)
+        period_end = max(preview.period_end for preview in previews)
+    with transaction.atomic():
+        InvoiceImport.objects.filter(account=account, preview=True).delete()
+        invoice_import = InvoiceImport.objects.create(
+            account=account,
+            period_start=period_start,
+            period_end=period_end,
+            preview=True,
+            status=status,
+            error_message=error,
+            fetched_at=timezone.now(),
+            requested_by=actor if actor is not None and not isinstance(actor, str) else None,
+            line_count=len(records),
+        )
+        InvoiceLine.objects.bulk_create([_invoice_line(record, invoice_import) for record in records], batch_size=2000)
+        audit_record(
+            actor=actor,
+            action=AuditAction.INVOICES_FETCH,
+            target=account,
+            after={"preview": True, "period_start": period_start, "period_end": period_end, "lines": len(records)},
             result=AuditResult.SUCCESS if status == InvoiceImportStatus.SUCCEEDED else AuditResult.FAILURE,
             message=error,
         )

@@ -45,3 +45,16 @@ def storage_snapshots_refresh_task() -> int:
     from reports.storage import storage_snapshots_refresh
 
     return storage_snapshots_refresh().tenants
+
+
+@shared_task(name="reports.tasks.invoice_previews_fetch", ignore_result=True)
+def invoice_previews_fetch(*, account_id: int, actor_id: int | None = None) -> int:
+    """Fetch one account's preview invoices (where its marketplace has them); failures are recorded."""
+    from reports.services import invoice_previews_import
+
+    account = MarketplaceAccount.objects.filter(pk=account_id).first()
+    if account is None:
+        return 0
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    fetch = invoice_previews_import(actor=actor or "system", account=account)
+    return fetch.invoice_import.line_count if fetch is not None else 0

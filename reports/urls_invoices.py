@@ -9,5 +9,6 @@ app_name = "invoices"
 urlpatterns = [
     path("", views.invoice_list, name="invoice_list"),
     path("statements/<int:pk>/", views.statement_detail, name="statement_detail"),
+    path("previews/fetch/", views.invoice_previews_fetch_view, name="invoice_previews_fetch"),
     path("<int:import_pk>/<path:invoice_id>/", views.invoice_detail, name="invoice_detail"),
 ]

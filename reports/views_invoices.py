@@ -7,19 +7,31 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from marketplace.providers.base import ProviderError
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import user_has_permission, user_sees_cost_prices
-from reports.exports import EXPORT_FORMATS, export_response
+from portal.core.tasks import enqueue_on_commit
+from portal.partners.selectors import partner_current
+from reports.exports import EXPORT_FORMATS, export_response, invoice_pdf, pdf_response
 from reports.selectors import report_accounts
-from reports.selectors_invoices import marketplace_invoice_lines, marketplace_invoices, statements_visible_to
+from reports.selectors_invoices import (
+    invoice_document,
+    marketplace_invoice_lines,
+    marketplace_invoices,
+    statements_visible_to,
+)
+from reports.tasks import invoice_previews_fetch
+
+MANAGE = AccessLevel.MANAGE
 
 PER_PAGE = 25
 
@@ -51,7 +63,13 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     year = int(raw_year) if raw_year.isdigit() else None
     invoices = marketplace_invoices(account_id=account.pk if account else None, year=year)
     page = Paginator(invoices, PER_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, "accounts": accounts, "account": account, "year": year}
+    context = {
+        "page": page,
+        "accounts": accounts,
+        "account": account,
+        "year": year,
+        "can_fetch_previews": user_has_permission(request.user, PermissionModule.REPORTS, MANAGE),
+    }
     return render(request, "reports/invoice_list.html", context)
 
 
@@ -75,6 +93,8 @@ def invoice_detail(request: HttpRequest, import_pk: int, invoice_id: str) -> Htt
     totals: dict[str, Decimal] = {}
     for line in lines:
         totals[line.currency] = totals.get(line.currency, Decimal(0)) + line.amount
+    if export_format == "pdf":
+        return _pdf(request, invoice_import, invoice_id, lines, sorted(totals.items()))
     context = {
         "invoice_import": invoice_import,
         "invoice_id": invoice_id,
@@ -83,6 +103,45 @@ def invoice_detail(request: HttpRequest, import_pk: int, invoice_id: str) -> Htt
         "reconciliation_month": invoice_import.period_end.strftime("%Y-%m"),
     }
     return render(request, "reports/invoice_detail.html", context)
+
+
+def _stem(invoice_id: str) -> str:
+    return "invoice-" + "".join(character if character.isalnum() else "-" for character in invoice_id)
+
+
+def _pdf(request: HttpRequest, invoice_import, invoice_id: str, lines, totals) -> HttpResponse:
+    """The marketplace's own PDF where it has one (Partner Center's statement), else the invoice printed
+    from its lines; a preview is printed and marked as one."""
+    try:
+        document = invoice_document(invoice_import=invoice_import, invoice_id=invoice_id)
+    except ProviderError as error:
+        messages.error(request, _("The marketplace did not hand out the invoice's PDF: %(error)s") % {"error": error})
+        return redirect("invoices:invoice_detail", import_pk=invoice_import.pk, invoice_id=invoice_id)
+    if document is None:
+        partner = partner_current()
+        document = invoice_pdf(
+            partner_name=partner.name if partner else "",
+            invoice_import=invoice_import,
+            invoice_id=invoice_id,
+            lines=lines,
+            totals=totals,
+        )
+    return pdf_response(filename=f"{_stem(invoice_id)}.pdf", content=document)
+
+
+@login_required
+@require_POST
+def invoice_previews_fetch_view(request: HttpRequest) -> HttpResponse:
+    """Fetch the preview invoices of every marketplace account (those whose marketplace has previews)."""
+    if not (
+        partner_sees_invoices(request.user) and user_has_permission(request.user, PermissionModule.REPORTS, MANAGE)
+    ):
+        raise PermissionDenied
+    accounts = list(report_accounts())
+    for account in accounts:
+        enqueue_on_commit(invoice_previews_fetch, account_id=account.pk, actor_id=request.user.pk)
+    messages.success(request, _("Fetching the preview invoices; reload in a moment."))
+    return redirect("invoices:invoice_list")
 
 
 def _export(export_format: str, invoice_id: str, lines):
@@ -119,8 +178,9 @@ def _export(export_format: str, invoice_id: str, lines):
         ]
         for line in lines
     )
-    stem = "invoice-" + "".join(character if character.isalnum() else "-" for character in invoice_id)
-    return export_response(export_format=export_format, stem=stem, sheet_title=_("Invoice"), header=header, rows=rows)
+    return export_response(
+        export_format=export_format, stem=_stem(invoice_id), sheet_title=_("Invoice"), header=header, rows=rows
+    )
 
 
 @login_required

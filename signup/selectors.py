@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from portal.core.signed_links import signed_link_token, signed_link_value
 from portal.partners.choices import DataCentre
 from signup.choices import OPEN_STATUSES, SignUpStatus
 from signup.models import PartnerSignUp
@@ -34,13 +34,10 @@ def sign_up_by_public_id(public_id) -> PartnerSignUp | None:
 
 
 def sign_up_verify_token(*, sign_up: PartnerSignUp) -> str:
-    return signing.dumps(str(sign_up.public_id), salt=VERIFY_SALT)
+    return signed_link_token(str(sign_up.public_id), salt=VERIFY_SALT)
 
 
 def sign_up_from_verify_token(*, token: str) -> PartnerSignUp | None:
     """The sign-up an emailed verification link names, while the link works; None otherwise."""
-    try:
-        public_id = signing.loads(token, salt=VERIFY_SALT, max_age=settings.PARTNER_SIGN_UP_VERIFY_MAX_AGE)
-    except signing.BadSignature:
-        return None
-    return sign_up_by_public_id(public_id)
+    public_id = signed_link_value(token, salt=VERIFY_SALT, max_age=settings.PARTNER_SIGN_UP_VERIFY_MAX_AGE)
+    return sign_up_by_public_id(public_id) if public_id else None

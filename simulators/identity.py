@@ -79,6 +79,10 @@ USER_ADMINISTRATOR = "fe930be7-5e62-47db-91af-98c3a49a38b1"
 HELPDESK_ADMINISTRATOR = "729827e3-9c14-49f7-bb1b-9608f156bbb8"
 LICENSE_ADMINISTRATOR = "4d6ac14f-3453-41d0-bef9-a3e0c569773a"
 MULTI_TENANT_SEGMENTS = frozenset({"organizations", "common"})
+#: Personal Microsoft accounts (outlook.com, hotmail.com, live.com) all live in this one tenant; the
+#: "consumers" authority signs in only them, "organizations" never does, "common" both.
+MSA_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+CONSUMERS_SEGMENT = "consumers"
 CODE_LIFETIME = 600  # seconds; Microsoft's codes live about ten minutes
 TOKEN_LIFETIME = 3600
 PAGE_LIFETIME = 1800  # how long a rendered sign-in or consent page can still be submitted
@@ -209,6 +213,17 @@ def default_directories() -> tuple[Directory, ...]:
             [("Johanna Lorenz", "johanna"), ("Lynne Robbins", "lynne")],
         ),
         partner_directory(),
+    )
+
+
+def personal_accounts_directory() -> Directory:
+    """Personal Microsoft accounts: their tenant id is always Microsoft's consumer tenant, and their
+    object ids stay the same whatever the address is changed to."""
+    return _seed_directory(
+        MSA_TENANT_ID,
+        "Microsoft accounts",
+        "outlook.com",
+        [("Pat Personal", "pat.personal"), ("Sam Home", "sam.home")],
     )
 
 
@@ -471,6 +486,7 @@ class MicrosoftSimulator:
         public_url: str | None = None,
         apps: Iterable[AppRegistration] | None = None,
         directories: Iterable[Directory] | None = None,
+        personal_accounts: Directory | None = None,
         clock: Callable[[], float] = time.time,
         refresh_token_lifetime: float | None = REFRESH_TOKEN_LIFETIME,
     ) -> None:
@@ -479,6 +495,7 @@ class MicrosoftSimulator:
         self.refresh_token_lifetime = refresh_token_lifetime
         self._seed_apps = tuple(apps) if apps is not None else (AppRegistration(), PARTNER_CENTER_APP)
         self._seed_directories = tuple(directories) if directories is not None else default_directories()
+        self._seed_personal = personal_accounts or personal_accounts_directory()
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         public_der = self._key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -494,6 +511,7 @@ class MicrosoftSimulator:
         with self._lock:
             self._apps = {app.client_id: app for app in self._seed_apps}
             self._directories = {d.tid: d for d in self._seed_directories}
+            self._personal = self._seed_personal
             self._pending: dict[str, _Pending] = {}
             self._codes: dict[str, _Code] = {}
             self._redeemed: dict[str, float] = {}  # code -> when it may be forgotten; tells a replay from garbage
@@ -686,7 +704,21 @@ class MicrosoftSimulator:
     def _public_base(self, request: _Request) -> str:
         return self.public_url or request.own_base
 
+    @property
+    def personal_accounts(self) -> Directory:
+        with self._lock:
+            return self._personal
+
+    def add_personal_account(self, *, name: str, username: str, amr: tuple[str, ...] = ()) -> DirectoryUser:
+        """A personal Microsoft account (signs in only through the "consumers" or "common" authority)."""
+        with self._lock:
+            user = replace(make_user(tid=MSA_TENANT_ID, name=name, username=username), amr=amr)
+            self._personal = replace(self._personal, users=(*self._personal.users, user))
+            return user
+
     def _resolve(self, segment: str) -> _Tenant | None:
+        if segment.lower() in (CONSUMERS_SEGMENT, MSA_TENANT_ID):
+            return _Tenant(segment.lower(), self._personal)
         if segment.lower() in MULTI_TENANT_SEGMENTS:
             return _Tenant(segment.lower(), None)
         directory = self.directory(segment)
@@ -849,7 +881,7 @@ class MicrosoftSimulator:
     def _sign_in_page(self, segment: str, request_id: str, tenant: _Tenant, params: Mapping[str, str]) -> str:
         app = self._apps[params["client_id"]]
         hint = (params.get("login_hint") or "").lower()
-        directories = [tenant.directory] if tenant.directory else list(self.directories)
+        directories = self._sign_in_directories(tenant)
         groups = []
         for directory in directories:
             choices = "".join(
@@ -918,8 +950,16 @@ class MicrosoftSimulator:
         with self._lock:
             self._pending.pop(request_id, None)
 
+    def _sign_in_directories(self, tenant: _Tenant) -> list[Directory]:
+        """Whose accounts an authority signs in: its one directory; every work or school directory for
+        "organizations"; those and the personal accounts for "common"."""
+        if tenant.directory:
+            return [tenant.directory]
+        personal = [self.personal_accounts] if tenant.segment == "common" else []
+        return [*self.directories, *personal]
+
     def _find_user(self, username: str, tenant: _Tenant) -> DirectoryUser | None:
-        directories = [tenant.directory] if tenant.directory else self.directories
+        directories = self._sign_in_directories(tenant)
         wanted = username.lower()
         return next((u for d in directories for u in d.users if u.preferred_username.lower() == wanted), None)
 

@@ -108,6 +108,7 @@ from simulators.identity import (
     PARTNER_TENANT_ID,
     MicrosoftSimulator,
 )
+from simulators.pdf import minimal_pdf
 from simulators.serving import serve_until_interrupted, threaded_wsgi_server
 
 # ------------------------------------------------------------------------------------------------
@@ -1084,6 +1085,7 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             ("GET", _route(subscription + "/operations/{operation}"), "GetSubscriptionOperation", self._get_operation),
             ("GET", _route("invoices"), "GetInvoices", self._list_invoices),
             ("GET", _route("invoices/{invoice}/lineitems"), "GetInvoiceLineItems", self._list_invoice_line_items),
+            ("GET", _route("invoices/{invoice}/documents/statement"), "GetInvoiceStatement", self._invoice_statement),
         ]
 
     # -- the API pipeline ---------------------------------------------------------------------------
@@ -2538,6 +2540,25 @@ class PartnerCenterSimulator(MarketplaceSimulator[_Injection]):
             "billingProvider": "oneTime",
             "attributes": {"objectType": "OneTimeInvoiceLineItem"},
         }
+
+    def _invoice_statement(self, principal: _Principal, request: _Request, invoice: str) -> _Response:
+        """The invoice's PDF statement (`GET /v1/invoices/{id}/documents/statement`): a real, minimal PDF
+        with the invoice's number, period, lines and total."""
+        months = {self._invoice_id(year, month).lower(): (year, month) for year, month in self._invoice_months()}
+        if invoice.lower() not in months:
+            raise _ApiError(404, 404, f"Invoice {invoice} was not found.")
+        wire = self._invoice_wire(*months[invoice.lower()])
+        lines = [
+            f"Microsoft invoice {wire['id']}",
+            f"Billing period {wire['billingPeriodStartDate'][:10]} - {wire['billingPeriodEndDate'][:10]}",
+            "",
+        ]
+        for item in self._invoice_line_items(*months[invoice.lower()]):
+            lines.append(
+                f"{item['customerName']}  {item['skuName']}  x{item['quantity']}  {item['subtotal']} {item['currency']}"
+            )
+        lines += ["", f"Total {wire['totalCharges']} {wire['currencyCode']}"]
+        return _Response(200, minimal_pdf(lines, title=f"Invoice {wire['id']}"), "application/pdf", [])
 
     def _list_invoice_line_items(self, principal: _Principal, request: _Request, invoice: str) -> dict[str, Any]:
         months = {self._invoice_id(year, month).lower(): (year, month) for year, month in self._invoice_months()}

@@ -581,6 +581,8 @@ class MarketplaceProvider(Protocol):
     def list_invoices(self, *, period_start: date, period_end: date) -> list[InvoiceRecord]: ...
 
     def list_preview_invoices(self) -> list[InvoiceRecord]: ...
+
+    def invoice_document(self, *, invoice_id: str) -> bytes | None: ...
     def credit_limit(self) -> CreditLimitRecord: ...
 
     def list_tenant_licences(self, *, customer_external_id: str) -> list[TenantLicenceRecord]: ...
@@ -721,6 +723,11 @@ class ProviderBase:
         """The current period's preview invoices, where the marketplace offers them (none by default)."""
         self.require(Capability.LIST_INVOICE_LINES)
         return []
+
+    def invoice_document(self, *, invoice_id: str) -> bytes | None:
+        """The marketplace's own PDF of an issued invoice, where it hands one out (None by default: the
+        console then prints the invoice from its lines)."""
+        return None
 
     def credit_limit(self) -> CreditLimitRecord:
         """The account's credit limit at the marketplace and what remains of it (an optional capability)."""

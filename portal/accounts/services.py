@@ -69,7 +69,7 @@ def user_preference_set(*, user: User, key: str, value) -> User:
 # --- Invitations ----------------------------------------------------------------------------------
 
 
-def _username_from_email(email: str) -> str:
+def username_from_email(email: str) -> str:
     local = re.sub(r"[^\w.@+-]", "", email.split("@")[0].lower()) or "user"
     base = local[:140]
     candidate, number = base, 2
@@ -136,7 +136,7 @@ def user_invite(
     try:
         with transaction.atomic():
             user = User(
-                username=_username_from_email(email),
+                username=username_from_email(email),
                 email=email,
                 first_name=first_name.strip(),
                 last_name=last_name.strip(),

@@ -45,7 +45,13 @@ class SignInView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "sign_in_methods": authentication_settings_get()}
+        from customers.selectors_registration import customer_registration_allowed
+
+        return {
+            **super().get_context_data(**kwargs),
+            "sign_in_methods": authentication_settings_get(),
+            "registration_open": customer_registration_allowed(),
+        }
 
     def post(self, request, *args, **kwargs):
         if not authentication_settings_get().allow_local_sign_in:

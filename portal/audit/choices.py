@@ -76,6 +76,15 @@ class AuditAction(models.TextChoices):
     CUSTOMER_OWN_ORGANISATION_ADD = "customer.own_organisation_add", _("Own organisation listed among the customers")
     CUSTOMER_OPEN_AS = "customer.open_as", _("Customer's account opened as the customer")
     CUSTOMER_OPEN_AS_LEAVE = "customer.open_as_leave", _("Back from the customer's account")
+    CUSTOMER_REGISTRATION_REQUEST = "customer_registration.request", _("Customer registered on the sign-up form")
+    CUSTOMER_REGISTRATION_VERIFY = "customer_registration.verify", _("Customer registration's email verified")
+    CUSTOMER_REGISTRATION_APPROVE = "customer_registration.approve", _("Customer registration approved")
+    CUSTOMER_REGISTRATION_REJECT = "customer_registration.reject", _("Customer registration rejected")
+    CUSTOMER_REGISTRATION_SETTINGS_UPDATE = (
+        "customer_registration.settings_update",
+        _("Customer registration settings changed"),
+    )
+    CUSTOMER_REGISTRATION_LOCK = "customer_registration.lock", _("Customer registrations locked")
     CUSTOMER_TENANT_CREATE = "customer_tenant.create", _("Microsoft tenant created for customer")
     CUSTOMER_TENANT_REMOVE = "customer_tenant.remove", _("Tenant removed from customer")
     CUSTOMER_TENANT_CONSENT_START = "customer_tenant.consent_start", _("Tenant consent requested")

@@ -22,3 +22,4 @@ class ThrottleScope(models.TextChoices):
     ACCOUNT = "account", _("Account")
     ADDRESS = "address", _("Address")
     PASSWORD_RESET = "password_reset", _("Password reset")
+    REGISTRATION = "registration", _("Customer registration")

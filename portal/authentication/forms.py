@@ -15,6 +15,14 @@ class AuthenticationSettingsForm(forms.Form):
         required=False,
         help_text=_("People sign in with their Microsoft work or school account (Entra ID)."),
     )
+    allow_personal_microsoft_sign_in = forms.BooleanField(
+        label=_("Sign in with a personal Microsoft account"),
+        required=False,
+        help_text=_(
+            "People sign in with a personal Microsoft account (Outlook.com, Hotmail, Live) once they have "
+            "linked it in My profile."
+        ),
+    )
     require_mfa = forms.BooleanField(
         label=_("Require multi-factor authentication"),
         required=False,

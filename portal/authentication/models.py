@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.authentication.choices import ThrottleScope
+from portal.microsoft.identity import PERSONAL_ACCOUNTS_TENANT_ID
 
 
 class AuthenticationSettings(models.Model):
@@ -33,6 +34,13 @@ class AuthenticationSettings(models.Model):
         _("sign in with Microsoft"),
         default=True,
         help_text=_("People sign in with their Microsoft work or school account (Entra ID)."),
+    )
+    # Off by default: anyone can make a personal Microsoft account, so a partner opens this way in on purpose.
+    # A personal account signs in only once its owner linked it from My profile (never by its address).
+    allow_personal_microsoft_sign_in = models.BooleanField(
+        _("sign in with a personal Microsoft account"),
+        default=False,
+        help_text=_("People sign in with a personal Microsoft account (Outlook.com, Hotmail, Live) they linked."),
     )
     # On for every partner (Microsoft requires MFA of everyone acting on Partner Center): a person
     # without a second factor is led to enrol one before anything else at their next sign-in.
@@ -96,6 +104,11 @@ class MicrosoftIdentity(models.Model):
 
     def __str__(self) -> str:
         return self.username or f"{self.oid}@{self.tid}"
+
+    @property
+    def is_personal(self) -> bool:
+        """A personal Microsoft account (Microsoft's consumer tenant), not a work or school account."""
+        return self.tid == PERSONAL_ACCOUNTS_TENANT_ID
 
 
 class TrustedDirectory(models.Model):

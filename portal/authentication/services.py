@@ -36,7 +36,7 @@ from portal.microsoft.identity import SignedInUser
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
 
-SETTINGS_FIELDS = ("allow_local_sign_in", "allow_microsoft_sign_in", "require_mfa")
+SETTINGS_FIELDS = ("allow_local_sign_in", "allow_microsoft_sign_in", "allow_personal_microsoft_sign_in", "require_mfa")
 # The actor of a failed sign-in nobody could be named for (a forged or cancelled Microsoft answer).
 ANONYMOUS_ACTOR = "anonymous"
 
@@ -59,7 +59,12 @@ class SignInRefused(Exception):
 
 
 def authentication_settings_update(
-    *, actor: User, allow_local_sign_in: bool, allow_microsoft_sign_in: bool, require_mfa: bool | None = None
+    *,
+    actor: User,
+    allow_local_sign_in: bool,
+    allow_microsoft_sign_in: bool,
+    require_mfa: bool | None = None,
+    allow_personal_microsoft_sign_in: bool | None = None,
 ) -> AuthenticationSettings:
     """Turn sign-in methods on or off, refusing any change that would lock everyone, or the actor, out."""
     with transaction.atomic():
@@ -79,6 +84,8 @@ def authentication_settings_update(
         current.allow_microsoft_sign_in = allow_microsoft_sign_in
         if require_mfa is not None:
             current.require_mfa = require_mfa
+        if allow_personal_microsoft_sign_in is not None:
+            current.allow_personal_microsoft_sign_in = allow_personal_microsoft_sign_in
         after = model_snapshot(current, SETTINGS_FIELDS)
         if before == after:
             return current
@@ -119,6 +126,8 @@ def _link_check(*, user: User, account: SignedInUser) -> MicrosoftIdentity | Non
     existing = microsoft_identity_find(tid=account.tid, oid=account.oid)
     if existing is not None and existing.user_id == user.pk:
         return existing
+    if account.personal and not authentication_settings_get().allow_personal_microsoft_sign_in:
+        raise ValidationError(_("Sign-in with a personal Microsoft account is turned off for this console."))
     if existing is not None:
         raise ValidationError(_("That Microsoft account is already linked to another user of this console."))
     if microsoft_identity_of(user=user) is not None:
@@ -175,7 +184,10 @@ def microsoft_sign_in_user(*, account: SignedInUser) -> User:
     accepts their invitation with it.
     """
     with transaction.atomic():
-        if not authentication_settings_get().allow_microsoft_sign_in:
+        methods = authentication_settings_get()
+        if account.personal and not methods.allow_personal_microsoft_sign_in:
+            raise SignInRefused(_("Sign-in with a personal Microsoft account is turned off for this console."))
+        if not account.personal and not methods.allow_microsoft_sign_in:
             raise SignInRefused(_("Sign-in with Microsoft is turned off for this console."))
         identity = microsoft_identity_find(tid=account.tid, oid=account.oid)
         if identity is not None:
@@ -186,7 +198,8 @@ def microsoft_sign_in_user(*, account: SignedInUser) -> User:
             identity.username = (account.preferred_username or identity.username)[:254]
             identity.save(update_fields=["last_used", "username"])
             return linked
-        if trusted_directory_find(tid=account.tid) is None:
+        # Every personal account shares one tenant: a personal account is only ever linked by its owner.
+        if account.personal or trusted_directory_find(tid=account.tid) is None:
             raise _not_linked(account)
         user = user_for_trusted_directory_account(username=account.preferred_username)
         if user is None:
@@ -205,6 +218,8 @@ def microsoft_sign_in_user(*, account: SignedInUser) -> User:
 def trusted_directory_add(*, actor: User, account: SignedInUser) -> TrustedDirectory:
     """Trust the directory of the account a manager has just signed in with (the sign-in is the verification)."""
     with transaction.atomic():
+        if account.personal:
+            raise ValidationError(_("Personal Microsoft accounts have no directory of their own to trust."))
         if trusted_directory_find(tid=account.tid) is not None:
             raise ValidationError(_("That directory is already trusted."))
         username = account.preferred_username

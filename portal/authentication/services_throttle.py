@@ -64,6 +64,8 @@ def lock_message(lock: Lock) -> str:
         return str(_("Too many failed sign-ins from your network. Try again in %(wait)s.")) % {"wait": wait}
     if lock.scope == ThrottleScope.PASSWORD_RESET:
         return str(_("Too many password reset requests. Try again in %(wait)s.")) % {"wait": wait}
+    if lock.scope == ThrottleScope.REGISTRATION:
+        return str(_("Too many registrations. Try again in %(wait)s.")) % {"wait": wait}
     return str(
         _(
             "Too many failed sign-ins for this account, so it is locked. Try again in %(wait)s, "
@@ -103,6 +105,7 @@ LOCK_ACTIONS: dict[str, AuditAction] = {
     ThrottleScope.ACCOUNT: AuditAction.ACCOUNT_LOCK,
     ThrottleScope.ADDRESS: AuditAction.ADDRESS_LOCK,
     ThrottleScope.PASSWORD_RESET: AuditAction.PASSWORD_RESET_LOCK,
+    ThrottleScope.REGISTRATION: AuditAction.CUSTOMER_REGISTRATION_LOCK,
 }
 
 
@@ -190,23 +193,39 @@ def sign_in_success_record(*, user: User) -> None:
     )
 
 
-def password_reset_count(*, email: str, address: str | None) -> Lock | None:
-    """Count a password reset request; the lock that refuses it (this one included), or None to go ahead."""
+def _form_requests_count(*, scope: str, email: str, address: str | None, limits: tuple[int, int]) -> Lock | None:
+    """Count one request of a public form per email and per address; the lock that refuses it (this one
+    included), or None to go ahead."""
     email_key = f"email:{(email or '').strip().lower()[:240]}"
     address_key = f"address:{address}" if address else ""
-    lock = throttle_lock_of(
-        keys=[(ThrottleScope.PASSWORD_RESET, email_key), (ThrottleScope.PASSWORD_RESET, address_key)]
-    )
+    lock = throttle_lock_of(keys=[(scope, email_key), (scope, address_key)])
     if lock is not None:
         return lock
     refused = None
-    for key, limit in (
-        (email_key, settings.PASSWORD_RESET_REQUESTS),
-        (address_key, settings.PASSWORD_RESET_ADDRESS_REQUESTS),
-    ):
+    for key, limit in ((email_key, limits[0]), (address_key, limits[1])):
         # the request one past the limit is the one that locks, and is refused with it
-        refused = throttle_count(scope=ThrottleScope.PASSWORD_RESET, key=key, limit=limit + 1, subject=key) or refused
+        refused = throttle_count(scope=scope, key=key, limit=limit + 1, subject=key) or refused
     return refused
+
+
+def password_reset_count(*, email: str, address: str | None) -> Lock | None:
+    """Count a password reset request; the lock that refuses it (this one included), or None to go ahead."""
+    return _form_requests_count(
+        scope=ThrottleScope.PASSWORD_RESET,
+        email=email,
+        address=address,
+        limits=(settings.PASSWORD_RESET_REQUESTS, settings.PASSWORD_RESET_ADDRESS_REQUESTS),
+    )
+
+
+def registration_count(*, email: str, address: str | None) -> Lock | None:
+    """Count a customer registration sent from the partner's public form, like password resets."""
+    return _form_requests_count(
+        scope=ThrottleScope.REGISTRATION,
+        email=email,
+        address=address,
+        limits=(settings.CUSTOMER_REGISTRATION_REQUESTS, settings.CUSTOMER_REGISTRATION_ADDRESS_REQUESTS),
+    )
 
 
 # -- locked accounts and unlocking -------------------------------------------------------------------------------------

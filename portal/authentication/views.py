@@ -30,6 +30,7 @@ from portal.accounts.permissions import permission_required, user_has_permission
 from portal.accounts.selectors import invitation_by_token, invitation_problem
 from portal.accounts.services import InvitationInvalid, invitation_accept_with_microsoft
 from portal.audit.choices import AuditResult
+from portal.audit.context import client_ip
 from portal.audit.services import model_snapshot
 from portal.authentication.choices import SecondFactor, SignInMethod
 from portal.authentication.forms import AuthenticationSettingsForm
@@ -46,6 +47,7 @@ from portal.authentication.services import (
     trusted_directory_add,
     trusted_directory_remove,
 )
+from portal.authentication.services_throttle import sign_in_failure_record, sign_in_lock_of
 from portal.authentication.session import microsoft_mfa_done, sign_in_establish
 from portal.core.htmx import partial_template
 from portal.microsoft.identity import (
@@ -96,17 +98,20 @@ def _flow_start(
     purpose: str,
     next_url: str = "",
     extra: dict[str, Any] | None = None,
+    personal: bool = False,
 ):
-    """Send the browser to Microsoft, keeping what the completion view needs to check the answer."""
+    """Send the browser to Microsoft, keeping what the completion view needs to check the answer.
+    ``personal`` asks the consumer authority, which signs in personal Microsoft accounts only."""
     state = state_create(schema_name=connection.schema_name, return_path=reverse(return_url_name), purpose=purpose)
     auth_uri, flow = identity_client().sign_in_start(
-        redirect_uri=public_callback_url(), state=state, prompt="select_account"
+        redirect_uri=public_callback_url(), state=state, prompt="select_account", personal=personal
     )
     request.session[session_key] = {
         "flow": flow,
         "state": state,
         "started_at": time.time(),
         "next": next_url,
+        "personal": personal,
         **(extra or {}),
     }
     return HttpResponseRedirect(auth_uri)
@@ -130,7 +135,10 @@ def _flow_finish(request: HttpRequest, *, session_key: str) -> tuple[SignedInUse
             reason="forged or mismatched state",
         )
     account = identity_client().sign_in_complete(
-        flow=pending.get("flow"), params=params, started_at=float(pending.get("started_at", 0))
+        flow=pending.get("flow"),
+        params=params,
+        started_at=float(pending.get("started_at", 0)),
+        personal=bool(pending.get("personal")),
     )
     return account, pending
 
@@ -156,9 +164,19 @@ def _back_to_sign_in(next_url: str = "") -> HttpResponse:
 @require_POST
 def sign_in_start(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next", "")
-    if not authentication_settings_get().allow_microsoft_sign_in:
+    personal = request.POST.get("personal") == "1"
+    methods = authentication_settings_get()
+    if personal and not methods.allow_personal_microsoft_sign_in:
+        messages.error(request, _("Sign-in with a personal Microsoft account is turned off for this console."))
+        return _back_to_sign_in(next_url)
+    if not personal and not methods.allow_microsoft_sign_in:
         messages.error(request, _("Sign-in with Microsoft is turned off for this console."))
         return _back_to_sign_in(next_url)
+    if personal:
+        lock = sign_in_lock_of(user=None, identifier="", address=client_ip(request))
+        if lock is not None:
+            messages.error(request, lock.message)
+            return _back_to_sign_in(next_url)
     try:
         return _flow_start(
             request,
@@ -166,6 +184,7 @@ def sign_in_start(request: HttpRequest) -> HttpResponse:
             return_url_name="microsoft:sign_in_complete",
             purpose="sign-in",
             next_url=next_url,
+            personal=personal,
         )
     except IdentityError:
         messages.error(request, _("Microsoft sign-in is not available right now. Please try again later."))
@@ -192,9 +211,21 @@ def sign_in_complete(request: HttpRequest) -> HttpResponse:
         return _back_to_sign_in(next_url)
     details = {"tid": account.tid, "oid": account.oid}
     claimed = account.preferred_username or account.oid
+    if account.personal:
+        details["personal"] = True
+        lock = sign_in_lock_of(user=None, identifier=claimed, address=client_ip(request))
+        if lock is not None:
+            sign_in_record(
+                method=SignInMethod.MICROSOFT, result=AuditResult.FAILURE, identifier=claimed, message=lock.message
+            )
+            messages.error(request, lock.message)
+            return _back_to_sign_in(next_url)
     try:
         user = microsoft_sign_in_user(account=account)
     except SignInRefused as refused:
+        if account.personal:
+            # anyone can make personal accounts: refusals count against the address like wrong passwords
+            sign_in_failure_record(user=None, identifier=claimed, address=client_ip(request))
         sign_in_record(
             method=SignInMethod.MICROSOFT,
             result=AuditResult.FAILURE,
@@ -204,7 +235,7 @@ def sign_in_complete(request: HttpRequest) -> HttpResponse:
             details={**details, "email_claim": account.email} if refused.not_linked else details,
         )
         if refused.not_linked:
-            context = {"account": account, "next": pending.get("next", "")}
+            context = {"account": account, "next": pending.get("next", ""), "personal": account.personal}
             return render(request, "authentication/microsoft_not_linked.html", context, status=403)
         messages.error(request, refused.message)
         return _back_to_sign_in(next_url)
@@ -316,9 +347,17 @@ def trusted_directory_remove_view(request: HttpRequest, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def link_start(request: HttpRequest) -> HttpResponse:
+    personal = request.POST.get("personal") == "1"
+    if personal and not authentication_settings_get().allow_personal_microsoft_sign_in:
+        messages.error(request, _("Sign-in with a personal Microsoft account is turned off for this console."))
+        return redirect("accounts:profile")
     try:
         return _flow_start(
-            request, session_key=LINK_SESSION_KEY, return_url_name="accounts:microsoft_link_complete", purpose="link"
+            request,
+            session_key=LINK_SESSION_KEY,
+            return_url_name="accounts:microsoft_link_complete",
+            purpose="link",
+            personal=personal,
         )
     except IdentityError:
         messages.error(request, _("Microsoft sign-in is not available right now. Please try again later."))

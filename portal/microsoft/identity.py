@@ -64,6 +64,10 @@ from msal.exceptions import MsalServiceError
 MICROSOFT_AUTHORITY = "https://login.microsoftonline.com"
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 SIGN_IN_TENANT = "organizations"  # any work or school account; the console maps tid to a customer afterwards
+PERSONAL_SIGN_IN_TENANT = "consumers"  # personal Microsoft accounts only (outlook.com, hotmail.com, live.com)
+#: The tenant id of every personal Microsoft account: it says the account is personal, and links nothing alone.
+PERSONAL_ACCOUNTS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad"
+_SIGN_IN_TENANTS = frozenset({SIGN_IN_TENANT, PERSONAL_SIGN_IN_TENANT})
 FLOW_MAX_AGE = 600.0  # seconds a person may spend on Microsoft's pages before the callback is refused
 CLOCK_SKEW = 120  # seconds of leeway on ID token times, as msal used to allow
 _AUTHORIZE_PATH = re.compile(r"^(?P<base>.*)/[^/]+/oauth2/v2\.0/authorize$")
@@ -115,6 +119,11 @@ class SignedInUser:
     preferred_username: str
     email: str = ""
     claims: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def personal(self) -> bool:
+        """A personal Microsoft account (its tenant is Microsoft's consumer tenant), not a work or school one."""
+        return self.tid == PERSONAL_ACCOUNTS_TENANT_ID
 
 
 class _NoStoreTokenCache(msal.TokenCache):
@@ -234,12 +243,14 @@ class IdentityClient:
         login_hint: str | None = None,
         prompt: str | None = None,
         domain_hint: str | None = None,
+        personal: bool = False,
     ) -> tuple[str, dict[str, Any]]:
         """Return the URL to send the browser to and the flow to keep (with its start time) in the session.
 
         The answer comes back as a POST (form_post), so codes never sit in URLs, logs or Referer headers.
+        ``personal`` signs in at the consumer authority (personal Microsoft accounts only).
         """
-        flow = self._app(SIGN_IN_TENANT).initiate_auth_code_flow(
+        flow = self._app(PERSONAL_SIGN_IN_TENANT if personal else SIGN_IN_TENANT).initiate_auth_code_flow(
             ["email"],
             redirect_uri=redirect_uri,
             state=state,
@@ -257,8 +268,10 @@ class IdentityClient:
         params: Mapping[str, Any],
         started_at: float,
         now: float | None = None,
+        personal: bool = False,
     ) -> SignedInUser:
-        """Turn the callback into a validated person, or raise an :class:`IdentityError` subclass."""
+        """Turn the callback into a validated person, or raise an :class:`IdentityError` subclass. The
+        account must be of the kind the flow asked for: personal at the consumer authority, else work or school."""
         flow = dict(flow or {})  # msal mutates the flow; the session's copy stays intact
         received = _flat(params)
         if not _same(flow.get("state"), received.get("state")):
@@ -267,7 +280,8 @@ class IdentityClient:
             raise FlowExpired("The sign-in took too long; please start again.")
         self._raise_for_callback_error(received, what="Sign-in")
         try:
-            result = self._app(SIGN_IN_TENANT).acquire_token_by_auth_code_flow(flow, received)
+            authority_tenant = PERSONAL_SIGN_IN_TENANT if personal else SIGN_IN_TENANT
+            result = self._app(authority_tenant).acquire_token_by_auth_code_flow(flow, received)
         except ValueError as exc:  # state was checked above, so this is a malformed response
             raise IdentityError(f"The sign-in response was rejected: {exc}") from exc
         except RuntimeError as exc:  # msal's nonce check
@@ -277,7 +291,10 @@ class IdentityClient:
         self._raise_for_token_error(result)
         if "id_token" not in result:
             raise TokenError("The identity provider returned no ID token.")
-        return self.verify_id_token(id_token=result["id_token"])
+        account = self.verify_id_token(id_token=result["id_token"])
+        if account.personal != personal:
+            raise InvalidIdToken("The ID token is not of the kind of account this sign-in asked for.")
+        return account
 
     def verify_id_token(self, *, id_token: str) -> SignedInUser:
         """Check signature (JWKS), issuer (per tenant), audience and times; msal no longer does."""
@@ -418,7 +435,9 @@ class IdentityClient:
                         authority=f"{self.authority_base}/{tenant}",
                         http_client=self._http,
                         instance_discovery=False,
-                        token_cache=_NoStoreTokenCache() if tenant == SIGN_IN_TENANT else None,
+                        token_cache=_NoStoreTokenCache()
+                        if tenant in (SIGN_IN_TENANT, PERSONAL_SIGN_IN_TENANT)
+                        else None,
                         exclude_scopes=["offline_access"],  # sign-in needs no refresh tokens; app-only gets none
                     )
                 except ValueError as exc:  # discovery failed: unknown tenant, or not an identity provider

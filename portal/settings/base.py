@@ -423,6 +423,10 @@ SIGN_IN_LOCK_MAX_SECONDS = env_int("SIGN_IN_LOCK_MAX_SECONDS", 60 * 60)
 # Password reset emails: requests per email address and per client address within the window.
 PASSWORD_RESET_REQUESTS = env_int("PASSWORD_RESET_REQUESTS", 3)
 PASSWORD_RESET_ADDRESS_REQUESTS = env_int("PASSWORD_RESET_ADDRESS_REQUESTS", 10)
+# Customer registrations on a partner's public form, per email and per address in the same window.
+CUSTOMER_REGISTRATION_REQUESTS = env_int("CUSTOMER_REGISTRATION_REQUESTS", 3)
+CUSTOMER_REGISTRATION_ADDRESS_REQUESTS = env_int("CUSTOMER_REGISTRATION_ADDRESS_REQUESTS", 10)
+CUSTOMER_REGISTRATION_VERIFY_MAX_AGE = 3 * 24 * 3600
 
 # --- Internationalisation -----------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -45,13 +45,17 @@ PUBLIC_URL_NAMES = {
     "catalog:public_offer",
     "core:language_switch",  # the switcher on the sign-in page and the public catalog
     "accounts:unlock",  # the emailed unlock link: its signed token is the authorisation
+    # customer self-registration: open to anyone where the partner allows it, 404 otherwise
+    "customer_registration:register",
+    "customer_registration:sent",
+    "customer_registration:verify",
 }
 # Every signed-in user's own flows: without a flow started, they go back to the user's own page.
 OWN_FLOW_URL_NAMES = {"accounts:microsoft_link_complete"}
 # Second-factor pages that send a session with nothing left to do elsewhere (already verified, no codes to show).
 REDIRECT_WHEN_DONE = {"accounts:second_factor_verify", "accounts:recovery_codes_show"}
 # Namespaces that are partner settings: a customer tenant admin gets 403 there.
-SETTINGS_NAMESPACES = {"settings", "microsoft"}
+SETTINGS_NAMESPACES = {"settings", "microsoft", "registration_settings"}
 # Arguments that are not object ids.
 PLAIN_ARGUMENTS = {
     "section": "customers",
@@ -59,6 +63,7 @@ PLAIN_ARGUMENTS = {
     "token": "set-password",
     "marketplace": "also",
     "field": "display_name",
+    "decision": "approve",
 }
 
 
@@ -255,7 +260,14 @@ def _settings_objects(partner, *, customer_admin, role, customer) -> dict[str, o
             category="idea", subject="Matrix", message="Matrix feedback",
         )  # fmt: skip
         address = TroubleshootingAddress.objects.create(email="matrix@alpha.example")
+        from customers.models import CustomerRegistration
+
+        registration = CustomerRegistration.objects.create(
+            company_name="Matrix Registrant", first_name="M", last_name="R", email="m@registrant.example",
+            country="DE", status="pending_approval",
+        )  # fmt: skip
     return {
+        "registration_settings.pk": registration.pk,
         "settings:feedback_detail.pk": feedback.pk,
         "settings:troubleshooting_remove.pk": address.pk,
         "microsoft:trusted_directory_remove.pk": directory.pk,

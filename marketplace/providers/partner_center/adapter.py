@@ -263,6 +263,10 @@ class PartnerCenterProvider(ProviderBase):
                 if record is not None and period_start <= record.charge_start <= period_end:
                     yield record
 
+    def invoice_document(self, *, invoice_id: str) -> bytes | None:
+        """Partner Center's PDF statement of an issued invoice."""
+        return self.client.get_invoice_statement(invoice_id=invoice_id)
+
     def list_offers(self) -> Iterator[OfferRecord]:
         prices = self._price_index(required=True)
         skus: list[WireObject] = []

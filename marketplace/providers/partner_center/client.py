@@ -509,6 +509,19 @@ class PartnerCenterClient(MarketplaceHttpClient):
         )
         return self._collection(path, operation="GetInvoiceLineItems")
 
+    def get_invoice_statement(self, *, invoice_id: str) -> bytes:
+        """The invoice's PDF statement (`GET /v1/invoices/{id}/documents/statement`, application/pdf)."""
+        response = self._call(
+            "GET",
+            f"invoices/{_segment(invoice_id)}/documents/statement",
+            operation="GetInvoiceStatement",
+            headers={"Accept": "application/pdf"},
+            payload=False,
+        )
+        if not response.content.startswith(b"%PDF-"):
+            raise Unavailable("Partner Center's invoice statement is not a PDF")
+        return response.content
+
     # -- subscriptions ----------------------------------------------------------------------------
 
     def list_subscriptions(self, *, customer_id: str, order_id: str | None = None) -> list[WireObject]:

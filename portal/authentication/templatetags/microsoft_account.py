@@ -2,8 +2,8 @@
 
 from django import template
 
-from portal.authentication.models import MicrosoftIdentity
-from portal.authentication.selectors import microsoft_identity_of
+from portal.authentication.models import AuthenticationSettings, MicrosoftIdentity
+from portal.authentication.selectors import authentication_settings_get, microsoft_identity_of
 
 register = template.Library()
 
@@ -12,3 +12,9 @@ register = template.Library()
 def linked_microsoft_account(context) -> MicrosoftIdentity | None:
     request = context.get("request")
     return microsoft_identity_of(user=getattr(request, "user", None))
+
+
+@register.simple_tag
+def sign_in_methods() -> AuthenticationSettings:
+    """Which sign-in methods are on (the My profile card offers linking only what signs in)."""
+    return authentication_settings_get()
