@@ -26,6 +26,7 @@ from reports.billing_report import billing_bills
 from reports.choices import GapKind, InvoiceImportStatus
 from reports.models import InvoiceImport, InvoiceLine, UsageSnapshot
 from reports.selectors import snapshot_day_for, tracked_subscriptions_visible_to
+from reports.statements import IssuedBillTotal, issued_bill_totals, issued_cycles
 
 ZERO = Decimal(0)
 
@@ -184,10 +185,31 @@ def reconciliation_rows(
         return row
 
     # Our side: what the customer is billed for the cycle (the billing report's lines).
+    # An issued cycle is summed from its statements in the database (one query, whatever the number of
+    # customers); an open one is computed bill by bill.
     tracked_offer: dict[int, tuple] = {}
-    for bill in billing_bills(
-        user=user, cycles=[cycle], customer_id=customer_id, account_id=account_id, include_empty=True
-    ):
+    billed: Iterable[IssuedBillTotal]
+    if issued_cycles([cycle]):
+        billed = issued_bill_totals(user=user, cycle=cycle, customer_id=customer_id, account_id=account_id)
+    else:
+        billed = (
+            IssuedBillTotal(
+                tracked_pk=bill.tracked_pk,
+                customer_pk=bill.customer_pk,
+                customer_name=bill.customer_name,
+                account_pk=bill.account_pk,
+                offer_external_id=bill.offer_external_id,
+                name=bill.name,
+                currency=bill.currency,
+                billed_quantity=bill.billed_quantity,
+                total=bill.total,
+                unit_price=bill.price.amount if bill.price is not None else None,
+            )
+            for bill in billing_bills(
+                user=user, cycles=[cycle], customer_id=customer_id, account_id=account_id, include_empty=True
+            )
+        )
+    for bill in billed:
         if bill.account_pk not in account_names:
             continue
         row = row_for(bill.customer_pk, bill.customer_name, bill.account_pk, bill.offer_external_id, bill.name)
@@ -195,8 +217,8 @@ def reconciliation_rows(
         row.billed += bill.billed_quantity
         row.billed_amount += bill.total
         row.currency = row.currency or bill.currency
-        if bill.price is not None:
-            row.unit_price = bill.price.amount
+        if bill.unit_price is not None:
+            row.unit_price = bill.unit_price
         tracked_offer[bill.tracked_pk] = (bill.customer_pk, bill.account_pk, bill.offer_external_id)
 
     # The tenant leg: quantity and assigned seats on the cycle's last day.
