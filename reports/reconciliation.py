@@ -305,3 +305,46 @@ def reconciliation_rows(
         imports=[imports[account.pk] for account in accounts if account.pk in imports],
         accounts_missing=missing,
     )
+
+
+def reconciliation_screen(
+    *, user, cycle: BillingCycle, per_page: int, customer_id: int | None = None, account_id: int | None = None, gap=""
+) -> tuple[Reconciliation, dict[str, int]]:
+    """The reconciliation screen's rows and gap counts. An issued cycle's rows are computed once and
+    kept in the cache page by page (`reports.report_cache`): its billed leg never changes, and the key
+    carries the invoice imports' state, the user's customers, the filters and the language. The
+    rows come back as a list a paginator reads one page of. An open cycle is computed each time."""
+    from reports.report_cache import cache_key, cached_pages, scope_signature
+
+    if not issued_cycles([cycle]):
+        result = reconciliation_rows(user=user, cycle=cycle, customer_id=customer_id, account_id=account_id, gap=gap)
+        return result, result.counts()
+    accounts = list(MarketplaceAccount.objects.order_by("display_name", "pk"))
+    if account_id:
+        accounts = [account for account in accounts if account.pk == account_id]
+    imports = invoice_imports_for(cycle=cycle, accounts=accounts)
+    key = cache_key(
+        "reconciliation",
+        cycle.start,
+        cycle.end,
+        customer_id,
+        account_id,
+        gap,
+        per_page,
+        [account.pk for account in accounts],
+        sorted((item.pk, item.status, item.fetched_at, item.line_count) for item in imports.values()),
+        scope_signature(user),
+    )
+
+    def compute() -> tuple[list[ReconciliationRow], dict[str, int]]:
+        result = reconciliation_rows(user=user, cycle=cycle, customer_id=customer_id, account_id=account_id, gap=gap)
+        return result.rows, result.counts()
+
+    rows, counts = cached_pages(key=key, per_page=per_page, compute=compute)
+    screen = Reconciliation(
+        cycle=cycle,
+        rows=rows,  # type: ignore[arg-type]  # a sequence that loads one page
+        imports=[imports[account.pk] for account in accounts if account.pk in imports],
+        accounts_missing=[account for account in accounts if account.pk not in imports],
+    )
+    return screen, counts

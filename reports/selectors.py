@@ -830,3 +830,26 @@ def saved_reports_of(*, user) -> QuerySet[SavedReport]:
 
 def saved_report_get(*, user, pk: int) -> SavedReport | None:
     return SavedReport.objects.filter(owner=user, pk=pk).first()
+
+
+def cost_overview_cached(*, user, account_id: int | None = None) -> CostOverview:
+    """`cost_overview` as the screen opens it: computed once per day, user scope and account filter
+    while the subscriptions and their price history stay as they are (the key carries their last
+    change and count); a catalog price edit, which reaches only subscriptions without a history of
+    their own, shows within `REPORT_CACHE_SECONDS`."""
+    from reports.report_cache import cache_key, cached_value, scope_signature
+    from subscriptions.models import SubscriptionPrice
+
+    subscriptions = Subscription.objects.aggregate(changed=Max("updated"), count=Count("pk"))
+    prices = SubscriptionPrice.objects.aggregate(last=Max("pk"), count=Count("pk"))
+    key = cache_key(
+        "cost",
+        timezone.localdate(),
+        account_id,
+        subscriptions["changed"],
+        subscriptions["count"],
+        prices["last"],
+        prices["count"],
+        scope_signature(user),
+    )
+    return cached_value(key=key, compute=lambda: cost_overview(user=user, account_id=account_id))
