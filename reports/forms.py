@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from portal.core.forms_renderer import attributes_html
+from customers.widgets import CustomerPicker
 from reports.billing import (
     BillingCycle,
     billing_cycle_containing,
@@ -44,54 +41,6 @@ class MonthField(forms.DateField):
     def to_python(self, value):
         day = super().to_python(value)
         return day.replace(day=1) if day else day
-
-
-#: Customers a report's customer filter lists before the user types: the filter of a partner with
-#: thousands of customers stays a few KB; typing asks `reports:customer_options` for the matches.
-CUSTOMER_OPTIONS = 20
-
-
-def customer_options_html(customers, *, selected=None, empty_label) -> str:
-    """`<option>`s of a customer filter: "All customers", the chosen customer, the others given."""
-    options = [format_html('<option value=""{}>{}</option>', "" if selected else mark_safe(" selected"), empty_label)]
-    if selected is not None:
-        options.append(format_html('<option value="{}" selected>{}</option>', selected.pk, selected.name))
-    for customer in customers:
-        if selected is None or customer.pk != selected.pk:
-            options.append(format_html('<option value="{}">{}</option>', customer.pk, customer.name))
-    return "\n".join(options)
-
-
-class CustomerPicker(forms.Select):
-    """A customer filter that stays small however many customers there are: a search field (not part
-    of the form: `form` names none) that replaces the select's options with the customers whose name
-    matches, and the select holding the first CUSTOMER_OPTIONS customers by name and the chosen one."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        field = self.choices.field
-        selected = None
-        if value not in (None, ""):
-            selected = next(iter(field.queryset.filter(pk=value)), None) if str(value).isdigit() else None
-        customers = field.queryset[:CUSTOMER_OPTIONS]
-        final = self.build_attrs(self.attrs, attrs)
-        select_id = final.get("id", f"id_{name}")
-        search = format_html(
-            '<input type="search" class="form-control form-control-sm mb-1" form="{}" name="customer_search"'
-            ' aria-label="{}" placeholder="{}" aria-controls="{}" hx-get="{}"'
-            ' hx-trigger="input changed delay:300ms, search" hx-target="#{}" hx-swap="innerHTML"'
-            ' hx-vals=\'{{"selected": "{}"}}\' data-testid="customer-search">',
-            f"{select_id}-detached",
-            _("Search customers"),
-            _("Search customers"),
-            select_id,
-            reverse("reports:customer_options"),
-            select_id,
-            selected.pk if selected is not None else "",
-        )
-        options = customer_options_html(customers, selected=selected, empty_label=field.empty_label)
-        return format_html(
-            '{}<select name="{}"{}>{}</select>', search, name, mark_safe(attributes_html(final)), mark_safe(options)
-        )
 
 
 class CustomerChoiceField(forms.ModelChoiceField):

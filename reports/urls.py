@@ -17,7 +17,6 @@ urlpatterns = [
     path("operations/export/", views.operations_export, name="operations_export"),
     path("activity/", views.activity, name="activity"),
     path("activity/export/", views.activity_export, name="activity_export"),
-    path("customers/options/", views.customer_options, name="customer_options"),
     path("cost/", views.cost, name="cost"),
     path("cost/export/", views.cost_export, name="cost_export"),
     path("custom/", views.custom, name="custom"),

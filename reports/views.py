@@ -32,7 +32,6 @@ from reports.billing_report import billing_bills, billing_summary
 from reports.choices import CustomDimension, CustomMeasure, GapKind
 from reports.exports import EXPORT_FORMATS, billing_pdf, export_filename, export_response, pdf_response
 from reports.forms import (
-    CUSTOMER_OPTIONS,
     BillingDayForm,
     BillingForm,
     CustomReportForm,
@@ -41,7 +40,6 @@ from reports.forms import (
     ReconciliationForm,
     SavedReportForm,
     UsageForm,
-    customer_options_html,
 )
 from reports.models import BillingDay
 from reports.reconciliation import reconciliation_rows, reconciliation_screen
@@ -376,22 +374,6 @@ def _account_filter(request: HttpRequest):
     if account_id and account_id.isdigit():
         return accounts, accounts.filter(pk=int(account_id)).first()
     return accounts, None
-
-
-@permission_required(REPORTS, VIEW)
-@require_GET
-def customer_options(request: HttpRequest) -> HttpResponse:
-    """The options of a report's customer filter as the user types: the customers whose name holds the
-    text (at most CUSTOMER_OPTIONS), the chosen one kept first."""
-    customers = report_customers(user=request.user)
-    text = request.GET.get("customer_search", "").strip()[:100]
-    selected_pk = request.GET.get("selected", "")
-    selected = customers.filter(pk=int(selected_pk)).first() if selected_pk.isdigit() else None
-    if text:
-        customers = customers.filter(name__icontains=text)
-    return HttpResponse(
-        customer_options_html(customers[:CUSTOMER_OPTIONS], selected=selected, empty_label=_("All customers"))
-    )
 
 
 @permission_required(REPORTS, VIEW)
