@@ -316,7 +316,8 @@ def reconciliation_screen(
     rows come back as a list a paginator reads one page of. An open cycle is computed each time."""
     from reports.report_cache import cache_key, cached_pages, scope_signature
 
-    if not issued_cycles([cycle]):
+    issued = issued_cycles([cycle])
+    if not issued:
         result = reconciliation_rows(user=user, cycle=cycle, customer_id=customer_id, account_id=account_id, gap=gap)
         return result, result.counts()
     accounts = list(MarketplaceAccount.objects.order_by("display_name", "pk"))
@@ -327,6 +328,7 @@ def reconciliation_screen(
         "reconciliation",
         cycle.start,
         cycle.end,
+        [(close.pk, close.issued_at) for close in issued.values()],
         customer_id,
         account_id,
         gap,

@@ -115,6 +115,23 @@ def statement_totals(
     by_key = {(cycle.start, cycle.end): cycle for cycle in cycles}
     if not by_key:
         return {}
+    from reports.report_cache import cache_key, cached_value, scope_signature
+
+    # Issued statements never change: read once per scope and kept (the key names the closes by id).
+    closes = sorted(
+        BillingCycleClose.objects.filter(**_cycle_filter(by_key.values())).values_list(
+            "pk", "cycle_start", "cycle_end", "issued_at"
+        )
+    )
+    key = cache_key("statement-totals", closes, customer_id, user is EVERY_CUSTOMER or scope_signature(user))
+    grouped = cached_value(
+        key=key, compute=lambda: _statement_totals(user=user, cycles=by_key, customer_id=customer_id)
+    )
+    return {by_key[key]: values for key, values in grouped.items() if key in by_key}
+
+
+def _statement_totals(*, user, cycles: dict, customer_id: int | None) -> dict[tuple[date, date], list[tuple]]:
+    by_key = cycles
     rows = BillingStatement.objects.filter(customer_id__in=customer_scope(user), **_cycle_filter(by_key.values()))
     if customer_id:
         rows = rows.filter(customer_id=customer_id)
@@ -130,8 +147,8 @@ def statement_totals(
         "subscription_count",
         "unpriced_count",
     ):
-        grouped.setdefault((start, end), []).append(values)
-    return {by_key[key]: values for key, values in grouped.items() if key in by_key}
+        grouped.setdefault((start, end), []).append(tuple(values))
+    return grouped
 
 
 #: What a statement line holds of its subscription and computation: read back (LINE_VALUES) and
