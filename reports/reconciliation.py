@@ -314,7 +314,7 @@ def reconciliation_screen(
     kept in the cache page by page (`reports.report_cache`): its billed leg never changes, and the key
     carries the invoice imports' state, the user's customers, the filters and the language. The
     rows come back as a list a paginator reads one page of. An open cycle is computed each time."""
-    from reports.report_cache import cache_key, cached_pages, scope_signature
+    from reports.report_cache import ISSUED_CYCLE_CACHE_SECONDS, cache_key, cached_pages, scope_signature
 
     issued = issued_cycles([cycle])
     if not issued:
@@ -342,7 +342,7 @@ def reconciliation_screen(
         result = reconciliation_rows(user=user, cycle=cycle, customer_id=customer_id, account_id=account_id, gap=gap)
         return result.rows, result.counts()
 
-    rows, counts = cached_pages(key=key, per_page=per_page, compute=compute)
+    rows, counts = cached_pages(key=key, per_page=per_page, compute=compute, timeout=ISSUED_CYCLE_CACHE_SECONDS)
     screen = Reconciliation(
         cycle=cycle,
         rows=rows,  # type: ignore[arg-type]  # a sequence that loads one page

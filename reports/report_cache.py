@@ -21,6 +21,9 @@ from customers.selectors import customers_visible_to
 
 #: How long a cached report result is used at most (data the key cannot see changing ages out).
 REPORT_CACHE_SECONDS = 600
+#: The same for an issued cycle's reconciliation: only a late correction of the snapshots of the
+#: cycle's last day can change it unseen by its key.
+ISSUED_CYCLE_CACHE_SECONDS = 3600
 
 
 def scope_signature(user) -> str:
@@ -60,7 +63,9 @@ class CachedPages(Sequence):
         return rows[start - offset : stop - offset]
 
 
-def cached_pages(*, key: str, per_page: int, compute: Callable[[], tuple[list, Any]]) -> tuple[CachedPages, Any]:
+def cached_pages(
+    *, key: str, per_page: int, compute: Callable[[], tuple[list, Any]], timeout: int = REPORT_CACHE_SECONDS
+) -> tuple[CachedPages, Any]:
     """The rows `compute` returns (with its summary, e.g. counts) as cached pages, computed once per key."""
     stored = cache.get(f"{key}:summary")
 
@@ -71,7 +76,7 @@ def cached_pages(*, key: str, per_page: int, compute: Callable[[], tuple[list, A
         entries: dict[str, Any] = {f"{key}:summary": stored}
         for number in range(0, max(len(rows), 1), per_page):
             entries[f"{key}:page:{number // per_page}"] = rows[number : number + per_page]
-        cache.set_many(entries, timeout=REPORT_CACHE_SECONDS)
+        cache.set_many(entries, timeout=timeout)
         return rows
 
     if stored is None:
