@@ -7,6 +7,7 @@ app_name = "customers"
 urlpatterns = [
     path("", views.customer_list, name="customer_list"),
     path("columns/", views.customer_columns, name="customer_columns"),
+    path("options/", views.customer_options, name="customer_options"),
     path("new/", views.customer_create_view, name="customer_create"),
     path("own-organisation/", views.own_organisation_add_view, name="own_organisation_add"),
     path("<int:pk>/", views.customer_detail, name="customer_detail"),

@@ -41,6 +41,7 @@ from customers.services import (
     own_organisation_add,
 )
 from customers.tables import COLUMNS_PREFERENCE, chosen_columns, customer_table, optional_columns
+from customers.widgets import CUSTOMER_OPTIONS, customer_options_html
 from portal.accounts.acting import ACTING_CUSTOMER_SESSION_KEY
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import (
@@ -436,3 +437,24 @@ def own_organisation_add_view(request: HttpRequest) -> HttpResponse:
         % {"name": customer.name},
     )
     return redirect("customers:customer_detail", pk=customer.pk)
+
+
+#: Who may ask for customer names to filter by: anyone whose screens have a customer filter.
+CUSTOMER_FILTER_MODULES = (PermissionModule.CUSTOMERS, PermissionModule.SUBSCRIPTIONS, PermissionModule.REPORTS)
+
+
+@login_required
+@require_GET
+def customer_options(request: HttpRequest) -> HttpResponse:
+    """The options of a customer filter as the user types (`customers.widgets`): the visible customers
+    whose name holds the text, at most CUSTOMER_OPTIONS, the chosen one kept."""
+    if not any(user_has_permission(request.user, module, AccessLevel.VIEW) for module in CUSTOMER_FILTER_MODULES):
+        raise PermissionDenied
+    customers = customers_visible_to(user=request.user).order_by("name", "pk").only("id", "name")
+    text = request.GET.get("customer_search", "").strip()[:100]
+    selected_pk = request.GET.get("selected", "")
+    selected = customers.filter(pk=int(selected_pk)).first() if selected_pk.isdigit() else None
+    if text:
+        customers = customers.filter(name__icontains=text)
+    empty_label = request.GET.get("empty", "")[:100] or _("All customers")
+    return HttpResponse(customer_options_html(customers[:CUSTOMER_OPTIONS], selected=selected, empty_label=empty_label))

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.widgets import CustomerPicker
 from reports.billing import (
     BillingCycle,
     billing_cycle_containing,
@@ -43,6 +44,8 @@ class MonthField(forms.DateField):
 
 
 class CustomerChoiceField(forms.ModelChoiceField):
+    widget = CustomerPicker
+
     def label_from_instance(self, obj) -> str:
         return obj.name
 

@@ -26,6 +26,7 @@ from reports.billing_report import billing_bills
 from reports.choices import GapKind, InvoiceImportStatus
 from reports.models import InvoiceImport, InvoiceLine, UsageSnapshot
 from reports.selectors import snapshot_day_for, tracked_subscriptions_visible_to
+from reports.statements import IssuedBillTotal, issued_bill_totals, issued_cycles
 
 ZERO = Decimal(0)
 
@@ -184,10 +185,31 @@ def reconciliation_rows(
         return row
 
     # Our side: what the customer is billed for the cycle (the billing report's lines).
+    # An issued cycle is summed from its statements in the database (one query, whatever the number of
+    # customers); an open one is computed bill by bill.
     tracked_offer: dict[int, tuple] = {}
-    for bill in billing_bills(
-        user=user, cycles=[cycle], customer_id=customer_id, account_id=account_id, include_empty=True
-    ):
+    billed: Iterable[IssuedBillTotal]
+    if issued_cycles([cycle]):
+        billed = issued_bill_totals(user=user, cycle=cycle, customer_id=customer_id, account_id=account_id)
+    else:
+        billed = (
+            IssuedBillTotal(
+                tracked_pk=bill.tracked_pk,
+                customer_pk=bill.customer_pk,
+                customer_name=bill.customer_name,
+                account_pk=bill.account_pk,
+                offer_external_id=bill.offer_external_id,
+                name=bill.name,
+                currency=bill.currency,
+                billed_quantity=bill.billed_quantity,
+                total=bill.total,
+                unit_price=bill.price.amount if bill.price is not None else None,
+            )
+            for bill in billing_bills(
+                user=user, cycles=[cycle], customer_id=customer_id, account_id=account_id, include_empty=True
+            )
+        )
+    for bill in billed:
         if bill.account_pk not in account_names:
             continue
         row = row_for(bill.customer_pk, bill.customer_name, bill.account_pk, bill.offer_external_id, bill.name)
@@ -195,8 +217,8 @@ def reconciliation_rows(
         row.billed += bill.billed_quantity
         row.billed_amount += bill.total
         row.currency = row.currency or bill.currency
-        if bill.price is not None:
-            row.unit_price = bill.price.amount
+        if bill.unit_price is not None:
+            row.unit_price = bill.unit_price
         tracked_offer[bill.tracked_pk] = (bill.customer_pk, bill.account_pk, bill.offer_external_id)
 
     # The tenant leg: quantity and assigned seats on the cycle's last day.
@@ -283,3 +305,48 @@ def reconciliation_rows(
         imports=[imports[account.pk] for account in accounts if account.pk in imports],
         accounts_missing=missing,
     )
+
+
+def reconciliation_screen(
+    *, user, cycle: BillingCycle, per_page: int, customer_id: int | None = None, account_id: int | None = None, gap=""
+) -> tuple[Reconciliation, dict[str, int]]:
+    """The reconciliation screen's rows and gap counts. An issued cycle's rows are computed once and
+    kept in the cache page by page (`reports.report_cache`): its billed leg never changes, and the key
+    carries the invoice imports' state, the user's customers, the filters and the language. The
+    rows come back as a list a paginator reads one page of. An open cycle is computed each time."""
+    from reports.report_cache import ISSUED_CYCLE_CACHE_SECONDS, cache_key, cached_pages, scope_signature
+
+    issued = issued_cycles([cycle])
+    if not issued:
+        result = reconciliation_rows(user=user, cycle=cycle, customer_id=customer_id, account_id=account_id, gap=gap)
+        return result, result.counts()
+    accounts = list(MarketplaceAccount.objects.order_by("display_name", "pk"))
+    if account_id:
+        accounts = [account for account in accounts if account.pk == account_id]
+    imports = invoice_imports_for(cycle=cycle, accounts=accounts)
+    key = cache_key(
+        "reconciliation",
+        cycle.start,
+        cycle.end,
+        [(close.pk, close.issued_at) for close in issued.values()],
+        customer_id,
+        account_id,
+        gap,
+        per_page,
+        [account.pk for account in accounts],
+        sorted((item.pk, item.status, item.fetched_at, item.line_count) for item in imports.values()),
+        scope_signature(user),
+    )
+
+    def compute() -> tuple[list[ReconciliationRow], dict[str, int]]:
+        result = reconciliation_rows(user=user, cycle=cycle, customer_id=customer_id, account_id=account_id, gap=gap)
+        return result.rows, result.counts()
+
+    rows, counts = cached_pages(key=key, per_page=per_page, compute=compute, timeout=ISSUED_CYCLE_CACHE_SECONDS)
+    screen = Reconciliation(
+        cycle=cycle,
+        rows=rows,  # type: ignore[arg-type]  # a sequence that loads one page
+        imports=[imports[account.pk] for account in accounts if account.pk in imports],
+        accounts_missing=[account for account in accounts if account.pk not in imports],
+    )
+    return screen, counts

@@ -474,14 +474,24 @@ class PricedSubscription:
     monthly_cost: Decimal | None
 
 
-def priced_subscriptions(*, user, account_id: int | None = None) -> Iterator[PricedSubscription]:
-    """Every visible active subscription with its monthly revenue (the customer's price from the
-    pricing chain) and cost (the marketplace's price), streamed in chunks."""
+def _current_subscriptions(*, user, account_id: int | None = None) -> QuerySet[Subscription]:
+    """The visible subscriptions the money of today counts: active and suspended ones."""
     rows = Subscription.objects.filter(
         customer_tenant__customer_id__in=_visible_customer_ids(user), status__in=("active", "suspended")
-    ).order_by("customer_tenant__customer_id", "pk")
+    )
     if account_id:
         rows = rows.filter(account_id=account_id)
+    return rows
+
+
+def priced_subscriptions(
+    *, user, account_id: int | None = None, subscription_ids: list[int] | None = None
+) -> Iterator[PricedSubscription]:
+    """Every visible active subscription (or these of them) with its monthly revenue (the customer's
+    price from the pricing chain) and cost (the marketplace's price), streamed in chunks."""
+    rows = _current_subscriptions(user=user, account_id=account_id).order_by("customer_tenant__customer_id", "pk")
+    if subscription_ids is not None:
+        rows = rows.filter(pk__in=subscription_ids)
     book = PriceBook(offer_ids=rows.values_list("offer_id", flat=True).distinct())
     # The price each subscription is charged today (its price history), else the pricing chain's.
     today = timezone.localdate()
@@ -588,17 +598,78 @@ class CostOverview:
     totals: list[CostRow]
 
 
+#: Today's price of each subscription summed per customer, account, currency and billing cycle in the
+#: database: the price in effect today from its history (the latest from before tomorrow; when every
+#: price starts later, the earliest day's last), as `BillingPrices.prices_over` picks it. A subscription
+#: without history, or whose price lacks its cost, comes back in `fallback` for the pricing chain.
+_COST_SQL = """
+SELECT c.id, c.name, s.account_id, a.display_name, p.currency, s.billing_cycle,
+       COUNT(*) FILTER (WHERE p.cost_price IS NOT NULL),
+       COALESCE(SUM(s.quantity) FILTER (WHERE p.cost_price IS NOT NULL), 0),
+       SUM(p.unit_price * CASE WHEN s.trial THEN 0 ELSE s.quantity END) FILTER (WHERE p.cost_price IS NOT NULL),
+       SUM(p.cost_price * CASE WHEN s.trial THEN 0 ELSE s.quantity END) FILTER (WHERE p.cost_price IS NOT NULL),
+       ARRAY_AGG(s.id) FILTER (WHERE p.cost_price IS NULL)
+FROM {subscription} s
+JOIN {tenant} t ON t.id = s.customer_tenant_id
+JOIN {customer} c ON c.id = t.customer_id
+JOIN {account} a ON a.id = s.account_id
+LEFT JOIN LATERAL (
+    SELECT sp.unit_price, sp.cost_price, sp.currency FROM {price} sp
+    WHERE sp.account_id = s.account_id AND sp.external_id = s.external_id
+    ORDER BY (sp.effective_from < %s) DESC,
+             CASE WHEN sp.effective_from < %s THEN sp.effective_from END DESC,
+             CASE WHEN sp.effective_from < %s THEN sp.id END DESC,
+             (sp.effective_from AT TIME ZONE %s)::date, sp.effective_from DESC, sp.id DESC
+    LIMIT 1
+) p ON TRUE
+WHERE s.id IN ({ids})
+GROUP BY c.id, c.name, s.account_id, a.display_name, p.currency, s.billing_cycle
+"""
+
+
+def _cost_sums(*, user, account_id: int | None) -> tuple[list[tuple], list[int]]:
+    """(customer id, name, account id, name, currency, billing cycle, subscriptions, seats, sum of unit
+    price × billed seats, sum of cost × billed seats) per group, and the subscriptions left to the chain."""
+    from django.db import connection
+
+    from customers.models import CustomerTenant
+    from subscriptions.models import SubscriptionPrice
+    from subscriptions.selectors_prices import day_start
+
+    ids_sql, ids_params = _current_subscriptions(user=user, account_id=account_id).values("pk").query.sql_with_params()
+    sql = _COST_SQL.format(
+        subscription=Subscription._meta.db_table,
+        tenant=CustomerTenant._meta.db_table,
+        customer=Customer._meta.db_table,
+        account=MarketplaceAccount._meta.db_table,
+        price=SubscriptionPrice._meta.db_table,
+        ids=ids_sql,
+    )
+    tomorrow = day_start(timezone.localdate() + timedelta(days=1))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tomorrow, tomorrow, tomorrow, timezone.get_current_timezone_name(), *ids_params])
+        rows = cursor.fetchall()
+    fallback = [pk for row in rows for pk in (row[10] or [])]
+    return [row[:10] for row in rows if row[6]], fallback
+
+
 def cost_overview(*, user, account_id: int | None = None) -> CostOverview:
     """Overview cost report: monthly cost and revenue per customer and per marketplace
-    account, from today's subscriptions and the partner's custom prices."""
+    account, from today's subscriptions and the partner's custom prices.
+
+    The database sums each group's unit prices × seats per billing cycle (exact: sums and products
+    of decimals); a group's monthly amount is that sum over the cycle's months, and totals are
+    rounded once, at the end (`money_round`). Only subscriptions without a price history of their
+    own (or without its cost) are priced one by one through the pricing chain."""
     by_customer: dict[tuple[int, str], CostRow] = {}
     by_account: dict[tuple[int, str], CostRow] = {}
     totals: dict[str, CostRow] = {}
-    for row in priced_subscriptions(user=user, account_id=account_id):
-        currency = row.currency or "-"
+
+    def add(customer, account, currency, subscriptions, seats, revenue, cost, unpriced) -> None:
+        currency = currency or "-"
         for groups, key, label in (
-            (by_customer, (row.customer_pk, currency), row.customer_name),
-            (by_account, (row.account_pk, currency), row.account_name),
+            (by_customer, (customer[0], currency), customer[1]),
+            (by_account, (account[0], currency), account[1]),
             (totals, currency, ""),
         ):
             target = groups.get(key)
@@ -606,13 +677,38 @@ def cost_overview(*, user, account_id: int | None = None) -> CostOverview:
                 target = groups[key] = CostRow(
                     key=key[0] if isinstance(key, tuple) else 0, label=label, currency=currency
                 )
-            target.subscriptions += 1
-            target.seats += row.quantity
-            if row.monthly_revenue is None:
-                target.unpriced += 1
-            else:
-                target.revenue += row.monthly_revenue
-                target.cost += row.monthly_cost
+            target.subscriptions += subscriptions
+            target.seats += seats
+            target.unpriced += unpriced
+            if revenue is not None:
+                target.revenue += revenue
+                target.cost += cost
+
+    sums, fallback = _cost_sums(user=user, account_id=account_id)
+    for customer_pk, customer_name, account_pk, account_name, currency, cycle, count, seats, price, cost in sums:
+        add(
+            (customer_pk, customer_name),
+            (account_pk, account_name),
+            currency,
+            count,
+            seats,
+            monthly_amount(price, cycle),
+            monthly_amount(cost, cycle),
+            0,
+        )
+    if fallback:
+        for row in priced_subscriptions(user=user, account_id=account_id, subscription_ids=fallback):
+            priced = row.monthly_revenue is not None
+            add(
+                (row.customer_pk, row.customer_name),
+                (row.account_pk, row.account_name),
+                row.currency,
+                1,
+                row.quantity,
+                row.monthly_revenue,
+                row.monthly_cost,
+                0 if priced else 1,
+            )
     for groups in (by_customer, by_account, totals):
         for target in groups.values():
             if target.currency != "-":
@@ -734,3 +830,26 @@ def saved_reports_of(*, user) -> QuerySet[SavedReport]:
 
 def saved_report_get(*, user, pk: int) -> SavedReport | None:
     return SavedReport.objects.filter(owner=user, pk=pk).first()
+
+
+def cost_overview_cached(*, user, account_id: int | None = None) -> CostOverview:
+    """`cost_overview` as the screen opens it: computed once per day, user scope and account filter
+    while the subscriptions and their price history stay as they are (the key carries their last
+    change and count); a catalog price edit, which reaches only subscriptions without a history of
+    their own, shows within `REPORT_CACHE_SECONDS`."""
+    from reports.report_cache import cache_key, cached_value, scope_signature
+    from subscriptions.models import SubscriptionPrice
+
+    subscriptions = Subscription.objects.aggregate(changed=Max("updated"), count=Count("pk"))
+    prices = SubscriptionPrice.objects.aggregate(last=Max("pk"), count=Count("pk"))
+    key = cache_key(
+        "cost",
+        timezone.localdate(),
+        account_id,
+        subscriptions["changed"],
+        subscriptions["count"],
+        prices["last"],
+        prices["count"],
+        scope_signature(user),
+    )
+    return cached_value(key=key, compute=lambda: cost_overview(user=user, account_id=account_id))

@@ -115,6 +115,23 @@ def statement_totals(
     by_key = {(cycle.start, cycle.end): cycle for cycle in cycles}
     if not by_key:
         return {}
+    from reports.report_cache import cache_key, cached_value, scope_signature
+
+    # Issued statements never change: read once per scope and kept (the key names the closes by id).
+    closes = sorted(
+        BillingCycleClose.objects.filter(**_cycle_filter(by_key.values())).values_list(
+            "pk", "cycle_start", "cycle_end", "issued_at"
+        )
+    )
+    key = cache_key("statement-totals", closes, customer_id, user is EVERY_CUSTOMER or scope_signature(user))
+    grouped = cached_value(
+        key=key, compute=lambda: _statement_totals(user=user, cycles=by_key, customer_id=customer_id)
+    )
+    return {by_key[key]: values for key, values in grouped.items() if key in by_key}
+
+
+def _statement_totals(*, user, cycles: dict, customer_id: int | None) -> dict[tuple[date, date], list[tuple]]:
+    by_key = cycles
     rows = BillingStatement.objects.filter(customer_id__in=customer_scope(user), **_cycle_filter(by_key.values()))
     if customer_id:
         rows = rows.filter(customer_id=customer_id)
@@ -130,8 +147,8 @@ def statement_totals(
         "subscription_count",
         "unpriced_count",
     ):
-        grouped.setdefault((start, end), []).append(values)
-    return {by_key[key]: values for key, values in grouped.items() if key in by_key}
+        grouped.setdefault((start, end), []).append(tuple(values))
+    return grouped
 
 
 #: What a statement line holds of its subscription and computation: read back (LINE_VALUES) and
@@ -278,6 +295,86 @@ def issued_bills_by_subscription(
         if bill.cycle in cycles:
             bills.setdefault(bill.tracked_pk, []).append(bill)
     return bills
+
+
+@dataclass(frozen=True)
+class IssuedBillTotal:
+    """What an issued bill comes to, without its lines: the figures reconciliation puts side by side."""
+
+    tracked_pk: int
+    customer_pk: int
+    customer_name: str
+    account_pk: int
+    offer_external_id: str
+    name: str
+    currency: str
+    billed_quantity: int
+    total: Decimal
+    unit_price: Decimal | None
+
+
+def issued_bill_totals(
+    *, user, cycle: BillingCycle, customer_id: int | None = None, account_id: int | None = None
+) -> list[IssuedBillTotal]:
+    """Every issued bill of one issued cycle the user may see, summed in the database in one query
+    (however many customers): the same bills `issued_bills_by_subscription` rebuilds line by line
+    (a statement's lines grouped by customer, currency, subscription), in the billing report's order.
+    The seats are `billed_quantity`'s (fees and additions minus refunds), the total `lines_total`'s
+    (every line, adjustments too), the unit price the first line's that has one."""
+    from django.contrib.postgres.aggregates import ArrayAgg
+    from django.db.models import Case, F, IntegerField, Q, Sum, Value, When
+
+    lines = BillingStatementLine.objects.filter(
+        statement__customer_id__in=customer_scope(user), **_cycle_filter([cycle], prefix="statement__")
+    )
+    if customer_id:
+        lines = lines.filter(statement__customer_id=customer_id)
+    if account_id:
+        lines = lines.filter(account_id=account_id)
+    seats = Case(
+        When(kind__in=BILLED_KINDS, then=F("quantity")),
+        When(kind=BillingLineKind.REFUND, then=-F("quantity")),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    rows = (
+        lines.values(
+            "statement__customer_id",
+            "statement__customer_name",
+            "statement__currency",
+            "tracked_id",
+            "subscription_name",
+        )
+        .annotate(
+            seats=Sum(seats),
+            total=Sum("amount"),
+            accounts=ArrayAgg("account_id", order_by=("position",)),
+            offers=ArrayAgg("offer_external_id", order_by=("position",)),
+            prices=ArrayAgg("unit_price", filter=Q(unit_price__isnull=False), order_by=("position",)),
+        )
+        .order_by(
+            "statement__customer_name",
+            "statement__customer_id",
+            "subscription_name",
+            "tracked_id",
+            "statement__currency",
+        )
+    )
+    return [
+        IssuedBillTotal(
+            tracked_pk=row["tracked_id"] or 0,
+            customer_pk=row["statement__customer_id"],
+            customer_name=row["statement__customer_name"],
+            account_pk=row["accounts"][0],
+            offer_external_id=row["offers"][0],
+            name=row["subscription_name"],
+            currency=row["statement__currency"],
+            billed_quantity=row["seats"] or 0,
+            total=row["total"] if row["total"] is not None else ZERO,
+            unit_price=row["prices"][0] if row["prices"] else None,
+        )
+        for row in rows
+    ]
 
 
 # -- closing a cycle ---------------------------------------------------------------------------------------------------

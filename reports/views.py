@@ -42,12 +42,13 @@ from reports.forms import (
     UsageForm,
 )
 from reports.models import BillingDay
-from reports.reconciliation import reconciliation_rows
+from reports.reconciliation import reconciliation_rows, reconciliation_screen
 from reports.selectors import (
     UsageQuery,
     billing_cycle_end_day,
     billing_days,
     cost_overview,
+    cost_overview_cached,
     custom_report,
     customer_operations,
     operation_service_cards,
@@ -379,7 +380,7 @@ def _account_filter(request: HttpRequest):
 @require_GET
 def cost(request: HttpRequest) -> HttpResponse:
     accounts, account = _account_filter(request)
-    overview = cost_overview(user=request.user, account_id=account.pk if account else None)
+    overview = cost_overview_cached(user=request.user, account_id=account.pk if account else None)
     return render(
         request,
         "reports/cost.html",
@@ -656,9 +657,10 @@ def _reconciliation_request(request: HttpRequest):
 @require_GET
 def reconciliation(request: HttpRequest) -> HttpResponse:
     form, customer, account, cycle, gap = _reconciliation_request(request)
-    result = reconciliation_rows(
+    result, counts = reconciliation_screen(
         user=request.user,
         cycle=cycle,
+        per_page=PER_PAGE,
         customer_id=customer.pk if customer else None,
         account_id=account.pk if account else None,
         gap=gap,
@@ -671,7 +673,7 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
             "result": result,
             "cycle": cycle,
             "page": _page(request, result.rows),
-            "counts": result.counts(),
+            "counts": counts,
             "gap_kinds": GapKind.choices,
             "sees_cost": user_sees_cost_prices(request.user),
             "can_manage": _can_manage(request.user),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.choices import BILLING_CYCLE_CHOICES
 from customers.selectors import customers_visible_to
+from customers.widgets import CustomerPicker
 from marketplace.choices import MarketplaceSlug
 from subscriptions.choices import SUBSCRIPTION_STATUS_CHOICES
 from subscriptions.models import Subscription
@@ -30,7 +31,11 @@ class SubscriptionFilterSet(django_filters.FilterSet):
         empty_label=_("Any marketplace"),
     )
     customer = django_filters.ModelChoiceFilter(
-        field_name="customer_tenant__customer", queryset=None, label=_("Customer"), empty_label=_("Any customer")
+        field_name="customer_tenant__customer",
+        queryset=None,
+        label=_("Customer"),
+        empty_label=_("Any customer"),
+        widget=CustomerPicker,
     )
     billing_cycle = django_filters.ChoiceFilter(
         choices=BILLING_CYCLE_CHOICES, label=_("Billing cycle"), empty_label=_("Any billing cycle")
@@ -73,7 +78,9 @@ class SubscriptionFilterSet(django_filters.FilterSet):
 
 
 class CalendarFilterForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=None, required=False, label=_("Customer"), empty_label=_("Any customer"))
+    customer = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Customer"), empty_label=_("Any customer"), widget=CustomerPicker
+    )
     marketplace = forms.ChoiceField(required=False, label=_("Marketplace"))
 
     def __init__(self, *args, user, **kwargs):

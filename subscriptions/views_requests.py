@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.pricing import guardrails_check
 from customers.selectors import customer_tenants_visible_to, customers_visible_to
+from customers.widgets import customer_picker_html
 from marketplace.choices import MarketplaceSlug
 from portal.accounts.choices import AccessLevel, PermissionModule, UserKind
 from portal.accounts.permissions import permission_check, permission_required, user_has_permission
@@ -82,7 +83,13 @@ def request_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "statuses": RequestStatus.choices,
         "sources": RequestSource.choices,
-        "customers": customers_visible_to(user=request.user).order_by("name").values_list("pk", "name"),
+        "customer_picker": customer_picker_html(
+            name="customer",
+            attrs={"id": "request-customer", "class": "form-select"},
+            customers=customers_visible_to(user=request.user).order_by("name", "pk").only("id", "name"),
+            value=customer,
+            empty_label=_("Any customer"),
+        ),
         "selected": {"status": status, "source": source, "customer": customer, "q": search},
         "is_filtered": bool(status or source or customer or search),
         "query": query.urlencode(),

@@ -264,3 +264,39 @@ def test_the_fetch_button_is_for_report_managers_and_runs_in_the_background(
         )
     page = manager.get(f"/reports/reconciliation/?{FEBRUARY}").content.decode()
     assert "Fetched" in page
+
+
+def test_an_issued_cycle_is_kept_for_the_screen_until_invoices_arrive_and_per_user_scope(
+    billing_world, alpha_admin_client, partner_alpha
+):
+    """An issued cycle's rows are computed once and kept; fetching the marketplace's invoice is seen
+    at once, and a role scoped to one customer never gets the rows the administrator was shown."""
+    from django.utils import timezone
+
+    from reports.billing import BillingCycle
+    from reports.statements import billing_cycle_close
+
+    with schema_context(partner_alpha.schema_name):
+        billing_cycle_close(actor="test", cycle=BillingCycle(start=date(2024, 2, 1), end=date(2024, 2, 29)))
+        connect(billing_world.account, billing_world.ours_subscription.customer_tenant, "C-1")
+        scoped_viewer("scoped", [billing_world.ours])
+    first = alpha_admin_client.get(f"/reports/reconciliation/?{FEBRUARY}").content.decode()
+    assert "Zenith Logistics" in first and "Alpine Bakery" in first
+    again = alpha_admin_client.get(f"/reports/reconciliation/?{FEBRUARY}").content.decode()
+    assert again.count("<tr") == first.count("<tr")
+
+    scoped = signed_in_client(partner_alpha, "scoped", PASSWORD).get(f"/reports/reconciliation/?{FEBRUARY}")
+    assert "Alpine Bakery" in scoped.content.decode() and "Zenith Logistics" not in scoped.content.decode()
+
+    with schema_context(partner_alpha.schema_name):
+        invoice_import = InvoiceImport.objects.create(
+            account=billing_world.account,
+            period_start=date(2024, 2, 1),
+            period_end=date(2024, 2, 29),
+            status=InvoiceImportStatus.SUCCEEDED,
+            line_count=1,
+            fetched_at=timezone.now(),
+        )
+        invoice(invoice_import, "C-1", "EXO|Monthly", 2, name="Exchange Online")
+    fetched = alpha_admin_client.get(f"/reports/reconciliation/?{FEBRUARY}&gap=unbilled").content.decode()
+    assert "Exchange Online" in fetched

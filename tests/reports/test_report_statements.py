@@ -30,7 +30,7 @@ from reports.models import BillingCycleClose, BillingDay, BillingStatement, Bill
 from reports.reconciliation import reconciliation_rows
 from reports.statements import billing_cycle_close, billing_cycles_close_due
 from reports.tasks import billing_cycles_close_task
-from tests.factories.reports import history, scoped_viewer
+from tests.factories.reports import history, scoped_viewer, track
 from tests.factories.subscriptions import SubscriptionFactory
 from tests.support import PASSWORD, signed_in_client
 
@@ -353,3 +353,59 @@ def test_the_database_refuses_a_second_issue_of_a_cycle_or_a_customers_statement
             issued_at=timezone.now(),
             total=D(0),
         )
+
+
+def test_reconciliation_sums_an_issued_cycle_as_its_statements_lines_add_up(billing_world, in_alpha):
+    """The billed leg of an issued cycle is summed in the database; it comes to what the issued bills
+    rebuilt line by line come to: two currencies, a price change inside the cycle, an adjustment line."""
+    from django.contrib.auth import get_user_model
+
+    from reports.billing_report import billing_bills
+    from subscriptions.models import SubscriptionPrice
+    from subscriptions.selectors_prices import day_start
+    from tests.factories.catalog import OfferFactory
+
+    admin = get_user_model().objects.get(username="admin")
+    dollars = OfferFactory(account=billing_world.account, name="Dollar Plan", external_id="DP|Monthly", currency="USD")
+    sub = SubscriptionFactory(
+        customer_tenant=billing_world.ours_subscription.customer_tenant, offer=dollars, quantity=4, external_id="S-3"
+    )
+    tracked = track(sub, first_seen=date(2024, 1, 1), started_on=date(2023, 6, 1))
+    history(tracked, [(date(2024, 1, 1), 4), (date(2024, 3, 10), 7)], until=date(2024, 3, 31))
+    for day, price in ((date(2024, 1, 1), D("20.00")), (date(2024, 3, 15), D("22.40"))):
+        SubscriptionPrice.objects.create(
+            subscription=sub,
+            account=billing_world.account,
+            external_id="S-3",
+            effective_from=day_start(day),
+            unit_price=price,
+            cost_price=D("18.00"),
+            currency="USD",
+            source="manual",
+        )
+    close(FEBRUARY)
+    UsageSnapshot.objects.filter(subscription=billing_world.ours_tracked, day=date(2024, 2, 21)).update(quantity=9)
+    UsageSnapshot.objects.filter(subscription=tracked, day=date(2024, 2, 28)).update(quantity=5)
+    close(MARCH)  # with adjustments of February, a price change inside March
+
+    for cycle in (FEBRUARY, MARCH):
+        expected: dict[tuple, list] = {}
+        for bill in billing_bills(user=admin, cycles=[cycle], include_empty=True):
+            key = (bill.customer_pk, bill.account_pk, bill.offer_external_id)
+            figures = expected.setdefault(key, [0, 0, D(0), None])
+            figures[0] += 1
+            figures[1] += bill.billed_quantity
+            figures[2] += bill.total
+            figures[3] = bill.price.amount if bill.price is not None else figures[3]
+        rows = reconciliation_rows(user=admin, cycle=cycle).rows
+        assert {
+            (row.customer_pk, row.account_pk, row.offer_external_id): [
+                row.subscriptions,
+                row.billed,
+                row.billed_amount,
+                row.unit_price,
+            ]
+            for row in rows
+        } == expected
+        assert len(expected) == 3 and {row.currency for row in rows} == {"EUR", "USD"}
+    assert BillingStatementLine.objects.filter(kind=BillingLineKind.ADJUSTMENT).count() == 2
