@@ -50,6 +50,7 @@ from django_tenants.utils import schema_context  # noqa: E402
 from catalog.models import Offer  # noqa: E402
 from customers.choices import ConsentState  # noqa: E402
 from customers.models import Customer, CustomerTenant  # noqa: E402
+from marketplace import rate_budget  # noqa: E402
 from marketplace import sync as sync_engine  # noqa: E402
 from marketplace.connections import (  # noqa: E402
     override_provider_transport,
@@ -87,6 +88,12 @@ def remove_bench_partner() -> None:
     for partner in Partner.objects.filter(slug=SLUG):
         with connection.cursor() as cursor:
             cursor.execute(f'DROP SCHEMA IF EXISTS "{partner.schema_name}" CASCADE')
+        # The request budgets go with the partner: the in-process rounds reserve without waiting (their
+        # transport never sleeps), and a budget left in debt would make the next partner of this schema
+        # name, with the same account ids, wait hours for its first request.
+        client = rate_budget._redis()
+        for key in client.scan_iter(match=f"{rate_budget.budget_key_prefix()}:{partner.schema_name}:*"):
+            client.delete(key)
         partner.delete()
 
 
