@@ -109,6 +109,7 @@ NOT_PAGES = {
     "accounts:logout": "signs the walker out",
     "audit:notification_panel": "an htmx fragment under the bell",
     "marketplace:health_tile": "an htmx fragment of the home page (opened alone, it has no favicon: a 404)",
+    "customers:customer_options": "the options a customer filter fetches as the user types (a fragment, no favicon)",
     # 404 until the partner lets customers register (tests/customers/test_customer_registration.py opens them)
     "customer_registration:register": "a public form, closed in the demo",
     "customer_registration:sent": "a public page, closed in the demo",

@@ -87,7 +87,7 @@ def simulators(monkeypatch, identity):
         "alef": (alef_simulator.AlefSimulator(domains=identity), alef_simulator.DEMO_CONNECTION),
     }
 
-    def provider_for(account):
+    def provider_for(account, **_options):
         simulator, connection = running[account.marketplace]
         return create_provider(
             slug=account.marketplace,
