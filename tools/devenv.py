@@ -283,6 +283,12 @@ def command_up() -> int:
     procfile.write_text("\n".join(lines) + "\n")
     honcho = shutil.which("honcho", path=str(Path(PYTHON).parent)) or "honcho"
     process = subprocess.Popen([honcho, "-f", str(procfile), "-d", str(ROOT), "start"], env=environment)
+
+    def stop(signum, frame):  # `kill`, a closed terminal: stop everything as Ctrl-C does, leaving nothing behind
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     try:
         # The sign-in details come last, once the web server answers, so the services' start-up lines
         # do not push them off the screen.
