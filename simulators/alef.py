@@ -31,13 +31,14 @@ Control endpoints (JSON bodies):
 
 from __future__ import annotations
 
+import calendar
 import re
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from wsgiref.simple_server import WSGIServer
@@ -728,6 +729,7 @@ class AlefSimulator(MarketplaceSimulator[_Injection]):
             ("PATCH", _SUBSCRIPTION + r"$", "patch_subscription", self._patch_subscription),
             ("GET", _SUBSCRIPTION + r"/addons$", "list_addons", self._list_addons),
             ("GET", r"^subscriptions/(?P<subscription_id>[^/]+)$", "get_subscription", self._get_subscription),
+            ("GET", r"^billing/lineitems$", "list_billing_lines", self._billing_lines),
         ]
         return [(method, re.compile(pattern), name, handler) for method, pattern, name, handler in routes]
 
@@ -1394,6 +1396,58 @@ class AlefSimulator(MarketplaceSimulator[_Injection]):
             subscription.refundable = [(subscription.quantity, subscription.term_start + CANCELLATION_WINDOW)]
             subscription.etag = secrets.token_hex(8)
 
+    def _billing_lines(self, request: _Request) -> dict[str, Any]:
+        """The reseller's billing lines at partner price, one per subscription and billing period whose
+        charge starts inside `periodStart`..`periodEnd` (ISO dates). ALEF publishes no API reference
+        (marketplace-apis.md 5): this is its Partner Center semantics (an invoice per month, cycle fees
+        per billing period), as the rest of this simulator; `invoiceId` is the month."""
+        try:
+            start = date.fromisoformat(str(request.query.get("periodstart") or ""))
+            end = date.fromisoformat(str(request.query.get("periodend") or ""))
+        except ValueError:
+            raise _ApiError(400, 400, "periodStart and periodEnd are required ISO dates (YYYY-MM-DD).") from None
+        if end < start:
+            raise _ApiError(400, 400, "periodEnd is before periodStart.")
+        items = []
+        for subscription in list(self.subscriptions.values()):
+            if subscription.is_trial or self.customers[subscription.customer_id].reseller != request.reseller:
+                continue
+            product = self.catalog[subscription.product_key]
+            partner, _customer_price, _retail = prices_for(product, subscription.term, subscription.cycle)
+            step = 12 if subscription.cycle == "annual" else 36 if subscription.cycle == "triennial" else 1
+            first = subscription.term_start.date()
+            months = 0
+            while True:
+                charge_start = _add_months(first, months)
+                if charge_start > end or charge_start > subscription.term_end.date():
+                    break
+                charge_end = _add_months(first, months + step) - timedelta(days=1)
+                months += step
+                if charge_start < start or subscription.status == "deleted":
+                    continue
+                items.append(
+                    {
+                        "invoiceId": f"ALEF-{charge_start:%Y%m}",
+                        "customerId": subscription.customer_id,
+                        "customerName": self.customers[subscription.customer_id].company_name,
+                        "subscriptionId": subscription.id,
+                        "offerId": product.catalog_item_id,
+                        "productId": product.product_id,
+                        "termDuration": subscription.term,
+                        "billingCycle": subscription.cycle,
+                        "description": product.name,
+                        "chargeType": "cycleFee",
+                        "chargeStartDate": charge_start.isoformat(),
+                        "chargeEndDate": charge_end.isoformat(),
+                        "quantity": subscription.quantity,
+                        "unitPrice": str(partner),
+                        "amount": str(_money(partner * subscription.quantity)),
+                        "currency": "EUR",
+                    }
+                )
+        items.sort(key=lambda item: (item["chargeStartDate"], item["customerId"], item["subscriptionId"]))
+        return {"totalCount": len(items), "items": items, "attributes": {"objectType": "Collection"}}
+
     def _subscription_wire(self, subscription: _Subscription) -> dict[str, Any]:
         self._refresh(subscription)
         product = self.catalog[subscription.product_key]
@@ -1484,6 +1538,12 @@ def _domain_prefix(value: str) -> str:
     if not _DOMAIN_PREFIX.match(prefix):
         raise _ApiError(400, 800002, "The domain must be 1 to 27 letters and numbers (before .onmicrosoft.com).")
     return prefix
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _format(moment: datetime | None) -> str | None:

@@ -28,6 +28,7 @@ DESCRIPTION = MarketplaceDescription(
             Capability.CHANGE_ADD_ON,
             Capability.REMOVE_ADD_ON,
             Capability.CREATE_TENANT,
+            Capability.LIST_INVOICE_LINES,
         }
     ),
     capability_rules=MappingProxyType(

@@ -27,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from datetime import date
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -51,6 +52,8 @@ from marketplace.providers.base import (
     CustomerDraft,
     CustomerRecord,
     DomainAvailability,
+    InvoiceChargeType,
+    InvoiceLineRecord,
     NotFound,
     OfferRecord,
     OrderLineOutcome,
@@ -119,6 +122,17 @@ def split_offer_id(offer_id: str) -> tuple[str, str, str]:
     return ":".join(parts[:3]), parts[3].upper(), parts[4].lower()
 
 
+#: ALEF's `chargeType` (Partner Center's names, lower-cased) -> the console's.
+_INVOICE_CHARGE_TYPES = {
+    "cyclefee": InvoiceChargeType.CYCLE_FEE,
+    "prorate": InvoiceChargeType.PRO_RATA,
+    "prorata": InvoiceChargeType.PRO_RATA,
+    "refund": InvoiceChargeType.REFUND,
+    "onetime": InvoiceChargeType.ONE_TIME,
+    "usage": InvoiceChargeType.USAGE,
+}
+
+
 class AlefProvider(ProviderBase):
     description: ClassVar[MarketplaceDescription] = DESCRIPTION
     #: A repeated `place_order_line` with the same key returns the first result and buys nothing.
@@ -179,6 +193,40 @@ class AlefProvider(ProviderBase):
 
     def customer_eligibility(self, *, customer_external_id: str) -> CustomerEligibility:
         return _eligibility(self.client.get_customer(customer_id=customer_external_id))
+
+    def list_invoice_lines(self, *, period_start: date, period_end: date) -> Iterator[InvoiceLineRecord]:
+        """ALEF's billing lines (partner price), one invoice a month (`ALEF-YYYYMM`)."""
+        for wire in self.client.list_billing_lines(period_start=period_start, period_end=period_end):
+            start = date.fromisoformat(str(wire["chargeStartDate"]))
+            quantity = integer(wire.get("quantity")) or 0
+            unit_price = money(wire.get("unitPrice")) or Decimal(0)
+            amount = money(wire.get("amount"))
+            yield InvoiceLineRecord(
+                invoice_id=str(wire.get("invoiceId") or f"ALEF-{start:%Y%m}"),
+                customer_external_id=str(wire.get("customerId") or ""),
+                customer_name=wire.get("customerName"),
+                subscription_external_id=str(wire["subscriptionId"]) if wire.get("subscriptionId") else None,
+                offer_id=(
+                    offer_id_for(
+                        catalog_item_id=str(wire["offerId"]),
+                        term=str(wire["termDuration"]),
+                        billing_cycle=str(wire["billingCycle"]),
+                    )
+                    if wire.get("offerId") and wire.get("termDuration") and wire.get("billingCycle")
+                    else wire.get("offerId")
+                ),
+                product_id=wire.get("productId"),
+                name=str(wire.get("description") or ""),
+                charge_type=_INVOICE_CHARGE_TYPES.get(
+                    str(wire.get("chargeType") or "").lower(), InvoiceChargeType.OTHER
+                ),
+                charge_start=start,
+                charge_end=date.fromisoformat(str(wire.get("chargeEndDate") or start.isoformat())),
+                quantity=quantity,
+                unit_price=unit_price,
+                amount=amount if amount is not None else unit_price * quantity,
+                currency=str(wire.get("currency") or "EUR"),
+            )
 
     def list_subscriptions(self, *, customer_external_id: str | None = None) -> Iterator[SubscriptionRecord]:
         """Partner Center lists subscriptions per customer, so a full listing walks the customers."""

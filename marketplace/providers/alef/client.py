@@ -32,7 +32,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -362,6 +362,16 @@ class AlefClient(MarketplaceHttpClient):
     def get_subscription(self, *, subscription_id: str) -> WireObject:
         """Reseller-wide lookup by subscription id (the answer names its `customerId`)."""
         return _as_object(self._get(f"subscriptions/{self._segment(subscription_id)}", operation="get_subscription"))
+
+    def list_billing_lines(self, *, period_start: date, period_end: date) -> list[WireObject]:
+        """The reseller's billing lines whose charge starts inside the period, at partner price."""
+        return list(
+            self._collection(
+                "billing/lineitems",
+                operation="list_billing_lines",
+                query={"periodStart": period_start.isoformat(), "periodEnd": period_end.isoformat()},
+            )
+        )
 
     def list_add_ons(self, *, customer_id: str, subscription_id: str) -> list[WireObject]:
         return list(

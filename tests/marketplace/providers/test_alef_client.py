@@ -482,7 +482,6 @@ def test_registry_builds_the_alef_provider_from_the_demo_connection() -> None:
 
 def test_every_capability_is_declared_implemented_and_has_a_rule_where_it_matters() -> None:
     optional = {
-        Capability.LIST_INVOICE_LINES,
         Capability.READ_CREDIT_LIMIT,
         Capability.LIST_TENANT_LICENCES,
         Capability.LIST_GDAP_RELATIONSHIPS,
@@ -503,6 +502,7 @@ def test_every_capability_is_declared_implemented_and_has_a_rule_where_it_matter
         "add_add_on",
         "change_add_on_quantity",
         "remove_add_on",
+        "list_invoice_lines",
     ):
         assert getattr(AlefProvider, method) is not getattr(ProviderBase, method), method
     assert "800090" in AlefProvider.capability_rules[Capability.CHANGE_QUANTITY]
@@ -836,3 +836,34 @@ def test_provider_code_does_not_import_django() -> None:
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert completed.stdout.strip() == "[]"
+
+
+def test_billing_lines_are_the_resellers_own_at_partner_price_one_invoice_a_month(provider, simulator, client):
+    from datetime import date
+
+    from marketplace.providers.base import InvoiceChargeType
+
+    today = simulator.now().date()
+    start = date(today.year - 1, today.month, 1)
+    invoices = provider.list_invoices(period_start=start, period_end=today)
+
+    own_customers = {str(c["id"]) for c in client.list_customers()}
+    lines = [line for invoice in invoices for line in invoice.lines]
+    assert lines, "the demo reseller's subscriptions are billed"
+    assert {line.customer_external_id for line in lines} <= own_customers  # never another reseller's
+    for invoice in invoices:
+        assert invoice.invoice_id == f"ALEF-{invoice.lines[0].charge_start:%Y%m}"
+        assert invoice.total == sum(line.amount for line in invoice.lines)
+        assert {f"ALEF-{line.charge_start:%Y%m}" for line in invoice.lines} == {invoice.invoice_id}
+    for line in lines:
+        assert start <= line.charge_start <= today and line.charge_end >= line.charge_start
+        assert line.amount == line.unit_price * line.quantity and line.charge_type == InvoiceChargeType.CYCLE_FEE
+        subscription = simulator.subscriptions[line.subscription_external_id]
+        assert line.quantity == subscription.quantity and not subscription.is_trial
+
+
+def test_billing_lines_refuse_a_period_without_dates(client):
+    from marketplace.providers.base import Rejected
+
+    with pytest.raises(Rejected, match="periodStart and periodEnd"):
+        client._call("GET", "billing/lineitems", operation="list_billing_lines", idempotent=True, payload=False)
